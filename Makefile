@@ -1,0 +1,41 @@
+# The two commands of the README: `make run` and `make test`. Everything else supports them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+export DJANGO_SETTINGS_MODULE ?= casaos_site.settings
+
+.PHONY: run setup services migrate test test-setup lint format bench clean
+
+run: setup services migrate   ## set up everything and serve the web admin with its workers
+	@$(PY) manage.py preflight
+	@echo "CasaOS is starting on http://$${CASAOS_BIND:-127.0.0.1:8000}/  (Ctrl-C stops it)"
+	@exec .venv/bin/honcho -f Procfile start
+
+setup:
+	@bash scripts/setup.sh
+
+services:
+	@bash scripts/services.sh
+
+migrate:
+	@$(PY) manage.py migrate --noinput -v 0
+
+test-setup:
+	@CASAOS_DEV=1 bash scripts/setup.sh
+	@bash scripts/test-services.sh
+
+test: test-setup   ## the same set-up plus test-only services, then the whole suite
+	@.venv/bin/ruff check .
+	@DJANGO_SETTINGS_MODULE=casaos_site.settings_test .venv/bin/pytest $(PYTEST_ARGS)
+
+lint:
+	@CASAOS_DEV=1 bash scripts/setup.sh >/dev/null
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format:
+	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
+
+bench: test-setup   ## benchmarks: ratios against a baseline measured in the same run
+	@DJANGO_SETTINGS_MODULE=casaos_site.settings_test $(PY) -m bench
+
+clean:
+	rm -rf var/test var/staticfiles

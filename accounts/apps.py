@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class AccountsConfig(AppConfig):
+    """Users, roles, MFA, API tokens, lockout and the audit log."""
+
+    name = "accounts"
+    verbose_name = "Accounts"

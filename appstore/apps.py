@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class AppstoreConfig(AppConfig):
+    """App stores and the app catalogue."""
+
+    name = "appstore"

@@ -1,0 +1,91 @@
+"""Health checks of every component the admin depends on; each returns "ok" or a short error text."""
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FuturesTimeout
+
+import redis
+from django.conf import settings
+from django.db import connection
+
+import runtime
+
+OK = "ok"
+
+
+def _short(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else exc.__class__.__name__
+    return text[:160]
+
+
+def check_database() -> str:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except Exception as exc:
+        return f"database error: {_short(exc)}"
+    finally:
+        connection.close()
+    return OK
+
+
+def check_redis() -> str:
+    timeout = settings.HEALTH_TIMEOUT
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)
+        client.ping()
+    except Exception as exc:
+        return f"redis unreachable at {settings.REDIS_URL}: {_short(exc)}"
+    return OK
+
+
+def engine_version() -> dict | None:
+    """Version facts of the container engine, or None when it does not answer."""
+    try:
+        return runtime.get_engine(settings.ENGINE_URL).version().__dict__
+    except Exception:
+        return None
+
+
+def check_engine() -> str:
+    try:
+        runtime.get_engine(settings.ENGINE_URL).version()
+    except Exception as exc:
+        return f"engine unreachable at {settings.ENGINE_URL}: {_short(exc)}"
+    return OK
+
+
+def check_worker() -> str:
+    # A real round trip: broker -> a worker runs the task -> result backend -> here.
+    from casaos_site.tasks import ping
+
+    try:
+        result = ping.apply_async(expires=settings.HEALTH_TIMEOUT, retry=False)
+        answer = result.get(timeout=settings.HEALTH_TIMEOUT)
+    except Exception as exc:
+        return f"no worker answered: {_short(exc) or 'timeout'}"
+    return OK if answer == "pong" else f"unexpected worker answer {answer!r}"
+
+
+CHECKS: dict[str, Callable[[], str]] = {
+    "database": check_database,
+    "redis": check_redis,
+    "engine": check_engine,
+    "worker": check_worker,
+}
+
+
+def run_checks() -> dict:
+    """Run every check at once (so a slow one costs its own timeout, not the sum) and summarise."""
+    pool = ThreadPoolExecutor(max_workers=len(CHECKS))
+    futures = {name: pool.submit(check) for name, check in CHECKS.items()}
+    checks = {}
+    for name, future in futures.items():
+        try:
+            checks[name] = future.result(timeout=settings.HEALTH_TIMEOUT * 2)
+        except FuturesTimeout:
+            checks[name] = f"{name} check timed out"
+    # A hung check must not hold the response; its thread ends on its own socket timeout.
+    pool.shutdown(wait=False, cancel_futures=True)
+    status = "ok" if all(value == OK for value in checks.values()) else "degraded"
+    return {"status": status, "checks": checks}

@@ -1,0 +1,20 @@
+from django.core.management.base import BaseCommand
+
+from casaos_site.health import check_database, check_engine, check_redis
+
+
+class Command(BaseCommand):
+    """Say in one line each what is broken before the services start; never fail the start."""
+
+    help = "Check the database, Redis and the container engine and report problems in plain words."
+
+    def handle(self, *args, **options):
+        problems = {
+            "database": check_database(),
+            "redis": check_redis(),
+            "engine": check_engine(),
+        }
+        for name, state in problems.items():
+            if state != "ok":
+                # The UI still starts: its status page names the broken part too.
+                self.stderr.write(f"casaos: warning: {name}: {state}")

@@ -1,0 +1,19 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from . import views
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("system/status/", views.status_page, name="system-status"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("appstore/", views.coming, {"title": "App Store"}, name="appstore"),
+    path("apps/", views.coming, {"title": "Apps"}, name="apps"),
+    path("files/", views.coming, {"title": "Files"}, name="files"),
+    path("settings/", views.coming, {"title": "Settings"}, name="settings"),
+    path("django-admin/", admin.site.urls),
+    path("api/", include("casaos_site.api_urls")),
+    path("", include("storage.urls")),
+]

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Front-end libraries come from the npm registry and are copied into static/vendor/ (never committed).
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+stamp="node_modules/.casaos-$(cat package.json $(ls package-lock.json 2>/dev/null) | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  say "installing front-end packages from npm"
+  if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
+  rm -f node_modules/.casaos-*; touch "$stamp"
+fi
+vendor="static/vendor"
+copy() { mkdir -p "$vendor/$2"; cp -f "node_modules/$1" "$vendor/$2/"; }
+copy @picocss/pico/css/pico.min.css pico
+copy htmx.org/dist/htmx.min.js htmx
+copy htmx-ext-ws/ws.js htmx
+[ -f scripts/assets.extra ] && source scripts/assets.extra
+true

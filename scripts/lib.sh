@@ -1,0 +1,37 @@
+# Shared helpers for the set-up scripts (sourced, not run).
+set -euo pipefail
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+VAR="${CASAOS_DATA_DIR:-$ROOT/var}"
+RUN_DIR="$VAR/run"
+mkdir -p "$RUN_DIR"
+
+say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
+die() { printf 'casaos: %s\n' "$*" >&2; exit 1; }
+
+as_root() {
+  if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
+}
+
+APT_UPDATED=""
+apt_install() {
+  # Installs only the Debian packages that are missing; a second run does nothing.
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  command -v apt-get >/dev/null || die "missing packages ${missing[*]} and no apt-get to install them"
+  say "installing ${missing[*]}"
+  if [ -z "$APT_UPDATED" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+wait_for() {
+  # wait_for "description" seconds command...: polls until the command succeeds.
+  local what="$1" seconds="$2"; shift 2
+  for _ in $(seq 1 $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
+  die "$what did not come up within ${seconds}s"
+}
+
+redis_url() { echo "${CASAOS_REDIS_URL:-redis://127.0.0.1:6379/0}"; }
+engine_url() { echo "${CASAOS_ENGINE_URL:-unix:///var/run/docker.sock}"; }

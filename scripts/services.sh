@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Starts the container engine and Redis when they are not already running. Idempotent.
+source "$(dirname "$0")/lib.sh"
+mkdir -p "$VAR/logs"
+
+engine_ping() { curl -fsS --max-time 2 --unix-socket "$1" http://engine/_ping; }
+
+start_engine() {
+  local url socket; url="$(engine_url)"; socket="${url#unix://}"
+  [ "$url" = "$socket" ] && return 0          # a tcp:// engine is someone else's to run
+  engine_ping "$socket" >/dev/null 2>&1 && return 0
+  if [ "$socket" = /var/run/docker.sock ] || [ "$socket" = /run/docker.sock ]; then
+    command -v dockerd >/dev/null || die "no Docker engine: install docker.io (make run does) or set CASAOS_ENGINE_URL"
+    if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
+      say "starting docker (systemd)"; as_root systemctl start docker
+    else
+      local args=(--host "unix://$socket")
+      [ -n "${CASAOS_REGISTRY_MIRROR:-}" ] && args+=(--registry-mirror "$CASAOS_REGISTRY_MIRROR")
+      say "starting dockerd ${args[*]}"
+      as_root setsid nohup dockerd "${args[@]}" >"$VAR/logs/dockerd.log" 2>&1 < /dev/null &
+      echo $! >"$RUN_DIR/dockerd.pid"
+    fi
+    wait_for "the Docker engine (see $VAR/logs/dockerd.log)" 60 engine_ping "$socket"
+  elif [ "$socket" = /run/podman/podman.sock ]; then
+    bash "$ROOT/scripts/podman.sh"
+  else
+    die "the engine socket $socket does not answer"
+  fi
+}
+
+start_redis() {
+  local url hostport host port
+  url="$(redis_url)"; hostport="${url#redis://}"; hostport="${hostport%%/*}"; hostport="${hostport##*@}"
+  host="${hostport%%:*}"; port="${hostport##*:}"; [ "$port" = "$hostport" ] && port=6379
+  redis-cli -h "$host" -p "$port" ping >/dev/null 2>&1 && return 0
+  case "$host" in 127.0.0.1|localhost) ;; *) die "Redis at $host:$port does not answer";; esac
+  command -v redis-server >/dev/null || die "no Redis: install redis-server (make run does)"
+  mkdir -p "$VAR/redis"
+  say "starting redis on $host:$port"
+  redis-server --daemonize yes --bind "$host" --port "$port" --dir "$VAR/redis" \
+    --logfile "$VAR/logs/redis.log" --pidfile "$RUN_DIR/redis.pid" --save "" --appendonly no
+  wait_for "Redis" 20 redis-cli -h "$host" -p "$port" ping
+}
+
+start_engine
+start_redis

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what is missing: Debian packages, the Python venv, front-end assets. Idempotent.
+source "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+command -v curl >/dev/null || apt_install curl ca-certificates
+
+# An engine or Redis that already answers (a real host with docker-ce, say) is used as it is: never a second one.
+engine_socket="$(engine_url)"; engine_socket="${engine_socket#unix://}"
+if ! { [ -S "$engine_socket" ] && curl -fsS --unix-socket "$engine_socket" http://engine/_ping >/dev/null 2>&1; }; then
+  command -v dockerd >/dev/null || command -v podman >/dev/null || apt_install docker.io
+fi
+if ! redis-cli -u "$(redis_url)" ping >/dev/null 2>&1; then
+  command -v redis-server >/dev/null || apt_install redis-server
+fi
+command -v npm >/dev/null || apt_install nodejs npm
+command -v python3 >/dev/null || apt_install python3 python3-venv
+
+# Python venv, reinstalled only when the requirement files change.
+if [ ! -x .venv/bin/python ]; then
+  say "creating the Python virtual environment"
+  python3 -m venv .venv || { apt_install python3-venv; python3 -m venv .venv; }
+fi
+req_files="requirements.txt"; [ "${CASAOS_DEV:-0}" = 1 ] && req_files="requirements.txt requirements-dev.txt"
+stamp=".venv/.installed-$(cat $req_files | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  say "installing Python packages"
+  .venv/bin/pip install -q --upgrade pip
+  for f in $req_files; do .venv/bin/pip install -q -r "$f"; done
+  rm -f .venv/.installed-*; touch "$stamp"
+fi
+
+bash scripts/assets.sh

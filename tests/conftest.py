@@ -1,0 +1,199 @@
+"""Fixtures for the real components: Redis, the container engine, the loopback registry, a live ASGI stack
+(daphne + Celery worker + sampler in subprocesses) and headless Chromium."""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import redis as redis_lib
+from django.conf import settings
+
+from tests.factories import PASSWORD, UserFactory
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+REGISTRY = "127.0.0.1:5000"
+CHROMIUM = "/usr/bin/chromium"
+# `make test` sets this: there, a missing service is a failure, never a silent skip.
+REQUIRE_SERVICES = os.environ.get("CASAOS_REQUIRE_SERVICES") == "1"
+
+
+def missing(reason: str):
+    """Fail under `make test`, skip with the reason elsewhere."""
+    if REQUIRE_SERVICES:
+        pytest.fail(reason, pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------- users
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(admin=True, username="admin")
+
+
+@pytest.fixture
+def member_user(db):
+    return UserFactory(username="member")
+
+
+@pytest.fixture
+def password():
+    return PASSWORD
+
+
+# ---------------------------------------------------------------------------- services
+@pytest.fixture(scope="session")
+def redis_client():
+    client = redis_lib.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2)
+    try:
+        client.ping()
+    except redis_lib.RedisError as exc:
+        missing(f"Redis does not answer at {settings.REDIS_URL} ({exc}); run scripts/services.sh")
+    return client
+
+
+@pytest.fixture(scope="session")
+def engine():
+    """The real container engine named by CASAOS_ENGINE_URL (Docker by default)."""
+    import runtime
+    from runtime.errors import EngineError
+
+    try:
+        eng = runtime.get_engine(settings.ENGINE_URL)
+        eng.version()
+    except EngineError as exc:
+        missing(f"no container engine answers at {settings.ENGINE_URL} ({exc}); run scripts/services.sh")
+    return eng
+
+
+@pytest.fixture(scope="session")
+def registry():
+    """The loopback registry holding the test images built by scripts/test-images.sh."""
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(f"http://{REGISTRY}/v2/casa/httpd/tags/list", timeout=3) as resp:
+            tags = resp.read().decode()
+    except OSError as exc:
+        missing(f"the loopback registry does not answer at {REGISTRY} ({exc}); run scripts/test-services.sh")
+    if '"1"' not in tags:
+        missing("the test images are not in the registry; run scripts/test-images.sh")
+    return REGISTRY
+
+
+# ---------------------------------------------------------------------------- live stack
+class LiveStack:
+    """daphne, a Celery worker and the sampler, in subprocesses sharing the test database and Redis."""
+
+    def __init__(self, env: dict[str, str]):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.procs: list[subprocess.Popen] = []
+        ARTIFACTS.mkdir(exist_ok=True)
+
+    def spawn(self, name: str, *args: str) -> subprocess.Popen:
+        log = (ARTIFACTS / f"{name}.log").open("ab")
+        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+        self.procs.append(proc)
+        return proc
+
+    def start(self) -> None:
+        py = sys.executable
+        self.spawn("daphne", py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "casaos_site.asgi:application")
+        self.spawn("worker", py, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=4",
+                   "--without-gossip", "--without-mingle", "-n", f"test-{self.port}@%h")
+        self.spawn("monitor", py, "manage.py", "monitor")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                    return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError(f"daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            proc.terminate()
+        for proc in self.procs:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def _database_url() -> str:
+    from django.db import connection
+
+    cfg = connection.settings_dict
+    if cfg["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{cfg['NAME']}"
+    return f"postgres://{cfg['USER']}:{cfg['PASSWORD']}@{cfg['HOST'] or 'localhost'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def live_stack(django_db_setup, django_db_blocker, redis_client):
+    """A running web server with its worker; tests using it need `transactional_db` so rows are visible to it."""
+    with django_db_blocker.unblock():
+        env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url()}
+    stack = LiveStack(env)
+    stack.start()
+    yield stack
+    stack.stop()
+
+
+# ---------------------------------------------------------------------------- browser
+@pytest.fixture(scope="session")
+def browser():
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} is missing; run scripts/test-services.sh (installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                  "--disable-sync", "--disable-quic", "--no-first-run"],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, request):
+    context = browser.new_context(viewport={"width": 1280, "height": 860})
+    context.set_default_timeout(15_000)
+    pg = context.new_page()
+    yield pg
+    if getattr(request.node, "rep_call", None) and request.node.rep_call.failed:
+        ARTIFACTS.mkdir(exist_ok=True)
+        pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
+    context.close()
+
+
+@pytest.hookimpl(tryfirst=True, hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+def browser_login(page, stack: LiveStack, username: str, password: str = PASSWORD) -> None:
+    """Log in through the real login form."""
+    page.goto(f"{stack.url}/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    page.click("button[type=submit]")
+    page.wait_for_load_state("networkidle")

@@ -1,0 +1,72 @@
+"""Health: every component checked for real, and a dead component named."""
+
+import json
+import urllib.request
+
+import pytest
+
+from casaos_site import health
+
+
+@pytest.mark.stack
+@pytest.mark.docker
+def test_it_reports_every_component_ok(live_stack, engine, transactional_db):
+    with urllib.request.urlopen(f"{live_stack.url}/healthz", timeout=30) as resp:
+        report = json.load(resp)
+        assert resp.status == 200
+    assert report == {"status": "ok", "checks": {"database": "ok", "redis": "ok", "engine": "ok", "worker": "ok"}}
+
+
+def test_it_names_a_dead_engine(settings, tmp_path):
+    settings.ENGINE_URL = f"unix://{tmp_path}/no-such.sock"
+    state = health.check_engine()
+    assert state != "ok"
+    assert "engine unreachable" in state
+
+
+def test_it_names_an_unreachable_redis(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    assert health.check_redis().startswith("redis unreachable")
+
+
+def test_it_reports_no_worker_without_one(settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    from casaos_site.celery import app
+
+    app.conf.broker_url = settings.REDIS_URL
+    app.conf.result_backend = settings.REDIS_URL
+    try:
+        state = health.check_worker()
+    finally:
+        app.conf.broker_url = app.conf.result_backend = "redis://127.0.0.1:6379/15"
+    assert state.startswith("no worker answered")
+
+
+def test_healthz_is_degraded_and_503_when_a_part_is_down(client, settings, tmp_path, db, monkeypatch):
+    settings.ENGINE_URL = f"unix://{tmp_path}/no-such.sock"
+    monkeypatch.setattr(health, "CHECKS", {**health.CHECKS, "worker": lambda: "ok"})
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["status"] == "degraded"
+    assert body["checks"]["database"] == "ok"
+    assert body["checks"]["engine"].startswith("engine unreachable")
+
+
+def test_status_page_names_the_broken_part(client, admin_user, settings, tmp_path, monkeypatch):
+    settings.ENGINE_URL = f"unix://{tmp_path}/no-such.sock"
+    monkeypatch.setattr(health, "CHECKS", {**health.CHECKS, "worker": lambda: "ok"})
+    client.force_login(admin_user)
+    response = client.get("/system/status/")
+    assert response.status_code == 200
+    assert b"engine unreachable" in response.content
+
+
+def test_status_page_needs_login(client, db):
+    response = client.get("/system/status/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/login/")
+
+
+def test_healthz_refuses_post(client, db):
+    assert client.post("/healthz").status_code == 405

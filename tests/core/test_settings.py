@@ -1,0 +1,85 @@
+"""Configuration: secrets fail closed, bad configuration is one clear line."""
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from casaos_site.env import ConfigError, env_bool, env_int, env_list
+from casaos_site.secrets import check_key, load_or_create_key
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_it_creates_a_private_key_once(tmp_path):
+    key_file = tmp_path / "secret_key"
+    first = load_or_create_key(key_file)
+    assert len(first) >= 40
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    assert load_or_create_key(key_file) == first
+
+
+@pytest.mark.parametrize("key", ["", "   ", "django-insecure-" + "x" * 50, "changeme" * 6, "short"])
+def test_it_refuses_empty_or_known_keys(key):
+    with pytest.raises(ConfigError):
+        check_key(key)
+
+
+def test_it_refuses_an_empty_key_file(tmp_path):
+    (tmp_path / "secret_key").write_text("")
+    with pytest.raises(ConfigError):
+        load_or_create_key(tmp_path / "secret_key")
+
+
+def test_typed_helpers_reject_garbage(monkeypatch):
+    monkeypatch.setenv("CASAOS_X_BOOL", "maybe")
+    monkeypatch.setenv("CASAOS_X_INT", "ten")
+    monkeypatch.setenv("CASAOS_X_LIST", "a, b,,c")
+    with pytest.raises(ConfigError, match="CASAOS_X_BOOL"):
+        env_bool("X_BOOL")
+    with pytest.raises(ConfigError, match="CASAOS_X_INT"):
+        env_int("X_INT", 1)
+    assert env_list("X_LIST") == ["a", "b", "c"]
+
+
+def _manage(*args, **env):
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith("CASAOS_")}
+    full_env.update(DJANGO_SETTINGS_MODULE="casaos_site.settings", **env)
+    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
+                          text=True, timeout=60)
+
+
+def test_an_unwritable_data_dir_is_one_clear_line(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    result = _manage("check", CASAOS_DATA_DIR=str(blocker / "data"))
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [result.stderr.strip()]  # one line, no traceback
+    assert "data directory" in result.stderr and "CASAOS_DATA_DIR" in result.stderr
+
+
+def test_a_known_secret_key_refuses_to_start(tmp_path):
+    (tmp_path / "secret_key").write_text("django-insecure-" + "a" * 50)
+    result = _manage("check", CASAOS_DATA_DIR=str(tmp_path))
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "secret key" in result.stderr
+
+
+def test_preflight_names_what_is_down_in_one_line_each(tmp_path):
+    result = _manage("preflight", CASAOS_DATA_DIR=str(tmp_path), CASAOS_REDIS_URL="redis://127.0.0.1:1/0",
+                     CASAOS_ENGINE_URL=f"unix://{tmp_path}/none.sock")
+    assert result.returncode == 0
+    lines = result.stderr.strip().splitlines()
+    assert any(line.startswith("casaos: warning: redis:") for line in lines)
+    assert any(line.startswith("casaos: warning: engine:") for line in lines)
+    assert "Traceback" not in result.stderr
+
+
+def test_production_settings_hash_passwords_with_argon2():
+    from django.conf import settings
+
+    assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
