@@ -53,3 +53,39 @@ def admin_required(view):
 def scope_user_allowed(scope) -> bool:
     """Websocket consumers call this on connect (middleware does not run for websockets)."""
     return user_is_allowed(scope.get("user"))
+
+
+# ---------------------------------------------------------------------------- step-up ("sudo mode")
+# Dangerous actions need a password/OTP re-check within STEPUP_SECONDS. The session key holds its time.
+STEPUP_SESSION_KEY = "casaos_stepup_at"
+STEPUP_SECONDS = 15 * 60
+
+
+def stepup_is_fresh(request) -> bool:
+    import time
+
+    stamp = request.session.get(STEPUP_SESSION_KEY) if hasattr(request, "session") else None
+    return bool(stamp) and time.time() - float(stamp) < STEPUP_SECONDS
+
+
+class StepUpRequired(BasePermission):
+    """DRF: the user re-entered their password (and OTP) within the last 15 minutes."""
+
+    message = "This action needs you to confirm your password again (step-up)."
+
+    def has_permission(self, request, view) -> bool:
+        return stepup_is_fresh(request)
+
+
+def stepup_required(view):
+    """Page decorator: send the user to the step-up page first, then back."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not stepup_is_fresh(request):
+            from django.contrib.auth.views import redirect_to_login
+
+            return redirect_to_login(request.get_full_path(), login_url="stepup")
+        return view(request, *args, **kwargs)
+
+    return wrapper

@@ -24,4 +24,8 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("", include("storage.api_urls")),
+    path("", include("accounts.api_urls")),
+    path("", include("appstore.api_urls")),
+    path("", include("apps.api_urls")),
+    path("", include("files.api_urls")),
 ]
