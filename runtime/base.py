@@ -1,0 +1,255 @@
+"""The engine interface: frozen spec dataclasses in (runtime.specs), plain dataclasses out."""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
+
+LabelFilter = Mapping[str, str | None]  # {"io.casaos.app": "nextcloud"}; None matches any value
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    """Which engine answers and which API version we negotiated."""
+
+    engine: str  # "docker" or "podman"
+    version: str
+    api_version: str
+    os: str = ""
+    arch: str = ""
+
+
+@dataclass(frozen=True)
+class PullProgress:
+    """One progress report of a pull, per layer; bytes are 0 while unknown."""
+
+    image: str
+    layer: str  # "" for image-level messages ("Digest: ...", "Status: ...")
+    status: str  # Pulling fs layer, Waiting, Downloading, Download complete, Extracting, Pull complete, ...
+    current: int = 0
+    total: int = 0
+
+
+@dataclass(frozen=True)
+class PortBinding:
+    """A published port as the engine reports it."""
+
+    target: int
+    protocol: str
+    host_ip: str
+    host_port: int
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    """A container as listed or inspected."""
+
+    id: str
+    name: str
+    image: str
+    state: str  # created, running, paused, restarting, exited, dead
+    status: str = ""  # human text, e.g. "Up 3 seconds (healthy)"
+    health: str = ""  # "", starting, healthy, unhealthy
+    exit_code: int | None = None
+    labels: dict[str, str] = field(default_factory=dict)
+    ports: tuple[PortBinding, ...] = ()
+    created: str = ""
+
+    @property
+    def running(self) -> bool:
+        """True while the process runs (paused and restarting count as not running)."""
+        return self.state == "running"
+
+
+@dataclass(frozen=True)
+class NetworkInfo:
+    """A network as listed."""
+
+    id: str
+    name: str
+    driver: str
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class VolumeInfo:
+    """A volume as listed."""
+
+    name: str
+    driver: str
+    labels: dict[str, str] = field(default_factory=dict)
+    mountpoint: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    """One resource sample of a running container."""
+
+    cpu_percent: float  # 100.0 = one full core
+    memory_usage: int  # bytes, page cache excluded (as `docker stats` shows)
+    memory_limit: int
+    online_cpus: int = 1
+
+    @property
+    def memory_percent(self) -> float:
+        """Memory use against the limit (the host's RAM when unlimited)."""
+        return 100.0 * self.memory_usage / self.memory_limit if self.memory_limit else 0.0
+
+
+@dataclass(frozen=True)
+class EngineEvent:
+    """A container event (create, start, die, stop, destroy, health_status: healthy, ...)."""
+
+    container_id: str
+    action: str
+    labels: dict[str, str]
+    time: datetime
+    name: str = ""
+    image: str = ""
+    exit_code: int | None = None
+
+
+class ExecSession(Protocol):
+    """A running exec: a socket-like byte stream to a process inside a container (for a terminal)."""
+
+    def send(self, data: bytes) -> int:
+        """Write to the process's stdin."""
+
+    def recv(self, size: int = 4096) -> bytes:
+        """Read raw output (multiplexed frames when tty=False); b"" at EOF."""
+
+    def read_all(self) -> bytes:
+        """Read until EOF, de-multiplexing stdout/stderr when tty=False."""
+
+    def close_write(self) -> None:
+        """Signal EOF on stdin."""
+
+    def close(self) -> None:
+        """Close the stream (the process gets SIGHUP when tty=True)."""
+
+    def fileno(self) -> int:
+        """For select()/asyncio readers."""
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Resize the tty."""
+
+    def exit_code(self) -> int | None:
+        """The exit code once the process ended, else None."""
+
+
+class EventStream(Protocol):
+    """An iterator of events that can be closed from the consuming side."""
+
+    def __iter__(self) -> Iterator[EngineEvent]:
+        """Events as they happen."""
+
+    def __next__(self) -> EngineEvent:
+        """The next event (blocks)."""
+
+    def close(self) -> None:
+        """Stop listening."""
+
+
+ProgressCallback = Callable[[PullProgress], None]
+
+
+class Engine(abc.ABC):
+    """A Docker-API speaking container engine (Docker or Podman). Every failure is an EngineError."""
+
+    url: str
+
+    @abc.abstractmethod
+    def version(self) -> VersionInfo:
+        """Engine name, version and negotiated API version; raises EngineUnavailable if it does not answer."""
+
+    @abc.abstractmethod
+    def pull(self, image: str, on_progress: ProgressCallback | None = None) -> str:
+        """Pull an image, reporting per-layer byte progress; returns the local image id."""
+
+    @abc.abstractmethod
+    def image_exists(self, image: str) -> bool:
+        """True when the image is present locally."""
+
+    @abc.abstractmethod
+    def remove_image(self, image: str, *, force: bool = False) -> None:
+        """Remove a local image (NotFound when absent, Conflict when in use)."""
+
+    @abc.abstractmethod
+    def create(self, spec: ContainerSpec) -> str:
+        """Create a container (attached to all its networks, config files copied in); returns its id."""
+
+    @abc.abstractmethod
+    def start(self, ref: str) -> None:
+        """Start a container by id or name (PortInUse when a published port is taken)."""
+
+    @abc.abstractmethod
+    def stop(self, ref: str, *, timeout: float | None = None) -> None:
+        """Stop a container, killing it after `timeout` seconds (its own stop timeout when None)."""
+
+    @abc.abstractmethod
+    def restart(self, ref: str, *, timeout: float | None = None) -> None:
+        """Restart a container."""
+
+    @abc.abstractmethod
+    def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
+        """Remove a container; `volumes` also removes its anonymous volumes."""
+
+    @abc.abstractmethod
+    def wait(self, ref: str, *, timeout: float | None = None) -> int:
+        """Block until the container exits; returns its exit code."""
+
+    @abc.abstractmethod
+    def inspect(self, ref: str) -> ContainerInfo:
+        """One container by id or name."""
+
+    @abc.abstractmethod
+    def list(self, labels: LabelFilter, *, all: bool = True) -> list[ContainerInfo]:
+        """Containers carrying all the given labels."""
+
+    @abc.abstractmethod
+    def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
+             timestamps: bool = False) -> Iterator[str]:
+        """Log lines (stdout and stderr, no trailing newline); with follow, until the container stops or close()."""
+
+    @abc.abstractmethod
+    def stats(self, ref: str) -> ContainerStats:
+        """One CPU/memory sample."""
+
+    @abc.abstractmethod
+    def exec(self, ref: str, cmd: list[str], *, tty: bool = True, user: str = "", workdir: str = "",
+             env: Mapping[str, str] | None = None) -> ExecSession:
+        """Start a process inside a running container and return its stream."""
+
+    @abc.abstractmethod
+    def events(self, *, labels: LabelFilter | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> EventStream:
+        """Container events, optionally only for matching labels; endless unless `until` is given."""
+
+    @abc.abstractmethod
+    def create_network(self, spec: NetworkSpec) -> str:
+        """Create a network; Conflict if the name exists."""
+
+    @abc.abstractmethod
+    def remove_network(self, name: str) -> None:
+        """Remove a network by name or id."""
+
+    @abc.abstractmethod
+    def list_networks(self, labels: LabelFilter) -> list[NetworkInfo]:
+        """Networks carrying all the given labels."""
+
+    @abc.abstractmethod
+    def create_volume(self, spec: VolumeSpec) -> str:
+        """Create a named volume (an existing one with that name is reused); returns its name."""
+
+    @abc.abstractmethod
+    def remove_volume(self, name: str, *, force: bool = False) -> None:
+        """Remove a volume (Conflict while in use)."""
+
+    @abc.abstractmethod
+    def list_volumes(self, labels: LabelFilter) -> list[VolumeInfo]:
+        """Volumes carrying all the given labels."""

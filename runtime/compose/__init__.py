@@ -1,0 +1,41 @@
+"""Compose files in, engine specs out: parse (YAML), interpolate (given variables only), translate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+
+from runtime.compose.fields import as_str
+from runtime.compose.interpolate import interpolate, interpolate_tree
+from runtime.compose.model import Project
+from runtime.compose.parse import load_yaml
+from runtime.compose.risk import ServiceExposure, exposure
+from runtime.compose.translate import start_order, translate
+from runtime.errors import ComposeError
+
+__all__ = [
+    "ComposeError",
+    "Project",
+    "ServiceExposure",
+    "exposure",
+    "interpolate",
+    "load_project",
+    "load_yaml",
+    "start_order",
+]
+
+
+def load_project(text: str | bytes, *, variables: Mapping[str, str], project_name: str | None = None,
+                 profiles: Iterable[str] = (), project_dir: str = "") -> Project:
+    """Parse, interpolate with `variables` only (never os.environ) and translate a compose file.
+
+    `project_name` overrides the file's `name:`; one of them must be a valid Compose project name.
+    """
+    tree = load_yaml(text)
+    missing: set[str] = set()
+    tree = interpolate_tree(tree, variables, missing=missing)
+    name = project_name or as_str(tree.get("name") or "", "name")
+    if not name:
+        raise ComposeError("a project name is required (pass project_name or set `name:`)", "name")
+    project = translate(tree, project_name=name, variables=variables, profiles=profiles, project_dir=project_dir)
+    return replace(project, missing_variables=tuple(sorted(missing)))

@@ -1,0 +1,76 @@
+"""YAML loading for compose files: YAML 1.2-like scalars, anchors and `<<:` merges, CRLF, duplicate keys rejected."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import yaml
+
+from runtime.errors import ComposeError
+
+MAX_BYTES = 1 << 20  # a compose file is text written by hand; anything larger is an attack or a mistake
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that resolves scalars like Compose's YAML 1.2 parser does."""
+
+
+# YAML 1.1 reads `yes`/`no`/`on`/`off` as booleans and `22:22` as a base-60 integer; Compose (YAML 1.2)
+# keeps them as strings, which matters for ports like `- 22:22` and env values like `FOO: no`.
+_Loader.yaml_implicit_resolvers = {
+    ch: [(tag, rx) for tag, rx in resolvers if tag not in ("tag:yaml.org,2002:bool", "tag:yaml.org,2002:int",
+                                                              "tag:yaml.org,2002:float")]
+    for ch, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_Loader.add_implicit_resolver("tag:yaml.org,2002:bool", re.compile(r"^(?:true|True|TRUE|false|False|FALSE)$"),
+                              list("tTfF"))
+_Loader.add_implicit_resolver("tag:yaml.org,2002:int", re.compile(r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$"),
+                              list("-+0123456789"))
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"),
+    list("-+0123456789."),
+)
+
+
+def _construct_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int:
+    """Ints in YAML 1.2 core form (0o / 0x prefixes)."""
+    text = loader.construct_scalar(node)
+    return int(text, 0) if text[:2] in ("0o", "0x") else int(text)
+
+
+def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    """Mapping constructor that refuses duplicate keys (Compose does too); `<<` merges are expanded first."""
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue  # merged keys may be overridden by the mapping's own keys
+        key = loader.construct_object(key_node, deep=True)
+        if key in seen:
+            raise ComposeError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+        seen.add(key)
+    loader.flatten_mapping(node)
+    return loader.construct_mapping(node, deep=deep)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def load_yaml(text: str | bytes) -> dict[str, Any]:
+    """Parse compose YAML into plain dicts/lists/scalars; the top level must be a mapping."""
+    if isinstance(text, bytes):
+        if len(text) > MAX_BYTES:
+            raise ComposeError("compose file is larger than 1 MiB")
+        text = text.decode("utf-8-sig")
+    if len(text) > MAX_BYTES:
+        raise ComposeError("compose file is larger than 1 MiB")
+    text = text.lstrip("\ufeff").replace("\r\n", "\n")
+    try:
+        tree = yaml.load(text, Loader=_Loader)
+    except yaml.YAMLError as exc:
+        raise ComposeError(f"invalid YAML: {exc}") from None
+    if not isinstance(tree, dict):
+        raise ComposeError("a compose file must be a mapping at the top level")
+    return tree

@@ -1,0 +1,388 @@
+"""Docker Engine API backend (docker-py 7.x) for Docker and Podman's compat socket; the only docker-py importer."""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import docker
+import docker.errors
+import requests.exceptions
+
+from runtime import errors as E
+from runtime.base import (
+    ContainerInfo,
+    ContainerStats,
+    Engine,
+    EngineEvent,
+    LabelFilter,
+    NetworkInfo,
+    ProgressCallback,
+    PullProgress,
+    VersionInfo,
+    VolumeInfo,
+)
+from runtime.docker_parse import container_from_inspect, container_from_summary, stats_from_raw, version_from_raw
+from runtime.payload import create_body, endpoint, files_tar
+from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
+
+_PORT_TAKEN = ("port is already allocated", "address already in use")
+_IMAGE_MISSING = ("manifest unknown", "not found", "pull access denied", "does not exist", "name unknown",
+                  "repository name not known", "no such image")
+_IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
+
+
+def _map(exc: BaseException, *, image: str = "") -> E.EngineError:
+    """Translate docker-py/requests exceptions into our error family."""
+    if isinstance(exc, E.EngineError):
+        return exc
+    if isinstance(exc, requests.exceptions.ConnectionError | FileNotFoundError | ConnectionRefusedError):
+        return E.EngineUnavailable(f"the engine does not answer: {exc}")
+    if isinstance(exc, requests.exceptions.Timeout):
+        return E.EngineError(f"the engine timed out: {exc}")
+    if isinstance(exc, docker.errors.APIError):
+        return _map_api(exc, image)
+    if isinstance(exc, docker.errors.DockerException):
+        return E.EngineUnavailable(str(exc)) if "Connection" in str(exc) else E.EngineError(str(exc))
+    return E.EngineError(f"{type(exc).__name__}: {exc}")
+
+
+def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
+    """Map an HTTP error of the Engine API by status code and message."""
+    message = str(exc.explanation or exc)
+    lowered = message.lower()
+    code = exc.status_code or 0
+    if any(s in lowered for s in _PORT_TAKEN):
+        return E.PortInUse(message)
+    if image and (code == 404 or any(s in lowered for s in _IMAGE_MISSING)):
+        return E.ImageNotFound(f"image {image} not found: {message}")
+    if isinstance(exc, docker.errors.ImageNotFound):
+        return E.ImageNotFound(message)
+    if code == 404:
+        return E.NotFound(message)
+    if code == 409:
+        return E.Conflict(message)
+    if code == 400:
+        return E.InvalidSpec(message)
+    return E.EngineError(message, permanent=False)
+
+
+@contextlib.contextmanager
+def _mapped(*, image: str = "") -> Iterator[None]:
+    """Run a block and re-raise any SDK error as an EngineError."""
+    try:
+        yield
+    except (docker.errors.DockerException, requests.exceptions.RequestException, OSError) as exc:
+        raise _map(exc, image=image) from exc
+
+
+def _label_filters(labels: LabelFilter | None) -> list[str]:
+    """{"a": "b", "c": None} -> ["a=b", "c"] for the engine's label filter."""
+    return [k if v is None else f"{k}={v}" for k, v in (labels or {}).items()]
+
+
+class DockerEngine(Engine):
+    """Talks the Docker Engine API over a unix socket (or tcp); the API version is negotiated, never pinned."""
+
+    def __init__(self, url: str, *, timeout: float = 120) -> None:
+        self.url = url
+        self._timeout = timeout
+        self._api: docker.APIClient | None = None
+        self._lock = threading.Lock()
+
+    @property
+    def api(self) -> docker.APIClient:
+        """The low-level client, created on first use so get_engine() never blocks on a dead socket."""
+        with self._lock:
+            if self._api is None:
+                with _mapped():
+                    self._api = docker.APIClient(base_url=self.url, version="auto", timeout=self._timeout)
+            return self._api
+
+    def version(self) -> VersionInfo:
+        """Engine name (docker/podman), version and negotiated API version."""
+        with _mapped():
+            return version_from_raw(self.api.version(), self.api.api_version)
+
+    def pull(self, image: str, on_progress: ProgressCallback | None = None) -> str:
+        """Pull with per-layer progress; errors reported inside the stream are raised too."""
+        with _mapped(image=image):
+            for msg in self.api.pull(image, stream=True, decode=True):
+                if "error" in msg:
+                    raise _map_api(docker.errors.APIError(msg["error"], explanation=msg["error"]), image)
+                if on_progress is not None and msg.get("status"):
+                    on_progress(_progress(image, msg))
+            return self.api.inspect_image(image)["Id"]
+
+    def image_exists(self, image: str) -> bool:
+        """True when the image is present locally."""
+        try:
+            with _mapped():
+                self.api.inspect_image(image)
+        except E.NotFound:
+            return False
+        return True
+
+    def remove_image(self, image: str, *, force: bool = False) -> None:
+        """Remove a local image."""
+        with _mapped():
+            self.api.remove_image(image, force=force)
+
+    def create(self, spec: ContainerSpec) -> str:
+        """Create, join the remaining networks, copy config files; a half-made container is removed again."""
+        with _mapped(image=spec.image):
+            cid = self.api.create_container_from_config(create_body(spec), name=spec.name)["Id"]
+        try:
+            with _mapped():
+                for att in spec.networks[1:]:  # API 1.41 accepts only one network at create time
+                    ep = endpoint(att)
+                    self.api.connect_container_to_network(
+                        cid, att.network, aliases=ep["Aliases"], ipv4_address=att.ipv4_address or None,
+                        ipv6_address=att.ipv6_address or None)
+                if spec.files:
+                    self.api.put_archive(cid, "/", files_tar(spec.files))
+        except E.EngineError:
+            with contextlib.suppress(E.EngineError), _mapped():
+                self.api.remove_container(cid, force=True)
+            raise
+        return cid
+
+    def start(self, ref: str) -> None:
+        """Start a container (PortInUse when a published port is taken)."""
+        with _mapped():
+            self.api.start(ref)
+
+    def stop(self, ref: str, *, timeout: float | None = None) -> None:
+        """Stop a container."""
+        with _mapped():
+            if timeout is None:
+                self.api.stop(ref)
+            else:
+                self.api.stop(ref, timeout=int(timeout))
+
+    def restart(self, ref: str, *, timeout: float | None = None) -> None:
+        """Restart a container."""
+        with _mapped():
+            self.api.restart(ref, timeout=10 if timeout is None else int(timeout))
+
+    def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
+        """Remove a container."""
+        with _mapped():
+            self.api.remove_container(ref, force=force, v=volumes)
+
+    def wait(self, ref: str, *, timeout: float | None = None) -> int:
+        """Block until exit; returns the exit code."""
+        with _mapped():
+            return int(self.api.wait(ref, timeout=timeout)["StatusCode"])
+
+    def inspect(self, ref: str) -> ContainerInfo:
+        """One container."""
+        with _mapped():
+            return container_from_inspect(self.api.inspect_container(ref))
+
+    def list(self, labels: LabelFilter, *, all: bool = True) -> list[ContainerInfo]:
+        """Containers carrying all the given labels."""
+        with _mapped():
+            rows = self.api.containers(all=all, filters={"label": _label_filters(labels)})
+        return [container_from_summary(r) for r in rows]
+
+    def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
+             timestamps: bool = False) -> Iterator[str]:
+        """Log lines; the generator closes the HTTP stream when it is closed."""
+        with _mapped():
+            stream = self.api.logs(ref, stream=True, follow=follow, tail="all" if tail is None else tail,
+                                   timestamps=timestamps)
+        return _lines(stream)
+
+    def stats(self, ref: str) -> ContainerStats:
+        """One CPU/memory sample (the engine waits for a second reading to compute CPU %)."""
+        with _mapped():
+            return stats_from_raw(self.api.stats(ref, stream=False))
+
+    def exec(self, ref: str, cmd: list[str], *, tty: bool = True, user: str = "", workdir: str = "",
+             env: Mapping[str, str] | None = None) -> DockerExec:
+        """Start a process in a running container; returns its socket-like session."""
+        with _mapped():
+            exec_id = self.api.exec_create(ref, cmd, stdin=True, tty=tty, user=user, workdir=workdir or None,
+                                           environment=dict(env) if env else None)["Id"]
+            sock = self.api.exec_start(exec_id, socket=True, tty=tty)
+        return DockerExec(self, exec_id, sock, tty=tty)
+
+    def events(self, *, labels: LabelFilter | None = None, since: datetime | None = None,
+               until: datetime | None = None) -> DockerEvents:
+        """Container events as EngineEvent dataclasses."""
+        filters = {"type": ["container"], **({"label": _label_filters(labels)} if labels else {})}
+        with _mapped():
+            stream = self.api.events(since=since, until=until, filters=filters, decode=True)
+        return DockerEvents(stream)
+
+    def create_network(self, spec: NetworkSpec) -> str:
+        """Create a network (duplicate names are refused, unlike Docker's default)."""
+        ipam = None
+        if spec.ipam:
+            ipam = {"Driver": spec.ipam.driver or "default", "Options": dict(spec.ipam.options),
+                    "Config": [{_camel(k): v for k, v in pool.items()} for pool in spec.ipam.config]}
+        with _mapped():
+            res = self.api.create_network(spec.name, driver=spec.driver, options=dict(spec.driver_opts) or None,
+                                          ipam=ipam, check_duplicate=True, internal=spec.internal,
+                                          labels=dict(spec.labels), enable_ipv6=spec.enable_ipv6,
+                                          attachable=spec.attachable)
+        return res["Id"]
+
+    def remove_network(self, name: str) -> None:
+        """Remove a network."""
+        with _mapped():
+            self.api.remove_network(name)
+
+    def list_networks(self, labels: LabelFilter) -> list[NetworkInfo]:
+        """Networks carrying all the given labels."""
+        with _mapped():
+            rows = self.api.networks(filters={"label": _label_filters(labels)})
+        return [NetworkInfo(id=r["Id"], name=r["Name"], driver=r.get("Driver", ""), labels=r.get("Labels") or {})
+                for r in rows]
+
+    def create_volume(self, spec: VolumeSpec) -> str:
+        """Create (or reuse) a named volume."""
+        with _mapped():
+            res = self.api.create_volume(spec.name, driver=spec.driver, driver_opts=dict(spec.driver_opts) or None,
+                                         labels=dict(spec.labels))
+        return res["Name"]
+
+    def remove_volume(self, name: str, *, force: bool = False) -> None:
+        """Remove a volume."""
+        with _mapped():
+            self.api.remove_volume(name, force=force)
+
+    def list_volumes(self, labels: LabelFilter) -> list[VolumeInfo]:
+        """Volumes carrying all the given labels."""
+        with _mapped():
+            rows = self.api.volumes(filters={"label": _label_filters(labels)}).get("Volumes") or []
+        return [VolumeInfo(name=r["Name"], driver=r.get("Driver", ""), labels=r.get("Labels") or {},
+                           mountpoint=r.get("Mountpoint", "")) for r in rows]
+
+
+def _progress(image: str, msg: dict[str, Any]) -> PullProgress:
+    """One pull stream message as PullProgress; image-level messages get an empty layer id."""
+    status = str(msg.get("status", ""))
+    detail = msg.get("progressDetail") or {}
+    layer = "" if status.startswith(_IMAGE_STATUSES) else str(msg.get("id", ""))
+    return PullProgress(image=image, layer=layer, status=status, current=int(detail.get("current") or 0),
+                        total=int(detail.get("total") or 0))
+
+
+def _lines(stream: Any) -> Iterator[str]:
+    """Re-split raw log chunks into lines (frames may hold part of a line or several lines)."""
+    buffer = b""
+    try:
+        with _mapped():
+            for chunk in stream:
+                buffer += chunk
+                *lines, buffer = buffer.split(b"\n")
+                for line in lines:
+                    yield line.rstrip(b"\r").decode("utf-8", "replace")
+        if buffer:
+            yield buffer.decode("utf-8", "replace")
+    finally:
+        with contextlib.suppress(Exception):
+            stream.close()
+
+
+def _camel(key: str) -> str:
+    """ip_range -> IPRange, subnet -> Subnet (IPAM pool keys)."""
+    return {"ip_range": "IPRange"}.get(key, key[:1].upper() + key[1:])
+
+
+class DockerEvents:
+    """Iterator of EngineEvent over the engine's event stream; close() ends it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> DockerEvents:
+        return self
+
+    def __next__(self) -> EngineEvent:
+        while True:
+            with _mapped():
+                raw = next(self._stream)
+            if raw.get("Type", "container") == "container" and raw.get("Action"):
+                return _event(raw)
+
+    def close(self) -> None:
+        """Stop listening."""
+        with contextlib.suppress(Exception):
+            self._stream.close()
+
+
+def _event(raw: dict[str, Any]) -> EngineEvent:
+    """Split the Actor attributes into name/image/exit code and the container's labels."""
+    attrs = dict((raw.get("Actor") or {}).get("Attributes") or {})
+    name, image, code = attrs.pop("name", ""), attrs.pop("image", ""), attrs.pop("exitCode", None)
+    nanos = raw.get("timeNano") or int(raw.get("time", 0)) * 1_000_000_000
+    return EngineEvent(container_id=(raw.get("Actor") or {}).get("ID") or raw.get("id", ""), action=raw["Action"],
+                       labels=attrs, time=datetime.fromtimestamp(nanos / 1e9, tz=UTC), name=name, image=image,
+                       exit_code=int(code) if code not in (None, "") else None)
+
+
+class DockerExec:
+    """A socket-like exec session; see runtime.base.ExecSession."""
+
+    def __init__(self, engine: DockerEngine, exec_id: str, sock: Any, *, tty: bool) -> None:
+        self._engine = engine
+        self.id = exec_id
+        self.tty = tty
+        self._sock = getattr(sock, "_sock", sock)  # SocketIO wraps the real socket on unix sockets
+
+    def send(self, data: bytes) -> int:
+        """Write to stdin."""
+        with _mapped():
+            self._sock.sendall(data)
+        return len(data)
+
+    def recv(self, size: int = 4096) -> bytes:
+        """Raw output bytes; b"" at EOF."""
+        with _mapped():
+            return self._sock.recv(size)
+
+    def read_all(self) -> bytes:
+        """Everything until EOF, with Docker's 8-byte stream headers removed when tty=False."""
+        data = b"".join(iter(lambda: self.recv(65536), b""))
+        return data if self.tty else _demux(data)
+
+    def close_write(self) -> None:
+        """EOF on stdin."""
+        with contextlib.suppress(OSError):
+            self._sock.shutdown(1)
+
+    def close(self) -> None:
+        """Close the stream."""
+        with contextlib.suppress(OSError):
+            self._sock.close()
+
+    def fileno(self) -> int:
+        """For select()."""
+        return self._sock.fileno()
+
+    def resize(self, rows: int, cols: int) -> None:
+        """Resize the tty."""
+        with _mapped():
+            self._engine.api.exec_resize(self.id, height=rows, width=cols)
+
+    def exit_code(self) -> int | None:
+        """Exit code once finished, else None."""
+        with _mapped():
+            info = self._engine.api.exec_inspect(self.id)
+        return None if info.get("Running") else info.get("ExitCode")
+
+
+def _demux(data: bytes) -> bytes:
+    """Concatenate the payloads of multiplexed frames (1 byte stream, 3 pad, 4 big-endian length)."""
+    out, i = [], 0
+    while i + 8 <= len(data):
+        size = int.from_bytes(data[i + 4 : i + 8], "big")
+        out.append(data[i + 8 : i + 8 + size])
+        i += 8 + size
+    return b"".join(out)

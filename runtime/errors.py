@@ -1,0 +1,53 @@
+"""One error family for everything runtime/ raises; SDK exceptions never leak past it."""
+
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base for engine failures; `permanent=False` means a retry may heal it."""
+
+    permanent_default = False
+
+    def __init__(self, message: str, permanent: bool | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.permanent = self.permanent_default if permanent is None else permanent
+
+
+class EngineUnavailable(EngineError):
+    """The engine socket does not answer (daemon down, wrong path): retry later."""
+
+
+class NotFound(EngineError):
+    """A container, network, volume or exec session does not exist."""
+
+    permanent_default = True
+
+
+class ImageNotFound(NotFound):
+    """The image (or its tag) does not exist in the registry or locally."""
+
+
+class Conflict(EngineError):
+    """A name is taken or the object is in a state that forbids the action."""
+
+    permanent_default = True
+
+
+class PortInUse(Conflict):
+    """A published host port is already bound by something else."""
+
+
+class InvalidSpec(EngineError):
+    """The engine rejected the request as malformed (HTTP 400)."""
+
+    permanent_default = True
+
+
+class ComposeError(ValueError):
+    """A compose file is invalid or uses something we do not support; `path` names the key."""
+
+    def __init__(self, message: str, path: str = "") -> None:
+        super().__init__(f"{path}: {message}" if path else message)
+        self.path = path
+        self.message = message
