@@ -13,5 +13,6 @@ copy() { mkdir -p "$vendor/$2"; cp -f "node_modules/$1" "$vendor/$2/"; }
 copy @picocss/pico/css/pico.min.css pico
 copy htmx.org/dist/htmx.min.js htmx
 copy htmx-ext-ws/ws.js htmx
+copy tus-js-client/dist/tus.min.js tus
 [ -f scripts/assets.extra ] && source scripts/assets.extra
 true

@@ -22,12 +22,12 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv || { apt_install python3-venv; python3 -m venv .venv; }
 fi
 req_files="requirements.txt"; [ "${CASAOS_DEV:-0}" = 1 ] && req_files="requirements.txt requirements-dev.txt"
-stamp=".venv/.installed-$(cat $req_files | sha256sum | cut -c1-16)"
-if [ ! -f "$stamp" ]; then
-  say "installing Python packages"
-  .venv/bin/pip install -q --upgrade pip
-  for f in $req_files; do .venv/bin/pip install -q -r "$f"; done
-  rm -f .venv/.installed-*; touch "$stamp"
-fi
+for f in $req_files; do
+  stamp=".venv/.installed-$f-$(sha256sum "$f" | cut -c1-16)"
+  [ -f "$stamp" ] && continue
+  say "installing Python packages from $f"
+  .venv/bin/pip install -q --disable-pip-version-check -r "$f"
+  rm -f ".venv/.installed-$f-"*; touch "$stamp"
+done
 
 bash scripts/assets.sh

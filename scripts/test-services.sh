@@ -24,3 +24,16 @@ export CASAOS_REGISTRY_MIRROR="http://$REGISTRY"
 bash "$ROOT/scripts/services.sh"
 bash "$ROOT/scripts/test-images.sh"
 bash "$ROOT/scripts/podman.sh"
+
+# PostgreSQL, to prove DATABASE_URL works (tests/core/test_postgres.py).
+apt_install postgresql
+if ! pg_isready -q -h 127.0.0.1; then
+  cluster="$(pg_lsclusters -h | awk 'NR==1 {print $1" "$2}')"
+  [ -n "$cluster" ] || die "no PostgreSQL cluster found"
+  say "starting PostgreSQL $cluster"
+  pg_ctlcluster $cluster start
+  wait_for "PostgreSQL" 30 pg_isready -q -h 127.0.0.1
+fi
+if ! su postgres -c "psql -tAc \"SELECT 1 FROM pg_roles WHERE rolname='casaos_test'\"" | grep -q 1; then
+  su postgres -c "psql -qc \"CREATE ROLE casaos_test LOGIN CREATEDB PASSWORD 'casaos_test'\""
+fi
