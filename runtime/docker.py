@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -32,6 +33,7 @@ from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 _PORT_TAKEN = ("port is already allocated", "address already in use")
 _IMAGE_MISSING = ("manifest unknown", "not found", "pull access denied", "does not exist", "name unknown",
                   "repository name not known", "no such image")
+_LAYER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
 
 
@@ -63,7 +65,7 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
         return E.ImageNotFound(message)
     if code == 404:
         return E.NotFound(message)
-    if code == 409:
+    if code == 409 or "already in use" in lowered or "already exists" in lowered:  # Podman says 500 here
         return E.Conflict(message)
     if code == 400:
         return E.InvalidSpec(message)
@@ -268,7 +270,9 @@ def _progress(image: str, msg: dict[str, Any]) -> PullProgress:
     """One pull stream message as PullProgress; image-level messages get an empty layer id."""
     status = str(msg.get("status", ""))
     detail = msg.get("progressDetail") or {}
-    layer = "" if status.startswith(_IMAGE_STATUSES) else str(msg.get("id", ""))
+    layer = str(msg.get("id", ""))
+    if status.startswith(_IMAGE_STATUSES) or not _LAYER_ID.match(layer):  # "Pulling from x" carries the tag as id
+        layer = ""
     return PullProgress(image=image, layer=layer, status=status, current=int(detail.get("current") or 0),
                         total=int(detail.get("total") or 0))
 

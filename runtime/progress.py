@@ -35,10 +35,13 @@ class AppProgress:
 
     @property
     def percent(self) -> float:
-        """0..100; images whose sizes are still unknown count as not started."""
+        """0..100 by bytes; by finished layers when no sizes are known (Podman 4's compat API sends none)."""
         if self.done:
             return 100.0
-        return min(99.9, 100.0 * self.current / self.total) if self.total else 0.0
+        if self.total:
+            return min(99.9, 100.0 * self.current / self.total)
+        layers = sum(i.layers for i in self.images)
+        return min(99.9, 100.0 * sum(i.layers_done for i in self.images) / layers) if layers else 0.0
 
 
 class PullAggregator:

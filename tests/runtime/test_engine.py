@@ -1,0 +1,248 @@
+"""The real engines (Docker and Podman) driven through runtime.DockerEngine: lifecycle, I/O and error mapping."""
+
+from __future__ import annotations
+
+import socket
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+import runtime
+from runtime import labels as L
+from runtime.compose import load_project
+from runtime.progress import PullAggregator
+from tests.runtime.conftest import BUSYBOX, HTTPD, REGISTRY
+
+pytestmark = pytest.mark.docker
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _http_get(port: int, timeout: float = 20) -> str:
+    """Poll until the container answers (start-up takes a moment, longer under load)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=3) as resp:
+                return resp.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+def _install(engine: runtime.Engine, text: str, project: str, **variables: str):
+    """The minimal install pipeline: networks, volumes, then containers in dependency order."""
+    proj = load_project(text, variables=variables, project_name=project)
+    for net in proj.networks:
+        engine.create_network(net)
+    for vol in proj.volumes:
+        engine.create_volume(vol)
+    for spec in proj.containers:
+        engine.create(spec)
+        engine.start(spec.name)
+    return proj
+
+
+WEB = f"""
+services:
+  web:
+    image: {HTTPD}
+    ports: ["127.0.0.1:${{WEBUI_PORT}}:8080"]
+    volumes: [data:/data]
+    labels: {{com.example.role: web}}
+volumes:
+  data: {{}}
+"""
+
+
+def test_it_reports_version(any_engine):
+    info = any_engine.version()
+    assert info.version and info.api_version.startswith("1.")
+
+
+def test_it_pulls_with_byte_progress(any_engine, fresh_image, slow_registry):
+    if any_engine.version().engine == "docker":  # Podman would need the proxy in its registries.conf
+        fresh_image = fresh_image.replace(REGISTRY, slow_registry)
+    events: list[runtime.PullProgress] = []
+    published: list[runtime.AppProgress] = []
+    agg = PullAggregator([fresh_image], published.append, min_interval=0)
+
+    def on_progress(event: runtime.PullProgress) -> None:
+        events.append(event)
+        agg(event)
+
+    image_id = any_engine.pull(fresh_image, on_progress)
+    agg.image_done(fresh_image)
+
+    assert image_id and any_engine.image_exists(fresh_image)
+    assert published[-1].done and published[-1].percent == 100.0
+    layers = {e.layer for e in events if e.layer}
+    assert layers and all(any(e.layer == layer and e.status == "Download complete" for e in events) for layer in layers)
+    if any_engine.version().engine == "podman":
+        return  # Podman 4's compat pull stream has layer states but no byte counts (newer Podman adds them)
+    downloading = [e for e in events if e.status == "Downloading"]
+    assert downloading, [e.status for e in events]
+    assert all(e.total > 0 for e in downloading)  # totals are known while bytes move
+    currents = [e.current for e in downloading if e.layer == downloading[-1].layer]
+    assert len(currents) >= 2 and currents == sorted(currents) and currents[-1] > currents[0]
+    assert published[-1].total >= 4 << 20 and published[-1].current == published[-1].total
+
+
+def test_it_runs_an_app_that_answers_http(any_engine, project):
+    port = _free_port()
+    proj = _install(any_engine, WEB, project, WEBUI_PORT=str(port))
+
+    assert "hello v1" in _http_get(port)
+    info = any_engine.inspect(f"{project}-web-1")
+    assert info.running and info.labels[L.PROJECT] == project and info.labels[L.SERVICE] == "web"
+    assert info.labels[L.CONFIG_HASH] == proj.containers[0].labels[L.CONFIG_HASH]
+    assert info.labels["com.example.role"] == "web"
+    assert any(p.target == 8080 and p.host_port == port for p in info.ports)
+    listed = any_engine.list({L.APP: project})
+    assert [c.name for c in listed] == [f"{project}-web-1"]
+    assert [n.name for n in any_engine.list_networks({L.APP: project})] == [f"{project}_default"]
+    assert [v.name for v in any_engine.list_volumes({L.APP: project})] == [f"{project}_data"]
+
+    any_engine.stop(info.id, timeout=1)
+    assert not any_engine.inspect(info.id).running
+    any_engine.restart(info.id, timeout=1)
+    assert "hello v1" in _http_get(port)
+    any_engine.remove(info.id, force=True)
+    assert any_engine.list({L.APP: project}) == []
+
+
+def test_it_resolves_siblings_by_service_name(any_engine, project):
+    port = _free_port()
+    text = f"""
+services:
+  web:
+    image: {HTTPD}
+  probe:
+    image: {BUSYBOX}
+    command: ["sh", "-c", "wget -q -O - http://web:8080/ && sleep 3600"]
+    depends_on: [web]
+"""
+    proj = _install(any_engine, text, project, WEBUI_PORT=str(port))
+    assert proj.services == ("web", "probe")
+    deadline = time.monotonic() + 20
+    while "hello v1" not in "\n".join(any_engine.logs(f"{project}-probe-1")):
+        assert time.monotonic() < deadline, "probe never reached web by its service name"
+        time.sleep(0.3)
+
+
+def test_it_reads_logs_tail_and_follow(any_engine, project):
+    text = f"""
+services:
+  talk:
+    image: {BUSYBOX}
+    command: ["sh", "-c", "for i in 1 2 3 4 5; do echo line $$i; done; sleep 1; echo oops >&2; sleep 3600"]
+"""
+    _install(any_engine, text, project)
+    name = f"{project}-talk-1"
+    deadline = time.monotonic() + 20
+    while "oops" not in list(any_engine.logs(name)):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    assert list(any_engine.logs(name)) == ["line 1", "line 2", "line 3", "line 4", "line 5", "oops"]
+    assert list(any_engine.logs(name, tail=2)) == ["line 5", "oops"]
+    follow = any_engine.logs(name, follow=True, tail=1)
+    assert next(follow) == "oops"
+    follow.close()  # a follower must be closable while the container keeps running
+
+
+def test_it_samples_stats(any_engine, project):
+    text = f"""
+services:
+  busy:
+    image: {BUSYBOX}
+    deploy: {{resources: {{limits: {{memory: 64M}}}}}}
+"""
+    _install(any_engine, text, project)
+    stats = any_engine.stats(f"{project}-busy-1")
+    assert stats.memory_usage > 0
+    assert stats.memory_limit == 64 << 20
+    assert stats.cpu_percent >= 0.0
+
+
+def test_it_streams_container_events(any_engine, project):
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    text = f"services:\n  ev:\n    image: {BUSYBOX}\n"
+    _install(any_engine, text, project)
+    any_engine.stop(f"{project}-ev-1", timeout=1)
+    time.sleep(1)  # event timestamps have second granularity on the filter
+    stream = any_engine.events(labels={L.APP: project}, since=since, until=datetime.now(UTC) + timedelta(seconds=1))
+    events = list(stream)
+    actions = [e.action for e in events]
+    for action in ("create", "start", "die"):
+        assert action in actions, actions
+    start = next(e for e in events if e.action == "start")
+    assert start.labels[L.APP] == project and start.name == f"{project}-ev-1"
+    assert isinstance(start.time, datetime) and start.container_id
+
+
+def test_it_execs_with_a_stream(any_engine, project):
+    _install(any_engine, f"services:\n  sh:\n    image: {BUSYBOX}\n", project)
+    session = any_engine.exec(f"{project}-sh-1", ["sh", "-c", "read x; echo got:$x; echo err >&2"], tty=False)
+    session.send(b"hello\n")
+    output = session.read_all()
+    session.close()
+    assert b"got:hello" in output and b"err" in output
+    deadline = time.monotonic() + 10
+    while session.exit_code() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    assert session.exit_code() == 0
+
+
+def test_it_copies_inline_configs_into_the_container(any_engine, project):
+    text = f"""
+services:
+  cfg:
+    image: {BUSYBOX}
+    configs: [{{source: greeting, target: /etc/app/greeting.txt}}]
+configs:
+  greeting: {{content: "hi from compose"}}
+"""
+    _install(any_engine, text, project)
+    session = any_engine.exec(f"{project}-cfg-1", ["cat", "/etc/app/greeting.txt"], tty=False)
+    assert session.read_all() == b"hi from compose"
+
+
+def test_it_maps_unknown_image_to_image_not_found(any_engine):
+    with pytest.raises(runtime.ImageNotFound) as exc:
+        any_engine.pull("127.0.0.1:5000/casa/does-not-exist:1")
+    assert exc.value.permanent
+
+
+def test_it_maps_a_taken_port_to_port_in_use(any_engine, project):
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        port = squatter.getsockname()[1]
+        text = f"services:\n  web:\n    image: {HTTPD}\n    ports: ['127.0.0.1:{port}:8080']\n"
+        with pytest.raises(runtime.PortInUse):
+            _install(any_engine, text, project)
+
+
+def test_it_maps_missing_objects_and_name_clashes(any_engine, project):
+    with pytest.raises(runtime.NotFound):
+        any_engine.inspect(f"{project}-nothing-1")
+    proj = _install(any_engine, f"services:\n  a:\n    image: {BUSYBOX}\n", project)
+    with pytest.raises(runtime.Conflict):
+        any_engine.create(proj.containers[0])
+    with pytest.raises(runtime.Conflict):
+        any_engine.create_network(proj.networks[0])
+
+
+def test_it_maps_a_dead_socket_to_engine_unavailable(tmp_path):
+    engine = runtime.get_engine(f"unix://{tmp_path}/nothing.sock")
+    with pytest.raises(runtime.EngineUnavailable) as exc:
+        engine.version()
+    assert not exc.value.permanent
