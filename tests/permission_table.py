@@ -15,6 +15,7 @@ ADMIN = "admin"  # admins only
 
 ROUTES: dict[str, dict] = {
     "healthz": {"access": PUBLIC},
+    "favicon": {"access": PUBLIC},
     "login": {"access": ANONYMOUS_ONLY},
     "logout": {"access": MEMBER, "methods": ["POST"]},
     "dashboard": {"access": MEMBER},
