@@ -30,7 +30,7 @@ def test_the_status_page_shows_every_component(page, live_stack, admin_user, tra
     page.goto(f"{live_stack.url}/system/status/")
     for name in ("database", "redis", "engine", "worker"):
         assert page.locator(f"[data-check={name}] .ok").is_visible(), name
-    assert "Container engine:" in page.content()
+    assert "Container engine: Docker" in page.content()
 
 
 def test_the_layout_fits_a_phone(browser, live_stack, member_user, transactional_db):
