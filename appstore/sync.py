@@ -1,0 +1,233 @@
+"""Fetching and reading a store: download (conditional, bounded), unpack (contained), parse, collect assets.
+
+This module produces a ParsedStore or raises SyncError / Unchanged; services.store_sync_run swaps the result
+into the database, so a failure anywhere here leaves the last good catalogue untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urljoin, urlsplit
+
+from django.conf import settings
+
+from .archive import ArchiveError, ArchiveLimits, extract_zip
+from .assets import AssetCollector
+from .fetch import FetchError, Limits, NotModified, fetch
+from .parsing import AppTemplate, BrokenApp, StoreInfo, find_v1_root, find_v2_root, parse_template, read_store_info
+from .parsing.layout import MAX_JSON, contained, read_json, v1_app_folders, v2_index_items
+from .risk import risk_of_project
+
+log = logging.getLogger(__name__)
+
+Report = Callable[[int, str], None]
+
+
+class SyncError(Exception):
+    """The store could not be synced; the message is shown on the store and the old catalogue stays."""
+
+
+class Unchanged(Exception):
+    """The source has not changed since the last good sync: nothing to do."""
+
+
+@dataclass
+class Validators:
+    """What we remember about the last good download."""
+
+    etag: str = ""
+    last_modified: str = ""
+    sha256: str = ""
+
+
+@dataclass
+class ParsedApp:
+    """A template with its assets resolved and its risk computed."""
+
+    template: AppTemplate
+    icon: str = ""
+    thumbnail: str = ""
+    screenshots: list[str] = field(default_factory=list)
+    risk: dict = field(default_factory=dict)
+    needs_consent: bool = False
+
+
+@dataclass
+class ParsedStore:
+    """The result of reading a whole store."""
+
+    info: StoreInfo
+    apps: list[ParsedApp]
+    problems: list[dict[str, str]]
+    validators: Validators = field(default_factory=Validators)
+
+
+def store_dir(store_id: int) -> Path:
+    """The one folder a store may write to."""
+    return Path(settings.APPSTORE_DIR) / "stores" / str(store_id)
+
+
+def _download_limits(max_bytes: int) -> Limits:
+    return Limits(max_bytes=max_bytes, connect_timeout=settings.APPSTORE_CONNECT_TIMEOUT,
+                  read_timeout=settings.APPSTORE_READ_TIMEOUT, deadline=settings.APPSTORE_DOWNLOAD_DEADLINE)
+
+
+# ---------------------------------------------------------------------------- reading apps
+def _finish(template: AppTemplate, assets: AssetCollector, app_dir: Path | None, *, icon: str = "",
+            thumbnail: str = "") -> ParsedApp:
+    report = risk_of_project(template.project) if template.project else None
+    return ParsedApp(
+        template=template,
+        icon=assets.collect(icon or template.icon, app_dir=app_dir),
+        thumbnail=assets.collect(thumbnail or template.thumbnail, app_dir=app_dir),
+        screenshots=[name for ref in template.screenshots[:8] if (name := assets.collect(ref, app_dir=app_dir))],
+        risk=report.as_dict() if report else {}, needs_consent=bool(report and report.needs_consent),
+    )
+
+
+def _dedupe(apps: list[ParsedApp], problems: list[dict[str, str]]) -> list[ParsedApp]:
+    """Two folders declaring the same app id: the first (by folder name) wins, the other is listed."""
+    seen: dict[str, ParsedApp] = {}
+    for app in apps:
+        key = app.template.store_app_id
+        if key in seen:
+            problems.append({"app": app.template.folder or key,
+                             "reason": f"same app id {key!r} as {seen[key].template.folder or key!r}"})
+        else:
+            seen[key] = app
+    return list(seen.values())
+
+
+def read_v1(root: Path, *, allow_lan: bool, report: Report) -> ParsedStore:
+    """Apps/<folder>/docker-compose.yml of a repository checkout or unpacked zip."""
+    folders = list(v1_app_folders(root))
+    assets = AssetCollector(root=root, allow_lan=allow_lan)
+    apps, problems = [], []
+    for i, (name, compose) in enumerate(folders):
+        if i % 10 == 0:
+            report(30 + int(60 * i / max(len(folders), 1)), f"reading apps ({i}/{len(folders)})")
+        if compose is None:
+            problems.append({"app": name, "reason": "no docker-compose.yml in the folder"})
+            continue
+        try:
+            template = parse_template(compose.read_bytes(), folder=name)
+        except (BrokenApp, OSError) as exc:
+            problems.append({"app": name, "reason": str(exc)[:500]})
+            continue
+        apps.append(_finish(template, assets, compose.parent))
+    return ParsedStore(info=read_store_info(root), apps=_dedupe(apps, problems), problems=problems)
+
+
+class _V2Reader:
+    """Reads the files of a built v2 store, from a folder (contained) or over HTTP relative to index.json."""
+
+    def __init__(self, *, base_url: str = "", root: Path | None = None, allow_lan: bool = False):
+        self.base_url, self.root, self.allow_lan = base_url, root, allow_lan
+
+    def read(self, ref: str, max_bytes: int = MAX_JSON) -> bytes:
+        if self.root is not None:
+            path = self.root / ref.lstrip("/")
+            if urlsplit(ref).scheme or not path.is_file() or not contained(path, self.root):
+                raise BrokenApp(f"{ref!r} is not a file inside the store")
+            if path.stat().st_size > max_bytes:
+                raise BrokenApp(f"{ref!r} is too large")
+            return path.read_bytes()
+        try:
+            return fetch(urljoin(self.base_url, ref), allow_lan=self.allow_lan, limits=_download_limits(max_bytes)).body
+        except FetchError as exc:
+            raise BrokenApp(str(exc)) from None
+
+
+def read_v2(index: object, reader: _V2Reader, *, allow_lan: bool, report: Report) -> ParsedStore:
+    """Every app of a v2 index.json: its built compose plus meta.json."""
+    items = v2_index_items(index)
+    assets = AssetCollector(root=reader.root, allow_lan=allow_lan, base_url=reader.base_url)
+    apps, problems = [], []
+    for i, item in enumerate(items):
+        if i % 10 == 0:
+            report(30 + int(60 * i / max(len(items), 1)), f"reading apps ({i}/{len(items)})")
+        label = str(item.get("id") or item.get("compose_url"))[:200]
+        try:
+            compose = reader.read(str(item["compose_url"]))
+            meta = json.loads(reader.read(str(item["meta_url"]))) if item.get("meta_url") else {}
+            meta = {**{k: item[k] for k in ("tagline", "category", "author", "developer", "architectures", "version")
+                       if k in item}, **(meta if isinstance(meta, dict) else {})}
+            template = parse_template(compose, folder=label, meta=meta, content_hash=str(item.get("content_hash", "")))
+        except (BrokenApp, ValueError, OSError) as exc:
+            problems.append({"app": label, "reason": str(exc)[:500]})
+            continue
+        apps.append(_finish(template, assets, None, icon=str(item.get("icon") or ""),
+                            thumbnail=str(item.get("thumbnail") or "")))
+    return ParsedStore(info=StoreInfo(), apps=_dedupe(apps, problems), problems=problems)
+
+
+# ---------------------------------------------------------------------------- sources
+def read_folder(path: str, *, allow_lan: bool, report: Report) -> ParsedStore:
+    """A store on this machine: a v1 repository or a built v2 folder."""
+    top = Path(path)
+    if not top.is_absolute() or not top.is_dir():
+        raise SyncError(f"{path} is not a folder on this machine")
+    if root := find_v1_root(top):
+        return read_v1(root, allow_lan=allow_lan, report=report)
+    if root := find_v2_root(top):
+        index = read_json(root / "index.json", root)
+        return read_v2(index, _V2Reader(root=root), allow_lan=allow_lan, report=report)
+    raise SyncError("the folder holds no store (neither an Apps/ folder nor an index.json)")
+
+
+def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, report: Report) -> ParsedStore:
+    """A v1 store published as a zip (a GitHub archive, for instance)."""
+    folder = store_dir(store_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    work = folder / f"incoming-{uuid.uuid4().hex}"
+    archive = folder / f"{work.name}.zip"
+
+    def progress(size: int, total: int | None) -> None:
+        if total:
+            report(int(25 * size / total), f"downloading ({size // 1024} KiB of {total // 1024} KiB)")
+
+    try:
+        download = fetch(url, allow_lan=allow_lan, limits=_download_limits(settings.APPSTORE_MAX_ARCHIVE),
+                         etag=seen.etag, last_modified=seen.last_modified, dest=archive, on_progress=progress)
+        if seen.sha256 and download.sha256 == seen.sha256:
+            raise Unchanged
+        report(25, "unpacking")
+        extract_zip(archive, work, ArchiveLimits(settings.APPSTORE_MAX_UNPACKED, settings.APPSTORE_MAX_ENTRIES))
+        root = find_v1_root(work)
+        if root is None:
+            raise SyncError("the archive holds no store (no folder with an Apps/ folder inside)")
+        parsed = read_v1(root, allow_lan=allow_lan, report=report)
+        parsed.validators = Validators(download.etag, download.last_modified, download.sha256)
+        return parsed
+    except NotModified:
+        raise Unchanged from None
+    except (FetchError, ArchiveError) as exc:
+        raise SyncError(str(exc)) from None
+    finally:
+        archive.unlink(missing_ok=True)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def read_v2_url(url: str, seen: Validators, *, allow_lan: bool, report: Report) -> ParsedStore:
+    """A built v2 store served over HTTP: the URL of its index.json, store.json or folder."""
+    index_url = url if url.endswith("index.json") else urljoin(url if url.endswith("/") or url.endswith(".json")
+                                                               else url + "/", "index.json")
+    try:
+        download = fetch(index_url, allow_lan=allow_lan, limits=_download_limits(MAX_JSON),
+                         etag=seen.etag, last_modified=seen.last_modified)
+        index = json.loads(download.body or b"")
+    except NotModified:
+        raise Unchanged from None
+    except (FetchError, ValueError) as exc:
+        raise SyncError(f"index.json: {exc}") from None
+    if seen.sha256 and download.sha256 == seen.sha256:
+        raise Unchanged
+    parsed = read_v2(index, _V2Reader(base_url=index_url, allow_lan=allow_lan), allow_lan=allow_lan, report=report)
+    parsed.validators = Validators(download.etag, download.last_modified, download.sha256)
+    return parsed
