@@ -27,9 +27,28 @@ from runtime.errors import (
 from runtime.progress import AppProgress, ImageProgress, PullAggregator
 
 __all__ = [
-    "AppProgress", "ComposeError", "Conflict", "ContainerInfo", "ContainerStats", "Engine", "EngineError",
-    "EngineEvent", "EngineUnavailable", "ExecSession", "ImageNotFound", "ImageProgress", "InvalidSpec", "NetworkInfo",
-    "NotFound", "PortBinding", "PortInUse", "PullAggregator", "PullProgress", "VersionInfo", "VolumeInfo", "get_engine",
+    "AppProgress",
+    "ComposeError",
+    "Conflict",
+    "ContainerInfo",
+    "ContainerStats",
+    "Engine",
+    "EngineError",
+    "EngineEvent",
+    "EngineUnavailable",
+    "ExecSession",
+    "ImageNotFound",
+    "ImageProgress",
+    "InvalidSpec",
+    "NetworkInfo",
+    "NotFound",
+    "PortBinding",
+    "PortInUse",
+    "PullAggregator",
+    "PullProgress",
+    "VersionInfo",
+    "VolumeInfo",
+    "get_engine",
 ]
 
 DEFAULT_URL = "unix:///var/run/docker.sock"

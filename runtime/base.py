@@ -212,8 +212,9 @@ class Engine(abc.ABC):
         """Containers carrying all the given labels."""
 
     @abc.abstractmethod
-    def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
-             timestamps: bool = False) -> Iterator[str]:
+    def logs(
+        self, ref: str, *, follow: bool = False, tail: int | None = None, timestamps: bool = False
+    ) -> Iterator[str]:
         """Log lines (stdout and stderr, no trailing newline); with follow, until the container stops or close()."""
 
     @abc.abstractmethod
@@ -221,13 +222,22 @@ class Engine(abc.ABC):
         """One CPU/memory sample."""
 
     @abc.abstractmethod
-    def exec(self, ref: str, cmd: list[str], *, tty: bool = True, user: str = "", workdir: str = "",
-             env: Mapping[str, str] | None = None) -> ExecSession:
+    def exec(
+        self,
+        ref: str,
+        cmd: list[str],
+        *,
+        tty: bool = True,
+        user: str = "",
+        workdir: str = "",
+        env: Mapping[str, str] | None = None,
+    ) -> ExecSession:
         """Start a process inside a running container and return its stream."""
 
     @abc.abstractmethod
-    def events(self, *, labels: LabelFilter | None = None, since: datetime | None = None,
-               until: datetime | None = None) -> EventStream:
+    def events(
+        self, *, labels: LabelFilter | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> EventStream:
         """Container events, optionally only for matching labels; endless unless `until` is given."""
 
     @abc.abstractmethod

@@ -31,8 +31,15 @@ from runtime.payload import create_body, endpoint, files_tar
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 
 _PORT_TAKEN = ("port is already allocated", "address already in use")
-_IMAGE_MISSING = ("manifest unknown", "not found", "pull access denied", "does not exist", "name unknown",
-                  "repository name not known", "no such image")
+_IMAGE_MISSING = (
+    "manifest unknown",
+    "not found",
+    "pull access denied",
+    "does not exist",
+    "name unknown",
+    "repository name not known",
+    "no such image",
+)
 _LAYER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
 
@@ -142,8 +149,12 @@ class DockerEngine(Engine):
                 for att in spec.networks[1:]:  # API 1.41 accepts only one network at create time
                     ep = endpoint(att)
                     self.api.connect_container_to_network(
-                        cid, att.network, aliases=ep["Aliases"], ipv4_address=att.ipv4_address or None,
-                        ipv6_address=att.ipv6_address or None)
+                        cid,
+                        att.network,
+                        aliases=ep["Aliases"],
+                        ipv4_address=att.ipv4_address or None,
+                        ipv6_address=att.ipv6_address or None,
+                    )
                 if spec.files:
                     self.api.put_archive(cid, "/", files_tar(spec.files))
         except E.EngineError:
@@ -191,12 +202,14 @@ class DockerEngine(Engine):
             rows = self.api.containers(all=all, filters={"label": _label_filters(labels)})
         return [container_from_summary(r) for r in rows]
 
-    def logs(self, ref: str, *, follow: bool = False, tail: int | None = None,
-             timestamps: bool = False) -> Iterator[str]:
+    def logs(
+        self, ref: str, *, follow: bool = False, tail: int | None = None, timestamps: bool = False
+    ) -> Iterator[str]:
         """Log lines; the generator closes the HTTP stream when it is closed."""
         with _mapped():
-            stream = self.api.logs(ref, stream=True, follow=follow, tail="all" if tail is None else tail,
-                                   timestamps=timestamps)
+            stream = self.api.logs(
+                ref, stream=True, follow=follow, tail="all" if tail is None else tail, timestamps=timestamps
+            )
         return _lines(stream)
 
     def stats(self, ref: str) -> ContainerStats:
@@ -204,17 +217,33 @@ class DockerEngine(Engine):
         with _mapped():
             return stats_from_raw(self.api.stats(ref, stream=False))
 
-    def exec(self, ref: str, cmd: list[str], *, tty: bool = True, user: str = "", workdir: str = "",
-             env: Mapping[str, str] | None = None) -> DockerExec:
+    def exec(
+        self,
+        ref: str,
+        cmd: list[str],
+        *,
+        tty: bool = True,
+        user: str = "",
+        workdir: str = "",
+        env: Mapping[str, str] | None = None,
+    ) -> DockerExec:
         """Start a process in a running container; returns its socket-like session."""
         with _mapped():
-            exec_id = self.api.exec_create(ref, cmd, stdin=True, tty=tty, user=user, workdir=workdir or None,
-                                           environment=dict(env) if env else None)["Id"]
+            exec_id = self.api.exec_create(
+                ref,
+                cmd,
+                stdin=True,
+                tty=tty,
+                user=user,
+                workdir=workdir or None,
+                environment=dict(env) if env else None,
+            )["Id"]
             sock = self.api.exec_start(exec_id, socket=True, tty=tty)
         return DockerExec(self, exec_id, sock, tty=tty)
 
-    def events(self, *, labels: LabelFilter | None = None, since: datetime | None = None,
-               until: datetime | None = None) -> DockerEvents:
+    def events(
+        self, *, labels: LabelFilter | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> DockerEvents:
         """Container events as EngineEvent dataclasses."""
         filters = {"type": ["container"], **({"label": _label_filters(labels)} if labels else {})}
         with _mapped():
@@ -225,13 +254,23 @@ class DockerEngine(Engine):
         """Create a network (duplicate names are refused, unlike Docker's default)."""
         ipam = None
         if spec.ipam:
-            ipam = {"Driver": spec.ipam.driver or "default", "Options": dict(spec.ipam.options),
-                    "Config": [{_camel(k): v for k, v in pool.items()} for pool in spec.ipam.config]}
+            ipam = {
+                "Driver": spec.ipam.driver or "default",
+                "Options": dict(spec.ipam.options),
+                "Config": [{_camel(k): v for k, v in pool.items()} for pool in spec.ipam.config],
+            }
         with _mapped():
-            res = self.api.create_network(spec.name, driver=spec.driver, options=dict(spec.driver_opts) or None,
-                                          ipam=ipam, check_duplicate=True, internal=spec.internal,
-                                          labels=dict(spec.labels), enable_ipv6=spec.enable_ipv6,
-                                          attachable=spec.attachable)
+            res = self.api.create_network(
+                spec.name,
+                driver=spec.driver,
+                options=dict(spec.driver_opts) or None,
+                ipam=ipam,
+                check_duplicate=True,
+                internal=spec.internal,
+                labels=dict(spec.labels),
+                enable_ipv6=spec.enable_ipv6,
+                attachable=spec.attachable,
+            )
         return res["Id"]
 
     def remove_network(self, name: str) -> None:
@@ -243,14 +282,17 @@ class DockerEngine(Engine):
         """Networks carrying all the given labels."""
         with _mapped():
             rows = self.api.networks(filters={"label": _label_filters(labels)})
-        return [NetworkInfo(id=r["Id"], name=r["Name"], driver=r.get("Driver", ""), labels=r.get("Labels") or {})
-                for r in rows]
+        return [
+            NetworkInfo(id=r["Id"], name=r["Name"], driver=r.get("Driver", ""), labels=r.get("Labels") or {})
+            for r in rows
+        ]
 
     def create_volume(self, spec: VolumeSpec) -> str:
         """Create (or reuse) a named volume."""
         with _mapped():
-            res = self.api.create_volume(spec.name, driver=spec.driver, driver_opts=dict(spec.driver_opts) or None,
-                                         labels=dict(spec.labels))
+            res = self.api.create_volume(
+                spec.name, driver=spec.driver, driver_opts=dict(spec.driver_opts) or None, labels=dict(spec.labels)
+            )
         return res["Name"]
 
     def remove_volume(self, name: str, *, force: bool = False) -> None:
@@ -262,8 +304,15 @@ class DockerEngine(Engine):
         """Volumes carrying all the given labels."""
         with _mapped():
             rows = self.api.volumes(filters={"label": _label_filters(labels)}).get("Volumes") or []
-        return [VolumeInfo(name=r["Name"], driver=r.get("Driver", ""), labels=r.get("Labels") or {},
-                           mountpoint=r.get("Mountpoint", "")) for r in rows]
+        return [
+            VolumeInfo(
+                name=r["Name"],
+                driver=r.get("Driver", ""),
+                labels=r.get("Labels") or {},
+                mountpoint=r.get("Mountpoint", ""),
+            )
+            for r in rows
+        ]
 
 
 def _progress(image: str, msg: dict[str, Any]) -> PullProgress:
@@ -273,8 +322,13 @@ def _progress(image: str, msg: dict[str, Any]) -> PullProgress:
     layer = str(msg.get("id", ""))
     if status.startswith(_IMAGE_STATUSES) or not _LAYER_ID.match(layer):  # "Pulling from x" carries the tag as id
         layer = ""
-    return PullProgress(image=image, layer=layer, status=status, current=int(detail.get("current") or 0),
-                        total=int(detail.get("total") or 0))
+    return PullProgress(
+        image=image,
+        layer=layer,
+        status=status,
+        current=int(detail.get("current") or 0),
+        total=int(detail.get("total") or 0),
+    )
 
 
 def _lines(stream: Any) -> Iterator[str]:
@@ -326,9 +380,15 @@ def _event(raw: dict[str, Any]) -> EngineEvent:
     attrs = dict((raw.get("Actor") or {}).get("Attributes") or {})
     name, image, code = attrs.pop("name", ""), attrs.pop("image", ""), attrs.pop("exitCode", None)
     nanos = raw.get("timeNano") or int(raw.get("time", 0)) * 1_000_000_000
-    return EngineEvent(container_id=(raw.get("Actor") or {}).get("ID") or raw.get("id", ""), action=raw["Action"],
-                       labels=attrs, time=datetime.fromtimestamp(nanos / 1e9, tz=UTC), name=name, image=image,
-                       exit_code=int(code) if code not in (None, "") else None)
+    return EngineEvent(
+        container_id=(raw.get("Actor") or {}).get("ID") or raw.get("id", ""),
+        action=raw["Action"],
+        labels=attrs,
+        time=datetime.fromtimestamp(nanos / 1e9, tz=UTC),
+        name=name,
+        image=image,
+        exit_code=int(code) if code not in (None, "") else None,
+    )
 
 
 class DockerExec:

@@ -12,8 +12,13 @@ def version_from_raw(raw: dict[str, Any], api_version: str) -> VersionInfo:
     """Podman's compat API names a component "Podman Engine"; Docker's is "Engine"."""
     components = " ".join(c.get("Name", "") for c in raw.get("Components") or [])
     engine = "podman" if "podman" in components.lower() else "docker"
-    return VersionInfo(engine=engine, version=str(raw.get("Version", "")), api_version=str(api_version),
-                       os=str(raw.get("Os", "")), arch=str(raw.get("Arch", "")))
+    return VersionInfo(
+        engine=engine,
+        version=str(raw.get("Version", "")),
+        api_version=str(api_version),
+        os=str(raw.get("Os", "")),
+        arch=str(raw.get("Arch", "")),
+    )
 
 
 def container_from_inspect(raw: dict[str, Any]) -> ContainerInfo:
@@ -23,13 +28,22 @@ def container_from_inspect(raw: dict[str, Any]) -> ContainerInfo:
     ports = []
     for key, binds in ((raw.get("NetworkSettings") or {}).get("Ports") or {}).items():
         port, _, proto = key.partition("/")
-        ports += [PortBinding(int(port), proto or "tcp", b.get("HostIp", ""), int(b["HostPort"]))
-                  for b in binds or [] if b.get("HostPort")]
+        ports += [
+            PortBinding(int(port), proto or "tcp", b.get("HostIp", ""), int(b["HostPort"]))
+            for b in binds or []
+            if b.get("HostPort")
+        ]
     return ContainerInfo(
-        id=raw["Id"], name=raw.get("Name", "").lstrip("/"), image=(raw.get("Config") or {}).get("Image", ""),
-        state=state.get("Status", ""), status=state.get("Status", ""), health=health or "",
+        id=raw["Id"],
+        name=raw.get("Name", "").lstrip("/"),
+        image=(raw.get("Config") or {}).get("Image", ""),
+        state=state.get("Status", ""),
+        status=state.get("Status", ""),
+        health=health or "",
         exit_code=state.get("ExitCode") if state.get("Status") in ("exited", "dead") else None,
-        labels=(raw.get("Config") or {}).get("Labels") or {}, ports=tuple(ports), created=str(raw.get("Created", "")),
+        labels=(raw.get("Config") or {}).get("Labels") or {},
+        ports=tuple(ports),
+        created=str(raw.get("Created", "")),
     )
 
 
@@ -38,13 +52,21 @@ def container_from_summary(raw: dict[str, Any]) -> ContainerInfo:
     status = raw.get("Status", "")
     health = re.search(r"\((healthy|unhealthy|health: starting)\)", status)
     code = re.search(r"Exited \((-?\d+)\)", status)
-    ports = tuple(PortBinding(int(p["PrivatePort"]), p.get("Type", "tcp"), p.get("IP", ""), int(p["PublicPort"]))
-                  for p in raw.get("Ports") or [] if p.get("PublicPort"))
+    ports = tuple(
+        PortBinding(int(p["PrivatePort"]), p.get("Type", "tcp"), p.get("IP", ""), int(p["PublicPort"]))
+        for p in raw.get("Ports") or []
+        if p.get("PublicPort")
+    )
     return ContainerInfo(
-        id=raw["Id"], name=(raw.get("Names") or [""])[0].lstrip("/"), image=raw.get("Image", ""),
-        state=raw.get("State", ""), status=status,
+        id=raw["Id"],
+        name=(raw.get("Names") or [""])[0].lstrip("/"),
+        image=raw.get("Image", ""),
+        state=raw.get("State", ""),
+        status=status,
         health=health.group(1).replace("health: ", "") if health else "",
-        exit_code=int(code.group(1)) if code else None, labels=raw.get("Labels") or {}, ports=ports,
+        exit_code=int(code.group(1)) if code else None,
+        labels=raw.get("Labels") or {},
+        ports=ports,
         created=str(raw.get("Created", "")),
     )
 
@@ -60,5 +82,9 @@ def stats_from_raw(raw: dict[str, Any]) -> ContainerStats:
     detail = mem.get("stats") or {}
     cache = detail.get("inactive_file", detail.get("total_inactive_file", detail.get("cache", 0)))
     usage = max(0, int(mem.get("usage") or 0) - int(cache or 0))
-    return ContainerStats(cpu_percent=round(percent, 2), memory_usage=usage, memory_limit=int(mem.get("limit") or 0),
-                          online_cpus=int(online))
+    return ContainerStats(
+        cpu_percent=round(percent, 2),
+        memory_usage=usage,
+        memory_limit=int(mem.get("limit") or 0),
+        online_cpus=int(online),
+    )

@@ -25,8 +25,14 @@ def create_body(spec: ContainerSpec) -> dict[str, Any]:
     for key, value in (("Cmd", spec.command), ("Entrypoint", spec.entrypoint)):
         if value is not None:
             body[key] = list(value)
-    optional = {"User": spec.user, "WorkingDir": spec.working_dir, "Hostname": spec.hostname,
-                "Domainname": spec.domainname, "StopSignal": spec.stop_signal, "MacAddress": spec.mac_address}
+    optional = {
+        "User": spec.user,
+        "WorkingDir": spec.working_dir,
+        "Hostname": spec.hostname,
+        "Domainname": spec.domainname,
+        "StopSignal": spec.stop_signal,
+        "MacAddress": spec.mac_address,
+    }
     body.update({k: v for k, v in optional.items() if v})
     if spec.stop_grace_period is not None:
         body["StopTimeout"] = int(spec.stop_grace_period)
@@ -41,7 +47,9 @@ def host_config(spec: ContainerSpec) -> dict[str, Any]:
     """HostConfig: mounts, ports, namespaces, privileges and limits."""
     hc: dict[str, Any] = {
         "Binds": [_bind(m) for m in spec.mounts if m.type == "bind" and m.create_host_path],
-        "Mounts": [_mount(m) for m in spec.mounts if m.type != "tmpfs" and not (m.type == "bind" and m.create_host_path)],
+        "Mounts": [
+            _mount(m) for m in spec.mounts if m.type != "tmpfs" and not (m.type == "bind" and m.create_host_path)
+        ],
         "Tmpfs": {m.target: _tmpfs_options(m) for m in spec.mounts if m.type == "tmpfs"},
         "PortBindings": _port_bindings(spec),
         "NetworkMode": spec.network_mode or (spec.networks[0].network if spec.networks else "bridge"),
@@ -50,8 +58,10 @@ def host_config(spec: ContainerSpec) -> dict[str, Any]:
         "ReadonlyRootfs": spec.read_only,
         "CapAdd": list(spec.cap_add),
         "CapDrop": list(spec.cap_drop),
-        "Devices": [{"PathOnHost": d.host_path, "PathInContainer": d.container_path,
-                     "CgroupPermissions": d.permissions} for d in spec.devices],
+        "Devices": [
+            {"PathOnHost": d.host_path, "PathInContainer": d.container_path, "CgroupPermissions": d.permissions}
+            for d in spec.devices
+        ],
         "SecurityOpt": list(spec.security_opt),
         "ExtraHosts": list(spec.extra_hosts),
         "Dns": list(spec.dns),
@@ -60,9 +70,16 @@ def host_config(spec: ContainerSpec) -> dict[str, Any]:
         "GroupAdd": list(spec.group_add),
     }
     if spec.device_requests:
-        hc["DeviceRequests"] = [{"Driver": r.driver, "Count": r.count, "DeviceIDs": list(r.device_ids),
-                                 "Capabilities": [list(r.capabilities)], "Options": dict(r.options)}
-                                for r in spec.device_requests]
+        hc["DeviceRequests"] = [
+            {
+                "Driver": r.driver,
+                "Count": r.count,
+                "DeviceIDs": list(r.device_ids),
+                "Capabilities": [list(r.capabilities)],
+                "Options": dict(r.options),
+            }
+            for r in spec.device_requests
+        ]
     if spec.sysctls:
         hc["Sysctls"] = dict(spec.sysctls)
     if spec.ulimits:
@@ -178,8 +195,12 @@ def _restart(policy: str) -> dict[str, Any]:
 def _healthcheck(hc: HealthcheckSpec) -> dict[str, Any]:
     """Healthcheck with durations in nanoseconds; an empty test keeps the image's own command."""
     result: dict[str, Any] = {"Test": list(hc.test)} if hc.test else {}
-    for key, value in (("Interval", hc.interval), ("Timeout", hc.timeout), ("StartPeriod", hc.start_period),
-                       ("StartInterval", hc.start_interval)):
+    for key, value in (
+        ("Interval", hc.interval),
+        ("Timeout", hc.timeout),
+        ("StartPeriod", hc.start_period),
+        ("StartInterval", hc.start_interval),
+    ):
         if value is not None:
             result[key] = int(value * _NS)
     if hc.retries is not None:

@@ -47,8 +47,14 @@ class AppProgress:
 class PullAggregator:
     """Use as the `on_progress` callback of Engine.pull for every image of an app; `publish` sees AppProgress."""
 
-    def __init__(self, images: Iterable[str], publish: Callable[[AppProgress], None], *,
-                 min_interval: float = 0.25, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        images: Iterable[str],
+        publish: Callable[[AppProgress], None],
+        *,
+        min_interval: float = 0.25,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._images = list(dict.fromkeys(images))
         self._publish = publish
         self._min_interval = min_interval  # a few events per second is enough for a bar and spares the websocket
@@ -90,13 +96,22 @@ class PullAggregator:
         """Current totals without publishing."""
         with self._lock:
             images = tuple(self._image(name, layers) for name, layers in self._layers.items())
-        return AppProgress(images=images, current=sum(i.current for i in images), total=sum(i.total for i in images),
-                           done=all(i.done for i in images))
+        return AppProgress(
+            images=images,
+            current=sum(i.current for i in images),
+            total=sum(i.total for i in images),
+            done=all(i.done for i in images),
+        )
 
     def _image(self, name: str, layers: dict[str, tuple[int, int, bool]]) -> ImageProgress:
         """Totals of one image."""
         done = name in self._done
         current = sum(t if done else c for c, t, _ in layers.values())
-        return ImageProgress(image=name, current=current, total=sum(t for _, t, _ in layers.values()),
-                             layers=len(layers), layers_done=sum(1 for *_, d in layers.values() if d or done),
-                             done=done)
+        return ImageProgress(
+            image=name,
+            current=current,
+            total=sum(t for _, t, _ in layers.values()),
+            layers=len(layers),
+            layers_done=sum(1 for *_, d in layers.values() if d or done),
+            done=done,
+        )

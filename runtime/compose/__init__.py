@@ -25,8 +25,14 @@ __all__ = [
 ]
 
 
-def load_project(text: str | bytes, *, variables: Mapping[str, str], project_name: str | None = None,
-                 profiles: Iterable[str] = (), project_dir: str = "") -> Project:
+def load_project(
+    text: str | bytes,
+    *,
+    variables: Mapping[str, str],
+    project_name: str | None = None,
+    profiles: Iterable[str] = (),
+    project_dir: str = "",
+) -> Project:
     """Parse, interpolate with `variables` only (never os.environ) and translate a compose file.
 
     `project_name` overrides the file's `name:`; one of them must be a valid Compose project name.

@@ -93,7 +93,9 @@ def _expand_braced(body: str, mapping: Mapping[str, str], path: str, missing: se
     if op in (":+", "+"):
         return interpolate(arg, mapping, path=path, missing=missing) if present else ""
     if not present:  # ":?" / "?": a required variable
-        message = interpolate(arg, mapping, path=path, missing=missing) or f"required variable {name} is missing a value"
+        message = (
+            interpolate(arg, mapping, path=path, missing=missing) or f"required variable {name} is missing a value"
+        )
         raise ComposeError(message, path)
     return mapping[name]
 

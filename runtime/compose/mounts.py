@@ -54,8 +54,11 @@ def parse_tmpfs(value: Any, path: str) -> list[MountSpec]:
                 mode = int(val, 8)
             else:
                 extra.append(opt)
-        mounts.append(MountSpec(type="tmpfs", target=_target(target, path), tmpfs_size=size, tmpfs_mode=mode,
-                                tmpfs_options=tuple(extra)))
+        mounts.append(
+            MountSpec(
+                type="tmpfs", target=_target(target, path), tmpfs_size=size, tmpfs_mode=mode, tmpfs_options=tuple(extra)
+            )
+        )
     return mounts
 
 
@@ -74,8 +77,13 @@ def _short(text: str, path: str, volumes: Mapping[str, VolumeSpec], project_dir:
     read_only = "ro" in modes
     propagation = next((m for m in modes if m in _PROPAGATIONS), "")
     if _is_path(source):
-        return MountSpec(type="bind", source=_host_path(source, path, project_dir), target=_target(target, path),
-                         read_only=read_only, propagation=propagation)
+        return MountSpec(
+            type="bind",
+            source=_host_path(source, path, project_dir),
+            target=_target(target, path),
+            read_only=read_only,
+            propagation=propagation,
+        )
     return _named(source, _target(target, path), read_only, "nocopy" in modes, path, volumes)
 
 
@@ -91,9 +99,14 @@ def _long(item: dict[str, Any], path: str, volumes: Mapping[str, VolumeSpec], pr
         check_keys(opts, ("propagation", "create_host_path", "selinux"), join(path, "bind"))
         if not source:
             raise ComposeError("a bind mount needs a source", path)
-        return MountSpec(type="bind", source=_host_path(source, path, project_dir), target=target, read_only=read_only,
-                         propagation=as_str(opts.get("propagation", ""), join(path, "bind.propagation")),
-                         create_host_path=as_bool(opts.get("create_host_path", True), join(path, "bind")))
+        return MountSpec(
+            type="bind",
+            source=_host_path(source, path, project_dir),
+            target=target,
+            read_only=read_only,
+            propagation=as_str(opts.get("propagation", ""), join(path, "bind.propagation")),
+            create_host_path=as_bool(opts.get("create_host_path", True), join(path, "bind")),
+        )
     if kind == "volume":
         opts = as_mapping(item.get("volume"), join(path, "volume"))
         check_keys(opts, ("nocopy",), join(path, "volume"))
@@ -106,13 +119,19 @@ def _long(item: dict[str, Any], path: str, volumes: Mapping[str, VolumeSpec], pr
         check_keys(opts, ("size", "mode"), join(path, "tmpfs"))
         size = byte_size(opts["size"], join(path, "tmpfs.size")) if "size" in opts else None
         mode = opts.get("mode")
-        return MountSpec(type="tmpfs", target=target, read_only=read_only, tmpfs_size=size,
-                         tmpfs_mode=int(str(mode), 8) if isinstance(mode, str) else mode)
+        return MountSpec(
+            type="tmpfs",
+            target=target,
+            read_only=read_only,
+            tmpfs_size=size,
+            tmpfs_mode=int(str(mode), 8) if isinstance(mode, str) else mode,
+        )
     raise ComposeError(f"volume type {kind!r} is not supported", join(path, "type"))
 
 
-def _named(key: str, target: str, read_only: bool, nocopy: bool, path: str,
-           volumes: Mapping[str, VolumeSpec]) -> MountSpec:
+def _named(
+    key: str, target: str, read_only: bool, nocopy: bool, path: str, volumes: Mapping[str, VolumeSpec]
+) -> MountSpec:
     """A named volume reference; a bind-like declaration is turned into the bind it really is."""
     if key not in volumes:
         raise ComposeError(f"refers to undefined volume {key!r}", path)
@@ -121,8 +140,7 @@ def _named(key: str, target: str, read_only: bool, nocopy: bool, path: str,
     if device is not None:
         if not device.startswith("/"):
             raise ComposeError(f"bind device {device!r} of volume {key!r} must be absolute", path)
-        return MountSpec(type="bind", source=_norm(device), target=target, read_only=read_only,
-                         create_host_path=False)
+        return MountSpec(type="bind", source=_norm(device), target=target, read_only=read_only, create_host_path=False)
     return MountSpec(type="volume", source=declared.name, target=target, read_only=read_only, nocopy=nocopy)
 
 

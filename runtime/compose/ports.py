@@ -75,7 +75,7 @@ def _expand(target: str, published: str, protocol: str, host_ip: str, path: str)
 
 
 def _range(text: str, path: str) -> list[int]:
-    """"8000" or "8000-8010" as a list of valid port numbers."""
+    """ "8000" or "8000-8010" as a list of valid port numbers."""
     m = re.fullmatch(r"\s*(\d+)\s*(?:-\s*(\d+)\s*)?", text)
     if not m:
         raise ComposeError(f"invalid port {text!r}", path)

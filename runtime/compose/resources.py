@@ -47,8 +47,11 @@ def healthcheck(value: Any, path: str) -> HealthcheckSpec | None:
         test = as_str_tuple(hc["test"], join(path, "test"))
         if test and test[0] not in ("CMD", "CMD-SHELL", "NONE"):
             raise ComposeError("a test list must start with CMD, CMD-SHELL or NONE", join(path, "test"))
-    times = {k: duration(hc[k], join(path, k)) for k in ("interval", "timeout", "start_period", "start_interval")
-             if hc.get(k) is not None}
+    times = {
+        k: duration(hc[k], join(path, k))
+        for k in ("interval", "timeout", "start_period", "start_interval")
+        if hc.get(k) is not None
+    }
     retries = as_int(hc["retries"], join(path, "retries")) if hc.get("retries") is not None else None
     return HealthcheckSpec(test=test, retries=retries, **times)
 
@@ -76,7 +79,7 @@ def ulimits(value: Any, path: str) -> tuple[Ulimit, ...]:
 
 
 def devices(value: Any, path: str) -> tuple[DeviceSpec, ...]:
-    """"/dev/x[:/dev/y[:rwm]]" or {source, target, permissions}."""
+    """ "/dev/x[:/dev/y[:rwm]]" or {source, target, permissions}."""
     result = []
     for i, item in enumerate(as_list(value, path)):
         item_path = f"{path}[{i}]"
@@ -89,13 +92,16 @@ def devices(value: Any, path: str) -> tuple[DeviceSpec, ...]:
         if not host.startswith("/") or len(parts) > 3:
             raise ComposeError(f"invalid device {item!r} (CDI names are not supported)", item_path)
         container = parts[1] if len(parts) > 1 and parts[1] else host
-        result.append(DeviceSpec(host_path=host, container_path=container,
-                                 permissions=parts[2] if len(parts) > 2 and parts[2] else "rwm"))
+        result.append(
+            DeviceSpec(
+                host_path=host, container_path=container, permissions=parts[2] if len(parts) > 2 and parts[2] else "rwm"
+            )
+        )
     return tuple(result)
 
 
 def extra_hosts(value: Any, path: str) -> tuple[str, ...]:
-    """"host:ip", "host=ip" or a mapping, normalised to "host:ip" as the engine wants."""
+    """ "host:ip", "host=ip" or a mapping, normalised to "host:ip" as the engine wants."""
     if isinstance(value, dict):
         return tuple(f"{k}:{as_str(v, join(path, k))}" for k, v in value.items())
     result = []
@@ -148,8 +154,10 @@ def _reservations(value: Any, path: str) -> dict[str, Any]:
     if res.get("memory") is not None:
         out["mem_reservation"] = byte_size(res["memory"], join(path, "memory"))
     if res.get("devices") is not None:
-        out["device_requests"] = tuple(_device_request(d, f"{path}.devices[{i}]")
-                                       for i, d in enumerate(as_list(res["devices"], join(path, "devices"))))
+        out["device_requests"] = tuple(
+            _device_request(d, f"{path}.devices[{i}]")
+            for i, d in enumerate(as_list(res["devices"], join(path, "devices")))
+        )
     return out
 
 
@@ -165,10 +173,13 @@ def _device_request(value: Any, path: str) -> DeviceRequest:
     else:
         count = as_int(count, join(path, "count"))
     options = {k: v or "" for k, v in key_values(dev.get("options") or {}, join(path, "options")).items()}
-    return DeviceRequest(driver=as_str(dev.get("driver", ""), join(path, "driver")), count=count,
-                         device_ids=as_str_tuple(dev.get("device_ids"), join(path, "device_ids")),
-                         capabilities=as_str_tuple(dev.get("capabilities"), join(path, "capabilities")),
-                         options=options)
+    return DeviceRequest(
+        driver=as_str(dev.get("driver", ""), join(path, "driver")),
+        count=count,
+        device_ids=as_str_tuple(dev.get("device_ids"), join(path, "device_ids")),
+        capabilities=as_str_tuple(dev.get("capabilities"), join(path, "capabilities")),
+        options=options,
+    )
 
 
 def _deploy_restart(value: Any, path: str) -> str:

@@ -44,11 +44,22 @@ class ServiceExposure:
 def service_exposure(spec: ContainerSpec) -> ServiceExposure:
     """Risk view of one container spec."""
     return ServiceExposure(
-        service=spec.service, container_name=spec.name, image=spec.image, privileged=spec.privileged,
-        network_mode=spec.network_mode, pid=spec.pid, ipc=spec.ipc, userns_mode=spec.userns_mode,
-        binds=tuple(m for m in spec.mounts if m.type == "bind"), devices=spec.devices,
-        device_requests=spec.device_requests, cap_add=spec.cap_add, security_opt=spec.security_opt,
-        sysctls=spec.sysctls, runtime=spec.runtime, published_ports=tuple(p for p in spec.ports if p.published),
+        service=spec.service,
+        container_name=spec.name,
+        image=spec.image,
+        privileged=spec.privileged,
+        network_mode=spec.network_mode,
+        pid=spec.pid,
+        ipc=spec.ipc,
+        userns_mode=spec.userns_mode,
+        binds=tuple(m for m in spec.mounts if m.type == "bind"),
+        devices=spec.devices,
+        device_requests=spec.device_requests,
+        cap_add=spec.cap_add,
+        security_opt=spec.security_opt,
+        sysctls=spec.sysctls,
+        runtime=spec.runtime,
+        published_ports=tuple(p for p in spec.ports if p.published),
         user=spec.user,
     )
 

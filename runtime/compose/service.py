@@ -32,16 +32,78 @@ from runtime.specs import ContainerSpec, Dependency, FileSpec, NetworkAttachment
 
 # Every key we translate. Anything else (build, extends, volumes_from, links, ...) is rejected by name.
 SERVICE_KEYS = (
-    "image", "container_name", "command", "entrypoint", "environment", "ports", "expose", "volumes", "tmpfs",
-    "networks", "network_mode", "depends_on", "healthcheck", "restart", "labels", "user", "working_dir", "hostname",
-    "domainname", "cap_add", "cap_drop", "devices", "privileged", "pid", "ipc", "userns_mode", "cgroup_parent",
-    "security_opt", "sysctls", "ulimits", "group_add", "shm_size", "extra_hosts", "dns", "dns_search", "dns_opt",
-    "stop_signal", "stop_grace_period", "init", "tty", "stdin_open", "read_only", "deploy", "mem_limit",
-    "mem_reservation", "memswap_limit", "cpus", "cpu_shares", "cpuset", "pids_limit", "oom_score_adj", "runtime",
-    "platform", "mac_address", "logging", "configs", "secrets", "profiles",
+    "image",
+    "container_name",
+    "command",
+    "entrypoint",
+    "environment",
+    "ports",
+    "expose",
+    "volumes",
+    "tmpfs",
+    "networks",
+    "network_mode",
+    "depends_on",
+    "healthcheck",
+    "restart",
+    "labels",
+    "user",
+    "working_dir",
+    "hostname",
+    "domainname",
+    "cap_add",
+    "cap_drop",
+    "devices",
+    "privileged",
+    "pid",
+    "ipc",
+    "userns_mode",
+    "cgroup_parent",
+    "security_opt",
+    "sysctls",
+    "ulimits",
+    "group_add",
+    "shm_size",
+    "extra_hosts",
+    "dns",
+    "dns_search",
+    "dns_opt",
+    "stop_signal",
+    "stop_grace_period",
+    "init",
+    "tty",
+    "stdin_open",
+    "read_only",
+    "deploy",
+    "mem_limit",
+    "mem_reservation",
+    "memswap_limit",
+    "cpus",
+    "cpu_shares",
+    "cpuset",
+    "pids_limit",
+    "oom_score_adj",
+    "runtime",
+    "platform",
+    "mac_address",
+    "logging",
+    "configs",
+    "secrets",
+    "profiles",
 )
-_SIMPLE_STR = ("user", "working_dir", "hostname", "domainname", "userns_mode", "cgroup_parent", "stop_signal",
-               "runtime", "platform", "mac_address", "cpuset")
+_SIMPLE_STR = (
+    "user",
+    "working_dir",
+    "hostname",
+    "domainname",
+    "userns_mode",
+    "cgroup_parent",
+    "stop_signal",
+    "runtime",
+    "platform",
+    "mac_address",
+    "cpuset",
+)
 _SIMPLE_BOOL = ("privileged", "tty", "stdin_open", "read_only")
 _SIMPLE_TUPLE = ("cap_add", "cap_drop", "security_opt", "group_add", "dns", "dns_search", "dns_opt")
 _CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
@@ -153,8 +215,10 @@ def _networking(name: str, svc: dict[str, Any], path: str, ctx: Context) -> dict
         nets = {"default": None}
     elif isinstance(nets, list):
         nets = {as_str(n, join(path, "networks")): None for n in nets}
-    kw["networks"] = tuple(_attachment(name, key, cfg, join(path, f"networks.{key}"), ctx)
-                           for key, cfg in as_mapping(nets, join(path, "networks")).items())
+    kw["networks"] = tuple(
+        _attachment(name, key, cfg, join(path, f"networks.{key}"), ctx)
+        for key, cfg in as_mapping(nets, join(path, "networks")).items()
+    )
     return kw
 
 
@@ -165,9 +229,12 @@ def _attachment(service: str, key: str, cfg: Any, path: str, ctx: Context) -> Ne
     cfg = as_mapping(cfg, path)
     check_keys(cfg, ("aliases", "ipv4_address", "ipv6_address", "priority"), path)
     aliases = (service, *as_str_tuple(cfg.get("aliases"), join(path, "aliases")))
-    return NetworkAttachment(network=ctx.networks[key].name, aliases=tuple(dict.fromkeys(aliases)),
-                             ipv4_address=as_str(cfg.get("ipv4_address", ""), join(path, "ipv4_address")),
-                             ipv6_address=as_str(cfg.get("ipv6_address", ""), join(path, "ipv6_address")))
+    return NetworkAttachment(
+        network=ctx.networks[key].name,
+        aliases=tuple(dict.fromkeys(aliases)),
+        ipv4_address=as_str(cfg.get("ipv4_address", ""), join(path, "ipv4_address")),
+        ipv6_address=as_str(cfg.get("ipv6_address", ""), join(path, "ipv6_address")),
+    )
 
 
 def _network_mode(mode: str, path: str, ctx: Context) -> str:
@@ -224,9 +291,14 @@ def _depends_on(value: Any, path: str, ctx: Context) -> tuple[Dependency, ...]:
         condition = as_str(cfg.get("condition", "service_started"), join(path, f"{service}.condition"))
         if condition not in _CONDITIONS:
             raise ComposeError(f"unknown condition {condition!r}", join(path, f"{service}.condition"))
-        deps.append(Dependency(service=str(service), condition=condition,  # type: ignore[arg-type]
-                               required=as_bool(cfg.get("required", True), join(path, f"{service}.required")),
-                               restart=as_bool(cfg.get("restart", False), join(path, f"{service}.restart"))))
+        deps.append(
+            Dependency(
+                service=str(service),
+                condition=condition,  # type: ignore[arg-type]
+                required=as_bool(cfg.get("required", True), join(path, f"{service}.required")),
+                restart=as_bool(cfg.get("restart", False), join(path, f"{service}.restart")),
+            )
+        )
     return tuple(deps)
 
 
@@ -243,10 +315,15 @@ def _files(svc: dict[str, Any], path: str, ctx: Context) -> tuple[FileSpec, ...]
                 raise ComposeError(f"refers to undefined {key[:-1]} {source!r}", item_path)
             target = as_str(ref.get("target") or source, item_path)
             mode = ref.get("mode", 0o444)
-            files.append(FileSpec(target=target if target.startswith("/") else default_dir + target,
-                                  content=ctx.files[f"{key}.{source}"],
-                                  mode=int(mode, 8) if isinstance(mode, str) else as_int(mode, item_path),
-                                  uid=as_int(ref.get("uid", 0), item_path), gid=as_int(ref.get("gid", 0), item_path)))
+            files.append(
+                FileSpec(
+                    target=target if target.startswith("/") else default_dir + target,
+                    content=ctx.files[f"{key}.{source}"],
+                    mode=int(mode, 8) if isinstance(mode, str) else as_int(mode, item_path),
+                    uid=as_int(ref.get("uid", 0), item_path),
+                    gid=as_int(ref.get("gid", 0), item_path),
+                )
+            )
     return tuple(files)
 
 

@@ -19,8 +19,14 @@ from runtime.specs import ContainerSpec, IpamSpec, NetworkSpec, VolumeSpec
 TOP_KEYS = ("version", "name", "services", "networks", "volumes", "configs", "secrets")
 
 
-def translate(tree: dict[str, Any], *, project_name: str, variables: Mapping[str, str] | None = None,
-              profiles: Iterable[str] = (), project_dir: str = "") -> Project:
+def translate(
+    tree: dict[str, Any],
+    *,
+    project_name: str,
+    variables: Mapping[str, str] | None = None,
+    profiles: Iterable[str] = (),
+    project_dir: str = "",
+) -> Project:
     """Turn an interpolated compose tree into a Project of engine specs."""
     check_keys(tree, TOP_KEYS, "")
     if not L.is_valid_project_name(project_name):
@@ -61,7 +67,7 @@ def start_order(specs: Mapping[str, ContainerSpec]) -> list[str]:
         if state.get(name) == 2:
             return
         if state.get(name) == 1:
-            cycle = " -> ".join((*trail[trail.index(name):], name))
+            cycle = " -> ".join((*trail[trail.index(name) :], name))
             raise ComposeError(f"dependency cycle: {cycle}", f"services.{name}.depends_on")
         state[name] = 1
         for dep in deps[name]:
@@ -81,8 +87,9 @@ def _dependencies(spec: ContainerSpec, specs: Mapping[str, ContainerSpec]) -> li
     for dep in spec.depends_on:
         if dep.service not in specs:
             if dep.required:
-                raise ComposeError(f"depends on undefined or disabled service {dep.service!r}",
-                                   f"services.{spec.service}.depends_on")
+                raise ComposeError(
+                    f"depends on undefined or disabled service {dep.service!r}", f"services.{spec.service}.depends_on"
+                )
             continue
         result.append(dep.service)
     for mode in (spec.network_mode, spec.pid, spec.ipc):  # sharing a namespace needs the other container up
@@ -128,18 +135,26 @@ def _container_names(services: dict[str, Any], project: str) -> dict[str, str]:
 def _networks(value: Any, project: str) -> dict[str, NetworkSpec]:
     """Declared networks plus the implicit `default`, with engine names and labels."""
     declared = as_mapping(value, "networks")
-    result = {"default": NetworkSpec(name=L.network_name(project, "default"), key="default",
-                                     labels=L.network_labels(project, "default"))}
+    result = {
+        "default": NetworkSpec(
+            name=L.network_name(project, "default"), key="default", labels=L.network_labels(project, "default")
+        )
+    }
     for key, cfg in declared.items():
         path = f"networks.{key}"
         cfg = as_mapping(cfg, path)
-        check_keys(cfg, ("driver", "driver_opts", "attachable", "enable_ipv6", "ipam", "internal", "labels",
-                         "external", "name"), path)
+        check_keys(
+            cfg,
+            ("driver", "driver_opts", "attachable", "enable_ipv6", "ipam", "internal", "labels", "external", "name"),
+            path,
+        )
         external = as_bool(cfg.get("external", False), join(path, "external"))
         name = as_str(cfg.get("name") or (key if external else L.network_name(project, key)), join(path, "name"))
         user_labels = {k: v or "" for k, v in key_values(cfg.get("labels") or {}, join(path, "labels")).items()}
         result[key] = NetworkSpec(
-            name=name, key=key, external=external,
+            name=name,
+            key=key,
+            external=external,
             driver=as_str(cfg.get("driver") or "bridge", join(path, "driver")),
             driver_opts={k: v or "" for k, v in key_values(cfg.get("driver_opts") or {}, path).items()},
             internal=as_bool(cfg.get("internal", False), join(path, "internal")),
@@ -159,10 +174,18 @@ def _ipam(value: Any, path: str) -> IpamSpec:
     for i, pool in enumerate(ipam.get("config") or []):
         pool = as_mapping(pool, f"{path}.config[{i}]")
         check_keys(pool, ("subnet", "ip_range", "gateway", "aux_addresses"), f"{path}.config[{i}]")
-        pools.append({k: as_str(v, f"{path}.config[{i}].{k}") for k, v in pool.items()
-                      if k != "aux_addresses" and not k.startswith("x-")})
-    return IpamSpec(driver=as_str(ipam.get("driver") or "", join(path, "driver")), config=tuple(pools),
-                    options={k: v or "" for k, v in key_values(ipam.get("options") or {}, path).items()})
+        pools.append(
+            {
+                k: as_str(v, f"{path}.config[{i}].{k}")
+                for k, v in pool.items()
+                if k != "aux_addresses" and not k.startswith("x-")
+            }
+        )
+    return IpamSpec(
+        driver=as_str(ipam.get("driver") or "", join(path, "driver")),
+        config=tuple(pools),
+        options={k: v or "" for k, v in key_values(ipam.get("options") or {}, path).items()},
+    )
 
 
 def _volumes(value: Any, project: str) -> dict[str, VolumeSpec]:
@@ -176,10 +199,13 @@ def _volumes(value: Any, project: str) -> dict[str, VolumeSpec]:
         name = as_str(cfg.get("name") or (key if external else L.volume_name(project, key)), join(path, "name"))
         user_labels = {k: v or "" for k, v in key_values(cfg.get("labels") or {}, join(path, "labels")).items()}
         result[key] = VolumeSpec(
-            name=name, key=key, external=external,
+            name=name,
+            key=key,
+            external=external,
             driver=as_str(cfg.get("driver") or "local", join(path, "driver")),
-            driver_opts={k: v or "" for k, v in key_values(cfg.get("driver_opts") or {}, join(path, "driver_opts"))
-                         .items()},
+            driver_opts={
+                k: v or "" for k, v in key_values(cfg.get("driver_opts") or {}, join(path, "driver_opts")).items()
+            },
             labels={} if external else {**user_labels, **L.volume_labels(project, key)},
         )
     return result

@@ -101,8 +101,9 @@ def _registry_delete(name: str, tag: str) -> None:
     """Drop the test manifest again (the registry runs with delete enabled); best effort."""
     accept = "application/vnd.docker.distribution.manifest.v2+json"
     try:
-        head = urllib.request.Request(f"http://{REGISTRY}/v2/{name}/manifests/{tag}", method="HEAD",
-                                      headers={"Accept": accept})
+        head = urllib.request.Request(
+            f"http://{REGISTRY}/v2/{name}/manifests/{tag}", method="HEAD", headers={"Accept": accept}
+        )
         with urllib.request.urlopen(head, timeout=5) as resp:
             digest = resp.headers["Docker-Content-Digest"]
         delete = urllib.request.Request(f"http://{REGISTRY}/v2/{name}/manifests/{digest}", method="DELETE")

@@ -1,0 +1,86 @@
+"""YAML loading and interpolation of compose files."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.compose import interpolate, load_project, load_yaml
+from runtime.errors import ComposeError
+
+
+def test_it_expands_anchors_and_merge_keys_with_crlf():
+    text = (
+        "x-base: &base\r\n  restart: always\r\n  environment: {A: '1'}\r\nservices:\r\n  web:\r\n"
+        "    <<: *base\r\n    image: nginx\r\n    restart: unless-stopped\r\n"
+    )
+    tree = load_yaml(text)
+    assert tree["services"]["web"] == {"restart": "unless-stopped", "environment": {"A": "1"}, "image": "nginx"}
+
+
+def test_it_keeps_yaml_12_scalars_as_compose_does():
+    tree = load_yaml("a: [22:22, yes, off, 0o755, 010, true, 1.5]")
+    assert tree["a"] == ["22:22", "yes", "off", 0o755, 10, True, 1.5]
+
+
+def test_it_rejects_duplicate_keys_and_non_mappings():
+    with pytest.raises(ComposeError, match="duplicate key 'image'"):
+        load_yaml("services:\n  web:\n    image: a\n    image: b\n")
+    with pytest.raises(ComposeError):
+        load_yaml("- just\n- a list\n")
+    with pytest.raises(ComposeError, match="invalid YAML"):
+        load_yaml("services: [unclosed\n")
+
+
+@pytest.mark.parametrize(
+    ("template", "expected"),
+    [
+        ("$V", "val"),
+        ("${V}", "val"),
+        ("a${V}b", "avalb"),
+        ("$$V", "$V"),
+        ("$$$V", "$val"),
+        ("${E:-d}", "d"),
+        ("${E-d}", ""),
+        ("${U:-d}", "d"),
+        ("${U-d}", "d"),
+        ("${V:-d}", "val"),
+        ("${V:+alt}", "alt"),
+        ("${E:+alt}", ""),
+        ("${E+alt}", "alt"),
+        ("${U+alt}", ""),
+        ("${U:-${V}}", "val"),
+        ("${U:-a-$V}", "a-val"),
+        ("price $5", "price $5"),
+        ("make -j$(nproc)", "make -j$(nproc)"),
+        ("$U", ""),
+    ],
+)
+def test_it_interpolates_like_the_compose_spec(template, expected):
+    assert interpolate(template, {"V": "val", "E": ""}) == expected
+
+
+def test_it_raises_for_required_variables():
+    with pytest.raises(ComposeError, match="need a token"):
+        interpolate("${TOKEN:?need a token}", {"TOKEN": ""})
+    with pytest.raises(ComposeError, match="TOKEN"):
+        interpolate("${TOKEN?}", {})
+    assert interpolate("${TOKEN?x}", {"TOKEN": ""}) == ""
+    with pytest.raises(ComposeError, match="unterminated"):
+        interpolate("${V", {})
+    with pytest.raises(ComposeError, match="invalid variable"):
+        interpolate("${1X}", {})
+
+
+def test_it_never_reads_the_process_environment(monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "do-not-leak")
+    text = "services:\n  web:\n    image: nginx\n    environment:\n      - LEAK=$SECRET_KEY\n      - SECRET_KEY\n"
+    project = load_project(text, variables={}, project_name="leak")
+    assert project.container("web").env == {"LEAK": ""}
+    assert project.missing_variables == ("SECRET_KEY",)
+
+
+def test_it_interpolates_values_but_not_keys():
+    text = "name: $AppID\nservices:\n  web:\n    image: nginx:$TAG\n    labels: {$AppID: x}\n"
+    project = load_project(text, variables={"AppID": "demo", "TAG": "1.25"})
+    assert project.name == "demo" and project.images == ("nginx:1.25",)
+    assert project.container("web").labels["$AppID"] == "x"
