@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import time
 import urllib.request
@@ -78,10 +79,15 @@ def test_it_pulls_with_byte_progress(any_engine, fresh_image, slow_registry):
         events.append(event)
         agg(event)
 
-    image_id = any_engine.pull(fresh_image, on_progress)
+    try:
+        image_id = any_engine.pull(fresh_image, on_progress)
+        assert any_engine.image_exists(fresh_image)
+    finally:
+        with contextlib.suppress(runtime.EngineError):
+            any_engine.remove_image(fresh_image, force=True)
     agg.image_done(fresh_image)
 
-    assert image_id and any_engine.image_exists(fresh_image)
+    assert image_id
     assert published[-1].done and published[-1].percent == 100.0
     layers = {e.layer for e in events if e.layer}
     assert layers and all(any(e.layer == layer and e.status == "Download complete" for e in events) for layer in layers)
