@@ -36,8 +36,8 @@ def _safe_name(name: str) -> PurePosixPath:
 
 
 def _check_entry(info: zipfile.ZipInfo) -> None:
-    mode = info.external_attr >> 16
-    if stat.S_ISLNK(mode) or (mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))):
+    kind = stat.S_IFMT(info.external_attr >> 16)  # 0 when the archiver wrote no Unix file type
+    if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
         raise ArchiveError(f"the archive entry {info.filename[:100]!r} is a link or special file")
     if info.file_size > CHUNK and info.file_size > MAX_RATIO * max(info.compress_size, 1):
         raise ArchiveError(f"the archive entry {info.filename[:100]!r} expands too much (zip bomb)")

@@ -1,0 +1,133 @@
+"""App store fixtures: a loopback HTTP server publishing zips of store folders, LAN stores allowed."""
+
+import functools
+import os
+import threading
+import time
+import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ODD_STORE = FIXTURES / "oddstore"
+V2_STORE = FIXTURES / "v2store"
+SAMPLE_STORE = Path(__file__).resolve().parents[3] / "shared" / "appstore-samples" / "casaos-official"
+
+
+class StoreServer:
+    """Serves a folder over HTTP on 127.0.0.1, records (method, path, status) of every request."""
+
+    def __init__(self, root: Path):
+        self.root = root
+        self.requests: list[tuple[str, str, int]] = []
+        server = self
+
+        class Handler(SimpleHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def send_response(self, code, message=None):
+                server.requests.append((self.command, self.path, code))
+                super().send_response(code, message)
+
+            def do_GET(self):
+                if self.path.startswith("/redirect/"):
+                    self.send_response(302)
+                    self.send_header("Location", self.path.removeprefix("/redirect/"))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                super().do_GET()
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
+        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, name: str) -> str:
+        return f"{self.base}/{name}"
+
+    def publish_zip(self, src: Path, name: str, *, prefix: str = "store-main/", extra: dict[str, bytes] | None = None,
+                    skip: tuple[str, ...] = ()) -> str:
+        """Zip a store folder like GitHub's archive does (one top folder); {{BASE}} becomes this server's URL."""
+        target = self.root / name
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+            for path in sorted(src.rglob("*")):
+                rel = path.relative_to(src).as_posix()
+                if path.is_file() and not any(rel.startswith(s) for s in skip):
+                    data = path.read_bytes()
+                    if path.suffix in (".yml", ".yaml", ".json"):
+                        data = data.replace(b"{{BASE}}", self.base.encode())
+                    zf.writestr(prefix + rel, data)
+            for rel, data in (extra or {}).items():
+                zf.writestr(prefix + rel, data)
+        self.touch(name)
+        return self.url(name)
+
+    def put(self, name: str, data: bytes) -> str:
+        (self.root / name).parent.mkdir(parents=True, exist_ok=True)
+        (self.root / name).write_bytes(data)
+        self.touch(name)
+        return self.url(name)
+
+    def touch(self, name: str) -> None:
+        # Last-Modified has one-second resolution: make every new version visibly newer.
+        stamp = time.time() + 10 * len(self.requests) + 10
+        os.utime(self.root / name, (stamp, stamp))
+
+    def gets(self, name: str) -> list[int]:
+        return [code for method, path, code in self.requests if method == "GET" and path == f"/{name}"]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def store_server(tmp_path):
+    server = StoreServer(tmp_path / "www")
+    (tmp_path / "www").mkdir()
+    (tmp_path / "www" / "remote-icon.png").write_bytes((FIXTURES / "remote-icon.png").read_bytes())
+    yield server
+    server.close()
+
+
+@pytest.fixture(autouse=True)
+def appstore_dir(settings, tmp_path):
+    """Each test writes stores and assets under its own folder."""
+    settings.APPSTORE_DIR = tmp_path / "appstore"
+    return settings.APPSTORE_DIR
+
+
+@pytest.fixture
+def allow_lan(db):
+    from appstore.models import AppstoreSettings
+
+    obj = AppstoreSettings.load()
+    obj.allow_lan_stores = True
+    obj.save()
+    return obj
+
+
+@pytest.fixture
+def sample_store():
+    if not (SAMPLE_STORE / "Apps").is_dir():
+        pytest.skip(f"the official sample store is not at {SAMPLE_STORE}")
+    return SAMPLE_STORE
+
+
+def make_store(*, url: str = "", path: str = "", name: str = "test store"):
+    """A store row without queueing anything (tests call store_sync_run themselves)."""
+    from appstore.services import store_create
+
+    return store_create(user=None, url=url, path=path, name=name, sync=False)
+
+
+def sync(store):
+    from appstore.services import store_sync_run
+
+    store_sync_run(store_id=store.pk)
+    store.refresh_from_db()
+    return store
