@@ -179,6 +179,22 @@ class Engine(abc.ABC):
     def remove_image(self, image: str, *, force: bool = False) -> None:
         """Remove a local image (NotFound when absent, Conflict when in use)."""
 
+    def image_id(self, image: str) -> str:
+        """The local image id of a reference ("" when absent): what a rollback pins containers to."""
+        raise NotImplementedError
+
+    def registry_digest(self, image: str) -> str:
+        """The manifest digest the registry serves for a tag now, without pulling (for update checks)."""
+        raise NotImplementedError
+
+    def image_digests(self, image: str) -> tuple[str, ...]:
+        """The registry digests (repo@sha256:...) of the local image, empty for an image never pulled."""
+        raise NotImplementedError
+
+    def container_config(self, ref: str) -> dict:
+        """The engine's raw inspect document of a container (to describe or adopt a foreign one)."""
+        raise NotImplementedError
+
     @abc.abstractmethod
     def create(self, spec: ContainerSpec) -> str:
         """Create a container (attached to all its networks, config files copied in); returns its id."""

@@ -140,6 +140,32 @@ class DockerEngine(Engine):
         with _mapped():
             self.api.remove_image(image, force=force)
 
+    def image_id(self, image: str) -> str:
+        """Local image id of a reference, "" when absent."""
+        try:
+            with _mapped():
+                return str(self.api.inspect_image(image)["Id"])
+        except E.NotFound:
+            return ""
+
+    def registry_digest(self, image: str) -> str:
+        """GET /distribution/{name}/json: the digest the registry serves now."""
+        with _mapped(image=image):
+            return str(self.api.inspect_distribution(image)["Descriptor"]["digest"])
+
+    def image_digests(self, image: str) -> tuple[str, ...]:
+        """RepoDigests of the local image."""
+        try:
+            with _mapped():
+                return tuple(self.api.inspect_image(image).get("RepoDigests") or ())
+        except E.NotFound:
+            return ()
+
+    def container_config(self, ref: str) -> dict:
+        """Raw GET /containers/{id}/json."""
+        with _mapped():
+            return dict(self.api.inspect_container(ref))
+
     def create(self, spec: ContainerSpec) -> str:
         """Create, join the remaining networks, copy config files; a half-made container is removed again."""
         with _mapped(image=spec.image):
