@@ -257,3 +257,15 @@ except ConfigError as exc:
     _fail(str(exc))
 if APPSTORE_SYNC_MINUTES > 0:
     CELERY_BEAT_SCHEDULE["appstore-sync"] = {"task": "appstore.sync_all", "schedule": APPSTORE_SYNC_MINUTES * 60.0}
+
+# ---------------------------------------------------------------------------- apps (install pipeline)
+try:
+    APPS_PUID = env_int("PUID", 1000)  # what compose files see as ${PUID}/${PGID}
+    APPS_PGID = env_int("PGID", 1000)
+    APPS_HEALTH_TIMEOUT = env_int("APPS_HEALTH_TIMEOUT", 300)  # seconds a service may take to become healthy
+    APPS_WEB_TIMEOUT = env_int("APPS_WEB_TIMEOUT", 120)  # seconds the web port may take to answer
+    APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
+    APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
+except ConfigError as exc:
+    _fail(str(exc))
+CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}

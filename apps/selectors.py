@@ -1,0 +1,84 @@
+"""Reads of installed apps, and the one state shape the page, the API and the websocket all show."""
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from .models import Installation
+
+# The steps of an install, in order, as the progress page lists them.
+STEPS = (
+    Installation.Status.PENDING,
+    Installation.Status.PULLING,
+    Installation.Status.CREATING,
+    Installation.Status.STARTING,
+    Installation.Status.RUNNING,
+)
+
+
+def app_list() -> QuerySet[Installation]:
+    """Every app, by name."""
+    return Installation.objects.order_by("name")
+
+
+def app_get(*, pk: int) -> Installation:
+    """One app by id (Installation.DoesNotExist when absent)."""
+    return Installation.objects.get(pk=pk)
+
+
+def app_name_taken(*, name: str) -> bool:
+    """True when a row already uses the name."""
+    return Installation.objects.filter(name=name).exists()
+
+
+def app_claimed_ports(*, exclude_pk: int | None = None) -> dict[str, str]:
+    """Host ports ("tcp/8080") claimed by apps that hold engine objects, mapped to the app's name."""
+    claimed: dict[str, str] = {}
+    rows = Installation.objects.exclude(status__in=Installation.ENDED).exclude(pk=exclude_pk)
+    for name, ports in rows.values_list("name", "ports"):
+        claimed.update(dict.fromkeys(ports or (), name))
+    return claimed
+
+
+def app_state(installation: Installation) -> dict[str, Any]:
+    """Everything a page or API client shows about an app; also the payload of every live event."""
+    inst = installation
+    status = Installation.Status(inst.status)
+    progress = inst.progress or {}
+    return {
+        "id": inst.pk,
+        "name": inst.name,
+        "title": inst.title or inst.name,
+        "source": inst.source,
+        "status": status.value,
+        "status_label": str(status.label),
+        "in_progress": inst.in_progress,
+        "cancel_requested": inst.cancel_requested,
+        "detail": inst.detail,
+        "error": inst.error,
+        "web_port": inst.web_port,
+        "steps": _steps(status, progress.get("stopped_at", "")),
+        "progress": {
+            "percent": progress.get("percent", 0.0),
+            "current": progress.get("current", 0),
+            "total": progress.get("total", 0),
+            "images": progress.get("images", []),
+        },
+        "updated_at": inst.updated_at.isoformat() if inst.updated_at else None,
+    }
+
+
+def _steps(status: Installation.Status, stopped_at: str) -> list[dict[str, str]]:
+    """Each install step marked done, current or todo; a failed or cancelled install marks where it stopped."""
+    if status in Installation.SETTLED:
+        return [{"key": s.value, "label": str(s.label), "state": "done"} for s in STEPS]
+    ended = status in Installation.ENDED
+    current = stopped_at if ended else (status if status in STEPS else None)
+    result, reached = [], current in STEPS
+    for step in STEPS:
+        if step == current:
+            state, reached = ("stopped" if ended else "current"), False
+        else:
+            state = "done" if reached else "todo"
+        result.append({"key": step.value, "label": str(step.label), "state": state})
+    return result

@@ -1,0 +1,248 @@
+"""The install request: validate everything we can before anything exists, store it, queue the work."""
+
+import re
+import socket
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.permissions import stepup_is_fresh
+from accounts.services import audit_record
+from appstore.risk import HIGH, risk_of_project
+from runtime import labels as L
+from runtime.compose import ComposeError, Project, load_project, load_yaml
+from runtime.errors import EngineError, NotFound
+
+from ..models import Installation
+from ..selectors import app_claimed_ports, app_name_taken
+from .common import ConsentRequired, InstallError, app_publish, engine
+
+_VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_COMPOSE = 256 * 1024  # bytes; real compose files are a few KiB
+BUILTINS = ("AppID", "PUID", "PGID", "TZ", "WEBUI_PORT")
+
+
+def app_install(*, user, compose: str, name: str | None = None, inputs: dict | None = None, source: str = "custom",
+                store_app=None, consent: bool = False, request=None) -> Installation:
+    """Validate an install, record it as pending and queue the pipeline once the row is committed."""
+    from ..tasks import app_install as app_install_task
+
+    if len(compose.encode()) > MAX_COMPOSE:
+        raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
+    clean_inputs = _clean_inputs(inputs or {})
+    # One writer at a time (SQLite IMMEDIATE transactions): two requests cannot claim the same name or port.
+    with transaction.atomic():
+        final_name = _choose_name(name, compose)
+        variables = {**_builtins(final_name, clean_inputs), **clean_inputs, "AppID": final_name}
+        project = _load(compose, variables, final_name)
+        _check_consent(project, consent=consent, request=request)
+        ports = _check_ports(project)
+        _check_engine(project)
+        inst = Installation.objects.create(
+            name=final_name, title=_title(project, store_app), source=source, store_ref=_store_ref(store_app),
+            compose=compose, inputs=clean_inputs, variables=variables, ports=ports, web_port=_web_port(project),
+            requested_by=user if getattr(user, "pk", None) else None,
+        )
+        audit_record(actor=user, action="app.install", request=request, target=final_name,
+                     details={"source": source, "images": list(project.images), "ports": ports})
+        transaction.on_commit(lambda: app_install_task.delay(inst.pk))
+        transaction.on_commit(lambda: app_publish(inst))
+    return inst
+
+
+def app_project(*, installation: Installation) -> Project:
+    """The stored request rendered again into engine specs (deterministic: the variables were fixed at request)."""
+    return load_project(installation.compose, variables=installation.variables, project_name=installation.name)
+
+
+# ---------------------------------------------------------------------------- validation steps
+def _clean_inputs(inputs: dict[str, Any]) -> dict[str, str]:
+    """User variables: names the Compose syntax accepts, values as strings; AppID stays ours."""
+    clean = {}
+    for key, value in inputs.items():
+        if not isinstance(key, str) or not _VARIABLE.match(key):
+            raise InstallError(_("%(key)r is not a valid variable name.") % {"key": key}, code="inputs")
+        if not isinstance(value, str | int | float | bool) or isinstance(value, bool):
+            raise InstallError(_("The value of %(key)s must be text or a number.") % {"key": key}, code="inputs")
+        clean[key] = str(value)
+    clean.pop("AppID", None)
+    return clean
+
+
+def _choose_name(name: str | None, compose: str) -> str:
+    """The asked-for name (refused when taken), or one derived from the document and made unique."""
+    if name:
+        if not L.is_valid_project_name(name) or len(name) > 63:
+            raise InstallError(
+                _("%(name)r is not a valid app name: use lowercase letters, digits, '-' and '_'.") % {"name": name},
+                code="name")
+        if _name_taken(name):
+            raise InstallError(_("The name %(name)s is already used by another app.") % {"name": name}, code="name")
+        return name
+    base = (L.normalize_project_name(_suggested_name(compose)) or "app")[:56]
+    candidate, n = base, 1
+    while _name_taken(candidate):
+        n += 1
+        candidate = f"{base}-{n}"
+    return candidate
+
+
+def _suggested_name(compose: str) -> str:
+    """The document's `name:`, else its first service (never a fixed placeholder)."""
+    try:
+        tree = load_yaml(compose)
+    except ComposeError as exc:
+        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+    if isinstance(tree.get("name"), str) and "$" not in tree["name"]:
+        return tree["name"]
+    services = tree.get("services")
+    return next(iter(services), "") if isinstance(services, dict) and services else ""
+
+
+def _name_taken(name: str) -> bool:
+    """Taken by one of our rows, or by a compose project on the engine we did not make."""
+    if app_name_taken(name=name):
+        return True
+    try:
+        return bool(engine().list({L.PROJECT: name}))
+    except EngineError as exc:
+        raise _engine_down(exc) from exc
+
+
+def _builtins(name: str, inputs: dict[str, str]) -> dict[str, str]:
+    """The variables every compose file may use; WEBUI_PORT is a free host port unless the user chose one."""
+    return {
+        "AppID": name,
+        "PUID": str(settings.APPS_PUID),
+        "PGID": str(settings.APPS_PGID),
+        "TZ": settings.TIME_ZONE,
+        "WEBUI_PORT": inputs.get("WEBUI_PORT") or str(_free_port()),
+    }
+
+
+def _free_port() -> int:
+    """A host port nothing listens on and no app claims."""
+    claimed = app_claimed_ports()
+    for _attempt in range(20):
+        with socket.socket() as sock:
+            sock.bind(("0.0.0.0", 0))
+            port = sock.getsockname()[1]
+        if f"tcp/{port}" not in claimed:
+            return port
+    raise InstallError(_("No free port could be found for the web interface."), code="ports")
+
+
+def _load(compose: str, variables: dict[str, str], name: str) -> Project:
+    """Parse, interpolate and translate; anything unsupported is refused with the key that caused it."""
+    try:
+        return load_project(compose, variables=variables, project_name=name)
+    except ComposeError as exc:
+        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+
+
+def _check_consent(project: Project, *, consent: bool, request) -> None:
+    """Host access (the app store's risk report, high flags) needs explicit consent and a fresh password re-check."""
+    report = risk_of_project(project)
+    if not report.needs_consent:
+        return
+    flags = report.phrases(HIGH)
+    if not consent:
+        raise ConsentRequired(_("This app asks for access to the host: %(flags)s. Review and confirm to install it.")
+                              % {"flags": "; ".join(flags)}, flags=flags)
+    if request is None or not stepup_is_fresh(request):
+        raise ConsentRequired(_("Confirm your password again (step-up) before installing an app with host access."),
+                              flags=flags, stepup=True)
+
+
+def _check_ports(project: Project) -> list[str]:
+    """Published host ports: unique in the document, claimed by no other app, free on this machine."""
+    claimed = app_claimed_ports()
+    seen: dict[str, str] = {}
+    for spec in project.containers:
+        for port in spec.ports:
+            if port.published is None:
+                continue
+            key = f"{port.protocol}/{port.published}"
+            if key in seen and seen[key] != port.host_ip:
+                continue  # the same port on two different host addresses is fine
+            if key in seen:
+                raise InstallError(_("Port %(port)s is published twice in the compose document.") % {"port": key},
+                                   code="ports")
+            if key in claimed:
+                raise InstallError(_("Port %(port)s is already used by the app %(app)s.")
+                                   % {"port": key, "app": claimed[key]}, code="ports")
+            if not _port_free(port.published, port.protocol, port.host_ip):
+                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key},
+                                   code="ports")
+            seen[key] = port.host_ip
+    return list(seen)
+
+
+def _port_free(port: int, protocol: str, host_ip: str) -> bool:
+    """Try to bind it ourselves: the only answer that counts is the kernel's."""
+    kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
+    family = socket.AF_INET6 if ":" in host_ip else socket.AF_INET
+    with socket.socket(family, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers are not "in use"
+        try:
+            sock.bind((host_ip or ("::" if family == socket.AF_INET6 else "0.0.0.0"), port))
+        except OSError:
+            return False
+    return True
+
+
+def _check_engine(project: Project) -> None:
+    """Fixed container names must not belong to a container that already exists."""
+    eng = engine()
+    for spec in project.containers:
+        try:
+            eng.inspect(spec.name)
+        except NotFound:
+            continue
+        except EngineError as exc:
+            raise _engine_down(exc) from exc
+        raise InstallError(_("A container named %(name)s already exists.") % {"name": spec.name}, code="name")
+
+
+def _engine_down(exc: EngineError) -> InstallError:
+    return InstallError(_("The container engine does not answer (%(error)s).") % {"error": exc.message},
+                        code="engine")
+
+
+# ---------------------------------------------------------------------------- what we store
+def _casaos(project: Project) -> dict[str, Any]:
+    value = project.extensions.get("x-casaos")
+    return value if isinstance(value, dict) else {}
+
+
+def _title(project: Project, store_app) -> str:
+    """The store's title, else the document's x-casaos title, else nothing (the name is shown)."""
+    title = getattr(store_app, "title", "") or _casaos(project).get("title") or ""
+    if isinstance(title, dict):  # x-casaos titles are per locale
+        title = title.get("en_us") or title.get("en_US") or next(iter(title.values()), "")
+    return str(title)[:200]
+
+
+def _store_ref(store_app) -> str:
+    if store_app is None:
+        return ""
+    return str(getattr(store_app, "pk", None) or store_app)[:255]
+
+
+def _web_port(project: Project) -> int | None:
+    """The host port of the web interface: x-casaos port_map when published, else the main service's first TCP port."""
+    meta = _casaos(project)
+    published = [p for spec in project.containers for p in spec.ports if p.published and p.protocol == "tcp"]
+    port_map = str(meta.get("port_map") or "")
+    if port_map.isdigit() and any(p.published == int(port_map) for p in published):
+        return int(port_map)
+    main = meta.get("main")
+    for spec in project.containers:
+        if main in (None, spec.service):
+            tcp = [p.published for p in spec.ports if p.published and p.protocol == "tcp"]
+            if tcp:
+                return tcp[0]
+    return published[0].published if published else None

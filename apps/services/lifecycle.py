@@ -1,0 +1,127 @@
+"""Cancel, uninstall, and the reconcile that finds installs orphaned by a dead worker."""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import audit_record
+from casaos_site.events import publish
+from runtime import labels as L
+from runtime.errors import EngineError
+
+from ..models import Installation
+from .cleanup import app_objects_remove, heartbeat
+from .common import APPS_GROUP, REMOVED_EVENT, InstallError, app_publish, app_update, engine
+from .pipeline import app_install_end
+
+log = logging.getLogger(__name__)
+S = Installation.Status
+
+
+def app_cancel(*, user, installation: Installation, request=None) -> Installation:
+    """Ask a running install to stop; it removes what it made and ends `cancelled`."""
+    if not installation.in_progress:
+        raise InstallError(_("Only an install that is still in progress can be cancelled."), code="state")
+    audit_record(actor=user, action="app.cancel", request=request, target=installation.name)
+    # A queued install that no worker has taken yet ends here; one being worked on sees the flag within a second.
+    if Installation.objects.filter(pk=installation.pk, status=S.PENDING).update(
+            status=S.CANCELLED, error=_("The install was cancelled."), updated_at=timezone.now()):
+        installation.refresh_from_db()
+        app_publish(installation)
+        return installation
+    return app_update(installation, cancel_requested=True, detail=_("Cancelling…"), heartbeat_at=installation.heartbeat_at)
+
+
+def app_uninstall(*, user, installation: Installation, delete_data: bool = False, request=None) -> Installation:
+    """Queue removal of the app's containers and networks (and its volumes only with delete_data)."""
+    from ..tasks import app_uninstall as app_uninstall_task
+
+    if installation.in_progress:
+        raise InstallError(_("This app is still being installed: cancel the install first."), code="state")
+    with transaction.atomic():
+        app_update(installation, status=S.REMOVING, delete_data=delete_data, detail=_("Removing…"), error="",
+                   publish_state=False)
+        audit_record(actor=user, action="app.uninstall", request=request, target=installation.name,
+                     details={"delete_data": delete_data})
+        transaction.on_commit(lambda: app_uninstall_task.delay(installation.pk))
+        transaction.on_commit(lambda: app_publish(installation))
+    return installation
+
+
+def app_uninstall_run(*, installation_id: int) -> bool:
+    """Stop and remove the app's engine objects, then its row; True when the app is gone."""
+    inst = Installation.objects.filter(pk=installation_id, status=S.REMOVING).first()
+    if inst is None:
+        return False
+    eng = engine()
+    with heartbeat(inst.pk):
+        app_update(inst)
+        volumes = [v.name for v in eng.list_volumes({L.APP: inst.name})] if inst.delete_data else []
+        problems = app_objects_remove(eng=eng, name=inst.name, volumes=volumes, graceful=True,
+                                      anonymous_volumes=inst.delete_data)
+    if problems:
+        app_update(inst, status=S.FAILED, detail="",
+                   error=_("The app could not be removed completely: %(problems)s") % {"problems": "; ".join(problems)})
+        return False
+    pk = inst.pk
+    inst.delete()
+    for group in (f"app.{pk}", APPS_GROUP):
+        publish(group, REMOVED_EVENT, {"id": pk})
+    return True
+
+
+def app_reconcile(*, restarted_worker: str = "") -> list[str]:
+    """Resume (or, after too many attempts, fail and clean up) installs and removals whose worker is gone.
+
+    `restarted_worker` names a worker that has just started: whatever it was running before is orphaned now.
+    """
+    from ..tasks import app_install as app_install_task
+    from ..tasks import app_uninstall as app_uninstall_task
+
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.APPS_STALE_SECONDS)
+    lost = now - timedelta(seconds=settings.APPS_STALE_SECONDS * 5)  # queued, but the message never arrived
+    orphaned = Q(status__in=Installation.WORKING, heartbeat_at__lt=stale) | Q(status=S.PENDING, heartbeat_at__lt=lost)
+    if restarted_worker:
+        orphaned |= Q(status__in=Installation.WORKING, worker=restarted_worker)
+    handled = []
+    for inst in Installation.objects.filter(orphaned):
+        if not _release(inst):
+            continue  # someone else took it between our read and our write
+        if inst.attempts >= settings.APPS_MAX_ATTEMPTS:
+            _give_up(inst)
+        else:
+            app_install_task.delay(inst.pk)
+        handled.append(inst.name)
+    for inst in Installation.objects.filter(status=S.REMOVING, heartbeat_at__lt=stale):
+        app_update(inst)
+        app_uninstall_task.delay(inst.pk)
+        handled.append(inst.name)
+    if handled:
+        log.warning("reconcile picked up interrupted apps: %s", ", ".join(handled))
+    return handled
+
+
+def _release(inst: Installation) -> bool:
+    """Put an orphaned install back in the queue, unless its state changed since we read it."""
+    now = timezone.now()
+    released = Installation.objects.filter(pk=inst.pk, status=inst.status, heartbeat_at=inst.heartbeat_at).update(
+        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=_("Resuming an interrupted install…"))
+    if released:
+        inst.refresh_from_db()
+        app_publish(inst)
+    return bool(released)
+
+
+def _give_up(inst: Installation) -> None:
+    """Too many interrupted attempts: clean up and fail, so nothing stays stuck."""
+    message = _("The install was interrupted %(count)s times and was given up.") % {"count": inst.attempts}
+    try:
+        app_install_end(installation=inst, eng=engine(), status=S.FAILED, message=message)
+    except EngineError as exc:
+        app_update(inst, status=S.FAILED, error=f"{message} {exc.message}")

@@ -1,0 +1,358 @@
+"""The install pipeline: pull, create, start in order, wait for health and the web port; undo on any failure.
+
+Every step is idempotent (objects are found by label and reused), so a retried or resumed install continues.
+"""
+
+import http.client
+import logging
+import time
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from runtime import AppProgress, Engine, PullAggregator, PullProgress
+from runtime import labels as L
+from runtime.compose import ComposeError, Project
+from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFound, PortInUse
+from runtime.specs import ContainerSpec, Dependency
+
+from ..models import Installation
+from .cleanup import app_objects_remove, heartbeat
+from .common import InstallCancelled, InstallFailed, app_update, engine
+from .install import app_project
+
+log = logging.getLogger(__name__)
+S = Installation.Status
+POLL = 0.1  # seconds between probes of the web port: short, because it is on the critical path of every install
+CANCEL_CHECK = 0.5  # seconds between looks at the cancel flag
+SETTLE = 2.0  # seconds an app without a web port must stay up before it counts as running
+
+
+def app_install_run(*, installation_id: int, worker: str = "") -> Installation | None:
+    """Run or resume one install; a second call while it runs (or after it ended) does nothing."""
+    inst = _claim(installation_id, worker)
+    if inst is None:
+        return None
+    eng = engine()
+    with heartbeat(inst.pk):
+        try:
+            _Run(inst, eng, app_project(installation=inst)).execute()
+        except InstallCancelled:
+            app_install_end(installation=inst, eng=eng, status=S.CANCELLED, message=_("The install was cancelled."))
+        except EngineUnavailable as exc:
+            # Nothing can be cleaned up without the engine: go back to the queue and let the task retry.
+            app_update(inst, status=S.PENDING, detail=_("Waiting for the container engine…"), error=exc.message)
+            raise
+        except (InstallFailed, ComposeError) as exc:
+            app_install_end(installation=inst, eng=eng, status=S.FAILED, message=str(exc))
+        except EngineError as exc:
+            app_install_end(installation=inst, eng=eng, status=S.FAILED, message=exc.message)
+        except Exception as exc:
+            log.exception("install of %s failed unexpectedly", inst.name)
+            app_install_end(installation=inst, eng=eng, status=S.FAILED,
+                            message=_("Unexpected error: %(error)s") % {"error": exc})
+    return inst
+
+
+def app_install_end(*, installation: Installation, eng: Engine, status: str, message: str) -> Installation:
+    """Undo what this install created (containers, networks, its own volumes and empty folders) and record the end."""
+    inst = installation
+    stopped_at = inst.status if inst.status in Installation.WORKING else inst.progress.get("stopped_at", "")
+    app_update(inst, detail=_("Removing what this install created…"))
+    created = inst.created_objects or []
+    problems = app_objects_remove(
+        eng=eng, name=inst.name,
+        volumes=[o["name"] for o in created if o["kind"] == "volume"],
+        dirs=[o["name"] for o in created if o["kind"] == "dir"],
+    )
+    if problems:
+        message = f"{message} " + _("Some objects could not be removed: %(problems)s") % {
+            "problems": "; ".join(problems)}
+    return app_update(inst, status=status, error=message, detail="", cancel_requested=False,
+                      created_objects=created if problems else [], progress={**inst.progress, "stopped_at": stopped_at})
+
+
+def _claim(pk: int, worker: str) -> Installation | None:
+    """Take a queued install, or one whose worker died (stale heartbeat); anything else is someone else's."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=settings.APPS_STALE_SECONDS)
+    claimable = Q(status=S.PENDING) | Q(status__in=Installation.WORKING, heartbeat_at__lt=stale)
+    taken = Installation.objects.filter(claimable, pk=pk).update(
+        status=S.PULLING, heartbeat_at=now, updated_at=now, attempts=F("attempts") + 1, worker=worker, error="")
+    return Installation.objects.filter(pk=pk).first() if taken else None
+
+
+class _Run:
+    """One pass of the pipeline over a translated project."""
+
+    def __init__(self, inst: Installation, eng: Engine, project: Project) -> None:
+        self.inst, self.eng, self.project = inst, eng, project
+        self.app = {L.APP: inst.name}
+        self._checked = 0.0
+        self._stop = False  # set when cancelled or when one pull failed: the other pulls stop at their next event
+        self._dirty = False
+
+    def execute(self) -> None:
+        self.pull()
+        self.create()
+        self.start()
+        self.wait_ready()
+        app_update(self.inst, status=S.RUNNING, detail="", error="",
+                   progress={**self.inst.progress, "percent": 100.0, "stopped_at": ""})
+
+    # ------------------------------------------------------------------------ steps
+    def pull(self) -> None:
+        """Pull missing images in parallel, with byte progress per layer summed per image and per app."""
+        self.step(S.PULLING, _("Downloading images…"))
+        agg = PullAggregator(self.project.images, self._on_progress)
+        missing = []
+        for image in self.project.images:
+            if self.eng.image_exists(image):
+                agg.image_done(image)
+            else:
+                missing.append(image)
+        if missing:
+            self._pull_all(missing, agg)
+        self._save_progress(force=True)
+
+    def create(self) -> None:
+        """Networks, volumes, bind folders and containers; what already exists for this app is reused."""
+        self.step(S.CREATING, _("Creating networks, volumes and containers…"))
+        have = {n.name for n in self.eng.list_networks(self.app)}
+        for net in self.project.networks:
+            if not net.external and net.name not in have:
+                self.eng.create_network(net)
+        volumes = {v.name for v in self.eng.list_volumes({})}
+        for vol in self.project.volumes:
+            if not vol.external and vol.name not in volumes:
+                self._record("volume", vol.name)  # recorded first: a crash right after still gets it removed
+                self.eng.create_volume(vol)
+        for spec in self.project.containers:
+            self._make_folders(spec)
+        existing = {c.name: c for c in self.eng.list(self.app)}
+        for spec in self.project.containers:
+            self.check_cancel()
+            self._create_container(spec, existing.get(spec.name))
+
+    def start(self) -> None:
+        """Start in dependency order, waiting for `service_healthy` / `service_completed_successfully` first."""
+        self.step(S.STARTING, _("Starting…"))
+        for spec in self.project.containers:
+            for dep in spec.depends_on:
+                if dep.service in self.project.services:
+                    self._wait_dependency(dep)
+            if self.eng.inspect(spec.name).running:
+                continue
+            app_update(self.inst, detail=_("Starting %(service)s…") % {"service": spec.service})
+            try:
+                self.eng.start(spec.name)
+            except PortInUse as exc:
+                raise InstallFailed(_("%(service)s could not start: a port it publishes is taken (%(error)s).")
+                                    % {"service": spec.service, "error": exc.message}) from exc
+
+    def wait_ready(self) -> None:
+        """Every health check passes, then the web port answers (or the app stays up for a moment)."""
+        for spec in self.project.containers:
+            self._wait_healthy(spec)
+        if self.inst.web_port:
+            self._wait_web(self.inst.web_port)
+        else:
+            deadline = time.monotonic() + SETTLE
+            while time.monotonic() < deadline:
+                self._check_alive()
+                time.sleep(0.25)
+        self._check_alive()
+
+    # ------------------------------------------------------------------------ state
+    def step(self, status: str, detail: str) -> None:
+        self.check_cancel(force=True)
+        app_update(self.inst, status=status, detail=detail)
+
+    def check_cancel(self, *, force: bool = False) -> None:
+        """Raise InstallCancelled once the admin asked (the flag is read at most twice a second)."""
+        now = time.monotonic()
+        if force or now - self._checked >= CANCEL_CHECK:
+            self._checked = now
+            if Installation.objects.filter(pk=self.inst.pk, cancel_requested=True).exists():
+                self._stop = True
+                raise InstallCancelled
+        if self._stop:
+            raise InstallCancelled
+
+    def _record(self, kind: str, name: str) -> None:
+        created = [*self.inst.created_objects, {"kind": kind, "name": name}]
+        app_update(self.inst, created_objects=created, publish_state=False)
+
+    # ------------------------------------------------------------------------ pulling
+    def _pull_all(self, images: list[str], agg: PullAggregator) -> None:
+        pool = ThreadPoolExecutor(max_workers=min(4, len(images)), thread_name_prefix=f"pull-{self.inst.name}")
+        try:
+            pending = {pool.submit(self._pull_one, image, agg) for image in images}
+            while pending:
+                done, pending = wait(pending, timeout=CANCEL_CHECK, return_when=FIRST_EXCEPTION)
+                for future in done:
+                    future.result()  # re-raises the first failure here, in the task's thread
+                self._save_progress()
+                self.check_cancel()
+        except BaseException:
+            self._stop = True
+            raise
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)  # a stuck pull must not hold the clean-up
+
+    def _pull_one(self, image: str, agg: PullAggregator) -> None:
+        def on_event(event: PullProgress) -> None:
+            if self._stop:
+                raise InstallCancelled  # unwinds the engine's stream, which stops the download
+            agg(event)
+
+        try:
+            self.eng.pull(image, on_event)
+        except ImageNotFound as exc:
+            raise InstallFailed(_("The image %(image)s was not found in its registry.") % {"image": image}) from exc
+        except EngineUnavailable:
+            raise
+        except EngineError as exc:
+            raise InstallFailed(_("Could not download %(image)s: %(error)s")
+                                % {"image": image, "error": exc.message}) from exc
+        agg.image_done(image)
+
+    def _on_progress(self, progress: AppProgress) -> None:
+        """Throttled by the aggregator to a few calls a second; pages get every one, the database one a second."""
+        self.inst.progress = {
+            "percent": round(progress.percent, 1), "current": progress.current, "total": progress.total,
+            "images": [{"image": i.image, "current": i.current, "total": i.total, "layers": i.layers,
+                        "layers_done": i.layers_done, "done": i.done,
+                        "percent": 100.0 if i.done else round(100.0 * i.current / i.total, 1) if i.total else 0.0}
+                       for i in progress.images],
+        }
+        self._dirty = True
+        from .common import app_publish
+
+        app_publish(self.inst)
+
+    def _save_progress(self, *, force: bool = False) -> None:
+        if self._dirty or force:
+            self._dirty = False
+            app_update(self.inst, progress=self.inst.progress, publish_state=False)
+
+    # ------------------------------------------------------------------------ creating
+    def _make_folders(self, spec: ContainerSpec) -> None:
+        """Create missing bind sources ourselves (as `-v` would), recording each so a failure removes them."""
+        for mount in spec.mounts:
+            if mount.type != "bind" or not mount.create_host_path or Path(mount.source).exists():
+                continue
+            path = Path(mount.source)
+            missing = [p for p in (path, *path.parents) if not p.exists()]
+            for folder in reversed(missing):
+                self._record("dir", str(folder))
+                folder.mkdir(exist_ok=True)
+
+    def _create_container(self, spec: ContainerSpec, found) -> None:
+        if found is not None and found.labels.get(L.CONFIG_HASH) == spec.labels.get(L.CONFIG_HASH):
+            return  # made by an earlier attempt of this same install
+        if found is not None:
+            self.eng.remove(found.id, force=True)
+        try:
+            self.eng.create(spec)
+        except Conflict as exc:
+            raise InstallFailed(_("A container named %(name)s already exists.") % {"name": spec.name}) from exc
+
+    # ------------------------------------------------------------------------ waiting
+    def _wait_dependency(self, dep: Dependency) -> None:
+        spec = self.project.container(dep.service)
+        if dep.condition == "service_healthy":
+            self._wait_healthy(spec)
+        elif dep.condition == "service_completed_successfully":
+            self._wait_completed(spec)
+
+    def _wait_healthy(self, spec: ContainerSpec) -> None:
+        """Until the container reports healthy; a container without a health check passes at once."""
+        deadline = time.monotonic() + settings.APPS_HEALTH_TIMEOUT
+        announced = False
+        while True:
+            info = self.eng.inspect(spec.name)
+            if info.health in ("", "healthy") and info.state not in ("exited", "dead"):
+                return
+            if info.health == "unhealthy" or info.state in ("exited", "dead", "restarting"):
+                raise InstallFailed(self._stopped_message(info) if info.health != "unhealthy" else
+                                    _("%(service)s reports itself unhealthy.") % {"service": spec.service})
+            if time.monotonic() > deadline:
+                raise InstallFailed(_("%(service)s did not become healthy within %(seconds)s seconds.")
+                                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT})
+            if not announced:
+                app_update(self.inst, detail=_("Waiting for %(service)s to become healthy…") % {"service": spec.service})
+                announced = True
+            self.check_cancel()
+            time.sleep(0.25)
+
+    def _wait_completed(self, spec: ContainerSpec) -> None:
+        """Until a one-shot service has exited, successfully."""
+        app_update(self.inst, detail=_("Waiting for %(service)s to finish…") % {"service": spec.service})
+        deadline = time.monotonic() + settings.APPS_HEALTH_TIMEOUT
+        while True:
+            info = self.eng.inspect(spec.name)
+            if info.state in ("exited", "dead"):
+                if info.exit_code == 0:
+                    return
+                raise InstallFailed(self._stopped_message(info))
+            if time.monotonic() > deadline:
+                raise InstallFailed(_("%(service)s did not finish within %(seconds)s seconds.")
+                                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT})
+            self.check_cancel()
+            time.sleep(0.25)
+
+    def _wait_web(self, port: int) -> None:
+        """Until the web port gives an HTTP answer (any status: the app is up, whatever it says)."""
+        app_update(self.inst, detail=_("Waiting for the web interface on port %(port)s…") % {"port": port})
+        deadline = time.monotonic() + settings.APPS_WEB_TIMEOUT
+        next_check = 0.0
+        while not _http_answers(port):
+            now = time.monotonic()
+            if now > deadline:
+                raise InstallFailed(_("The web interface did not answer on port %(port)s within %(seconds)s seconds.")
+                                    % {"port": port, "seconds": settings.APPS_WEB_TIMEOUT})
+            if now >= next_check:
+                self._check_alive()
+                self.check_cancel()
+                next_check = now + CANCEL_CHECK
+            time.sleep(POLL)
+
+    def _check_alive(self) -> None:
+        """Fail when a container stopped with an error, died or keeps restarting (exit code 0 is a finished job)."""
+        for info in self.eng.list(self.app):
+            if info.state in ("dead", "restarting") or (info.state == "exited" and info.exit_code not in (0, None)):
+                raise InstallFailed(self._stopped_message(info))
+
+    def _stopped_message(self, info) -> str:
+        """What the admin needs to act: which container, its exit code and its last words."""
+        try:
+            tail = [line for line in self.eng.logs(info.id, tail=5) if line.strip()]
+        except EngineError:
+            tail = []
+        service = info.labels.get(L.SERVICE, info.name)
+        message = _("%(service)s stopped right after starting (exit code %(code)s).") % {
+            "service": service, "code": "?" if info.exit_code is None else info.exit_code}
+        if tail:
+            message += " " + _("Its last output: %(output)s") % {"output": " / ".join(tail)[-500:]}
+        return message
+
+
+def _http_answers(port: int) -> bool:
+    """True once something speaks HTTP on the port (a proxy that accepts and hangs up does not count)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    try:
+        conn.request("GET", "/", headers={"User-Agent": "casaos-install-probe"})
+        conn.getresponse().read(0)
+    except (http.client.RemoteDisconnected, ConnectionError, TimeoutError, OSError):
+        return False
+    except http.client.HTTPException:
+        return True  # it answered, just not in proper HTTP: still up
+    finally:
+        conn.close()
+    return True

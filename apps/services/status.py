@@ -1,0 +1,83 @@
+"""Keeping each app's status true: the engine-events listener and the status it derives from containers."""
+
+import logging
+import threading
+from collections.abc import Iterable
+
+from django.db import close_old_connections
+from django.utils.translation import gettext as _
+
+from runtime import ContainerInfo, Engine
+from runtime import labels as L
+from runtime.errors import EngineError
+
+from ..models import Installation
+from .common import app_update
+
+log = logging.getLogger(__name__)
+S = Installation.Status
+# Container events that can change what an app's status should say.
+RELEVANT = ("start", "die", "stop", "kill", "pause", "unpause", "restart", "destroy", "oom", "create")
+
+
+def app_status_of(containers: Iterable[ContainerInfo]) -> tuple[str, str]:
+    """(status, detail) of a settled app from its containers; a finished one-shot job (exit 0) does not count."""
+    containers = list(containers)
+    if not containers:
+        return S.STOPPED, _("Its containers were removed outside CasaOS.")
+    live = [c for c in containers if not (c.state == "exited" and c.exit_code == 0)] or containers
+    running = [c for c in live if c.running]
+    if len(running) == len(live):
+        unhealthy = [c.labels.get(L.SERVICE, c.name) for c in running if c.health == "unhealthy"]
+        if unhealthy:
+            return S.DEGRADED, _("Unhealthy: %(services)s") % {"services": ", ".join(unhealthy)}
+        return S.RUNNING, ""
+    if not running:
+        return S.STOPPED, ""
+    stopped = [c.labels.get(L.SERVICE, c.name) for c in live if not c.running]
+    return S.DEGRADED, _("Not running: %(services)s") % {"services": ", ".join(stopped)}
+
+
+def app_status_refresh(*, eng: Engine, name: str) -> Installation | None:
+    """Re-read a settled app's containers and record (and push) its status when it changed."""
+    inst = Installation.objects.filter(name=name, status__in=Installation.SETTLED).first()
+    if inst is None:
+        return None  # unknown, or the installer owns it right now
+    status, detail = app_status_of(eng.list({L.APP: name}))
+    if (status, detail) == (inst.status, inst.detail):
+        return inst
+    # Only if nobody moved it meanwhile (an uninstall may have started between our read and this write).
+    if Installation.objects.filter(pk=inst.pk, status=inst.status).update(status=status, detail=detail):
+        app_update(inst, status=status, detail=detail, heartbeat_at=inst.heartbeat_at)
+    return inst
+
+
+def app_events_listen(*, eng: Engine, stop: threading.Event | None = None, retry_seconds: float = 3.0) -> None:
+    """Follow the engine's container events for our apps until `stop` is set; reconnects when the engine restarts."""
+    stop = stop or threading.Event()
+    while not stop.is_set():
+        try:
+            _catch_up(eng)
+            stream = eng.events(labels={L.APP: None})
+            watcher = threading.Thread(target=lambda: (stop.wait(), stream.close()), daemon=True)
+            watcher.start()
+            for event in stream:
+                if stop.is_set():
+                    break
+                if event.action.split(":")[0] in RELEVANT or event.action.startswith("health_status"):
+                    close_old_connections()
+                    app_status_refresh(eng=eng, name=event.labels.get(L.APP, ""))
+        except EngineError as exc:
+            log.warning("engine events interrupted (%s); reconnecting in %ss", exc.message, retry_seconds)
+        except Exception:
+            if stop.is_set():
+                break
+            log.exception("engine events listener error; reconnecting in %ss", retry_seconds)
+        stop.wait(retry_seconds)
+
+
+def _catch_up(eng: Engine) -> None:
+    """What happened while nobody listened: refresh every settled app once."""
+    close_old_connections()
+    for name in Installation.objects.filter(status__in=Installation.SETTLED).values_list("name", flat=True):
+        app_status_refresh(eng=eng, name=name)

@@ -1,0 +1,40 @@
+"""Celery tasks of the apps feature: each looks the row up by id and calls a service."""
+
+from celery import shared_task
+from celery.signals import worker_ready
+from django.conf import settings
+
+from runtime.errors import EngineUnavailable
+
+
+@shared_task(bind=True, name="apps.install", autoretry_for=(EngineUnavailable,), retry_backoff=5, max_retries=5)
+def app_install(self, installation_id: int) -> None:
+    """Run (or resume) one install."""
+    from .services import app_install_run
+
+    app_install_run(installation_id=installation_id, worker=self.request.hostname or "")
+
+
+@shared_task(name="apps.uninstall", autoretry_for=(EngineUnavailable,), retry_backoff=5, max_retries=5)
+def app_uninstall(installation_id: int) -> None:
+    """Remove one app's engine objects and its row."""
+    from .services import app_uninstall_run
+
+    app_uninstall_run(installation_id=installation_id)
+
+
+@shared_task(name="apps.reconcile")
+def app_reconcile(restarted_worker: str = "") -> list[str]:
+    """Pick up installs and removals whose worker died (beat runs this every minute)."""
+    from .services import app_reconcile as reconcile
+
+    return reconcile(restarted_worker=restarted_worker)
+
+
+@worker_ready.connect
+def _reconcile_at_start(sender=None, **kwargs) -> None:
+    # This worker was just (re)started: what it ran before is orphaned now. Installs of other dead workers
+    # become stale a minute later, so look once more then (beat keeps looking every minute too).
+    hostname = getattr(sender, "hostname", "") or ""
+    app_reconcile.delay(restarted_worker=hostname)
+    app_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
