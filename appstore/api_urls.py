@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from rest_framework.routers import SimpleRouter
 
-urlpatterns: list = []
+from .api import CatalogViewSet, StoreViewSet
+
+router = SimpleRouter()
+router.register("stores", StoreViewSet, basename="api-stores")
+router.register("catalog", CatalogViewSet, basename="api-catalog")
+
+urlpatterns = router.urls

@@ -23,7 +23,7 @@ ENGINE_SOCKET_NAMES = ("docker.sock", "podman.sock", "containerd.sock", "crio.so
 ENGINE_DIRS = ("/run", "/var/run", "/run/docker", "/var/run/docker", "/run/podman", "/var/run/podman",
                "/run/containerd", "/var/run/containerd", "/var/lib/docker", "/var/lib/containers")
 SYSTEM_DIRS = ("/etc", "/root", "/boot", "/proc", "/sys", "/dev", "/usr", "/bin", "/sbin", "/lib", "/lib32",
-               "/lib64", "/var/lib", "/var/run", "/run", "/var/log", "/var/spool", "/srv")
+               "/lib64", "/var/lib", "/var/run", "/run", "/var/log", "/var/spool")
 DANGEROUS_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "SYS_BOOT", "SYS_TIME", "NET_ADMIN",
                   "DAC_READ_SEARCH", "DAC_OVERRIDE", "SETFCAP", "MKNOD", "BPF", "PERFMON", "SYS_RESOURCE"}
 KNOWN_REGISTRIES = {"docker.io", "index.docker.io", "registry-1.docker.io", "ghcr.io", "lscr.io", "quay.io",

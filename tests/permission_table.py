@@ -23,6 +23,22 @@ ROUTES: dict[str, dict] = {
     "system-status": {"access": MEMBER},
     "storage": {"access": MEMBER},
     "appstore": {"access": MEMBER},
+    # appstore: catalogue pages for everyone, stores for admins (the install form checks consent itself)
+    "appstore-app": {"access": MEMBER},
+    "appstore-install": {"access": MEMBER, "methods": ["GET", "POST"]},
+    "appstore-placeholder": {"access": MEMBER},
+    "appstore-asset": {"access": MEMBER},
+    "appstore-stores": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "appstore-lan": {"access": ADMIN, "methods": ["POST"]},
+    "appstore-store": {"access": ADMIN},
+    "appstore-store-row": {"access": ADMIN},
+    "appstore-store-action": {"access": ADMIN, "methods": ["POST"], "kwargs": {"action": "sync"}},
+    "api-stores-list": {"access": MEMBER},  # POST (add) is admin-only: tests/appstore/test_api.py
+    "api-stores-detail": {"access": MEMBER},  # PATCH/DELETE are admin-only: tests/appstore/test_api.py
+    "api-stores-sync": {"access": ADMIN, "methods": ["POST"]},
+    "api-catalog-list": {"access": MEMBER},
+    "api-catalog-detail": {"access": MEMBER},
+    "api-catalog-categories": {"access": MEMBER},
     "apps": {"access": MEMBER},
     "files": {"access": MEMBER},
     "settings": {"access": MEMBER},

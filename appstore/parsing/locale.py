@@ -56,11 +56,10 @@ def pick(texts: Mapping[str, str] | None, language: str = "en") -> str:
     if wanted in texts:
         return texts[wanted]
     lang = wanted.split("_")[0]
-    for key in (lang, DEFAULT_LOCALE):
-        if key in texts:
-            return texts[key]
-    for prefix in (f"{lang}_", "en_", "en"):
-        for key, text in texts.items():
-            if key.startswith(prefix):
-                return text
-    return next(iter(texts.values()))
+    same = [key for key in texts if key == lang or key.startswith(f"{lang}_")]
+    if same:
+        return texts[same[0]]
+    if DEFAULT_LOCALE in texts:
+        return texts[DEFAULT_LOCALE]
+    english = [key for key in texts if key == "en" or key.startswith("en_")]
+    return texts[english[0]] if english else next(iter(texts.values()))

@@ -1,0 +1,57 @@
+from django.contrib import admin, messages
+
+from . import services
+from .models import AppstoreSettings, CatalogApp, Store
+
+
+@admin.register(AppstoreSettings)
+class AppstoreSettingsAdmin(admin.ModelAdmin):
+    """The LAN-stores switch."""
+
+    list_display = ["__str__", "allow_lan_stores"]
+
+    def has_add_permission(self, request):
+        return not AppstoreSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Store)
+class StoreAdmin(admin.ModelAdmin):
+    """Stores; saving goes through the same service as the page and the API."""
+
+    list_display = ["name", "kind", "source", "enabled", "status", "app_count", "synced_at"]
+    list_filter = ["kind", "enabled", "status"]
+    fields = ["name", "kind", "url", "path", "enabled", "is_default", "status", "progress", "message", "error",
+              "problems", "app_count", "synced_at", "attempted_at"]
+    readonly_fields = ["kind", "url", "path", "is_default", "status", "progress", "message", "error", "problems",
+                       "app_count", "synced_at", "attempted_at"]
+    actions = ["sync_now"]
+
+    def has_add_permission(self, request):
+        return False  # added on the stores page or through the API, where the URL is checked
+
+    @admin.action(description="Sync now")
+    def sync_now(self, request, queryset):
+        for store in queryset:
+            services.store_sync(store=store)
+        messages.info(request, f"{queryset.count()} store(s) queued.")
+
+    def delete_model(self, request, obj):
+        services.store_delete(user=request.user, store=obj, request=request)
+
+
+@admin.register(CatalogApp)
+class CatalogAppAdmin(admin.ModelAdmin):
+    """Read-only view of the catalogue (a sync replaces it)."""
+
+    list_display = ["title_sort", "store_app_id", "store", "category", "author_type", "version", "needs_consent"]
+    list_filter = ["store", "category", "author_type", "needs_consent"]
+    search_fields = ["title_sort", "store_app_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

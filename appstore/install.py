@@ -1,0 +1,224 @@
+"""From a catalogue template to an install request: the editable fields, port checks, the rendered compose,
+and the thin adapter to the installer of the apps issue (apps.services.app_install)."""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from runtime.compose import ComposeError, interpolate, load_yaml
+
+from .models import CatalogApp
+from .parsing import pick, project_name
+from .parsing.template import template_variables
+
+CASAOS_DATA = "/DATA/AppData/"
+_APPID = re.compile(r"\$\{?AppID\}?")
+
+
+class InstallerUnavailable(Exception):
+    """The apps issue's installer is not there yet."""
+
+
+@dataclass
+class InstallField:
+    """One editable value of a template: an env var, a published port or a bind source."""
+
+    key: str  # form field name: env__<svc>__<KEY>, port__<svc>__<i>, vol__<svc>__<i>
+    kind: str  # env | port | volume
+    service: str
+    label: str  # what x-casaos says about it (or the raw name)
+    initial: str
+    container: str  # the variable name, container port or container path
+    protocol: str = "tcp"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def data_root() -> str:
+    return str(getattr(settings, "APPS_DATA_ROOT", settings.APPSTORE_APPS_DATA_ROOT))
+
+
+def _describe(app: CatalogApp, service: str, kind: str, container: str, language: str) -> str:
+    for item in (app.services.get(service) or {}).get(kind, []):
+        if str(item.get("container", "")).split("/")[0] == container:
+            return pick(item.get("description"), language)
+    return ""
+
+
+def _resolved(value: Any, app_id: str) -> str:
+    try:
+        return interpolate(str(value), template_variables(app_id, tz=settings.TIME_ZONE))
+    except ComposeError:
+        return str(value)
+
+
+def _data_path(source: str, app_id: str) -> str:
+    """CasaOS's /DATA/AppData/$AppID/... becomes <apps data root>/<app id>/..."""
+    source = _APPID.sub(app_id, source)
+    if source.startswith(CASAOS_DATA):
+        return data_root().rstrip("/") + "/" + source.removeprefix(CASAOS_DATA)
+    return source
+
+
+def _env_items(env: Any) -> list[tuple[str, Any]]:
+    if isinstance(env, dict):
+        return [(str(k), v) for k, v in env.items()]
+    items = []
+    for entry in env or []:
+        key, sep, value = str(entry).partition("=")
+        items.append((key, value if sep else None))
+    return items
+
+
+def _port_entries(ports: Any) -> list[tuple[int, str, str, str]]:
+    """(index, published, container, protocol) of entries with one fixed host port (ranges stay as written)."""
+    entries = []
+    for i, port in enumerate(ports or []):
+        if isinstance(port, dict):
+            published, target, proto = str(port.get("published") or ""), str(port.get("target") or ""), \
+                str(port.get("protocol") or "tcp")
+        else:
+            spec, _s, proto = str(port).partition("/")
+            parts = spec.split(":")
+            published, target = (parts[-2], parts[-1]) if len(parts) >= 2 else ("", parts[0])
+        if published.isdigit():
+            entries.append((i, published, target, (proto or "tcp").lower()))
+    return entries
+
+
+def _bind_entries(volumes: Any) -> list[tuple[int, str, str]]:
+    """(index, host source, container path) of bind mounts written with a host path."""
+    entries = []
+    for i, vol in enumerate(volumes or []):
+        if isinstance(vol, dict):
+            source, target = str(vol.get("source") or ""), str(vol.get("target") or "")
+            if vol.get("type", "volume") != "bind":
+                continue
+        else:
+            source, _s, rest = str(vol).partition(":")
+            target = rest.split(":")[0]
+        if source.startswith(("/", "$", "./", "~")) and target:
+            entries.append((i, source, target))
+    return entries
+
+
+def install_fields(app: CatalogApp, *, name: str, language: str = "en") -> list[InstallField]:
+    """Every value a person may change before installing, labelled from x-casaos, prefilled for this machine."""
+    tree = load_yaml(app.compose)
+    fields: list[InstallField] = []
+    for svc_name, svc in (tree.get("services") or {}).items():
+        svc = svc or {}
+        for key, value in _env_items(svc.get("environment")):
+            label = _describe(app, svc_name, "envs", key, language)
+            fields.append(InstallField(f"env__{svc_name}__{key}", "env", svc_name, label, _resolved(value or "", name),
+                                       key))
+        for i, published, target, proto in _port_entries(svc.get("ports")):
+            label = _describe(app, svc_name, "ports", target, language)
+            fields.append(InstallField(f"port__{svc_name}__{i}", "port", svc_name, label, published, target, proto))
+        for i, source, target in _bind_entries(svc.get("volumes")):
+            label = _describe(app, svc_name, "volumes", target, language)
+            fields.append(InstallField(f"vol__{svc_name}__{i}", "volume", svc_name, label,
+                                       _data_path(_resolved(source, name), name), target))
+    return fields
+
+
+def _escape(value: str) -> str:
+    """What a person types is literal: `$` must not start a variable."""
+    return str(value).replace("$", "$$")
+
+
+def render_compose(app: CatalogApp, values: dict[str, str]) -> str:
+    """The template with the person's values written in (env, host ports, bind sources)."""
+    tree = load_yaml(app.compose)
+    for svc_name, svc in (tree.get("services") or {}).items():
+        svc = svc or {}
+        env = svc.get("environment")
+        if isinstance(env, dict):
+            for key in list(env):
+                if (v := values.get(f"env__{svc_name}__{key}")) is not None:
+                    env[key] = _escape(v)
+        elif isinstance(env, list):
+            svc["environment"] = [f"{k}={_escape(values[f'env__{svc_name}__{k}'])}"
+                                  if f"env__{svc_name}__{k}" in values else (f"{k}={v}" if v is not None else k)
+                                  for k, v in _env_items(env)]
+        for i, published, _t, _p in _port_entries(svc.get("ports")):
+            new = values.get(f"port__{svc_name}__{i}")
+            if new and new != published:
+                port = svc["ports"][i]
+                if isinstance(port, dict):
+                    port["published"] = str(new)
+                else:
+                    head, _s, proto = str(port).partition("/")
+                    parts = head.split(":")
+                    parts[-2] = str(new)
+                    svc["ports"][i] = ":".join(parts) + (f"/{proto}" if proto else "")
+        for i, _source, target in _bind_entries(svc.get("volumes")):
+            if (new := values.get(f"vol__{svc_name}__{i}")) is not None:
+                vol = svc["volumes"][i]
+                if isinstance(vol, dict):
+                    vol["source"] = _escape(new)
+                else:
+                    rest = str(vol).split(":", 1)[1]
+                    svc["volumes"][i] = f"{_escape(new)}:{rest}"
+    return yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
+
+
+# ---------------------------------------------------------------------------- ports
+def port_is_free(port: int, protocol: str = "tcp") -> bool:
+    """The kernel's answer: can we bind it ourselves right now?"""
+    kind = socket.SOCK_DGRAM if protocol == "udp" else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as sock:
+        if kind == socket.SOCK_STREAM:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
+
+
+def claimed_ports() -> dict[str, str]:
+    """Host ports ("tcp/8080") other apps hold, mapped to the app; empty while the apps model is absent."""
+    try:
+        from apps.selectors import app_claimed_ports
+    except ImportError:
+        return {}
+    return app_claimed_ports()
+
+
+def port_problem(port: int, protocol: str, claimed: dict[str, str]) -> str:
+    """Why a host port cannot be used, or ""."""
+    if f"{protocol}/{port}" in claimed:
+        return _("used by the app %(app)s") % {"app": claimed[f"{protocol}/{port}"]}
+    if not port_is_free(port, protocol):
+        return _("in use on this machine")
+    return ""
+
+
+def suggest_port(port: int, protocol: str, claimed: dict[str, str], taken: set[int] = frozenset()) -> int | None:
+    """The next free port above `port` (skipping the privileged range)."""
+    for candidate in range(max(port + 1, 1024), 65536):
+        if candidate not in taken and not port_problem(candidate, protocol, claimed):
+            return candidate
+    return None
+
+
+# ---------------------------------------------------------------------------- the installer
+def install_from_store(*, user, app: CatalogApp, compose: str, name: str, inputs: dict[str, str], consent: bool,
+                       request=None):
+    """Hand the rendered compose to the apps issue's installer (the one place that connects the two)."""
+    try:
+        from apps.services.install import app_install
+    except ImportError:
+        try:
+            from apps.services import app_install  # type: ignore[no-redef]
+        except ImportError:
+            raise InstallerUnavailable(_("The installer is not available yet.")) from None
+    return app_install(user=user, compose=compose, name=name or project_name(app.store_app_id), inputs=inputs,
+                       source="store", store_app=app, consent=consent, request=request)

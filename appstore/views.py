@@ -1,0 +1,281 @@
+"""App store pages: browse and search, an app's page with its risk report, the install form, store admin."""
+
+import hashlib
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import escape
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from accounts.permissions import admin_required, member_required, stepup_is_fresh, user_is_admin
+
+from . import services
+from .assets import CONTENT_TYPES, asset_path
+from .forms import InstallForm, LanSettingForm, StoreAddForm
+from .install import (
+    InstallerUnavailable,
+    claimed_ports,
+    install_fields,
+    install_from_store,
+    port_problem,
+    render_compose,
+    suggest_port,
+)
+from .models import AppstoreSettings, CatalogApp, Store
+from .parsing import pick, project_name
+from .risk import RiskReport, risk_of_compose
+from .selectors import (
+    CatalogQuery,
+    catalog_categories,
+    catalog_featured,
+    catalog_get,
+    catalog_is_installed,
+    catalog_recommended,
+    catalog_search,
+    host_architecture,
+    store_list,
+    store_state,
+)
+
+PAGE_SIZE = 24
+
+
+def _query(request) -> CatalogQuery:
+    get = request.GET
+    arch = host_architecture() if get.get("runs_here") else ""
+    store = get.get("store", "")
+    return CatalogQuery(search=get.get("q", "")[:200], category=get.get("category", "")[:100],
+                        author_type=get.get("author_type", "")[:16], arch=arch,
+                        store=int(store) if store.isdigit() else None)
+
+
+@member_required
+@require_GET
+def index(request):
+    """The catalogue: featured and recommended lists, categories with counts, search and filters."""
+    query = _query(request)
+    page = Paginator(catalog_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    filtered = any((query.search, query.category, query.author_type, query.arch, query.store))
+    context = {"query": query, "page": page, "categories": catalog_categories(query), "filtered": filtered,
+               "author_types": CatalogApp.AuthorType.choices, "host_arch": host_architecture(),
+               "params": request.GET.copy(), "has_stores": Store.objects.filter(enabled=True).exists()}
+    if request.htmx and request.htmx.target == "catalog-results":
+        return render(request, "appstore/partials/_results.html", context)
+    context["featured"] = [] if filtered else catalog_featured()
+    context["recommended"] = [] if filtered else catalog_recommended()
+    return render(request, "appstore/index.html", context)
+
+
+def _app(pk: int) -> CatalogApp:
+    try:
+        return catalog_get(pk=pk)
+    except CatalogApp.DoesNotExist:
+        raise Http404 from None
+
+
+@member_required
+@require_GET
+def app_detail(request, pk: int):
+    """An app: sanitised description, screenshots, tips, facts, risk report, install button."""
+    app = _app(pk)
+    report = RiskReport.from_dict(app.risk)
+    return render(request, "appstore/detail.html", {
+        "app": app, "report": report, "installed": catalog_is_installed(app),
+        "runs_here": not app.architecture_list or host_architecture() in app.architecture_list,
+        "may_install": user_is_admin(request.user) or not report.needs_consent,
+    })
+
+
+# ---------------------------------------------------------------------------- install
+def _install_form(request, app: CatalogApp, data=None):
+    name = (data or {}).get("name") or project_name(app.store_app_id)
+    fields = install_fields(app, name=name, language=get_language() or "en")
+    return InstallForm(data, fields=fields, needs_consent=app.needs_consent,
+                       initial={"name": project_name(app.store_app_id)})
+
+
+def _check_ports(form: InstallForm) -> None:
+    """Each host port must be free here and unclaimed by other apps; suggest the next free one."""
+    claimed, taken = claimed_ports(), set()
+    for f in form.install_fields:
+        if f.kind != "port" or f.key not in form.cleaned_data:
+            continue
+        port = form.cleaned_data[f.key]
+        problem = port_problem(port, f.protocol, claimed) if port not in taken else _("used twice in this form")
+        if problem:
+            free = suggest_port(port, f.protocol, claimed, taken)
+            form.add_error(f.key, _("Port %(port)s is %(problem)s; %(free)s is free.")
+                           % {"port": port, "problem": problem, "free": free})
+        taken.add(port)
+
+
+def _stepup_url(request) -> str:
+    try:
+        return reverse("stepup") + "?next=" + request.get_full_path()
+    except NoReverseMatch:
+        return ""
+
+
+def _install_post(request, app: CatalogApp, form: InstallForm):
+    compose = render_compose(app, form.values())
+    name = form.cleaned_data["name"]
+    report = risk_of_compose(compose, app_id=name)
+    if report.needs_consent:
+        if not user_is_admin(request.user):
+            form.add_error(None, _("Only an administrator can install an app that asks for host access."))
+            return None, report
+        if not form.cleaned_data.get("consent"):
+            form.add_error(None, _("Your values give this app host access: confirm below to continue."))
+            return None, report
+        if not stepup_is_fresh(request):
+            form.add_error(None, _("Confirm your password again (step-up) before installing this app."))
+            return None, report
+    try:
+        inst = install_from_store(user=request.user, app=app, compose=compose, name=name,
+                                  inputs=form.values(), consent=report.needs_consent, request=request)
+    except InstallerUnavailable as exc:
+        form.add_error(None, str(exc))
+        return None, report
+    except ValidationError as exc:
+        for text in exc.messages:
+            form.add_error(None, text)
+        return None, report
+    return inst, report
+
+
+@member_required
+def app_install(request, pk: int):
+    """The install form: prefilled from the template, ports checked, consent and step-up for host access."""
+    app = _app(pk)
+    report = RiskReport.from_dict(app.risk)
+    if report.needs_consent and not user_is_admin(request.user):
+        messages.error(request, _("Only an administrator can install an app that asks for host access."))
+        return redirect("appstore-app", pk=app.pk)
+    form = _install_form(request, app, request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        _check_ports(form)
+        if not form.errors:
+            inst, report = _install_post(request, app, form)
+            if inst is not None:
+                messages.success(request, _("Installing %(name)s…") % {"name": inst.name})
+                return redirect(_installation_url(inst))
+    return render(request, "appstore/install.html", {
+        "app": app, "form": form, "report": report, "stepup_fresh": stepup_is_fresh(request),
+        "stepup_url": _stepup_url(request),
+    })
+
+
+def _installation_url(inst) -> str:
+    for name in ("apps-detail", "app-detail"):
+        try:
+            return reverse(name, args=[inst.pk])
+        except NoReverseMatch:
+            continue
+    return reverse("apps")
+
+
+# ---------------------------------------------------------------------------- assets
+@member_required
+@require_GET
+def asset(request, name: str):
+    """An icon or screenshot copied at sync; SVG is sandboxed so a hostile one can do nothing."""
+    path = asset_path(name)
+    if path is None:
+        raise Http404
+    response = FileResponse(path.open("rb"), content_type=CONTENT_TYPES[name.rsplit(".", 1)[1]])
+    response["Cache-Control"] = "private, max-age=31536000, immutable"  # the name is the content's hash
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+HUES = (210, 0, 30, 120, 160, 260, 300, 190)
+
+
+@member_required
+@require_GET
+def placeholder(request, pk: int):
+    """A generated icon (initial on a coloured tile) for an app without a usable one."""
+    app = get_object_or_404(CatalogApp.objects.only("title", "store_app_id"), pk=pk)
+    title = pick(app.title, get_language() or "en") or app.store_app_id
+    hue = HUES[int(hashlib.sha256(app.store_app_id.encode()).hexdigest(), 16) % len(HUES)]
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+           f'<rect width="64" height="64" rx="14" fill="hsl({hue},55%,45%)"/>'
+           '<text x="32" y="43" font-family="sans-serif" font-size="30" font-weight="700" fill="#fff" '
+           f'text-anchor="middle">{escape(title[:1].upper() or "?")}</text></svg>')
+    response = HttpResponse(svg, content_type="image/svg+xml")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
+    return response
+
+
+# ---------------------------------------------------------------------------- stores (admin)
+@admin_required
+def stores(request):
+    """Every store with its live state; add a store; allow LAN stores."""
+    form = StoreAddForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.store_create(user=request.user, request=request, url=form.cleaned_data["url"],
+                                  path=form.cleaned_data["path"], name=form.cleaned_data["name"])
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            messages.success(request, _("Store added; its first sync is under way."))
+            return redirect("appstore-stores")
+    return render(request, "appstore/stores.html", {
+        "stores": [store_state(s) for s in store_list()], "form": form,
+        "lan_form": LanSettingForm(initial={"allow_lan_stores": AppstoreSettings.load().allow_lan_stores}),
+    })
+
+
+@admin_required
+@require_POST
+def lan_setting(request):
+    form = LanSettingForm(request.POST)
+    if form.is_valid():
+        services.appstore_settings_update(user=request.user, request=request,
+                                          allow_lan_stores=form.cleaned_data["allow_lan_stores"])
+        messages.success(request, _("Saved."))
+    return redirect("appstore-stores")
+
+
+@admin_required
+@require_POST
+def store_action(request, pk: int, action: str):
+    """Sync, enable, disable or remove a store (buttons on the stores page)."""
+    store = get_object_or_404(Store, pk=pk)
+    if action == "sync":
+        services.store_sync(store=store)
+    elif action in ("enable", "disable"):
+        services.store_set_enabled(user=request.user, store=store, enabled=action == "enable", request=request)
+    elif action == "remove":
+        services.store_delete(user=request.user, store=store, request=request)
+        messages.success(request, _("Store removed."))
+        return redirect("appstore-stores")
+    else:
+        raise Http404
+    if request.htmx:
+        return render(request, "appstore/partials/_store_row.html", {"s": store_state(store)})
+    return redirect("appstore-stores")
+
+
+@admin_required
+@require_GET
+def store_row(request, pk: int):
+    """One store's row, polled while the websocket is down."""
+    return render(request, "appstore/partials/_store_row.html", {"s": store_state(get_object_or_404(Store, pk=pk))})
+
+
+@admin_required
+@require_GET
+def store_detail(request, pk: int):
+    """A store's state and the apps it could not import, with the reasons."""
+    store = get_object_or_404(Store, pk=pk)
+    return render(request, "appstore/store_detail.html", {"store": store, "s": store_state(store)})

@@ -1,0 +1,204 @@
+"""Catalogue pages: browse, search, filters, app page (escaped, sanitised, risk), stores admin, install form."""
+
+import socket
+
+import pytest
+from django.urls import reverse
+
+from accounts.permissions import STEPUP_SESSION_KEY
+from appstore.models import AppstoreSettings, CatalogApp, Store
+from tests.appstore.conftest import ODD_STORE, V2_STORE, make_store, sync
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def odd(db):
+    return sync(make_store(path=str(ODD_STORE), name="Odd store"))
+
+
+def app(store_app_id):
+    return CatalogApp.objects.get(store_app_id=store_app_id)
+
+
+def login(client, user, *, stepup=False):
+    client.force_login(user)
+    if stepup:
+        session = client.session
+        session[STEPUP_SESSION_KEY] = 9e12
+        session.save()
+    return client
+
+
+def test_it_shows_the_catalogue_with_shelves_and_category_counts(client, member_user, odd):
+    page = login(client, member_user).get(reverse("appstore")).content.decode()
+    assert "Hello Board" in page and "Featured" in page and "Recommended" in page
+    assert "Developer <small>3</small>" in page  # hello, my.app, risky
+    assert "6 apps" in page
+
+
+def test_it_searches_every_locale_and_filters(client, member_user, odd):
+    login(client, member_user)
+    url = reverse("appstore")
+    assert "Hello Board" in client.get(url, {"q": "zèbres"}).content.decode()  # French description
+    assert "Hello Board" in client.get(url, {"q": "hallo"}).content.decode()  # German title
+    page = client.get(url, {"q": "hello", "category": "Media"}).content.decode()
+    assert "0 apps" in page
+    page = client.get(url, {"author_type": "by_casaos"}).content.decode()
+    assert "Anchors Away" in page and "Hello Board" not in page
+
+
+def test_it_answers_htmx_searches_with_the_results_fragment(client, member_user, odd):
+    login(client, member_user)
+    response = client.get(reverse("appstore"), {"q": "anchors"}, HTTP_HX_REQUEST="true",
+                          HTTP_HX_TARGET="catalog-results")
+    body = response.content.decode()
+    assert body.lstrip().startswith('<section id="catalog-results"')
+    assert "Anchors Away" in body and "<html" not in body
+
+
+def test_it_uses_the_ui_language_with_fallback(client, member_user, odd, settings):
+    settings.LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+    login(client, member_user)
+    page = client.get(reverse("appstore-app", args=[app("hello").pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Hallo Brett" in page and "Sagt allen hallo" in page
+    assert "A <strong>friendly</strong> board" in page  # no German description: en_US
+
+
+def test_it_shows_hostile_titles_as_text_and_sanitises_descriptions(client, member_user, odd):
+    login(client, member_user)
+    xss = app("xss")
+    page = client.get(reverse("appstore-app", args=[xss.pk])).content.decode()
+    assert "<script>alert" not in page and "onerror=alert" not in page.replace("&lt;img src=x onerror=alert(1)&gt;", "")
+    assert "&lt;script&gt;alert(&#x27;title&#x27;)&lt;/script&gt;Evil" in page
+    assert "javascript:" not in page and "onclick" not in page
+    listing = client.get(reverse("appstore")).content.decode()
+    assert "<script>alert" not in listing
+
+
+def test_it_shows_the_risk_report_in_plain_words(client, admin_user, odd):
+    login(client, admin_user)
+    page = client.get(reverse("appstore-app", args=[app("risky").pk])).content.decode()
+    assert "This app asks for:" in page
+    for words in ("full control of Docker", "your whole disk", "full control of this machine",
+                  "hardware devices", "system folders"):
+        assert words in page
+    assert 'data-risk="cap_add"' in page
+
+
+def test_members_cannot_install_flagged_apps(client, member_user, odd):
+    login(client, member_user)
+    risky = app("risky")
+    assert "Needs an administrator" in client.get(reverse("appstore-app", args=[risky.pk])).content.decode()
+    response = client.post(reverse("appstore-install", args=[risky.pk]), {"name": "risky", "consent": "on"})
+    assert response.status_code == 302 and response["Location"] == reverse("appstore-app", args=[risky.pk])
+
+
+def test_the_install_form_is_prefilled_and_labelled_from_x_casaos(client, member_user, odd, settings):
+    login(client, member_user)
+    page = client.get(reverse("appstore-install", args=[app("hello").pk])).content.decode()
+    assert "What the page says" in page and 'value="hello"' in page  # env label and value
+    assert "Web UI port" in page and 'value="18080"' in page
+    assert f'value="{settings.APPSTORE_APPS_DATA_ROOT}/hello/data"' in page  # /DATA/AppData/$AppID → data root
+
+
+def test_it_reports_a_busy_port_and_suggests_a_free_one(client, member_user, odd):
+    login(client, member_user)
+    with socket.socket() as busy:
+        busy.bind(("0.0.0.0", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        response = client.post(reverse("appstore-install", args=[app("hello").pk]), {
+            "name": "hello", "port__web__0": str(port), "env__web__GREETING": "hi", "env__web__TZ": "UTC",
+            "vol__web__0": "/tmp/hello"})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert f"Port {port} is in use on this machine" in page and "is free" in page
+
+
+def test_values_that_grant_host_access_need_consent_and_stepup(client, admin_user, odd, monkeypatch):
+    calls = []
+    monkeypatch.setattr("appstore.views.install_from_store", lambda **kw: calls.append(kw))
+    login(client, admin_user)
+    url = reverse("appstore-install", args=[app("hello").pk])
+    data = {"name": "hello", "port__web__0": "18080", "env__web__GREETING": "hi", "env__web__TZ": "UTC",
+            "vol__web__0": "/etc"}
+    page = client.post(url, data).content.decode()
+    assert "confirm below" in page and calls == []
+    page = client.post(url, {**data, "consent": "on"}).content.decode()
+    assert "step-up" in page and calls == []
+
+
+def test_install_hands_the_rendered_compose_to_the_installer(client, admin_user, odd, monkeypatch):
+    calls = []
+
+    class Done:
+        pk, name = 1, "hello"
+
+    monkeypatch.setattr("appstore.views.install_from_store", lambda **kw: calls.append(kw) or Done())
+    login(client, admin_user, stepup=True)
+    response = client.post(reverse("appstore-install", args=[app("hello").pk]), {
+        "name": "hello", "port__web__0": "18080", "env__web__GREETING": "costs $5", "env__web__TZ": "UTC",
+        "vol__web__0": "/srv/hello"})
+    assert response.status_code == 302, response.content.decode()[-2000:]
+    compose = calls[0]["compose"]
+    assert "GREETING: costs $$5" in compose and "source: /srv/hello" in compose
+    assert calls[0]["consent"] is False
+
+
+def test_without_the_apps_installer_the_form_says_so(client, admin_user, odd, monkeypatch):
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_apps(name, *args, **kwargs):
+        if name.startswith("apps.services"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_apps)
+    login(client, admin_user, stepup=True)
+    page = client.post(reverse("appstore-install", args=[app("anchors").pk]), {
+        "name": "anchors", "env__db__PUID": "1000", "env__db__PGID": "1000", "env__db__MODE": "fast",
+        "env__app__PUID": "1000", "env__app__PGID": "1000", "env__app__MODE": "fast",
+        "port__app__0": "18090"}).content.decode()
+    assert "The installer is not available yet." in page
+
+
+def test_assets_are_served_from_our_origin_with_a_sandbox(client, member_user, odd):
+    login(client, member_user)
+    hello = app("hello")
+    response = client.get(reverse("appstore-asset", args=[hello.icon]))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert "sandbox" in response["Content-Security-Policy"]
+    assert client.get("/appstore/assets/..%2F..%2Fsecret_key").status_code == 404
+    assert client.get(reverse("appstore-asset", args=["secret_key"])).status_code == 404
+    placeholder = client.get(reverse("appstore-placeholder", args=[app("anchors").pk]))
+    assert placeholder["Content-Type"] == "image/svg+xml" and b">A</text>" in placeholder.content
+
+
+def test_admins_manage_stores_on_the_stores_page(client, admin_user, odd, django_capture_on_commit_callbacks):
+    login(client, admin_user)
+    page = client.get(reverse("appstore-stores")).content.decode()
+    assert "Odd store" in page and "CasaOS official" in page and "2 apps could not be imported" in page
+    response = client.post(reverse("appstore-stores"), {"path": str(V2_STORE), "name": "Local v2"})
+    assert response.status_code == 302
+    store = Store.objects.get(name="Local v2")
+    assert store.status == Store.Status.QUEUED
+    client.post(reverse("appstore-store-action", args=[odd.pk, "disable"]))
+    assert "Hello Board" not in client.get(reverse("appstore")).content.decode()
+    client.post(reverse("appstore-lan"), {"allow_lan_stores": "on"})
+    assert AppstoreSettings.load().allow_lan_stores
+    client.post(reverse("appstore-store-action", args=[odd.pk, "remove"]))
+    assert not Store.objects.filter(pk=odd.pk).exists() and not CatalogApp.objects.filter(store_id=odd.pk).exists()
+    problems = client.get(reverse("appstore-store", args=[store.pk]))
+    assert problems.status_code == 200
+
+
+def test_members_cannot_touch_stores(client, member_user, odd):
+    login(client, member_user)
+    assert client.post(reverse("appstore-stores"), {"path": str(V2_STORE)}).status_code == 403
+    assert client.post(reverse("appstore-store-action", args=[odd.pk, "remove"])).status_code == 403
+    assert client.post(reverse("appstore-lan"), {"allow_lan_stores": "on"}).status_code == 403
+    assert Store.objects.filter(pk=odd.pk).exists() and not Store.objects.filter(path=str(V2_STORE)).exists()
+    assert not AppstoreSettings.load().allow_lan_stores
