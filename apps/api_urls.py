@@ -1,3 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from .api import AppCancelView, AppDetailView, AppListView
+
+urlpatterns = [
+    path("apps/", AppListView.as_view(), name="api-apps"),
+    path("apps/<int:pk>/", AppDetailView.as_view(), name="api-app-detail"),
+    path("apps/<int:pk>/cancel/", AppCancelView.as_view(), name="api-app-cancel"),
+]

@@ -1,3 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import AppConsumer, AppListConsumer
+
+websocket_urlpatterns = [
+    path("ws/apps/", AppListConsumer.as_asgi()),
+    path("ws/apps/<int:pk>/", AppConsumer.as_asgi()),
+]

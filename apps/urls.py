@@ -1,3 +1,12 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.index, name="apps"),
+    path("install/", views.install, name="app-install"),
+    path("<int:pk>/", views.detail, name="app-detail"),
+    path("<int:pk>/state/", views.state, name="app-state"),
+    path("<int:pk>/cancel/", views.cancel, name="app-cancel"),
+    path("<int:pk>/uninstall/", views.uninstall, name="app-uninstall"),
+]

@@ -14,7 +14,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Each app owns its pages; the "coming" placeholders give way as the apps' issues land.
-    path("apps/", views.coming, {"title": "Apps"}, name="apps"),
     path("files/", views.coming, {"title": "Files"}, name="files"),
     path("settings/", views.coming, {"title": "Settings"}, name="settings"),
     path("accounts/", include("accounts.urls")),

@@ -40,6 +40,15 @@ ROUTES: dict[str, dict] = {
     "api-catalog-detail": {"access": MEMBER},
     "api-catalog-categories": {"access": MEMBER},
     "apps": {"access": MEMBER},
+    # apps (install pipeline): members read, admins install, cancel and uninstall
+    "app-install": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "app-detail": {"access": MEMBER},
+    "app-state": {"access": MEMBER},
+    "app-cancel": {"access": ADMIN, "methods": ["POST"]},
+    "app-uninstall": {"access": ADMIN, "methods": ["POST"]},
+    "api-apps": {"access": MEMBER},  # POST (install) is admin-only: tests/apps/test_api.py
+    "api-app-detail": {"access": MEMBER},  # DELETE (uninstall) is admin-only: tests/apps/test_api.py
+    "api-app-cancel": {"access": ADMIN, "methods": ["POST"]},
     "files": {"access": MEMBER},
     "settings": {"access": MEMBER},
     "api-root": {"access": MEMBER},

@@ -9,6 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accounts.permissions import stepup_is_fresh
 from accounts.services import audit_record
 from casaos_site.events import publish
 from runtime import labels as L
@@ -43,6 +44,8 @@ def app_uninstall(*, user, installation: Installation, delete_data: bool = False
 
     if installation.in_progress:
         raise InstallError(_("This app is still being installed: cancel the install first."), code="state")
+    if delete_data and (request is None or not stepup_is_fresh(request)):
+        raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     with transaction.atomic():
         app_update(installation, status=S.REMOVING, delete_data=delete_data, detail=_("Removing…"), error="",
                    publish_state=False)

@@ -102,3 +102,19 @@ def slow_image(docker_engine):
     if docker_engine.image_exists(image):
         docker_engine.remove_image(image, force=True)
     delete_from_registry(ref)
+
+
+@pytest.fixture
+def stepped_up(rf, admin_user):
+    """A request of an admin who confirmed the password a moment ago (step-up)."""
+    import time
+
+    from django.contrib.sessions.backends.db import SessionStore
+
+    from accounts.permissions import STEPUP_SESSION_KEY
+
+    request = rf.post("/")
+    request.user = admin_user
+    request.session = SessionStore()
+    request.session[STEPUP_SESSION_KEY] = time.time()
+    return request

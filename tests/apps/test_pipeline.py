@@ -98,7 +98,7 @@ def test_it_installs_a_one_service_app(app_engine, admin_user, app_name, tmp_pat
     assert leftovers(app_engine, app_name) == {**NOTHING, "volumes": [f"{app_name}_data"]}
 
 
-def test_it_installs_three_services_in_dependency_order(docker_engine, admin_user, app_name):
+def test_it_installs_three_services_in_dependency_order(docker_engine, admin_user, app_name, stepped_up):
     inst = _install(admin_user, THREE, app_name)
 
     assert inst.status == S.RUNNING, inst.error
@@ -109,7 +109,7 @@ def test_it_installs_three_services_in_dependency_order(docker_engine, admin_use
     assert _get(inst.web_port).strip() == "hello v1"
     assert "db:service_healthy" in containers["web"].labels[L.DEPENDS_ON]
 
-    app_uninstall(user=admin_user, installation=inst, delete_data=True)
+    app_uninstall(user=admin_user, installation=inst, delete_data=True, request=stepped_up)
     app_uninstall_run(installation_id=inst.pk)
     assert leftovers(docker_engine, app_name) == NOTHING
 

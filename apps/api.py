@@ -1,0 +1,99 @@
+"""REST endpoints for apps: install (202 + id), status and progress, cancel, uninstall."""
+
+from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import status
+from rest_framework.pagination import PageNumberPagination
+from rest_framework.response import Response
+from rest_framework.reverse import reverse
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAdmin, IsMember
+
+from .models import Installation
+from .selectors import app_list, app_state
+from .serializers import AppStateSerializer, InstallAcceptedSerializer, InstallRequestSerializer
+from .services import ConsentRequired, InstallError, app_cancel, app_install, app_uninstall
+
+
+def _refused(exc: InstallError) -> Response:
+    """A refused request: 400 with the reason; consent problems say which flags (403 when only step-up is missing)."""
+    body = {"detail": exc.messages[0], "code": exc.code}
+    if isinstance(exc, ConsentRequired):
+        body.update(flags=exc.flags, stepup=exc.stepup)
+        return Response(body, status=status.HTTP_403_FORBIDDEN if exc.stepup else status.HTTP_400_BAD_REQUEST)
+    return Response(body, status=status.HTTP_403_FORBIDDEN if exc.code == "stepup" else status.HTTP_400_BAD_REQUEST)
+
+
+class AppListView(APIView):
+    """Installed apps (members read); POST installs from a compose document (admins)."""
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "POST" else [IsMember()]
+
+    @extend_schema(responses={200: AppStateSerializer(many=True)})
+    def get(self, request):
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(app_list(), request, view=self)
+        return paginator.get_paginated_response([app_state(i) for i in page])
+
+    @extend_schema(request=InstallRequestSerializer,
+                   responses={202: InstallAcceptedSerializer,
+                              400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
+                              403: OpenApiResponse(description="not an admin, or a step-up is needed")})
+    def post(self, request):
+        data = InstallRequestSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        try:
+            inst = app_install(user=request.user, compose=data.validated_data["compose"],
+                               name=data.validated_data.get("name") or None,
+                               inputs=data.validated_data.get("inputs") or {},
+                               consent=data.validated_data["consent"], request=request)
+        except InstallError as exc:
+            return _refused(exc)
+        return Response(_accepted(request, inst), status=status.HTTP_202_ACCEPTED)
+
+
+class AppDetailView(APIView):
+    """One app's status and progress; DELETE uninstalls it (its data stays unless ?delete_data=true)."""
+
+    def get_permissions(self):
+        return [IsAdmin()] if self.request.method == "DELETE" else [IsMember()]
+
+    @extend_schema(responses={200: AppStateSerializer})
+    def get(self, request, pk: int):
+        return Response(app_state(get_object_or_404(Installation, pk=pk)))
+
+    @extend_schema(parameters=[OpenApiParameter("delete_data", bool, description="also remove its volumes "
+                                                                                  "(needs a fresh step-up)")],
+                   responses={202: AppStateSerializer, 400: OpenApiResponse(description="still installing")})
+    def delete(self, request, pk: int):
+        inst = get_object_or_404(Installation, pk=pk)
+        delete_data = request.query_params.get("delete_data", "").lower() in ("1", "true", "yes")
+        try:
+            app_uninstall(user=request.user, installation=inst, delete_data=delete_data, request=request)
+        except InstallError as exc:
+            return _refused(exc)
+        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+
+
+class AppCancelView(APIView):
+    """Cancel an install in progress: it removes what it created and ends `cancelled`."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(request=None, responses={202: AppStateSerializer, 400: OpenApiResponse(description="not running")})
+    def post(self, request, pk: int):
+        inst = get_object_or_404(Installation, pk=pk)
+        try:
+            inst = app_cancel(user=request.user, installation=inst, request=request)
+        except InstallError as exc:
+            return _refused(exc)
+        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+
+
+def _accepted(request, inst: Installation) -> dict:
+    url = reverse("api-app-detail", args=[inst.pk], request=request)
+    scheme = "wss" if request.is_secure() else "ws"
+    return {"id": inst.pk, "name": inst.name, "status": inst.status, "url": url,
+            "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json"}

@@ -1,0 +1,99 @@
+"""Websockets of the apps pages: one app's install progress, and the installed-apps list.
+
+Both send HTML fragments for htmx, or the JSON events themselves when connected with ?format=json.
+"""
+
+import json
+from urllib.parse import parse_qs
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from accounts.permissions import scope_user_allowed
+
+from .models import Installation
+from .selectors import app_list, app_state
+from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
+
+
+def _host(scope) -> str:
+    headers = dict(scope.get("headers") or [])
+    host = headers.get(b"host", b"").decode("latin-1")
+    return host if host.endswith("]") else host.rsplit(":", 1)[0]
+
+
+class _AppsSocket(AsyncWebsocketConsumer):
+    """Shared plumbing: the auth check on connect and per event, the JSON switch, one group."""
+
+    group = ""
+
+    async def accept_into(self, group: str) -> bool:
+        if not scope_user_allowed(self.scope):
+            await self.close(code=4401)
+            return False
+        query = parse_qs(self.scope.get("query_string", b"").decode())
+        self.as_json = query.get("format") == ["json"]
+        self.group = group
+        await self.channel_layer.group_add(group, self.channel_name)
+        await self.accept()
+        return True
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def casaos_event(self, message):
+        # Re-checked per event: a user disabled (or logged out elsewhere) mid-session stops receiving.
+        if not scope_user_allowed(self.scope):
+            await self.close(code=4401)
+            return
+        if self.as_json:
+            await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
+        elif message["event"] in (STATE_EVENT, REMOVED_EVENT):
+            await self.send_fragment(message["event"], message["data"])
+
+    @property
+    def is_admin(self) -> bool:
+        return bool(getattr(self.scope.get("user"), "is_admin", False))
+
+
+class AppConsumer(_AppsSocket):
+    """One app's state (status, steps, bytes per image) as it changes; the current state first."""
+
+    async def connect(self):
+        pk = int(self.scope["url_route"]["kwargs"]["pk"])
+        state = await database_sync_to_async(_state_or_none)(pk)
+        if state is None:
+            await self.close(code=4404)
+            return
+        if await self.accept_into(f"app.{pk}"):
+            await self.casaos_event({"event": STATE_EVENT, "data": state})  # whatever happened before we joined
+
+    async def send_fragment(self, event: str, data: dict) -> None:
+        app = {"id": data["id"], "title": "", "removed": True} if event == REMOVED_EVENT else data
+        html = render_to_string("apps/partials/_install.html",
+                                {"app": app, "is_admin": self.is_admin, "host": _host(self.scope)})
+        await self.send(text_data=html)
+
+
+class AppListConsumer(_AppsSocket):
+    """The installed-apps list: re-rendered when an app's status changes (not on every byte of a pull)."""
+
+    async def connect(self):
+        self.seen: dict[int, str] = {}
+        await self.accept_into(APPS_GROUP)
+
+    async def send_fragment(self, event: str, data: dict) -> None:
+        status = "removed" if event == REMOVED_EVENT else data["status"]
+        if self.seen.get(data["id"]) == status:
+            return
+        self.seen[data["id"]] = status
+        apps = await database_sync_to_async(lambda: [app_state(i) for i in app_list()])()
+        await self.send(text_data=render_to_string("apps/partials/_list.html",
+                                                   {"apps": apps, "host": _host(self.scope)}))
+
+
+def _state_or_none(pk: int) -> dict | None:
+    inst = Installation.objects.filter(pk=pk).first()
+    return app_state(inst) if inst else None

@@ -1,0 +1,64 @@
+"""API shapes: the install request, and the app state every endpoint and websocket shares."""
+
+from rest_framework import serializers
+
+from .services.install import MAX_COMPOSE
+
+
+class InstallRequestSerializer(serializers.Serializer):
+    """POST /api/apps/: a compose document, optionally a name, variables and consent to flagged host access."""
+
+    compose = serializers.CharField(max_length=MAX_COMPOSE, trim_whitespace=False)
+    name = serializers.CharField(max_length=63, required=False, allow_blank=True)
+    inputs = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    consent = serializers.BooleanField(required=False, default=False)
+
+
+class ImageProgressSerializer(serializers.Serializer):
+    image = serializers.CharField()
+    current = serializers.IntegerField(help_text="bytes downloaded")
+    total = serializers.IntegerField(help_text="bytes announced so far")
+    layers = serializers.IntegerField()
+    layers_done = serializers.IntegerField()
+    done = serializers.BooleanField()
+    percent = serializers.FloatField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    percent = serializers.FloatField()
+    current = serializers.IntegerField()
+    total = serializers.IntegerField()
+    images = ImageProgressSerializer(many=True)
+
+
+class StepSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    label = serializers.CharField()
+    state = serializers.ChoiceField(choices=["done", "current", "todo", "stopped"])
+
+
+class AppStateSerializer(serializers.Serializer):
+    """What GET /api/apps/{id}/ returns and what /ws/apps/{id}/?format=json streams as `data`."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    title = serializers.CharField()
+    source = serializers.CharField()
+    status = serializers.CharField()
+    status_label = serializers.CharField()
+    in_progress = serializers.BooleanField()
+    cancel_requested = serializers.BooleanField()
+    detail = serializers.CharField()
+    error = serializers.CharField()
+    web_port = serializers.IntegerField(allow_null=True)
+    steps = StepSerializer(many=True)
+    progress = ProgressSerializer()
+    updated_at = serializers.DateTimeField(allow_null=True)
+
+
+class InstallAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.CharField()
+    url = serializers.CharField(help_text="GET this for status and progress")
+    websocket = serializers.CharField(help_text="the same events as JSON: connect with ?format=json")

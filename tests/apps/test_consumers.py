@@ -1,0 +1,106 @@
+"""The apps websockets: the current state on connect, then each change, as htmx fragments or JSON."""
+
+import json
+
+import pytest
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.testing import WebsocketCommunicator
+from django.test import Client
+
+from apps.models import Installation
+from apps.services.common import app_update
+from casaos_site.asgi import application
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+S = Installation.Status
+
+
+def _headers(user) -> list[tuple[bytes, bytes]]:
+    client = Client()
+    client.force_login(user)
+    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()), (b"host", b"testserver"),
+            (b"origin", b"http://testserver")]
+
+
+@pytest.fixture
+def inst(db, app_name):
+    return Installation.objects.create(name=app_name, title="Web", compose="services: {}", status=S.PENDING)
+
+
+def test_it_rejects_anonymous_connections(redis_client, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/", headers=[(b"host", b"testserver")])
+        return await communicator.connect(timeout=5)
+
+    assert async_to_sync(scenario)() == (False, 4401)
+
+
+def test_it_streams_state_as_json(redis_client, member_user, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/?format=json",
+                                             headers=_headers(member_user))
+        connected, _ = await communicator.connect(timeout=5)
+        assert connected
+        first = json.loads(await communicator.receive_from(timeout=5))
+        progress = {"percent": 50.0, "current": 5, "total": 10,
+                    "images": [{"image": "x", "current": 5, "total": 10, "percent": 50.0, "done": False}]}
+        await database_sync_to_async(app_update)(inst, status=S.PULLING, progress=progress)
+        second = json.loads(await communicator.receive_from(timeout=5))
+        await communicator.disconnect()
+        return first, second
+
+    first, second = async_to_sync(scenario)()
+    assert first["event"] == "app.state" and first["data"]["status"] == "pending"
+    assert second["data"]["status"] == "pulling"
+    assert second["data"]["progress"]["images"][0]["current"] == 5
+
+
+def test_it_sends_htmx_fragments_without_admin_buttons_for_members(redis_client, member_user, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/", headers=_headers(member_user))
+        await communicator.connect(timeout=5)
+        html = await communicator.receive_from(timeout=5)
+        await communicator.disconnect()
+        return html
+
+    html = async_to_sync(scenario)()
+    assert html.lstrip().startswith('<article id="app-install"')
+    assert 'data-status="pending"' in html
+    assert "cancel-install" not in html
+
+
+def test_admins_get_the_cancel_button(redis_client, admin_user, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/", headers=_headers(admin_user))
+        await communicator.connect(timeout=5)
+        html = await communicator.receive_from(timeout=5)
+        await communicator.disconnect()
+        return html
+
+    assert "cancel-install" in async_to_sync(scenario)()
+
+
+def test_an_unknown_app_is_refused(redis_client, member_user, db):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/apps/999999/", headers=_headers(member_user))
+        return await communicator.connect(timeout=5)
+
+    assert async_to_sync(scenario)() == (False, 4404)
+
+
+def test_the_list_socket_rerenders_on_status_changes_only(redis_client, member_user, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/apps/", headers=_headers(member_user))
+        await communicator.connect(timeout=5)
+        await database_sync_to_async(app_update)(inst, status=S.PULLING)
+        first = await communicator.receive_from(timeout=5)
+        await database_sync_to_async(app_update)(inst, progress={"percent": 10.0})  # same status: nothing sent
+        await database_sync_to_async(app_update)(inst, status=S.RUNNING)
+        second = await communicator.receive_from(timeout=5)
+        await communicator.disconnect()
+        return first, second
+
+    first, second = async_to_sync(scenario)()
+    assert 'id="apps-list"' in first and 'data-status="pulling"' in first
+    assert 'data-status="running"' in second

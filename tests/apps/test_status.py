@@ -1,0 +1,57 @@
+"""The engine-events listener keeps an app's status true when its containers change outside our UI."""
+
+import threading
+import time
+
+import pytest
+
+from apps.models import Installation
+from apps.services import app_events_listen, app_install, app_install_run, app_status_of
+from runtime import ContainerInfo
+from runtime import labels as L
+from tests.apps.conftest import BUSYBOX
+
+pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
+S = Installation.Status
+
+
+def _c(state: str, *, code: int | None = None, health: str = "", service: str = "a") -> ContainerInfo:
+    return ContainerInfo(id=service, name=service, image="i", state=state, exit_code=code, health=health,
+                         labels={L.SERVICE: service})
+
+
+def test_status_follows_the_containers():
+    assert app_status_of([_c("running")])[0] == S.RUNNING
+    assert app_status_of([_c("exited", code=137)])[0] == S.STOPPED
+    assert app_status_of([_c("running"), _c("exited", code=1, service="b")]) == (S.DEGRADED, "Not running: b")
+    assert app_status_of([_c("running"), _c("exited", code=0, service="init")])[0] == S.RUNNING  # a finished job
+    assert app_status_of([_c("running", health="unhealthy")])[0] == S.DEGRADED
+    assert app_status_of([])[0] == S.STOPPED
+
+
+def test_the_listener_sees_a_container_stopped_and_started_outside(docker_engine, admin_user, app_name):
+    compose = f"services:\n  worker:\n    image: {BUSYBOX}\n"
+    inst = app_install(user=admin_user, compose=compose, name=app_name)
+    app_install_run(installation_id=inst.pk)
+    assert Installation.objects.get(pk=inst.pk).status == S.RUNNING
+
+    stop = threading.Event()
+    listener = threading.Thread(target=app_events_listen, kwargs={"eng": docker_engine, "stop": stop}, daemon=True)
+    listener.start()
+    try:
+        time.sleep(1)  # let it subscribe
+        docker_engine.stop(f"{app_name}-worker-1", timeout=1)
+        _wait_status(inst.pk, S.STOPPED)
+        docker_engine.start(f"{app_name}-worker-1")
+        _wait_status(inst.pk, S.RUNNING)
+    finally:
+        stop.set()
+        listener.join(timeout=10)
+    assert not listener.is_alive()
+
+
+def _wait_status(pk: int, status: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while Installation.objects.get(pk=pk).status != status:
+        assert time.monotonic() < deadline, f"status never became {status}"
+        time.sleep(0.1)
