@@ -269,3 +269,84 @@ try:
 except ConfigError as exc:
     _fail(str(exc))
 CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
+
+# ---------------------------------------------------------------------------- files (file manager)
+# The data root users browse (`/DATA` on a real host). Our own DATA_DIR and code are never reachable
+# through it, even when the root is set above them (files/paths.py enforces that on every verb).
+try:
+    FILES_ROOT = env_path("FILES_ROOT", DATA_DIR / "files")
+    FILES_HOME_DIR = env_str("FILES_HOME_DIR", "home")  # per-user home folders: <root>/<this>/<username>
+    FILES_UPLOAD_MAX_SIZE = env_int("FILES_UPLOAD_MAX_SIZE", 64 * 1024**3)  # bytes per uploaded file
+    FILES_UPLOAD_CHUNK_MAX = env_int("FILES_UPLOAD_CHUNK_MAX", 64 * 1024**2)  # bytes per tus PATCH request
+    FILES_UPLOAD_EXPIRY_HOURS = env_int("FILES_UPLOAD_EXPIRY_HOURS", 24)  # abandoned partial uploads removed after
+    FILES_FREE_SPACE_RESERVE = env_int("FILES_FREE_SPACE_RESERVE", 256 * 1024**2)  # never fill a disk past this
+    FILES_TRASH_DAYS = env_int("FILES_TRASH_DAYS", 30)
+    FILES_EXTRACT_MAX_SIZE = env_int("FILES_EXTRACT_MAX_SIZE", 16 * 1024**3)  # unpacked bytes per archive
+    FILES_EXTRACT_MAX_ENTRIES = env_int("FILES_EXTRACT_MAX_ENTRIES", 100_000)
+    FILES_EXTRACT_MAX_RATIO = env_int("FILES_EXTRACT_MAX_RATIO", 200)  # unpacked/packed: more is a bomb
+    FILES_THUMBNAIL_MAX_PIXELS = env_int("FILES_THUMBNAIL_MAX_PIXELS", 64_000_000)
+    FILES_EDIT_MAX_SIZE = env_int("FILES_EDIT_MAX_SIZE", 2 * 1024**2)  # text editor limit
+    # Also never reachable when the root is "/": system folders and anything that runs at boot.
+    FILES_PROTECTED = [BASE_DIR, DATA_DIR] + [
+        Path(p) for p in env_list("FILES_PROTECTED", ("/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib64",
+                                                      "/proc", "/sys", "/dev", "/run", "/var/lib/docker", "/root"))
+    ]
+except ConfigError as exc:
+    _fail(str(exc))
+CELERY_BEAT_SCHEDULE["files-cleanup"] = {"task": "files.tasks.files_cleanup", "schedule": 3600.0}
+
+# ---------------------------------------------------------------------------- app store (appstore/)
+# Stores are fetched into DATA_DIR/appstore; icons and screenshots are served from there, never hotlinked.
+try:
+    APPSTORE_DIR = DATA_DIR / "appstore"
+    APPSTORE_SYNC_MINUTES = env_int("APPSTORE_SYNC_MINUTES", 60)  # periodic sync of every enabled store; 0: off
+    APPSTORE_DEFAULT_STORE_URL = env_str(
+        "APPSTORE_DEFAULT_STORE_URL", "https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip"
+    )
+    APPSTORE_MAX_ARCHIVE = env_int("APPSTORE_MAX_ARCHIVE", 64 * 1024**2)  # bytes of a store zip
+    APPSTORE_MAX_UNPACKED = env_int("APPSTORE_MAX_UNPACKED", 256 * 1024**2)  # bytes once unpacked
+    APPSTORE_MAX_ENTRIES = env_int("APPSTORE_MAX_ENTRIES", 20_000)
+    APPSTORE_MAX_ASSET = env_int("APPSTORE_MAX_ASSET", 2 * 1024**2)  # bytes per icon / screenshot
+    APPSTORE_CONNECT_TIMEOUT = env_int("APPSTORE_CONNECT_TIMEOUT", 5)  # seconds
+    APPSTORE_READ_TIMEOUT = env_int("APPSTORE_READ_TIMEOUT", 15)  # seconds without a byte
+    APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 180)  # seconds for a whole download
+    APPSTORE_ASSET_BUDGET = env_int("APPSTORE_ASSET_BUDGET", 90)  # seconds of remote asset fetching per sync
+    # Where installed apps keep their data by default (CasaOS: /DATA/AppData/<app id>).
+    APPSTORE_APPS_DATA_ROOT = env_path("APPS_DATA_ROOT", DATA_DIR / "AppData")
+except ConfigError as exc:
+    _fail(str(exc))
+if APPSTORE_SYNC_MINUTES > 0:
+    CELERY_BEAT_SCHEDULE["appstore-sync"] = {"task": "appstore.sync_all", "schedule": APPSTORE_SYNC_MINUTES * 60.0}
+
+# ---------------------------------------------------------------------------- apps (install pipeline)
+try:
+    APPS_PUID = env_int("PUID", 1000)  # what compose files see as ${PUID}/${PGID}
+    APPS_PGID = env_int("PGID", 1000)
+    APPS_HEALTH_TIMEOUT = env_int("APPS_HEALTH_TIMEOUT", 300)  # seconds a service may take to become healthy
+    APPS_WEB_TIMEOUT = env_int("APPS_WEB_TIMEOUT", 120)  # seconds the web port may take to answer
+    APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
+    APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
+except ConfigError as exc:
+    _fail(str(exc))
+CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
+
+# ---------------------------------------------------------------------------- accounts (accounts/)
+# Lockout: this many credential failures within LOCKOUT_SECONDS lock the account name / the client address
+# for LOCKOUT_SECONDS (password, OTP, setup token, API token). `manage.py unlock <username>` lifts it.
+try:
+    LOCKOUT_ACCOUNT_FAILURES = env_int("LOCKOUT_ACCOUNT_FAILURES", 5)
+    LOCKOUT_ADDRESS_FAILURES = env_int("LOCKOUT_ADDRESS_FAILURES", 20)
+    LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 15 * 60)
+    SESSION_COOKIE_AGE = env_int("SESSION_DAYS", 14) * 24 * 3600
+except ConfigError as exc:
+    _fail(str(exc))
+SESSION_ENGINE = "django.contrib.sessions.backends.db"  # sessions are listed and ended from the Settings page
+CSRF_COOKIE_HTTPONLY = True  # pages hand the token to htmx in hx-headers; scripts never read the cookie
+OTP_TOTP_ISSUER = "CasaOS"
+if HTTPS:
+    SECURE_SSL_REDIRECT = True
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local health probes speak plain HTTP
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload would pin a home server's name into every browser for good; an owner opts in, not us.
+    "security.W021",
+]

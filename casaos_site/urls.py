@@ -4,6 +4,8 @@ from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from files import views as files_views
+
 from . import views
 
 urlpatterns = [
@@ -14,12 +16,13 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     # Each app owns its pages; the "coming" placeholders give way as the apps' issues land.
-    path("files/", views.coming, {"title": "Files"}, name="files"),
+    path("files/", files_views.index, name="files"),
     path("settings/", views.coming, {"title": "Settings"}, name="settings"),
     path("accounts/", include("accounts.urls")),
     path("appstore/", include("appstore.urls")),
     path("apps/", include("apps.urls")),
     path("files/", include("files.urls")),
+    path("s/", include("files.share_urls")),
     path("django-admin/", admin.site.urls),
     path("api/", include("casaos_site.api_urls")),
     path("", include("storage.urls")),

@@ -1,3 +1,36 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import api, api_uploads
+
+urlpatterns = [
+    path("files/", api.ListView.as_view(), name="api-files"),
+    path("files/info/", api.InfoView.as_view(), name="api-files-info"),
+    path("files/size/", api.SizeView.as_view(), name="api-files-size"),
+    path("files/search/", api.SearchView.as_view(), name="api-files-search"),
+    path("files/content/", api.ContentView.as_view(), name="api-files-content"),
+    path("files/text/", api.TextView.as_view(), name="api-files-text"),
+    path("files/zip/", api.ZipView.as_view(), name="api-files-zip"),
+    path("files/thumbnail/", api.ThumbnailView.as_view(), name="api-files-thumbnail"),
+    path("files/mkdir/", api.MkdirView.as_view(), name="api-files-mkdir"),
+    path("files/newfile/", api.NewFileView.as_view(), name="api-files-newfile"),
+    path("files/rename/", api.RenameView.as_view(), name="api-files-rename"),
+    path("files/copy/", api.TransferView.as_view(), name="api-files-copy"),
+    path("files/move/", api.MoveView.as_view(), name="api-files-move"),
+    path("files/delete/", api.DeleteView.as_view(), name="api-files-delete"),
+    path("files/extract/", api.ExtractView.as_view(), name="api-files-extract"),
+    path("files/compress/", api.CompressView.as_view(), name="api-files-compress"),
+    path("files/permissions/", api.PermissionsView.as_view(), name="api-files-permissions"),
+    path("files/tasks/", api.TaskListView.as_view(), name="api-files-tasks"),
+    path("files/tasks/<int:pk>/", api.TaskDetailView.as_view(), name="api-files-task"),
+    path("files/tasks/<int:pk>/cancel/", api.TaskCancelView.as_view(), name="api-files-task-cancel"),
+    path("files/trash/", api.TrashListView.as_view(), name="api-files-trash"),
+    path("files/trash/empty/", api.TrashEmptyView.as_view(), name="api-files-trash-empty"),
+    path("files/trash/<int:pk>/", api.TrashItemView.as_view(), name="api-files-trash-item"),
+    path("files/trash/<int:pk>/restore/", api.TrashRestoreView.as_view(), name="api-files-trash-restore"),
+    path("files/shares/", api.ShareListView.as_view(), name="api-files-shares"),
+    path("files/shares/<int:pk>/", api.ShareDetailView.as_view(), name="api-files-share"),
+    path("files/grants/", api.GrantListView.as_view(), name="api-files-grants"),
+    path("files/grants/<int:pk>/", api.GrantDetailView.as_view(), name="api-files-grant"),
+    path("files/uploads/", api_uploads.UploadsView.as_view(), name="api-files-uploads"),
+    path("files/uploads/<uuid:upload_id>/", api_uploads.UploadView.as_view(), name="api-files-upload"),
+]

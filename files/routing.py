@@ -1,3 +1,5 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-websocket_urlpatterns: list = []
+from .consumers import FilesConsumer
+
+websocket_urlpatterns = [path("ws/files/", FilesConsumer.as_asgi())]

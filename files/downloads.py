@@ -1,0 +1,133 @@
+"""Streamed file responses: Range (resume, media seeking), safe Content-Type/Disposition, streamed zips.
+
+Under ASGI, Django drains a *synchronous* streaming iterator into a list before sending it, so every body
+here is an asynchronous iterator: each block is read in a worker thread and sent as it comes.
+"""
+
+import asyncio
+import mimetypes
+import re
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+from django.http import HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header, http_date
+
+from .paths import Target
+from .services.ops import etag_of
+from .services.zipstream import write_zip
+
+BLOCK = 1024 * 1024
+# Shown in the browser; everything else (HTML, SVG, XML, Markdown, scripts…) is always a download.
+INLINE_TYPES = re.compile(r"^(image/(png|jpeg|gif|webp|avif|bmp)|video/.+|audio/.+|application/pdf|text/plain)$")
+# User files can never run script in our origin, even when opened directly.
+SANDBOX_CSP = "sandbox; default-src 'none'; img-src 'self' data:; media-src 'self'; style-src 'unsafe-inline'"
+RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def _user_headers(response, name: str, *, inline: bool) -> None:
+    response["Content-Disposition"] = content_disposition_header(not inline, name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = SANDBOX_CSP
+    response["Cache-Control"] = "private, no-cache"
+
+
+def content_type(name: str) -> str:
+    guessed = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    return f"{guessed}; charset=utf-8" if guessed == "text/plain" else guessed
+
+
+def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
+    """(start, end inclusive) of one byte range; None: serve everything; False: unsatisfiable (416)."""
+    if not header:
+        return None
+    match = RANGE.match(header.strip())
+    if not match or match.groups() == ("", ""):
+        return None  # multiple or malformed ranges: the whole file is a valid answer
+    first, last = match.groups()
+    if first == "":
+        length = int(last)
+        if length == 0:
+            return False
+        return max(0, size - length), size - 1
+    start = int(first)
+    end = min(int(last), size - 1) if last else size - 1
+    if start >= size or end < start:
+        return False
+    return start, end
+
+
+async def _file_blocks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    fh = await loop.run_in_executor(None, open, path, "rb")
+    try:
+        await loop.run_in_executor(None, fh.seek, start)
+        while length > 0:
+            block = await loop.run_in_executor(None, fh.read, min(BLOCK, length))
+            if not block:
+                return
+            length -= len(block)
+            yield block
+    finally:
+        fh.close()
+
+
+def file_response(request, target: Target, *, inline: bool = False):
+    """Serve a file with Range/If-Range, ETag and the safe headers (HEAD answers headers only)."""
+    real = target.real
+    st = real.stat()
+    size, etag = st.st_size, f'"{etag_of(real)}"'
+    ctype = content_type(target.name)
+    inline = inline and bool(INLINE_TYPES.match(ctype.split(";")[0]))
+    if request.headers.get("If-None-Match") == etag:
+        return HttpResponse(status=304, headers={"ETag": etag})
+    span = parse_range(request.headers.get("Range"), size)
+    if_range = request.headers.get("If-Range")
+    if if_range and if_range not in (etag, http_date(st.st_mtime)):
+        span = None  # the file changed since the client's first part: send it whole
+    if span is False:
+        response = HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
+        _user_headers(response, target.name, inline=False)
+        return response
+    start, end = span or (0, size - 1)
+    length = max(0, end - start + 1)
+    body = _file_blocks(real, start, length) if request.method != "HEAD" else _empty()
+    response = StreamingHttpResponse(body, status=206 if span else 200, content_type=ctype)
+    response["Content-Length"] = str(length)
+    response["Accept-Ranges"] = "bytes"
+    response["ETag"] = etag
+    response["Last-Modified"] = http_date(st.st_mtime)
+    if span:
+        response["Content-Range"] = f"bytes {start}-{end}/{size}"
+    _user_headers(response, target.name, inline=inline)
+    return response
+
+
+async def _empty() -> AsyncIterator[bytes]:
+    return
+    yield b""
+
+
+async def _threaded(gen: Iterator[bytes]) -> AsyncIterator[bytes]:
+    loop = asyncio.get_running_loop()
+    done = object()
+    try:
+        while (chunk := await loop.run_in_executor(None, next, gen, done)) is not done:
+            if chunk:
+                yield chunk
+    finally:
+        gen.close()
+
+
+def zip_response(targets: list[Target], name: str):
+    """A zip of the selection, produced while it is sent (no temporary copy anywhere)."""
+    response = StreamingHttpResponse(_threaded(write_zip(targets)), content_type="application/zip")
+    _user_headers(response, name, inline=False)
+    return response
+
+
+def thumbnail_file_response(path: Path):
+    response = StreamingHttpResponse(_file_blocks(path, 0, path.stat().st_size), content_type="image/webp")
+    response["Cache-Control"] = "private, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -1,0 +1,202 @@
+"""Reads of the file manager: folder listings (sorted, paged), search, sizes, trash, shares and tasks."""
+
+import grp
+import mimetypes
+import os
+import pwd
+import stat
+from dataclasses import asdict, dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from django.utils.translation import gettext as _
+
+from .models import FileTask, FolderGrant, ShareLink, TrashItem
+from .paths import RESERVED_PREFIX, PathError, Target, contained, resolve, user_bases
+from .services.common import tree_size
+
+SORT_KEYS = ("name", "size", "modified", "type")
+MAX_PAGE_SIZE = 1000
+SEARCH_LIMIT = 500
+
+
+@dataclass
+class Entry:
+    """One row of a listing, as the API and the templates show it."""
+
+    name: str
+    path: str
+    is_dir: bool
+    is_link: bool
+    link_outside: bool
+    size: int
+    modified: float
+    mode: str
+    owner: str
+    group: str
+    mime: str
+    hidden: bool
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+@lru_cache(maxsize=256)
+def _owner(uid: int) -> str:
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
+
+
+@lru_cache(maxsize=256)
+def _group(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Path) -> Entry:
+    is_link = stat.S_ISLNK(st.st_mode)
+    outside = is_link and not contained(Path(os.path.realpath(real)), base)
+    is_dir = stat.S_ISDIR(st.st_mode)
+    if is_link and not outside:
+        try:
+            target_st = real.stat()
+            is_dir, st = stat.S_ISDIR(target_st.st_mode), target_st
+        except OSError:
+            outside = True  # a dangling link: shown, never followed
+    return Entry(
+        name=name, path="/".join(filter(None, (folder_view, name))), is_dir=is_dir, is_link=is_link,
+        link_outside=outside, size=0 if is_dir else st.st_size, modified=st.st_mtime,
+        mode=stat.filemode(st.st_mode), owner=_owner(st.st_uid), group=_group(st.st_gid),
+        mime="" if is_dir else (mimetypes.guess_type(name)[0] or "application/octet-stream"),
+        hidden=name.startswith("."),
+    )
+
+
+def _scan(folder: Target, hidden: bool) -> list[tuple[str, os.stat_result, bool]]:
+    """(name, lstat, is_dir) of every entry: one scandir and one lstat each, the whole cost of a listing."""
+    rows = []
+    with os.scandir(folder.real) as it:
+        for de in it:
+            name = de.name
+            if name.startswith(RESERVED_PREFIX) or (not hidden and name.startswith(".")):
+                continue
+            try:
+                st = de.stat(follow_symlinks=False)
+            except OSError:
+                continue
+            rows.append((name, st, de.is_dir()))
+    return rows
+
+
+def _sort_key(sort: str):
+    if sort == "size":
+        return lambda r: (not r[2], r[1].st_size, r[0].lower())
+    if sort == "modified":
+        return lambda r: (not r[2], r[1].st_mtime, r[0].lower())
+    if sort == "type":
+        return lambda r: (not r[2], Path(r[0]).suffix.lower(), r[0].lower())
+    return lambda r: (not r[2], r[0].lower())
+
+
+def folder_list(*, user, path: str, sort: str = "name", reverse: bool = False, hidden: bool = False,
+                page: int = 1, page_size: int = 200) -> dict:
+    """A page of a folder (folders first, then the sort key); the totals count the whole folder."""
+    if sort not in SORT_KEYS:
+        raise PathError(_("Unknown sort key."), 400)
+    page_size = max(1, min(page_size, MAX_PAGE_SIZE))
+    if not user.is_admin and not [p for p in (path or "").split("/") if p not in ("", ".")]:
+        return _member_root(user)
+    folder = resolve(user, path)
+    if not folder.real.is_dir():
+        raise PathError(_("This is not a folder."), 400)
+    rows = _scan(folder, hidden)
+    rows.sort(key=_sort_key(sort), reverse=reverse)
+    start = (max(page, 1) - 1) * page_size
+    view = folder.view_path
+    entries = [_entry(view, n, folder.real / n, st, folder.base.real) for n, st, _d in rows[start:start + page_size]]
+    return {"path": view, "writable": folder.base.writable, "count": len(rows), "page": max(page, 1),
+            "page_size": page_size, "pages": max(1, -(-len(rows) // page_size)), "entries": entries,
+            "breadcrumb": breadcrumb(view)}
+
+
+def _member_root(user) -> dict:
+    entries = []
+    for name, base in user_bases(user).items():
+        st = base.real.stat()
+        entries.append(Entry(name=name, path=name, is_dir=True, is_link=False, link_outside=False, size=0,
+                             modified=st.st_mtime, mode=stat.filemode(st.st_mode), owner=_owner(st.st_uid),
+                             group=_group(st.st_gid), mime="", hidden=False))
+    return {"path": "", "writable": False, "count": len(entries), "page": 1, "page_size": len(entries) or 1,
+            "pages": 1, "entries": entries, "breadcrumb": []}
+
+
+def breadcrumb(view_path: str) -> list[dict]:
+    """[{name, path}] for each folder on the way to `view_path`."""
+    parts = [p for p in view_path.split("/") if p]
+    return [{"name": name, "path": "/".join(parts[: i + 1])} for i, name in enumerate(parts)]
+
+
+def entry_info(*, user, path: str) -> Entry:
+    """One entry's details (the link itself when it is a link)."""
+    target = resolve(user, path, follow=False)
+    try:
+        st = target.real.lstat()
+    except FileNotFoundError:
+        raise PathError(_("No such file or folder."), 404) from None
+    folder = target.view_path.rpartition("/")[0]
+    return _entry(folder, target.name, target.real, st, target.base.real)
+
+
+def folder_size(*, user, path: str) -> dict:
+    """Bytes and files under a folder, on demand (it walks the whole tree)."""
+    target = resolve(user, path)
+    if not target.real.exists():
+        raise PathError(_("No such file or folder."), 404)
+    size, count = tree_size(target.real)
+    return {"path": target.view_path, "size": size, "files": count}
+
+
+def folder_search(*, user, path: str, query: str, hidden: bool = False) -> list[Entry]:
+    """Entries under a folder whose name contains `query` (case-insensitive), links never followed."""
+    query = (query or "").strip().lower()
+    if not query:
+        return []
+    folder = resolve(user, path)
+    found: list[Entry] = []
+    for dirpath, dirnames, filenames in os.walk(folder.real):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith(RESERVED_PREFIX) and (hidden or d[0] != "."))
+        rel = Path(dirpath).relative_to(folder.real)
+        view = "/".join(p for p in (folder.view_path, *rel.parts) if p)
+        for name in sorted((*dirnames, *filenames)):
+            if query in name.lower() and not name.startswith(RESERVED_PREFIX) and (hidden or name[0] != "."):
+                found.append(_entry(view, name, Path(dirpath, name), os.lstat(Path(dirpath, name)), folder.base.real))
+                if len(found) >= SEARCH_LIMIT:
+                    return found
+    return found
+
+
+def trash_list(*, user):
+    return TrashItem.objects.filter(user=user)
+
+
+def sharelinks_of(*, user):
+    return ShareLink.objects.filter(user=user)
+
+
+def grants_all():
+    return FolderGrant.objects.select_related("user")
+
+
+def tasks_of(*, user, limit: int = 20):
+    return FileTask.objects.filter(user=user)[:limit]
+
+
+def upload_of(*, user, upload_id):
+    """A tus upload of this user (None when it is not theirs or does not exist)."""
+    from .models import Upload
+
+    return Upload.objects.filter(pk=upload_id, user=user, share__isnull=True).first()

@@ -1,0 +1,102 @@
+"""Small helpers every file service shares: atomic no-replace rename, free names, entry sizes, events."""
+
+# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
+# ruff: noqa: PTH104, PTH108, PTH118
+
+import ctypes
+import errno
+import os
+import shutil
+from pathlib import Path
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from casaos_site.events import publish_on_commit
+
+from ..paths import RESERVED_PREFIX, PathError
+
+_libc = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD = -100
+_RENAME_NOREPLACE = 1
+
+
+def user_group(user_id: int) -> str:
+    """The Channels group of one user's file events (task progress, folder changes)."""
+    return f"files.user.{user_id}"
+
+
+def changed(*, user, folder: str) -> None:
+    """Tell the user's open pages that a folder's content changed (after commit)."""
+    publish_on_commit(user_group(user.pk), "files.changed", {"folder": folder})
+
+
+def rename_noreplace(src: Path, dst: Path) -> None:
+    """Atomic rename that fails if `dst` exists (renameat2 RENAME_NOREPLACE): two racing renames cannot both win."""
+    if getattr(_libc, "renameat2", None) is not None:
+        res = _libc.renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
+        if res == 0:
+            return
+        err = ctypes.get_errno()
+        if err not in (errno.EINVAL, errno.ENOSYS):  # EINVAL: this file system lacks the flag
+            raise OSError(err, os.strerror(err), str(src))
+    # Fallback for file systems without RENAME_NOREPLACE: hard link is atomic and refuses to replace.
+    if src.is_dir() or src.is_symlink():
+        if dst.exists() or dst.is_symlink():
+            raise FileExistsError(errno.EEXIST, "exists", str(dst))
+        os.rename(src, dst)
+        return
+    os.link(src, dst)
+    os.unlink(src)
+
+
+def free_name(folder: Path, name: str) -> str:
+    """`name`, or "name (1).ext", "name (2).ext"… the first that does not exist in `folder` (keep-both policy)."""
+    if not _exists(folder / name):
+        return name
+    stem, dot, ext = name.partition(".") if not name.startswith(".") else (name, "", "")
+    for n in range(1, 10_000):
+        candidate = f"{stem} ({n}){dot}{ext}"
+        if not _exists(folder / candidate):
+            return candidate
+    raise PathError(_("Too many files with this name."), 409)
+
+
+def _exists(path: Path) -> bool:
+    return path.exists() or path.is_symlink()
+
+
+def tree_size(path: Path) -> tuple[int, int]:
+    """(bytes, files) of a file or a folder tree; symlinks count as themselves, never followed."""
+    st = path.lstat()
+    if not path.is_dir() or path.is_symlink():
+        return st.st_size, 1
+    total, count = 0, 0
+    for dirpath, dirnames, filenames in os.walk(path):
+        dirnames[:] = [d for d in dirnames if not d.startswith(RESERVED_PREFIX)]
+        for name in filenames:
+            try:
+                total += os.lstat(os.path.join(dirpath, name)).st_size
+                count += 1
+            except OSError:
+                continue
+    return total, count
+
+
+def check_free_space(folder: Path, needed: int) -> None:
+    """Refuse (507) what would leave less than the configured reserve free on the target disk."""
+    free = shutil.disk_usage(folder).free
+    if needed + settings.FILES_FREE_SPACE_RESERVE > free:
+        raise PathError(_("Not enough free space on this disk."), 507)
+
+
+def remove_entry(path: Path) -> None:
+    """Delete a file, symlink or folder tree for good (the symlink itself, never its target)."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path)
+    else:
+        path.unlink(missing_ok=True)
+
+
+def same_device(a: Path, b: Path) -> bool:
+    return a.lstat().st_dev == b.stat().st_dev

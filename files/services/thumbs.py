@@ -1,0 +1,63 @@
+"""Image thumbnails, made by a worker and kept in <data dir>/thumbs (outside the files root)."""
+
+# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
+# ruff: noqa: PTH105
+
+import hashlib
+import os
+import warnings
+from pathlib import Path
+
+from django.conf import settings
+from PIL import Image, ImageOps
+
+from ..paths import Target
+
+SIZE = (320, 320)
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif")
+
+
+def is_image(name: str) -> bool:
+    return name.lower().endswith(IMAGE_SUFFIXES)
+
+
+def thumbnail_path(real: Path) -> Path:
+    """Where the thumbnail of this file version lives (a new mtime or size makes a new one)."""
+    st = real.stat()
+    key = hashlib.sha256(f"{real}:{st.st_mtime_ns}:{st.st_size}".encode()).hexdigest()
+    return Path(settings.DATA_DIR) / "thumbs" / key[:2] / f"{key}.webp"
+
+
+def thumbnail_make(*, real: Path) -> Path | None:
+    """Decode at most FILES_THUMBNAIL_MAX_PIXELS pixels (decompression bombs are refused, not decoded)."""
+    out = thumbnail_path(real)
+    if out.exists():
+        return out
+    Image.MAX_IMAGE_PIXELS = settings.FILES_THUMBNAIL_MAX_PIXELS
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(real) as im:
+                if im.width * im.height > settings.FILES_THUMBNAIL_MAX_PIXELS:
+                    return None
+                im.draft("RGB", SIZE)  # JPEG decodes straight at a reduced scale
+                im = ImageOps.exif_transpose(im)
+                im.thumbnail(SIZE)
+                out.parent.mkdir(parents=True, exist_ok=True)
+                temp = out.with_suffix(f".{os.getpid()}.tmp")
+                im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB").save(temp, "WEBP", quality=80)
+                os.replace(temp, out)
+    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError):
+        return None
+    return out
+
+
+def thumbnail_request(*, target: Target) -> Path | None:
+    """The thumbnail if it exists; otherwise queue its making and answer None for now."""
+    out = thumbnail_path(target.real)
+    if out.exists():
+        return out
+    from ..tasks import thumbnail_make as make_task
+
+    make_task.delay(str(target.real))
+    return None

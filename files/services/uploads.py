@@ -1,0 +1,179 @@
+"""tus uploads: bytes go straight into a hidden partial file in the *target* folder (same disk), then one
+atomic rename puts the finished file in place. The offset lives in the database, so an upload resumes after
+a network drop, a page reload or a server restart."""
+
+# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
+# ruff: noqa: PTH101, PTH105, PTH123
+
+import fcntl
+import os
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import Upload
+from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve, resolve_in
+from ..tus import CHECKSUM_MISMATCH, TusError
+from .common import changed, check_free_space, free_name, rename_noreplace
+
+READ_SIZE = 1024 * 1024
+CONFLICTS = ("keep_both", "overwrite", "fail")
+
+
+def _folder(upload: Upload) -> Target:
+    """The target folder, re-resolved on every request (a revoked grant or share stops the upload)."""
+    if upload.share_id:
+        from .shares import sharelink_target
+
+        root = sharelink_target(share=upload.share, upload=True)
+        return resolve_in(root.base, (*root.parts, *[p for p in upload.directory.split("/") if p]))
+    return resolve(upload.user, upload.directory).require_writable()
+
+
+def _subfolders(folder: Target, relative: str) -> Target:
+    """Folders of a dropped folder tree ("photos/2024/a.jpg" → photos/2024), each name checked, then created."""
+    for name in [p for p in relative.split("/") if p][:-1]:
+        folder = folder.child(check_name(name))
+        folder.real.mkdir(exist_ok=True)
+        if not folder.real.is_dir() or folder.real.is_symlink():
+            raise PathError(_("“%(name)s” is not a folder.") % {"name": name}, 409)
+    return folder
+
+
+def upload_create(*, user=None, share=None, directory: str, length: int, metadata: dict[str, str]) -> Upload:
+    """Accept a new upload after checking the name, the size limit and the free space on the target disk."""
+    if length > settings.FILES_UPLOAD_MAX_SIZE:
+        raise TusError(413, _("This file is larger than the upload limit."))
+    conflict = metadata.get("conflict", "keep_both")
+    if conflict not in CONFLICTS:
+        raise PathError(_("Unknown conflict policy."), 400)
+    filename = check_name(metadata.get("filename") or metadata.get("name") or "")
+    relative = metadata.get("relativePath") or ""
+    probe = Upload(user=user, share=share, directory=directory)
+    folder = _folder(probe)
+    if not folder.real.is_dir():
+        raise PathError(_("The destination is not a folder."), 400)
+    check_free_space(folder.real, length)
+    top = folder
+    if relative:
+        folder = _subfolders(folder, relative)
+    if conflict == "fail" and (folder.real / filename).exists():
+        raise PathError(_("“%(name)s” already exists.") % {"name": filename}, 409)
+    upload_id = uuid.uuid4()
+    partial = folder.real / f"{RESERVED_PREFIX}upload-{upload_id.hex}.part"
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    view_dir = folder.view_path if share is None else "/".join(folder.parts[len(top.parts):])
+    upload = Upload.objects.create(id=upload_id, user=user, share=share, directory=view_dir, filename=filename,
+                                   partial=str(partial), length=length, metadata=metadata, conflict=conflict)
+    if length == 0:
+        _complete(upload)
+    return upload
+
+
+def _partial_of(upload: Upload) -> Path:
+    partial = Path(upload.partial)
+    # The partial must still sit in the (re-resolved) target folder: a grant revoked meanwhile stops here.
+    if partial.parent != _folder(upload).real or not partial.is_file() or partial.is_symlink():
+        raise TusError(404, _("This upload no longer exists."))
+    return partial
+
+
+def upload_write(*, upload: Upload, offset: int, stream, content_length: int | None, checksum=None) -> int:
+    """Append one PATCH body at `offset`; returns the new offset. A bad checksum leaves the file as it was."""
+    if upload.status == Upload.Status.COMPLETE:
+        raise TusError(403 if offset != upload.length else 409, _("This upload is already complete."))
+    if offset != upload.offset:
+        raise TusError(409, _("Upload-Offset does not match the server's offset."))
+    remaining = upload.length - offset
+    if content_length is not None and content_length > remaining:
+        raise TusError(413, _("This request carries more bytes than the upload has left."))
+    if content_length is not None and content_length > settings.FILES_UPLOAD_CHUNK_MAX:
+        raise TusError(413, _("Send at most %(n)d bytes per request.") % {"n": settings.FILES_UPLOAD_CHUNK_MAX})
+    partial = _partial_of(upload)
+    with open(partial, "r+b") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise TusError(423, _("Another request is writing this upload.")) from None
+        fh.seek(offset)
+        fh.truncate(offset)  # drop bytes a crashed request may have left beyond the recorded offset
+        written = _copy_body(stream, fh, min(remaining, content_length or remaining), checksum)
+        if checksum is not None and checksum[0].digest() != checksum[1]:
+            fh.truncate(offset)
+            raise TusError(CHECKSUM_MISMATCH, _("Checksum mismatch: the chunk was discarded."))
+        fh.flush()
+    new_offset = offset + written
+    if not Upload.objects.filter(pk=upload.pk, offset=offset).update(offset=new_offset, updated_at=timezone.now()):
+        raise TusError(409, _("The upload moved on meanwhile."))
+    upload.offset = new_offset
+    if new_offset == upload.length:
+        _complete(upload)
+    return new_offset
+
+
+def _copy_body(stream, fh, limit: int, checksum) -> int:
+    written = 0
+    while written < limit:
+        chunk = stream.read(min(READ_SIZE, limit - written))
+        if not chunk:
+            break
+        fh.write(chunk)
+        if checksum is not None:
+            checksum[0].update(chunk)
+        written += len(chunk)
+    return written
+
+
+def _complete(upload: Upload) -> None:
+    """Make the bytes durable, then rename the partial into place under the conflict policy."""
+    partial = _partial_of(upload)
+    with open(partial, "rb") as fh:
+        os.fsync(fh.fileno())
+    folder = partial.parent
+    if upload.conflict == "overwrite":
+        name = upload.filename
+        os.replace(partial, folder / name)
+    else:
+        name = _rename_free(partial, folder, upload)
+    os.chmod(folder / name, 0o644)
+    final = "/".join(filter(None, (upload.directory, name)))
+    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.COMPLETE, final_path=final,
+                                               updated_at=timezone.now())
+    upload.status, upload.final_path = Upload.Status.COMPLETE, final
+    if upload.user_id:
+        changed(user=upload.user, folder=upload.directory)
+
+
+def _rename_free(partial: Path, folder: Path, upload: Upload) -> str:
+    for _attempt in range(20):
+        name = free_name(folder, upload.filename)
+        if upload.conflict == "fail" and name != upload.filename:
+            raise TusError(409, _("“%(name)s” already exists.") % {"name": upload.filename})
+        try:
+            rename_noreplace(partial, folder / name)
+        except FileExistsError:
+            continue  # someone took the name between the check and the rename: pick the next
+        return name
+    raise TusError(409, _("Could not find a free name."))
+
+
+def upload_terminate(*, upload: Upload) -> None:
+    """tus termination: drop the partial file and the record."""
+    if upload.status == Upload.Status.ACTIVE:
+        Path(upload.partial).unlink(missing_ok=True)
+    upload.delete()
+
+
+def uploads_expire() -> int:
+    """Remove partial files of uploads untouched for CASAOS_FILES_UPLOAD_EXPIRY_HOURS (the hourly cleanup)."""
+    cutoff = timezone.now() - timedelta(hours=settings.FILES_UPLOAD_EXPIRY_HOURS)
+    stale = list(Upload.objects.filter(updated_at__lt=cutoff))
+    for upload in stale:
+        with transaction.atomic():
+            upload_terminate(upload=upload)
+    return len(stale)

@@ -1,0 +1,226 @@
+// The folder page: actions over the JSON API, tus uploads with progress, live refresh on changes.
+(function () {
+  "use strict";
+  const app = document.getElementById("files-app");
+  if (!app) { return; }
+  const F = window.casaFiles;
+  const msg = app.dataset;
+
+  function currentPath() {
+    const listing = document.getElementById("listing");
+    return listing ? listing.dataset.path : app.dataset.path;
+  }
+  function say(text, isError) {
+    const el = document.getElementById("files-message");
+    el.textContent = text;
+    el.hidden = !text;
+    el.classList.toggle("message-error", !!isError);
+  }
+  function refresh() {
+    const params = new URLSearchParams(window.location.search);
+    params.set("path", currentPath());
+    window.htmx.ajax("GET", app.dataset.listUrl + "?" + params.toString(), {target: "#listing", swap: "outerHTML"});
+  }
+  function refreshTasks() {
+    const poller = document.getElementById("tasks-poller");
+    if (poller && window.htmx) { window.htmx.trigger(poller, "casa:poll"); }
+  }
+  function selection() {
+    return Array.from(document.querySelectorAll("#listing input.select:checked")).map(function (el) { return el.dataset.path; });
+  }
+  async function call(method, endpoint, body) {
+    const result = await F.api(method, app.dataset.api + endpoint, body);
+    if (!result.ok) { say(F.detail(result), true); } else { say(""); }
+    return result;
+  }
+
+  // ---------------------------------------------------------------- folder actions
+  document.querySelectorAll("form[data-action]").forEach(function (form) {
+    form.addEventListener("submit", async function (event) {
+      event.preventDefault();
+      const name = form.elements.name.value;
+      const result = await call("POST", form.dataset.action + "/", {path: currentPath(), name: name});
+      if (result.ok) { form.reset(); refresh(); }
+    });
+  });
+
+  document.getElementById("search-form").addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const q = event.target.elements.q.value;
+    const result = await call("GET", "search/?path=" + encodeURIComponent(currentPath()) + "&q=" + encodeURIComponent(q));
+    if (!result.ok) { return; }
+    const names = result.data.map(function (e) { return e.path; });
+    say(names.length ? names.join("\n") : "—");
+  });
+
+  document.addEventListener("click", async function (event) {
+    const el = event.target.closest("button, input");
+    if (!el) { return; }
+    if (el.id === "select-all") {
+      document.querySelectorAll("#listing input.select").forEach(function (box) { box.checked = el.checked; });
+    } else if (el.dataset.rename) {
+      const name = window.prompt(msg.msgName, el.dataset.name);
+      if (name && name !== el.dataset.name) {
+        const result = await call("POST", "rename/", {path: el.dataset.rename, name: name});
+        if (result.ok) { refresh(); }
+      }
+    } else if (el.dataset.size) {
+      const result = await call("GET", "size/?path=" + encodeURIComponent(el.dataset.size));
+      if (result.ok) { el.textContent = formatBytes(result.data.size); }
+    } else if (el.dataset.cancelTask) {
+      await call("POST", "tasks/" + el.dataset.cancelTask + "/cancel/");
+      refreshTasks();
+    } else if (el.dataset.selection) {
+      await selectionAction(el.dataset.selection);
+    }
+  });
+
+  async function selectionAction(action) {
+    const paths = selection();
+    if (!paths.length) { return; }
+    if (action === "zip") {
+      const query = paths.map(function (p) { return "path=" + encodeURIComponent(p); }).join("&");
+      window.location.href = app.dataset.api + "zip/?" + query;
+    } else if (action === "delete") {
+      if (!window.confirm(msg.msgConfirmDelete)) { return; }
+      if ((await call("POST", "delete/", {paths: paths})).ok) { refresh(); }
+    } else if (action === "copy" || action === "move") {
+      const destination = window.prompt(msg.msgDestination, currentPath());
+      if (destination === null) { return; }
+      const conflict = document.getElementById("conflict-policy").value;
+      if ((await call("POST", action + "/", {sources: paths, destination: destination, conflict: conflict})).ok) { refreshTasks(); }
+    } else if (action === "compress") {
+      const name = window.prompt(msg.msgArchive, "archive.zip");
+      if (!name) { return; }
+      if ((await call("POST", "compress/", {paths: paths, destination: currentPath(), name: name})).ok) { refreshTasks(); }
+    }
+  }
+
+  // Another tab, a task or an upload changed a folder: refresh the listing when it is the one shown.
+  document.body.addEventListener("htmx:oobAfterSwap", function (event) {
+    const target = event.detail.target;
+    if (target && target.id === "files-changed" && target.dataset.folder === currentPath()) { refresh(); }
+    if (target && target.id && target.id.indexOf("task-") === 0 && target.dataset.status === "done") { refresh(); }
+  });
+
+  // Thumbnails are made by a worker: a 202 answer is not an image, so try again shortly.
+  document.body.addEventListener("error", function (event) {
+    const img = event.target;
+    if (!(img instanceof HTMLImageElement) || !img.hasAttribute("data-thumb")) { return; }
+    const tries = Number(img.dataset.tries || 0);
+    if (tries >= 6) { return; }
+    img.dataset.tries = String(tries + 1);
+    setTimeout(function () { img.src = img.src.split("&t=")[0] + "&t=" + Date.now(); }, 1000 * (tries + 1));
+  }, true);
+
+  // ---------------------------------------------------------------- uploads (tus)
+  const uploads = new Map();  // key -> {loaded, total}
+
+  function formatBytes(n) {
+    const units = ["B", "KB", "MB", "GB", "TB"];
+    let i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i += 1; }
+    return (i ? n.toFixed(1) : n) + " " + units[i];
+  }
+  function updateOverall() {
+    let loaded = 0, total = 0;
+    uploads.forEach(function (u) { loaded += u.loaded; total += u.total; });
+    document.getElementById("upload-overall").hidden = uploads.size === 0;
+    const pct = total ? Math.round(100 * loaded / total) : 100;
+    document.getElementById("upload-overall-bar").value = pct;
+    document.getElementById("upload-overall-text").textContent = pct + "% · " + formatBytes(loaded) + " / " + formatBytes(total);
+  }
+
+  function startUpload(file, relativePath) {
+    const folder = currentPath();
+    const key = folder + "/" + (relativePath || file.name) + ":" + file.size;
+    const row = document.createElement("li");
+    row.className = "upload-row";
+    const label = document.createElement("span");
+    label.textContent = relativePath || file.name;
+    const bar = document.createElement("progress");
+    bar.max = 100; bar.value = 0;
+    const state = document.createElement("small");
+    row.append(label, " ", bar, " ", state);
+    document.getElementById("upload-list").append(row);
+    uploads.set(key, {loaded: 0, total: file.size});
+    updateOverall();
+    const metadata = {filename: file.name, filetype: file.type || "application/octet-stream", path: folder};
+    if (relativePath && relativePath.indexOf("/") > 0) { metadata.relativePath = relativePath; }
+    const upload = new window.tus.Upload(file, {
+      endpoint: app.dataset.uploadUrl,
+      chunkSize: Number(app.dataset.chunkSize),
+      retryDelays: [0, 1000, 3000, 5000, 10000, 20000],
+      metadata: metadata,
+      headers: {"X-CSRFToken": F.csrfToken()},
+      fingerprint: function (f) { return Promise.resolve(["casa-files", folder, relativePath || f.name, f.size, f.lastModified].join("|")); },
+      removeFingerprintOnSuccess: true,
+      onProgress: function (sent, total) {
+        const pct = total ? Math.round(100 * sent / total) : 100;
+        bar.value = pct;
+        state.textContent = pct + "%";
+        uploads.get(key).loaded = sent;
+        updateOverall();
+      },
+      onError: function (error) {
+        state.textContent = msg.msgFailed + ": " + (error.originalResponse ? error.originalResponse.getBody() : error.message);
+        row.classList.add("bad");
+      },
+      onSuccess: function () {
+        bar.value = 100;
+        state.textContent = msg.msgDone;
+        row.classList.add("ok");
+        row.dataset.done = "1";
+        uploads.get(key).loaded = file.size;
+        updateOverall();
+        if (currentPath() === folder) { refresh(); }
+      },
+    });
+    // A reload or a dropped connection: pick up where the server says it is.
+    upload.findPreviousUploads().then(function (previous) {
+      if (previous.length) { upload.resumeFromPreviousUpload(previous[0]); }
+      upload.start();
+    });
+  }
+
+  function readEntry(entry, prefix) {
+    if (entry.isFile) {
+      entry.file(function (file) { startUpload(file, prefix + file.name); });
+    } else if (entry.isDirectory) {
+      const reader = entry.createReader();
+      const readBatch = function () {
+        reader.readEntries(function (entries) {
+          entries.forEach(function (child) { readEntry(child, prefix + entry.name + "/"); });
+          if (entries.length) { readBatch(); }
+        });
+      };
+      readBatch();
+    }
+  }
+
+  const zone = document.getElementById("drop-zone");
+  ["dragenter", "dragover"].forEach(function (type) {
+    zone.addEventListener(type, function (event) { event.preventDefault(); zone.classList.add("dragging"); });
+  });
+  zone.addEventListener("dragleave", function () { zone.classList.remove("dragging"); });
+  zone.addEventListener("drop", function (event) {
+    event.preventDefault();
+    zone.classList.remove("dragging");
+    const items = event.dataTransfer.items;
+    if (items && items.length && items[0].webkitGetAsEntry) {
+      Array.from(items).map(function (item) { return item.webkitGetAsEntry(); }).forEach(function (entry) {
+        if (entry) { readEntry(entry, ""); }
+      });
+    } else {
+      Array.from(event.dataTransfer.files).forEach(function (file) { startUpload(file, ""); });
+    }
+  });
+  document.getElementById("file-input").addEventListener("change", function (event) {
+    Array.from(event.target.files).forEach(function (file) { startUpload(file, ""); });
+    event.target.value = "";
+  });
+  document.getElementById("folder-input").addEventListener("change", function (event) {
+    Array.from(event.target.files).forEach(function (file) { startUpload(file, file.webkitRelativePath || file.name); });
+    event.target.value = "";
+  });
+})();
