@@ -81,3 +81,107 @@ class Installation(models.Model):
     def group(self) -> str:
         """The Channels group of this app's live events."""
         return f"app.{self.pk}"
+
+
+# ---------------------------------------------------------------------------- after the install (issue 6)
+class AppLock(models.Model):
+    """The one operation running on an app (start, update, settings...): its row exists while it runs.
+
+    The primary key is the app, so a second operation cannot insert its row: "busy" is the database's answer.
+    """
+
+    installation = models.OneToOneField(Installation, primary_key=True, on_delete=models.CASCADE, related_name="lock")
+    operation = models.CharField(_("operation"), max_length=32)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    heartbeat_at = models.DateTimeField(_("last sign of life"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("running operation")
+        verbose_name_plural = _("running operations")
+
+    def __str__(self) -> str:
+        return f"{self.installation_id}: {self.operation}"
+
+
+class AppEvent(models.Model):
+    """One line of an app's history: an operation, who asked, and how it ended."""
+
+    class Outcome(models.TextChoices):
+        STARTED = "started", _("Started")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+        ROLLED_BACK = "rolled_back", _("Rolled back")
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="history")
+    operation = models.CharField(_("operation"), max_length=32)
+    outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.STARTED)
+    message = models.TextField(_("message"), blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="+")
+    created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("app event")
+        verbose_name_plural = _("app events")
+
+    def __str__(self) -> str:
+        return f"{self.installation_id} {self.operation} {self.outcome}"
+
+
+class AppUpdateState(models.Model):
+    """What we know about an app's updates: held or not, what the registries say, the last pre-update snapshot."""
+
+    installation = models.OneToOneField(Installation, primary_key=True, on_delete=models.CASCADE,
+                                        related_name="update_state")
+    held = models.BooleanField(_("hold this version"), default=False)
+    available = models.BooleanField(_("update available"), default=False)
+    reason = models.CharField(_("why"), max_length=255, blank=True)
+    local_digests = models.JSONField(_("local image digests"), default=dict, blank=True)
+    remote_digests = models.JSONField(_("registry digests"), default=dict, blank=True)
+    checked_at = models.DateTimeField(_("last checked"), null=True, blank=True)
+    snapshot = models.JSONField(_("configuration before the last change"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("update state")
+        verbose_name_plural = _("update states")
+
+    def __str__(self) -> str:
+        return str(self.installation_id)
+
+
+class AppGrant(models.Model):
+    """An admin lets a member see and open one app."""
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="grants")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_grants")
+    created_at = models.DateTimeField(_("granted"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("app grant")
+        verbose_name_plural = _("app grants")
+        constraints = [models.UniqueConstraint(fields=["installation", "user"], name="apps_unique_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} -> {self.installation_id}"
+
+
+class AppTile(models.Model):
+    """One user's placement of one app's tile on the apps page."""
+
+    installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="tiles")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="app_tiles")
+    position = models.PositiveIntegerField(_("position"), default=0)
+    hidden = models.BooleanField(_("hidden"), default=False)
+
+    class Meta:
+        ordering = ["position", "pk"]
+        verbose_name = _("app tile")
+        verbose_name_plural = _("app tiles")
+        constraints = [models.UniqueConstraint(fields=["installation", "user"], name="apps_unique_tile")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}: {self.installation_id} @ {self.position}"

@@ -38,3 +38,20 @@ def _reconcile_at_start(sender=None, **kwargs) -> None:
     hostname = getattr(sender, "hostname", "") or ""
     app_reconcile.delay(restarted_worker=hostname)
     app_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
+
+
+# ---------------------------------------------------------------------------- after the install (issue 6)
+@shared_task(name="apps.operation")
+def app_operation(event_id: int) -> None:
+    """Run one queued operation on an installed app (start, stop, restart, settings, update, uninstall)."""
+    from .services.control import app_operation_run
+
+    app_operation_run(event_id=event_id)
+
+
+@shared_task(name="apps.update_check")
+def app_update_check_all(force: bool = False) -> list[str]:
+    """Look for updates of every app (beat runs this periodically; results are cached per app)."""
+    from .services.update import app_update_check_all as check_all
+
+    return check_all(force=force)

@@ -310,6 +310,16 @@ try:
     APPSTORE_CONNECT_TIMEOUT = env_int("APPSTORE_CONNECT_TIMEOUT", 5)  # seconds
     APPSTORE_READ_TIMEOUT = env_int("APPSTORE_READ_TIMEOUT", 15)  # seconds without a byte
     APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 180)  # seconds for a whole download
+# ---------------------------------------------------------------------------- installed apps (issue 6)
+try:
+    APPS_UPDATE_CHECK_HOURS = env_int("APPS_UPDATE_CHECK_HOURS", 6)  # periodic update check of every app; 0: off
+    APPS_UPDATE_CACHE_MINUTES = env_int("APPS_UPDATE_CACHE_MINUTES", 60)  # a check younger than this is reused
+    APPS_LOG_TAIL_MAX = env_int("APPS_LOG_TAIL_MAX", 10_000)  # most log lines a page or download may ask for
+except ConfigError as exc:
+    _fail(str(exc))
+if APPS_UPDATE_CHECK_HOURS > 0:
+    CELERY_BEAT_SCHEDULE["apps-update-check"] = {"task": "apps.update_check", "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0}
+
     APPSTORE_ASSET_BUDGET = env_int("APPSTORE_ASSET_BUDGET", 90)  # seconds of remote asset fetching per sync
     # Where installed apps keep their data by default (CasaOS: /DATA/AppData/<app id>).
     APPSTORE_APPS_DATA_ROOT = env_path("APPS_DATA_ROOT", DATA_DIR / "AppData")

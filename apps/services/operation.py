@@ -1,0 +1,104 @@
+"""One operation per app at a time, enforced by the database, and the history line each operation leaves."""
+
+import contextlib
+import logging
+import threading
+from collections.abc import Iterator
+from datetime import timedelta
+
+from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import AppEvent, AppLock, Installation
+from .common import InstallError, app_publish
+
+log = logging.getLogger(__name__)
+S = Installation.Status
+LOCK_BEAT_SECONDS = 10
+LOCK_STALE = timedelta(minutes=5)  # a lock without a heartbeat this long belonged to a worker that died
+
+
+class AppBusy(InstallError):
+    """Another operation is running on the app (or it is being installed or removed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, code="busy")
+
+
+def operation_begin(*, installation: Installation, operation: str, user=None, allowed=Installation.SETTLED,
+                    details: dict | None = None) -> AppEvent:
+    """Take the app's lock and open its history line; AppBusy when anything else runs on it.
+
+    Call inside a transaction: the lock row and the queued task commit together.
+    """
+    inst = installation
+    current = Installation.objects.filter(pk=inst.pk).values_list("status", flat=True).first()
+    if current is None or current not in allowed:
+        raise AppBusy(_busy_message(inst, current))
+    # A lock whose worker died is taken over; a live one makes the insert below fail.
+    AppLock.objects.filter(installation=inst, heartbeat_at__lt=timezone.now() - LOCK_STALE).delete()
+    try:
+        with transaction.atomic():
+            AppLock.objects.create(installation=inst, operation=operation, user=_user(user))
+    except IntegrityError:
+        running = AppLock.objects.filter(installation=inst).values_list("operation", flat=True).first() or "?"
+        raise AppBusy(_("%(app)s is busy (%(operation)s is running); try again when it has finished.")
+                      % {"app": inst, "operation": running}) from None
+    return AppEvent.objects.create(installation=inst, operation=operation, user=_user(user), details=details or {})
+
+
+def operation_end(*, event: AppEvent, outcome: str, message: str = "", details: dict | None = None) -> AppEvent:
+    """Close the history line and release the app's lock."""
+    AppEvent.objects.filter(pk=event.pk).update(outcome=outcome, message=message[:4000],
+                                                 details={**event.details, **(details or {})})
+    event.outcome, event.message = outcome, message
+    AppLock.objects.filter(installation_id=event.installation_id).delete()
+    inst = Installation.objects.filter(pk=event.installation_id).first()
+    if inst is not None:
+        app_publish(inst)
+    return event
+
+
+def operation_running(*, installation: Installation) -> str:
+    """The operation now running on the app, or ""."""
+    return AppLock.objects.filter(installation=installation).values_list("operation", flat=True).first() or ""
+
+
+@contextlib.contextmanager
+def lock_heartbeat(pk: int) -> Iterator[None]:
+    """Keep the lock fresh while the operation runs, so only a dead worker's lock ever goes stale."""
+    stop = threading.Event()
+
+    def beat() -> None:
+        try:
+            while not stop.wait(LOCK_BEAT_SECONDS):
+                close_old_connections()
+                AppLock.objects.filter(installation_id=pk).update(heartbeat_at=timezone.now())
+        except Exception as exc:  # a missed beat must never break the operation itself
+            log.warning("lock heartbeat of app %s stopped: %s", pk, exc)
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=beat, name=f"app-{pk}-lock", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(timeout=5)
+
+
+def _busy_message(inst: Installation, status: str | None) -> str:
+    if status is None:
+        return _("This app no longer exists.")
+    if status in Installation.IN_PROGRESS:
+        return _("%(app)s is still being installed; wait until it has finished.") % {"app": inst}
+    if status == S.REMOVING:
+        return _("%(app)s is being removed.") % {"app": inst}
+    return _("%(app)s cannot do that in its current state (%(status)s).") % {"app": inst,
+                                                                              "status": S(status).label}
+
+
+def _user(user):
+    return user if getattr(user, "pk", None) else None

@@ -1,0 +1,182 @@
+"""Change a running app safely: snapshot, apply a new configuration, and restore the snapshot when it fails.
+
+Settings edits and updates both go through `config_change`. The new containers are made by the install
+pipeline's own steps (AppApply); only containers whose configuration or image changed are recreated, and
+volumes and bind folders are never touched, so data survives a failed change as well as a good one.
+"""
+
+import logging
+import time
+from dataclasses import replace
+
+from django.utils.translation import gettext as _
+
+from appstore.risk import HIGH, risk_of_project
+from runtime import Engine
+from runtime import labels as L
+from runtime.compose import Project, load_project
+from runtime.errors import EngineError, EngineUnavailable, NotFound
+
+from ..models import AppEvent, AppUpdateState, Installation
+from ..selectors import app_claimed_ports
+from .common import InstallError, InstallFailed, app_update
+from .control import AppApply, stop_all
+from .install import _check_consent, _port_free, _web_port, app_project
+
+log = logging.getLogger(__name__)
+Outcome = AppEvent.Outcome
+ENGINE_WAIT = 90  # seconds a rollback waits for an engine that is restarting
+
+
+def config_validate(*, inst: Installation, compose: str, variables: dict | None = None, consent: bool = False,
+                    request=None) -> Project:
+    """Like a new install: the document translates, host access has consent, and new host ports are free."""
+    variables = variables if variables is not None else inst.variables
+    try:
+        project = load_project(compose, variables=variables, project_name=inst.name)
+    except ValueError as exc:
+        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+    if {s.name for s in project.containers} - {f"{inst.name}-{s.service}-1" for s in project.containers}:
+        raise InstallError(_("Fixed container names are not allowed when changing an app."), code="compose")
+    if _new_risks(inst, project):
+        _check_consent(project, consent=consent, request=request)
+    ports_check(inst=inst, project=project)
+    return project
+
+
+def _new_risks(inst: Installation, project: Project) -> set[str]:
+    """Host access the new configuration asks for that the running one did not have."""
+    try:
+        before = set(risk_of_project(app_project(installation=inst)).phrases(HIGH))
+    except ValueError:
+        before = set()
+    return set(risk_of_project(project).phrases(HIGH)) - before
+
+
+def ports_check(*, inst: Installation, project: Project) -> list[str]:
+    """Host ports: not twice, not another app's, and free on the machine unless this app holds them already."""
+    claimed = app_claimed_ports(exclude_pk=inst.pk)
+    own = set(inst.ports or ())
+    seen: set[str] = set()
+    for spec in project.containers:
+        for port in spec.ports:
+            if port.published is None:
+                continue
+            key = f"{port.protocol}/{port.published}"
+            if key in seen:
+                raise InstallError(_("Port %(port)s is published twice.") % {"port": key}, code="ports")
+            if key in claimed:
+                raise InstallError(_("Port %(port)s is already used by the app %(app)s.")
+                                   % {"port": key, "app": claimed[key]}, code="ports")
+            if key not in own and not _port_free(port.published, port.protocol, port.host_ip):
+                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key},
+                                   code="ports")
+            seen.add(key)
+    return sorted(seen)
+
+
+def snapshot_take(*, inst: Installation, eng: Engine) -> dict:
+    """What restores the app as it is now: the stored request and each container's exact image and config hash."""
+    containers = {}
+    for info in eng.list({L.APP: inst.name}):
+        try:
+            image_id = eng.container_config(info.id).get("Image", "")
+        except NotFound:
+            continue
+        containers[info.name] = {"image_id": image_id, "hash": info.labels.get(L.CONFIG_HASH, ""),
+                                 "running": info.running}
+    snapshot = {"compose": inst.compose, "variables": inst.variables, "ports": inst.ports,
+                "web_port": inst.web_port, "containers": containers}
+    AppUpdateState.objects.update_or_create(installation=inst, defaults={"snapshot": snapshot})
+    return snapshot
+
+
+def config_change(*, inst: Installation, eng: Engine, compose: str, variables: dict | None = None,
+                  fresh_images: bool = False, what: str) -> tuple[str, str, dict]:
+    """Apply a new compose (and variables), wait until it is healthy, or restore the snapshot.
+
+    `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
+    (an update of a `latest`-style tag). Returns the operation's (outcome, message, details).
+    """
+    snapshot = snapshot_take(inst=inst, eng=eng)
+    variables = variables if variables is not None else inst.variables
+    try:
+        project = load_project(compose, variables=variables, project_name=inst.name)
+        apply = AppApply(inst, eng, project, refresh=fresh_images)
+        apply.pull()
+        app_update(inst, compose=compose, variables=variables, ports=_ports(project), web_port=_web_port(project),
+                   publish_state=False)
+        _remove_changed(inst, eng, project, fresh_images=fresh_images)
+        apply.create()
+        apply.start()
+        apply.wait_ready()
+    except (InstallFailed, EngineError, ValueError) as exc:
+        reason = exc.message if isinstance(exc, EngineError) else str(exc)
+        log.warning("%s of %s failed (%s); restoring the previous configuration", what, inst.name, reason)
+        return _restore(inst=inst, eng=eng, snapshot=snapshot, reason=reason)
+    return Outcome.DONE, "", {"images": list(project.images)}
+
+
+def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) -> tuple[str, str, dict]:
+    """Put the previous compose, variables and exact images back; retry while the engine is restarting."""
+    app_update(inst, detail=_("It did not come up healthy; restoring the previous configuration…"))
+    deadline = time.monotonic() + ENGINE_WAIT
+    while True:
+        try:
+            snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
+        except EngineUnavailable as exc:
+            if time.monotonic() > deadline:
+                return Outcome.FAILED, _("%(reason)s The previous configuration could not be restored either: "
+                                   "%(error)s") % {"reason": reason, "error": exc.message}, {}
+            time.sleep(3)
+            continue
+        except (InstallFailed, EngineError, ValueError) as exc:
+            error = exc.message if isinstance(exc, EngineError) else str(exc)
+            return Outcome.FAILED, _("%(reason)s The previous configuration could not be restored either: "
+                               "%(error)s") % {"reason": reason, "error": error}, {}
+        return Outcome.ROLLED_BACK, _("%(reason)s The previous configuration was restored.") % {"reason": reason}, {}
+
+
+def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None:
+    """Recreate what differs from the snapshot, on the exact image ids it recorded, and start what ran."""
+    app_update(inst, compose=snapshot["compose"], variables=snapshot["variables"], ports=snapshot["ports"],
+               web_port=snapshot["web_port"], publish_state=False)
+    project = app_project(installation=inst)
+    recorded = snapshot["containers"]
+    pinned = tuple(replace(spec, image=recorded[spec.name]["image_id"])
+                   if recorded.get(spec.name, {}).get("image_id") else spec for spec in project.containers)
+    project = replace(project, containers=pinned)
+    for info in eng.list({L.APP: inst.name}):
+        was = recorded.get(info.name)
+        if was is None or _image_of(eng, info.id) != was["image_id"] or info.labels.get(L.CONFIG_HASH) != was["hash"]:
+            eng.remove(info.id, force=True)
+    apply = AppApply(inst, eng, project)
+    apply.create()
+    if any(c["running"] for c in recorded.values()):
+        apply.start()
+        apply.wait_ready()
+    else:
+        stop_all(inst, eng, project)
+
+
+def _remove_changed(inst: Installation, eng: Engine, project: Project, *, fresh_images: bool) -> None:
+    """Containers the new project no longer has go; with fresh images, so do those whose tag moved on."""
+    specs = {spec.name: spec for spec in project.containers}
+    for info in eng.list({L.APP: inst.name}):
+        spec = specs.get(info.name)
+        stale = spec is None or (fresh_images and _image_of(eng, info.id) != eng.image_id(spec.image))
+        if stale:
+            if info.running:
+                eng.stop(info.id, timeout=spec.stop_grace_period if spec else None)
+            eng.remove(info.id, force=True)
+
+
+def _image_of(eng: Engine, ref: str) -> str:
+    try:
+        return eng.container_config(ref).get("Image", "")
+    except NotFound:
+        return ""
+
+
+def _ports(project: Project) -> list[str]:
+    return sorted({f"{p.protocol}/{p.published}" for s in project.containers for p in s.ports if p.published})

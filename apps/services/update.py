@@ -1,0 +1,194 @@
+"""Updates: what is available (store template or a moved `latest`-style tag), update with rollback, update all, hold.
+
+A store update carries the installed values over into the new template (environment by key, ports and volumes
+by container side), so edits and data paths survive. Every update is a `config_change`: snapshot, pull, recreate
+what changed, wait healthy, and restore the exact previous images and compose when it fails.
+"""
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accounts.services import audit_record
+from runtime import Engine
+from runtime.compose import ComposeError, load_project, load_yaml
+from runtime.errors import EngineError
+
+from ..models import AppEvent, AppUpdateState, Installation
+from .common import InstallError, engine
+from .control import operation_queue
+from .install import app_project
+from .reconfigure import config_change, config_validate
+from .settings_edit import compose_dump
+
+log = logging.getLogger(__name__)
+Outcome = AppEvent.Outcome
+
+
+# ---------------------------------------------------------------------------- what is available
+def app_update_check(*, installation: Installation, eng: Engine | None = None, force: bool = False
+                     ) -> AppUpdateState:
+    """Look for a newer store template and for tags whose registry digest moved; the answer is cached."""
+    inst, eng = installation, eng or engine()
+    state, _created = AppUpdateState.objects.get_or_create(installation=inst)
+    ttl = timedelta(minutes=settings.APPS_UPDATE_CACHE_MINUTES)
+    if not force and state.checked_at and timezone.now() - state.checked_at < ttl:
+        return state
+    reasons, local, remote = [], {}, {}
+    template = store_compose(inst)
+    if template is not None and _images(template, inst) != set(app_project(installation=inst).images):
+        reasons.append(_("A new version is in the app store."))
+    for image in app_project(installation=inst).images:
+        local[image], remote[image] = _digests(eng, image)
+        if remote[image] and local[image] and remote[image] not in local[image]:
+            reasons.append(_("A newer image was published for %(image)s.") % {"image": image})
+    state.available, state.reason = bool(reasons), " ".join(reasons)[:255]
+    state.local_digests, state.remote_digests, state.checked_at = local, remote, timezone.now()
+    state.save()
+    return state
+
+
+def app_update_check_all(*, force: bool = False) -> list[str]:
+    """The periodic check over every settled app; returns the names with an update available."""
+    eng, found = engine(), []
+    for inst in Installation.objects.filter(status__in=Installation.SETTLED):
+        try:
+            if app_update_check(installation=inst, eng=eng, force=force).available:
+                found.append(inst.name)
+        except (EngineError, ComposeError) as exc:
+            log.warning("update check of %s failed: %s", inst.name, exc)
+    return found
+
+
+def _digests(eng: Engine, image: str) -> tuple[list[str], str]:
+    """(local digests, the registry's digest now); a registry that does not answer leaves the remote empty."""
+    local = [d.rpartition("@")[2] for d in eng.image_digests(image)]
+    try:
+        remote = eng.registry_digest(image)
+    except EngineError:
+        remote = ""
+    return local, remote
+
+
+def _images(compose: str, inst: Installation) -> set[str]:
+    try:
+        return set(load_project(compose, variables=inst.variables, project_name=inst.name).images)
+    except ValueError:  # ComposeError too
+        return set()
+
+
+# ---------------------------------------------------------------------------- update, update all, hold
+def app_update_start(*, user, installation: Installation, consent: bool = False, request=None) -> AppEvent:
+    """Queue an update (validated like an install: new host access needs consent, new ports must be free)."""
+    inst = installation
+    if AppUpdateState.objects.filter(installation=inst, held=True).exists():
+        raise InstallError(_("%(app)s is held at its current version; release the hold first.") % {"app": inst},
+                           code="held")
+    compose = store_compose(inst) or inst.compose
+    config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    return operation_queue(user=user, installation=inst, operation="update", request=request,
+                           details={"compose": compose})
+
+
+def app_update_all(*, user, request=None) -> dict[str, list[str]]:
+    """Queue an update of every app with one available and not held; busy or refused apps are listed, not fatal."""
+    queued, skipped = [], []
+    states = AppUpdateState.objects.filter(available=True, held=False).select_related("installation")
+    for state in states:
+        try:
+            app_update_start(user=user, installation=state.installation, request=request)
+            queued.append(state.installation.name)
+        except InstallError as exc:
+            skipped.append(f"{state.installation.name}: {'; '.join(exc.messages)}")
+    return {"queued": queued, "skipped": skipped}
+
+
+def app_hold(*, user, installation: Installation, held: bool, request=None) -> AppUpdateState:
+    """Hold the app at its version (no update, not in "update all"), or release the hold."""
+    with transaction.atomic():
+        state, _created = AppUpdateState.objects.get_or_create(installation=installation)
+        state.held = held
+        state.save(update_fields=["held"])
+        audit_record(actor=user, action="app.hold" if held else "app.unhold", request=request,
+                     target=installation.name)
+    return state
+
+
+def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
+    """Pull, recreate what changed (also containers whose tag moved), wait healthy, or roll back."""
+    outcome, message, details = config_change(inst=inst, eng=eng, compose=event.details["compose"],
+                                              fresh_images=True, what="update")
+    if outcome == Outcome.DONE:
+        AppUpdateState.objects.filter(installation=inst).update(available=False, reason="", checked_at=None)
+        message = _("Updated.")
+    return outcome, message, {**details, "compose": ""}
+
+
+# ---------------------------------------------------------------------------- the store's new template
+def store_compose(inst: Installation) -> str | None:
+    """The store's current template with this install's values carried over, or None (custom app, no store)."""
+    if inst.source != Installation.Source.STORE:
+        return None
+    try:
+        from appstore.install import install_fields, render_compose
+        from appstore.models import CatalogApp
+        from appstore.selectors import catalog_app_for
+    except ImportError:
+        return None
+    app = CatalogApp.objects.filter(pk=inst.store_ref).first() if inst.store_ref.isdigit() else None
+    app = app or catalog_app_for(inst.name)
+    if app is None:
+        return None
+    defaults = {f.key: f.initial for f in install_fields(app, name=inst.name) if f.kind == "volume"}
+    new = load_yaml(render_compose(app, defaults))
+    merged = compose_carry_over(load_yaml(inst.compose), new)
+    return merged if merged != compose_dump(load_yaml(inst.compose)) else None
+
+
+def compose_carry_over(old: dict[str, Any], new: dict[str, Any]) -> str:
+    """The new template, keeping the installed environment values (by key), ports (by container port) and
+    volumes (by container path) of services present in both: what the person chose survives an update."""
+    old_services = old.get("services") or {}
+    for name, svc in (new.get("services") or {}).items():
+        before = old_services.get(name)
+        if not isinstance(before, dict) or not isinstance(svc, dict):
+            continue
+        svc["environment"] = _merge_env(before.get("environment"), svc.get("environment"))
+        for key, side in (("ports", _port_target), ("volumes", _volume_target)):
+            kept = {side(e): e for e in before.get(key) or []}
+            merged = [kept.pop(side(e), e) for e in svc.get(key) or []]
+            merged += [e for e in kept.values() if key == "volumes"]  # a folder the person added stays mounted
+            if merged:
+                svc[key] = merged
+        if not svc["environment"]:
+            svc.pop("environment")
+    return compose_dump(new)
+
+
+def _merge_env(before: Any, after: Any) -> dict[str, Any]:
+    def mapping(env: Any) -> dict[str, Any]:
+        if isinstance(env, dict):
+            return dict(env)
+        return {str(i).partition("=")[0]: str(i).partition("=")[2] for i in env or []}
+
+    old, new = mapping(before), mapping(after)
+    return {**new, **old}  # new keys arrive, values (and keys) the person had stay
+
+
+def _port_target(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return f"{entry.get('target')}/{entry.get('protocol') or 'tcp'}"
+    head, _sep, protocol = str(entry).partition("/")
+    return f"{head.rsplit(':', 1)[-1]}/{protocol or 'tcp'}"
+
+
+def _volume_target(entry: Any) -> str:
+    if isinstance(entry, dict):
+        return str(entry.get("target", ""))
+    parts = str(entry).split(":")
+    return parts[1] if len(parts) > 1 else parts[0]

@@ -1,0 +1,277 @@
+"""Settings edits, updates with rollback, and uninstall with and without data (real Docker, loopback registry)."""
+
+import contextlib
+import time
+import urllib.request
+import uuid
+
+import pytest
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import RequestFactory
+
+from accounts.permissions import STEPUP_SESSION_KEY
+from apps.models import AppEvent, AppUpdateState, Installation
+from apps.services import app_install, app_install_run
+from apps.services.common import InstallError
+from apps.services.control import app_operation_run
+from apps.services.settings_edit import ServiceEdit, app_settings_change, service_settings
+from apps.services.uninstall import app_remove
+from apps.services.update import app_hold, app_update_check, app_update_start, compose_carry_over
+from runtime import labels as L
+from runtime.compose import load_yaml
+from tests.apps.conftest import NOTHING, leftovers
+from tests.conftest import REGISTRY
+
+pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
+S = Installation.Status
+Outcome = AppEvent.Outcome
+
+
+def _registry(method: str, path: str, body: bytes | None = None, media: str = "") -> tuple[bytes, str]:
+    accept = ("application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, "
+              "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json")
+    req = urllib.request.Request(f"http://{REGISTRY}/v2/{path}", data=body, method=method,
+                                 headers={"Accept": accept, **({"Content-Type": media} if media else {})})
+    with urllib.request.urlopen(req, timeout=10) as resp:
+        return resp.read(), resp.headers.get("Content-Type", "")
+
+
+def retag(source: str, tag: str) -> None:
+    """Point casa/httpd:<tag> at what casa/httpd:<source> is, in the registry only (like a publisher pushing)."""
+    manifest, media = _registry("GET", f"casa/httpd/manifests/{source}")
+    _registry("PUT", f"casa/httpd/manifests/{tag}", manifest, media)
+
+
+@pytest.fixture
+def moving_tag(docker_engine):
+    """A fresh tag of the test image in the registry, starting at v1; the local copy is removed afterwards."""
+    tag = f"t{uuid.uuid4().hex[:8]}"
+    retag("1", tag)
+    yield f"{REGISTRY}/casa/httpd:{tag}"
+    with contextlib.suppress(Exception):
+        docker_engine.remove_image(f"{REGISTRY}/casa/httpd:{tag}", force=True)
+
+
+def web(image: str, *, healthcheck: str = "") -> str:
+    return f"""
+services:
+  web:
+    image: {image}
+    ports: ["127.0.0.1:${{WEBUI_PORT}}:8080"]
+    environment:
+      GREETING: hi
+    volumes:
+      - data:/data{healthcheck}
+volumes:
+  data: {{}}
+"""
+
+
+ONLY_V1 = """
+    healthcheck:
+      test: ["CMD-SHELL", "wget -qO- http://127.0.0.1:8080/ | grep -q v1"]
+      interval: 1s
+      timeout: 2s
+      retries: 2"""
+
+
+def install(admin, compose, name, **kwargs) -> Installation:
+    inst = app_install(user=admin, compose=compose, name=name, **kwargs)
+    app_install_run(installation_id=inst.pk)
+    inst.refresh_from_db()
+    assert inst.status == S.RUNNING, inst.error
+    return inst
+
+
+def run(event: AppEvent, inst: Installation) -> AppEvent:
+    app_operation_run(event_id=event.pk)
+    event.refresh_from_db()
+    inst.refresh_from_db()
+    return event
+
+
+def get(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+        return resp.read().decode().strip()
+
+
+def exec_out(eng, name: str, *cmd: str) -> str:
+    (container,) = [c for c in eng.list({L.APP: name}) if c.running]
+    return eng.exec(container.id, list(cmd), tty=False).read_all().decode()
+
+
+def stepped_up_request(user):
+    request = RequestFactory().post("/")
+    request.user = user
+    request.session = SessionStore()
+    request.session[STEPUP_SESSION_KEY] = time.time()
+    return request
+
+
+# ---------------------------------------------------------------------------- settings
+def test_it_applies_an_env_edit_and_keeps_the_data(docker_engine, admin_user, app_name, registry):
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
+    exec_out(docker_engine, app_name, "sh", "-c", "echo kept > /data/file")
+
+    event = app_settings_change(user=admin_user, installation=inst,
+                                edits={"web": ServiceEdit(env={"GREETING": "changed", "EXTRA": "1"})})
+    event = run(event, inst)
+
+    assert event.outcome == Outcome.DONE, event.message
+    assert inst.status == S.RUNNING
+    env = exec_out(docker_engine, app_name, "env")
+    assert "GREETING=changed" in env and "EXTRA=1" in env
+    assert exec_out(docker_engine, app_name, "cat", "/data/file").strip() == "kept"
+    assert service_settings(inst.compose)["web"]["env"] == {"GREETING": "changed", "EXTRA": "1"}
+
+
+def test_it_rolls_back_a_settings_change_that_breaks_the_app(docker_engine, admin_user, app_name, registry,
+                                                              settings):
+    settings.APPS_WEB_TIMEOUT = 4
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
+    old_compose, port = inst.compose, inst.web_port
+
+    # The web port now leads to a container port nothing listens on: it never answers.
+    edit = ServiceEdit(ports=[f"127.0.0.1:{port}:9999"])
+    event = run(app_settings_change(user=admin_user, installation=inst, edits={"web": edit}), inst)
+
+    assert event.outcome == Outcome.ROLLED_BACK, event.message
+    assert "restored" in event.message
+    assert inst.compose == old_compose and inst.status == S.RUNNING
+    assert get(port) == "hello v1"
+    assert inst.error  # the page shows why
+
+
+def test_it_refuses_a_port_taken_by_another_app_before_changing_anything(docker_engine, admin_user, app_name,
+                                                                         registry):
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
+    Installation.objects.create(name=f"{app_name}x", compose="services: {}", ports=["tcp/1"], status=S.STOPPED)
+    before = [c.id for c in docker_engine.list({L.APP: app_name})]
+
+    with pytest.raises(InstallError, match="already used by the app"):
+        app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(ports=["1:8080"])})
+    assert not AppEvent.objects.filter(installation=inst).exists()
+    assert [c.id for c in docker_engine.list({L.APP: app_name})] == before
+
+
+# ---------------------------------------------------------------------------- updates
+def test_it_updates_a_moved_tag_and_keeps_env_and_data(docker_engine, admin_user, app_name, moving_tag):
+    inst = install(admin_user, web(moving_tag), app_name)
+    run(app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "mine"})}),
+        inst)
+    exec_out(docker_engine, app_name, "sh", "-c", "echo kept > /data/file")
+    assert not app_update_check(installation=inst, force=True).available
+
+    retag("2", moving_tag.rsplit(":", 1)[1])
+    state = app_update_check(installation=inst, force=True)
+    assert state.available and "newer image" in state.reason
+
+    event = run(app_update_start(user=admin_user, installation=inst), inst)
+
+    assert event.outcome == Outcome.DONE, event.message
+    assert get(inst.web_port) == "hello v2"
+    assert "GREETING=mine" in exec_out(docker_engine, app_name, "env")
+    assert exec_out(docker_engine, app_name, "cat", "/data/file").strip() == "kept"
+    assert not AppUpdateState.objects.get(installation=inst).available
+
+
+def test_it_rolls_back_an_update_that_never_becomes_healthy(docker_engine, admin_user, app_name, moving_tag):
+    inst = install(admin_user, web(moving_tag, healthcheck=ONLY_V1), app_name)
+    retag("2", moving_tag.rsplit(":", 1)[1])
+
+    event = run(app_update_start(user=admin_user, installation=inst), inst)
+
+    assert event.outcome == Outcome.ROLLED_BACK, event.message
+    assert inst.status == S.RUNNING
+    assert get(inst.web_port) == "hello v1"  # the old image, by id, although the tag now means v2
+    (container,) = docker_engine.list({L.APP: app_name})
+    assert container.health == "healthy" or docker_engine.inspect(container.id).health in ("healthy", "starting")
+
+
+def test_it_holds_a_version(docker_engine, admin_user, app_name, registry):
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
+    app_hold(user=admin_user, installation=inst, held=True)
+
+    with pytest.raises(InstallError, match="held"):
+        app_update_start(user=admin_user, installation=inst)
+    assert not AppEvent.objects.filter(installation=inst).exists()
+
+
+def test_it_carries_installed_values_into_a_new_store_template():
+    old = load_yaml("""
+services:
+  web:
+    image: app:1
+    environment: {PASSWORD: secret$$1, TZ: Europe/Paris}
+    ports: ["8181:80", "9000:9000/udp"]
+    volumes: ["/srv/AppData/app/config:/config", "/media/films:/films"]
+""")
+    new = load_yaml("""
+services:
+  web:
+    image: app:2
+    environment: [PASSWORD=changeme, TZ=UTC, NEW=1]
+    ports: ["80:80", "9000:9000/udp", "443:443"]
+    volumes: ["/DATA/AppData/app/config:/config", "/DATA/AppData/app/cache:/cache"]
+""")
+    merged = load_yaml(compose_carry_over(old, new))["services"]["web"]
+
+    assert merged["image"] == "app:2"
+    assert merged["environment"] == {"PASSWORD": "secret$$1", "TZ": "Europe/Paris", "NEW": "1"}
+    assert merged["ports"] == ["8181:80", "9000:9000/udp", "443:443"]
+    assert merged["volumes"] == ["/srv/AppData/app/config:/config", "/DATA/AppData/app/cache:/cache",
+                                 "/media/films:/films"]
+
+
+# ---------------------------------------------------------------------------- uninstall
+def _data_app(image: str, data_root, media) -> str:
+    return f"""
+services:
+  web:
+    image: {image}
+    volumes:
+      - data:/data
+      - {data_root}/${{AppID}}/config:/config
+      - {media}:/media
+volumes:
+  data: {{}}
+"""
+
+
+def test_it_uninstalls_keeping_data_by_default(docker_engine, admin_user, app_name, registry, settings, tmp_path):
+    settings.APPS_DATA_ROOT = tmp_path / "AppData"
+    media = tmp_path / "Media"
+    media.mkdir()
+    (media / "film.mkv").write_text("x")
+    inst = install(admin_user, _data_app(f"{REGISTRY}/casa/httpd:1", settings.APPS_DATA_ROOT, media), app_name)
+
+    event = app_remove(user=admin_user, installation=inst)
+    app_operation_run(event_id=event.pk)
+
+    assert not Installation.objects.filter(pk=inst.pk).exists()
+    assert leftovers(docker_engine, app_name) == {**NOTHING, "volumes": [f"{app_name}_data"]}
+    assert (settings.APPS_DATA_ROOT / app_name / "config").is_dir()
+    assert (media / "film.mkv").exists()
+
+
+def test_it_deletes_only_the_apps_own_data_with_step_up(docker_engine, admin_user, app_name, registry, settings,
+                                                         tmp_path):
+    settings.APPS_DATA_ROOT = tmp_path / "AppData"
+    media = tmp_path / "Media"
+    media.mkdir()
+    (media / "film.mkv").write_text("x")
+    neighbour = settings.APPS_DATA_ROOT / "neighbour"
+    neighbour.mkdir(parents=True)
+    inst = install(admin_user, _data_app(f"{REGISTRY}/casa/httpd:1", settings.APPS_DATA_ROOT, media), app_name)
+
+    with pytest.raises(InstallError, match="step-up"):
+        app_remove(user=admin_user, installation=inst, delete_data=True)  # no fresh step-up: refused, nothing queued
+    assert Installation.objects.get(pk=inst.pk).status == S.RUNNING and not AppEvent.objects.exists()
+
+    event = app_remove(user=admin_user, installation=inst, delete_data=True, request=stepped_up_request(admin_user))
+    app_operation_run(event_id=event.pk)
+
+    assert not Installation.objects.filter(pk=inst.pk).exists()
+    assert leftovers(docker_engine, app_name) == NOTHING
+    assert not (settings.APPS_DATA_ROOT / app_name).exists()
+    assert neighbour.is_dir() and (media / "film.mkv").exists()
