@@ -5,10 +5,12 @@ from __future__ import annotations
 import platform
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.core.paginator import Page, Paginator
+from django.db.models import Q, QuerySet
 
 from .models import CatalogApp, Store
 from .parsing import normalise_architectures
+from .search import search
 
 LIST_FIELDS = ("id", "store_id", "store_app_id", "title", "title_sort", "tagline", "category", "author",
                "developer", "author_type", "icon", "architectures", "version", "needs_consent", "featured",
@@ -57,27 +59,32 @@ def catalog_apps() -> QuerySet[CatalogApp]:
 
 
 def catalog_search(query: CatalogQuery) -> QuerySet[CatalogApp]:
-    """Full-text search over every locale plus filters; apps whose title matches come first."""
-    qs = catalog_apps()
-    if query.category:
-        qs = qs.filter(category__iexact=query.category)
-    if query.author_type:
-        qs = qs.filter(author_type=query.author_type)
-    if query.arch:
-        qs = qs.filter(architectures__contains=f",{query.arch},")
-    if query.store:
-        qs = qs.filter(store_id=query.store)
-    words = query.search.casefold().split()[:8]
-    for word in words:
-        qs = qs.filter(search_text__contains=word)
-    return qs.only(*LIST_FIELDS).order_by("title_sort", "pk")
+    """Full-text search over every locale plus filters, in title order (the in-memory index does the matching)."""
+    ids, _counts = search(text=query.search, category=query.category, author_type=query.author_type,
+                          arch=query.arch, store=query.store)
+    return catalog_apps().filter(pk__in=ids).only(*LIST_FIELDS).order_by("title_sort", "pk")
+
+
+def catalog_browse(query: CatalogQuery, *, page: int | str | None, size: int) -> tuple[Page, list[dict]]:
+    """One page of cards and the category counts, from one pass over the index (what the catalogue page shows)."""
+    ids, counts = search(text=query.search, category=query.category, author_type=query.author_type,
+                         arch=query.arch, store=query.store)
+    current = Paginator(ids, size).get_page(page)
+    rows = catalog_apps().only(*LIST_FIELDS).in_bulk(list(current.object_list))
+    current.object_list = [rows[pk] for pk in current.object_list if pk in rows]
+    return current, _categories(counts)
+
+
+def _categories(counts) -> list[dict]:
+    rows = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+    return [{"name": name, "count": count} for name, count in rows if name]
 
 
 def catalog_categories(query: CatalogQuery | None = None) -> list[dict]:
     """Categories with how many apps each holds (under the other filters), biggest first."""
-    base = catalog_search(CatalogQuery(**{**(query or CatalogQuery()).__dict__, "category": ""}))
-    rows = base.order_by().values("category").annotate(count=Count("id")).order_by("-count", "category")
-    return [{"name": r["category"], "count": r["count"]} for r in rows if r["category"]]
+    query = query or CatalogQuery()
+    _ids, counts = search(text=query.search, author_type=query.author_type, arch=query.arch, store=query.store)
+    return _categories(counts)
 
 
 def catalog_featured(*, limit: int = 12) -> QuerySet[CatalogApp]:

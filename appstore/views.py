@@ -4,7 +4,6 @@ import hashlib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -32,12 +31,11 @@ from .parsing import pick, project_name
 from .risk import RiskReport, risk_of_compose
 from .selectors import (
     CatalogQuery,
-    catalog_categories,
+    catalog_browse,
     catalog_featured,
     catalog_get,
     catalog_is_installed,
     catalog_recommended,
-    catalog_search,
     host_architecture,
     store_list,
     store_state,
@@ -60,9 +58,9 @@ def _query(request) -> CatalogQuery:
 def index(request):
     """The catalogue: featured and recommended lists, categories with counts, search and filters."""
     query = _query(request)
-    page = Paginator(catalog_search(query), PAGE_SIZE).get_page(request.GET.get("page"))
+    page, categories = catalog_browse(query, page=request.GET.get("page"), size=PAGE_SIZE)
     filtered = any((query.search, query.category, query.author_type, query.arch, query.store))
-    context = {"query": query, "page": page, "categories": catalog_categories(query), "filtered": filtered,
+    context = {"query": query, "page": page, "categories": categories, "filtered": filtered,
                "author_types": CatalogApp.AuthorType.choices, "host_arch": host_architecture(),
                "params": request.GET.copy(), "has_stores": Store.objects.filter(enabled=True).exists()}
     if request.htmx and request.htmx.target == "catalog-results":
