@@ -59,6 +59,9 @@ def check_worker() -> str:
     # A real round trip: broker -> a worker runs the task -> result backend -> here.
     from casaos_site.tasks import ping
 
+    # Without Redis there is no broker: say so at once instead of letting Celery retry its connection.
+    if check_redis() != OK:
+        return "no worker answered: the broker (redis) is unreachable"
     try:
         result = ping.apply_async(expires=settings.HEALTH_TIMEOUT, retry=False)
         answer = result.get(timeout=settings.HEALTH_TIMEOUT)

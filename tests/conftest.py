@@ -155,8 +155,10 @@ def live_stack(django_db_setup, django_db_blocker, redis_client):
 
 
 # ---------------------------------------------------------------------------- browser
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    # Module scope: Playwright's sync API keeps an asyncio loop running in this thread while it is open, and
+    # async_to_sync (channels, events.publish) refuses to run beside it; closing it after each module clears that.
     if not Path(CHROMIUM).exists():
         missing(f"{CHROMIUM} is missing; run scripts/test-services.sh (installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
@@ -181,6 +183,11 @@ def page(browser, request):
         ARTIFACTS.mkdir(exist_ok=True)
         pg.screenshot(path=str(ARTIFACTS / f"{request.node.name}-failure.png"), full_page=True)
     context.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests run last, so the rest of the suite never shares its thread with Playwright's event loop."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -1,11 +1,17 @@
 """Health: every component checked for real, and a dead component named."""
 
 import json
+import os
+import subprocess
+import sys
 import urllib.request
+from pathlib import Path
 
 import pytest
 
 from casaos_site import health
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.stack
@@ -29,17 +35,19 @@ def test_it_names_an_unreachable_redis(settings):
     assert health.check_redis().startswith("redis unreachable")
 
 
-def test_it_reports_no_worker_without_one(settings):
-    settings.REDIS_URL = "redis://127.0.0.1:1/0"
-    from casaos_site.celery import app
-
-    app.conf.broker_url = settings.REDIS_URL
-    app.conf.result_backend = settings.REDIS_URL
-    try:
-        state = health.check_worker()
-    finally:
-        app.conf.broker_url = app.conf.result_backend = "redis://127.0.0.1:6379/15"
-    assert state.startswith("no worker answered")
+@pytest.mark.parametrize(
+    "redis_url",
+    ["redis://127.0.0.1:1/0", "redis://127.0.0.1:6379/14"],  # no broker at all; a broker no worker listens to
+    ids=["broker-down", "no-worker"],
+)
+def test_it_reports_no_worker_without_one(redis_url, redis_client):
+    # A fresh process, as the web server would be.
+    code = "import django; django.setup(); from casaos_site.health import check_worker; print(check_worker())"
+    env = {**os.environ, "CASAOS_REDIS_URL": redis_url, "CASAOS_HEALTH_TIMEOUT": "1",
+           "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test"}
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=60)
+    assert result.stdout.strip().startswith("no worker answered"), result.stdout + result.stderr
 
 
 def test_healthz_is_degraded_and_503_when_a_part_is_down(client, settings, tmp_path, db, monkeypatch):
