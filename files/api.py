@@ -12,7 +12,7 @@ from accounts.permissions import IsAdmin, IsMember
 from . import selectors, services
 from .downloads import file_response, thumbnail_file_response, zip_response
 from .models import FileTask, FolderGrant, ShareLink, TrashItem
-from .paths import PathError, resolve
+from .paths import PathError, from_os_error, resolve
 from .serializers import (
     CompressInSerializer,
     EntrySerializer,
@@ -40,6 +40,8 @@ class FilesView(GenericAPIView):
     pagination_class = None
 
     def handle_exception(self, exc):
+        if isinstance(exc, OSError):
+            exc = from_os_error(exc)
         if isinstance(exc, PathError | TusError):
             return Response({"detail": exc.message}, status=exc.status)
         return super().handle_exception(exc)
@@ -142,6 +144,8 @@ class ZipView(FilesView):
         if not paths:
             raise PathError("Choose at least one file or folder.")
         targets = [resolve(request.user, p, follow=False) for p in paths]
+        if not all(t.real.exists() for t in targets):
+            raise PathError("No such file or folder.", 404)
         name = (targets[0].name if len(targets) == 1 else "files") + ".zip"
         return zip_response(targets, name or "files.zip")
 

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from urllib.parse import unquote
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -28,6 +29,17 @@ class PathError(Exception):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+OS_ERROR_STATUS = {"FileNotFoundError": 404, "FileExistsError": 409, "NotADirectoryError": 400,
+                   "IsADirectoryError": 400, "PermissionError": 403}
+
+
+def from_os_error(exc: OSError) -> PathError:
+    """A file-system error met while acting on a checked path, as a clear 4xx (507 for a full disk)."""
+    status = 507 if exc.errno == 28 else OS_ERROR_STATUS.get(type(exc).__name__, 409)
+    name = Path(exc.filename).name if exc.filename else ""
+    return PathError(f"{exc.strerror or exc}: {name}" if name else str(exc.strerror or exc), status)
 
 
 @dataclass(frozen=True)
@@ -76,7 +88,8 @@ def check_name(name: str) -> str:
         raise PathError(_("A name cannot be empty."))
     if "\x00" in name:
         raise PathError(_("A name cannot contain a NUL character."))
-    folded = unicodedata.normalize("NFKC", name)
+    # A name that decodes (once more) to a traversal would turn dangerous in any tool that decodes again.
+    folded = unicodedata.normalize("NFKC", unquote(name))
     # Look-alikes (fullwidth dots, division slash, fullwidth solidus) fold to the dangerous forms: refuse them too.
     if name in (".", "..") or folded in (".", "..") or "/" in name or "/" in folded:
         raise PathError(_("“%(name)s” is not a valid name.") % {"name": name})

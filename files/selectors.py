@@ -166,6 +166,8 @@ def folder_search(*, user, path: str, query: str, hidden: bool = False) -> list[
     if not query:
         return []
     folder = resolve(user, path)
+    if not folder.real.is_dir():
+        raise PathError(_("This is not a folder."), 404)
     found: list[Entry] = []
     for dirpath, dirnames, filenames in os.walk(folder.real):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith(RESERVED_PREFIX) and (hidden or d[0] != "."))

@@ -49,6 +49,8 @@ def compress_create(*, user, paths: list[str], destination: str, name: str) -> F
     if not paths:
         raise PathError(_("Choose at least one file or folder."), 400)
     targets = [resolve(user, p, follow=False) for p in paths]
+    if not all(t.real.exists() for t in targets):
+        raise PathError(_("No such file or folder."), 404)
     folder = resolve(user, destination).require_writable()
     name = check_name(name if name.lower().endswith(".zip") else f"{name}.zip")
     return _create(user, FileTask.Kind.COMPRESS, [t.view_path for t in targets], f"{folder.view_path}\n{name}")
@@ -74,8 +76,8 @@ def _safe_parts(name: str) -> tuple[str, ...]:
 def _zip_members(zf: zipfile.ZipFile) -> list[tuple[tuple[str, ...], zipfile.ZipInfo]]:
     members = []
     for info in zf.infolist():
-        mode = info.external_attr >> 16
-        if mode and not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        kind = stat.S_IFMT(info.external_attr >> 16)  # 0: made on a system without Unix file types
+        if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
             raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.filename},
                             400)
         parts = _safe_parts(info.filename)

@@ -89,8 +89,10 @@ def sharelink_resolve(*, share: ShareLink, path: str = "") -> Target:
     """A path inside a shared folder: the folder is the whole world, nothing beside it is reachable."""
     target = sharelink_target(share=share)
     parts = split_view_path(path or "")
-    if parts and not share.is_dir:
-        raise PathError(_("No such file."), 404)
+    if not share.is_dir:
+        if parts:
+            raise PathError(_("No such file."), 404)
+        return target
     return resolve_in(Base(name="", real=target.real, writable=False), parts)
 
 

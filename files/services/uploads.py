@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import Upload
-from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve, resolve_in
+from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve, resolve_in, split_view_path
 from ..tus import CHECKSUM_MISMATCH, TusError
 from .common import changed, check_free_space, free_name, rename_noreplace
 
@@ -36,9 +36,12 @@ def _folder(upload: Upload) -> Target:
 
 
 def _subfolders(folder: Target, relative: str) -> Target:
-    """Folders of a dropped folder tree ("photos/2024/a.jpg" → photos/2024), each name checked, then created."""
-    for name in [p for p in relative.split("/") if p][:-1]:
-        folder = folder.child(check_name(name))
+    """Folders of a dropped folder tree ("photos/2024/a.jpg" → photos/2024): every name checked first, then made."""
+    names = split_view_path(relative.rpartition("/")[0])
+    for name in names:
+        check_name(name)
+    for name in names:
+        folder = folder.child(name)
         folder.real.mkdir(exist_ok=True)
         if not folder.real.is_dir() or folder.real.is_symlink():
             raise PathError(_("“%(name)s” is not a folder.") % {"name": name}, 409)

@@ -1,0 +1,144 @@
+"""tus uploads: creation, resume from the server's offset, checksum, limits, free space, termination, expiry."""
+
+import base64
+import hashlib
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from files.models import Upload
+from tests.files.conftest import snapshot
+
+TUS = {"HTTP_TUS_RESUMABLE": "1.0.0"}
+
+
+def meta(**values) -> str:
+    return ",".join(f"{k} {base64.b64encode(v.encode()).decode()}" for k, v in values.items())
+
+
+def create(client, length: int, **values):
+    return client.post("/api/files/uploads/", HTTP_UPLOAD_LENGTH=str(length), HTTP_UPLOAD_METADATA=meta(**values),
+                       **TUS)
+
+
+def patch(client, location: str, offset: int, data: bytes, checksum: str | None = None):
+    extra = {"HTTP_UPLOAD_CHECKSUM": checksum} if checksum else {}
+    return client.generic("PATCH", location, data, content_type="application/offset+octet-stream",
+                          HTTP_UPLOAD_OFFSET=str(offset), **TUS, **extra)
+
+
+def sha1(data: bytes) -> str:
+    return "sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode()
+
+
+def test_it_announces_the_protocol(admin_api):
+    response = admin_api.options("/api/files/uploads/")
+    assert response.status_code == 204
+    assert response["Tus-Version"] == "1.0.0"
+    assert set(response["Tus-Extension"].split(",")) == {"creation", "termination", "checksum"}
+    assert "sha1" in response["Tus-Checksum-Algorithm"]
+
+
+def test_it_uploads_in_chunks_resumes_from_the_server_offset_and_verifies_checksums(admin_api, root):
+    (root / "in").mkdir()
+    data = bytes(range(256)) * 4096  # 1 MiB
+    response = create(admin_api, len(data), filename="blob.bin", path="in")
+    assert response.status_code == 201
+    location = response["Location"]
+    upload = Upload.objects.get()
+    partial = root / "in" / f".casaos-upload-{upload.pk.hex}.part"
+    assert partial.exists(), "bytes go to the target folder, never to a staging disk"
+    assert patch(admin_api, location, 0, data[:300_000], sha1(data[:300_000]))["Upload-Offset"] == "300000"
+    # A corrupted chunk is refused and leaves the file as it was.
+    bad = patch(admin_api, location, 300_000, data[300_000:400_000], sha1(b"something else"))
+    assert bad.status_code == 460
+    assert partial.stat().st_size == 300_000
+    # The client lost track (reload, network drop): it asks the server where to resume.
+    head = admin_api.head(location, **TUS)
+    assert head.status_code == 200 and head["Upload-Offset"] == "300000" and head["Cache-Control"] == "no-store"
+    # A wrong offset is a conflict, not a corruption.
+    assert patch(admin_api, location, 0, data[:10]).status_code == 409
+    response = patch(admin_api, location, 300_000, data[300_000:], sha1(data[300_000:]))
+    assert response.status_code == 204 and response["Upload-Offset"] == str(len(data))
+    assert (root / "in" / "blob.bin").read_bytes() == data
+    assert not partial.exists()
+    assert Upload.objects.get().status == Upload.Status.COMPLETE
+
+
+def test_a_finished_upload_keeps_both_names_on_conflict(admin_api, root):
+    (root / "a.txt").write_text("old")
+    location = create(admin_api, 3, filename="a.txt", path="")["Location"]
+    assert patch(admin_api, location, 0, b"new").status_code == 204
+    assert (root / "a.txt").read_text() == "old" and (root / "a (1).txt").read_text() == "new"
+
+
+def test_a_dropped_folder_tree_lands_in_its_subfolders(admin_api, root):
+    location = create(admin_api, 2, filename="x.txt", path="", relativePath="photos/2024/x.txt")["Location"]
+    assert patch(admin_api, location, 0, b"hi").status_code == 204
+    assert (root / "photos" / "2024" / "x.txt").read_text() == "hi"
+
+
+@pytest.mark.parametrize("relative", ["../x.txt", "a/../../x.txt", "/etc/x.txt", ".casaos-trash/x.txt"])
+def test_a_dropped_tree_cannot_climb_out(admin_api, root, relative):
+    before = snapshot(root.parent)
+    assert create(admin_api, 2, filename="x.txt", path="", relativePath=relative).status_code in (400, 403)
+    assert snapshot(root.parent) == before and not Upload.objects.exists()
+
+
+def test_it_refuses_an_upload_over_the_size_limit(admin_api, root, settings):
+    settings.FILES_UPLOAD_MAX_SIZE = 1000
+    before = snapshot(root.parent)
+    assert create(admin_api, 1001, filename="big.bin", path="").status_code == 413
+    assert snapshot(root.parent) == before and not Upload.objects.exists()
+
+
+def test_it_refuses_an_upload_larger_than_the_free_space(admin_api, root, settings):
+    import shutil
+
+    settings.FILES_UPLOAD_MAX_SIZE = 2**62
+    before = snapshot(root.parent)
+    free = shutil.disk_usage(root).free
+    response = create(admin_api, free + 1, filename="huge.bin", path="")
+    assert response.status_code == 507
+    assert snapshot(root.parent) == before and not Upload.objects.exists()
+
+
+def test_it_refuses_a_chunk_past_the_announced_length(admin_api, root):
+    location = create(admin_api, 3, filename="a.txt", path="")["Location"]
+    assert patch(admin_api, location, 0, b"toolong").status_code == 413
+    assert Upload.objects.get().offset == 0
+
+
+def test_it_needs_the_protocol_header_and_content_type(admin_api, root):
+    location = create(admin_api, 3, filename="a.txt", path="")["Location"]
+    assert admin_api.generic("PATCH", location, b"abc", content_type="application/offset+octet-stream",
+                             HTTP_UPLOAD_OFFSET="0").status_code == 412
+    assert admin_api.generic("PATCH", location, b"abc", content_type="text/plain", HTTP_UPLOAD_OFFSET="0",
+                             **TUS).status_code == 415
+
+
+def test_termination_removes_the_partial_file(admin_api, root):
+    location = create(admin_api, 10, filename="a.txt", path="")["Location"]
+    patch(admin_api, location, 0, b"12345")
+    assert admin_api.delete(location, **TUS).status_code == 204
+    assert list(root.iterdir()) == [] and not Upload.objects.exists()
+
+
+def test_another_user_cannot_touch_my_upload(admin_api, member_api, root):
+    location = create(admin_api, 10, filename="a.txt", path="")["Location"]
+    assert member_api.head(location, **TUS).status_code == 404
+    assert patch(member_api, location, 0, b"12345").status_code == 404
+    assert member_api.delete(location, **TUS).status_code == 404
+    assert Upload.objects.get().offset == 0
+
+
+def test_abandoned_uploads_are_cleaned_up(admin_api, root, settings):
+    from files.services import uploads_expire
+
+    location = create(admin_api, 10, filename="a.txt", path="")["Location"]
+    patch(admin_api, location, 0, b"12345")
+    assert uploads_expire() == 0
+    Upload.objects.update(updated_at=timezone.now() - timedelta(hours=settings.FILES_UPLOAD_EXPIRY_HOURS + 1))
+    assert uploads_expire() == 1
+    assert list(root.iterdir()) == [] and not Upload.objects.exists()
