@@ -49,6 +49,7 @@ def test_it_pushes_store_rows_to_admins(redis_client, admin_user):
 
 def test_it_sends_json_on_request(redis_client, admin_user):
     connected, text = run("/ws/appstore/stores/?format=json", headers(admin_user))
+    assert connected
     assert json.loads(text)["data"]["progress"] == 42
 
 
