@@ -14,5 +14,8 @@ copy @picocss/pico/css/pico.min.css pico
 copy htmx.org/dist/htmx.min.js htmx
 copy htmx-ext-ws/ws.js htmx
 copy tus-js-client/dist/tus.min.js tus
+copy @xterm/xterm/lib/xterm.js xterm
+copy @xterm/xterm/css/xterm.css xterm
+copy @xterm/addon-fit/lib/addon-fit.js xterm
 [ -f scripts/assets.extra ] && source scripts/assets.extra
 true
