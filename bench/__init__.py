@@ -1,0 +1,1 @@
+"""Benchmarks: `python -m bench` runs every bench/<area>.py; `python -m bench files appstore` runs some."""
