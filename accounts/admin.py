@@ -1,13 +1,138 @@
+"""The Django admin: django-otp's admin site (MFA applies here too), users with roles, tokens, lockouts, audit."""
+
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp.admin import OTPAdminSite
 
-from .models import User
+from .models import APIToken, AuditEvent, FailureCounter, SiteSecurity, User, UserSession
+from .permissions import request_mfa_satisfied
+from .services.audit import audit_record
+from .services.sessions import sessions_end_all
+from .services.tokens import api_token_revoke
+
+
+class CasaAdminSite(OTPAdminSite):
+    """django-otp's admin site: admins only, and only once the session passed its MFA step.
+
+    Users who have no MFA (and are not required to) pass without a device; the login is always ours,
+    with its lockout, never the admin's own form.
+    """
+
+    def has_permission(self, request) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff and request_mfa_satisfied(request)):
+            return False
+        return not user.mfa_enabled or user.is_verified()
+
+    def login(self, request, extra_context=None):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.GET.get("next", reverse("admin:index")))
+        if self.has_permission(request):
+            return redirect("admin:index")
+        raise PermissionDenied
+
+
+# The project's URLconf and every app register on admin.site; giving it our class makes them all MFA-aware.
+admin.site.__class__ = CasaAdminSite
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    """Users in the Django admin, with their role."""
+    """Users in the Django admin, with their role; changes are audited like the Settings page's."""
 
-    list_display = ("username", "email", "role", "is_active", "last_login")
-    list_filter = ("role", "is_active")
-    fieldsets = (*BaseUserAdmin.fieldsets, ("Role", {"fields": ("role",)}))
+    list_display = ("username", "email", "role", "is_active", "mfa_enabled", "last_login")
+    list_filter = ("role", "is_active", "mfa_enabled")
+    readonly_fields = ("mfa_enabled", "last_login", "date_joined")
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        ("Personal info", {"fields": ("first_name", "last_name", "email")}),
+        ("Role", {"fields": ("role", "is_active", "mfa_enabled")}),
+        ("Dates", {"fields": ("last_login", "date_joined")}),
+    )
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "role", "password1", "password2")}),)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if not change:
+            audit_record(action="user.created", request=request, target=obj.username, details={"role": obj.role})
+            return
+        if "role" in form.changed_data:
+            audit_record(action="user.role_changed", request=request, target=obj.username, details={"role": obj.role})
+        if "is_active" in form.changed_data:
+            audit_record(action="user.enabled" if obj.is_active else "user.disabled", request=request,
+                         target=obj.username)
+            if not obj.is_active:
+                sessions_end_all(user=obj)
+
+    def delete_model(self, request, obj):
+        audit_record(action="user.deleted", request=request, target=obj.username)
+        super().delete_model(request, obj)
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log, read-only."""
+
+    list_display = ("at", "actor_name", "action", "target", "address")
+    list_filter = ("action",)
+    search_fields = ("actor_name", "action", "target", "address")
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.action(description="Revoke the selected tokens")
+def revoke_tokens(modeladmin, request, queryset):
+    for token in queryset:
+        api_token_revoke(token=token, actor=request.user, request=request)
+
+
+@admin.register(APIToken)
+class APITokenAdmin(admin.ModelAdmin):
+    """API tokens (only their prefix is known); revoke, never read."""
+
+    list_display = ("name", "user", "scope", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+    list_filter = ("scope",)
+    actions = [revoke_tokens]
+    readonly_fields = ("user", "name", "scope", "prefix", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(FailureCounter)
+class FailureCounterAdmin(admin.ModelAdmin):
+    """Lockout counters: delete one to unlock."""
+
+    list_display = ("kind", "key", "failures", "last_failure_at", "locked_until")
+    list_filter = ("kind",)
+    readonly_fields = ("kind", "key", "failures", "last_failure_at", "locked_until")
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(UserSession)
+class UserSessionAdmin(admin.ModelAdmin):
+    list_display = ("user", "address", "user_agent", "created_at", "last_seen_at")
+    readonly_fields = ("user", "address", "user_agent", "created_at", "last_seen_at")
+    exclude = ("session_key",)
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(SiteSecurity)
+class SiteSecurityAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "require_admin_mfa")

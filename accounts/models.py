@@ -1,7 +1,9 @@
-"""Accounts: the custom user model (roles arrive with it so the first migration never has to change shape)."""
+"""Accounts: users with a role, the site's security settings, API tokens, lockout counters, sessions, audit log."""
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -13,15 +15,135 @@ class User(AbstractUser):
         MEMBER = "member", _("Member")
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Kept by the MFA services so websocket checks can decide without a database query in the event loop.
+    mfa_enabled = models.BooleanField(_("MFA enabled"), default=False, editable=False)
 
     @property
     def is_admin(self) -> bool:
         return self.is_active and (self.role == self.Role.ADMIN or self.is_superuser)
 
+    def has_perm(self, perm, obj=None) -> bool:
+        # The admin role means everything, in the Django admin too; members get no model permissions there.
+        return self.is_admin or super().has_perm(perm, obj)
+
+    def has_module_perms(self, app_label) -> bool:
+        return self.is_admin or super().has_module_perms(app_label)
+
     def save(self, *args, **kwargs):
         # createsuperuser and the admin's "superuser" box mean the admin role, and the other way round.
         if self.is_superuser:
             self.role = self.Role.ADMIN
-        if self.role == self.Role.ADMIN:
-            self.is_staff = True
+        self.is_staff = self.role == self.Role.ADMIN
         super().save(*args, **kwargs)
+
+
+class SiteSecurity(models.Model):
+    """The site-wide security settings (one row)."""
+
+    # None = automatic: required as soon as one admin has enrolled, so the first enrolment switches it on.
+    require_admin_mfa = models.BooleanField(_("require MFA for admins"), null=True, default=None)
+
+    class Meta:
+        verbose_name = _("security settings")
+        verbose_name_plural = _("security settings")
+
+    def __str__(self) -> str:
+        return str(_("Security settings"))
+
+
+class AuditEvent(models.Model):
+    """One security-relevant event: who, what, on what, from where, when. Never holds a secret."""
+
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+", verbose_name=_("actor"))
+    # The name stays readable after the actor's account is deleted.
+    actor_name = models.CharField(_("actor name"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=64, db_index=True)
+    target = models.CharField(_("target"), max_length=255, blank=True)
+    address = models.GenericIPAddressField(_("address"), null=True, blank=True)
+    details = models.JSONField(_("details"), default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit log")
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.actor_name or '-'} {self.action} {self.target}"
+
+
+class APIToken(models.Model):
+    """A named API token; only its SHA-256 digest is stored (the token itself is shown once)."""
+
+    class Scope(models.TextChoices):
+        READ = "read", _("Read only")
+        FULL = "full", _("Full access")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100)
+    scope = models.CharField(_("scope"), max_length=8, choices=Scope.choices, default=Scope.READ)
+    # The first characters let a person recognise a token in lists and logs; they are not enough to use it.
+    prefix = models.CharField(_("prefix"), max_length=16)
+    digest = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    def is_usable(self, now=None) -> bool:
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class FailureCounter(models.Model):
+    """Recent credential failures for one account name or one client address, and the lock they caused."""
+
+    class Kind(models.TextChoices):
+        ACCOUNT = "account", _("Account")
+        ADDRESS = "address", _("Address")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    # The account name as typed (lower-cased), known or not: locking only real accounts would reveal which exist.
+    key = models.CharField(max_length=255)
+    failures = models.PositiveIntegerField(default=0)
+    last_failure_at = models.DateTimeField(null=True, blank=True)
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="accounts_failure_kind_key")]
+        verbose_name = _("lockout")
+        verbose_name_plural = _("lockouts")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.key}: {self.failures}"
+
+    def is_locked(self, now=None) -> bool:
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+
+class UserSession(models.Model):
+    """A logged-in browser session as the user sees it in their list: device, address, last seen."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="tracked_sessions")
+    session_key = models.CharField(max_length=40, unique=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-last_seen_at"]
+        verbose_name = _("session")
+        verbose_name_plural = _("sessions")
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.address} {self.last_seen_at:%Y-%m-%d %H:%M}"

@@ -1,10 +1,24 @@
-"""The one place role checks live: a DRF permission class / view decorator pair, and the websocket check."""
+"""The one place role checks live: a DRF permission class / view decorator pair, and the websocket check.
 
+Every check also requires that no MFA step is outstanding: a session that has given the password but not
+yet its OTP code reaches nothing (SECURITY.md lesson 9). AccountsMiddleware enforces the same for every
+URL; the checks here keep each page, endpoint and consumer safe on its own.
+"""
+
+import time
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from rest_framework.permissions import BasePermission
+from django.http import HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django_otp import DEVICE_ID_SESSION_KEY
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+# Set at password login when an OTP step (or, for admins made to, an enrolment) must follow.
+MFA_PENDING_SESSION_KEY = "casaos_mfa_pending"
 
 
 def user_is_allowed(user) -> bool:
@@ -16,11 +30,35 @@ def user_is_admin(user) -> bool:
     return user_is_allowed(user) and user.is_admin
 
 
+def session_mfa_satisfied(user, session) -> bool:
+    """No OTP step outstanding in this session. Reads only the loaded user and session: safe in an event loop."""
+    if session is None:
+        return True
+    if session.get(MFA_PENDING_SESSION_KEY):
+        return False
+    return not (getattr(user, "mfa_enabled", False) and not session.get(DEVICE_ID_SESSION_KEY))
+
+
+def request_token(request):
+    """The API token that authenticated a DRF request, if any."""
+    from .models import APIToken
+
+    auth = getattr(request, "auth", None)
+    return auth if isinstance(auth, APIToken) else None
+
+
+def request_mfa_satisfied(request) -> bool:
+    # An API token was created in a verified session and stands on its own; it carries no session.
+    if request_token(request) is not None:
+        return True
+    return session_mfa_satisfied(request.user, getattr(request, "session", None))
+
+
 class IsMember(BasePermission):
-    """Any logged-in, active user (members and admins)."""
+    """Any logged-in, active, MFA-verified user (members and admins)."""
 
     def has_permission(self, request, view) -> bool:
-        return user_is_allowed(request.user)
+        return user_is_allowed(request.user) and request_mfa_satisfied(request)
 
 
 class IsAdmin(BasePermission):
@@ -29,18 +67,38 @@ class IsAdmin(BasePermission):
     message = "This needs an administrator."
 
     def has_permission(self, request, view) -> bool:
-        return user_is_admin(request.user)
+        return user_is_admin(request.user) and request_mfa_satisfied(request)
+
+
+class IsReadOrAdmin(BasePermission):
+    """Members may read, admins may also write (lists that everyone sees but only admins change)."""
+
+    def has_permission(self, request, view) -> bool:
+        allowed = user_is_allowed(request.user) and request_mfa_satisfied(request)
+        return allowed and (request.method in SAFE_METHODS or request.user.is_admin)
+
+
+def _mfa_step_url(request) -> str:
+    return reverse("login-otp") + "?" + urlencode({"next": request.get_full_path()})
 
 
 def member_required(view):
     """Page/fragment decorator: any logged-in user."""
-    return login_required(view)
+
+    @login_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request_mfa_satisfied(request):
+            return redirect(_mfa_step_url(request))
+        return view(request, *args, **kwargs)
+
+    return wrapper
 
 
 def admin_required(view):
     """Page/fragment decorator: admins only (403 for members, login redirect for anonymous)."""
 
-    @login_required
+    @member_required
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not user_is_admin(request.user):
@@ -51,8 +109,12 @@ def admin_required(view):
 
 
 def scope_user_allowed(scope) -> bool:
-    """Websocket consumers call this on connect (middleware does not run for websockets)."""
-    return user_is_allowed(scope.get("user"))
+    """Websocket consumers call this on connect and per event (middleware does not run for websockets).
+
+    Refuses anonymous and disabled users, and sessions that gave the password but not the OTP code.
+    """
+    user = scope.get("user")
+    return user_is_allowed(user) and session_mfa_satisfied(user, scope.get("session"))
 
 
 # ---------------------------------------------------------------------------- step-up ("sudo mode")
@@ -62,19 +124,35 @@ STEPUP_SECONDS = 15 * 60
 
 
 def stepup_is_fresh(request) -> bool:
-    import time
-
     stamp = request.session.get(STEPUP_SESSION_KEY) if hasattr(request, "session") else None
     return bool(stamp) and time.time() - float(stamp) < STEPUP_SECONDS
 
 
 class StepUpRequired(BasePermission):
-    """DRF: the user re-entered their password (and OTP) within the last 15 minutes."""
+    """DRF: the user re-entered their password (and OTP) within the last 15 minutes.
+
+    A full-scope API token counts as stepped up: it was made in a verified session for this very purpose.
+    """
 
     message = "This action needs you to confirm your password again (step-up)."
 
     def has_permission(self, request, view) -> bool:
+        token = request_token(request)
+        if token is not None:
+            return token.scope == token.Scope.FULL
         return stepup_is_fresh(request)
+
+
+def _stepup_url(request) -> str:
+    htmx = getattr(request, "htmx", None)
+    # After the re-check the user returns to the page they were on (a POST or fragment URL is no place to land).
+    if htmx and htmx.current_url_abs_path:
+        back = htmx.current_url_abs_path
+    elif request.method == "GET":
+        back = request.get_full_path()
+    else:
+        back = reverse("settings")
+    return reverse("stepup") + "?" + urlencode({"next": back})
 
 
 def stepup_required(view):
@@ -83,9 +161,12 @@ def stepup_required(view):
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         if not stepup_is_fresh(request):
-            from django.contrib.auth.views import redirect_to_login
-
-            return redirect_to_login(request.get_full_path(), login_url="stepup")
+            url = _stepup_url(request)
+            if getattr(request, "htmx", None):
+                response = HttpResponse(status=204)
+                response["HX-Redirect"] = url
+                return response
+            return redirect(url)
         return view(request, *args, **kwargs)
 
     return wrapper

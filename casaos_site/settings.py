@@ -75,6 +75,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "accounts.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -85,6 +86,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After auth, OTP and htmx: setup redirect while no admin exists, then the MFA step gate.
+    "accounts.middleware.FirstRunMiddleware",
+    "accounts.middleware.MFAGateMiddleware",
 ]
 
 ROOT_URLCONF = "casaos_site.urls"
@@ -177,13 +181,24 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request must never hang because Redis is down: publishing gives up quickly and the caller reports it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 3, "interval_start": 0, "interval_step": 1}}
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE: dict = {}
 
 # ---------------------------------------------------------------------------- REST API
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    # Tokens only from the Authorization header; the session (with CSRF) serves the pages and the browsable API.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "accounts.authentication.APITokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsMember"],
+    # Keyed on the client address as NUM_PROXIES (below) resolves it, so a forged X-Forwarded-For changes nothing.
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {"anon": "300/minute", "user": "3000/minute"},
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
@@ -194,6 +209,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Everything the web admin does, for scripts and other tools.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_PERMISSIONS": ["accounts.permissions.IsMember"],
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
@@ -235,41 +251,6 @@ LOGGING = {
     "loggers": {"django.request": {"level": "ERROR"}},
 }
 
-# ---------------------------------------------------------------------------- app store (appstore/)
-# Stores are fetched into DATA_DIR/appstore; icons and screenshots are served from there, never hotlinked.
-try:
-    APPSTORE_DIR = DATA_DIR / "appstore"
-    APPSTORE_SYNC_MINUTES = env_int("APPSTORE_SYNC_MINUTES", 60)  # periodic sync of every enabled store; 0: off
-    APPSTORE_DEFAULT_STORE_URL = env_str(
-        "APPSTORE_DEFAULT_STORE_URL", "https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip"
-    )
-    APPSTORE_MAX_ARCHIVE = env_int("APPSTORE_MAX_ARCHIVE", 64 * 1024**2)  # bytes of a store zip
-    APPSTORE_MAX_UNPACKED = env_int("APPSTORE_MAX_UNPACKED", 256 * 1024**2)  # bytes once unpacked
-    APPSTORE_MAX_ENTRIES = env_int("APPSTORE_MAX_ENTRIES", 20_000)
-    APPSTORE_MAX_ASSET = env_int("APPSTORE_MAX_ASSET", 2 * 1024**2)  # bytes per icon / screenshot
-    APPSTORE_CONNECT_TIMEOUT = env_int("APPSTORE_CONNECT_TIMEOUT", 5)  # seconds
-    APPSTORE_READ_TIMEOUT = env_int("APPSTORE_READ_TIMEOUT", 15)  # seconds without a byte
-    APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 180)  # seconds for a whole download
-    APPSTORE_ASSET_BUDGET = env_int("APPSTORE_ASSET_BUDGET", 90)  # seconds of remote asset fetching per sync
-    # Where installed apps keep their data by default (CasaOS: /DATA/AppData/<app id>).
-    APPSTORE_APPS_DATA_ROOT = env_path("APPS_DATA_ROOT", DATA_DIR / "AppData")
-except ConfigError as exc:
-    _fail(str(exc))
-if APPSTORE_SYNC_MINUTES > 0:
-    CELERY_BEAT_SCHEDULE["appstore-sync"] = {"task": "appstore.sync_all", "schedule": APPSTORE_SYNC_MINUTES * 60.0}
-
-# ---------------------------------------------------------------------------- apps (install pipeline)
-try:
-    APPS_PUID = env_int("PUID", 1000)  # what compose files see as ${PUID}/${PGID}
-    APPS_PGID = env_int("PGID", 1000)
-    APPS_HEALTH_TIMEOUT = env_int("APPS_HEALTH_TIMEOUT", 300)  # seconds a service may take to become healthy
-    APPS_WEB_TIMEOUT = env_int("APPS_WEB_TIMEOUT", 120)  # seconds the web port may take to answer
-    APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
-    APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
-except ConfigError as exc:
-    _fail(str(exc))
-CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
-
 # ---------------------------------------------------------------------------- files (file manager)
 # The data root users browse (`/DATA` on a real host). Our own DATA_DIR and code are never reachable
 # through it, even when the root is set above them (files/paths.py enforces that on every verb).
@@ -310,16 +291,6 @@ try:
     APPSTORE_CONNECT_TIMEOUT = env_int("APPSTORE_CONNECT_TIMEOUT", 5)  # seconds
     APPSTORE_READ_TIMEOUT = env_int("APPSTORE_READ_TIMEOUT", 15)  # seconds without a byte
     APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 180)  # seconds for a whole download
-# ---------------------------------------------------------------------------- installed apps (issue 6)
-try:
-    APPS_UPDATE_CHECK_HOURS = env_int("APPS_UPDATE_CHECK_HOURS", 6)  # periodic update check of every app; 0: off
-    APPS_UPDATE_CACHE_MINUTES = env_int("APPS_UPDATE_CACHE_MINUTES", 60)  # a check younger than this is reused
-    APPS_LOG_TAIL_MAX = env_int("APPS_LOG_TAIL_MAX", 10_000)  # most log lines a page or download may ask for
-except ConfigError as exc:
-    _fail(str(exc))
-if APPS_UPDATE_CHECK_HOURS > 0:
-    CELERY_BEAT_SCHEDULE["apps-update-check"] = {"task": "apps.update_check", "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0}
-
     APPSTORE_ASSET_BUDGET = env_int("APPSTORE_ASSET_BUDGET", 90)  # seconds of remote asset fetching per sync
     # Where installed apps keep their data by default (CasaOS: /DATA/AppData/<app id>).
     APPSTORE_APPS_DATA_ROOT = env_path("APPS_DATA_ROOT", DATA_DIR / "AppData")
@@ -340,6 +311,16 @@ except ConfigError as exc:
     _fail(str(exc))
 CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
 
+# ---------------------------------------------------------------------------- installed apps (issue 6)
+try:
+    APPS_UPDATE_CHECK_HOURS = env_int("APPS_UPDATE_CHECK_HOURS", 6)  # periodic update check of every app; 0: off
+    APPS_UPDATE_CACHE_MINUTES = env_int("APPS_UPDATE_CACHE_MINUTES", 60)  # a check younger than this is reused
+    APPS_LOG_TAIL_MAX = env_int("APPS_LOG_TAIL_MAX", 10_000)  # most log lines a page or download may ask for
+except ConfigError as exc:
+    _fail(str(exc))
+if APPS_UPDATE_CHECK_HOURS > 0:
+    CELERY_BEAT_SCHEDULE["apps-update-check"] = {"task": "apps.update_check", "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0}
+
 # ---------------------------------------------------------------------------- accounts (accounts/)
 # Lockout: this many credential failures within LOCKOUT_SECONDS lock the account name / the client address
 # for LOCKOUT_SECONDS (password, OTP, setup token, API token). `manage.py unlock <username>` lifts it.
@@ -353,6 +334,7 @@ except ConfigError as exc:
 SESSION_ENGINE = "django.contrib.sessions.backends.db"  # sessions are listed and ended from the Settings page
 CSRF_COOKIE_HTTPONLY = True  # pages hand the token to htmx in hx-headers; scripts never read the cookie
 OTP_TOTP_ISSUER = "CasaOS"
+OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads a TOTP key back, admins included
 if HTTPS:
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local health probes speak plain HTTP

@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic.base import RedirectView
 
+from accounts.views import auth as account_auth
 from files import views as files_views
 
 from . import views
@@ -13,11 +13,12 @@ urlpatterns = [
     # Pages we do not template (the browsable API, the admin) still make browsers ask for /favicon.ico.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("system/status/", views.status_page, name="system-status"),
-    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("login/", account_auth.login_view, name="login"),
+    path("logout/", account_auth.logout_view, name="logout"),
+    path("setup/", account_auth.setup_view, name="setup"),
     # Each app owns its pages; the "coming" placeholders give way as the apps' issues land.
     path("files/", files_views.index, name="files"),
-    path("settings/", views.coming, {"title": "Settings"}, name="settings"),
+    path("settings/", include("accounts.settings_urls")),
     path("accounts/", include("accounts.urls")),
     path("appstore/", include("appstore.urls")),
     path("apps/", include("apps.urls")),

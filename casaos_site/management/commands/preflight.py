@@ -18,3 +18,8 @@ class Command(BaseCommand):
             if state != "ok":
                 # The UI still starts: its status page names the broken part too.
                 self.stderr.write(f"casaos: warning: {name}: {state}")
+        if problems["database"] == "ok":
+            # First run: while no admin exists, the console shows the one-time setup token (accounts issue).
+            from accounts.services.setup import setup_token_announce
+
+            setup_token_announce(self.stdout.write)

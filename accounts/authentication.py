@@ -1,0 +1,45 @@
+"""DRF authentication by API token, from the Authorization header only (never a query string)."""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions
+from rest_framework.authentication import BaseAuthentication
+
+from .net import client_address
+from .services.lockout import lockout_failure, lockout_is_locked
+from .services.tokens import TOKEN_PREFIX, api_token_lookup
+
+KEYWORD = "Bearer"
+MAX_TOKEN_LENGTH = 200
+
+
+class APITokenAuthentication(BaseAuthentication):
+    """`Authorization: Bearer casa_...`. Garbage in the header is a 401, never a 500."""
+
+    def authenticate(self, request):
+        header = request.META.get("HTTP_AUTHORIZATION", "")
+        if not header:
+            return None
+        parts = header.split()
+        if len(parts) != 2 or parts[0].lower() != KEYWORD.lower():
+            if parts and parts[0].lower() == "basic":
+                return None  # not ours; DRF answers 401 as for no credentials
+            raise exceptions.AuthenticationFailed(_("Invalid Authorization header."))
+        return self._check(request, parts[1])
+
+    def _check(self, request, raw: str):
+        address = client_address(request)
+        if lockout_is_locked(address=address):
+            raise exceptions.AuthenticationFailed(_("Too many failed attempts; try again later."))
+        valid_shape = raw.startswith(TOKEN_PREFIX) and len(raw) <= MAX_TOKEN_LENGTH and raw.isascii()
+        token = api_token_lookup(raw=raw) if valid_shape else None
+        if token is None:
+            lockout_failure(username=None, address=address, request=request, action="token.failure")
+            raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
+        # A read token may only read, whatever the view allows.
+        if token.scope == token.Scope.READ and request.method not in ("GET", "HEAD", "OPTIONS"):
+            raise exceptions.PermissionDenied(_("This token is read-only."))
+        return token.user, token
+
+    def authenticate_header(self, request):
+        return KEYWORD
+

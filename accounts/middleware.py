@@ -1,0 +1,109 @@
+"""Request guards: first-run setup, the MFA step, session tracking, and the Content-Security-Policy header."""
+
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from .permissions import MFA_PENDING_SESSION_KEY, session_mfa_satisfied
+from .selectors import admin_mfa_required
+from .services.sessions import session_touch
+from .services.setup import setup_mode
+
+
+def _static(path: str) -> bool:
+    return path.startswith(settings.STATIC_URL)
+
+
+def _refuse(request, url: str, message: str):
+    """Pages get a redirect, HTMX a client-side redirect, the API a JSON 403."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": message}, status=403)
+    if getattr(request, "htmx", None):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+class FirstRunMiddleware:
+    """Setup mode: from the moment the server prints a setup token until the first admin exists, every page
+    leads to the setup page (the API answers as usual: nobody can log in yet)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        path = request.path
+        open_paths = (reverse("setup"), reverse("healthz"), "/api/", "/favicon.ico")
+        if not _static(path) and not path.startswith(open_paths) and setup_mode():
+            return redirect("setup")
+        return self.get_response(request)
+
+
+class MFAGateMiddleware:
+    """A session that gave the password but not its OTP code reaches only the MFA step (and logging out).
+
+    Admins who must use MFA but have not enrolled reach only the enrolment page.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = request.user
+        if user.is_authenticated and not _static(request.path):
+            response = self._gate(request, user)
+            if response is not None:
+                return response
+            session_touch(request=request)
+        return self.get_response(request)
+
+    def _gate(self, request, user):
+        must_enrol = not user.mfa_enabled and user.is_admin and admin_mfa_required()
+        if must_enrol:
+            request.session[MFA_PENDING_SESSION_KEY] = True
+            allowed = (reverse("settings-mfa"), reverse("logout"))
+            url = reverse("settings-mfa") + "?" + urlencode({"next": request.get_full_path()})
+        elif not session_mfa_satisfied(user, request.session) or (user.mfa_enabled and not user.is_verified()):
+            allowed = (reverse("login-otp"), reverse("logout"))
+            url = reverse("login-otp") + "?" + urlencode({"next": request.get_full_path()})
+        else:
+            return None
+        if request.path in allowed:
+            return None
+        return _refuse(request, url, _("Finish logging in: the second step (MFA) is missing."))
+
+
+class ContentSecurityPolicyMiddleware:
+    """A strict CSP on every response: our own scripts and styles only, websockets to ourselves."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if "Content-Security-Policy" not in response:
+            response["Content-Security-Policy"] = self.policy(request)
+        return response
+
+    @staticmethod
+    def policy(request) -> str:
+        # Chromium does not let 'self' cover ws:/wss: in every version: name our own host's socket explicitly.
+        scheme = "wss" if request.is_secure() else "ws"
+        socket = f"{scheme}://{request.get_host()}"
+        return "; ".join((
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            "font-src 'self'",
+            f"connect-src 'self' {socket}",
+            "object-src 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "frame-ancestors 'none'",
+        ))

@@ -1,0 +1,77 @@
+"""Account reads: who is an admin, who needs MFA, a user's sessions and tokens, the audit log."""
+
+from django.contrib.sessions.models import Session
+from django.db.models import QuerySet
+from django.utils import timezone
+from django_otp.plugins.otp_static.models import StaticToken
+from django_otp.plugins.otp_totp.models import TOTPDevice
+
+from .models import APIToken, AuditEvent, FailureCounter, SiteSecurity, User
+
+
+def admin_exists() -> bool:
+    """Whether first-run setup is over: an active admin exists."""
+    return User.objects.filter(role=User.Role.ADMIN, is_active=True).exists()
+
+
+def site_security() -> SiteSecurity:
+    """The one row of site-wide security settings (made on first use)."""
+    row, _ = SiteSecurity.objects.get_or_create(pk=1)
+    return row
+
+
+def admin_mfa_required() -> bool:
+    """'Require MFA for admins': the admin's explicit choice, else on as soon as one admin has enrolled."""
+    explicit = site_security().require_admin_mfa
+    if explicit is not None:
+        return explicit
+    return User.objects.filter(role=User.Role.ADMIN, mfa_enabled=True).exists()
+
+
+def mfa_required_for(user) -> bool:
+    """Whether this user must pass an OTP step after the password (or enrol first)."""
+    return bool(user.mfa_enabled or (user.is_admin and admin_mfa_required()))
+
+
+def totp_device_for(user) -> TOTPDevice | None:
+    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+
+
+def totp_pending_for(user) -> TOTPDevice | None:
+    """An enrolment started but not yet confirmed by a first code."""
+    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+
+
+def backup_codes_left(user) -> int:
+    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+
+
+def user_tokens(user) -> QuerySet[APIToken]:
+    return APIToken.objects.filter(user=user, revoked_at__isnull=True)
+
+
+def user_sessions(user) -> QuerySet:
+    """The user's sessions that still exist and have not expired, most recently seen first."""
+    live = Session.objects.filter(expire_date__gt=timezone.now()).values("session_key")
+    return user.tracked_sessions.filter(session_key__in=live)
+
+
+def users_with_state() -> list[User]:
+    """Every user, with `.locked` set when their account name is locked out."""
+    locked = set(
+        FailureCounter.objects.filter(kind=FailureCounter.Kind.ACCOUNT, locked_until__gt=timezone.now())
+        .values_list("key", flat=True)
+    )
+    users = list(User.objects.order_by("username"))
+    for user in users:
+        user.locked = user.username.lower() in locked
+    return users
+
+
+def audit_events(*, action: str = "", actor: str = "", limit: int = 200) -> QuerySet[AuditEvent]:
+    events = AuditEvent.objects.select_related("actor")
+    if action:
+        events = events.filter(action__startswith=action)
+    if actor:
+        events = events.filter(actor_name=actor)
+    return events[:limit]

@@ -1,0 +1,81 @@
+"""User management by admins, and a user's own password change."""
+
+from django.contrib.auth import update_session_auth_hash
+from django.db import transaction
+
+from accounts.models import User
+
+from .audit import audit_record
+from .sessions import sessions_end_all
+
+
+class LastAdminError(Exception):
+    """The change would leave the home cloud without an active admin."""
+
+
+def _guard_last_admin(user: User, *, role: str, is_active: bool) -> None:
+    stays_admin = role == User.Role.ADMIN and is_active
+    if user.is_admin and not stays_admin:
+        others = User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
+        if not others.exists():
+            raise LastAdminError
+
+
+def user_create(*, actor, username: str, password: str, role: str, email: str = "", request=None) -> User:
+    """Create a user (admins do this in the settings page, the API or the Django admin)."""
+    user = User.objects.create_user(username=username, email=email, password=password, role=role)
+    audit_record(actor=actor, action="user.created", request=request, target=username, details={"role": role})
+    return user
+
+
+def user_update(*, actor, user: User, role: str, is_active: bool, email: str, request=None) -> User:
+    """Change role, active state and e-mail; a disabled user's sessions end at once."""
+    with transaction.atomic():
+        _guard_last_admin(user, role=role, is_active=is_active)
+        changes = {}
+        if role != user.role:
+            changes["role"] = f"{user.role} -> {role}"
+        if is_active != user.is_active:
+            changes["active"] = is_active
+        user.role, user.is_active, user.email = role, is_active, email
+        if role != User.Role.ADMIN:
+            user.is_superuser = False
+        user.save()
+    if not is_active:
+        sessions_end_all(user=user)
+    if "role" in changes:
+        audit_record(actor=actor, action="user.role_changed", request=request, target=user.username,
+                     details={"role": changes["role"]})
+    if "active" in changes:
+        action = "user.enabled" if is_active else "user.disabled"
+        audit_record(actor=actor, action=action, request=request, target=user.username)
+    return user
+
+
+def user_password_reset(*, actor, user: User, password: str, request=None) -> None:
+    """An admin sets a new password for someone; all of that user's sessions end."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    sessions_end_all(user=user)
+    audit_record(actor=actor, action="user.password_reset", request=request, target=user.username)
+
+
+def user_delete(*, actor, user: User, request=None) -> None:
+    """Delete a user (never the last admin)."""
+    with transaction.atomic():
+        _guard_last_admin(user, role=User.Role.MEMBER, is_active=False)
+        username = user.username
+        sessions_end_all(user=user)
+        user.delete()
+    audit_record(actor=actor, action="user.deleted", request=request, target=username)
+
+
+def password_change(*, user: User, password: str, request) -> int:
+    """Change one's own password: this session stays, every other session of the user ends."""
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    update_session_auth_hash(request, user)
+    ended = sessions_end_all(user=user, except_key=request.session.session_key)
+    audit_record(actor=user, action="password.changed", request=request, target=user.username,
+                 details={"sessions_ended": ended})
+    return ended
