@@ -206,11 +206,10 @@
   zone.addEventListener("drop", function (event) {
     event.preventDefault();
     zone.classList.remove("dragging");
-    const items = event.dataTransfer.items;
-    if (items && items.length && items[0].webkitGetAsEntry) {
-      Array.from(items).map(function (item) { return item.webkitGetAsEntry(); }).forEach(function (entry) {
-        if (entry) { readEntry(entry, ""); }
-      });
+    const items = Array.from(event.dataTransfer.items || []);
+    const entries = items.map(function (item) { return item.webkitGetAsEntry ? item.webkitGetAsEntry() : null; });
+    if (entries.length && entries.every(Boolean)) {
+      entries.forEach(function (entry) { readEntry(entry, ""); });  // folders keep their tree
     } else {
       Array.from(event.dataTransfer.files).forEach(function (file) { startUpload(file, ""); });
     }
