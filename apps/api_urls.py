@@ -1,5 +1,6 @@
 from django.urls import path
 
+from . import api_urls_manage
 from .api import AppCancelView, AppDetailView, AppListView
 
 urlpatterns = [
@@ -7,3 +8,4 @@ urlpatterns = [
     path("apps/<int:pk>/", AppDetailView.as_view(), name="api-app-detail"),
     path("apps/<int:pk>/cancel/", AppCancelView.as_view(), name="api-app-cancel"),
 ]
+urlpatterns += api_urls_manage.urlpatterns  # installed apps: control, logs, settings, updates (issue 6)

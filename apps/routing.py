@@ -1,8 +1,16 @@
 from django.urls import path
 
 from .consumers import AppConsumer, AppListConsumer
+from .consumers_live import AppLiveConsumer
+from .consumers_logs import AppLogsConsumer
+from .consumers_terminal import AppTerminalConsumer
 
 websocket_urlpatterns = [
     path("ws/apps/", AppListConsumer.as_asgi()),
     path("ws/apps/<int:pk>/", AppConsumer.as_asgi()),
+    # installed apps (issue 6)
+    path("ws/apps/live/", AppLiveConsumer.as_asgi()),
+    path("ws/apps/<int:pk>/live/", AppLiveConsumer.as_asgi()),
+    path("ws/apps/<int:pk>/logs/", AppLogsConsumer.as_asgi()),
+    path("ws/apps/<int:pk>/terminal/<str:service>/", AppTerminalConsumer.as_asgi()),
 ]

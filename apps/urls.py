@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import urls_manage, views
 
 urlpatterns = [
     path("", views.index, name="apps"),
@@ -10,3 +10,4 @@ urlpatterns = [
     path("<int:pk>/cancel/", views.cancel, name="app-cancel"),
     path("<int:pk>/uninstall/", views.uninstall, name="app-uninstall"),
 ]
+urlpatterns += urls_manage.urlpatterns  # installed apps: tiles, control, logs, settings, updates (issue 6)

@@ -26,9 +26,14 @@ Outcome = AppEvent.Outcome
 S = Installation.Status
 
 
-def app_remove(*, user, installation: Installation, delete_data: bool = False, request=None) -> AppEvent:
-    """Queue the uninstall; deleting data needs a step-up within the last minutes."""
-    if delete_data and (request is None or not stepup_is_fresh(request)):
+def app_remove(*, user, installation: Installation, delete_data: bool = False, stepped_up: bool = False,
+               request=None) -> AppEvent:
+    """Queue the uninstall; deleting data needs a step-up within the last minutes.
+
+    `stepped_up`: the caller verified it (a DRF full-scope token); otherwise the request's session must show it.
+    """
+    fresh = stepped_up or (request is not None and hasattr(request, "session") and stepup_is_fresh(request))
+    if delete_data and not fresh:
         raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     folders = [str(p) for p in app_data_folders(installation)] if delete_data else []
     return operation_queue(user=user, installation=installation, operation="uninstall", request=request,

@@ -1,0 +1,76 @@
+"""Live tiles and the live status card of an app's page: only for apps the user may see (checked per event)."""
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.template.loader import render_to_string
+
+from accounts.permissions import scope_user_allowed
+
+from .models import Installation
+from .selectors_manage import app_card, app_tiles, app_visible
+from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
+
+
+class AppLiveConsumer(AsyncWebsocketConsumer):
+    """/ws/apps/live/ pushes the tiles when an app's status changes; /ws/apps/<pk>/live/ pushes that app's card.
+
+    Fragments carry their element id and hx-swap-oob, so htmx replaces exactly that element. The tiles are
+    re-rendered only when what they show changed, not on every byte of an install's progress.
+    """
+
+    group = ""
+    seen: dict
+
+    def _changed(self, key: tuple) -> bool:
+        pk = key[0]
+        if self.seen.get(pk) == key:
+            return False
+        self.seen[pk] = key
+        return True
+
+    async def connect(self):
+        if not scope_user_allowed(self.scope):
+            await self.close(code=4401)
+            return
+        self.pk = self.scope["url_route"]["kwargs"].get("pk")
+        self.seen = {}
+        if self.pk is not None and not await database_sync_to_async(self._visible)(self.pk):
+            await self.close(code=4404)
+            return
+        self.group = f"app.{self.pk}" if self.pk is not None else APPS_GROUP
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code):
+        if self.group:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def casaos_event(self, message):
+        if not scope_user_allowed(self.scope):
+            await self.close(code=4401)
+            return
+        if message["event"] not in (STATE_EVENT, REMOVED_EVENT):
+            return
+        html = await database_sync_to_async(self._render)(message["event"], message["data"]["id"])
+        if html:
+            await self.send(text_data=html)
+
+    def _visible(self, pk: int) -> bool:
+        return app_visible(user=self.scope["user"]).filter(pk=pk).exists()
+
+    def _render(self, event: str, pk: int) -> str:
+        """Re-read the app (the event may be stale) and render its fragment, or nothing if it is not ours to see."""
+        user = self.scope["user"]
+        inst = Installation.objects.filter(pk=pk).first()
+        if inst is not None and not app_visible(user=user).filter(pk=pk).exists():
+            return ""
+        if self.pk is not None:
+            if inst is None:
+                return ""
+            return render_to_string("apps/partials/_card.html", {"card": app_card(inst), "is_admin": user.is_admin,
+                                                                 "oob": True})
+        card = app_card(inst) if inst is not None else {}
+        key = (pk, card.get("status"), card.get("operation"), card.get("update_available"), card.get("detail"))
+        if not self._changed(key):
+            return ""
+        return render_to_string("apps/partials/_tiles.html", {"tiles": app_tiles(user=user), "oob": True})

@@ -1,0 +1,175 @@
+"""Reads for the installed-apps pages: who sees which app, tiles, the detail view, live resource use."""
+
+import re
+from typing import Any
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from runtime import labels as L
+from runtime.compose import ComposeError
+from runtime.errors import EngineError, NotFound
+
+from .models import AppEvent, AppGrant, AppTile, Installation
+from .selectors import app_state
+
+# Environment names whose values are secrets: shown masked on the detail page.
+SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH|SALT|COOKIE", re.IGNORECASE)
+MASK = "••••••"
+
+
+def app_visible(*, user) -> QuerySet[Installation]:
+    """Admins see every app; a member sees only the apps granted to them."""
+    apps = Installation.objects.order_by("name")
+    if getattr(user, "is_admin", False):
+        return apps
+    if not getattr(user, "is_authenticated", False):
+        return apps.none()
+    return apps.filter(grants__user=user)
+
+
+def app_get_for(*, user, pk: int) -> Installation:
+    """One app this user may reach; Http404 otherwise (an ungranted app looks exactly like a missing one)."""
+    inst = app_visible(user=user).filter(pk=pk).first()
+    if inst is None:
+        raise Http404
+    return inst
+
+
+def app_is_visible(*, user, pk: int) -> bool:
+    return app_visible(user=user).filter(pk=pk).exists()
+
+
+def app_tiles(*, user, show_hidden: bool = False) -> list[dict[str, Any]]:
+    """The apps page: one tile per visible app, in the user's order, hidden ones left out unless asked."""
+    places = {t.installation_id: t for t in AppTile.objects.filter(user=user)}
+    apps = list(app_visible(user=user).select_related("update_state", "lock"))
+    apps.sort(key=lambda i: (places[i.pk].position if i.pk in places else 10_000, i.name))
+    tiles = []
+    for inst in apps:
+        hidden = places[inst.pk].hidden if inst.pk in places else False
+        if hidden and not show_hidden:
+            continue
+        tiles.append({**app_card(inst), "hidden": hidden})
+    return tiles
+
+
+def app_card(inst: Installation) -> dict[str, Any]:
+    """What a tile (and every live event about the app) shows: state, operation, update, how to open it."""
+    # Reverse one-to-ones: cached when the caller used select_related, one small query otherwise.
+    update = inst.update_state if hasattr(inst, "update_state") else None
+    operation = inst.lock.operation if hasattr(inst, "lock") else ""
+    return {
+        **app_state(inst),
+        "operation": operation,
+        "icon": _icon(inst),
+        "initial": (inst.title or inst.name)[:1].upper(),
+        "update_available": bool(update and update.available and not update.held),
+        "held": bool(update and update.held),
+        "update_reason": update.reason if update else "",
+    }
+
+
+def app_open_url(*, inst: Installation, request_host: str) -> str:
+    """The app's web UI: its scheme, the host the browser used (unless the template fixes one), port, index."""
+    if not inst.web_port:
+        return ""
+    meta = _casaos(inst)
+    scheme = meta["scheme"] if meta.get("scheme") in ("http", "https") else "http"
+    host = meta.get("hostname") or request_host
+    index = meta.get("index") or "/"
+    return f"{scheme}://{host}:{inst.web_port}{index if index.startswith('/') else '/' + index}"
+
+
+def app_detail(*, inst: Installation, eng) -> dict[str, Any]:
+    """The detail page: containers with ports, mounts, masked env, image and version; history; update state."""
+    containers = []
+    try:
+        running = {c.name: c for c in eng.list({L.APP: inst.name})}
+    except EngineError:
+        running = {}
+    for spec in _specs(inst):
+        info = running.get(spec.name)
+        containers.append({
+            "service": spec.service, "name": spec.name, "image": spec.image,
+            "version": spec.image.rpartition(":")[2] if ":" in spec.image.rpartition("/")[2] else "latest",
+            "state": info.state if info else "missing", "health": info.health if info else "",
+            "running": bool(info and info.running), "id": info.id if info else "",
+            "ports": [f"{p.host_ip + ':' if p.host_ip else ''}{p.published}:{p.target}/{p.protocol}"
+                      for p in spec.ports if p.published],
+            "mounts": [{"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
+                       for m in spec.mounts],
+            "env": [{"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())],
+            "restart": spec.restart, "cpus": spec.cpus, "memory": spec.mem_limit,
+        })
+    return {"card": app_card(inst), "containers": containers, "history": app_history(inst=inst)}
+
+
+def app_history(*, inst: Installation, limit: int = 20) -> list[AppEvent]:
+    return list(AppEvent.objects.filter(installation=inst).select_related("user")[:limit])
+
+
+def app_stats(*, inst: Installation, eng) -> dict[str, Any]:
+    """CPU (100 = one core) and memory of the app's running containers, summed and per service."""
+    services, cpu, memory = [], 0.0, 0
+    try:
+        containers = [c for c in eng.list({L.APP: inst.name}) if c.running]
+    except EngineError:
+        containers = []
+    for info in containers:
+        try:
+            sample = eng.stats(info.id)
+        except (NotFound, EngineError):
+            continue
+        cpu += sample.cpu_percent
+        memory += sample.memory_usage
+        services.append({"service": info.labels.get(L.SERVICE, info.name), "cpu_percent": sample.cpu_percent,
+                         "memory_usage": sample.memory_usage, "memory_limit": sample.memory_limit})
+    return {"id": inst.pk, "cpu_percent": round(cpu, 2), "memory_usage": memory, "services": services}
+
+
+def app_services(*, inst: Installation) -> list[str]:
+    """Service names in start order (for the logs and terminal pickers)."""
+    return [spec.service for spec in _specs(inst)]
+
+
+def app_container_of(*, inst: Installation, service: str, eng) -> str:
+    """The container id of one service of the app (NotFound when it has none)."""
+    for info in eng.list({L.APP: inst.name, L.SERVICE: service}):
+        return info.id
+    raise NotFound(f"{inst.name} has no container for {service}")
+
+
+def grants_of(*, inst: Installation) -> list[int]:
+    return list(AppGrant.objects.filter(installation=inst).values_list("user_id", flat=True))
+
+
+def _specs(inst: Installation):
+    from .services.install import app_project
+
+    try:
+        return app_project(installation=inst).containers
+    except (ComposeError, ValueError):
+        return ()
+
+
+def _casaos(inst: Installation) -> dict[str, Any]:
+    from runtime.compose import load_yaml
+
+    try:
+        meta = load_yaml(inst.compose).get("x-casaos")
+    except ComposeError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _icon(inst: Installation) -> str:
+    """The store's copy of the icon (served by our own origin, never hotlinked), or "" for the initial tile."""
+    if inst.source != Installation.Source.STORE or not inst.store_ref.isdigit():
+        return ""
+    from django.urls import reverse
+
+    from appstore.models import CatalogApp
+
+    icon = CatalogApp.objects.filter(pk=inst.store_ref).values_list("icon", flat=True).first()
+    return reverse("appstore-asset", args=[icon]) if icon else ""
