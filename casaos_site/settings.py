@@ -335,6 +335,10 @@ SESSION_ENGINE = "django.contrib.sessions.backends.db"  # sessions are listed an
 CSRF_COOKIE_HTTPONLY = True  # pages hand the token to htmx in hx-headers; scripts never read the cookie
 OTP_TOTP_ISSUER = "CasaOS"
 OTP_ADMIN_HIDE_SENSITIVE_DATA = True  # nobody reads a TOTP key back, admins included
+# Our lockout (per account and address, liftable by an admin) limits code guessing; django-otp's own per-device
+# delay on top would refuse a right code typed within seconds of a typo.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 if HTTPS:
     SECURE_SSL_REDIRECT = True
     SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # local health probes speak plain HTTP

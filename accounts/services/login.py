@@ -14,6 +14,7 @@ from accounts.selectors import mfa_required_for
 
 from .audit import audit_record
 from .lockout import lockout_failure, lockout_is_locked, lockout_success
+from .sessions import session_touch
 
 
 class LockedOut(Exception):
@@ -32,6 +33,7 @@ def login_password(*, request, username: str, password: str):
         lockout_failure(username=username, address=address, request=request, action="login.failure")
         return None
     auth_login(request, user)
+    session_touch(request=request)
     if mfa_required_for(user):
         request.session[MFA_PENDING_SESSION_KEY] = True
         audit_record(actor=user, action="login.password_ok", request=request, target=username)

@@ -30,11 +30,10 @@ def session_touch(*, request) -> None:
     seen_key, seen_at = request.session.get(SEEN_SESSION_KEY) or ("", 0)
     if seen_key == key and now.timestamp() - seen_at < TOUCH_EVERY.total_seconds():
         return
-    UserSession.objects.update_or_create(
-        session_key=key,
-        defaults={"user": request.user, "user_agent": user_agent(request), "address": client_address(request),
-                  "last_seen_at": now},
-    )
+    fields = {"user": request.user, "address": client_address(request), "last_seen_at": now}
+    if agent := user_agent(request):
+        fields["user_agent"] = agent
+    UserSession.objects.update_or_create(session_key=key, defaults=fields)
     request.session[SEEN_SESSION_KEY] = [key, now.timestamp()]
 
 

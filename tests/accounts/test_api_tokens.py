@@ -1,0 +1,137 @@
+"""API tokens: header only, hashed, scoped, expiring, revocable; garbage is a 401, never a 500."""
+
+from datetime import timedelta
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
+
+from accounts.models import APIToken, AuditEvent, User
+from accounts.services.tokens import api_token_create
+from tests.accounts.conftest import password_only_client
+
+
+def _bearer(raw: str) -> dict:
+    return {"HTTP_AUTHORIZATION": f"Bearer {raw}"}
+
+
+@pytest.fixture
+def read_token(member_user):
+    return api_token_create(user=member_user, name="dash", scope=APIToken.Scope.READ)[1]
+
+
+@pytest.fixture
+def full_token(admin_user):
+    return api_token_create(user=admin_user, name="script", scope=APIToken.Scope.FULL)[1]
+
+
+def test_a_token_is_created_once_from_the_settings_page_and_only_its_hash_is_kept(client, member_user):
+    client.force_login(member_user)
+    page = client.post("/settings/tokens/", {"name": "grafana", "scope": "read", "expires_days": "30"})
+    raw = page.context["created"]
+    assert raw.startswith("casa_") and raw in page.content.decode()
+    row = APIToken.objects.get()
+    assert raw not in {row.digest, row.prefix, row.name} and len(row.digest) == 64
+    assert all(raw not in str(value) for value in APIToken.objects.values().get().values())
+    assert raw not in client.get("/settings/tokens/").content.decode()  # shown once
+    assert row.expires_at > timezone.now() + timedelta(days=29)
+    assert AuditEvent.objects.filter(action="token.created").exists()
+    assert raw not in str(list(AuditEvent.objects.values()))
+
+
+def test_a_token_authenticates_in_the_header_and_records_its_use(read_token, member_user):
+    response = Client().get("/api/me/", **_bearer(read_token))
+    assert response.status_code == 200
+    assert response.json()["username"] == "member" and response.json()["token_scope"] == "read"
+    assert APIToken.objects.get().last_used_at is not None
+
+
+@pytest.mark.parametrize("param", ["token", "access_token", "auth_token", "api_key", "key"])
+def test_a_token_in_the_query_string_is_ignored(read_token, param):
+    assert Client().get(f"/api/me/?{param}={read_token}").status_code == 401
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer ", "Bearer a b", "Token casa_x", "Bearer casa_" + "é" * 10, "Bearer casa_" + "a" * 5000,
+     "Bearer \x00\x01", "bearer casa_nope", "Basic Zm9vOmJhcg==", "Bearer null", "Digest x=1", "  ", "Bearer casa_"],
+)
+def test_garbage_authorization_headers_are_401(db, header):
+    response = Client().get("/api/me/", HTTP_AUTHORIZATION=header)
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Bearer"
+
+
+def test_a_read_token_cannot_write(read_token, member_user):
+    response = Client().post("/api/tokens/", {"name": "escalate", "scope": "full"}, **_bearer(read_token))
+    assert response.status_code == 403
+    assert APIToken.objects.count() == 1
+
+
+def test_a_token_cannot_mint_tokens(full_token):
+    response = Client().post("/api/tokens/", {"name": "longer", "scope": "full"}, **_bearer(full_token))
+    assert response.status_code == 403
+    assert APIToken.objects.count() == 1
+
+
+def test_expired_and_revoked_tokens_are_refused(member_user):
+    _, expired = api_token_create(user=member_user, name="old", scope="read",
+                                  expires_at=timezone.now() - timedelta(seconds=1))
+    row, revoked = api_token_create(user=member_user, name="gone", scope="read")
+    client = Client()
+    client.force_login(member_user)
+    client.post(f"/settings/tokens/{row.pk}/revoke/")
+    assert Client().get("/api/me/", **_bearer(expired)).status_code == 401
+    assert Client().get("/api/me/", **_bearer(revoked)).status_code == 401
+    assert AuditEvent.objects.filter(action="token.revoked").count() == 1
+
+
+def test_a_disabled_users_token_is_refused(read_token, member_user):
+    member_user.is_active = False
+    member_user.save()
+    assert Client().get("/api/me/", **_bearer(read_token)).status_code == 401
+
+
+def test_wrong_tokens_lock_the_address(read_token, settings):
+    settings.LOCKOUT_ADDRESS_FAILURES = 3
+    for n in range(3):
+        Client().get("/api/me/", HTTP_AUTHORIZATION=f"Bearer casa_guess{n}", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+    assert Client().get("/api/me/", **_bearer(read_token)).status_code == 401
+
+
+def test_an_mfa_user_needs_a_verified_session_to_create_a_token(client, mfa_member):
+    from tests.factories import PASSWORD
+
+    password_only_client(client, mfa_member, PASSWORD)
+    assert client.post("/api/tokens/", {"name": "x", "scope": "full"}).status_code == 403
+    assert client.post("/settings/tokens/", {"name": "x", "scope": "full"}).status_code == 302
+    assert not APIToken.objects.exists()
+
+
+def test_the_api_creates_a_token_for_a_session_and_shows_it_once(client, member_user):
+    client.force_login(member_user)
+    response = client.post("/api/tokens/", {"name": "ci", "scope": "full"})
+    assert response.status_code == 201
+    raw = response.json()["token"]
+    assert Client().get("/api/me/", **_bearer(raw)).status_code == 200
+    listed = client.get("/api/tokens/").json()
+    assert "token" not in listed[0] and listed[0]["prefix"] == raw[:12]
+    assert client.delete(f"/api/tokens/{listed[0]['id']}/").status_code == 204
+    assert Client().get("/api/me/", **_bearer(raw)).status_code == 401
+
+
+def test_a_full_token_counts_as_step_up_but_a_plain_session_does_not(client, admin_user, full_token):
+    client.force_login(admin_user)
+    data = {"username": "newbie", "password": "another long passphrase 42", "role": "member"}
+    assert client.post("/api/users/", data).status_code == 403
+    assert not User.objects.filter(username="newbie").exists()
+    response = Client().post("/api/users/", data, content_type="application/json", **_bearer(full_token))
+    assert response.status_code == 201
+    assert User.objects.get(username="newbie").role == "member"
+
+
+def test_the_apitoken_command_prints_a_working_token(member_user, capsys):
+    call_command("apitoken", "member", "--scope", "full")
+    raw = capsys.readouterr().out.strip()
+    assert Client().get("/api/me/", **_bearer(raw)).json()["token_scope"] == "full"

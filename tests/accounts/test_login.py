@@ -1,0 +1,131 @@
+"""Login: no enumeration, lockout per account and per address, forged proxy headers change nothing."""
+
+import re
+
+import pytest
+from django.core.management import call_command
+from django.test import Client, RequestFactory
+
+from accounts.models import AuditEvent, FailureCounter, UserSession
+from accounts.net import client_address
+from tests.factories import PASSWORD
+
+
+def _login(client, username, password, **headers):
+    return client.post("/login/", {"username": username, "password": password}, **headers)
+
+
+def _logged_in(client) -> bool:
+    return "_auth_user_id" in client.session
+
+
+def _page_text(response) -> str:
+    # The CSRF token differs per response; everything else must be identical.
+    return re.sub(r"[A-Za-z0-9]{64}", "", response.content.decode())
+
+
+def test_it_logs_in_records_the_session_and_audits(client, member_user):
+    response = _login(client, "member", PASSWORD, HTTP_USER_AGENT="Firefox on Linux")
+    assert response.status_code == 302 and response["Location"] == "/"
+    client.get("/")
+    row = UserSession.objects.get(user=member_user)
+    assert row.user_agent == "Firefox on Linux" and row.address == "127.0.0.1"
+    assert AuditEvent.objects.filter(action="login.success", actor=member_user).exists()
+
+
+def test_unknown_user_and_wrong_password_answer_the_same(client, member_user):
+    unknown = _login(client, "nobody-here", "wrong password 1")
+    wrong = _login(Client(), "member", "wrong password 1")
+    assert unknown.status_code == wrong.status_code == 200
+    assert _page_text(unknown).replace("nobody-here", "member") == _page_text(wrong)
+    events = AuditEvent.objects.filter(action="login.failure")
+    assert events.count() == 2
+    assert all("wrong password" not in str(e.details) for e in events)
+
+
+def test_it_locks_the_account_and_refuses_the_right_password(client, member_user, settings):
+    settings.LOCKOUT_ACCOUNT_FAILURES = 3
+    for n in range(3):
+        # Rotating X-Forwarded-For must not make each attempt look like a new client.
+        _login(client, "member", f"wrong {n}", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
+    response = _login(Client(), "member", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert b"Too many failed attempts" in response.content
+    assert not _logged_in(client)
+    assert AuditEvent.objects.filter(action="lockout.started", target="member").exists()
+    assert not AuditEvent.objects.filter(action="login.success").exists()
+
+
+def test_unknown_names_lock_like_real_ones(client, db, settings):
+    settings.LOCKOUT_ACCOUNT_FAILURES = 2
+    for _ in range(2):
+        _login(client, "ghost", "x")
+    assert b"Too many failed attempts" in _login(client, "ghost", "x").content
+
+
+def test_it_locks_the_address_across_account_names(client, member_user, settings):
+    settings.LOCKOUT_ADDRESS_FAILURES = 4
+    for n in range(4):
+        _login(client, f"guess{n}", "x", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
+    response = _login(Client(), "member", PASSWORD)
+    assert b"Too many failed attempts" in response.content
+    assert FailureCounter.objects.get(kind="address").key == "127.0.0.1"
+
+
+def test_unlock_command_lifts_the_lock(client, member_user, settings):
+    settings.LOCKOUT_ACCOUNT_FAILURES = 2
+    for _ in range(2):
+        _login(client, "member", "wrong")
+    call_command("unlock", "member", "--address", "127.0.0.1")
+    assert _login(client, "member", PASSWORD).status_code == 302
+    assert _logged_in(client)
+
+
+def test_an_admin_unlocks_from_the_user_page(client, admin_user, member_user, settings):
+    settings.LOCKOUT_ACCOUNT_FAILURES = 2
+    for _ in range(2):
+        _login(Client(), "member", "wrong", REMOTE_ADDR="10.1.1.1")
+    client.force_login(admin_user)
+    assert b"Unlock" in client.get(f"/settings/users/{member_user.pk}/").content
+    client.post(f"/settings/users/{member_user.pk}/unlock/")
+    assert _login(Client(), "member", PASSWORD, REMOTE_ADDR="10.1.1.2").status_code == 302
+
+
+def test_a_member_cannot_unlock(client, member_user, admin_user, settings):
+    settings.LOCKOUT_ACCOUNT_FAILURES = 1
+    _login(Client(), "admin", "wrong")
+    client.force_login(member_user)
+    assert client.post(f"/settings/users/{admin_user.pk}/unlock/").status_code == 403
+    assert FailureCounter.objects.filter(kind="account", key="admin", locked_until__isnull=False).exists()
+
+
+def test_a_disabled_user_gets_the_same_answer_as_a_wrong_password(client, member_user):
+    member_user.is_active = False
+    member_user.save()
+    response = _login(client, "member", PASSWORD)
+    assert b"do not match" in response.content
+    assert not _logged_in(client)
+
+
+def test_a_safe_next_is_followed_and_a_foreign_one_is_not(client, member_user):
+    ok = client.post("/login/", {"username": "member", "password": PASSWORD, "next": "/apps/"})
+    assert ok["Location"] == "/apps/"
+    other = Client()
+    evil = other.post("/login/", {"username": "member", "password": PASSWORD, "next": "https://evil.example/"})
+    assert evil["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("proxies", "peer", "forwarded", "expected"),
+    [
+        ([], "192.0.2.1", "127.0.0.1", "192.0.2.1"),  # no trusted proxy: the header is ignored
+        (["192.0.2.1"], "192.0.2.1", "198.51.100.9", "198.51.100.9"),
+        (["192.0.2.1"], "192.0.2.1", "127.0.0.1, 198.51.100.9", "198.51.100.9"),  # a client-supplied prefix loses
+        (["192.0.2.0/24"], "198.51.100.5", "127.0.0.1", "198.51.100.5"),  # the peer is no proxy of ours
+        (["192.0.2.1"], "192.0.2.1", "garbage", "192.0.2.1"),
+    ],
+)
+def test_client_address_trusts_forwarded_headers_only_from_configured_proxies(settings, proxies, peer, forwarded,
+                                                                              expected):
+    settings.TRUSTED_PROXIES = proxies
+    request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
+    assert client_address(request) == expected
