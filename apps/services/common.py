@@ -1,11 +1,16 @@
 """What every apps service shares: the engine, the error types and the one way state reaches pages."""
 
+import asyncio
+import os
+import queue
+import threading
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 import runtime
-from casaos_site.events import publish
+from casaos_site.events import apublish
 
 from ..models import Installation
 from ..selectors import app_state
@@ -36,23 +41,91 @@ class InstallCancelled(Exception):
     """The admin cancelled the install; raised from inside the pipeline to unwind it."""
 
 
+_engines: dict[str, runtime.Engine] = {}
+
+
 def engine() -> runtime.Engine:
-    """The configured engine (Docker or Podman, both through the Docker API)."""
-    return runtime.get_engine(settings.ENGINE_URL)
+    """The configured engine (Docker or Podman, both through the Docker API), one client per URL and process.
+
+    Reusing it saves the API-version negotiation and a new socket on every call of an install's critical path.
+    """
+    url = settings.ENGINE_URL
+    if url not in _engines:
+        _engines[url] = runtime.get_engine(url)
+    return _engines[url]
+
+
+class _Publisher:
+    """Sends events in order from one background thread with its own event loop, through the events helper.
+
+    Publishing inline costs an event loop and a Redis round trip per event; an install publishes dozens, and
+    each one would hold up the pull stream or the next engine call. The database stays the truth either way.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.Queue = queue.Queue()
+        self._pid = 0
+        self._lock = threading.Lock()
+
+    def send(self, group: str, event: str, data: dict) -> None:
+        self._ensure_thread()
+        self._queue.put((group, event, data))
+
+    def flush(self, timeout: float = 5.0) -> None:
+        """Wait until everything queued so far went out (end of a task, tests)."""
+        if self._pid == os.getpid():
+            done = threading.Event()
+            self._queue.put(done)
+            done.wait(timeout)
+
+    def _ensure_thread(self) -> None:
+        with self._lock:
+            if self._pid != os.getpid():  # first use in this process (or a fork: threads do not survive it)
+                self._queue = queue.Queue()
+                self._pid = os.getpid()
+                threading.Thread(target=self._run, name="apps-publisher", daemon=True).start()
+
+    def _run(self) -> None:
+        loop = asyncio.new_event_loop()
+        while True:
+            item = self._queue.get()
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            loop.run_until_complete(apublish(*item))
+
+
+_publisher = _Publisher()
 
 
 def app_publish(installation: Installation) -> None:
-    """Push the app's current state to its own page and to the apps list."""
+    """Push the app's current state to its own page and to the apps list (in order, without waiting)."""
     state = app_state(installation)
-    publish(installation.group, STATE_EVENT, state)
-    publish(APPS_GROUP, STATE_EVENT, state)
+    _publisher.send(installation.group, STATE_EVENT, state)
+    _publisher.send(APPS_GROUP, STATE_EVENT, state)
 
 
-def app_update(installation: Installation, *, publish_state: bool = True, **fields) -> Installation:
-    """Write some fields (and the heartbeat) without touching the rest of the row, then publish."""
+def app_publish_removed(pk: int) -> None:
+    """Tell the app's page and the list that the app is gone."""
+    for group in (f"app.{pk}", APPS_GROUP):
+        _publisher.send(group, REMOVED_EVENT, {"id": pk})
+
+
+def app_publish_flush() -> None:
+    """Block until queued events went out."""
+    _publisher.flush()
+
+
+def app_update(installation: Installation, *, publish_state: bool = True, write: bool = True,
+               **fields) -> Installation:
+    """Write some fields (and the heartbeat) without touching the rest of the row, then publish.
+
+    `write=False` only updates the instance and publishes (the caller already wrote the row).
+    """
     fields.setdefault("heartbeat_at", timezone.now())
     fields["updated_at"] = timezone.now()
-    Installation.objects.filter(pk=installation.pk).update(**fields)
+    if write:
+        Installation.objects.filter(pk=installation.pk).update(**fields)
     for key, value in fields.items():
         setattr(installation, key, value)
     if publish_state:

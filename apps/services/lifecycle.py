@@ -11,13 +11,12 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import stepup_is_fresh
 from accounts.services import audit_record
-from casaos_site.events import publish
 from runtime import labels as L
 from runtime.errors import EngineError
 
 from ..models import Installation
 from .cleanup import app_objects_remove, heartbeat
-from .common import APPS_GROUP, REMOVED_EVENT, InstallError, app_publish, app_update, engine
+from .common import InstallError, app_publish, app_publish_flush, app_publish_removed, app_update, engine
 from .pipeline import app_install_end
 
 log = logging.getLogger(__name__)
@@ -73,8 +72,8 @@ def app_uninstall_run(*, installation_id: int) -> bool:
         return False
     pk = inst.pk
     inst.delete()
-    for group in (f"app.{pk}", APPS_GROUP):
-        publish(group, REMOVED_EVENT, {"id": pk})
+    app_publish_removed(pk)
+    app_publish_flush()
     return True
 
 

@@ -23,7 +23,7 @@ from runtime.specs import ContainerSpec, Dependency
 
 from ..models import Installation
 from .cleanup import app_objects_remove, heartbeat
-from .common import InstallCancelled, InstallFailed, app_update, engine
+from .common import InstallCancelled, InstallFailed, app_publish, app_publish_flush, app_update, engine
 from .install import app_project
 
 log = logging.getLogger(__name__)
@@ -56,6 +56,8 @@ def app_install_run(*, installation_id: int, worker: str = "") -> Installation |
             log.exception("install of %s failed unexpectedly", inst.name)
             app_install_end(installation=inst, eng=eng, status=S.FAILED,
                             message=_("Unexpected error: %(error)s") % {"error": exc})
+        finally:
+            app_publish_flush()  # the final state reaches the pages before the task counts as done
     return inst
 
 
@@ -96,10 +98,12 @@ class _Run:
         self._checked = 0.0
         self._stop = False  # set when cancelled or when one pull failed: the other pulls stop at their next event
         self._dirty = False
+        self._created: set[str] = set()  # containers this pass made (known not to run yet)
 
     def execute(self) -> None:
-        self.pull()
-        self.create()
+        self.step(S.PULLING, _("Downloading images…"))
+        self._pulls_await(self.pull_begin(), during=self.prepare)  # networks and volumes while images download
+        self.create_containers()
         self.start()
         self.wait_ready()
         app_update(self.inst, status=S.RUNNING, detail="", error="",
@@ -107,8 +111,17 @@ class _Run:
 
     # ------------------------------------------------------------------------ steps
     def pull(self) -> None:
-        """Pull missing images in parallel, with byte progress per layer summed per image and per app."""
+        """Pull the missing images and wait for them."""
         self.step(S.PULLING, _("Downloading images…"))
+        self._pulls_await(self.pull_begin())
+
+    def create(self) -> None:
+        """Networks, volumes, folders, then the containers."""
+        self.prepare()
+        self.create_containers()
+
+    def pull_begin(self) -> tuple[ThreadPoolExecutor | None, set, PullAggregator]:
+        """Start pulling the missing images in parallel, with byte progress per layer summed per image and app."""
         agg = PullAggregator(self.project.images, self._on_progress)
         missing = []
         for image in self.project.images:
@@ -116,13 +129,10 @@ class _Run:
                 agg.image_done(image)
             else:
                 missing.append(image)
-        if missing:
-            self._pull_all(missing, agg)
-        self._save_progress(force=True)
+        return self._pulls_start(missing, agg)
 
-    def create(self) -> None:
-        """Networks, volumes, bind folders and containers; what already exists for this app is reused."""
-        self.step(S.CREATING, _("Creating networks, volumes and containers…"))
+    def prepare(self) -> None:
+        """Networks, volumes and bind folders; what already exists for this app is reused."""
         have = {n.name for n in self.eng.list_networks(self.app)}
         for net in self.project.networks:
             if not net.external and net.name not in have:
@@ -134,6 +144,10 @@ class _Run:
                 self.eng.create_volume(vol)
         for spec in self.project.containers:
             self._make_folders(spec)
+
+    def create_containers(self) -> None:
+        """The containers, in start order; one an earlier attempt made with the same config is kept."""
+        self.step(S.CREATING, _("Creating containers…"))
         existing = {c.name: c for c in self.eng.list(self.app)}
         for spec in self.project.containers:
             self.check_cancel()
@@ -146,8 +160,8 @@ class _Run:
             for dep in spec.depends_on:
                 if dep.service in self.project.services:
                     self._wait_dependency(dep)
-            if self.eng.inspect(spec.name).running:
-                continue
+            if spec.name not in self._created and self.eng.inspect(spec.name).running:
+                continue  # an earlier attempt got this far
             app_update(self.inst, detail=_("Starting %(service)s…") % {"service": spec.service})
             try:
                 self.eng.start(spec.name)
@@ -170,8 +184,15 @@ class _Run:
 
     # ------------------------------------------------------------------------ state
     def step(self, status: str, detail: str) -> None:
-        self.check_cancel(force=True)
-        app_update(self.inst, status=status, detail=detail)
+        """Move to the next step, unless the admin cancelled meanwhile (one conditional write does both)."""
+        now = timezone.now()
+        moved = Installation.objects.filter(pk=self.inst.pk, cancel_requested=False).update(
+            status=status, detail=detail, heartbeat_at=now, updated_at=now)
+        if not moved:
+            self._stop = True
+            raise InstallCancelled
+        self._checked = time.monotonic()
+        app_update(self.inst, status=status, detail=detail, write=False)
 
     def check_cancel(self, *, force: bool = False) -> None:
         """Raise InstallCancelled once the admin asked (the flag is read at most twice a second)."""
@@ -189,10 +210,18 @@ class _Run:
         app_update(self.inst, created_objects=created, publish_state=False)
 
     # ------------------------------------------------------------------------ pulling
-    def _pull_all(self, images: list[str], agg: PullAggregator) -> None:
+    def _pulls_start(self, images: list[str], agg: PullAggregator) -> tuple[ThreadPoolExecutor | None, set, PullAggregator]:
+        if not images:
+            return None, set(), agg
         pool = ThreadPoolExecutor(max_workers=min(4, len(images)), thread_name_prefix=f"pull-{self.inst.name}")
+        return pool, {pool.submit(self._pull_one, image, agg) for image in images}, agg
+
+    def _pulls_await(self, pulls: tuple[ThreadPoolExecutor | None, set, PullAggregator], during=None) -> None:
+        """Wait for the pulls (running `during` meanwhile), saving progress and watching the cancel flag."""
+        pool, pending, _agg = pulls
         try:
-            pending = {pool.submit(self._pull_one, image, agg) for image in images}
+            if during is not None:
+                during()
             while pending:
                 done, pending = wait(pending, timeout=CANCEL_CHECK, return_when=FIRST_EXCEPTION)
                 for future in done:
@@ -200,10 +229,16 @@ class _Run:
                 self._save_progress()
                 self.check_cancel()
         except BaseException:
-            self._stop = True
+            self._stop = True  # the other pulls stop at their next event
             raise
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)  # a stuck pull must not hold the clean-up
+            if pool is not None:
+                pool.shutdown(wait=False, cancel_futures=True)  # a stuck pull must not hold the clean-up
+        self._save_progress(force=True)
+
+    def _pull_all(self, images: list[str], agg: PullAggregator) -> None:
+        """Pull exactly these images now (an update pulls every image again)."""
+        self._pulls_await(self._pulls_start(images, agg))
 
     def _pull_one(self, image: str, agg: PullAggregator) -> None:
         def on_event(event: PullProgress) -> None:
@@ -232,8 +267,6 @@ class _Run:
                        for i in progress.images],
         }
         self._dirty = True
-        from .common import app_publish
-
         app_publish(self.inst)
 
     def _save_progress(self, *, force: bool = False) -> None:
@@ -260,6 +293,7 @@ class _Run:
             self.eng.remove(found.id, force=True)
         try:
             self.eng.create(spec)
+            self._created.add(spec.name)
         except Conflict as exc:
             raise InstallFailed(_("A container named %(name)s already exists.") % {"name": spec.name}) from exc
 

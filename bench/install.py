@@ -1,0 +1,221 @@
+"""Install benchmark: `POST /api/apps/` of a one-service app until its web port answers, against `docker run -d -p`
+of the same image on the same engine, in the same run. Before every round the image is removed from the engine,
+so both sides pull it from the loopback registry. Prints the medians and their ratio (goal: at most 1.2x).
+
+Run alone with `python -m bench.install` (or through `python -m bench`). The measuring happens in a child
+process with its own data directory, database and Redis database, beside a real Celery worker.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+REGISTRY = "127.0.0.1:5000"
+ROUNDS = int(os.environ.get("BENCH_INSTALL_ROUNDS", "7"))
+GOAL = 1.2
+
+
+def main() -> None:
+    """Run the measurement in a clean child process and relay what it prints."""
+    data_dir = tempfile.mkdtemp(prefix="casaos-bench-install-")
+    env = {**os.environ, "CASAOS_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+           "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")}
+    env.pop("DATABASE_URL", None)  # our own SQLite file in the data directory
+    try:
+        subprocess.run([sys.executable, "-m", "bench.install", "--child"], cwd=ROOT, env=env, check=True)
+    finally:
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------------------- the child
+def _child() -> None:
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0, interactive=False)
+    image = _push_bench_image()
+    worker = _start_worker()
+    try:
+        ours, baseline = [], []
+        _round(image, ours, baseline, warmup=True)
+        for _ in range(ROUNDS):
+            _round(image, ours, baseline)
+        _report(ours, baseline)
+    finally:
+        worker.terminate()
+        worker.wait(timeout=20)
+        _docker("rmi", "-f", image, check=False)
+        _registry_delete(image)
+
+
+def _round(image: str, ours: list[float], baseline: list[float], *, warmup: bool = False) -> None:
+    """One measurement of each, in alternating order so drift hits both alike."""
+    first, second = (_ours, _docker_run) if len(ours) % 2 == 0 else (_docker_run, _ours)
+    results = {}
+    for fn in (first, second):
+        _docker("rmi", "-f", image, check=False)
+        results[fn] = fn(image)
+    if not warmup:
+        ours.append(results[_ours])
+        baseline.append(results[_docker_run])
+
+
+def _ours(image: str) -> float:
+    """API call until the API reports the app running (the pipeline itself has seen the web port answer).
+
+    Like the baseline, nothing touches the port before the engine has started the container: a connection
+    attempt during the start can stall on the new container's address for a second and would skew both sides.
+    """
+    from django.test import Client
+
+    from accounts.models import User
+    from apps.models import Installation
+    from apps.services.cleanup import app_objects_remove
+    from apps.services.common import engine
+
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": User.Role.ADMIN})
+    client = Client()
+    client.force_login(admin)
+    compose = f"services:\n  web:\n    image: {image}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
+    name = f"bench-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    response = client.post("/api/apps/", {"compose": compose, "name": name}, content_type="application/json")
+    assert response.status_code == 202, response.content
+    pk = response.json()["id"]
+    deadline = time.monotonic() + 120
+    # Watch the stored status (what GET /api/apps/{id}/ reads) cheaply, so the watcher does not compete for
+    # the two cores with the engine; then confirm through the API itself.
+    while (status := Installation.objects.filter(pk=pk).values_list("status", flat=True)[0]) != "running":
+        assert time.monotonic() < deadline and status not in ("failed", "cancelled"), status
+        time.sleep(0.01)
+    state = client.get(f"/api/apps/{pk}/").json()
+    assert state["status"] == "running"
+    _wait_http(state["web_port"])
+    elapsed = time.perf_counter() - started
+    # Clean-up is not timed; force-remove (the graceful uninstall would wait 10 s for busybox to stop).
+    app_objects_remove(eng=engine(), name=name)
+    Installation.objects.filter(pk=state["id"]).delete()
+    return elapsed
+
+
+def _docker_run(image: str) -> float:
+    """The baseline: `docker run -d -p` of the same image until the same kind of answer."""
+    port = _free_port()
+    name = f"bench-run-{uuid.uuid4().hex[:8]}"
+    started = time.perf_counter()
+    _docker("run", "-d", "--name", name, "-p", f"127.0.0.1:{port}:8080", image)
+    _wait_http(port)
+    elapsed = time.perf_counter() - started
+    _docker("rm", "-f", name)
+    return elapsed
+
+
+def _report(ours: list[float], baseline: list[float]) -> None:
+    ours_median, base_median = statistics.median(ours), statistics.median(baseline)
+    ratio = ours_median / base_median
+    print("install: one-service app, image pulled from the loopback registry each round")
+    print(f"  rounds                       {len(ours)}")
+    print(f"  docker run -d -p  median     {base_median * 1000:8.0f} ms   (all: {_ms(baseline)})")
+    print(f"  POST /api/apps/   median     {ours_median * 1000:8.0f} ms   (all: {_ms(ours)})  (until GET says running)")
+    print(f"  ratio                        {ratio:8.2f} x  (goal <= {GOAL} x: {'met' if ratio <= GOAL else 'NOT met'})")
+
+
+def _ms(values: list[float]) -> str:
+    return ", ".join(f"{v * 1000:.0f}" for v in values)
+
+
+# ---------------------------------------------------------------------------- helpers
+def _start_worker() -> subprocess.Popen:
+    """A real worker as the Procfile runs it (prefork, concurrency 4), ready before we measure."""
+    log_path = Path(os.environ["CASAOS_DATA_DIR"]) / "worker.log"
+    log = log_path.open("wb")  # stays open as long as the worker runs
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=4",
+         "--without-gossip", "--without-mingle", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 60
+    while b"ready." not in log_path.read_bytes():
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise RuntimeError(f"the Celery worker did not start; see {log_path}")
+        time.sleep(0.2)
+    return proc
+
+
+def _push_bench_image() -> str:
+    """A busybox httpd image that exists in the registry only (new tag each run)."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        tar.add(os.path.realpath("/bin/busybox"), arcname="bin/busybox")
+        for applet in ("sh", "httpd"):
+            link = tarfile.TarInfo(f"bin/{applet}")
+            link.type, link.linkname = tarfile.SYMTYPE, "busybox"
+            tar.addfile(link)
+        page = f"bench {uuid.uuid4().hex}\n".encode()  # unique content: a layer no engine has yet
+        info = tarfile.TarInfo("www/index.html")
+        info.size = len(page)
+        tar.addfile(info, io.BytesIO(page))
+    image = f"{REGISTRY}/casa-bench/httpd:{uuid.uuid4().hex[:10]}"
+    subprocess.run(["docker", "import", "--change", 'CMD ["/bin/httpd","-f","-p","8080","-h","/www"]', "-", image],
+                   input=buf.getvalue(), check=True, capture_output=True)
+    _docker("push", "-q", image)
+    return image
+
+
+def _registry_delete(image: str) -> None:
+    name, _, tag = image.removeprefix(f"{REGISTRY}/").rpartition(":")
+    try:
+        head = urllib.request.Request(f"http://{REGISTRY}/v2/{name}/manifests/{tag}", method="HEAD",
+                                      headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        with urllib.request.urlopen(head, timeout=5) as resp:
+            digest = resp.headers["Docker-Content-Digest"]
+        req = urllib.request.Request(f"http://{REGISTRY}/v2/{name}/manifests/{digest}", method="DELETE")
+        urllib.request.urlopen(req, timeout=5).close()
+    except OSError:
+        pass
+
+
+def _docker(*args: str, check: bool = True) -> None:
+    subprocess.run(["docker", *args], check=check, capture_output=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_http(port: int, timeout: float = 120) -> None:
+    """Poll every 20 ms until the port gives an HTTP answer (the same probe for both sides)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                resp.read()
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+if __name__ == "__main__":
+    if "--child" in sys.argv:
+        sys.path.insert(0, str(ROOT))
+        _child()
+    else:
+        main()
