@@ -68,6 +68,7 @@ class TokenDetailView(APIView):
 
     permission_classes = [IsMember]
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         token = get_object_or_404(selectors.user_tokens(request.user), pk=pk)
         api_token_revoke(token=token, actor=request.user, request=request)
@@ -89,6 +90,7 @@ class SessionDetailView(APIView):
 
     permission_classes = [IsMember]
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         row = get_object_or_404(request.user.tracked_sessions, pk=pk)
         session_end(user=request.user, session_key=row.session_key, request=request)
@@ -144,6 +146,7 @@ class UserDetailView(APIView):
             user_password_reset(actor=request.user, request=request, user=user, password=data["password"])
         return Response(UserSerializer(user).data)
 
+    @extend_schema(request=None, responses={204: None})
     def delete(self, request, pk: int):
         user = get_object_or_404(User, pk=pk)
         if user == request.user:
@@ -160,6 +163,7 @@ class UserUnlockView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(request=None, responses={204: None})
     def post(self, request, pk: int):
         user = get_object_or_404(User, pk=pk)
         lockout_clear(username=user.username, actor=request.user, request=request)
