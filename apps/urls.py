@@ -3,7 +3,7 @@ from django.urls import path
 from . import urls_manage, views
 
 urlpatterns = [
-    path("", views.index, name="apps"),
+    path("list/", views.index, name="apps-list"),  # the installs list; the apps page (tiles) is "apps"
     path("install/", views.install, name="app-install"),
     path("<int:pk>/", views.detail, name="app-detail"),
     path("<int:pk>/state/", views.state, name="app-state"),

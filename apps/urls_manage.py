@@ -6,7 +6,7 @@ from . import views_foreign as f
 from . import views_manage as v
 
 urlpatterns = [
-    path("home/", v.home, name="apps-home"),
+    path("", v.home, name="apps"),
     path("tiles/order/", v.tiles_order, name="apps-tiles-order"),
     path("update-all/", v.update_all, name="apps-update-all"),
     path("custom/", v.custom, name="apps-custom"),

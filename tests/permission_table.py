@@ -58,7 +58,7 @@ ROUTES: dict[str, dict] = {
     "api-app-detail": {"access": MEMBER},  # DELETE (uninstall) is admin-only: tests/apps/test_api.py
     "api-app-cancel": {"access": ADMIN, "methods": ["POST"]},
     # installed apps (issue 6): members see, open and start granted apps (else 404); everything else is admin
-    "apps-home": {"access": MEMBER},
+    "apps-list": {"access": MEMBER},
     "apps-tiles-order": {"access": MEMBER, "methods": ["POST"]},
     "apps-update-all": {"access": ADMIN, "methods": ["POST"]},
     "apps-custom": {"access": ADMIN, "methods": ["GET", "POST"]},

@@ -56,7 +56,7 @@ def client_for(user, *, stepped_up: bool = False) -> Client:
 
 def test_it_shows_an_admin_every_page_with_secrets_masked(app, admin_user):
     client = client_for(admin_user)
-    assert f"tile-{app.pk}" in client.get("/apps/home/").content.decode()
+    assert f"tile-{app.pk}" in client.get("/apps/").content.decode()
     page = client.get(f"/apps/{app.pk}/manage/").content.decode()
     assert "GREETING" in page and "DB_PASSWORD" in page and "s3cr3t" not in page
     for path in ("settings", "logs", "stats", "grants", "manage/card"):
@@ -72,7 +72,7 @@ def test_it_opens_a_running_app_on_the_host_the_browser_used(app, admin_user):
 
 def test_a_member_sees_and_controls_only_granted_apps(app, member_user):
     client = client_for(member_user)
-    assert f"tile-{app.pk}" not in client.get("/apps/home/").content.decode()
+    assert f"tile-{app.pk}" not in client.get("/apps/").content.decode()
     for url in (f"/apps/{app.pk}/manage/", f"/apps/{app.pk}/open/", f"/api/apps/{app.pk}/info/",
                 f"/api/apps/{app.pk}/stats/"):
         assert client.get(url).status_code == 404, url
@@ -81,7 +81,7 @@ def test_a_member_sees_and_controls_only_granted_apps(app, member_user):
     assert not AppEvent.objects.exists() and not AppLock.objects.exists()  # nothing was queued
 
     AppGrant.objects.create(installation=app, user=member_user)
-    assert f"tile-{app.pk}" in client.get("/apps/home/").content.decode()
+    assert f"tile-{app.pk}" in client.get("/apps/").content.decode()
     assert client.get(f"/api/apps/{app.pk}/info/").status_code == 200
     assert client.post(f"/api/apps/{app.pk}/stop/").status_code == 403  # granted apps: open and start only
     assert client.get(f"/apps/{app.pk}/logs/").status_code == 403

@@ -49,6 +49,6 @@ def test_it_installs_from_compose_and_the_bar_reaches_done(page, live_stack, adm
 
     page.reload()  # the database holds the same final state
     _install_state(page, "el.dataset.status === 'running'", timeout=5_000)
-    page.goto(f"{live_stack.url}/apps/")
+    page.goto(f"{live_stack.url}/apps/list/")
     assert page.locator("#apps-list tr[data-status=running]", has_text=app_name).count() == 1
     shot(page, "apps-list")

@@ -1,0 +1,88 @@
+"""Chromium: the apps page, then restart an app and update it from its page (real worker, real engine)."""
+
+import time
+import urllib.request
+
+import pytest
+
+from apps.models import AppEvent, Installation
+from apps.services import app_install
+from apps.services.update import app_update_check
+from tests.apps import conftest as apps_fixtures
+from tests.apps.test_change import moving_tag, retag  # noqa: F401 (fixture)
+from tests.conftest import ARTIFACTS, browser_login
+
+pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.docker]
+app_name, docker_engine = apps_fixtures.app_name, apps_fixtures.docker_engine
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def get(port: int) -> str:
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
+        return resp.read().decode().strip()
+
+
+def wait_done(page, inst: Installation, operation: str) -> AppEvent:
+    """Until the operation's history line is closed (the card drops its 'running' badge live)."""
+    page.wait_for_function("() => !document.querySelector('#app-operation')", timeout=90_000)
+    page.wait_for_function(
+        "() => !document.querySelector('#restart-app') || !document.querySelector('#restart-app').disabled",
+        timeout=90_000)
+    event = AppEvent.objects.filter(installation=inst, operation=operation).first()
+    for _ in range(100):
+        if event and event.outcome != AppEvent.Outcome.STARTED:
+            break
+        page.wait_for_timeout(300)
+        event = AppEvent.objects.filter(installation=inst, operation=operation).first()
+    return event
+
+
+def test_it_restarts_and_updates_an_app_from_its_page(page, live_stack, admin_user, transactional_db, app_name,
+                                                      moving_tag):  # noqa: F811
+    compose = (f"services:\n  web:\n    image: {moving_tag}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
+               "    environment: {GREETING: hi, API_TOKEN: abc}\n")
+    inst = app_install(user=admin_user, compose=compose, name=app_name)  # the live worker installs it
+    for _ in range(300):
+        inst.refresh_from_db()
+        if not inst.in_progress:
+            break
+        time.sleep(0.2)
+    assert inst.status == Installation.Status.RUNNING, inst.error
+
+    browser_login(page, live_stack, admin_user.username)
+    page.goto(f"{live_stack.url}/apps/")
+    assert page.locator(f"#tile-{inst.pk}[data-status=running]").count() == 1
+    shot(page, "apps-tiles")
+
+    page.goto(f"{live_stack.url}/apps/{inst.pk}/manage/")
+    page.wait_for_function("() => document.querySelector('[data-live-state]').classList.contains('is-live')")
+    assert "abc" not in page.locator(".env-table").inner_text()  # the token is masked
+    shot(page, "apps-manage")
+
+    page.click("#restart-app")
+    event = wait_done(page, inst, "restart")
+    assert event.outcome == AppEvent.Outcome.DONE, event.message
+    assert get(inst.web_port) == "hello v1"
+
+    retag("2", moving_tag.rsplit(":", 1)[1])
+    assert app_update_check(installation=inst, force=True).available
+    page.reload()
+    assert page.locator("#update-reason").is_visible()
+    shot(page, "apps-manage-update-available")
+    page.click("#update-app")
+    event = wait_done(page, inst, "update")
+    assert event.outcome == AppEvent.Outcome.DONE, event.message
+    assert get(inst.web_port) == "hello v2"
+    page.reload()
+    assert page.locator("#history").inner_text().count("Done") >= 2
+    shot(page, "apps-manage-updated")
+
+    page.goto(f"{live_stack.url}/apps/{inst.pk}/logs/")
+    page.wait_for_timeout(1000)
+    shot(page, "apps-logs")
+    page.goto(f"{live_stack.url}/apps/{inst.pk}/settings/")
+    shot(page, "apps-settings")
