@@ -11,7 +11,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAdmin, IsMember
 
 from .models import Installation
-from .selectors import app_list, app_state
+from .selectors import app_state
+from .selectors_manage import app_get_for, app_visible
 from .serializers import AppStateSerializer, InstallAcceptedSerializer, InstallRequestSerializer
 from .services import ConsentRequired, InstallError, app_cancel, app_install, app_uninstall
 
@@ -34,7 +35,7 @@ class AppListView(APIView):
     @extend_schema(responses={200: AppStateSerializer(many=True)})
     def get(self, request):
         paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(app_list(), request, view=self)
+        page = paginator.paginate_queryset(app_visible(user=request.user), request, view=self)
         return paginator.get_paginated_response([app_state(i) for i in page])
 
     @extend_schema(request=InstallRequestSerializer,
@@ -62,7 +63,7 @@ class AppDetailView(APIView):
 
     @extend_schema(responses={200: AppStateSerializer})
     def get(self, request, pk: int):
-        return Response(app_state(get_object_or_404(Installation, pk=pk)))
+        return Response(app_state(app_get_for(user=request.user, pk=pk)))  # members: granted apps only
 
     @extend_schema(parameters=[OpenApiParameter("delete_data", bool, description="also remove its volumes "
                                                                                   "(needs a fresh step-up)")],

@@ -12,8 +12,8 @@ from django.template.loader import render_to_string
 
 from accounts.permissions import scope_user_allowed
 
-from .models import Installation
-from .selectors import app_list, app_state
+from .selectors import app_state
+from .selectors_manage import app_visible
 from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
 
 
@@ -63,7 +63,7 @@ class AppConsumer(_AppsSocket):
 
     async def connect(self):
         pk = int(self.scope["url_route"]["kwargs"]["pk"])
-        state = await database_sync_to_async(_state_or_none)(pk)
+        state = await database_sync_to_async(_state_or_none)(pk, self.scope.get("user"))
         if state is None:
             await self.close(code=4404)
             return
@@ -89,11 +89,12 @@ class AppListConsumer(_AppsSocket):
         if self.seen.get(data["id"]) == status:
             return
         self.seen[data["id"]] = status
-        apps = await database_sync_to_async(lambda: [app_state(i) for i in app_list()])()
+        user = self.scope.get("user")
+        apps = await database_sync_to_async(lambda: [app_state(i) for i in app_visible(user=user)])()
         await self.send(text_data=render_to_string("apps/partials/_list.html",
                                                    {"apps": apps, "host": _host(self.scope)}))
 
 
-def _state_or_none(pk: int) -> dict | None:
-    inst = Installation.objects.filter(pk=pk).first()
+def _state_or_none(pk: int, user) -> dict | None:
+    inst = app_visible(user=user).filter(pk=pk).first()  # members: granted apps only
     return app_state(inst) if inst else None

@@ -11,7 +11,8 @@ from accounts.permissions import admin_required, member_required
 
 from .forms import InstallForm
 from .models import Installation
-from .selectors import app_list, app_state
+from .selectors import app_state
+from .selectors_manage import app_get_for, app_visible
 from .services import ConsentRequired, InstallError, app_cancel, app_install, app_uninstall
 
 
@@ -27,7 +28,7 @@ def _state_context(request, inst: Installation) -> dict:
 @member_required
 def index(request):
     """Installed apps with their live status."""
-    context = {"apps": [app_state(i) for i in app_list()], "host": _host(request)}
+    context = {"apps": [app_state(i) for i in app_visible(user=request.user)], "host": _host(request)}
     template = "apps/partials/_list.html" if request.htmx else "apps/index.html"
     return render(request, template, context)
 
@@ -55,14 +56,14 @@ def install(request):
 @member_required
 def detail(request, pk: int):
     """One app: the install steps, a bar per image with bytes, and the result; live over the websocket."""
-    inst = get_object_or_404(Installation, pk=pk)
+    inst = app_get_for(user=request.user, pk=pk)  # members: granted apps only
     return render(request, "apps/detail.html", _state_context(request, inst))
 
 
 @member_required
 def state(request, pk: int):
     """The progress fragment alone: what the page polls while its websocket is down."""
-    inst = get_object_or_404(Installation, pk=pk)
+    inst = app_get_for(user=request.user, pk=pk)
     return render(request, "apps/partials/_install.html", _state_context(request, inst))
 
 

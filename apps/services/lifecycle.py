@@ -14,7 +14,7 @@ from accounts.services import audit_record
 from runtime import labels as L
 from runtime.errors import EngineError
 
-from ..models import Installation
+from ..models import AppLock, Installation
 from .cleanup import app_objects_remove, heartbeat
 from .common import InstallError, app_publish, app_publish_flush, app_publish_removed, app_update, engine
 from .pipeline import app_install_end
@@ -43,6 +43,9 @@ def app_uninstall(*, user, installation: Installation, delete_data: bool = False
 
     if installation.in_progress:
         raise InstallError(_("This app is still being installed: cancel the install first."), code="state")
+    if AppLock.objects.filter(installation=installation).exists():  # start, update, settings... (services/control)
+        raise InstallError(_("Another operation is running on this app; try again when it has finished."),
+                           code="busy")
     if delete_data and (request is None or not stepup_is_fresh(request)):
         raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     with transaction.atomic():
