@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.models import Installation
+from apps.models import AppGrant, Installation
 from tests.apps.conftest import HTTPD
 
 pytestmark = pytest.mark.docker
@@ -10,14 +10,15 @@ S = Installation.Status
 WEB = f"services:\n  web:\n    image: {HTTPD}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
 
 
-def test_the_list_shows_apps_with_their_status(client, member_user, app_name):
+def test_the_list_shows_apps_with_their_status(client, admin_user, member_user, app_name):
     Installation.objects.create(name=app_name, title="My Web", compose=WEB, status=S.RUNNING, web_port=18080)
-    client.force_login(member_user)
-    body = client.get("/apps/").content.decode()
+    client.force_login(admin_user)
+    body = client.get("/apps/list/").content.decode()
     assert "My Web" in body and 'data-status="running"' in body
     assert 'ws-connect="/ws/apps/"' in body
     assert ":18080/" in body
-    assert 'id="install-custom"' not in body  # members do not install
+    client.force_login(member_user)
+    assert 'id="install-custom"' not in client.get("/apps/list/").content.decode()  # members do not install
 
 
 def test_an_admin_installs_from_the_form(client, admin_user, docker_engine, app_name):
@@ -57,6 +58,7 @@ def test_the_progress_page_shows_steps_and_bytes(client, member_user, app_name):
         name=app_name, compose=WEB, status=S.PULLING,
         progress={"percent": 25.0, "current": 1048576, "total": 4194304,
                   "images": [{"image": HTTPD, "current": 1048576, "total": 4194304, "percent": 25.0, "done": False}]})
+    AppGrant.objects.create(installation=inst, user=member_user)  # members read the apps granted to them
     client.force_login(member_user)
     body = client.get(f"/apps/{inst.pk}/").content.decode()
     assert f'ws-connect="/ws/apps/{inst.pk}/"' in body
@@ -69,6 +71,7 @@ def test_the_progress_page_shows_steps_and_bytes(client, member_user, app_name):
 def test_a_failed_install_shows_its_error_after_a_reload(client, member_user, app_name):
     inst = Installation.objects.create(name=app_name, compose=WEB, status=S.FAILED, error="The image was not found.",
                                        progress={"stopped_at": "pulling"})
+    AppGrant.objects.create(installation=inst, user=member_user)
     client.force_login(member_user)
     body = client.get(f"/apps/{inst.pk}/").content.decode()
     assert "The image was not found." in body and "step-stopped" in body
