@@ -275,3 +275,49 @@ def test_it_deletes_only_the_apps_own_data_with_step_up(docker_engine, admin_use
     assert leftovers(docker_engine, app_name) == NOTHING
     assert not (settings.APPS_DATA_ROOT / app_name).exists()
     assert neighbour.is_dir() and (media / "film.mkv").exists()
+
+
+def _store_template(image: str, port: int, extra_env: str = "") -> str:
+    return f"""
+services:
+  web:
+    image: {image}
+    ports: ["127.0.0.1:{port}:8080"]
+    environment:
+      GREETING: hello{extra_env}
+    volumes:
+      - /DATA/AppData/$AppID/config:/config
+x-casaos: {{main: web, port_map: "{port}", title: {{en_us: Store web}}}}
+"""
+
+
+def test_it_updates_a_store_app_to_its_new_template_keeping_edits(docker_engine, admin_user, app_name, registry,
+                                                                   settings, tmp_path):
+    from appstore.install import install_fields, render_compose
+    from appstore.models import CatalogApp, Store
+    from tests.conftest import free_port
+
+    settings.APPS_DATA_ROOT = tmp_path / "AppData"
+    port = free_port()
+    store = Store.objects.create(name="local", kind=Store.Kind.FOLDER, path=str(tmp_path))
+    app = CatalogApp.objects.create(store=store, store_app_id=app_name, title={"en_us": "Store web"},
+                                    title_sort="store web", compose=_store_template(f"{REGISTRY}/casa/httpd:1", port),
+                                    content_hash="v1")
+    compose = render_compose(app, {f.key: f.initial for f in install_fields(app, name=app_name)})
+    inst = install(admin_user, compose, app_name, source="store", store_app=app)
+    run(app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "mine"})}),
+        inst)
+    assert not app_update_check(installation=inst, force=True).available
+
+    app.compose, app.content_hash = _store_template(f"{REGISTRY}/casa/httpd:2", port, "\n      NEW: '1'"), "v2"
+    app.save()
+    state = app_update_check(installation=inst, force=True)
+    assert state.available and "app store" in state.reason
+
+    event = run(app_update_start(user=admin_user, installation=inst), inst)
+
+    assert event.outcome == Outcome.DONE, event.message
+    assert get(port) == "hello v2"
+    env = exec_out(docker_engine, app_name, "env")
+    assert "GREETING=mine" in env and "NEW=1" in env
+    assert f"{settings.APPS_DATA_ROOT}/{app_name}/config:/config" in inst.compose  # the data path stays
