@@ -78,6 +78,9 @@ class MFAGateMiddleware:
         return _refuse(request, url, _("Finish logging in: the second step (MFA) is missing."))
 
 
+INLINE_STYLE_PREFIXES = ("/api/",)
+
+
 class ContentSecurityPolicyMiddleware:
     """A strict CSP on every response: our own scripts and styles only, websockets to ourselves."""
 
@@ -95,10 +98,13 @@ class ContentSecurityPolicyMiddleware:
         # Chromium does not let 'self' cover ws:/wss: in every version: name our own host's socket explicitly.
         scheme = "wss" if request.is_secure() else "ws"
         socket = f"{scheme}://{request.get_host()}"
+        # The third-party pages under /api/ (DRF's browsable API, Swagger UI) set inline styles; styles only,
+        # scripts stay 'self' everywhere. Our own templates never need this.
+        styles = "style-src 'self' 'unsafe-inline'" if request.path.startswith(INLINE_STYLE_PREFIXES) else "style-src 'self'"
         return "; ".join((
             "default-src 'self'",
             "script-src 'self'",
-            "style-src 'self'",
+            styles,
             "img-src 'self' data:",
             "font-src 'self'",
             f"connect-src 'self' {socket}",

@@ -60,3 +60,12 @@ def test_check_deploy_is_clean_with_production_settings(tmp_path):
                              "--fail-level", "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (1 silenced)."
+
+
+def test_the_api_pages_relax_styles_only(client, admin_user):
+    # DRF's browsable API and Swagger UI style themselves inline; scripts stay ours alone.
+    client.force_login(admin_user)
+    policy = client.get("/api/", HTTP_ACCEPT="text/html")["Content-Security-Policy"]
+    assert "style-src 'self' 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy
+    assert "unsafe-inline" not in client.get("/")["Content-Security-Policy"]
