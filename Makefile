@@ -25,7 +25,7 @@ test-setup:
 
 test: test-setup   ## the same set-up plus test-only services, then the whole suite
 	@.venv/bin/ruff check .
-	@CASAOS_REQUIRE_SERVICES=1 DJANGO_SETTINGS_MODULE=casaos_site.settings_test .venv/bin/pytest $(PYTEST_ARGS)
+	@CASAOS_REQUIRE_SERVICES=1 DJANGO_SETTINGS_MODULE=casaos_site.settings_test .venv/bin/pytest --durations=15 $(PYTEST_ARGS)
 
 lint:
 	@CASAOS_DEV=1 bash scripts/setup.sh >/dev/null
