@@ -68,9 +68,9 @@ class AppLiveConsumer(AsyncWebsocketConsumer):
             if inst is None:
                 return ""
             return render_to_string("apps/partials/_card.html", {"card": app_card(inst), "is_admin": user.is_admin,
-                                                                 "oob": True})
+                                                                 "user": user, "oob": True})
         card = app_card(inst) if inst is not None else {}
         key = (pk, card.get("status"), card.get("operation"), card.get("update_available"), card.get("detail"))
         if not self._changed(key):
             return ""
-        return render_to_string("apps/partials/_tiles.html", {"tiles": app_tiles(user=user), "oob": True})
+        return render_to_string("apps/partials/_tiles.html", {"tiles": app_tiles(user=user), "user": user, "oob": True})

@@ -41,7 +41,11 @@ def _host(request) -> str:
 
 def _back(request, pk: int) -> HttpResponse:
     """After a POST: a full navigation back to the app's page (for htmx and plain forms alike)."""
-    url = reverse("app-manage", args=[pk])
+    return _navigate(request, reverse("app-manage", args=[pk]))
+
+
+def _navigate(request, url: str) -> HttpResponse:
+    # Forms in live fragments post through htmx (its header carries the CSRF token a websocket render lacks).
     if request.htmx:
         response = HttpResponse(status=204)
         response["HX-Redirect"] = url
@@ -76,7 +80,7 @@ def tiles_order(request):
 def tile_visibility(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
     tile_hide(user=request.user, installation=inst, hidden=request.POST.get("hidden") == "1")
-    return redirect(reverse("apps") + ("?hidden=1" if request.POST.get("hidden") != "1" else ""))
+    return _navigate(request, reverse("apps") + ("?hidden=1" if request.POST.get("hidden") != "1" else ""))
 
 
 # ---------------------------------------------------------------------------- open

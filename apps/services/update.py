@@ -20,7 +20,7 @@ from runtime.compose import ComposeError, load_project, load_yaml
 from runtime.errors import EngineError
 
 from ..models import AppEvent, AppUpdateState, Installation
-from .common import InstallError, engine
+from .common import InstallError, app_publish, engine
 from .control import operation_queue
 from .install import app_project
 from .reconfigure import config_change, config_validate
@@ -47,9 +47,12 @@ def app_update_check(*, installation: Installation, eng: Engine | None = None, f
         local[image], remote[image] = _digests(eng, image)
         if remote[image] and local[image] and remote[image] not in local[image]:
             reasons.append(_("A newer image was published for %(image)s.") % {"image": image})
+    changed = state.available != bool(reasons)
     state.available, state.reason = bool(reasons), " ".join(reasons)[:255]
     state.local_digests, state.remote_digests, state.checked_at = local, remote, timezone.now()
     state.save()
+    if changed:
+        app_publish(inst)  # tiles and the app's page show the update flag live
     return state
 
 

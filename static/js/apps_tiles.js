@@ -6,8 +6,9 @@
   function save(grid) {
     const ids = Array.from(grid.querySelectorAll(".tile")).map(function (t) { return t.dataset.id; });
     const body = new URLSearchParams({ order: ids.join(",") });
-    fetch(grid.dataset.orderUrl, { method: "POST", body: body, credentials: "same-origin",
-      headers: { "X-CSRFToken": grid.dataset.csrf } });
+    // The page's CSRF token sits in <body hx-headers>: live re-renders of the tiles carry none of their own.
+    const headers = JSON.parse(document.body.getAttribute("hx-headers") || "{}");
+    fetch(grid.dataset.orderUrl, { method: "POST", body: body, credentials: "same-origin", headers: headers });
   }
 
   document.addEventListener("dragstart", function (e) {

@@ -70,8 +70,8 @@ def test_it_restarts_and_updates_an_app_from_its_page(page, live_stack, admin_us
 
     retag("2", moving_tag.rsplit(":", 1)[1])
     assert app_update_check(installation=inst, force=True).available
-    page.reload()
-    assert page.locator("#update-reason").is_visible()
+    # No reload: the card arrives over the websocket, and its buttons must still post (CSRF through htmx).
+    page.wait_for_selector("#update-reason", timeout=15_000)
     shot(page, "apps-manage-update-available")
     page.click("#update-app")
     event = wait_done(page, inst, "update")
