@@ -86,3 +86,27 @@ def test_it_restarts_and_updates_an_app_from_its_page(page, live_stack, admin_us
     shot(page, "apps-logs")
     page.goto(f"{live_stack.url}/apps/{inst.pk}/settings/")
     shot(page, "apps-settings")
+
+
+def test_it_installs_a_custom_app_from_a_docker_run_command(page, live_stack, admin_user, transactional_db, app_name,
+                                                             docker_engine):
+    browser_login(page, live_stack, admin_user.username)
+    page.goto(f"{live_stack.url}/apps/custom/")
+    page.fill("#id_docker_run", f"docker run -d -e GREETING=pasted -p 127.0.0.1::8080 {apps_fixtures.HTTPD}")
+    page.fill("#id_name", app_name)
+    shot(page, "apps-custom")
+    page.click("#custom-form button[type=submit]")
+    page.wait_for_url(f"**/apps/*/")
+    inst = Installation.objects.get(name=app_name)
+    for _ in range(300):
+        inst.refresh_from_db()
+        if not inst.in_progress:
+            break
+        time.sleep(0.2)
+    assert inst.status == Installation.Status.RUNNING, inst.error
+    (container,) = docker_engine.list({"io.casaos.app": app_name})
+    assert "GREETING=pasted" in docker_engine.exec(container.id, ["env"], tty=False).read_all().decode()
+
+    page.goto(f"{live_stack.url}/apps/containers/")
+    assert page.locator(f"#container-{container.id[:12]}").count() == 0  # ours is not "other"
+    shot(page, "apps-containers")
