@@ -21,6 +21,8 @@ BATCH_SECONDS = 0.1  # lines are sent in small batches: one frame per line would
 class AppLogsConsumer(AsyncWebsocketConsumer):
     """Sends {"lines": [...]} frames: the last `tail` lines first, then new ones as the container writes them."""
 
+    lines = None
+
     async def connect(self):
         self.stop = threading.Event()
         user = self.scope.get("user")
@@ -44,6 +46,8 @@ class AppLogsConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code):
         self.stop.set()
+        if getattr(self, "lines", None) is not None:
+            self.lines.close()  # ends the engine stream at once, even for a container that prints nothing
         if getattr(self, "sender", None):
             self.sender.cancel()
 
@@ -51,16 +55,19 @@ class AppLogsConsumer(AsyncWebsocketConsumer):
         """The page talks only to pause and resume, which it does by itself; anything sent here is ignored."""
 
     def _follow(self, loop, container: str, tail: int) -> None:
-        """Blocking engine stream in a thread; ends at the next line after the page went away."""
+        """Blocking engine stream in a thread; disconnect() closes it, which ends the loop below."""
         try:
-            lines = engine().logs(container, follow=True, tail=tail)
-            for line in lines:
+            self.lines = engine().logs(container, follow=True, tail=tail)
+            for line in self.lines:
                 if self.stop.is_set():
                     break
                 loop.call_soon_threadsafe(self.queue.put_nowait, line)
-            lines.close()
+            self.lines.close()
         except EngineError as exc:
-            loop.call_soon_threadsafe(self.queue.put_nowait, f"[{exc.message}]")
+            if not self.stop.is_set():
+                loop.call_soon_threadsafe(self.queue.put_nowait, f"[{exc.message}]")
+        except RuntimeError:
+            return  # the server's loop closed first
         if not self.stop.is_set():
             loop.call_soon_threadsafe(self.queue.put_nowait, None)  # the container stopped: end of the stream
 

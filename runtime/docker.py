@@ -231,12 +231,12 @@ class DockerEngine(Engine):
     def logs(
         self, ref: str, *, follow: bool = False, tail: int | None = None, timestamps: bool = False
     ) -> Iterator[str]:
-        """Log lines; the generator closes the HTTP stream when it is closed."""
+        """Log lines; close() (from any thread, e.g. a websocket going away) ends a follow at once."""
         with _mapped():
             stream = self.api.logs(
                 ref, stream=True, follow=follow, tail="all" if tail is None else tail, timestamps=timestamps
             )
-        return _lines(stream)
+        return DockerLogs(stream)
 
     def stats(self, ref: str) -> ContainerStats:
         """One CPU/memory sample (the engine waits for a second reading to compute CPU %)."""
@@ -397,6 +397,25 @@ class DockerEvents:
 
     def close(self) -> None:
         """Stop listening."""
+class DockerLogs:
+    """Iterator of log lines; close() shuts the HTTP stream down, which also ends a read blocked in another thread."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self._lines = _lines(stream)
+
+    def __iter__(self) -> DockerLogs:
+        return self
+
+    def __next__(self) -> str:
+        return next(self._lines)
+
+    def close(self) -> None:
+        """Stop reading (idempotent)."""
+        with contextlib.suppress(Exception):
+            self._stream.close()
+
+
         with contextlib.suppress(Exception):
             self._stream.close()
 
