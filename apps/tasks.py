@@ -55,3 +55,11 @@ def app_update_check_all(force: bool = False) -> list[str]:
     from .services.update import app_update_check_all as check_all
 
     return check_all(force=force)
+
+
+@shared_task(name="apps.operation_reconcile")
+def app_operation_reconcile() -> list[str]:
+    """Undo settings changes and updates whose worker died; release their locks (beat runs this every minute)."""
+    from .services.recovery import operation_reconcile
+
+    return operation_reconcile()

@@ -320,6 +320,7 @@ except ConfigError as exc:
     _fail(str(exc))
 if APPS_UPDATE_CHECK_HOURS > 0:
     CELERY_BEAT_SCHEDULE["apps-update-check"] = {"task": "apps.update_check", "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0}
+CELERY_BEAT_SCHEDULE["apps-operation-reconcile"] = {"task": "apps.operation_reconcile", "schedule": 60.0}
 
 # ---------------------------------------------------------------------------- accounts (accounts/)
 # Lockout: this many credential failures within LOCKOUT_SECONDS lock the account name / the client address

@@ -75,7 +75,7 @@ def ports_check(*, inst: Installation, project: Project) -> list[str]:
     return sorted(seen)
 
 
-def snapshot_take(*, inst: Installation, eng: Engine) -> dict:
+def snapshot_take(*, inst: Installation, eng: Engine, event_id: int | None = None) -> dict:
     """What restores the app as it is now: the stored request and each container's exact image and config hash."""
     containers = {}
     for info in eng.list({L.APP: inst.name}):
@@ -86,19 +86,19 @@ def snapshot_take(*, inst: Installation, eng: Engine) -> dict:
         containers[info.name] = {"image_id": image_id, "hash": info.labels.get(L.CONFIG_HASH, ""),
                                  "running": info.running}
     snapshot = {"compose": inst.compose, "variables": inst.variables, "ports": inst.ports,
-                "web_port": inst.web_port, "containers": containers}
+                "web_port": inst.web_port, "containers": containers, "event": event_id}
     AppUpdateState.objects.update_or_create(installation=inst, defaults={"snapshot": snapshot})
     return snapshot
 
 
 def config_change(*, inst: Installation, eng: Engine, compose: str, variables: dict | None = None,
-                  fresh_images: bool = False, what: str) -> tuple[str, str, dict]:
+                  fresh_images: bool = False, what: str, event_id: int | None = None) -> tuple[str, str, dict]:
     """Apply a new compose (and variables), wait until it is healthy, or restore the snapshot.
 
     `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
     (an update of a `latest`-style tag). Returns the operation's (outcome, message, details).
     """
-    snapshot = snapshot_take(inst=inst, eng=eng)
+    snapshot = snapshot_take(inst=inst, eng=eng, event_id=event_id)  # the recovery restores it if we die
     variables = variables if variables is not None else inst.variables
     try:
         project = load_project(compose, variables=variables, project_name=inst.name)

@@ -66,7 +66,8 @@ def app_settings_change(*, user, installation: Installation, edits: dict[str, Se
 
 def run_settings(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Apply the queued compose; the previous one comes back when the changed containers fail."""
-    outcome, message, details = config_change(inst=inst, eng=eng, compose=event.details["compose"], what="settings")
+    outcome, message, details = config_change(inst=inst, eng=eng, compose=event.details["compose"], what="settings",
+                                              event_id=event.pk)
     return outcome, message or _("Settings applied."), {**details, "compose": ""}  # the history keeps no copy
 
 

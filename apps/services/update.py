@@ -125,7 +125,7 @@ def app_hold(*, user, installation: Installation, held: bool, request=None) -> A
 def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Pull, recreate what changed (also containers whose tag moved), wait healthy, or roll back."""
     outcome, message, details = config_change(inst=inst, eng=eng, compose=event.details["compose"],
-                                              fresh_images=True, what="update")
+                                              fresh_images=True, what="update", event_id=event.pk)
     if outcome == Outcome.DONE:
         AppUpdateState.objects.filter(installation=inst).update(available=False, reason="", checked_at=None)
         message = _("Updated.")

@@ -321,3 +321,34 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(docker_engine,
     env = exec_out(docker_engine, app_name, "env")
     assert "GREETING=mine" in env and "NEW=1" in env
     assert f"{settings.APPS_DATA_ROOT}/{app_name}/config:/config" in inst.compose  # the data path stays
+
+
+def test_it_undoes_an_update_whose_worker_died_half_way(docker_engine, admin_user, app_name, moving_tag):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.models import AppLock
+    from apps.services.control import AppApply
+    from apps.services.reconfigure import _remove_changed, snapshot_take
+    from apps.services.recovery import operation_reconcile
+    from runtime.compose import load_project
+
+    inst = install(admin_user, web(moving_tag), app_name)
+    retag("2", moving_tag.rsplit(":", 1)[1])
+    event = app_update_start(user=admin_user, installation=inst)
+    # What the worker got done before it died: snapshot, new image pulled, old container removed, nothing created.
+    snapshot_take(inst=inst, eng=docker_engine, event_id=event.pk)
+    project = load_project(inst.compose, variables=inst.variables, project_name=inst.name)
+    AppApply(inst, docker_engine, project, refresh=True).pull()
+    _remove_changed(inst, docker_engine, project, fresh_images=True)
+    assert docker_engine.list({L.APP: app_name}) == []
+    AppLock.objects.filter(installation=inst).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
+
+    assert operation_reconcile(stale_seconds=60) == [app_name]
+
+    event.refresh_from_db()
+    inst.refresh_from_db()
+    assert event.outcome == Outcome.ROLLED_BACK and "interrupted" in event.message
+    assert inst.status == S.RUNNING and get(inst.web_port) == "hello v1"
+    assert not AppLock.objects.exists()

@@ -1,0 +1,71 @@
+"""Operations whose worker died: never leave an app half-changed.
+
+An interrupted settings change or update is undone from its snapshot (the previous compose, on the exact
+image ids); an interrupted start, stop or restart just gets its status re-read. The lock is then released,
+and the history says what happened. Beat runs this every minute; a worker that starts runs it at once.
+"""
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from runtime.errors import EngineError, EngineUnavailable
+
+from ..models import AppEvent, AppLock, AppUpdateState
+from .common import InstallFailed, engine
+from .control import app_settle
+from .operation import operation_end
+from .reconfigure import snapshot_restore
+
+log = logging.getLogger(__name__)
+Outcome = AppEvent.Outcome
+CHANGES = ("settings", "update")
+
+
+def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
+    """Recover every operation whose lock has had no heartbeat for `stale_seconds`; returns the app names."""
+    close_old_connections()
+    limit = timezone.now() - timedelta(seconds=stale_seconds or settings.APPS_STALE_SECONDS)
+    recovered = []
+    for lock in AppLock.objects.filter(heartbeat_at__lt=limit).select_related("installation"):
+        inst = lock.installation
+        event = AppEvent.objects.filter(installation=inst, operation=lock.operation,
+                                        outcome=Outcome.STARTED).order_by("-created_at").first()
+        # Claim it: only one reconcile may work on it (a fresh heartbeat tells the others to keep off).
+        if not AppLock.objects.filter(pk=lock.pk, heartbeat_at=lock.heartbeat_at).update(heartbeat_at=timezone.now()):
+            continue
+        if lock.operation == "uninstall":
+            continue  # the pipeline's reconcile resumes removals (status `removing`)
+        outcome, message = _recover(inst, lock.operation, event.pk if event else None)
+        if event is not None:
+            operation_end(event=event, outcome=outcome, message=message)
+        else:
+            AppLock.objects.filter(pk=lock.pk).delete()
+        recovered.append(inst.name)
+    if recovered:
+        log.warning("recovered interrupted operations of: %s", ", ".join(recovered))
+    return recovered
+
+
+def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
+    eng = engine()
+    interrupted = _("The %(operation)s was interrupted (the worker stopped).") % {"operation": operation}
+    snapshot = AppUpdateState.objects.filter(installation=inst).values_list("snapshot", flat=True).first()
+    try:
+        # Only this operation's own snapshot: one taken by an earlier change would undo that change too.
+        if operation in CHANGES and snapshot and snapshot.get("event") == event_id:
+            snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
+            message, outcome = interrupted + " " + _("The previous configuration was restored."), Outcome.ROLLED_BACK
+        else:
+            message, outcome = interrupted, Outcome.FAILED
+    except EngineUnavailable:
+        raise  # try again at the next run, with the lock still held
+    except (InstallFailed, EngineError, ValueError) as exc:
+        error = exc.message if isinstance(exc, EngineError) else str(exc)
+        message, outcome = interrupted + " " + _("Restoring failed: %(error)s") % {"error": error}, Outcome.FAILED
+    app_settle(inst, eng, error=message)
+    return outcome, message
