@@ -195,6 +195,10 @@ class Engine(abc.ABC):
         """The engine's raw inspect document of a container (to describe or adopt a foreign one)."""
         raise NotImplementedError
 
+    def run_healthcheck(self, ref: str) -> None:
+        """Run a container's health check once now where the engine does not schedule them itself (Podman
+        without systemd); a no-op where the engine runs them on its own (Docker). The result shows in inspect()."""
+
     @abc.abstractmethod
     def create(self, spec: ContainerSpec) -> str:
         """Create a container (attached to all its networks, config files copied in); returns its id."""

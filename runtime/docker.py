@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import docker
 import docker.errors
@@ -101,6 +102,7 @@ class DockerEngine(Engine):
         self._timeout = timeout
         self._api: docker.APIClient | None = None
         self._lock = threading.Lock()
+        self._info: VersionInfo | None = None  # which engine answers, asked once (for Podman-only calls)
 
     @property
     def api(self) -> docker.APIClient:
@@ -114,7 +116,23 @@ class DockerEngine(Engine):
     def version(self) -> VersionInfo:
         """Engine name (docker/podman), version and negotiated API version."""
         with _mapped():
-            return version_from_raw(self.api.version(), self.api.api_version)
+            self._info = version_from_raw(self.api.version(), self.api.api_version)
+        return self._info
+
+    def run_healthcheck(self, ref: str) -> None:
+        """Podman: run the health check once through its own API; Docker runs them itself, so nothing to do.
+
+        Podman schedules health checks with systemd timers; without systemd they never run and the health stays
+        "starting". GET /v{version}/libpod/containers/{name}/healthcheck (Podman 4.x) runs one check and records
+        the result as the timer would: failing streak, retries and start period included (read it with inspect).
+        Conflict when the container is not running or has no health check.
+        """
+        info = self._info or self.version()
+        if info.engine != "podman":
+            return
+        with _mapped():
+            path = f"/v{info.version}/libpod/containers/{quote(ref, safe='')}/healthcheck"
+            self.api._raise_for_status(self.api._get(self.api.base_url + path))
 
     def pull(self, image: str, on_progress: ProgressCallback | None = None) -> str:
         """Pull with per-layer progress; errors reported inside the stream are raised too."""
@@ -379,24 +397,6 @@ def _camel(key: str) -> str:
     return {"ip_range": "IPRange"}.get(key, key[:1].upper() + key[1:])
 
 
-class DockerEvents:
-    """Iterator of EngineEvent over the engine's event stream; close() ends it."""
-
-    def __init__(self, stream: Any) -> None:
-        self._stream = stream
-
-    def __iter__(self) -> DockerEvents:
-        return self
-
-    def __next__(self) -> EngineEvent:
-        while True:
-            with _mapped():
-                raw = next(self._stream)
-            if raw.get("Type", "container") == "container" and raw.get("Action"):
-                return _event(raw)
-
-    def close(self) -> None:
-        """Stop listening."""
 class DockerLogs:
     """Iterator of log lines; close() shuts the HTTP stream down, which also ends a read blocked in another thread."""
 
@@ -416,6 +416,24 @@ class DockerLogs:
             self._stream.close()
 
 
+class DockerEvents:
+    """Iterator of EngineEvent over the engine's event stream; close() ends it."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> DockerEvents:
+        return self
+
+    def __next__(self) -> EngineEvent:
+        while True:
+            with _mapped():
+                raw = next(self._stream)
+            if raw.get("Type", "container") == "container" and raw.get("Action"):
+                return _event(raw)
+
+    def close(self) -> None:
+        """Stop listening."""
         with contextlib.suppress(Exception):
             self._stream.close()
 

@@ -3,6 +3,7 @@
 Every step is idempotent (objects are found by label and reused), so a retried or resumed install continues.
 """
 
+import contextlib
 import http.client
 import logging
 import time
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from runtime import AppProgress, Engine, PullAggregator, PullProgress
 from runtime import labels as L
 from runtime.compose import ComposeError, Project
-from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFound, PortInUse
+from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFound, NotFound, PortInUse
 from runtime.specs import ContainerSpec, Dependency
 
 from ..models import Installation
@@ -31,6 +32,7 @@ S = Installation.Status
 POLL = 0.1  # seconds between probes of the web port: short, because it is on the critical path of every install
 CANCEL_CHECK = 0.5  # seconds between looks at the cancel flag
 SETTLE = 2.0  # seconds an app without a web port must stay up before it counts as running
+DEFAULT_HEALTH_INTERVAL = 30.0  # Docker's own default between two health checks
 
 
 def app_install_run(*, installation_id: int, worker: str = "") -> Installation | None:
@@ -309,8 +311,18 @@ class _Run:
         """Until the container reports healthy; a container without a health check passes at once."""
         deadline = time.monotonic() + settings.APPS_HEALTH_TIMEOUT
         announced = False
+        interval = next_check = 0.0
         while True:
             info = self.eng.inspect(spec.name)
+            if info.health == "starting" and not interval:
+                interval = self._health_interval(spec)
+                next_check = time.monotonic() + interval
+            elif info.health == "starting" and time.monotonic() >= next_check:
+                # Where the engine does not schedule checks itself (Podman without systemd), run one now.
+                with contextlib.suppress(Conflict, NotFound):  # stopped meanwhile: the next inspect says how
+                    self.eng.run_healthcheck(spec.name)
+                next_check = time.monotonic() + interval
+                info = self.eng.inspect(spec.name)
             if info.health in ("", "healthy") and info.state not in ("exited", "dead"):
                 return
             if info.health == "unhealthy" or info.state in ("exited", "dead", "restarting"):
@@ -324,6 +336,18 @@ class _Run:
                 announced = True
             self.check_cancel()
             time.sleep(0.25)
+
+    def _health_interval(self, spec: ContainerSpec) -> float:
+        """Seconds between two checks as the engine spaces them: the compose file's (start_)interval, else the
+        image's own HEALTHCHECK interval, else Docker's default."""
+        hc = spec.healthcheck
+        if hc is not None and (hc.start_interval or hc.interval):
+            return float(hc.start_interval or hc.interval)
+        try:
+            nanos = (self.eng.container_config(spec.name).get("Config") or {}).get("Healthcheck", {}).get("Interval")
+        except EngineError:
+            nanos = 0
+        return nanos / 1e9 if nanos else DEFAULT_HEALTH_INTERVAL
 
     def _wait_completed(self, spec: ContainerSpec) -> None:
         """Until a one-shot service has exited, successfully."""

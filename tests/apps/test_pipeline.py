@@ -98,21 +98,31 @@ def test_it_installs_a_one_service_app(app_engine, admin_user, app_name, tmp_pat
     assert leftovers(app_engine, app_name) == {**NOTHING, "volumes": [f"{app_name}_data"]}
 
 
-def test_it_installs_three_services_in_dependency_order(docker_engine, admin_user, app_name, stepped_up):
-    # Docker only: Podman runs health checks from systemd timers, and this machine's Podman has no systemd.
+def test_it_installs_three_services_in_dependency_order(app_engine, admin_user, app_name, stepped_up):
+    # On Podman (no systemd here, so no health-check timers) the pipeline runs db's checks itself.
     inst = _install(admin_user, THREE, app_name)
 
     assert inst.status == S.RUNNING, inst.error
-    containers = {c.labels[L.SERVICE]: c for c in docker_engine.list({L.APP: app_name})}
+    containers = {c.labels[L.SERVICE]: c for c in app_engine.list({L.APP: app_name})}
     assert set(containers) == {"db", "cache", "web"}
     assert all(c.running for c in containers.values())
-    assert containers["db"].health == "healthy"
+    assert app_engine.inspect(containers["db"].id).health == "healthy"  # Podman 4's list has no health text
     assert _get(inst.web_port).strip() == "hello v1"
     assert "db:service_healthy" in containers["web"].labels[L.DEPENDS_ON]
 
     app_uninstall(user=admin_user, installation=inst, delete_data=True, request=stepped_up)
     app_uninstall_run(installation_id=inst.pk)
-    assert leftovers(docker_engine, app_name) == NOTHING
+    assert leftovers(app_engine, app_name) == NOTHING
+
+
+def test_it_fails_cleanly_when_a_health_check_keeps_failing(app_engine, admin_user, app_name):
+    compose = THREE.replace('test: ["CMD", "true"]', 'test: ["CMD", "false"]').replace("retries: 3", "retries: 2")
+    inst = _install(admin_user, compose, app_name)
+
+    assert inst.status == S.FAILED
+    assert "db reports itself unhealthy" in inst.error  # not the health timeout: the checks did run
+    assert inst.progress["stopped_at"] == S.STARTING
+    assert leftovers(app_engine, app_name) == NOTHING
 
 
 def test_it_fails_cleanly_on_an_unknown_image(app_engine, admin_user, app_name):

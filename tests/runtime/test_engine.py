@@ -193,6 +193,39 @@ def test_it_streams_container_events(any_engine, project):
     assert isinstance(start.time, datetime) and start.container_id
 
 
+def _health_after_checks(engine: runtime.Engine, ref: str, wanted: str, timeout: float = 30) -> str:
+    """Ask for a check every half second (as the install pipeline does) until the health is `wanted`."""
+    deadline = time.monotonic() + timeout
+    while (health := engine.inspect(ref).health) != wanted and time.monotonic() < deadline:
+        engine.run_healthcheck(ref)
+        time.sleep(0.5)
+    return health
+
+
+def test_health_checks_run_on_both_engines(any_engine, project):
+    # Podman schedules checks with systemd timers (there is no systemd here): without run_healthcheck its
+    # containers would stay "starting" forever. Docker runs them itself; run_healthcheck is a no-op there.
+    text = f"""
+services:
+  ok:
+    image: {BUSYBOX}
+    healthcheck: {{test: ["CMD", "true"], interval: 1s, retries: 2}}
+  bad:
+    image: {BUSYBOX}
+    healthcheck: {{test: ["CMD", "false"], interval: 1s, retries: 2}}
+"""
+    _install(any_engine, text, project)
+    assert _health_after_checks(any_engine, f"{project}-ok-1", "healthy") == "healthy"
+    assert _health_after_checks(any_engine, f"{project}-bad-1", "unhealthy") == "unhealthy"
+
+    any_engine.stop(f"{project}-ok-1", timeout=1)
+    if any_engine.version().engine == "podman":
+        with pytest.raises(runtime.Conflict):  # a stopped container cannot be checked
+            any_engine.run_healthcheck(f"{project}-ok-1")
+    else:
+        any_engine.run_healthcheck(f"{project}-ok-1")
+
+
 def test_it_execs_with_a_stream(any_engine, project):
     _install(any_engine, f"services:\n  sh:\n    image: {BUSYBOX}\n", project)
     session = any_engine.exec(f"{project}-sh-1", ["sh", "-c", "read x; echo got:$x; echo err >&2"], tty=False)
