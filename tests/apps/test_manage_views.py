@@ -175,3 +175,35 @@ def test_adopted_names_are_ours_only_via_labels(docker_engine, app):
     from apps.services.foreign import foreign_list
 
     assert not ours & {c.id for c in foreign_list(eng=docker_engine)}
+
+
+def test_opening_a_stopped_app_starts_it_then_redirects(app, admin_user, member_user):
+    from apps.services.control import app_control, app_operation_run
+
+    AppGrant.objects.create(installation=app, user=member_user)
+    app_operation_run(event_id=app_control(user=admin_user, installation=app, action="stop").pk)
+    client = client_for(member_user)
+    page = client.get(f"/apps/{app.pk}/open/").content.decode()
+    assert 'id="start-and-open"' in page
+
+    client.post(f"/apps/{app.pk}/open/")
+    event = AppEvent.objects.get(installation=app, operation="start")
+    state = client.get(f"/apps/{app.pk}/open/state/", HTTP_HX_REQUEST="true")
+    assert state.status_code == 200 and "HX-Redirect" not in state  # still starting: keep waiting
+    app_operation_run(event_id=event.pk)
+    state = client.get(f"/apps/{app.pk}/open/state/", HTTP_HX_REQUEST="true", HTTP_HOST="casa.local")
+    assert state.status_code == 204 and state["HX-Redirect"] == f"http://casa.local:{app.web_port}/index.html"
+
+
+def test_it_downloads_the_last_log_lines_and_the_browsable_api_renders(app, admin_user, docker_engine):
+    (ticker,) = docker_engine.list({L.APP: app.name, L.SERVICE: "ticker"})
+    deadline = time.monotonic() + 10
+    while len(list(docker_engine.logs(ticker.id, tail=5))) < 5 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    client = client_for(admin_user)
+    response = client.get(f"/apps/{app.pk}/logs/download/?service=ticker&lines=3")
+    lines = b"".join(response.streaming_content).decode().splitlines()
+    assert response["Content-Disposition"].startswith("attachment") and len(lines) == 3
+    assert all("tick-" in line for line in lines)
+    html = client.get(f"/api/apps/{app.pk}/info/", HTTP_ACCEPT="text/html")
+    assert html.status_code == 200 and b"DB_PASSWORD" in html.content and b"s3cr3t" not in html.content
