@@ -115,6 +115,7 @@ class LiveStack:
         self.spawn("worker", py, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=4",
                    "--without-gossip", "--without-mingle", "-n", f"test-{self.port}@%h")
         self.spawn("monitor", py, "manage.py", "monitor")
+        self.spawn("events", py, "manage.py", "app_events")  # keeps app statuses true on engine events (Procfile)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

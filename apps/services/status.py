@@ -1,5 +1,6 @@
 """Keeping each app's status true: the engine-events listener and the status it derives from containers."""
 
+import contextlib
 import logging
 import threading
 from collections.abc import Iterable
@@ -9,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
-from runtime.errors import EngineError
+from runtime.errors import EngineError, NotFound
 
 from ..models import Installation
 from .common import app_update
@@ -43,13 +44,23 @@ def app_status_refresh(*, eng: Engine, name: str) -> Installation | None:
     inst = Installation.objects.filter(name=name, status__in=Installation.SETTLED).first()
     if inst is None:
         return None  # unknown, or the installer owns it right now
-    status, detail = app_status_of(eng.list({L.APP: name}))
+    status, detail = app_status_of(_containers(eng, name))
     if (status, detail) == (inst.status, inst.detail):
         return inst
     # Only if nobody moved it meanwhile (an uninstall may have started between our read and this write).
     if Installation.objects.filter(pk=inst.pk, status=inst.status).update(status=status, detail=detail):
         app_update(inst, status=status, detail=detail, heartbeat_at=inst.heartbeat_at)
     return inst
+
+
+def _containers(eng: Engine, name: str) -> list[ContainerInfo]:
+    """The app's containers as inspect sees them: Docker sends `die` before its container list stops saying
+    "running", so a `docker kill` (kill, die and nothing after) would otherwise never be noticed."""
+    found = []
+    for listed in eng.list({L.APP: name}):
+        with contextlib.suppress(NotFound):  # removed meanwhile: its destroy event follows
+            found.append(eng.inspect(listed.id))
+    return found
 
 
 def app_events_listen(*, eng: Engine, stop: threading.Event | None = None, retry_seconds: float = 3.0) -> None:

@@ -1,5 +1,6 @@
 """The engine-events listener keeps an app's status true when its containers change outside our UI."""
 
+import subprocess
 import threading
 import time
 
@@ -48,6 +49,25 @@ def test_the_listener_sees_a_container_stopped_and_started_outside(docker_engine
         stop.set()
         listener.join(timeout=10)
     assert not listener.is_alive()
+
+
+def test_the_listener_sees_a_container_killed_outside(docker_engine, admin_user, app_name):
+    # `docker kill` sends only kill and die, and Docker's container list still says "running" when they arrive.
+    compose = f"services:\n  worker:\n    image: {BUSYBOX}\n"
+    inst = app_install(user=admin_user, compose=compose, name=app_name)
+    app_install_run(installation_id=inst.pk)
+    assert Installation.objects.get(pk=inst.pk).status == S.RUNNING
+
+    stop = threading.Event()
+    listener = threading.Thread(target=app_events_listen, kwargs={"eng": docker_engine, "stop": stop}, daemon=True)
+    listener.start()
+    try:
+        time.sleep(1)  # let it subscribe
+        subprocess.run(["docker", "kill", f"{app_name}-worker-1"], check=True, capture_output=True)
+        _wait_status(inst.pk, S.STOPPED, timeout=10)
+    finally:
+        stop.set()
+        listener.join(timeout=10)
 
 
 def _wait_status(pk: int, status: str, timeout: float = 20) -> None:
