@@ -1,7 +1,7 @@
 from django.contrib import admin, messages
 
 from . import services
-from .models import AppstoreSettings, CatalogApp, Store
+from .models import AppstoreSettings, CatalogApp, InstalledTemplate, Store
 
 
 @admin.register(AppstoreSettings)
@@ -49,6 +49,21 @@ class CatalogAppAdmin(admin.ModelAdmin):
     list_display = ["title_sort", "store_app_id", "store", "category", "author_type", "version", "needs_consent"]
     list_filter = ["store", "category", "author_type", "needs_consent"]
     search_fields = ["title_sort", "store_app_id"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(InstalledTemplate)
+class InstalledTemplateAdmin(admin.ModelAdmin):
+    """Which store template each installed app came from, and whether the store offers a newer one (read only)."""
+
+    list_display = ["installation", "store", "store_app_id", "version", "update_available", "available_version",
+                    "checked_at"]
+    list_filter = ["update_available", "store"]
 
     def has_add_permission(self, request):
         return False

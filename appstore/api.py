@@ -2,21 +2,37 @@
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as ApiValidationError
 from rest_framework.response import Response
+from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
 from accounts.permissions import IsAdmin, IsMember
 
 from . import services
-from .models import Store
-from .selectors import CatalogQuery, catalog_categories, catalog_search, host_architecture, store_list, store_state
+from .forms import InstallForm
+from .install import form_port_errors, install_fields, store_install
+from .models import CatalogApp, Store
+from .parsing import project_name
+from .selectors import (
+    CatalogQuery,
+    catalog_categories,
+    catalog_search,
+    host_architecture,
+    install_marks,
+    store_list,
+    store_state,
+)
 from .serializers import (
     CatalogAppDetailSerializer,
     CatalogAppSerializer,
+    CatalogInstallAcceptedSerializer,
+    CatalogInstallSerializer,
     CategorySerializer,
     StoreCreateSerializer,
     StoreDetailSerializer,
@@ -98,7 +114,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
     permission_classes = [IsMember]
 
     def get_queryset(self):
-        if self.action == "retrieve":
+        if self.action in ("retrieve", "install"):
             return catalog_search(CatalogQuery()).defer(None).select_related("store")
         return catalog_search(_query(self.request))
 
@@ -109,8 +125,73 @@ class CatalogViewSet(ReadOnlyModelViewSet):
     def list(self, request, *args, **kwargs):
         return super().list(request, *args, **kwargs)
 
+    def get_serializer_context(self):
+        return {**super().get_serializer_context(), "marks": install_marks()}  # one read for a whole page
+
+    @extend_schema(request=CatalogInstallSerializer,
+                   responses={202: CatalogInstallAcceptedSerializer,
+                              400: OpenApiResponse(description="a value, the name or a port is refused; consent "
+                                                               "needed (`flags`)"),
+                              403: OpenApiResponse(description="host access: an admin with a fresh step-up only")})
+    @action(detail=True, methods=["post"])
+    def install(self, request, pk=None):
+        """Install this app: template defaults, overridden by `values`; the same path as the install form."""
+        app = self.get_object()
+        body = CatalogInstallSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        form = install_form_from_api(app, **body.validated_data)
+        if form.is_valid():
+            form_port_errors(form)
+        if form.errors:
+            return Response({"detail": _first_error(form), "code": "values", "errors": form.errors},
+                            status=status.HTTP_400_BAD_REQUEST)
+        try:
+            inst = store_install(user=request.user, app=app, name=form.cleaned_data["name"], values=form.values(),
+                                 consent=body.validated_data["consent"], request=request)
+        except ValidationError as exc:
+            return _refused(exc)
+        return Response(_accepted(request, inst), status=status.HTTP_202_ACCEPTED)
+
     @extend_schema(parameters=FILTERS[:1] + FILTERS[2:], responses=CategorySerializer(many=True))
     @action(detail=False, methods=["get"], pagination_class=None)
     def categories(self, request):
         """Categories with the number of apps in each (under the other filters)."""
         return Response(CategorySerializer(catalog_categories(_query(request)), many=True).data)
+
+
+def install_form_from_api(app: CatalogApp, *, name: str = "", values: dict | None = None,
+                          consent: bool = False) -> InstallForm:
+    """The install form bound to the template's defaults, overridden by the request's values (one validation)."""
+    name = name or project_name(app.store_app_id)
+    fields = install_fields(app, name=name, language=get_language() or "en")
+    unknown = set(values or {}) - {f.key for f in fields}
+    data = {"name": name, **{f.key: f.initial for f in fields}, **(values or {})}
+    if consent:
+        data["consent"] = "on"
+    # Consent is the service's to check, so a refusal names the flags the person consents to.
+    form = InstallForm(data, fields=fields, needs_consent=False)
+    for key in sorted(unknown):
+        form.add_error(None, _("%(key)s is not a value of this app.") % {"key": key})
+    return form
+
+
+def _first_error(form) -> str:
+    for errors in form.errors.values():
+        return str(errors[0])
+    return ""
+
+
+def _refused(exc: ValidationError) -> Response:
+    """The installer's refusal, shaped as POST /api/apps/ shapes it (403 when only a step-up is missing)."""
+    body = {"detail": exc.messages[0], "code": getattr(exc, "code", None) or "install"}
+    if hasattr(exc, "flags"):
+        body.update(flags=exc.flags, stepup=exc.stepup)
+    forbidden = getattr(exc, "stepup", False) or body["code"] == "forbidden"
+    return Response(body, status=status.HTTP_403_FORBIDDEN if forbidden else status.HTTP_400_BAD_REQUEST)
+
+
+def _accepted(request, inst) -> dict:
+    scheme = "wss" if request.is_secure() else "ws"
+    return {"id": inst.pk, "name": inst.name, "status": inst.status,
+            "url": reverse("api-app-detail", args=[inst.pk], request=request),
+            "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json"}

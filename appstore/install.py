@@ -1,5 +1,5 @@
 """From a catalogue template to an install request: the editable fields, port checks, the rendered compose,
-and the thin adapter to the installer of the apps issue (apps.services.app_install)."""
+and the adapter to the installer of the apps issue (apps.services.app_install)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 from django.conf import settings
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from runtime.compose import ComposeError, interpolate, load_yaml
@@ -20,10 +21,6 @@ from .parsing.template import template_variables
 
 CASAOS_DATA = "/DATA/AppData/"
 _APPID = re.compile(r"\$\{?AppID\}?")
-
-
-class InstallerUnavailable(Exception):
-    """The apps issue's installer is not there yet."""
 
 
 @dataclass
@@ -184,11 +181,9 @@ def port_is_free(port: int, protocol: str = "tcp") -> bool:
 
 
 def claimed_ports() -> dict[str, str]:
-    """Host ports ("tcp/8080") other apps hold, mapped to the app; empty while the apps model is absent."""
-    try:
-        from apps.selectors import app_claimed_ports
-    except ImportError:
-        return {}
+    """Host ports ("tcp/8080") other apps hold, mapped to the app."""
+    from apps.selectors import app_claimed_ports
+
     return app_claimed_ports()
 
 
@@ -210,15 +205,47 @@ def suggest_port(port: int, protocol: str, claimed: dict[str, str], taken: set[i
 
 
 # ---------------------------------------------------------------------------- the installer
-def install_from_store(*, user, app: CatalogApp, compose: str, name: str, inputs: dict[str, str], consent: bool,
-                       request=None):
-    """Hand the rendered compose to the apps issue's installer (the one place that connects the two)."""
-    try:
-        from apps.services.install import app_install
-    except ImportError:
-        try:
-            from apps.services import app_install  # type: ignore[no-redef]
-        except ImportError:
-            raise InstallerUnavailable(_("The installer is not available yet.")) from None
-    return app_install(user=user, compose=compose, name=name or project_name(app.store_app_id), inputs=inputs,
-                       source="store", store_app=app, consent=consent, request=request)
+def form_port_errors(form) -> None:
+    """Each host port of a valid install form must be free here and unclaimed by other apps; suggest a free one."""
+    claimed, taken = claimed_ports(), set()
+    for f in form.install_fields:
+        if f.kind != "port" or f.key not in form.cleaned_data:
+            continue
+        port = form.cleaned_data[f.key]
+        problem = port_problem(port, f.protocol, claimed) if port not in taken else _("used twice in this form")
+        if problem:
+            free = suggest_port(port, f.protocol, claimed, taken)
+            form.add_error(f.key, _("Port %(port)s is %(problem)s; %(free)s is free.")
+                           % {"port": port, "problem": problem, "free": free})
+        taken.add(port)
+
+
+def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], consent: bool, request=None):
+    """Render the template with the person's values, hand it to the installer (apps.services.app_install) and
+    remember which template it came from (the "update available" mark compares against it).
+
+    Raises the installer's InstallError (a ValidationError) with a message a person can act on.
+    """
+    from accounts.permissions import stepup_is_fresh, user_is_admin
+    from apps.services import ConsentRequired, InstallError, app_install
+
+    from .risk import HIGH, risk_of_compose
+    from .updates import installed_template_record
+
+    compose = render_compose(app, values)
+    report = risk_of_compose(compose, app_id=name)
+    if report.needs_consent:  # the installer checks again; these messages fit the form better
+        flags = report.phrases(HIGH)
+        if not user_is_admin(user):
+            raise InstallError(_("Only an administrator can install an app that asks for host access."),
+                               code="forbidden")
+        if not consent:
+            raise ConsentRequired(_("Your values give this app host access: confirm below to continue."), flags=flags)
+        if request is None or not stepup_is_fresh(request):
+            raise ConsentRequired(_("Confirm your password again (step-up) before installing this app."),
+                                  flags=flags, stepup=True)
+    with transaction.atomic():  # the record commits with the installation, before its task starts
+        inst = app_install(user=user, compose=compose, name=name or project_name(app.store_app_id), inputs={},
+                           source="store", store_app=app, consent=consent, request=request)
+        installed_template_record(installation=inst, app=app)
+    return inst

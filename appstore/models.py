@@ -133,3 +133,28 @@ class CatalogApp(models.Model):
     @property
     def architecture_list(self) -> list[str]:
         return [a for a in self.architectures.split(",") if a]
+
+
+class InstalledTemplate(models.Model):
+    """The store template an installed app came from, as it was when installed: a sync compares it with the
+    store's current template and marks the app "update available" (the update itself belongs to apps/)."""
+
+    installation = models.OneToOneField("apps.Installation", primary_key=True, on_delete=models.CASCADE,
+                                        related_name="store_template")
+    store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    store_app_id = models.CharField(max_length=200, db_index=True)
+    content_hash = models.CharField(max_length=64)  # of the template installed
+    images = models.JSONField(default=list, blank=True)
+    version = models.CharField(max_length=100, blank=True)
+    compose_hash = models.CharField(max_length=64, blank=True)  # of the installation's compose when recorded
+    update_available = models.BooleanField(_("update available"), default=False, db_index=True)
+    available_version = models.CharField(max_length=100, blank=True)  # what the store offers now
+    available_images = models.JSONField(default=list, blank=True)
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("installed store template")
+        verbose_name_plural = _("installed store templates")
+
+    def __str__(self) -> str:
+        return f"{self.installation_id}: {self.store_app_id}"

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
 
-from .models import CatalogApp, Store
+from .models import CatalogApp, InstalledTemplate, Store
 from .parsing import normalise_architectures
 from .search import search
 
@@ -71,7 +71,7 @@ def catalog_browse(query: CatalogQuery, *, page: int | str | None, size: int) ->
                          arch=query.arch, store=query.store)
     current = Paginator(ids, size).get_page(page)
     rows = catalog_apps().only(*LIST_FIELDS).in_bulk(list(current.object_list))
-    current.object_list = [rows[pk] for pk in current.object_list if pk in rows]
+    current.object_list = catalog_mark(rows[pk] for pk in current.object_list if pk in rows)
     return current, _categories(counts)
 
 
@@ -87,12 +87,12 @@ def catalog_categories(query: CatalogQuery | None = None) -> list[dict]:
     return _categories(counts)
 
 
-def catalog_featured(*, limit: int = 12) -> QuerySet[CatalogApp]:
-    return catalog_apps().filter(featured=True).only(*LIST_FIELDS)[:limit]
+def catalog_featured(*, limit: int = 12, marks: InstallMarks | None = None) -> list[CatalogApp]:
+    return catalog_mark(catalog_apps().filter(featured=True).only(*LIST_FIELDS)[:limit], marks)
 
 
-def catalog_recommended(*, limit: int = 12) -> QuerySet[CatalogApp]:
-    return catalog_apps().filter(recommended=True).only(*LIST_FIELDS)[:limit]
+def catalog_recommended(*, limit: int = 12, marks: InstallMarks | None = None) -> list[CatalogApp]:
+    return catalog_mark(catalog_apps().filter(recommended=True).only(*LIST_FIELDS)[:limit], marks)
 
 
 def catalog_get(*, pk: int) -> CatalogApp:
@@ -111,23 +111,45 @@ def catalog_app_for(store_app_id: str, *, store_id: int | None = None) -> Catalo
     return qs.select_related("store").order_by("-store__is_default", "store_id").first()
 
 
-def installed_refs() -> tuple[set[str], set[str]]:
-    """(catalogue ids, app names) of installed apps; empty while the apps model does not exist."""
-    try:
-        from apps.models import Installation
-    except ImportError:
-        return set(), set()
-    rows = Installation.objects.exclude(status__in=Installation.ENDED).values_list("store_ref", "name")
-    refs, names = set(), set()
-    for ref, name in rows:
-        refs.add(ref)
-        names.add(name)
-    return refs, names
+# ---------------------------------------------------------------------------- installed apps and updates
+@dataclass(frozen=True)
+class InstallMarks:
+    """What the catalogue badges: apps installed (by catalogue row or by recorded template), and newer templates."""
+
+    refs: frozenset[str] = frozenset()  # Installation.store_ref: the catalogue row id installed from
+    installed: frozenset[tuple[int, str]] = frozenset()  # (store id, app id) of recorded templates
+    updates: frozenset[tuple[int, str]] = frozenset()
 
 
-def catalog_is_installed(app: CatalogApp, refs: tuple[set[str], set[str]] | None = None) -> bool:
-    """The app (by catalogue id, or by its app id as the install name) is installed."""
-    from .parsing import project_name
+def install_marks() -> InstallMarks:
+    """One read of every live installation's origin (failed and cancelled installs do not count)."""
+    from apps.models import Installation
 
-    store_refs, names = refs if refs is not None else installed_refs()
-    return str(app.pk) in store_refs or project_name(app.store_app_id) in names
+    live = Installation.objects.exclude(status__in=Installation.ENDED)
+    refs = frozenset(live.exclude(store_ref="").values_list("store_ref", flat=True))
+    rows = InstalledTemplate.objects.filter(installation__in=live).exclude(store=None)
+    rows = list(rows.values_list("store_id", "store_app_id", "update_available"))
+    return InstallMarks(refs=refs, installed=frozenset((s, a) for s, a, _u in rows),
+                        updates=frozenset((s, a) for s, a, u in rows if u))
+
+
+def catalog_mark(apps, marks: InstallMarks | None = None) -> list[CatalogApp]:
+    """Set `installed` and `update_available` on each catalogue app (what the cards and the app page badge)."""
+    marks = marks if marks is not None else install_marks()
+    apps = list(apps)
+    for app in apps:
+        key = (app.store_id, app.store_app_id)
+        app.installed = key in marks.installed or str(app.pk) in marks.refs
+        app.update_available = key in marks.updates
+    return apps
+
+
+def update_available_for(installation) -> bool:
+    """The store offers a different template (image tag or content) than the one this app was installed from."""
+    return InstalledTemplate.objects.filter(installation=installation, update_available=True).exists()
+
+
+def updates_available() -> QuerySet[InstalledTemplate]:
+    """Installed apps whose store template changed, with `available_version` (for the apps page's badges)."""
+    return (InstalledTemplate.objects.filter(update_available=True)
+            .select_related("installation").order_by("installation__name"))

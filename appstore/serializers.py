@@ -2,12 +2,14 @@
 
 from django.urls import reverse
 from django.utils.translation import get_language
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from .install import install_fields
 from .models import CatalogApp
-from .parsing import pick
+from .parsing import pick, project_name
 from .risk import RiskReport
-from .selectors import catalog_is_installed
+from .selectors import catalog_mark
 
 
 class StoreSerializer(serializers.Serializer):
@@ -60,12 +62,26 @@ class CatalogAppSerializer(serializers.ModelSerializer):
     tagline = serializers.SerializerMethodField()
     icon_url = serializers.SerializerMethodField()
     architectures = serializers.ListField(source="architecture_list", child=serializers.CharField())
+    installed = serializers.SerializerMethodField()
+    update_available = serializers.SerializerMethodField()
 
     class Meta:
         model = CatalogApp
         fields = ["id", "store", "store_app_id", "title", "tagline", "category", "author", "developer",
                   "author_type", "icon_url", "architectures", "version", "needs_consent", "featured", "recommended",
-                  "content_hash"]
+                  "content_hash", "installed", "update_available"]
+
+    def _marked(self, app) -> CatalogApp:
+        if not hasattr(app, "installed"):
+            catalog_mark([app], self.context.get("marks"))  # the view reads the marks once per request
+        return app
+
+    def get_installed(self, app) -> bool:
+        return self._marked(app).installed
+
+    def get_update_available(self, app) -> bool:
+        """The store's template changed (image tag or content) since this app was installed from it."""
+        return self._marked(app).update_available
 
     def get_title(self, app) -> str:
         return pick(app.title, _language(self))
@@ -77,6 +93,36 @@ class CatalogAppSerializer(serializers.ModelSerializer):
         if app.icon:
             return reverse("appstore-asset", args=[app.icon])
         return reverse("appstore-placeholder", args=[app.pk])
+
+
+class InstallFieldSerializer(serializers.Serializer):
+    """One value of the template a person may set before installing (the install form's fields)."""
+
+    key = serializers.CharField(help_text="the key to use in `values`: env__<service>__<VAR>, port__<service>__<i>, "
+                                          "vol__<service>__<i>")
+    kind = serializers.ChoiceField(choices=["env", "port", "volume"])
+    service = serializers.CharField()
+    label = serializers.CharField()
+    initial = serializers.CharField(help_text="the default for this machine")
+    container = serializers.CharField(help_text="the variable name, container port or container path")
+    protocol = serializers.CharField()
+
+
+class CatalogInstallSerializer(serializers.Serializer):
+    """POST /api/catalog/{id}/install/: the app name, values by field key (defaults for the rest), consent."""
+
+    name = serializers.CharField(required=False, allow_blank=True, max_length=63)
+    values = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4096), required=False)
+    consent = serializers.BooleanField(required=False, default=False,
+                                       help_text="needed, with a fresh step-up, when the app asks for host access")
+
+
+class CatalogInstallAcceptedSerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="the installed app (GET /api/apps/{id}/)")
+    name = serializers.CharField()
+    status = serializers.CharField()
+    url = serializers.CharField(help_text="GET this for status and progress")
+    websocket = serializers.CharField(help_text="the same events as JSON")
 
 
 class RiskFlagSerializer(serializers.Serializer):
@@ -101,12 +147,12 @@ class CatalogAppDetailSerializer(CatalogAppSerializer):
     descriptions = serializers.JSONField(source="description")
     screenshot_urls = serializers.SerializerMethodField()
     risk = serializers.SerializerMethodField()
-    installed = serializers.SerializerMethodField()
+    install_fields = serializers.SerializerMethodField()
 
     class Meta(CatalogAppSerializer.Meta):
         fields = [*CatalogAppSerializer.Meta.fields, "titles", "description", "descriptions", "release_notes",
                   "tips", "screenshot_urls", "links", "package_id", "main", "port_map", "index", "scheme",
-                  "services", "images", "update_at", "compose", "risk", "installed"]
+                  "services", "images", "update_at", "compose", "risk", "install_fields"]
 
     def get_description(self, app) -> str:
         return pick(app.description, _language(self))
@@ -119,8 +165,11 @@ class CatalogAppDetailSerializer(CatalogAppSerializer):
         return RiskReportSerializer({"needs_consent": report.needs_consent, "phrases": report.phrases(),
                                      "flags": report.flags}).data
 
-    def get_installed(self, app) -> bool:
-        return catalog_is_installed(app)
+    @extend_schema_field(InstallFieldSerializer(many=True))
+    def get_install_fields(self, app) -> list[dict]:
+        """What POST /api/catalog/{id}/install/ accepts in `values`, with the defaults for this machine."""
+        name = project_name(app.store_app_id)
+        return InstallFieldSerializer(install_fields(app, name=name, language=_language(self)), many=True).data
 
 
 class CategorySerializer(serializers.Serializer):

@@ -32,6 +32,7 @@ from .sync import (
     read_zip_url,
     store_dir,
 )
+from .updates import installed_templates_check
 
 log = logging.getLogger(__name__)
 
@@ -262,6 +263,7 @@ def catalog_swap(*, store: Store, parsed: ParsedStore) -> None:
         v = parsed.validators
         Store.objects.filter(pk=store.pk).update(app_count=len(parsed.apps), problems=parsed.problems, etag=v.etag,
                                                  last_modified=v.last_modified, content_sha256=v.sha256)
+        installed_templates_check(store=store)  # "update available" changes with the catalogue it compares to
     store.app_count, store.problems = len(parsed.apps), parsed.problems
 
 

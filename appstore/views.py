@@ -17,15 +17,7 @@ from accounts.permissions import admin_required, member_required, stepup_is_fres
 from . import services
 from .assets import CONTENT_TYPES, asset_path
 from .forms import InstallForm, LanSettingForm, StoreAddForm
-from .install import (
-    InstallerUnavailable,
-    claimed_ports,
-    install_fields,
-    install_from_store,
-    port_problem,
-    render_compose,
-    suggest_port,
-)
+from .install import form_port_errors, install_fields, render_compose, store_install
 from .models import AppstoreSettings, CatalogApp, Store
 from .parsing import pick, project_name
 from .risk import RiskReport, risk_of_compose
@@ -34,9 +26,10 @@ from .selectors import (
     catalog_browse,
     catalog_featured,
     catalog_get,
-    catalog_is_installed,
+    catalog_mark,
     catalog_recommended,
     host_architecture,
+    install_marks,
     store_list,
     store_state,
 )
@@ -65,8 +58,9 @@ def index(request):
                "params": request.GET.copy(), "has_stores": Store.objects.filter(enabled=True).exists()}
     if request.htmx and request.htmx.target == "catalog-results":
         return render(request, "appstore/partials/_results.html", context)
-    context["featured"] = [] if filtered else catalog_featured()
-    context["recommended"] = [] if filtered else catalog_recommended()
+    marks = None if filtered else install_marks()
+    context["featured"] = [] if filtered else catalog_featured(marks=marks)
+    context["recommended"] = [] if filtered else catalog_recommended(marks=marks)
     return render(request, "appstore/index.html", context)
 
 
@@ -81,10 +75,10 @@ def _app(pk: int) -> CatalogApp:
 @require_GET
 def app_detail(request, pk: int):
     """An app: sanitised description, screenshots, tips, facts, risk report, install button."""
-    app = _app(pk)
+    app = catalog_mark([_app(pk)])[0]
     report = RiskReport.from_dict(app.risk)
     return render(request, "appstore/detail.html", {
-        "app": app, "report": report, "installed": catalog_is_installed(app),
+        "app": app, "report": report, "installed": app.installed, "update_available": app.update_available,
         "runs_here": not app.architecture_list or host_architecture() in app.architecture_list,
         "may_install": user_is_admin(request.user) or not report.needs_consent,
     })
@@ -98,21 +92,6 @@ def _install_form(request, app: CatalogApp, data=None):
                        initial={"name": project_name(app.store_app_id)})
 
 
-def _check_ports(form: InstallForm) -> None:
-    """Each host port must be free here and unclaimed by other apps; suggest the next free one."""
-    claimed, taken = claimed_ports(), set()
-    for f in form.install_fields:
-        if f.kind != "port" or f.key not in form.cleaned_data:
-            continue
-        port = form.cleaned_data[f.key]
-        problem = port_problem(port, f.protocol, claimed) if port not in taken else _("used twice in this form")
-        if problem:
-            free = suggest_port(port, f.protocol, claimed, taken)
-            form.add_error(f.key, _("Port %(port)s is %(problem)s; %(free)s is free.")
-                           % {"port": port, "problem": problem, "free": free})
-        taken.add(port)
-
-
 def _stepup_url(request) -> str:
     try:
         return reverse("stepup") + "?next=" + request.get_full_path()
@@ -121,30 +100,16 @@ def _stepup_url(request) -> str:
 
 
 def _install_post(request, app: CatalogApp, form: InstallForm):
-    compose = render_compose(app, form.values())
-    name = form.cleaned_data["name"]
-    report = risk_of_compose(compose, app_id=name)
-    if report.needs_consent:
-        if not user_is_admin(request.user):
-            form.add_error(None, _("Only an administrator can install an app that asks for host access."))
-            return None, report
-        if not form.cleaned_data.get("consent"):
-            form.add_error(None, _("Your values give this app host access: confirm below to continue."))
-            return None, report
-        if not stepup_is_fresh(request):
-            form.add_error(None, _("Confirm your password again (step-up) before installing this app."))
-            return None, report
+    """The installation, or None with the reasons on the form (ports, name taken, consent, step-up...)."""
+    form_port_errors(form)
+    if form.errors:
+        return None
     try:
-        inst = install_from_store(user=request.user, app=app, compose=compose, name=name,
-                                  inputs=form.values(), consent=report.needs_consent, request=request)
-    except InstallerUnavailable as exc:
-        form.add_error(None, str(exc))
-        return None, report
+        return store_install(user=request.user, app=app, name=form.cleaned_data["name"], values=form.values(),
+                             consent=form.cleaned_data.get("consent", False), request=request)
     except ValidationError as exc:
-        for text in exc.messages:
-            form.add_error(None, text)
-        return None, report
-    return inst, report
+        form.add_error(None, exc.messages)
+        return None
 
 
 @member_required
@@ -157,25 +122,16 @@ def app_install(request, pk: int):
         return redirect("appstore-app", pk=app.pk)
     form = _install_form(request, app, request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        _check_ports(form)
-        if not form.errors:
-            inst, report = _install_post(request, app, form)
-            if inst is not None:
-                messages.success(request, _("Installing %(name)s…") % {"name": inst.name})
-                return redirect(_installation_url(inst))
+        inst = _install_post(request, app, form)
+        if inst is not None:
+            messages.success(request, _("Installing %(name)s…") % {"name": inst.name})
+            return redirect("app-detail", pk=inst.pk)  # the install's live progress page
+        # Typed values can grant host access the template did not ask for: show what they would.
+        report = risk_of_compose(render_compose(app, form.values()), app_id=form.cleaned_data["name"])
     return render(request, "appstore/install.html", {
         "app": app, "form": form, "report": report, "stepup_fresh": stepup_is_fresh(request),
         "stepup_url": _stepup_url(request),
     })
-
-
-def _installation_url(inst) -> str:
-    for name in ("apps-detail", "app-detail"):
-        try:
-            return reverse(name, args=[inst.pk])
-        except NoReverseMatch:
-            continue
-    return reverse("apps")
 
 
 # ---------------------------------------------------------------------------- assets

@@ -47,6 +47,8 @@ ROUTES: dict[str, dict] = {
     "api-catalog-list": {"access": MEMBER},
     "api-catalog-detail": {"access": MEMBER},
     "api-catalog-categories": {"access": MEMBER},
+    # members install apps without host access, like the install form; flagged apps: admin + step-up (tests)
+    "api-catalog-install": {"access": MEMBER, "methods": ["POST"]},
     "apps": {"access": MEMBER},
     # apps (install pipeline): members read, admins install, cancel and uninstall
     "app-install": {"access": ADMIN, "methods": ["GET", "POST"]},

@@ -10,9 +10,13 @@ from pathlib import Path
 
 import pytest
 
+from tests.apps import conftest as apps_fixtures
+
 FIXTURES = Path(__file__).parent / "fixtures"
 ODD_STORE = FIXTURES / "oddstore"
 V2_STORE = FIXTURES / "v2store"
+# Installing from a store: a unique app name (cleaned up on the engine) and Docker as the engine.
+app_name, docker_engine = apps_fixtures.app_name, apps_fixtures.docker_engine
 SAMPLE_STORE = Path(__file__).resolve().parents[3] / "shared" / "appstore-samples" / "casaos-official"
 
 

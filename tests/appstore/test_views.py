@@ -6,8 +6,10 @@ import pytest
 from django.urls import reverse
 
 from accounts.permissions import STEPUP_SESSION_KEY
-from appstore.models import AppstoreSettings, CatalogApp, Store
+from apps.models import Installation
+from appstore.models import AppstoreSettings, CatalogApp, InstalledTemplate, Store
 from tests.appstore.conftest import ODD_STORE, V2_STORE, make_store, sync
+from tests.conftest import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -116,53 +118,42 @@ def test_it_reports_a_busy_port_and_suggests_a_free_one(client, member_user, odd
     assert f"Port {port} is in use on this machine" in page and "is free" in page
 
 
-def test_values_that_grant_host_access_need_consent_and_stepup(client, admin_user, odd, monkeypatch):
-    calls = []
-    monkeypatch.setattr("appstore.views.install_from_store", lambda **kw: calls.append(kw))
+def test_values_that_grant_host_access_need_consent_and_stepup(client, admin_user, odd):
     login(client, admin_user)
     url = reverse("appstore-install", args=[app("hello").pk])
-    data = {"name": "hello", "port__web__0": "18080", "env__web__GREETING": "hi", "env__web__TZ": "UTC",
+    data = {"name": "hello", "port__web__0": str(free_port()), "env__web__GREETING": "hi", "env__web__TZ": "UTC",
             "vol__web__0": "/etc"}
     page = client.post(url, data).content.decode()
-    assert "confirm below" in page and calls == []
+    assert "confirm below" in page and not Installation.objects.exists()
     page = client.post(url, {**data, "consent": "on"}).content.decode()
-    assert "step-up" in page and calls == []
+    assert "step-up" in page and not Installation.objects.exists()
 
 
-def test_install_hands_the_rendered_compose_to_the_installer(client, admin_user, odd, monkeypatch):
-    calls = []
-
-    class Done:
-        pk, name = 1, "hello"
-
-    monkeypatch.setattr("appstore.views.install_from_store", lambda **kw: calls.append(kw) or Done())
+@pytest.mark.docker
+def test_install_hands_the_rendered_compose_to_the_installer(client, admin_user, odd, docker_engine, app_name,
+                                                            tmp_path):
     login(client, admin_user, stepup=True)
-    response = client.post(reverse("appstore-install", args=[app("hello").pk]), {
-        "name": "hello", "port__web__0": "18080", "env__web__GREETING": "costs $5", "env__web__TZ": "UTC",
-        "vol__web__0": "/srv/hello"})
-    assert response.status_code == 302, response.content.decode()[-2000:]
-    compose = calls[0]["compose"]
-    assert "GREETING: costs $$5" in compose and "source: /srv/hello" in compose
-    assert calls[0]["consent"] is False
+    hello = app("hello")
+    response = client.post(reverse("appstore-install", args=[hello.pk]), {
+        "name": app_name, "port__web__0": str(free_port()), "env__web__GREETING": "costs $5", "env__web__TZ": "UTC",
+        "vol__web__0": str(tmp_path / "data")})
+    inst = Installation.objects.get(name=app_name)
+    assert response.status_code == 302 and response["Location"] == reverse("app-detail", args=[inst.pk])
+    assert "GREETING: costs $$5" in inst.compose and f"source: {tmp_path}/data" in inst.compose
+    assert (inst.source, inst.store_ref, inst.status) == ("store", str(hello.pk), "pending")
+    record = InstalledTemplate.objects.get(installation=inst)
+    assert (record.store_app_id, record.content_hash, record.update_available) == ("hello", hello.content_hash, False)
 
 
-def test_without_the_apps_installer_the_form_says_so(client, admin_user, odd, monkeypatch):
-    import builtins
-
-    real_import = builtins.__import__
-
-    def no_apps(name, *args, **kwargs):
-        if name.startswith("apps.services"):
-            raise ImportError(name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_apps)
-    login(client, admin_user, stepup=True)
-    page = client.post(reverse("appstore-install", args=[app("anchors").pk]), {
-        "name": "anchors", "env__db__PUID": "1000", "env__db__PGID": "1000", "env__db__MODE": "fast",
-        "env__app__PUID": "1000", "env__app__PGID": "1000", "env__app__MODE": "fast",
-        "port__app__0": "18090"}).content.decode()
-    assert "The installer is not available yet." in page
+@pytest.mark.docker
+def test_the_installers_refusals_show_on_the_form(client, admin_user, odd, docker_engine, app_name):
+    Installation.objects.create(name=app_name, compose="services: {}\n", status="running")
+    login(client, admin_user)
+    page = client.post(reverse("appstore-install", args=[app("hello").pk]), {
+        "name": app_name, "port__web__0": str(free_port()), "env__web__GREETING": "hi", "env__web__TZ": "UTC",
+        "vol__web__0": "/srv/hello"}).content.decode()
+    assert f"The name {app_name} is already used by another app." in page
+    assert Installation.objects.count() == 1 and not InstalledTemplate.objects.exists()
 
 
 def test_assets_are_served_from_our_origin_with_a_sandbox(client, member_user, odd):
