@@ -48,6 +48,8 @@ class _AppsSocket(AsyncWebsocketConsumer):
         if not scope_user_allowed(self.scope):
             await self.close(code=4401)
             return
+        if not self.is_admin and not await self.member_may_see(message["event"], message["data"].get("id")):
+            return
         if self.as_json:
             await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
         elif message["event"] in (STATE_EVENT, REMOVED_EVENT):
@@ -56,6 +58,13 @@ class _AppsSocket(AsyncWebsocketConsumer):
     @property
     def is_admin(self) -> bool:
         return bool(getattr(self.scope.get("user"), "is_admin", False))
+
+    async def member_may_see(self, event: str, pk: int | None) -> bool:
+        """Members get events only about apps granted to them, asked again per event (a grant can be revoked).
+
+        The removal of the app this socket was opened for is always told: its grants went with it.
+        """
+        return event == REMOVED_EVENT or await database_sync_to_async(_visible)(pk, self.scope.get("user"))
 
 
 class AppConsumer(_AppsSocket):
@@ -82,7 +91,21 @@ class AppListConsumer(_AppsSocket):
 
     async def connect(self):
         self.seen: dict[int, str] = {}
+        self.granted: set[int] = set()  # a member's apps, so their removal can still be told after the grant is gone
+        if not self.is_admin:
+            user = self.scope.get("user")
+            self.granted = await database_sync_to_async(lambda: set(app_visible(user=user).values_list("pk", flat=True)))()
         await self.accept_into(APPS_GROUP)
+
+    async def member_may_see(self, event: str, pk: int | None) -> bool:
+        """Every app's events reach this group: a member gets only those of the apps granted to them."""
+        if event == REMOVED_EVENT:
+            return pk in self.granted
+        if await super().member_may_see(event, pk):
+            self.granted.add(pk)
+            return True
+        self.granted.discard(pk)
+        return False
 
     async def send_fragment(self, event: str, data: dict) -> None:
         status = "removed" if event == REMOVED_EVENT else data["status"]
@@ -93,6 +116,10 @@ class AppListConsumer(_AppsSocket):
         apps = await database_sync_to_async(lambda: [app_state(i) for i in app_visible(user=user)])()
         await self.send(text_data=render_to_string("apps/partials/_list.html",
                                                    {"apps": apps, "host": _host(self.scope)}))
+
+
+def _visible(pk: int, user) -> bool:
+    return app_visible(user=user).filter(pk=pk).exists()
 
 
 def _state_or_none(pk: int, user) -> dict | None:

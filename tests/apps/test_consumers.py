@@ -9,7 +9,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from apps.models import AppGrant, Installation
-from apps.services.common import app_update
+from apps.services.common import app_publish_removed, app_update
 from casaos_site.asgi import application
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -107,3 +107,51 @@ def test_the_list_socket_rerenders_on_status_changes_only(redis_client, member_u
     first, second = async_to_sync(scenario)()
     assert 'id="apps-list"' in first and 'data-status="pulling"' in first
     assert 'data-status="running"' in second
+
+
+def test_the_json_list_socket_tells_members_only_about_their_apps(redis_client, member_user, inst):
+    other = Installation.objects.create(name=f"{inst.name}-x", title="Secret", compose="services: {}", status=S.PENDING)
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/apps/?format=json", headers=_headers(member_user))
+        await communicator.connect(timeout=5)
+        await database_sync_to_async(app_update)(other, status=S.PULLING)  # not granted: never sent
+        await database_sync_to_async(app_update)(inst, status=S.PULLING)
+        first = json.loads(await communicator.receive_from(timeout=5))
+        await database_sync_to_async(app_publish_removed)(other.pk)
+        await database_sync_to_async(app_publish_removed)(inst.pk)
+        second = json.loads(await communicator.receive_from(timeout=5))
+        assert await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+        return first, second
+
+    first, second = async_to_sync(scenario)()
+    assert (first["event"], first["data"]["id"], first["data"]["status"]) == ("app.state", inst.pk, "pulling")
+    assert second == {"event": "app.removed", "data": {"id": inst.pk}}
+
+
+def test_admins_hear_about_every_app_on_the_json_list_socket(redis_client, admin_user, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/apps/?format=json", headers=_headers(admin_user))
+        await communicator.connect(timeout=5)
+        await database_sync_to_async(app_update)(inst, status=S.PULLING)
+        message = json.loads(await communicator.receive_from(timeout=5))
+        await communicator.disconnect()
+        return message
+
+    assert async_to_sync(scenario)()["data"]["id"] == inst.pk
+
+
+def test_a_revoked_grant_stops_the_app_socket(redis_client, member_user, inst):
+    async def scenario():
+        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/?format=json",
+                                             headers=_headers(member_user))
+        await communicator.connect(timeout=5)
+        await communicator.receive_from(timeout=5)  # the current state
+        await database_sync_to_async(AppGrant.objects.filter(installation=inst).delete)()
+        await database_sync_to_async(app_update)(inst, status=S.PULLING)
+        silent = await communicator.receive_nothing(timeout=1)
+        await communicator.disconnect()
+        return silent
+
+    assert async_to_sync(scenario)()
