@@ -7,9 +7,9 @@ import json
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
 
 from .selectors import app_state
@@ -23,7 +23,7 @@ def _host(scope) -> str:
     return host if host.endswith("]") else host.rsplit(":", 1)[0]
 
 
-class _AppsSocket(AsyncWebsocketConsumer):
+class _AppsSocket(SessionBoundConsumer):
     """Shared plumbing: the auth check on connect and per event, the JSON switch, one group."""
 
     group = ""

@@ -1,9 +1,9 @@
 """Live tiles and the live status card of an app's page: only for apps the user may see (checked per event)."""
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
 
 from .models import Installation
@@ -11,7 +11,7 @@ from .selectors_manage import app_card, app_tiles, app_visible
 from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
 
 
-class AppLiveConsumer(AsyncWebsocketConsumer):
+class AppLiveConsumer(SessionBoundConsumer):
     """/ws/apps/live/ pushes the tiles when an app's status changes; /ws/apps/<pk>/live/ pushes that app's card.
 
     Fragments carry their element id and hx-swap-oob, so htmx replaces exactly that element. The tiles are

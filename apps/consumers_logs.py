@@ -6,9 +6,9 @@ import threading
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed, user_is_admin
 from runtime.errors import EngineError
 
@@ -18,7 +18,7 @@ from .services.common import engine
 BATCH_SECONDS = 0.1  # lines are sent in small batches: one frame per line would flood a busy app's page
 
 
-class AppLogsConsumer(AsyncWebsocketConsumer):
+class AppLogsConsumer(SessionBoundConsumer):
     """Sends {"lines": [...]} frames: the last `tail` lines first, then new ones as the container writes them."""
 
     lines = None

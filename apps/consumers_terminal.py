@@ -10,8 +10,8 @@ import threading
 import time
 
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import STEPUP_SECONDS, STEPUP_SESSION_KEY, scope_user_allowed, user_is_admin
 from accounts.services import audit_record
 from runtime.errors import EngineError
@@ -22,7 +22,7 @@ from .services.common import engine
 SHELL = ["sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash || exec sh"]
 
 
-class AppTerminalConsumer(AsyncWebsocketConsumer):
+class AppTerminalConsumer(SessionBoundConsumer):
     """One exec session per socket."""
 
     session = None

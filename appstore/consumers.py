@@ -3,9 +3,9 @@
 import json
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed, user_is_admin
 
 from .services import STORE_EVENT, STORES_GROUP
@@ -15,7 +15,7 @@ def _admin(scope) -> bool:
     return scope_user_allowed(scope) and user_is_admin(scope.get("user"))
 
 
-class StoresConsumer(AsyncWebsocketConsumer):
+class StoresConsumer(SessionBoundConsumer):
     """One HTML row per change for htmx (hx-swap-oob by id), or JSON with ?format=json."""
 
     async def connect(self):

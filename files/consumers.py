@@ -3,9 +3,9 @@
 import json
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
 
 from .services.common import user_group
@@ -14,7 +14,7 @@ TASK_EVENT = "files.task"
 CHANGED_EVENT = "files.changed"
 
 
-class FilesConsumer(AsyncWebsocketConsumer):
+class FilesConsumer(SessionBoundConsumer):
     """Progress fragments (hx-swap-oob by task id) for htmx, or JSON with ?format=json."""
 
     async def connect(self):

@@ -3,15 +3,15 @@
 import json
 from urllib.parse import parse_qs
 
-from channels.generic.websocket import AsyncWebsocketConsumer
 from django.template.loader import render_to_string
 
+from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
 
 from .services import STATS_EVENT, SYSTEM_GROUP
 
 
-class SystemConsumer(AsyncWebsocketConsumer):
+class SystemConsumer(SessionBoundConsumer):
     """Sends each sample as an HTML fragment for htmx, or as JSON when connected with ?format=json."""
 
     async def connect(self):

@@ -13,6 +13,7 @@ from accounts.selectors import site_security, totp_pending_for
 from .audit import audit_record
 from .lockout import lockout_failure, lockout_is_locked
 from .login import LockedOut, login_finish
+from .sessions import sessions_end_all
 
 BACKUP_CODES = 10
 
@@ -58,12 +59,17 @@ def totp_enrol_confirm(*, request, user, code: str) -> list[str] | None:
 
 
 def mfa_remove(*, user, actor, request=None) -> None:
-    """Remove every OTP device of the user (after the caller re-checked password and code, or an admin's step-up)."""
+    """Remove every OTP device of the user (after the caller re-checked password and code, or an admin's step-up).
+
+    The user's sessions end (a lost phone may be in someone else's hands), but the one removing their own MFA.
+    """
     with transaction.atomic():
         TOTPDevice.objects.filter(user=user).delete()
         StaticDevice.objects.filter(user=user).delete()
         User.objects.filter(pk=user.pk).update(mfa_enabled=False)
         user.mfa_enabled = False
+    own = request is not None and actor is not None and actor.pk == user.pk
+    sessions_end_all(user=user, except_key=request.session.session_key if own else None)
     audit_record(actor=actor, action="mfa.removed", request=request, target=user.get_username())
 
 

@@ -1,12 +1,11 @@
 """User management by admins, and a user's own password change."""
 
-from django.contrib.auth import update_session_auth_hash
 from django.db import transaction
 
 from accounts.models import User
 
 from .audit import audit_record
-from .sessions import sessions_end_all
+from .sessions import session_keep, sessions_end_all
 
 
 class LastAdminError(Exception):
@@ -74,8 +73,9 @@ def password_change(*, user: User, password: str, request) -> int:
     """Change one's own password: this session stays, every other session of the user ends."""
     user.set_password(password)
     user.save(update_fields=["password"])
-    update_session_auth_hash(request, user)
+    # Before the key changes: the current session is known by its old key in the recorded sessions.
     ended = sessions_end_all(user=user, except_key=request.session.session_key)
+    session_keep(request=request, user=user)
     audit_record(actor=user, action="password.changed", request=request, target=user.username,
                  details={"sessions_ended": ended})
     return ended

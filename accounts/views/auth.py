@@ -15,11 +15,10 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.forms import CodeForm, LoginForm, SetupForm, StepUpForm
-from accounts.models import UserSession
 from accounts.permissions import MFA_PENDING_SESSION_KEY, member_required, request_mfa_satisfied
 from accounts.selectors import admin_exists
-from accounts.services.audit import audit_record
 from accounts.services.login import LockedOut, login_finish, login_otp, login_password, stepup_confirm
+from accounts.services.sessions import session_logout
 from accounts.services.setup import SetupError, setup_complete
 
 from .common import back_to, safe_next
@@ -63,10 +62,7 @@ def login_view(request):
 
 @require_POST
 def logout_view(request):
-    if request.user.is_authenticated:
-        audit_record(action="logout", request=request, target=request.user.get_username())
-        UserSession.objects.filter(session_key=request.session.session_key or "").delete()
-    auth_logout(request)
+    session_logout(request=request)
     return redirect("login")
 
 

@@ -108,7 +108,10 @@ def test_changing_ones_password_ends_the_other_sessions(member_user):
     laptop.post("/settings/", {"old_password": PASSWORD, "password1": NEW_PASSWORD, "password2": NEW_PASSWORD})
     assert laptop.get("/").status_code == 200
     assert phone.get("/")["Location"].startswith("/login/")
-    assert AuditEvent.objects.filter(action="password.changed").exists()
+    assert AuditEvent.objects.get(action="password.changed").details["sessions_ended"] == 1
+    # The laptop's session got a new key; its row followed it (no phantom session left in the list).
+    rows = UserSession.objects.filter(user=member_user).values_list("session_key", flat=True)
+    assert list(rows) == [laptop.cookies["sessionid"].value]
 
 
 def test_a_wrong_current_password_changes_nothing(client, member_user):
