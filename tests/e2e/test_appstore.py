@@ -1,11 +1,17 @@
-"""Chromium: add a store, watch it sync live, browse, search, open an app and read its risk report."""
+"""Chromium: add a store, watch it sync live, browse, search, open an app and read its risk report; install an
+app from the store and watch it reach running."""
+
+import re
+import urllib.request
 
 import pytest
 
-from tests.appstore.conftest import ODD_STORE, StoreServer
-from tests.conftest import ARTIFACTS, browser_login
+from tests.apps import conftest as apps_fixtures
+from tests.appstore.conftest import ODD_STORE, StoreServer, make_store, sync
+from tests.conftest import ARTIFACTS, browser_login, free_port
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
+app_name, docker_engine = apps_fixtures.app_name, apps_fixtures.docker_engine
 
 
 @pytest.fixture
@@ -40,6 +46,7 @@ def test_it_syncs_a_store_then_browses_searches_and_shows_the_risk(page, live_st
 
     page.goto(f"{live_stack.url}/appstore/")
     assert page.locator(".app-card").count() >= 6
+    icons_loaded(page)  # the screenshot shows every icon or placeholder, none left blank
     shot(page, "appstore-catalogue")
     page.fill("#catalog-search", "merges")
     page.wait_for_function("() => document.querySelectorAll('#catalog-results .app-card').length === 1")
@@ -63,4 +70,48 @@ def test_it_syncs_a_store_then_browses_searches_and_shows_the_risk(page, live_st
     shot(page, "appstore-install")
     page.emulate_media(color_scheme="dark")
     page.goto(f"{live_stack.url}/appstore/")
+    icons_loaded(page)
     shot(page, "appstore-catalogue-dark")
+
+
+def icons_loaded(page) -> None:
+    """Once the page has loaded, every card's icon (an asset or the placeholder) is there: no blank squares in a
+    screenshot. Lazy-loaded icons do not hold the load event back, so they would still be empty here."""
+    assert page.evaluate("() => [...document.querySelectorAll('.app-card .app-icon')]"
+                         ".every(img => img.complete && img.naturalWidth > 0)")
+
+
+@pytest.mark.docker
+def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
+        page, live_stack, admin_user, transactional_db, store_server, docker_engine, app_name, tmp_path):
+    from appstore.models import AppstoreSettings
+
+    AppstoreSettings.objects.update_or_create(pk=1, defaults={"allow_lan_stores": True})
+    store = sync(make_store(url=store_server.publish_zip(ODD_STORE, "odd.zip"), name="Odd store"))
+    assert store.status == "ok", store.error
+    browser_login(page, live_stack, admin_user.username)
+
+    page.goto(f"{live_stack.url}/appstore/")
+    icons_loaded(page)
+    page.locator("#catalog-results .app-card-link", has_text="Hello Board").click()
+    page.click("#install-button")
+    port = free_port()
+    page.fill("#id_name", app_name)
+    page.fill("#id_port__web__0", str(port))
+    page.fill("#id_vol__web__0", str(tmp_path / "hello-data"))
+    page.fill("#id_env__web__GREETING", "hi there")
+    page.click("#install-submit")
+
+    page.wait_for_url(re.compile(r"/apps/\d+/$"))  # the install's live progress page
+    page.wait_for_function("() => document.querySelector('#app-install')?.dataset.status === 'running'",
+                           timeout=120_000)
+    shot(page, "appstore-install-done")
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
+        assert answer.read().decode().strip() == "hello v1"
+
+    page.goto(f"{live_stack.url}/appstore/")
+    card = page.locator("#catalog-results .app-card", has_text="Hello Board")
+    assert card.locator(".badge-installed").inner_text() == "Installed"
+    assert page.locator("#catalog-results .badge-installed").count() == 1
+    icons_loaded(page)
+    shot(page, "appstore-catalogue-installed")
