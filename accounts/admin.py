@@ -2,17 +2,21 @@
 
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.shortcuts import redirect
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
 from .models import APIToken, AuditEvent, FailureCounter, SiteSecurity, User, UserSession
 from .permissions import request_mfa_satisfied
+from .selectors import active_admin_remains
 from .services.audit import audit_record
 from .services.sessions import sessions_end_all
 from .services.tokens import api_token_revoke
+from .services.users import LastAdminError, user_delete, user_guard_last_admin
 
 
 class CasaAdminSite(OTPAdminSite):
@@ -40,9 +44,26 @@ class CasaAdminSite(OTPAdminSite):
 admin.site.__class__ = CasaAdminSite
 
 
+class UserChangeForm(BaseUserChangeForm):
+    """The admin's user form refuses to demote or disable the last active admin, as the Settings page does."""
+
+    def clean(self):
+        cleaned = super().clean()
+        stored = User.objects.get(pk=self.instance.pk)  # the instance gets the form's values only after clean()
+        try:
+            user_guard_last_admin(user=stored, role=cleaned.get("role", stored.role),
+                                  is_active=cleaned.get("is_active", stored.is_active))
+        except LastAdminError:
+            raise ValidationError(LastAdminError.message) from None
+        return cleaned
+
+
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
-    """Users in the Django admin, with their role; changes are audited like the Settings page's."""
+    """Users in the Django admin, with their role; changes are audited and deletions go through the service, like
+    the Settings page's (the last active admin can be neither demoted, disabled nor deleted)."""
+
+    form = UserChangeForm
 
     list_display = ("username", "email", "role", "is_active", "mfa_enabled", "last_login")
     list_filter = ("role", "is_active", "mfa_enabled")
@@ -68,9 +89,22 @@ class UserAdmin(BaseUserAdmin):
             if not obj.is_active:
                 sessions_end_all(user=obj)
 
+    def get_deleted_objects(self, objs, request):
+        # Both the delete page and the bulk "delete selected" action ask this first; a protected entry makes
+        # them show why and refuse the POST.
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
+        users = list(objs)
+        if any(user.is_admin for user in users) and not active_admin_remains(without=[user.pk for user in users]):
+            protected = [*protected, LastAdminError.message]
+        return deleted, counts, perms_needed, protected
+
     def delete_model(self, request, obj):
-        audit_record(action="user.deleted", request=request, target=obj.username)
-        super().delete_model(request, obj)
+        user_delete(actor=request.user, user=obj, request=request)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for user in queryset:
+                user_delete(actor=request.user, user=user, request=request)
 
 
 @admin.register(AuditEvent)

@@ -14,6 +14,11 @@ def admin_exists() -> bool:
     return User.objects.filter(role=User.Role.ADMIN, is_active=True).exists()
 
 
+def active_admin_remains(*, without: list[int]) -> bool:
+    """Whether an active admin is left once the users with these ids are demoted, disabled or deleted."""
+    return User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk__in=without).exists()
+
+
 def site_security() -> SiteSecurity:
     """The one row of site-wide security settings (made on first use)."""
     row, _ = SiteSecurity.objects.get_or_create(pk=1)

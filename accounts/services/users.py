@@ -1,8 +1,10 @@
 """User management by admins, and a user's own password change."""
 
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from accounts.models import User
+from accounts.selectors import active_admin_remains
 
 from .audit import audit_record
 from .sessions import session_keep, sessions_end_all
@@ -11,13 +13,14 @@ from .sessions import session_keep, sessions_end_all
 class LastAdminError(Exception):
     """The change would leave the home cloud without an active admin."""
 
+    message = gettext_lazy("The home cloud needs at least one active admin.")
 
-def _guard_last_admin(user: User, *, role: str, is_active: bool) -> None:
+
+def user_guard_last_admin(*, user: User, role: str, is_active: bool) -> None:
+    """Raise LastAdminError if giving the user this role and state would leave no active admin."""
     stays_admin = role == User.Role.ADMIN and is_active
-    if user.is_admin and not stays_admin:
-        others = User.objects.filter(role=User.Role.ADMIN, is_active=True).exclude(pk=user.pk)
-        if not others.exists():
-            raise LastAdminError
+    if user.is_admin and not stays_admin and not active_admin_remains(without=[user.pk]):
+        raise LastAdminError
 
 
 def user_create(*, actor, username: str, password: str, role: str, email: str = "", request=None) -> User:
@@ -30,7 +33,7 @@ def user_create(*, actor, username: str, password: str, role: str, email: str = 
 def user_update(*, actor, user: User, role: str, is_active: bool, email: str, request=None) -> User:
     """Change role, active state and e-mail; a disabled user's sessions end at once."""
     with transaction.atomic():
-        _guard_last_admin(user, role=role, is_active=is_active)
+        user_guard_last_admin(user=user, role=role, is_active=is_active)
         changes = {}
         if role != user.role:
             changes["role"] = f"{user.role} -> {role}"
@@ -62,7 +65,7 @@ def user_password_reset(*, actor, user: User, password: str, request=None) -> No
 def user_delete(*, actor, user: User, request=None) -> None:
     """Delete a user (never the last admin)."""
     with transaction.atomic():
-        _guard_last_admin(user, role=User.Role.MEMBER, is_active=False)
+        user_guard_last_admin(user=user, role=User.Role.MEMBER, is_active=False)
         username = user.username
         sessions_end_all(user=user)
         user.delete()

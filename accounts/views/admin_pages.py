@@ -3,7 +3,6 @@
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
@@ -18,7 +17,7 @@ from accounts.services.users import LastAdminError, user_create, user_delete, us
 
 from .account import page
 
-LAST_ADMIN = gettext_lazy("The home cloud needs at least one active admin.")
+LAST_ADMIN = LastAdminError.message
 
 
 @never_cache

@@ -1,0 +1,76 @@
+"""The Django admin's user pages keep at least one active admin, like the Settings pages and the API."""
+
+import pytest
+
+from accounts.models import AuditEvent, User, UserSession
+from tests.factories import PASSWORD, UserFactory
+
+ADMIN = "/django-admin/accounts/user/"
+
+
+@pytest.fixture
+def root(db, client):
+    user = UserFactory(admin=True, username="root")
+    client.force_login(user)
+    return user
+
+
+def _change(client, user, **overrides):
+    data = {"username": user.username, "first_name": "", "last_name": "", "email": user.email,
+            "role": user.role, "is_active": "on", "_save": "Save"}
+    data.update(overrides)
+    return client.post(f"{ADMIN}{user.pk}/change/", {k: v for k, v in data.items() if v is not None})
+
+
+def _unchanged(user) -> bool:
+    stored = User.objects.get(pk=user.pk)
+    return stored.role == User.Role.ADMIN and stored.is_active and not AuditEvent.objects.filter(
+        action__in=("user.role_changed", "user.disabled", "user.deleted")).exists()
+
+
+def test_it_refuses_to_demote_the_last_admin(client, root):
+    response = _change(client, root, role=User.Role.MEMBER)
+    assert response.status_code == 200 and "at least one active admin" in response.content.decode()
+    assert _unchanged(root)
+
+
+def test_it_refuses_to_disable_the_last_admin(client, root):
+    response = _change(client, root, is_active=None)
+    assert response.status_code == 200 and "at least one active admin" in response.content.decode()
+    assert _unchanged(root)
+
+
+def test_it_demotes_an_admin_while_another_remains(client, root):
+    other = UserFactory(admin=True, username="second")
+    response = _change(client, other, role=User.Role.MEMBER)
+    assert response.status_code == 302
+    assert User.objects.get(pk=other.pk).role == User.Role.MEMBER
+    assert AuditEvent.objects.filter(action="user.role_changed", target="second").exists()
+
+
+def test_it_refuses_to_delete_the_last_admin(client, root):
+    page = client.get(f"{ADMIN}{root.pk}/delete/")
+    assert "at least one active admin" in page.content.decode()
+    response = client.post(f"{ADMIN}{root.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 200 and "at least one active admin" in response.content.decode()
+    assert _unchanged(root)
+
+
+def test_a_bulk_delete_that_would_remove_every_admin_deletes_nobody(client, root):
+    other = UserFactory(admin=True, username="second")
+    member = UserFactory(username="kid")
+    selected = [root.pk, other.pk, member.pk]
+    response = client.post(ADMIN, {"action": "delete_selected", "_selected_action": selected, "post": "yes"})
+    assert response.status_code == 200 and "at least one active admin" in response.content.decode()
+    assert User.objects.filter(pk__in=selected).count() == 3
+    assert _unchanged(root) and _unchanged(other)
+
+
+def test_a_bulk_delete_goes_through_the_service(client, root):
+    member = UserFactory(username="kid")
+    assert client.__class__().post("/login/", {"username": "kid", "password": PASSWORD}).status_code == 302
+    assert UserSession.objects.filter(user=member).exists()
+    response = client.post(ADMIN, {"action": "delete_selected", "_selected_action": [member.pk], "post": "yes"})
+    assert response.status_code == 302
+    assert not User.objects.filter(pk=member.pk).exists()
+    assert AuditEvent.objects.filter(action="user.deleted", target="kid", actor=root).exists()
