@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 import uuid
 from collections.abc import Callable
@@ -20,7 +21,16 @@ from django.conf import settings
 from .archive import ArchiveError, ArchiveLimits, extract_zip
 from .assets import AssetCollector
 from .fetch import FetchError, Limits, NotModified, fetch
-from .parsing import AppTemplate, BrokenApp, StoreInfo, find_v1_root, find_v2_root, parse_template, read_store_info
+from .parsing import (
+    AppTemplate,
+    BrokenApp,
+    StoreInfo,
+    find_v1_root,
+    find_v2_root,
+    normalise_locale,
+    parse_template,
+    read_store_info,
+)
 from .parsing.layout import MAX_JSON, contained, read_json, v1_app_folders, v2_index_items
 from .risk import risk_of_project
 
@@ -124,6 +134,13 @@ def read_v1(root: Path, *, allow_lan: bool, report: Report) -> ParsedStore:
     return ParsedStore(info=read_store_info(root), apps=_dedupe(apps, problems), problems=problems)
 
 
+# Where a v2 store over HTTP may have locale variants (a folder is listed instead): CasaOS's supported-languages.json.
+V2_LOCALES = ("ca_ES", "cs_CZ", "da_DK", "de_DE", "el_GR", "en_GB", "en_US", "es_ES", "fr_FR", "ga_IE", "hr_HR",
+              "hu_HU", "it_IT", "ja_JP", "ko_KR", "ml_IN", "nb_NO", "nl_NL", "pl_PL", "pt_BR", "pt_PT", "ro_RO",
+              "ru_RU", "sk_SK", "sv_SE", "tr_TR", "zh_CN", "zh_TW")
+_LOCALISED = ("title", "tagline", "description", "release_notes")
+
+
 class _V2Reader:
     """Reads the files of a built v2 store, from a folder (contained) or over HTTP relative to index.json."""
 
@@ -143,10 +160,65 @@ class _V2Reader:
         except FetchError as exc:
             raise BrokenApp(str(exc)) from None
 
+    def read_json(self, ref: str) -> dict | None:
+        """A JSON object that may be absent (locale variants exist only for the locales a store defines)."""
+        try:
+            data = json.loads(self.read(ref))
+        except (BrokenApp, ValueError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    def locales(self) -> list[str]:
+        """The locales whose index.{locale}.json may exist: the folder's own files, else the known candidates."""
+        if self.root is None:
+            return list(V2_LOCALES)
+        names = (p.name.removeprefix("index.").removesuffix(".json") for p in self.root.glob("index.*.json"))
+        return sorted({locale for name in names if (locale := normalise_locale(name))})
+
+
+def _v2_locale_indexes(reader: _V2Reader) -> dict[str, dict[str, dict]]:
+    """{locale: {app id: listing item}} of every index.{locale}.json the store has."""
+    found = {}
+    for locale in reader.locales():
+        try:
+            items = v2_index_items(json.loads(reader.read(f"index.{locale}.json")))
+        except (BrokenApp, ValueError):
+            continue
+        found[locale] = {str(item["id"]): item for item in items if item.get("id")}
+    return found
+
+
+def _locale_ref(meta_url: str, locale: str) -> str:
+    """apps/x/meta.json -> apps/x/meta.de_DE.json"""
+    return re.sub(r"\.json$", f".{locale}.json", meta_url)
+
+
+def _v2_localise(template: AppTemplate, app_id: str, meta_url: str, indexes: dict[str, dict[str, dict]],
+                 reader: _V2Reader) -> None:
+    """Add the other locales' texts: titles and taglines from index.{locale}.json, the rest from meta.{locale}.json
+    (fetched only for locales whose index lists the app, the build's sign that the app defines them)."""
+    for locale, listing in indexes.items():
+        entry = listing.get(app_id)
+        if entry is None:
+            continue
+        own = str(entry.get("meta_url") or "")  # a locale index may name its meta file itself
+        ref = own if own and own != meta_url else _locale_ref(meta_url, locale) if meta_url else ""
+        meta = reader.read_json(ref) if ref else None
+        texts = {**(meta or {}), **{k: entry[k] for k in ("title", "tagline") if entry.get(k)}}
+        texts.setdefault("release_notes", texts.get("release_note"))
+        for key in _LOCALISED:
+            if isinstance(texts.get(key), str) and texts[key].strip():
+                getattr(template, key).setdefault(locale, texts[key].strip())
+        tips = texts.get("tips")
+        for section, text in (tips.items() if isinstance(tips, dict) else [("before_install", tips)]):
+            if isinstance(text, str) and text.strip():
+                template.tips.setdefault(str(section), {}).setdefault(locale, text.strip())
+
 
 def read_v2(index: object, reader: _V2Reader, *, allow_lan: bool, report: Report) -> ParsedStore:
     """Every app of a v2 index.json: its built compose plus meta.json."""
     items = v2_index_items(index)
+    indexes = _v2_locale_indexes(reader)
     assets = AssetCollector(root=reader.root, allow_lan=allow_lan, base_url=reader.base_url)
     apps, problems = [], []
     for i, item in enumerate(items):
@@ -159,6 +231,7 @@ def read_v2(index: object, reader: _V2Reader, *, allow_lan: bool, report: Report
             meta = {**{k: item[k] for k in ("tagline", "category", "author", "developer", "architectures", "version")
                        if k in item}, **(meta if isinstance(meta, dict) else {})}
             template = parse_template(compose, folder=label, meta=meta, content_hash=str(item.get("content_hash", "")))
+            _v2_localise(template, str(item.get("id") or ""), str(item.get("meta_url") or ""), indexes, reader)
         except (BrokenApp, ValueError, OSError) as exc:
             problems.append({"app": label, "reason": str(exc)[:500]})
             continue

@@ -114,14 +114,36 @@ def test_it_imports_a_v2_static_store_over_http(store_server, allow_lan, tmp_pat
     assert store.kind == Store.Kind.V2
     assert store.status == Store.Status.OK, store.error
     app = apps_of(store)["hello-two"]
-    assert app.title == {"en_US": "Hello Two"}
-    assert app.description == {"en_US": "Built by the v2 pipeline."}
-    assert app.release_notes == {"en_US": "Now in v2"}
+    assert app.title == {"en_US": "Hello Two", "de_DE": "Hallo Zwei"}  # index.de_DE.json
+    assert app.description == {"en_US": "Built by the v2 pipeline.",
+                               "de_DE": "Von der v2-Pipeline gebaut, mit Zebrastreifen."}  # meta.de_DE.json
+    assert app.release_notes == {"en_US": "Now in v2", "de_DE": "Jetzt in v2"}
+    assert app.tips == {"before_install": {"de_DE": "Vorher lesen."}}
+    # Locale variants are looked for where the build writes them; absent ones cost one 404 each.
+    assert store_server.gets("v2/index.de_DE.json") == [200] and store_server.gets("v2/index.fr_FR.json") == [404]
+    assert store_server.gets("v2/apps/com.example.hello/meta.de_DE.json") == [200]
+    assert not store_server.gets("v2/apps/com.example.hello/meta.fr_FR.json")  # fr_FR lists no app
     assert app.content_hash == "abc123"
     assert app.icon.endswith(".svg")
     assert [p["app"] for p in store.problems] == ["com.example.escape"]
     store = sync(store)
     assert store_server.gets("v2/index.json") == [200, 304]
+
+
+def test_v2_locale_texts_reach_search_and_the_ui_language(client, member_user, settings):
+    from django.urls import reverse
+
+    v2 = sync(make_store(path=str(V2_STORE)))
+    app = apps_of(v2)["hello-two"]
+    assert app.title == {"en_US": "Hello Two", "de_DE": "Hallo Zwei"}
+    settings.LANGUAGES = [("en", "English"), ("de", "Deutsch")]
+    client.force_login(member_user)
+    for words in ("zebrastreifen", "hallo zwei"):  # German description and title, searched in English
+        assert "Hello Two" in client.get(reverse("appstore"), {"q": words}).content.decode(), words
+    page = client.get(reverse("appstore-app", args=[app.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
+    assert "Hallo Zwei" in page and "Eine v2-App" in page and "Zebrastreifen" in page
+    body = client.get(reverse("api-catalog-detail", args=[app.pk]), HTTP_ACCEPT_LANGUAGE="de").json()
+    assert (body["title"], body["description"]) == ("Hallo Zwei", "Von der v2-Pipeline gebaut, mit Zebrastreifen.")
 
 
 def test_it_imports_folder_stores_of_both_layouts(db):
