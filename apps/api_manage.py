@@ -3,6 +3,7 @@ foreign containers and custom apps. Members reach only apps granted to them; cha
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
@@ -95,6 +96,7 @@ class AppInfoView(APIView):
 
     permission_classes = [IsMember]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         detail = app_detail(inst=app_get_for(user=request.user, pk=pk), eng=engine())
         detail["history"] = [_event(e) for e in detail["history"]]
@@ -108,7 +110,8 @@ class AppControlView(APIView):
 
     permission_classes = [IsMember]
 
-    @extend_schema(request=None, responses={202: OperationSerializer, 409: OpenApiResponse(description="busy")})
+    @extend_schema(request=None, responses={202: OperationSerializer, 409: OpenApiResponse(description="busy")},
+                   operation_id="apps_control")
     def post(self, request, pk: int, action: str):
         inst = app_get_for(user=request.user, pk=pk)
         if action not in ACTIONS:
@@ -126,6 +129,7 @@ class AppStatsView(APIView):
 
     permission_classes = [IsMember]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         return Response(app_stats(inst=app_get_for(user=request.user, pk=pk), eng=engine()))
 
@@ -135,7 +139,8 @@ class AppLogsView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(parameters=[OpenApiParameter("service", str, required=True), OpenApiParameter("lines", int)])
+    @extend_schema(parameters=[OpenApiParameter("service", str, required=True), OpenApiParameter("lines", int)],
+                   responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         inst = app_get_for(user=request.user, pk=pk)
         lines = max(1, min(int(request.query_params.get("lines", 200) or 200), settings.APPS_LOG_TAIL_MAX))
@@ -151,6 +156,7 @@ class AppSettingsView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         inst = app_get_for(user=request.user, pk=pk)
         return Response({"services": service_settings(inst.compose), "compose": inst.compose})
@@ -191,10 +197,11 @@ class AppUpdateCheckView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         return Response(_update(app_update_check(installation=app_get_for(user=request.user, pk=pk))))
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         try:
             state = app_update_check(installation=app_get_for(user=request.user, pk=pk), force=True)
@@ -208,7 +215,7 @@ class AppHoldView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=HoldSerializer)
+    @extend_schema(request=HoldSerializer, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk: int):
         data = HoldSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -222,7 +229,7 @@ class AppUpdateAllView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=None)
+    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT})
     def post(self, request):
         return Response(app_update_all(user=request.user, request=request), status=status.HTTP_202_ACCEPTED)
 
@@ -232,6 +239,7 @@ class AppExportView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(responses={(200, "application/yaml"): OpenApiTypes.STR})
     def get(self, request, pk: int):
         inst = app_get_for(user=request.user, pk=pk)
         response = HttpResponse(app_export(installation=inst), content_type="application/yaml; charset=utf-8")
@@ -264,6 +272,7 @@ class AppHistoryView(APIView):
 
     permission_classes = [IsMember]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         return Response([_event(e) for e in app_history(inst=app_get_for(user=request.user, pk=pk), limit=100)])
 
@@ -273,10 +282,11 @@ class AppGrantsView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(responses=GrantsSerializer)
     def get(self, request, pk: int):
         return Response({"members": grants_of(inst=app_get_for(user=request.user, pk=pk))})
 
-    @extend_schema(request=GrantsSerializer)
+    @extend_schema(request=GrantsSerializer, responses=GrantsSerializer)
     def put(self, request, pk: int):
         data = GrantsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -291,7 +301,7 @@ class CustomAppView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=CustomSerializer)
+    @extend_schema(request=CustomSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request):
         data = CustomSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -314,6 +324,7 @@ class ForeignListView(APIView):
 
     permission_classes = [IsAdmin]
 
+    @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
         return Response([{"id": c.id, "name": c.name, "image": c.image, "state": c.state, "status": c.status}
                          for c in foreign_list()])
@@ -324,7 +335,7 @@ class ForeignActionView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=AdoptSerializer)
+    @extend_schema(request=AdoptSerializer, responses={200: OpenApiTypes.OBJECT, 202: OpenApiTypes.OBJECT})
     def post(self, request, cid: str, action: str):
         try:
             if action == "adopt":

@@ -44,6 +44,8 @@ from .serializers import (
 class StoreViewSet(ViewSet):
     """Stores: list and read (members), add, switch, sync and remove (admins)."""
 
+    queryset = Store.objects.none()  # only tells the schema what `id` is
+
     def get_permissions(self):
         # Everyone sees where the catalogue comes from; only admins change it.
         return [IsMember()] if self.action in ("list", "retrieve") else [IsAdmin()]
@@ -112,6 +114,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
     """The catalogue of every enabled store: search, filters, one app with compose and risk report."""
 
     permission_classes = [IsMember]
+    queryset = CatalogApp.objects.none()  # the schema's view of `id`; get_queryset() gives the real rows
 
     def get_queryset(self):
         if self.action in ("retrieve", "install"):

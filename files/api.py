@@ -277,6 +277,7 @@ class TaskListView(FilesView):
 class TaskDetailView(FilesView):
     serializer_class = FileTaskSerializer
 
+    @extend_schema(operation_id="files_task_retrieve")  # the list's id would be the same
     def get(self, request, pk: int):
         return Response(FileTaskSerializer(get_object_or_404(FileTask, pk=pk, user=request.user)).data)
 

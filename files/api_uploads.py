@@ -104,6 +104,7 @@ class UploadView(APIView):
         upload = self._upload(request, upload_id)
         return tus_head(upload) if upload else _answer(404)
 
+    @extend_schema(request=None, responses={200: OpenApiResponse(description="Upload-Offset header")})
     def get(self, request, upload_id):
         return self.head(request, upload_id)
 
