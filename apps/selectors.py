@@ -63,6 +63,7 @@ def app_state(installation: Installation) -> dict[str, Any]:
             "current": progress.get("current", 0),
             "total": progress.get("total", 0),
             "images": progress.get("images", []),
+            "timings": progress.get("timings", {}),  # ms per step of a finished install: queued, pulling, ...
         },
         "updated_at": inst.updated_at.isoformat() if inst.updated_at else None,
     }

@@ -29,7 +29,8 @@ from .install import app_project
 
 log = logging.getLogger(__name__)
 S = Installation.Status
-POLL = 0.1  # seconds between probes of the web port: short, because it is on the critical path of every install
+POLL = 0.1  # seconds between probes of the web port once it is slow to answer
+POLL_FIRST = 0.02  # ... and during the first second: most apps answer almost at once, and every probe is cheap
 CANCEL_CHECK = 0.5  # seconds between looks at the cancel flag
 SETTLE = 2.0  # seconds an app without a web port must stay up before it counts as running
 DEFAULT_HEALTH_INTERVAL = 30.0  # Docker's own default between two health checks
@@ -101,6 +102,10 @@ class _Run:
         self._stop = False  # set when cancelled or when one pull failed: the other pulls stop at their next event
         self._dirty = False
         self._created: set[str] = set()  # containers this pass made (known not to run yet)
+        self.timings: dict[str, int] = {}  # milliseconds per step of this pass, kept with the final state
+        self._lap_at = ("", time.monotonic())
+        if inst.attempts == 1:  # from the request to a worker taking it (the claim wrote updated_at)
+            self.timings["queued"] = round((inst.updated_at - inst.created_at).total_seconds() * 1000)
 
     def execute(self) -> None:
         self.step(S.PULLING, _("Downloading images…"))
@@ -108,8 +113,9 @@ class _Run:
         self.create_containers()
         self.start()
         self.wait_ready()
+        self.lap("")
         app_update(self.inst, status=S.RUNNING, detail="", error="",
-                   progress={**self.inst.progress, "percent": 100.0, "stopped_at": ""})
+                   progress={**self.inst.progress, "percent": 100.0, "stopped_at": "", "timings": self.timings})
 
     # ------------------------------------------------------------------------ steps
     def pull(self) -> None:
@@ -173,6 +179,7 @@ class _Run:
 
     def wait_ready(self) -> None:
         """Every health check passes, then the web port answers (or the app stays up for a moment)."""
+        self.lap("ready")
         for spec in self.project.containers:
             self._wait_healthy(spec)
         if self.inst.web_port:
@@ -194,7 +201,16 @@ class _Run:
             self._stop = True
             raise InstallCancelled
         self._checked = time.monotonic()
+        self.lap(status)
         app_update(self.inst, status=status, detail=detail, write=False)
+
+    def lap(self, name: str) -> None:
+        """Close the running step's stopwatch and start `name`'s (where an install spends its time)."""
+        now = time.monotonic()
+        previous, since = self._lap_at
+        if previous:
+            self.timings[previous] = self.timings.get(previous, 0) + round((now - since) * 1000)
+        self._lap_at = (name, now)
 
     def check_cancel(self, *, force: bool = False) -> None:
         """Raise InstallCancelled once the admin asked (the flag is read at most twice a second)."""
@@ -368,7 +384,8 @@ class _Run:
     def _wait_web(self, port: int) -> None:
         """Until the web port gives an HTTP answer (any status: the app is up, whatever it says)."""
         app_update(self.inst, detail=_("Waiting for the web interface on port %(port)s…") % {"port": port})
-        deadline = time.monotonic() + settings.APPS_WEB_TIMEOUT
+        began = time.monotonic()
+        deadline = began + settings.APPS_WEB_TIMEOUT
         next_check = 0.0
         while not _http_answers(port):
             now = time.monotonic()
@@ -379,7 +396,7 @@ class _Run:
                 self._check_alive()
                 self.check_cancel()
                 next_check = now + CANCEL_CHECK
-            time.sleep(POLL)
+            time.sleep(POLL_FIRST if now - began < 1 else POLL)
 
     def _check_alive(self) -> None:
         """Fail when a container stopped with an error, died or keeps restarting (exit code 0 is a finished job)."""

@@ -79,6 +79,7 @@ def test_it_installs_a_one_service_app(app_engine, admin_user, app_name, tmp_pat
 
     assert inst.status == S.RUNNING, inst.error
     assert inst.progress["percent"] == 100.0
+    assert set(inst.progress["timings"]) == {"queued", "pulling", "creating", "starting", "ready"}
     assert _get(inst.web_port).strip() == "hello v1"
     (web,) = app_engine.list({L.APP: app_name})
     assert web.name == f"{app_name}-web-1" and web.running
