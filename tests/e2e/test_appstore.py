@@ -2,6 +2,7 @@
 app from the store and watch it reach running."""
 
 import re
+import shutil
 import urllib.request
 
 import pytest
@@ -115,3 +116,16 @@ def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
     assert page.locator("#catalog-results .badge-installed").count() == 1
     icons_loaded(page)
     shot(page, "appstore-catalogue-installed")
+
+    # The store moves Hello to httpd:2: after the next sync its card and page say "Update available".
+    changed = tmp_path / "odd-v2"
+    shutil.copytree(ODD_STORE, changed)
+    compose = changed / "Apps" / "Hello" / "docker-compose.yml"
+    compose.write_text(compose.read_text().replace("casa/httpd:1", "casa/httpd:2"))
+    store_server.publish_zip(changed, "odd.zip")
+    assert sync(store).status == "ok"
+    page.goto(f"{live_stack.url}/appstore/")
+    assert card.locator(".badge-update").inner_text() == "Update available"
+    card.locator(".app-card-link").click()
+    assert page.locator("#update-badge").inner_text() == "Update available"
+    shot(page, "appstore-app-update")
