@@ -96,5 +96,5 @@ class AppCancelView(APIView):
 def _accepted(request, inst: Installation) -> dict:
     url = reverse("api-app-detail", args=[inst.pk], request=request)
     scheme = "wss" if request.is_secure() else "ws"
-    return {"id": inst.pk, "name": inst.name, "status": inst.status, "url": url,
+    return {"id": inst.pk, "name": inst.name, "status": inst.status, "url": url, "web_port": inst.web_port,
             "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json"}

@@ -64,4 +64,5 @@ class InstallAcceptedSerializer(serializers.Serializer):
     name = serializers.CharField()
     status = serializers.CharField()
     url = serializers.CharField(help_text="GET this for status and progress")
+    web_port = serializers.IntegerField(allow_null=True, help_text="the host port its web interface will answer on")
     websocket = serializers.CharField(help_text="the same events as JSON: connect with ?format=json")

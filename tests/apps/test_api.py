@@ -33,6 +33,7 @@ def test_it_accepts_an_install_and_queues_it(admin_api, app_name, django_capture
     assert (inst.name, inst.status, inst.inputs) == (app_name, S.PENDING, {"TZ": "Europe/Berlin"})
     assert body["url"].endswith(f"/api/apps/{inst.pk}/")
     assert body["websocket"].endswith(f"/ws/apps/{inst.pk}/?format=json")
+    assert body["web_port"] == inst.web_port and inst.web_port
     assert len(queued) == 2  # the task, then the first live event: both only once the row is committed
     assert AuditEvent.objects.filter(action="app.install", target=app_name).exists()
 
