@@ -1,7 +1,6 @@
 """REST endpoints for installed apps: control, live figures, logs, settings, updates, export, uninstall, grants,
 foreign containers and custom apps. Members reach only apps granted to them; changes are for admins."""
 
-from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -24,6 +23,7 @@ from .services.settings_edit import ServiceEdit, app_settings_change, service_se
 from .services.uninstall import app_remove
 from .services.update import app_hold, app_update_all, app_update_check, app_update_start
 from .services.visibility import app_grants_set
+from .views_manage import log_lines
 
 
 def refused(exc: InstallError) -> Response:
@@ -143,7 +143,7 @@ class AppLogsView(APIView):
                    responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         inst = app_get_for(user=request.user, pk=pk)
-        lines = max(1, min(int(request.query_params.get("lines", 200) or 200), settings.APPS_LOG_TAIL_MAX))
+        lines = log_lines(request.query_params.get("lines"), default=200)
         try:
             container = app_container_of(inst=inst, service=request.query_params.get("service", ""), eng=engine())
             return Response({"lines": list(engine().logs(container, tail=lines, timestamps=True))})

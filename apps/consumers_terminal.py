@@ -56,11 +56,15 @@ class AppTerminalConsumer(SessionBoundConsumer):
         if bytes_data:
             await asyncio.to_thread(self.session.send, bytes_data)
         elif text_data:
-            message = json.loads(text_data) if text_data.startswith("{") else {"input": text_data}
-            if "resize" in message:
-                rows, cols = (max(1, min(int(v), 500)) for v in message["resize"][:2])
-                await asyncio.to_thread(self.session.resize, rows, cols)
-            elif "input" in message:
+            try:
+                message = json.loads(text_data) if text_data.startswith("{") else {"input": text_data}
+                if "resize" in message:
+                    rows, cols = (max(1, min(int(v), 500)) for v in message["resize"][:2])
+                    await asyncio.to_thread(self.session.resize, rows, cols)
+                    return
+            except (ValueError, TypeError, EngineError):
+                return  # a garbled control frame is ignored, the shell goes on
+            if "input" in message:
                 await asyncio.to_thread(self.session.send, str(message["input"]).encode())
 
     def _pump(self, loop) -> None:

@@ -53,6 +53,14 @@ def _navigate(request, url: str) -> HttpResponse:
     return redirect(url)
 
 
+def log_lines(value: str | None, *, default: int) -> int:
+    """A line count from a query string, kept between 1 and APPS_LOG_TAIL_MAX (garbage means the default)."""
+    try:
+        return max(1, min(int(value or default), settings.APPS_LOG_TAIL_MAX))
+    except ValueError:
+        return default
+
+
 def _refused(request, exc: InstallError) -> None:
     messages.error(request, " ".join(exc.messages))
 
@@ -161,7 +169,7 @@ def logs_download(request, pk: int):
     """The last N lines of one service as a text file."""
     inst = app_get_for(user=request.user, pk=pk)
     service = request.GET.get("service", "")
-    lines = max(1, min(int(request.GET.get("lines", "1000") or 1000), settings.APPS_LOG_TAIL_MAX))
+    lines = log_lines(request.GET.get("lines"), default=1000)
     try:
         container = app_container_of(inst=inst, service=service, eng=engine())
         stream = engine().logs(container, tail=lines, timestamps=True)
