@@ -41,7 +41,8 @@ def app_update_check(*, installation: Installation, eng: Engine | None = None, f
         return state
     reasons, local, remote = [], {}, {}
     template = store_compose(inst)
-    if template is not None and _images(template, inst) != set(app_project(installation=inst).images):
+    if _store_marked(inst) or (template is not None
+                               and _images(template, inst) != set(app_project(installation=inst).images)):
         reasons.append(_("A new version is in the app store."))
     for image in app_project(installation=inst).images:
         local[image], remote[image] = _digests(eng, image)
@@ -128,29 +129,53 @@ def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str
                                               fresh_images=True, what="update", event_id=event.pk)
     if outcome == Outcome.DONE:
         AppUpdateState.objects.filter(installation=inst).update(available=False, reason="", checked_at=None)
+        _store_record(inst)
         message = _("Updated.")
     return outcome, message, {**details, "compose": ""}
 
 
 # ---------------------------------------------------------------------------- the store's new template
-def store_compose(inst: Installation) -> str | None:
-    """The store's current template with this install's values carried over, or None (custom app, no store)."""
+def store_template(inst: Installation):
+    """The store's current template of a store app (CatalogApp), or None: the one it was installed from first."""
     if inst.source != Installation.Source.STORE:
         return None
-    try:
-        from appstore.install import install_fields, render_compose
-        from appstore.models import CatalogApp
-        from appstore.selectors import catalog_app_for
-    except ImportError:
-        return None
-    app = CatalogApp.objects.filter(pk=inst.store_ref).first() if inst.store_ref.isdigit() else None
-    app = app or catalog_app_for(inst.name)
+    from appstore.models import CatalogApp, InstalledTemplate
+    from appstore.selectors import catalog_app_for
+
+    installed = InstalledTemplate.objects.filter(installation=inst).first()
+    app = catalog_app_for(installed.store_app_id, store_id=installed.store_id) if installed else None
+    if app is None and inst.store_ref.isdigit():
+        app = CatalogApp.objects.filter(pk=inst.store_ref).first()
+    return app or catalog_app_for(inst.name)
+
+
+def store_compose(inst: Installation) -> str | None:
+    """The store's current template with this install's values carried over, or None (custom app, no store)."""
+    from appstore.install import install_fields, render_compose
+
+    app = store_template(inst)
     if app is None:
         return None
     defaults = {f.key: f.initial for f in install_fields(app, name=inst.name) if f.kind == "volume"}
     new = load_yaml(render_compose(app, defaults))
     merged = compose_carry_over(load_yaml(inst.compose), new)
     return merged if merged != compose_dump(load_yaml(inst.compose)) else None
+
+
+def _store_marked(inst: Installation) -> bool:
+    """The app store's own mark (set at each store sync against the template the app was installed from)."""
+    from appstore.selectors import update_available_for
+
+    return inst.source == Installation.Source.STORE and update_available_for(inst)
+
+
+def _store_record(inst: Installation) -> None:
+    """After a store update: the template now installed is the store's current one (its mark clears)."""
+    from appstore.updates import installed_template_record
+
+    app = store_template(inst)
+    if app is not None:
+        installed_template_record(installation=inst, app=app)
 
 
 def compose_carry_over(old: dict[str, Any], new: dict[str, Any]) -> str:

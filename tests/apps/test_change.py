@@ -321,6 +321,10 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(docker_engine,
     env = exec_out(docker_engine, app_name, "env")
     assert "GREETING=mine" in env and "NEW=1" in env
     assert f"{settings.APPS_DATA_ROOT}/{app_name}/config:/config" in inst.compose  # the data path stays
+    from appstore.models import InstalledTemplate
+
+    installed = InstalledTemplate.objects.get(installation=inst)  # the store's mark clears: v2 is installed now
+    assert installed.content_hash == "v2" and not installed.update_available
 
 
 def test_it_undoes_an_update_whose_worker_died_half_way(docker_engine, admin_user, app_name, moving_tag):
