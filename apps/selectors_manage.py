@@ -64,7 +64,7 @@ def app_card(inst: Installation) -> dict[str, Any]:
         "operation": operation,
         "icon": _icon(inst),
         "initial": (inst.title or inst.name)[:1].upper(),
-        "update_available": bool(update and update.available and not update.held),
+        "update_available": bool((update and update.available) or _store_marked(inst)) and not (update and update.held),
         "held": bool(update and update.held),
         "update_reason": update.reason if update else "",
     }
@@ -161,6 +161,13 @@ def _casaos(inst: Installation) -> dict[str, Any]:
     except ComposeError:
         return {}
     return meta if isinstance(meta, dict) else {}
+
+
+def _store_marked(inst: Installation) -> bool:
+    """The app store marks store apps at each sync; the apps page shows that mark at once."""
+    from appstore.selectors import update_available_for
+
+    return inst.source == Installation.Source.STORE and update_available_for(inst)
 
 
 def _icon(inst: Installation) -> str:
