@@ -26,7 +26,8 @@ def login_password(*, request, username: str, password: str):
     address = client_address(request)
     if lockout_is_locked(username=username, address=address):
         make_password(password)  # the same hashing work as a real check: a lock is not a timing oracle
-        audit_record(action="login.refused_locked", request=request, target=username, details={"username": username})
+        # Counted like a wrong password (the same database work too): hammering a locked name trips the address lock.
+        lockout_failure(username=username, address=address, request=request, action="login.refused_locked")
         raise LockedOut
     user = authenticate(request, username=username, password=password)
     if user is None:

@@ -71,6 +71,18 @@ def test_it_locks_the_address_across_account_names(client, member_user, settings
     assert FailureCounter.objects.get(kind="address").key == "127.0.0.1"
 
 
+def test_attempts_on_a_locked_name_still_count_toward_the_address_lock(client, member_user, settings):
+    # Each attempt costs a full password hash: hammering a locked name must not be free.
+    settings.LOCKOUT_ACCOUNT_FAILURES = 2
+    settings.LOCKOUT_ADDRESS_FAILURES = 4
+    for _ in range(4):
+        _login(client, "ghost", "x")
+    assert AuditEvent.objects.filter(action="login.refused_locked", target="ghost").count() == 2
+    member = Client()
+    assert b"Too many failed attempts" in _login(member, "member", PASSWORD).content
+    assert not _logged_in(member)
+
+
 def test_unlock_command_lifts_the_lock(client, member_user, settings):
     settings.LOCKOUT_ACCOUNT_FAILURES = 2
     for _ in range(2):
