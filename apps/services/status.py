@@ -5,12 +5,12 @@ import logging
 import threading
 from collections.abc import Iterable
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils.translation import gettext as _
 
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
-from runtime.errors import EngineError, NotFound
+from runtime.errors import Conflict, EngineError, NotFound
 
 from ..models import Installation
 from .common import app_update
@@ -18,6 +18,7 @@ from .common import app_update
 log = logging.getLogger(__name__)
 S = Installation.Status
 # Container events that can change what an app's status should say.
+HEALTH_SECONDS = 30.0  # how often we run health checks where the engine does not (Docker's default interval)
 RELEVANT = ("start", "die", "stop", "kill", "pause", "unpause", "restart", "destroy", "oom", "create")
 
 
@@ -63,9 +64,33 @@ def _containers(eng: Engine, name: str) -> list[ContainerInfo]:
     return found
 
 
-def app_events_listen(*, eng: Engine, stop: threading.Event | None = None, retry_seconds: float = 3.0) -> None:
-    """Follow the engine's container events for our apps until `stop` is set; reconnects when the engine restarts."""
+def app_health_tick(*, eng: Engine) -> list[str]:
+    """Run the health checks of the apps' running containers where the engine does not (Podman without systemd).
+
+    Docker runs them itself: nothing to do there. Every app whose checks ran has its status refreshed, so an
+    unhealthy service makes the app `degraded` on Podman too. Returns those apps' names.
+    """
+    if eng.version().engine != "podman":
+        return []
+    checked: set[str] = set()
+    for listed in eng.list({L.APP: None}, all=False):
+        with contextlib.suppress(Conflict, NotFound):  # stopped or removed meanwhile
+            if eng.inspect(listed.id).health:
+                eng.run_healthcheck(listed.id)
+                checked.add(listed.labels.get(L.APP, ""))
+    for name in sorted(checked):
+        app_status_refresh(eng=eng, name=name)
+    return sorted(checked)
+
+
+def app_events_listen(*, eng: Engine, stop: threading.Event | None = None, retry_seconds: float = 3.0,
+                      health_seconds: float = HEALTH_SECONDS) -> None:
+    """Follow the engine's container events for our apps until `stop` is set; reconnects when the engine restarts.
+
+    Beside it, every `health_seconds`, the health checks the engine does not run itself (app_health_tick).
+    """
     stop = stop or threading.Event()
+    threading.Thread(target=_health_loop, args=(eng, stop, health_seconds), name="app-health", daemon=True).start()
     while not stop.is_set():
         try:
             _catch_up(eng)
@@ -85,6 +110,18 @@ def app_events_listen(*, eng: Engine, stop: threading.Event | None = None, retry
                 break
             log.exception("engine events listener error; reconnecting in %ss", retry_seconds)
         stop.wait(retry_seconds)
+
+
+def _health_loop(eng: Engine, stop: threading.Event, seconds: float) -> None:
+    while not stop.wait(seconds):
+        try:
+            close_old_connections()
+            app_health_tick(eng=eng)
+        except EngineError as exc:
+            log.warning("health checks skipped this round: %s", exc.message)
+        except Exception:
+            log.exception("health check round failed")
+    connection.close()
 
 
 def _catch_up(eng: Engine) -> None:

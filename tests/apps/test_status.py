@@ -7,7 +7,8 @@ import time
 import pytest
 
 from apps.models import Installation
-from apps.services import app_events_listen, app_install, app_install_run, app_status_of
+from apps.services import app_events_listen, app_install, app_install_run, app_status_of, app_status_refresh
+from apps.services.status import app_health_tick
 from runtime import ContainerInfo
 from runtime import labels as L
 from tests.apps.conftest import BUSYBOX
@@ -75,3 +76,35 @@ def _wait_status(pk: int, status: str, timeout: float = 20) -> None:
     while Installation.objects.get(pk=pk).status != status:
         assert time.monotonic() < deadline, f"status never became {status}"
         time.sleep(0.1)
+
+
+def test_podman_health_checks_keep_running_after_the_install(app_engine, admin_user, app_name):
+    # Podman without systemd runs no checks: the listener's health round (app_health_tick) runs them, so a
+    # service that turns unhealthy makes the app degraded. On Docker the round does nothing; the daemon checks.
+    compose = f"""
+services:
+  db:
+    image: {BUSYBOX}
+    command: ["sh", "-c", "touch /tmp/ok; exec sleep 3600"]
+    healthcheck: {{test: ["CMD-SHELL", "test -f /tmp/ok"], interval: 1s, retries: 1}}
+"""
+    inst = app_install(user=admin_user, compose=compose, name=app_name)
+    app_install_run(installation_id=inst.pk)
+    assert Installation.objects.get(pk=inst.pk).status == S.RUNNING, Installation.objects.get(pk=inst.pk).error
+    app_engine.exec(f"{app_name}-db-1", ["rm", "/tmp/ok"], tty=False).read_all()
+
+    if app_engine.version().engine == "podman":
+        assert app_health_tick(eng=app_engine) == [app_name]
+    else:
+        assert app_health_tick(eng=app_engine) == []
+        _wait_for_health(app_engine, f"{app_name}-db-1", "unhealthy")  # the daemon's own next check
+        app_status_refresh(eng=app_engine, name=app_name)
+    inst.refresh_from_db()
+    assert (inst.status, inst.detail) == (S.DEGRADED, "Unhealthy: db")
+
+
+def _wait_for_health(eng, ref: str, health: str, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while eng.inspect(ref).health != health:
+        assert time.monotonic() < deadline, f"health never became {health}"
+        time.sleep(0.2)
