@@ -81,7 +81,8 @@ def _round(image: str, n: int, results: dict, steps: list[dict], *, warmup: bool
 
 
 def _ours(image: str) -> tuple[float, dict]:
-    """API call until the API reports the app running (the pipeline itself has seen the web port answer).
+    """API call until the web port named in the 202 answers; the port is probed once the stored status (what
+    GET /api/apps/{id}/ reads) says running. Returns the time and the pipeline's own step timings.
 
     Like the baseline, nothing touches the port before the engine has started the container: a connection
     attempt during the start can stall on the new container's address for a second and would skew both sides.
