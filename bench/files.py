@@ -1,13 +1,20 @@
 """File manager benchmark, against baselines measured in the same run on the same disk:
 
 - a 1 GiB upload through tus over loopback vs `cp` of the same file (and the web process's peak RSS),
-- a 1 GiB download vs `cat` to /dev/null,
+- a 1 GiB download (curl) vs `cat` to /dev/null (and the web process's peak RSS),
 - listing a 10,000-entry folder through the API vs `os.scandir` + stat.
 
+The server is started the way `make run` starts it: `manage.py serve` on CASAOS_BIND. Every timed step starts
+from a synced disk (dirty pages left by the step before skew the next one by 2-5x here) and is the median of
+RUNS. Context figures, not goals: `cp` + fsync (our upload fsyncs before it moves the file into place) and
+curl from `python -m http.server` (a plain Python server using sendfile, no framework, no checks).
+
 Goals (issue 7): upload >= 0.8x cp with RSS flat, download >= 0.8x cat, listing <= 3x scandir.
-Run alone with `python -m bench files` (or `python -m bench.files`). CASAOS_BENCH_FILE_MIB changes the size.
+Run alone with `python -m bench files` (or `python -m bench.files`). CASAOS_BENCH_FILE_MIB changes the size,
+CASAOS_BENCH_RUNS the repetitions.
 """
 
+import base64
 import http.client
 import os
 import shutil
@@ -22,9 +29,11 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 SIZE = int(os.environ.get("CASAOS_BENCH_FILE_MIB", "1024")) * 1024 * 1024
+RUNS = int(os.environ.get("CASAOS_BENCH_RUNS", "3"))
 CHUNK = 32 * 1024 * 1024  # bytes per tus PATCH (the browser sends 16 MiB)
 ENTRIES = 10_000
 ROOT_DIR = Path(__file__).resolve().parent.parent
+MIB = SIZE / 1024 / 1024
 
 
 def _setup() -> Path:
@@ -58,19 +67,23 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _start_daphne(port: int, data: Path) -> subprocess.Popen:
-    log = (data / "daphne.log").open("ab")
-    proc = subprocess.Popen([sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-                             "casaos_site.asgi:application"], cwd=ROOT_DIR, env=os.environ.copy(), stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
+def _wait_for_port(port: int, proc: subprocess.Popen, log: Path) -> None:
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and proc.poll() is None:
         try:
             socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return proc
+            return
         except OSError:
             time.sleep(0.2)
-    raise RuntimeError(f"daphne did not start; see {data / 'daphne.log'}")
+    raise RuntimeError(f"the server did not start; see {log}")
+
+
+def _start(args: list[str], port: int, log: Path, cwd: Path = ROOT_DIR) -> subprocess.Popen:
+    env = {**os.environ, "CASAOS_BIND": f"127.0.0.1:{port}"}
+    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
+                            start_new_session=True)
+    _wait_for_port(port, proc, log)
+    return proc
 
 
 class RssSampler(threading.Thread):
@@ -113,6 +126,16 @@ def _timed(fn) -> float:
     return time.perf_counter() - started
 
 
+def _synced(fn) -> float:
+    """Time `fn` from a disk with no dirty pages left by the step before."""
+    os.sync()
+    return _timed(fn)
+
+
+def _median(fn, repeat: int = RUNS) -> float:
+    return statistics.median(fn() for _ in range(repeat))
+
+
 def _make_source(path: Path) -> None:
     block = os.urandom(1024 * 1024)
     with path.open("wb") as fh:
@@ -121,9 +144,7 @@ def _make_source(path: Path) -> None:
 
 
 def _tus_upload(api: Api, source: Path, name: str) -> None:
-    import base64
-
-    meta = f"filename {base64.b64encode(name.encode()).decode()},path "
+    meta = f"filename {base64.b64encode(name.encode()).decode()},path ,conflict {base64.b64encode(b'overwrite').decode()}"
     created = api.request("POST", "/api/files/uploads/", headers={
         "Tus-Resumable": "1.0.0", "Upload-Length": str(SIZE), "Upload-Metadata": meta})
     created.read()
@@ -141,13 +162,21 @@ def _tus_upload(api: Api, source: Path, name: str) -> None:
             offset = int(response.getheader("Upload-Offset"))
 
 
-def _download(api: Api, name: str) -> None:
-    response = api.request("GET", f"/api/files/content/?path={name}")
-    assert response.status == 200, response.status
-    total = 0
-    while block := response.read(1024 * 1024):
-        total += len(block)
-    assert total == SIZE, total
+def _curl(url: str, headers: dict[str, str] | None = None) -> None:
+    args = ["curl", "-sS", "--fail", "-o", "/dev/null", "-w", "%{size_download}"]
+    for key, value in (headers or {}).items():
+        args += ["-H", f"{key}: {value}"]
+    size = subprocess.run([*args, url], check=True, capture_output=True, text=True).stdout
+    assert int(size) == SIZE, size
+
+
+def _cp_with_fsync(source: Path, copy: Path) -> None:
+    subprocess.run(["cp", "--", str(source), str(copy)], check=True)
+    fd = os.open(copy, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _scandir(folder: Path) -> None:
@@ -162,56 +191,103 @@ def _list(api: Api, page_size: int) -> None:
     assert response.status == 200 and b'"count":10000' in body.replace(b" ", b""), body[:200]
 
 
-def _median(fn, repeat: int = 7) -> float:
-    fn()  # warm-up
-    return statistics.median(_timed(fn) for _ in range(repeat))
+def _rate(seconds: float) -> str:
+    return f"{MIB / seconds:8.1f} MiB/s"
+
+
+def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -> None:
+    copy = root / "cp-copy.bin"
+
+    def cp() -> float:
+        copy.unlink(missing_ok=True)
+        return _synced(lambda: subprocess.run(["cp", "--", str(source), str(copy)], check=True))
+
+    def cp_fsync() -> float:
+        copy.unlink(missing_ok=True)
+        return _synced(lambda: _cp_with_fsync(source, copy))
+
+    cp_time, cp_fsync_time = _median(cp), _median(cp_fsync)
+    copy.unlink()
+    peaks = []
+
+    def upload() -> float:
+        (root / "uploaded.bin").unlink(missing_ok=True)
+        sampler = RssSampler(server.pid)
+        sampler.start()
+        try:
+            return _synced(lambda: _tus_upload(api, source, "uploaded.bin"))
+        finally:
+            peaks.append((sampler.start_rss, sampler.stop()))
+
+    up_time = _median(upload)
+    assert (root / "uploaded.bin").stat().st_size == SIZE
+    print(f"upload    tus {_rate(up_time)}   cp {_rate(cp_time)}   ratio {cp_time / up_time:.2f}x (goal >= 0.8x)")
+    print(f"          context: cp + fsync {_rate(cp_fsync_time)} (same durability as the upload): "
+          f"{cp_fsync_time / up_time:.2f}x")
+    print("          web process RSS: " + ", ".join(f"{a / 2**20:.0f} -> {b / 2**20:.0f} MiB" for a, b in peaks)
+          + f" (before -> peak, per {MIB:.0f} MiB upload)")
+
+
+def bench_download(api: Api, server: subprocess.Popen, data: Path, root: Path) -> None:
+    file = root / "uploaded.bin"
+    cat_time = _median(lambda: _synced(lambda: subprocess.run(["cat", "--", str(file)], check=True,
+                                                              stdout=subprocess.DEVNULL)))
+    url = f"http://127.0.0.1:{api.port}/api/files/content/?path={file.name}"
+    sampler = RssSampler(server.pid)
+    sampler.start()
+    down_time = _median(lambda: _synced(lambda: _curl(url, {"Cookie": api.headers["Cookie"]})))
+    peak = sampler.stop()
+    port = _free_port()
+    plain = _start([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)], port,
+                   data / "http-server.log", cwd=root)
+    try:
+        plain_time = _median(lambda: _synced(lambda: _curl(f"http://127.0.0.1:{port}/{file.name}")))
+    finally:
+        plain.terminate()
+        plain.wait(timeout=10)
+    print(f"download  curl {_rate(down_time)}   cat {_rate(cat_time)}   ratio {cat_time / down_time:.2f}x "
+          f"(goal >= 0.8x)")
+    print(f"          context: curl from python -m http.server {_rate(plain_time)} = {cat_time / plain_time:.2f}x cat;"
+          f" ours = {plain_time / down_time:.2f}x of it")
+    print(f"          web process RSS: {sampler.start_rss / 2**20:.0f} -> {peak / 2**20:.0f} MiB during "
+          f"{RUNS} downloads")
+
+
+def bench_listing(api: Api, root: Path) -> None:
+    many = root / "many"
+    many.mkdir()
+    for i in range(ENTRIES):
+        (many / f"file-{i:05d}.txt").write_bytes(b"")
+
+    def warm_median(fn) -> float:
+        fn()  # warm-up
+        return statistics.median(_timed(fn) for _ in range(7))
+
+    base = warm_median(lambda: _scandir(many))
+    page = warm_median(lambda: _list(api, 200))
+    full = warm_median(lambda: _list(api, 1000))
+    print(f"listing 10,000 entries: scandir+stat {base * 1000:.1f} ms; API first page (200) "
+          f"{page * 1000:.1f} ms = {page / base:.1f}x; API page of 1000 {full * 1000:.1f} ms = "
+          f"{full / base:.1f}x (goal <= 3x; both include HTTP on loopback)")
 
 
 def main() -> int:
     data = _setup()
     root = data / "files"
     root.mkdir(exist_ok=True)
-    cookie = _session_cookie()
-    port = _free_port()
-    daphne = _start_daphne(port, data)
-    api = Api(port, cookie)
+    api = Api(_free_port(), _session_cookie())
+    server = _start([sys.executable, "manage.py", "serve"], api.port, data / "serve.log")
     try:
         source = data / "source.bin"
         _make_source(source)
-        mib = SIZE / 1024 / 1024
-        print(f"file size: {mib:.0f} MiB, tus chunk {CHUNK // 1024 // 1024} MiB, disk {root}")
-
-        cp_time = _timed(lambda: subprocess.run(["cp", "--", str(source), str(root / "cp-copy.bin")], check=True))
-        (root / "cp-copy.bin").unlink()
-        sampler = RssSampler(daphne.pid)
-        sampler.start()
-        up_time = _timed(lambda: _tus_upload(api, source, "uploaded.bin"))
-        peak = sampler.stop()
-        assert (root / "uploaded.bin").stat().st_size == SIZE
-        print(f"upload  tus {mib / up_time:8.1f} MiB/s   cp  {mib / cp_time:8.1f} MiB/s   "
-              f"ratio {cp_time / up_time:.2f}x (goal >= 0.8x)")
-        print(f"web process RSS: {sampler.start_rss / 2**20:.0f} MiB before, {peak / 2**20:.0f} MiB peak "
-              f"(+{(peak - sampler.start_rss) / 2**20:.0f} MiB for a {mib:.0f} MiB upload)")
-
-        cat_time = _timed(lambda: subprocess.run(["cat", "--", str(root / "uploaded.bin")], check=True,
-                                                 stdout=subprocess.DEVNULL))
-        down_time = _timed(lambda: _download(api, "uploaded.bin"))
-        print(f"download  {mib / down_time:8.1f} MiB/s   cat {mib / cat_time:8.1f} MiB/s   "
-              f"ratio {cat_time / down_time:.2f}x (goal >= 0.8x)")
-
-        many = root / "many"
-        many.mkdir()
-        for i in range(ENTRIES):
-            (many / f"file-{i:05d}.txt").write_bytes(b"")
-        base = _median(lambda: _scandir(many))
-        page = _median(lambda: _list(api, 200))
-        full = _median(lambda: _list(api, 1000))
-        print(f"listing 10,000 entries: scandir+stat {base * 1000:.1f} ms; API first page (200) "
-              f"{page * 1000:.1f} ms = {page / base:.1f}x; API page of 1000 {full * 1000:.1f} ms = "
-              f"{full / base:.1f}x (goal <= 3x; both include HTTP on loopback)")
+        print(f"file size: {MIB:.0f} MiB, tus chunk {CHUNK // 1024 // 1024} MiB, disk {root}, "
+              f"median of {RUNS} runs, server: manage.py serve")
+        bench_upload(api, server, source, root)
+        bench_download(api, server, data, root)
+        bench_listing(api, root)
     finally:
-        daphne.terminate()
-        daphne.wait(timeout=10)
+        server.terminate()
+        server.wait(timeout=10)
         shutil.rmtree(data, ignore_errors=True)
     return 0
 

@@ -6,6 +6,7 @@ here is an asynchronous iterator: each block is read in a worker thread and sent
 
 import asyncio
 import mimetypes
+import os
 import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -58,18 +59,24 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
 
 
 async def _file_blocks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
+    """The file's bytes in blocks, each read in a worker thread while the one before it is being sent."""
     loop = asyncio.get_running_loop()
-    fh = await loop.run_in_executor(None, open, path, "rb")
+    fd = await loop.run_in_executor(None, os.open, path, os.O_RDONLY)
+    pending = None
     try:
-        await loop.run_in_executor(None, fh.seek, start)
-        while length > 0:
-            block = await loop.run_in_executor(None, fh.read, min(BLOCK, length))
-            if not block:
-                return
-            length -= len(block)
-            yield block
+        end = start + length
+        pending = loop.run_in_executor(None, os.pread, fd, min(BLOCK, length), start)
+        while pending is not None:
+            block = await pending
+            start += len(block)
+            more = bool(block) and start < end
+            pending = loop.run_in_executor(None, os.pread, fd, min(BLOCK, end - start), start) if more else None
+            if block:
+                yield block
     finally:
-        fh.close()
+        if pending is not None:
+            await asyncio.wait([pending])  # the read in flight must finish before its descriptor closes
+        os.close(fd)
 
 
 def file_response(request, target: Target, *, inline: bool = False):

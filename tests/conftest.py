@@ -111,7 +111,11 @@ class LiveStack:
 
     def start(self) -> None:
         py = sys.executable
-        self.spawn("daphne", py, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "casaos_site.asgi:application")
+        # The web server as `make run` starts it (daphne tuned by manage.py serve), on a port of our own.
+        self.env = {**self.env, "CASAOS_BIND": f"127.0.0.1:{self.port}"}
+        token = settings.DATA_DIR / "setup-token"
+        token_was_there = token.exists()
+        self.spawn("daphne", py, "manage.py", "serve")
         self.spawn("worker", py, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=4",
                    "--without-gossip", "--without-mingle", "-n", f"test-{self.port}@%h")
         self.spawn("monitor", py, "manage.py", "monitor")
@@ -120,10 +124,15 @@ class LiveStack:
         while time.monotonic() < deadline:
             try:
                 with socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                    return
+                    break
             except OSError:
                 time.sleep(0.2)
-        raise RuntimeError(f"daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+        else:
+            raise RuntimeError(f"daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+        if not token_was_there:
+            # serve prints a first-run setup token while no admin exists; tests that want one make their own,
+            # and a token left lying about would send every other test's pages to the setup page.
+            token.unlink(missing_ok=True)
 
     def stop(self) -> None:
         for proc in self.procs:

@@ -21,7 +21,7 @@ from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve, res
 from ..tus import CHECKSUM_MISMATCH, TusError
 from .common import changed, check_free_space, free_name, rename_noreplace
 
-READ_SIZE = 1024 * 1024
+READ_SIZE = 4 * 1024 * 1024  # one message of the server (manage.py serve), handed on without a copy
 CONFLICTS = ("keep_both", "overwrite", "fail")
 
 
@@ -110,6 +110,8 @@ def upload_write(*, upload: Upload, offset: int, stream, content_length: int | N
             fh.truncate(offset)
             raise TusError(CHECKSUM_MISMATCH, _("Checksum mismatch: the chunk was discarded."))
         fh.flush()
+        # The offset we answer must be on disk: after a power cut the database may never be ahead of the file.
+        os.fdatasync(fh.fileno())
     new_offset = offset + written
     if not Upload.objects.filter(pk=upload.pk, offset=offset).update(offset=new_offset, updated_at=timezone.now()):
         raise TusError(409, _("The upload moved on meanwhile."))

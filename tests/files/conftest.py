@@ -1,12 +1,22 @@
-"""Fixtures of the file manager tests: a fresh files root per test, API clients, tree snapshots."""
+"""Fixtures of the file manager tests: a fresh files root per test, API clients, tree snapshots, and a web server
+subprocess of our own (`manage.py serve`, the server `make run` starts) to kill and start again."""
 
+import http.client
 import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 from rest_framework.test import APIClient
 
 from files import paths
+from tests.conftest import ARTIFACTS, ROOT, _database_url, free_port
+
+CSRF = "c" * 32
 
 
 @pytest.fixture
@@ -60,3 +70,51 @@ def body(response) -> bytes:
         return b"".join([chunk async for chunk in response.streaming_content])
 
     return async_to_sync(collect)()
+
+
+# ---------------------------------------------------------------------------- a live server
+class Server:
+    """Our own web server subprocess (`manage.py serve`, as `make run` starts it), to kill and start again."""
+
+    def __init__(self, env: dict[str, str]):
+        self.port, self.proc = free_port(), None
+        self.env = {**env, "CASAOS_BIND": f"127.0.0.1:{self.port}"}
+
+    def start(self) -> None:
+        log = (ARTIFACTS / "files-server.log").open("ab")
+        self.proc = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.2)
+        raise RuntimeError("the server did not start; see test-artifacts/files-server.log")
+
+    def kill(self) -> None:
+        os.killpg(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(timeout=10)
+
+    def request(self, cookie: str, method: str, url: str, body=b"", headers=None) -> http.client.HTTPResponse:
+        """One request with the session `cookie` (and a CSRF token); the body is read, then the response returned."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        conn.request(method, url, body=body, headers={"Cookie": f"sessionid={cookie}; csrftoken={CSRF}",
+                                                      "X-CSRFToken": CSRF, **(headers or {})})
+        response = conn.getresponse()
+        response.body = response.read()
+        return response
+
+
+@pytest.fixture
+def server(transactional_db, django_db_blocker, root, redis_client, admin_user):
+    # admin_user first: with an admin in the database the server prints no first-run setup token.
+    ARTIFACTS.mkdir(exist_ok=True)
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url(),
+           "CASAOS_FILES_ROOT": str(root)}
+    server = Server(env)
+    server.start()
+    yield server
+    if server.proc.poll() is None:
+        server.kill()

@@ -1,0 +1,98 @@
+"""tus PATCH bodies reach the upload view as the server hands them over, instead of being copied into a
+temporary file first (Django's ASGIHandler spools every request body before any view runs).
+
+Only the delivery of the bytes changes: the request still goes through every middleware, the DRF authentication,
+permission and throttle checks and the same view, which reads `request` as before. Other requests are untouched.
+"""
+
+import asyncio
+
+from django.core.handlers.asgi import ASGIHandler
+
+from .tus import OFFSET_CONTENT_TYPE
+
+# Response bodies go out in messages of up to this size: Django's default (64 KiB) slices, and so copies, every
+# block our downloads read (4 MiB, files/downloads.py) into 64 pieces.
+RESPONSE_CHUNK = 4 * 1024 * 1024
+
+
+def streams_body(scope) -> bool:
+    """A tus PATCH (the only requests whose body is file content appended as it comes)."""
+    if scope.get("method") != "PATCH":
+        return False
+    content_type = dict(scope.get("headers") or ()).get(b"content-type", b"")
+    return content_type.split(b";")[0].strip().lower() == OFFSET_CONTENT_TYPE.encode()
+
+
+class StreamedBody:
+    """A read-only file over one request's `http.request` messages, read from the view's worker thread."""
+
+    def __init__(self, receive, loop: asyncio.AbstractEventLoop):
+        self._receive, self._loop = receive, loop
+        self._body, self._pos = b"", 0
+        self.more = True  # the server still holds body messages
+        self.disconnected = False
+        self.finished = asyncio.Event()  # every body message has been taken (set on the event loop)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if size is None or size < 0:
+            return b"".join(iter(lambda: self.read(RESPONSE_CHUNK), b""))
+        while self._pos >= len(self._body) and self.more:
+            self._next()
+        whole = self._pos == 0 and size >= len(self._body)  # the common case: a message handed on without a copy
+        chunk = self._body if whole else self._body[self._pos:self._pos + size]
+        self._pos += len(chunk)
+        return chunk
+
+    def _next(self) -> None:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            raise RuntimeError("a streamed request body is read from a worker thread, never the event loop")
+        message = asyncio.run_coroutine_threadsafe(self._receive(), self._loop).result()
+        if message["type"] == "http.disconnect":
+            self.disconnected, self.more = True, False  # what arrived is kept: tus resumes from the offset
+        else:
+            self._body, self._pos = message.get("body", b""), 0
+            self.more = message.get("more_body", False)
+        if not self.more:
+            self._loop.call_soon_threadsafe(self.finished.set)
+
+    def close(self) -> None:
+        """Nothing to free: unread messages stay with the server, which drops them with the request."""
+
+
+class BodyChannel:
+    """What Django's handler gets as `receive` for a streamed request: the body for the view, then the rest.
+
+    Django listens for a disconnect while the view runs; body messages must reach the view, not that listener,
+    so it waits until the view has taken them all (it is cancelled when the response is done anyway).
+    """
+
+    def __init__(self, receive, loop: asyncio.AbstractEventLoop):
+        self.receive = receive
+        self.body = StreamedBody(receive, loop)
+
+    async def __call__(self):
+        await self.body.finished.wait()
+        if self.body.disconnected:
+            return {"type": "http.disconnect"}
+        return await self.receive()
+
+
+class StreamingASGIHandler(ASGIHandler):
+    """Django's ASGI handler, streaming tus PATCH bodies to the view and sending large response messages."""
+
+    chunk_size = RESPONSE_CHUNK
+
+    async def handle(self, scope, receive, send):
+        if streams_body(scope):
+            receive = BodyChannel(receive, asyncio.get_running_loop())
+        await super().handle(scope, receive, send)
+
+    async def read_body(self, receive):
+        if isinstance(receive, BodyChannel):
+            return receive.body
+        return await super().read_body(receive)
