@@ -116,13 +116,19 @@ async def _empty() -> AsyncIterator[bytes]:
 
 
 async def _threaded(gen: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """A blocking generator's chunks, each produced in a worker thread while the one before it is being sent."""
     loop = asyncio.get_running_loop()
     done = object()
+    pending = loop.run_in_executor(None, next, gen, done)
     try:
-        while (chunk := await loop.run_in_executor(None, next, gen, done)) is not done:
+        while (chunk := await pending) is not done:
+            pending = loop.run_in_executor(None, next, gen, done)
             if chunk:
                 yield chunk
+        pending = None
     finally:
+        if pending is not None:
+            await asyncio.wait([pending])  # a generator cannot be closed while it runs in another thread
         gen.close()
 
 

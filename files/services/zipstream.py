@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ..paths import RESERVED_PREFIX, Target, contained
 
-BLOCK = 1024 * 1024
+BLOCK = 4 * 1024 * 1024  # one response message of the server (files/streaming.py)
 
 
 class _Sink:
