@@ -5,15 +5,21 @@
 
 import hashlib
 import os
+import time
 import warnings
 from pathlib import Path
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from ..paths import Target
+from ..paths import PathError, Target
 
 SIZE = (320, 320)
+# A request that finds no thumbnail claims its making with a marker file beside it: one task per file version
+# and size, however many requests (a grid of 200 images, each retried) ask meanwhile. A claim older than this
+# is taken over (the worker died); a file that cannot be thumbnailed is remembered, not retried.
+CLAIM_SECONDS = 300
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".avif")
 
 
@@ -25,12 +31,40 @@ def thumbnail_path(real: Path) -> Path:
     """Where the thumbnail of this file version lives (a new mtime or size makes a new one)."""
     st = real.stat()
     key = hashlib.sha256(f"{real}:{st.st_mtime_ns}:{st.st_size}".encode()).hexdigest()
-    return Path(settings.DATA_DIR) / "thumbs" / key[:2] / f"{key}.webp"
+    return Path(settings.DATA_DIR) / "thumbs" / key[:2] / f"{key}-{SIZE[0]}.webp"
+
+
+def _claimed(out: Path) -> bool:
+    """True for the one request that gets to queue the work (O_EXCL makes the claim atomic across processes)."""
+    claim = out.with_suffix(".pending")
+    claim.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(claim, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        return True
+    except FileExistsError:
+        try:
+            stale = time.time() - claim.stat().st_mtime > CLAIM_SECONDS
+        except FileNotFoundError:
+            return False  # the worker just finished
+        if stale:
+            os.utime(claim)
+        return stale
 
 
 def thumbnail_make(*, real: Path) -> Path | None:
     """Decode at most FILES_THUMBNAIL_MAX_PIXELS pixels (decompression bombs are refused, not decoded)."""
     out = thumbnail_path(real)
+    try:
+        made = _make(real, out)
+    finally:
+        out.with_suffix(".pending").unlink(missing_ok=True)
+    if made is None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.with_suffix(".failed").touch()
+    return made
+
+
+def _make(real: Path, out: Path) -> Path | None:
     if out.exists():
         return out
     Image.MAX_IMAGE_PIXELS = settings.FILES_THUMBNAIL_MAX_PIXELS
@@ -53,11 +87,14 @@ def thumbnail_make(*, real: Path) -> Path | None:
 
 
 def thumbnail_request(*, target: Target) -> Path | None:
-    """The thumbnail if it exists; otherwise queue its making and answer None for now."""
+    """The thumbnail if it exists; otherwise queue its making (once) and answer None for now."""
     out = thumbnail_path(target.real)
     if out.exists():
         return out
-    from ..tasks import thumbnail_make as make_task
+    if out.with_suffix(".failed").exists():
+        raise PathError(_("No thumbnail for this file."), 404)
+    if _claimed(out):
+        from ..tasks import thumbnail_make as make_task
 
-    make_task.delay(str(target.real))
+        make_task.delay(str(target.real))
     return None
