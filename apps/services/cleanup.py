@@ -53,24 +53,30 @@ def _attempt(action: Callable, problems: list[str]):
 
 
 @contextlib.contextmanager
-def heartbeat(pk: int) -> Iterator[None]:
-    """Keep `heartbeat_at` fresh while a long step runs, so the reconcile can tell a live install from an orphan."""
+def beating(touch: Callable[[], object], *, every: float, name: str) -> Iterator[None]:
+    """Call `touch` every `every` seconds in a thread while the block runs (liveness for the reconcile jobs)."""
     stop = threading.Event()
 
     def beat() -> None:
         try:
-            while not stop.wait(HEARTBEAT_SECONDS):
+            while not stop.wait(every):
                 close_old_connections()
-                Installation.objects.filter(pk=pk).update(heartbeat_at=timezone.now())
-        except Exception as exc:  # a missed beat must never break the install itself
-            log.warning("heartbeat of app %s stopped: %s", pk, exc)
+                touch()
+        except Exception as exc:  # a missed beat must never break the work itself
+            log.warning("%s stopped: %s", name, exc)
         finally:
             connection.close()
 
-    thread = threading.Thread(target=beat, name=f"app-{pk}-heartbeat", daemon=True)
+    thread = threading.Thread(target=beat, name=name, daemon=True)
     thread.start()
     try:
         yield
     finally:
         stop.set()
         thread.join(timeout=5)
+
+
+def heartbeat(pk: int) -> contextlib.AbstractContextManager[None]:
+    """Keep `heartbeat_at` fresh while a long step runs, so the reconcile can tell a live install from an orphan."""
+    return beating(lambda: Installation.objects.filter(pk=pk).update(heartbeat_at=timezone.now()),
+                   every=HEARTBEAT_SECONDS, name=f"app-{pk}-heartbeat")

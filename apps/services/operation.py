@@ -2,15 +2,14 @@
 
 import contextlib
 import logging
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
 
-from django.db import IntegrityError, close_old_connections, connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import AppEvent, AppLock, Installation
+from .cleanup import beating
 from .common import InstallError, app_publish
 
 log = logging.getLogger(__name__)
@@ -65,28 +64,10 @@ def operation_running(*, installation: Installation) -> str:
     return AppLock.objects.filter(installation=installation).values_list("operation", flat=True).first() or ""
 
 
-@contextlib.contextmanager
-def lock_heartbeat(pk: int) -> Iterator[None]:
+def lock_heartbeat(pk: int) -> contextlib.AbstractContextManager[None]:
     """Keep the lock fresh while the operation runs, so only a dead worker's lock ever goes stale."""
-    stop = threading.Event()
-
-    def beat() -> None:
-        try:
-            while not stop.wait(LOCK_BEAT_SECONDS):
-                close_old_connections()
-                AppLock.objects.filter(installation_id=pk).update(heartbeat_at=timezone.now())
-        except Exception as exc:  # a missed beat must never break the operation itself
-            log.warning("lock heartbeat of app %s stopped: %s", pk, exc)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=beat, name=f"app-{pk}-lock", daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join(timeout=5)
+    return beating(lambda: AppLock.objects.filter(installation_id=pk).update(heartbeat_at=timezone.now()),
+                   every=LOCK_BEAT_SECONDS, name=f"app-{pk}-lock")
 
 
 def _busy_message(inst: Installation, status: str | None) -> str:
