@@ -96,7 +96,7 @@ def test_it_installs_a_custom_app_from_a_docker_run_command(page, live_stack, ad
     page.fill("#id_name", app_name)
     shot(page, "apps-custom")
     page.click("#custom-form button[type=submit]")
-    page.wait_for_url(f"**/apps/*/")
+    page.wait_for_url("**/apps/*/")
     inst = Installation.objects.get(name=app_name)
     for _ in range(300):
         inst.refresh_from_db()
