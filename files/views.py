@@ -24,10 +24,18 @@ def _listing_context(request) -> dict:
         page = max(1, int(q.get("page", 1)))
     except ValueError:
         page = 1
-    context = {"path": path, "sort": sort, "reverse": reverse, "hidden": hidden, "mode": mode, "error": None}
+    search = (q.get("q") or "").strip()
+    context = {"path": path, "sort": sort, "reverse": reverse, "hidden": hidden, "mode": mode, "error": None,
+               "search": search, "results": None, "search_limit": selectors.SEARCH_LIMIT}
     try:
-        context["listing"] = selectors.folder_list(user=request.user, path=path, sort=sort, reverse=reverse,
-                                                   hidden=hidden, page=page, page_size=200)
+        if search:  # a name search under this folder, shown as a listing of its own
+            context["results"] = selectors.folder_search(user=request.user, path=path, query=search, hidden=hidden)
+            folder = resolve(request.user, path)
+            context["breadcrumb"], context["writable"] = selectors.breadcrumb(folder.view_path), folder.base.writable
+            context["listing"] = None
+        else:
+            context["listing"] = selectors.folder_list(user=request.user, path=path, sort=sort, reverse=reverse,
+                                                       hidden=hidden, page=page, page_size=200)
     except PathError as exc:
         context["error"], context["listing"] = exc.message, None
     return context
@@ -38,7 +46,8 @@ def index(request):
     """Browse a folder; htmx requests get only the listing fragment."""
     context = _listing_context(request)
     status = 200 if context["error"] is None else 404
-    if request.htmx:
+    # htmx restoring a page it has no copy of (Back after a pushed URL) needs the whole page, not the fragment.
+    if request.htmx and not request.htmx.history_restore_request:
         return render(request, "files/partials/_listing.html", context, status=status)
     context["tasks"] = selectors.tasks_of(user=request.user, limit=5)
     context["chunk_size"] = min(16 * 1024 * 1024, settings.FILES_UPLOAD_CHUNK_MAX)

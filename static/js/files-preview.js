@@ -34,6 +34,12 @@
     out.value = result.ok ? result.data.url : F.detail(result);
   });
 
+  // An admin changed owner, group or mode below: show the new values in the header.
+  document.body.addEventListener("casa:permissions-changed", function (event) {
+    document.getElementById("entry-mode").textContent = event.detail.mode;
+    document.getElementById("entry-owner").textContent = event.detail.owner + ":" + event.detail.group;
+  });
+
   const extract = document.getElementById("extract-button");
   if (extract) {
     extract.addEventListener("click", async function () {

@@ -44,13 +44,46 @@
     });
   });
 
-  document.getElementById("search-form").addEventListener("submit", async function (event) {
+  // Name search under the folder shown: the results replace the listing (clickable, with the folder of each).
+  document.getElementById("search-form").addEventListener("submit", function (event) {
     event.preventDefault();
-    const q = event.target.elements.q.value;
-    const result = await call("GET", "search/?path=" + encodeURIComponent(currentPath()) + "&q=" + encodeURIComponent(q));
-    if (!result.ok) { return; }
-    const names = result.data.map(function (e) { return e.path; });
-    say(names.length ? names.join("\n") : "—");
+    const q = event.target.elements.q.value.trim();
+    const params = new URLSearchParams({path: currentPath()});
+    if (q) { params.set("q", q); }
+    const url = app.dataset.listUrl + "?" + params.toString();
+    window.htmx.ajax("GET", url, {target: "#listing", swap: "outerHTML"}).then(function () {
+      window.history.pushState({}, "", url);
+    });
+  });
+
+  // ---------------------------------------------------------------- share and permissions dialogs
+  const shareDialog = document.getElementById("share-dialog");
+  const shareForm = document.getElementById("share-dialog-form");
+  function openShare(el) {
+    shareForm.reset();
+    shareForm.elements.path.value = el.dataset.share;
+    shareForm.querySelector("[data-folder-only]").disabled = el.dataset.dir !== "1";
+    document.getElementById("share-target").textContent = el.dataset.share;
+    document.getElementById("share-dialog-result").hidden = true;
+    shareDialog.showModal();
+  }
+  shareForm.addEventListener("submit", async function (event) {
+    event.preventDefault();
+    const body = {path: shareForm.elements.path.value, access: shareForm.elements.access.value,
+      password: shareForm.elements.password.value};
+    if (shareForm.elements.expires_at.value) { body.expires_at = new Date(shareForm.elements.expires_at.value).toISOString(); }
+    const result = await F.api("POST", app.dataset.sharesUrl, body);
+    document.getElementById("share-dialog-result").hidden = false;
+    document.getElementById("share-dialog-url").value = result.ok ? result.data.url : F.detail(result);
+  });
+  document.addEventListener("click", function (event) {
+    const closer = event.target.closest("[data-close]");
+    if (closer && closer.closest("#share-dialog")) { shareDialog.close(); }
+  });
+  document.body.addEventListener("casa:permissions-changed", function () {
+    const dialog = document.getElementById("permissions-dialog");
+    if (dialog && dialog.open) { dialog.close(); }
+    refresh();
   });
 
   document.addEventListener("click", async function (event) {
@@ -64,6 +97,8 @@
         const result = await call("POST", "rename/", {path: el.dataset.rename, name: name});
         if (result.ok) { refresh(); }
       }
+    } else if (el.dataset.share) {
+      openShare(el);
     } else if (el.dataset.size) {
       const result = await call("GET", "size/?path=" + encodeURIComponent(el.dataset.size));
       if (result.ok) { el.textContent = formatBytes(result.data.size); }

@@ -111,3 +111,38 @@ def test_links_are_listed_per_user_and_only_the_owner_revokes(shared, admin_api,
     assert member_api.get("/api/files/shares/").json() == []
     assert member_api.delete(f"/api/files/shares/{created.json()['id']}/").status_code == 404
     assert ShareLink.objects.get().is_active
+
+
+def test_an_upload_only_link_with_a_password_takes_files_only_after_the_password(shared, admin_user, redis_client):
+    share = sharelink_create(user=admin_user, path="public", access="upload", password="drop here")
+    redis_client.delete(f"casaos:files:share-pw:{share.token}")
+    meta = f"filename {base64.b64encode(b'late.txt').decode()}"
+    before = snapshot(shared.parent)
+
+    def create(client):
+        return client.post(f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="4",
+                           HTTP_UPLOAD_METADATA=meta)
+
+    stranger = Client()
+    assert "password" in stranger.get(f"/s/{share.token}/").content.decode()
+    assert create(stranger).status_code == 403
+    assert stranger.post(f"/s/{share.token}/", {"password": "wrong"}).status_code == 403
+    assert create(stranger).status_code == 403
+    assert snapshot(shared.parent) == before and not Upload.objects.exists()
+
+    guest = Client()
+    assert guest.post(f"/s/{share.token}/", {"password": "drop here"}).status_code == 302
+    page = guest.get(f"/s/{share.token}/").content.decode()
+    assert 'id="shared-upload"' in page and "a.txt" not in page
+    created = create(guest)
+    assert created.status_code == 201
+    # The upload belongs to the link, not to whoever holds its URL: the stranger cannot touch it.
+    location = created["Location"]
+    assert stranger.generic("PATCH", location, b"evil", content_type="application/offset+octet-stream",
+                            HTTP_UPLOAD_OFFSET="0", HTTP_TUS_RESUMABLE="1.0.0").status_code == 403
+    assert stranger.generic("DELETE", location, HTTP_TUS_RESUMABLE="1.0.0").status_code == 403
+    done = guest.generic("PATCH", location, b"late", content_type="application/offset+octet-stream",
+                         HTTP_UPLOAD_OFFSET="0", HTTP_TUS_RESUMABLE="1.0.0")
+    assert done.status_code == 204
+    assert (shared / "public" / "late.txt").read_text() == "late"
+    assert guest.get(f"/s/{share.token}/download/", {"path": "late.txt"}).status_code == 404  # still write-only
