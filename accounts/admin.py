@@ -14,7 +14,7 @@ from .models import APIToken, AuditEvent, FailureCounter, SiteSecurity, User, Us
 from .permissions import request_mfa_satisfied
 from .selectors import active_admin_remains
 from .services.audit import audit_record
-from .services.sessions import sessions_end_all
+from .services.sessions import sessions_end_all, sessions_sockets_close
 from .services.tokens import api_token_revoke
 from .services.users import LastAdminError, user_delete, user_guard_last_admin
 
@@ -83,6 +83,7 @@ class UserAdmin(BaseUserAdmin):
             return
         if "role" in form.changed_data:
             audit_record(action="user.role_changed", request=request, target=obj.username, details={"role": obj.role})
+            sessions_sockets_close(user=obj)
         if "is_active" in form.changed_data:
             audit_record(action="user.enabled" if obj.is_active else "user.disabled", request=request,
                          target=obj.username)

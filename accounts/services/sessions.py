@@ -95,6 +95,13 @@ def sessions_end_all(*, user, except_key: str | None = None) -> int:
     return len(keys)
 
 
+def sessions_sockets_close(*, user) -> None:
+    """Close the user's open websockets but keep their sessions (a role change): the pages reconnect, and the new
+    sockets are authorised with the new role (a socket checks the user it loaded when it connected)."""
+    for key in UserSession.objects.filter(user=user).values_list("session_key", flat=True):
+        _close_sockets(session_socket_group(_store(key)))
+
+
 def session_keep(*, request, user) -> None:
     """Keep this session logged in after its user's password changed; its new key keeps its row and sockets."""
     old_key = request.session.session_key

@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.selectors import active_admin_remains
 
 from .audit import audit_record
-from .sessions import session_keep, sessions_end_all
+from .sessions import session_keep, sessions_end_all, sessions_sockets_close
 
 
 class LastAdminError(Exception):
@@ -45,6 +45,8 @@ def user_update(*, actor, user: User, role: str, is_active: bool, email: str, re
         user.save()
     if not is_active:
         sessions_end_all(user=user)
+    elif "role" in changes:
+        sessions_sockets_close(user=user)
     if "role" in changes:
         audit_record(actor=actor, action="user.role_changed", request=request, target=user.username,
                      details={"role": changes["role"]})

@@ -150,6 +150,21 @@ def test_disabling_a_user_closes_their_sockets(admin):
     assert not UserSession.objects.filter(user=member).exists()
 
 
+def test_a_demoted_admin_loses_the_open_admin_socket_but_keeps_the_session(admin):
+    # A socket checks the user it loaded on connect: only a new socket sees the new role.
+    deputy = UserFactory(admin=True, username="deputy")
+    client = _login(deputy)
+
+    async def scenario():
+        socket = await _open(client, "/ws/appstore/stores/")
+        await _sync(user_update, actor=admin, user=deputy, role=User.Role.MEMBER, is_active=True, email="")
+        return await _close_code(socket)
+
+    assert _run(scenario) == SESSION_ENDED_CODE
+    assert SessionStore().exists(_key(client))
+    assert client.get("/appstore/stores/").status_code == 403
+
+
 def test_deleting_a_user_closes_their_sockets(admin):
     member = UserFactory(username="sockgone")
     client = _login(member)
