@@ -21,7 +21,7 @@ from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve, res
 from ..tus import CHECKSUM_MISMATCH, TusError
 from .common import changed, check_free_space, free_name, rename_noreplace
 
-READ_SIZE = 4 * 1024 * 1024  # one message of the server (manage.py serve), handed on without a copy
+READ_SIZE = 4 * 1024 * 1024  # >= one message of the server (manage.py serve): each is handed on without a copy
 CONFLICTS = ("keep_both", "overwrite", "fail")
 
 
