@@ -35,6 +35,18 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# ---------------------------------------------------------------------------- isolation
+@pytest.fixture(autouse=True)
+def fresh_channel_layer():
+    """A new channel layer per test: channels-redis binds its locks to the event loop that first used them, and
+    every async_to_sync call or WebsocketCommunicator runs in a new loop."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
 # ---------------------------------------------------------------------------- users
 @pytest.fixture
 def admin_user(db):
