@@ -2,6 +2,7 @@
 (daphne + Celery worker + sampler in subprocesses) and headless Chromium."""
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -128,8 +129,7 @@ class LiveStack:
         token = settings.DATA_DIR / "setup-token"
         token_was_there = token.exists()
         self.spawn("daphne", py, "manage.py", "serve")
-        self.spawn("worker", py, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=4",
-                   "--without-gossip", "--without-mingle", "-n", f"test-{self.port}@%h")
+        self.start_worker()
         self.spawn("monitor", py, "manage.py", "monitor")
         self.spawn("events", py, "manage.py", "app_events")  # keeps app statuses true on engine events (Procfile)
         deadline = time.monotonic() + 30
@@ -145,6 +145,22 @@ class LiveStack:
             # serve prints a first-run setup token while no admin exists; tests that want one make their own,
             # and a token left lying about would send every other test's pages to the setup page.
             token.unlink(missing_ok=True)
+
+    def start_worker(self) -> None:
+        self.worker = self.spawn("worker", sys.executable, "-m", "celery", "-A", "casaos_site", "worker",
+                                 "--loglevel=INFO", "--concurrency=4", "--without-gossip", "--without-mingle",
+                                 "-n", f"test-{self.port}@%h")
+
+    def restart_worker(self) -> None:
+        """A worker with nothing queued or running: in-process tests before this one queue tasks into the same
+        broker (their own runs do the work), and a worker busy with those leaves the browser test's task pending."""
+        from casaos_site.celery import app
+
+        os.killpg(self.worker.pid, signal.SIGKILL)  # its own session: the prefork children go with it
+        self.worker.wait()
+        self.procs.remove(self.worker)
+        app.control.purge()
+        self.start_worker()
 
     def stop(self) -> None:
         for proc in self.procs:
