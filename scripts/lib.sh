@@ -3,7 +3,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VAR="${CASAOS_DATA_DIR:-$ROOT/var}"
 RUN_DIR="$VAR/run"
-mkdir -p "$RUN_DIR"
+mkdir -p "$RUN_DIR" "$VAR/logs"
 
 say() { printf '\033[1m==>\033[0m %s\n' "$*"; }
 die() { printf 'casaos: %s\n' "$*" >&2; exit 1; }

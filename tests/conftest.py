@@ -48,6 +48,16 @@ def fresh_channel_layer():
     channel_layers.backends.clear()
 
 
+@pytest.fixture(autouse=True)
+def project_celery_app():
+    """Shared tasks publish through Celery's *current* app: a test that makes another one current (a bare
+    `Celery()` does) would send every later task of this process to a broker no worker listens on."""
+    from celery import current_app
+
+    yield
+    assert current_app.main == "casaos", f"this test left Celery app {current_app.main!r} current"
+
+
 # ---------------------------------------------------------------------------- users
 @pytest.fixture
 def admin_user(db):
@@ -153,7 +163,7 @@ class LiveStack:
 
     def restart_worker(self) -> None:
         """A worker with nothing queued or running: in-process tests before this one queue tasks into the same
-        broker (their own runs do the work), and a worker busy with those leaves the browser test's task pending."""
+        broker that nobody ran, and those would otherwise run here against rows that are long gone."""
         from casaos_site.celery import app
 
         os.killpg(self.worker.pid, signal.SIGKILL)  # its own session: the prefork children go with it

@@ -71,7 +71,9 @@ def worker(redis_client, monkeypatch):
     """A worker on BROKER; installs queued by the services go there too."""
     broker = redis_lib.Redis.from_url(BROKER)
     broker.flushdb()
-    sender = Celery(broker=BROKER)  # a bare app: it publishes by task name, exactly as .delay() would
+    # A bare app publishing by task name, exactly as .delay() would. Not the current app: shared tasks resolve
+    # to the current app, and every later .delay() in this process would go to this module's broker.
+    sender = Celery(broker=BROKER, set_as_current=False)
     monkeypatch.setattr(tasks.app_install, "delay", lambda pk: sender.send_task("apps.install", args=[pk]))
     w = Worker()
     yield w
