@@ -51,8 +51,9 @@ class UserChangeForm(BaseUserChangeForm):
         cleaned = super().clean()
         stored = User.objects.get(pk=self.instance.pk)  # the instance gets the form's values only after clean()
         try:
-            user_guard_last_admin(user=stored, role=cleaned.get("role", stored.role),
-                                  is_active=cleaned.get("is_active", stored.is_active))
+            user_guard_last_admin(
+                user=stored, role=cleaned.get("role", stored.role), is_active=cleaned.get("is_active", stored.is_active)
+            )
         except LastAdminError:
             raise ValidationError(LastAdminError.message) from None
         return cleaned
@@ -85,8 +86,9 @@ class UserAdmin(BaseUserAdmin):
             audit_record(action="user.role_changed", request=request, target=obj.username, details={"role": obj.role})
             sessions_sockets_close(user=obj)
         if "is_active" in form.changed_data:
-            audit_record(action="user.enabled" if obj.is_active else "user.disabled", request=request,
-                         target=obj.username)
+            audit_record(
+                action="user.enabled" if obj.is_active else "user.disabled", request=request, target=obj.username
+            )
             if not obj.is_active:
                 sessions_end_all(user=obj)
 

@@ -58,8 +58,13 @@ class TokenListView(APIView):
         expires = serializer.validated_data.get("expires_at")
         if expires and expires <= timezone.now():
             raise ValidationError({"expires_at": "Must be in the future."})
-        row, raw = api_token_create(user=request.user, name=serializer.validated_data["name"],
-                                    scope=serializer.validated_data["scope"], expires_at=expires, request=request)
+        row, raw = api_token_create(
+            user=request.user,
+            name=serializer.validated_data["name"],
+            scope=serializer.validated_data["scope"],
+            expires_at=expires,
+            request=request,
+        )
         return Response({**TokenSerializer(row).data, "token": raw}, status=status.HTTP_201_CREATED)
 
 
@@ -138,8 +143,14 @@ class UserDetailView(APIView):
         if "password" in data:
             validate_password(data["password"], user)
         try:
-            user_update(actor=request.user, request=request, user=user, role=data.get("role", user.role),
-                        is_active=data.get("is_active", user.is_active), email=data.get("email", user.email))
+            user_update(
+                actor=request.user,
+                request=request,
+                user=user,
+                role=data.get("role", user.role),
+                is_active=data.get("is_active", user.is_active),
+                email=data.get("email", user.email),
+            )
         except LastAdminError:
             raise ValidationError("The home cloud needs at least one active admin.") from None
         if "password" in data:
@@ -177,6 +188,7 @@ class AuditListView(APIView):
 
     @extend_schema(responses=AuditEventSerializer(many=True))
     def get(self, request):
-        events = selectors.audit_events(action=request.query_params.get("action", "")[:64],
-                                        actor=request.query_params.get("actor", "")[:150])
+        events = selectors.audit_events(
+            action=request.query_params.get("action", "")[:64], actor=request.query_params.get("actor", "")[:150]
+        )
         return Response(AuditEventSerializer(events, many=True).data)

@@ -42,4 +42,3 @@ class APITokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
-

@@ -15,17 +15,20 @@ class LoginForm(forms.Form):
 
 
 class CodeForm(forms.Form):
-    code = forms.CharField(label=_("Code from your authenticator app, or a backup code"), max_length=32,
-                           widget=CODE_WIDGET)
+    code = forms.CharField(
+        label=_("Code from your authenticator app, or a backup code"), max_length=32, widget=CODE_WIDGET
+    )
 
 
 class NewPasswordMixin(forms.Form):
     """Two password fields checked against Django's validators."""
 
-    password1 = forms.CharField(label=_("New password"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
-    password2 = forms.CharField(label=_("New password again"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "new-password"}))
+    password1 = forms.CharField(
+        label=_("New password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("New password again"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
 
     def password_user(self):
         return None
@@ -44,10 +47,14 @@ class NewPasswordMixin(forms.Form):
 
 
 class SetupForm(NewPasswordMixin):
-    token = forms.CharField(label=_("Setup token (printed on the server's console)"), max_length=64,
-                            widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
-    username = forms.CharField(label=_("Admin username"), max_length=150, initial="admin",
-                               validators=[User.username_validator])
+    token = forms.CharField(
+        label=_("Setup token (printed on the server's console)"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}),
+    )
+    username = forms.CharField(
+        label=_("Admin username"), max_length=150, initial="admin", validators=[User.username_validator]
+    )
     email = forms.EmailField(label=_("E-mail (optional)"), required=False)
 
     field_order = ["token", "username", "email", "password1", "password2"]
@@ -57,15 +64,20 @@ class SetupForm(NewPasswordMixin):
 
 
 class StepUpForm(forms.Form):
-    password = forms.CharField(label=_("Your password"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password", "autofocus": True}))
-    code = forms.CharField(label=_("Code from your authenticator app, or a backup code"), max_length=32,
-                           required=False, widget=CODE_WIDGET)
+    password = forms.CharField(
+        label=_("Your password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password", "autofocus": True}),
+    )
+    code = forms.CharField(
+        label=_("Code from your authenticator app, or a backup code"), max_length=32, required=False, widget=CODE_WIDGET
+    )
 
 
 class PasswordChangeForm(NewPasswordMixin):
-    old_password = forms.CharField(label=_("Current password"), strip=False, widget=forms.PasswordInput(
-        attrs={"autocomplete": "current-password"}))
+    old_password = forms.CharField(
+        label=_("Current password"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+    )
 
     field_order = ["old_password", "password1", "password2"]
 
@@ -115,19 +127,26 @@ class UserPasswordForm(NewPasswordMixin):
 
 
 class MFARemoveForm(StepUpForm):
-    code = forms.CharField(label=_("Code from your authenticator app, or a backup code"), max_length=32,
-                           widget=CODE_WIDGET)
+    code = forms.CharField(
+        label=_("Code from your authenticator app, or a backup code"), max_length=32, widget=CODE_WIDGET
+    )
 
 
-EXPIRY_CHOICES = [("", _("Never")), ("7", _("7 days")), ("30", _("30 days")), ("90", _("90 days")),
-                  ("365", _("1 year"))]
+EXPIRY_CHOICES = [
+    ("", _("Never")),
+    ("7", _("7 days")),
+    ("30", _("30 days")),
+    ("90", _("90 days")),
+    ("365", _("1 year")),
+]
 
 
 class TokenForm(forms.Form):
     name = forms.CharField(label=_("Name (what uses it)"), max_length=100)
     scope = forms.ChoiceField(label=_("Scope"), choices=APIToken.Scope.choices, initial=APIToken.Scope.READ)
-    expires_days = forms.TypedChoiceField(label=_("Expires"), choices=EXPIRY_CHOICES, coerce=int, empty_value=None,
-                                          required=False)
+    expires_days = forms.TypedChoiceField(
+        label=_("Expires"), choices=EXPIRY_CHOICES, coerce=int, empty_value=None, required=False
+    )
 
 
 class SecurityForm(forms.Form):

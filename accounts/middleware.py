@@ -100,16 +100,20 @@ class ContentSecurityPolicyMiddleware:
         socket = f"{scheme}://{request.get_host()}"
         # The third-party pages under /api/ (DRF's browsable API, Swagger UI) set inline styles; styles only,
         # scripts stay 'self' everywhere. Our own templates never need this.
-        styles = "style-src 'self' 'unsafe-inline'" if request.path.startswith(INLINE_STYLE_PREFIXES) else "style-src 'self'"
-        return "; ".join((
-            "default-src 'self'",
-            "script-src 'self'",
-            styles,
-            "img-src 'self' data:",
-            "font-src 'self'",
-            f"connect-src 'self' {socket}",
-            "object-src 'none'",
-            "base-uri 'none'",
-            "form-action 'self'",
-            "frame-ancestors 'none'",
-        ))
+        styles = (
+            "style-src 'self' 'unsafe-inline'" if request.path.startswith(INLINE_STYLE_PREFIXES) else "style-src 'self'"
+        )
+        return "; ".join(
+            (
+                "default-src 'self'",
+                "script-src 'self'",
+                styles,
+                "img-src 'self' data:",
+                "font-src 'self'",
+                f"connect-src 'self' {socket}",
+                "object-src 'none'",
+                "base-uri 'none'",
+                "form-action 'self'",
+                "frame-ancestors 'none'",
+            )
+        )

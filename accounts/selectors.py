@@ -64,8 +64,9 @@ def user_sessions(user) -> QuerySet:
 def users_with_state() -> list[User]:
     """Every user, with `.locked` set when their account name is locked out."""
     locked = set(
-        FailureCounter.objects.filter(kind=FailureCounter.Kind.ACCOUNT, locked_until__gt=timezone.now())
-        .values_list("key", flat=True)
+        FailureCounter.objects.filter(kind=FailureCounter.Kind.ACCOUNT, locked_until__gt=timezone.now()).values_list(
+            "key", flat=True
+        )
     )
     users = list(User.objects.order_by("username"))
     for user in users:

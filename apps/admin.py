@@ -33,8 +33,7 @@ class InstallationAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Uninstall the selected apps (keeping their data)"))
     def uninstall_apps(self, request, queryset):
-        self._each(request, queryset,
-                   lambda inst: app_uninstall(user=request.user, installation=inst, request=request))
+        self._each(request, queryset, lambda inst: app_uninstall(user=request.user, installation=inst, request=request))
 
     def _each(self, request, queryset, action) -> None:
         for inst in queryset:

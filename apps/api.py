@@ -38,18 +38,26 @@ class AppListView(APIView):
         page = paginator.paginate_queryset(app_visible(user=request.user), request, view=self)
         return paginator.get_paginated_response([app_state(i) for i in page])
 
-    @extend_schema(request=InstallRequestSerializer,
-                   responses={202: InstallAcceptedSerializer,
-                              400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
-                              403: OpenApiResponse(description="not an admin, or a step-up is needed")})
+    @extend_schema(
+        request=InstallRequestSerializer,
+        responses={
+            202: InstallAcceptedSerializer,
+            400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
+            403: OpenApiResponse(description="not an admin, or a step-up is needed"),
+        },
+    )
     def post(self, request):
         data = InstallRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            inst = app_install(user=request.user, compose=data.validated_data["compose"],
-                               name=data.validated_data.get("name") or None,
-                               inputs=data.validated_data.get("inputs") or {},
-                               consent=data.validated_data["consent"], request=request)
+            inst = app_install(
+                user=request.user,
+                compose=data.validated_data["compose"],
+                name=data.validated_data.get("name") or None,
+                inputs=data.validated_data.get("inputs") or {},
+                consent=data.validated_data["consent"],
+                request=request,
+            )
         except InstallError as exc:
             return _refused(exc)
         return Response(_accepted(request, inst), status=status.HTTP_202_ACCEPTED)
@@ -65,9 +73,12 @@ class AppDetailView(APIView):
     def get(self, request, pk: int):
         return Response(app_state(app_get_for(user=request.user, pk=pk)))  # members: granted apps only
 
-    @extend_schema(parameters=[OpenApiParameter("delete_data", bool, description="also remove its volumes "
-                                                                                  "(needs a fresh step-up)")],
-                   responses={202: AppStateSerializer, 400: OpenApiResponse(description="still installing")})
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("delete_data", bool, description="also remove its volumes (needs a fresh step-up)")
+        ],
+        responses={202: AppStateSerializer, 400: OpenApiResponse(description="still installing")},
+    )
     def delete(self, request, pk: int):
         inst = get_object_or_404(Installation, pk=pk)
         delete_data = request.query_params.get("delete_data", "").lower() in ("1", "true", "yes")
@@ -96,5 +107,11 @@ class AppCancelView(APIView):
 def _accepted(request, inst: Installation) -> dict:
     url = reverse("api-app-detail", args=[inst.pk], request=request)
     scheme = "wss" if request.is_secure() else "ws"
-    return {"id": inst.pk, "name": inst.name, "status": inst.status, "url": url, "web_port": inst.web_port,
-            "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json"}
+    return {
+        "id": inst.pk,
+        "name": inst.name,
+        "status": inst.status,
+        "url": url,
+        "web_port": inst.web_port,
+        "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json",
+    }

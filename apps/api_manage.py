@@ -38,8 +38,9 @@ def refused(exc: InstallError) -> Response:
 
 
 def accepted(event) -> Response:
-    return Response({"event": event.pk, "operation": event.operation, "app": event.installation_id},
-                    status=status.HTTP_202_ACCEPTED)
+    return Response(
+        {"event": event.pk, "operation": event.operation, "app": event.installation_id}, status=status.HTTP_202_ACCEPTED
+    )
 
 
 class OperationSerializer(serializers.Serializer):
@@ -62,14 +63,16 @@ class ServiceEditSerializer(serializers.Serializer):
 
 
 class SettingsSerializer(ConsentSerializer):
-    services = serializers.DictField(child=ServiceEditSerializer(), required=False,
-                                     help_text="Per service: only the keys to change.")
+    services = serializers.DictField(
+        child=ServiceEditSerializer(), required=False, help_text="Per service: only the keys to change."
+    )
     compose = serializers.CharField(required=False, max_length=MAX_COMPOSE, help_text="A whole new compose document.")
 
 
 class UninstallSerializer(serializers.Serializer):
-    delete_data = serializers.BooleanField(default=False, help_text="Also delete the app's volumes and own folder "
-                                                                    "(needs a step-up).")
+    delete_data = serializers.BooleanField(
+        default=False, help_text="Also delete the app's volumes and own folder (needs a step-up)."
+    )
 
 
 class HoldSerializer(serializers.Serializer):
@@ -110,8 +113,11 @@ class AppControlView(APIView):
 
     permission_classes = [IsMember]
 
-    @extend_schema(request=None, responses={202: OperationSerializer, 409: OpenApiResponse(description="busy")},
-                   operation_id="apps_control")
+    @extend_schema(
+        request=None,
+        responses={202: OperationSerializer, 409: OpenApiResponse(description="busy")},
+        operation_id="apps_control",
+    )
     def post(self, request, pk: int, action: str):
         inst = app_get_for(user=request.user, pk=pk)
         if action not in ACTIONS:
@@ -139,8 +145,10 @@ class AppLogsView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(parameters=[OpenApiParameter("service", str, required=True), OpenApiParameter("lines", int)],
-                   responses=OpenApiTypes.OBJECT)
+    @extend_schema(
+        parameters=[OpenApiParameter("service", str, required=True), OpenApiParameter("lines", int)],
+        responses=OpenApiTypes.OBJECT,
+    )
     def get(self, request, pk: int):
         inst = app_get_for(user=request.user, pk=pk)
         lines = log_lines(request.query_params.get("lines"), default=200)
@@ -168,9 +176,16 @@ class AppSettingsView(APIView):
         data.is_valid(raise_exception=True)
         edits = {name: ServiceEdit(**fields) for name, fields in (data.validated_data.get("services") or {}).items()}
         try:
-            return accepted(app_settings_change(user=request.user, installation=inst, edits=edits,
-                                                compose=data.validated_data.get("compose"),
-                                                consent=data.validated_data["consent"], request=request))
+            return accepted(
+                app_settings_change(
+                    user=request.user,
+                    installation=inst,
+                    edits=edits,
+                    compose=data.validated_data.get("compose"),
+                    consent=data.validated_data["consent"],
+                    request=request,
+                )
+            )
         except InstallError as exc:
             return refused(exc)
 
@@ -186,8 +201,11 @@ class AppUpdateView(APIView):
         data = ConsentSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            return accepted(app_update_start(user=request.user, installation=inst,
-                                             consent=data.validated_data["consent"], request=request))
+            return accepted(
+                app_update_start(
+                    user=request.user, installation=inst, consent=data.validated_data["consent"], request=request
+                )
+            )
         except InstallError as exc:
             return refused(exc)
 
@@ -219,8 +237,12 @@ class AppHoldView(APIView):
     def post(self, request, pk: int):
         data = HoldSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        state = app_hold(user=request.user, installation=app_get_for(user=request.user, pk=pk),
-                         held=data.validated_data["held"], request=request)
+        state = app_hold(
+            user=request.user,
+            installation=app_get_for(user=request.user, pk=pk),
+            held=data.validated_data["held"],
+            request=request,
+        )
         return Response(_update(state))
 
 
@@ -261,8 +283,15 @@ class AppUninstallView(APIView):
         if delete_data and not StepUpRequired().has_permission(request, self):
             return Response({"detail": StepUpRequired.message, "code": "stepup"}, status=403)
         try:
-            return accepted(app_remove(user=request.user, installation=inst, delete_data=delete_data,
-                                       stepped_up=delete_data, request=request))
+            return accepted(
+                app_remove(
+                    user=request.user,
+                    installation=inst,
+                    delete_data=delete_data,
+                    stepped_up=delete_data,
+                    request=request,
+                )
+            )
         except InstallError as exc:
             return refused(exc)
 
@@ -290,8 +319,12 @@ class AppGrantsView(APIView):
     def put(self, request, pk: int):
         data = GrantsSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        members = app_grants_set(user=request.user, installation=app_get_for(user=request.user, pk=pk),
-                                 member_ids=data.validated_data["members"], request=request)
+        members = app_grants_set(
+            user=request.user,
+            installation=app_get_for(user=request.user, pk=pk),
+            member_ids=data.validated_data["members"],
+            request=request,
+        )
         return Response({"members": members})
 
 
@@ -310,8 +343,13 @@ class CustomAppView(APIView):
             return Response({"detail": "Give exactly one of compose and docker_run."}, status=400)
         try:
             compose = compose or compose_from_run(run)
-            inst = app_install(user=request.user, compose=compose, name=data.validated_data.get("name") or None,
-                               consent=data.validated_data["consent"], request=request)
+            inst = app_install(
+                user=request.user,
+                compose=compose,
+                name=data.validated_data.get("name") or None,
+                consent=data.validated_data["consent"],
+                request=request,
+            )
         except DockerRunError as exc:
             return Response({"detail": str(exc), "code": "docker_run"}, status=400)
         except InstallError as exc:
@@ -326,8 +364,12 @@ class ForeignListView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request):
-        return Response([{"id": c.id, "name": c.name, "image": c.image, "state": c.state, "status": c.status}
-                         for c in foreign_list()])
+        return Response(
+            [
+                {"id": c.id, "name": c.name, "image": c.image, "state": c.state, "status": c.status}
+                for c in foreign_list()
+            ]
+        )
 
 
 class ForeignActionView(APIView):
@@ -341,8 +383,13 @@ class ForeignActionView(APIView):
             if action == "adopt":
                 data = AdoptSerializer(data=request.data)
                 data.is_valid(raise_exception=True)
-                inst = foreign_adopt(user=request.user, container_id=cid, name=data.validated_data.get("name", ""),
-                                     consent=data.validated_data["consent"], request=request)
+                inst = foreign_adopt(
+                    user=request.user,
+                    container_id=cid,
+                    name=data.validated_data.get("name", ""),
+                    consent=data.validated_data["consent"],
+                    request=request,
+                )
                 return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
             info = foreign_control(user=request.user, container_id=cid, action=action, request=request)
         except InstallError as exc:
@@ -353,11 +400,21 @@ class ForeignActionView(APIView):
 
 
 def _event(e) -> dict:
-    return {"id": e.pk, "operation": e.operation, "outcome": e.outcome, "message": e.message,
-            "user": e.user.get_username() if e.user else None, "at": e.created_at.isoformat()}
+    return {
+        "id": e.pk,
+        "operation": e.operation,
+        "outcome": e.outcome,
+        "message": e.message,
+        "user": e.user.get_username() if e.user else None,
+        "at": e.created_at.isoformat(),
+    }
 
 
 def _update(state) -> dict:
-    return {"available": state.available and not state.held, "held": state.held, "reason": state.reason,
-            "checked_at": state.checked_at.isoformat() if state.checked_at else None,
-            "remote_digests": state.remote_digests}
+    return {
+        "available": state.available and not state.held,
+        "held": state.held,
+        "reason": state.reason,
+        "checked_at": state.checked_at.isoformat() if state.checked_at else None,
+        "remote_digests": state.remote_digests,
+    }

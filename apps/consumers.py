@@ -81,8 +81,9 @@ class AppConsumer(_AppsSocket):
 
     async def send_fragment(self, event: str, data: dict) -> None:
         app = {"id": data["id"], "title": "", "removed": True} if event == REMOVED_EVENT else data
-        html = render_to_string("apps/partials/_install.html",
-                                {"app": app, "is_admin": self.is_admin, "host": _host(self.scope)})
+        html = render_to_string(
+            "apps/partials/_install.html", {"app": app, "is_admin": self.is_admin, "host": _host(self.scope)}
+        )
         await self.send(text_data=html)
 
 
@@ -94,7 +95,9 @@ class AppListConsumer(_AppsSocket):
         self.granted: set[int] = set()  # a member's apps, so their removal can still be told after the grant is gone
         if not self.is_admin:
             user = self.scope.get("user")
-            self.granted = await database_sync_to_async(lambda: set(app_visible(user=user).values_list("pk", flat=True)))()
+            self.granted = await database_sync_to_async(
+                lambda: set(app_visible(user=user).values_list("pk", flat=True))
+            )()
         await self.accept_into(APPS_GROUP)
 
     async def member_may_see(self, event: str, pk: int | None) -> bool:
@@ -114,8 +117,9 @@ class AppListConsumer(_AppsSocket):
         self.seen[data["id"]] = status
         user = self.scope.get("user")
         apps = await database_sync_to_async(lambda: [app_state(i) for i in app_visible(user=user)])()
-        await self.send(text_data=render_to_string("apps/partials/_list.html",
-                                                   {"apps": apps, "host": _host(self.scope)}))
+        await self.send(
+            text_data=render_to_string("apps/partials/_list.html", {"apps": apps, "host": _host(self.scope)})
+        )
 
 
 def _visible(pk: int, user) -> bool:

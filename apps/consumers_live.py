@@ -67,8 +67,10 @@ class AppLiveConsumer(SessionBoundConsumer):
         if self.pk is not None:
             if inst is None:
                 return ""
-            return render_to_string("apps/partials/_card.html", {"card": app_card(inst), "is_admin": user.is_admin,
-                                                                 "user": user, "oob": True})
+            return render_to_string(
+                "apps/partials/_card.html",
+                {"card": app_card(inst), "is_admin": user.is_admin, "user": user, "oob": True},
+            )
         card = app_card(inst) if inst is not None else {}
         key = (pk, card.get("status"), card.get("operation"), card.get("update_available"), card.get("detail"))
         if not self._changed(key):

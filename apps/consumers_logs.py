@@ -40,8 +40,9 @@ class AppLogsConsumer(SessionBoundConsumer):
         await self.accept()
         self.queue: asyncio.Queue = asyncio.Queue()
         loop = asyncio.get_running_loop()
-        threading.Thread(target=self._follow, args=(loop, container, tail), daemon=True,
-                         name=f"logs-{container[:12]}").start()
+        threading.Thread(
+            target=self._follow, args=(loop, container, tail), daemon=True, name=f"logs-{container[:12]}"
+        ).start()
         self.sender = asyncio.create_task(self._send_batches())
 
     async def disconnect(self, code):
@@ -81,8 +82,9 @@ class AppLogsConsumer(SessionBoundConsumer):
             if not scope_user_allowed(self.scope):
                 await self.close(code=4401)
                 return
-            await self.send(text_data=json.dumps({"lines": [line for line in batch if line is not None],
-                                                  "ended": ended}))
+            await self.send(
+                text_data=json.dumps({"lines": [line for line in batch if line is not None], "ended": ended})
+            )
             if ended:
                 return
 

@@ -20,25 +20,37 @@ class DockerRunError(ValueError):
 # option -> (compose key, kind). Kinds: "str" single value, "list" repeatable, "flag" no value.
 OPTIONS: dict[str, tuple[str, str]] = {
     "--name": ("container_name", "str"),
-    "-p": ("ports", "list"), "--publish": ("ports", "list"),
-    "-v": ("volumes", "list"), "--volume": ("volumes", "list"),
+    "-p": ("ports", "list"),
+    "--publish": ("ports", "list"),
+    "-v": ("volumes", "list"),
+    "--volume": ("volumes", "list"),
     "--mount": ("mount", "list"),
-    "-e": ("environment", "list"), "--env": ("environment", "list"),
-    "-l": ("labels", "list"), "--label": ("labels", "list"),
+    "-e": ("environment", "list"),
+    "--env": ("environment", "list"),
+    "-l": ("labels", "list"),
+    "--label": ("labels", "list"),
     "--restart": ("restart", "str"),
-    "--network": ("network", "str"), "--net": ("network", "str"),
-    "-h": ("hostname", "str"), "--hostname": ("hostname", "str"),
-    "-u": ("user", "str"), "--user": ("user", "str"),
-    "-w": ("working_dir", "str"), "--workdir": ("working_dir", "str"),
+    "--network": ("network", "str"),
+    "--net": ("network", "str"),
+    "-h": ("hostname", "str"),
+    "--hostname": ("hostname", "str"),
+    "-u": ("user", "str"),
+    "--user": ("user", "str"),
+    "-w": ("working_dir", "str"),
+    "--workdir": ("working_dir", "str"),
     "--entrypoint": ("entrypoint", "str"),
-    "--cap-add": ("cap_add", "list"), "--cap-drop": ("cap_drop", "list"),
+    "--cap-add": ("cap_add", "list"),
+    "--cap-drop": ("cap_drop", "list"),
     "--device": ("devices", "list"),
     "--privileged": ("privileged", "flag"),
     "--init": ("init", "flag"),
     "--read-only": ("read_only", "flag"),
-    "-t": ("tty", "flag"), "--tty": ("tty", "flag"),
-    "-i": ("stdin_open", "flag"), "--interactive": ("stdin_open", "flag"),
-    "-m": ("mem_limit", "str"), "--memory": ("mem_limit", "str"),
+    "-t": ("tty", "flag"),
+    "--tty": ("tty", "flag"),
+    "-i": ("stdin_open", "flag"),
+    "--interactive": ("stdin_open", "flag"),
+    "-m": ("mem_limit", "str"),
+    "--memory": ("mem_limit", "str"),
     "--memory-reservation": ("mem_reservation", "str"),
     "--cpus": ("cpus", "str"),
     "--shm-size": ("shm_size", "str"),
@@ -120,7 +132,7 @@ def _parse(words: list[str]) -> _Parsed:
     while i < len(words):
         word = words[i]
         if not word.startswith("-") or word == "-":
-            parsed.image, parsed.command = word, words[i + 1:]
+            parsed.image, parsed.command = word, words[i + 1 :]
             return parsed
         for name, inline in _split_option(word):
             if name in REFUSED:
@@ -222,8 +234,10 @@ def service_from_run(command: str) -> tuple[str, dict]:
     if "ulimits" in opts:
         service["ulimits"] = _ulimits(opts.pop("ulimits"))
     if "log_driver" in opts or "log_opt" in opts:
-        service["logging"] = {"driver": opts.pop("log_driver", "json-file"),
-                              "options": _key_value_list(opts.pop("log_opt", []), "log option")}
+        service["logging"] = {
+            "driver": opts.pop("log_driver", "json-file"),
+            "options": _key_value_list(opts.pop("log_opt", []), "log option"),
+        }
     if "network" in opts:
         network = opts.pop("network")
         if network in ("host", "none", "bridge") or network.startswith(("container:", "service:")):

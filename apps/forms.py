@@ -13,14 +13,25 @@ _LINE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(.*)$")
 class InstallForm(forms.Form):
     """What the page asks; the install service does every real check."""
 
-    compose = forms.CharField(label=_("Compose document"), max_length=MAX_COMPOSE,
-                              widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "code"}))
-    name = forms.CharField(label=_("App name"), max_length=63, required=False,
-                           help_text=_("Lowercase letters, digits, '-' and '_'. Leave empty to derive it."))
-    inputs = forms.CharField(label=_("Variables"), required=False,
-                             widget=forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "code",
-                                                          "placeholder": "TZ=Europe/Berlin"}),
-                             help_text=_("One NAME=value per line; the compose document sees them as ${NAME}."))
+    compose = forms.CharField(
+        label=_("Compose document"),
+        max_length=MAX_COMPOSE,
+        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "code"}),
+    )
+    name = forms.CharField(
+        label=_("App name"),
+        max_length=63,
+        required=False,
+        help_text=_("Lowercase letters, digits, '-' and '_'. Leave empty to derive it."),
+    )
+    inputs = forms.CharField(
+        label=_("Variables"),
+        required=False,
+        widget=forms.Textarea(
+            attrs={"rows": 3, "spellcheck": "false", "class": "code", "placeholder": "TZ=Europe/Berlin"}
+        ),
+        help_text=_("One NAME=value per line; the compose document sees them as ${NAME}."),
+    )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
 
     def clean_inputs(self) -> dict[str, str]:

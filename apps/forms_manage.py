@@ -17,8 +17,12 @@ class SettingsForm(forms.Form):
     Only what the person changed becomes an edit, so untouched long-syntax entries stay exactly as written.
     """
 
-    raw = forms.CharField(label=_("Compose document (advanced)"), required=False, max_length=MAX_COMPOSE,
-                          widget=forms.Textarea(attrs={"rows": 18, **_CODE}))
+    raw = forms.CharField(
+        label=_("Compose document (advanced)"),
+        required=False,
+        max_length=MAX_COMPOSE,
+        widget=forms.Textarea(attrs={"rows": 18, **_CODE}),
+    )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
 
     def __init__(self, *args, services: dict, compose: str, **kwargs) -> None:
@@ -28,26 +32,43 @@ class SettingsForm(forms.Form):
         restart = [(p, p) for p in RESTART_POLICIES]
         for name, current in services.items():
             self.fields[f"{name}__env"] = forms.CharField(
-                label=_("Environment"), required=False, initial=_env_text(current["env"]),
-                widget=forms.Textarea(attrs={"rows": 5, **_CODE}), help_text=_("KEY=value per line; $$ is a literal $."))
+                label=_("Environment"),
+                required=False,
+                initial=_env_text(current["env"]),
+                widget=forms.Textarea(attrs={"rows": 5, **_CODE}),
+                help_text=_("KEY=value per line; $$ is a literal $."),
+            )
             self.fields[f"{name}__ports"] = forms.CharField(
-                label=_("Ports"), required=False, initial="\n".join(current["ports"]),
-                widget=forms.Textarea(attrs={"rows": 2, **_CODE}), help_text=_("host:container[/udp] per line."))
+                label=_("Ports"),
+                required=False,
+                initial="\n".join(current["ports"]),
+                widget=forms.Textarea(attrs={"rows": 2, **_CODE}),
+                help_text=_("host:container[/udp] per line."),
+            )
             self.fields[f"{name}__volumes"] = forms.CharField(
-                label=_("Volumes"), required=False, initial="\n".join(current["volumes"]),
-                widget=forms.Textarea(attrs={"rows": 3, **_CODE}), help_text=_("source:/path/in/container[:ro] per line."))
+                label=_("Volumes"),
+                required=False,
+                initial="\n".join(current["volumes"]),
+                widget=forms.Textarea(attrs={"rows": 3, **_CODE}),
+                help_text=_("source:/path/in/container[:ro] per line."),
+            )
             choices = restart if current["restart"] in RESTART_POLICIES else [*restart, (current["restart"],) * 2]
-            self.fields[f"{name}__restart"] = forms.ChoiceField(label=_("Restart policy"), choices=choices,
-                                                                initial=current["restart"])
-            self.fields[f"{name}__cpus"] = forms.CharField(label=_("CPU limit (cores)"), required=False,
-                                                           initial=current["cpus"])
-            self.fields[f"{name}__memory"] = forms.CharField(label=_("Memory limit (e.g. 512m)"), required=False,
-                                                             initial=current["memory"])
+            self.fields[f"{name}__restart"] = forms.ChoiceField(
+                label=_("Restart policy"), choices=choices, initial=current["restart"]
+            )
+            self.fields[f"{name}__cpus"] = forms.CharField(
+                label=_("CPU limit (cores)"), required=False, initial=current["cpus"]
+            )
+            self.fields[f"{name}__memory"] = forms.CharField(
+                label=_("Memory limit (e.g. 512m)"), required=False, initial=current["memory"]
+            )
 
     def service_fields(self):
         """(service, [bound fields]) for the template."""
-        return [(name, [self[f"{name}__{key}"] for key in ("env", "ports", "volumes", "restart", "cpus", "memory")])
-                for name in self.services]
+        return [
+            (name, [self[f"{name}__{key}"] for key in ("env", "ports", "volumes", "restart", "cpus", "memory")])
+            for name in self.services
+        ]
 
     def raw_compose(self) -> str | None:
         """The raw document when the person changed it (it then wins over the per-service fields)."""
@@ -79,19 +100,34 @@ class SettingsForm(forms.Form):
 class CustomAppForm(forms.Form):
     """A compose document (pasted or uploaded) or `docker run` commands, a name, and consent when needed."""
 
-    compose = forms.CharField(label=_("Compose document"), required=False, max_length=MAX_COMPOSE,
-                              widget=forms.Textarea(attrs={"rows": 12, **_CODE}))
+    compose = forms.CharField(
+        label=_("Compose document"),
+        required=False,
+        max_length=MAX_COMPOSE,
+        widget=forms.Textarea(attrs={"rows": 12, **_CODE}),
+    )
     upload = forms.FileField(label=_("…or upload a compose file"), required=False)
-    docker_run = forms.CharField(label=_("…or paste docker run commands"), required=False, max_length=64 * 1024,
-                                 widget=forms.Textarea(attrs={"rows": 4, **_CODE,
-                                                              "placeholder": "docker run -d -p 8080:80 nginx"}))
-    name = forms.CharField(label=_("App name"), max_length=63, required=False,
-                           help_text=_("Lowercase letters, digits, '-' and '_'. Leave empty to get a unique one."))
+    docker_run = forms.CharField(
+        label=_("…or paste docker run commands"),
+        required=False,
+        max_length=64 * 1024,
+        widget=forms.Textarea(attrs={"rows": 4, **_CODE, "placeholder": "docker run -d -p 8080:80 nginx"}),
+    )
+    name = forms.CharField(
+        label=_("App name"),
+        max_length=63,
+        required=False,
+        help_text=_("Lowercase letters, digits, '-' and '_'. Leave empty to get a unique one."),
+    )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
 
     def clean(self):
         data = super().clean()
-        sources = [bool(data.get("compose", "").strip()), bool(data.get("upload")), bool(data.get("docker_run", "").strip())]
+        sources = [
+            bool(data.get("compose", "").strip()),
+            bool(data.get("upload")),
+            bool(data.get("docker_run", "").strip()),
+        ]
         if sum(sources) != 1:
             raise forms.ValidationError(_("Give exactly one of: a compose document, a file, or docker run commands."))
         if data.get("upload"):

@@ -59,8 +59,9 @@ class Installation(models.Model):
     delete_data = models.BooleanField(_("delete data on removal"), default=False)
     created_objects = models.JSONField(_("objects this install created"), default=list, blank=True)
 
-    requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                                     related_name="installations")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="installations"
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -92,8 +93,9 @@ class AppLock(models.Model):
 
     installation = models.OneToOneField(Installation, primary_key=True, on_delete=models.CASCADE, related_name="lock")
     operation = models.CharField(_("operation"), max_length=32)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     started_at = models.DateTimeField(_("started"), auto_now_add=True)
     heartbeat_at = models.DateTimeField(_("last sign of life"), auto_now_add=True)
 
@@ -119,8 +121,9 @@ class AppEvent(models.Model):
     outcome = models.CharField(_("outcome"), max_length=16, choices=Outcome.choices, default=Outcome.STARTED)
     message = models.TextField(_("message"), blank=True)
     details = models.JSONField(_("details"), default=dict, blank=True)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-                             related_name="+")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(_("time"), auto_now_add=True, db_index=True)
 
     class Meta:
@@ -135,8 +138,9 @@ class AppEvent(models.Model):
 class AppUpdateState(models.Model):
     """What we know about an app's updates: held or not, what the registries say, the last pre-update snapshot."""
 
-    installation = models.OneToOneField(Installation, primary_key=True, on_delete=models.CASCADE,
-                                        related_name="update_state")
+    installation = models.OneToOneField(
+        Installation, primary_key=True, on_delete=models.CASCADE, related_name="update_state"
+    )
     held = models.BooleanField(_("hold this version"), default=False)
     available = models.BooleanField(_("update available"), default=False)
     reason = models.CharField(_("why"), max_length=255, blank=True)

@@ -90,18 +90,33 @@ def app_detail(*, inst: Installation, eng) -> dict[str, Any]:
         running = {}
     for spec in _specs(inst):
         info = running.get(spec.name)
-        containers.append({
-            "service": spec.service, "name": spec.name, "image": spec.image,
-            "version": spec.image.rpartition(":")[2] if ":" in spec.image.rpartition("/")[2] else "latest",
-            "state": info.state if info else "missing", "health": info.health if info else "",
-            "running": bool(info and info.running), "id": info.id if info else "",
-            "ports": [f"{p.host_ip + ':' if p.host_ip else ''}{p.published}:{p.target}/{p.protocol}"
-                      for p in spec.ports if p.published],
-            "mounts": [{"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
-                       for m in spec.mounts],
-            "env": [{"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())],
-            "restart": spec.restart, "cpus": spec.cpus, "memory": spec.mem_limit,
-        })
+        containers.append(
+            {
+                "service": spec.service,
+                "name": spec.name,
+                "image": spec.image,
+                "version": spec.image.rpartition(":")[2] if ":" in spec.image.rpartition("/")[2] else "latest",
+                "state": info.state if info else "missing",
+                "health": info.health if info else "",
+                "running": bool(info and info.running),
+                "id": info.id if info else "",
+                "ports": [
+                    f"{p.host_ip + ':' if p.host_ip else ''}{p.published}:{p.target}/{p.protocol}"
+                    for p in spec.ports
+                    if p.published
+                ],
+                "mounts": [
+                    {"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
+                    for m in spec.mounts
+                ],
+                "env": [
+                    {"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())
+                ],
+                "restart": spec.restart,
+                "cpus": spec.cpus,
+                "memory": spec.mem_limit,
+            }
+        )
     return {"card": app_card(inst), "containers": containers, "history": app_history(inst=inst)}
 
 
@@ -123,8 +138,14 @@ def app_stats(*, inst: Installation, eng) -> dict[str, Any]:
             continue
         cpu += sample.cpu_percent
         memory += sample.memory_usage
-        services.append({"service": info.labels.get(L.SERVICE, info.name), "cpu_percent": sample.cpu_percent,
-                         "memory_usage": sample.memory_usage, "memory_limit": sample.memory_limit})
+        services.append(
+            {
+                "service": info.labels.get(L.SERVICE, info.name),
+                "cpu_percent": sample.cpu_percent,
+                "memory_usage": sample.memory_usage,
+                "memory_limit": sample.memory_limit,
+            }
+        )
     return {"id": inst.pk, "cpu_percent": round(cpu, 2), "memory_usage": memory, "services": services}
 
 

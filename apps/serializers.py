@@ -29,9 +29,13 @@ class ProgressSerializer(serializers.Serializer):
     current = serializers.IntegerField()
     total = serializers.IntegerField()
     images = ImageProgressSerializer(many=True)
-    timings = serializers.DictField(child=serializers.IntegerField(), help_text=(
-        "milliseconds each step of the finished install took: queued (until a worker took it), pulling, "
-        "creating, starting, ready (health checks and the web port)"))
+    timings = serializers.DictField(
+        child=serializers.IntegerField(),
+        help_text=(
+            "milliseconds each step of the finished install took: queued (until a worker took it), pulling, "
+            "creating, starting, ready (health checks and the web port)"
+        ),
+    )
 
 
 class StepSerializer(serializers.Serializer):

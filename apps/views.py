@@ -41,8 +41,14 @@ def install(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            inst = app_install(user=request.user, compose=data["compose"], name=data["name"] or None,
-                               inputs=data["inputs"], consent=data["consent"], request=request)
+            inst = app_install(
+                user=request.user,
+                compose=data["compose"],
+                name=data["name"] or None,
+                inputs=data["inputs"],
+                consent=data["consent"],
+                request=request,
+            )
         except ConsentRequired as exc:
             consent = {"flags": exc.flags, "stepup": exc.stepup}
             form.add_error(None, exc.messages[0])
@@ -85,8 +91,9 @@ def uninstall(request, pk: int):
     """Remove the app's containers and networks (its data stays unless asked); back to the list."""
     inst = get_object_or_404(Installation, pk=pk)
     try:
-        app_uninstall(user=request.user, installation=inst, delete_data=request.POST.get("delete_data") == "on",
-                      request=request)
+        app_uninstall(
+            user=request.user, installation=inst, delete_data=request.POST.get("delete_data") == "on", request=request
+        )
     except InstallError as exc:
         messages.error(request, exc.messages[0])
         return _redirect(request, reverse("app-detail", args=[pk]))

@@ -43,8 +43,13 @@ def adopt(request, cid: str):
     consent = None
     if request.method == "POST":
         try:
-            inst = foreign_adopt(user=request.user, container_id=cid, name=request.POST.get("name", "").strip(),
-                                 consent=request.POST.get("consent") == "on", request=request)
+            inst = foreign_adopt(
+                user=request.user,
+                container_id=cid,
+                name=request.POST.get("name", "").strip(),
+                consent=request.POST.get("consent") == "on",
+                request=request,
+            )
         except InstallError as exc:
             consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
             messages.error(request, " ".join(exc.messages))

@@ -160,8 +160,11 @@ def control(request, pk: int, action: str):
 @admin_required
 def logs(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
-    return render(request, "apps/logs.html", {"card": app_card(inst), "services": app_services(inst=inst),
-                                              "max_lines": settings.APPS_LOG_TAIL_MAX})
+    return render(
+        request,
+        "apps/logs.html",
+        {"card": app_card(inst), "services": app_services(inst=inst), "max_lines": settings.APPS_LOG_TAIL_MAX},
+    )
 
 
 @admin_required
@@ -198,8 +201,14 @@ def settings_page(request, pk: int):
     consent = None
     if request.method == "POST" and form.is_valid():
         try:
-            app_settings_change(user=request.user, installation=inst, edits=form.edits(), compose=form.raw_compose(),
-                                consent=form.cleaned_data.get("consent", False), request=request)
+            app_settings_change(
+                user=request.user,
+                installation=inst,
+                edits=form.edits(),
+                compose=form.raw_compose(),
+                consent=form.cleaned_data.get("consent", False),
+                request=request,
+            )
         except InstallError as exc:
             consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
             form.add_error(None, " ".join(exc.messages))
@@ -215,8 +224,9 @@ def settings_page(request, pk: int):
 def update(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
     try:
-        app_update_start(user=request.user, installation=inst, consent=request.POST.get("consent") == "on",
-                         request=request)
+        app_update_start(
+            user=request.user, installation=inst, consent=request.POST.get("consent") == "on", request=request
+        )
     except InstallError as exc:
         _refused(request, exc)
     return _back(request, pk)
@@ -297,8 +307,9 @@ def grants(request, pk: int):
         app_grants_set(user=request.user, installation=inst, member_ids=chosen, request=request)
         messages.info(request, _("Saved who sees %(app)s.") % {"app": inst})
         return _back(request, pk)
-    return render(request, "apps/grants.html", {"card": app_card(inst), "members": members,
-                                                "granted": set(grants_of(inst=inst))})
+    return render(
+        request, "apps/grants.html", {"card": app_card(inst), "members": members, "granted": set(grants_of(inst=inst))}
+    )
 
 
 # ---------------------------------------------------------------------------- custom apps
@@ -311,8 +322,13 @@ def custom(request):
         from .services.install import app_install
 
         try:
-            inst = app_install(user=request.user, compose=form.compose_text(), name=form.cleaned_data["name"] or None,
-                               consent=form.cleaned_data["consent"], request=request)
+            inst = app_install(
+                user=request.user,
+                compose=form.compose_text(),
+                name=form.cleaned_data["name"] or None,
+                consent=form.cleaned_data["consent"],
+                request=request,
+            )
         except InstallError as exc:
             consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
             form.add_error(None, " ".join(exc.messages))

@@ -23,10 +23,36 @@ class StoreAdmin(admin.ModelAdmin):
 
     list_display = ["name", "kind", "source", "enabled", "status", "app_count", "synced_at"]
     list_filter = ["kind", "enabled", "status"]
-    fields = ["name", "kind", "url", "path", "enabled", "is_default", "status", "progress", "message", "error",
-              "problems", "app_count", "synced_at", "attempted_at"]
-    readonly_fields = ["kind", "url", "path", "is_default", "status", "progress", "message", "error", "problems",
-                       "app_count", "synced_at", "attempted_at"]
+    fields = [
+        "name",
+        "kind",
+        "url",
+        "path",
+        "enabled",
+        "is_default",
+        "status",
+        "progress",
+        "message",
+        "error",
+        "problems",
+        "app_count",
+        "synced_at",
+        "attempted_at",
+    ]
+    readonly_fields = [
+        "kind",
+        "url",
+        "path",
+        "is_default",
+        "status",
+        "progress",
+        "message",
+        "error",
+        "problems",
+        "app_count",
+        "synced_at",
+        "attempted_at",
+    ]
     actions = ["sync_now"]
 
     def has_add_permission(self, request):
@@ -61,8 +87,15 @@ class CatalogAppAdmin(admin.ModelAdmin):
 class InstalledTemplateAdmin(admin.ModelAdmin):
     """Which store template each installed app came from, and whether the store offers a newer one (read only)."""
 
-    list_display = ["installation", "store", "store_app_id", "version", "update_available", "available_version",
-                    "checked_at"]
+    list_display = [
+        "installation",
+        "store",
+        "store_app_id",
+        "version",
+        "update_available",
+        "available_version",
+        "checked_at",
+    ]
     list_filter = ["update_available", "store"]
 
     def has_add_permission(self, request):

@@ -74,8 +74,9 @@ class StoreViewSet(ViewSet):
         store = get_object_or_404(Store, pk=pk)
         body = StoreUpdateSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        services.store_set_enabled(user=request.user, store=store, enabled=body.validated_data["enabled"],
-                                   request=request)
+        services.store_set_enabled(
+            user=request.user, store=store, enabled=body.validated_data["enabled"], request=request
+        )
         return Response(StoreSerializer(store_state(store)).data)
 
     @extend_schema(responses={204: None})
@@ -104,10 +105,13 @@ def _query(request) -> CatalogQuery:
     get = request.query_params
     arch = get.get("arch", "")
     store = get.get("store", "")
-    return CatalogQuery(search=get.get("search", "")[:200], category=get.get("category", "")[:100],
-                        author_type=get.get("author_type", "")[:16],
-                        arch=host_architecture() if arch == "host" else arch[:20],
-                        store=int(store) if store.isdigit() else None)
+    return CatalogQuery(
+        search=get.get("search", "")[:200],
+        category=get.get("category", "")[:100],
+        author_type=get.get("author_type", "")[:16],
+        arch=host_architecture() if arch == "host" else arch[:20],
+        store=int(store) if store.isdigit() else None,
+    )
 
 
 class CatalogViewSet(ReadOnlyModelViewSet):
@@ -131,11 +135,14 @@ class CatalogViewSet(ReadOnlyModelViewSet):
     def get_serializer_context(self):
         return {**super().get_serializer_context(), "marks": install_marks()}  # one read for a whole page
 
-    @extend_schema(request=CatalogInstallSerializer,
-                   responses={202: CatalogInstallAcceptedSerializer,
-                              400: OpenApiResponse(description="a value, the name or a port is refused; consent "
-                                                               "needed (`flags`)"),
-                              403: OpenApiResponse(description="host access: an admin with a fresh step-up only")})
+    @extend_schema(
+        request=CatalogInstallSerializer,
+        responses={
+            202: CatalogInstallAcceptedSerializer,
+            400: OpenApiResponse(description="a value, the name or a port is refused; consent needed (`flags`)"),
+            403: OpenApiResponse(description="host access: an admin with a fresh step-up only"),
+        },
+    )
     @action(detail=True, methods=["post"])
     def install(self, request, pk=None):
         """Install this app: template defaults, overridden by `values`; the same path as the install form."""
@@ -146,11 +153,19 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         if form.is_valid():
             form_port_errors(form)
         if form.errors:
-            return Response({"detail": _first_error(form), "code": "values", "errors": form.errors},
-                            status=status.HTTP_400_BAD_REQUEST)
+            return Response(
+                {"detail": _first_error(form), "code": "values", "errors": form.errors},
+                status=status.HTTP_400_BAD_REQUEST,
+            )
         try:
-            inst = store_install(user=request.user, app=app, name=form.cleaned_data["name"], values=form.values(),
-                                 consent=body.validated_data["consent"], request=request)
+            inst = store_install(
+                user=request.user,
+                app=app,
+                name=form.cleaned_data["name"],
+                values=form.values(),
+                consent=body.validated_data["consent"],
+                request=request,
+            )
         except ValidationError as exc:
             return _refused(exc)
         return Response(_accepted(request, inst), status=status.HTTP_202_ACCEPTED)
@@ -162,8 +177,9 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         return Response(CategorySerializer(catalog_categories(_query(request)), many=True).data)
 
 
-def install_form_from_api(app: CatalogApp, *, name: str = "", values: dict | None = None,
-                          consent: bool = False) -> InstallForm:
+def install_form_from_api(
+    app: CatalogApp, *, name: str = "", values: dict | None = None, consent: bool = False
+) -> InstallForm:
     """The install form bound to the template's defaults, overridden by the request's values (one validation)."""
     name = name or project_name(app.store_app_id)
     fields = install_fields(app, name=name, language=get_language() or "en")
@@ -195,6 +211,10 @@ def _refused(exc: ValidationError) -> Response:
 
 def _accepted(request, inst) -> dict:
     scheme = "wss" if request.is_secure() else "ws"
-    return {"id": inst.pk, "name": inst.name, "status": inst.status,
-            "url": reverse("api-app-detail", args=[inst.pk], request=request),
-            "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json"}
+    return {
+        "id": inst.pk,
+        "name": inst.name,
+        "status": inst.status,
+        "url": reverse("api-app-detail", args=[inst.pk], request=request),
+        "websocket": f"{scheme}://{request.get_host()}/ws/apps/{inst.pk}/?format=json",
+    }

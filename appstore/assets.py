@@ -22,8 +22,13 @@ from .fetch import BlockedAddress, FetchError, Limits, Unreachable, fetch
 from .parsing.layout import contained
 
 ASSET_NAME = re.compile(r"^[0-9a-f]{64}\.(png|jpg|gif|webp|svg)$")
-CONTENT_TYPES = {"png": "image/png", "jpg": "image/jpeg", "gif": "image/gif", "webp": "image/webp",
-                 "svg": "image/svg+xml"}
+CONTENT_TYPES = {
+    "png": "image/png",
+    "jpg": "image/jpeg",
+    "gif": "image/gif",
+    "webp": "image/webp",
+    "svg": "image/svg+xml",
+}
 MAX_PIXELS = 40_000_000
 
 
@@ -41,8 +46,10 @@ def asset_path(name: str) -> Path | None:
 
 def _is_svg(data: bytes) -> bool:
     head = data[:2048].decode("utf-8", errors="ignore").lstrip("\ufeff \t\r\n").lower()
-    return head.startswith(("<svg", "<?xml", "<!--", "<!doctype svg")) and "<svg" in data[:65536].decode(
-        "utf-8", errors="ignore").lower()
+    return (
+        head.startswith(("<svg", "<?xml", "<!--", "<!doctype svg"))
+        and "<svg" in data[:65536].decode("utf-8", errors="ignore").lower()
+    )
 
 
 def image_kind(data: bytes) -> str | None:

@@ -132,8 +132,13 @@ def _open(s: requests.Session, url: str, headers: dict[str, str], limits: Limits
     for _hop in range(MAX_REDIRECTS + 1):
         check_url(url)
         try:
-            resp = s.get(url, headers=headers, stream=True, allow_redirects=False,
-                         timeout=(limits.connect_timeout, limits.read_timeout))
+            resp = s.get(
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=(limits.connect_timeout, limits.read_timeout),
+            )
         except BlockedAddress:
             raise
         except requests.RequestException as exc:
@@ -156,8 +161,16 @@ def _reason(exc: Exception) -> str:
     return text[:200]
 
 
-def fetch(url: str, *, allow_lan: bool, limits: Limits, etag: str = "", last_modified: str = "",
-          dest: Path | None = None, on_progress: Callable[[int, int | None], None] | None = None) -> Download:
+def fetch(
+    url: str,
+    *,
+    allow_lan: bool,
+    limits: Limits,
+    etag: str = "",
+    last_modified: str = "",
+    dest: Path | None = None,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> Download:
     """Download `url` (into `dest` when given, else memory); raises NotModified, FetchError."""
     headers = {}
     if etag:
@@ -191,7 +204,13 @@ def fetch(url: str, *, allow_lan: bool, limits: Limits, etag: str = "", last_mod
         finally:
             if out:
                 out.close()
-        return Download(url=resp.url, size=size, sha256=digest.hexdigest(),
-                        content_type=resp.headers.get("Content-Type", ""), etag=resp.headers.get("ETag", ""),
-                        last_modified=resp.headers.get("Last-Modified", ""), body=None if dest else b"".join(chunks),
-                        path=dest)
+        return Download(
+            url=resp.url,
+            size=size,
+            sha256=digest.hexdigest(),
+            content_type=resp.headers.get("Content-Type", ""),
+            etag=resp.headers.get("ETag", ""),
+            last_modified=resp.headers.get("Last-Modified", ""),
+            body=None if dest else b"".join(chunks),
+            path=dest,
+        )

@@ -9,10 +9,18 @@ from .install import InstallField
 class StoreAddForm(forms.Form):
     """A store by URL (zip or v2 index.json) or by folder on this machine."""
 
-    url = forms.CharField(label=_("Store URL"), required=False, max_length=1000,
-                          widget=forms.URLInput(attrs={"placeholder": "https://github.com/owner/repo/archive/main.zip"}))
-    path = forms.CharField(label=_("or a folder on this machine"), required=False, max_length=1000,
-                           widget=forms.TextInput(attrs={"placeholder": "/srv/my-appstore"}))
+    url = forms.CharField(
+        label=_("Store URL"),
+        required=False,
+        max_length=1000,
+        widget=forms.URLInput(attrs={"placeholder": "https://github.com/owner/repo/archive/main.zip"}),
+    )
+    path = forms.CharField(
+        label=_("or a folder on this machine"),
+        required=False,
+        max_length=1000,
+        widget=forms.TextInput(attrs={"placeholder": "/srv/my-appstore"}),
+    )
     name = forms.CharField(label=_("Name (optional)"), required=False, max_length=200)
 
     def clean(self):
@@ -23,15 +31,18 @@ class StoreAddForm(forms.Form):
 
 
 class LanSettingForm(forms.Form):
-    allow_lan_stores = forms.BooleanField(label=_("Allow stores on this machine and the local network"),
-                                          required=False)
+    allow_lan_stores = forms.BooleanField(label=_("Allow stores on this machine and the local network"), required=False)
 
 
 class InstallForm(forms.Form):
     """The app's name, every env/port/volume of its template, and consent when it asks for host access."""
 
-    name = forms.RegexField(label=_("App name"), regex=r"^[a-z0-9][a-z0-9_-]{0,62}$", max_length=63,
-                            help_text=_("Lowercase letters, digits, '-' and '_'."))
+    name = forms.RegexField(
+        label=_("App name"),
+        regex=r"^[a-z0-9][a-z0-9_-]{0,62}$",
+        max_length=63,
+        help_text=_("Lowercase letters, digits, '-' and '_'."),
+    )
 
     def __init__(self, *args, fields: list[InstallField], needs_consent: bool, **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,16 +50,22 @@ class InstallForm(forms.Form):
         for f in fields:
             label = f.label or f.container
             if f.kind == "port":
-                self.fields[f.key] = forms.IntegerField(label=label, min_value=1, max_value=65535,
-                                                        initial=int(f.initial),
-                                                        help_text=f"{f.protocol.upper()} → {f.container}")
+                self.fields[f.key] = forms.IntegerField(
+                    label=label,
+                    min_value=1,
+                    max_value=65535,
+                    initial=int(f.initial),
+                    help_text=f"{f.protocol.upper()} → {f.container}",
+                )
             else:
                 help_text = f.container if f.kind == "volume" else f"{f.service}: {f.container}"
-                self.fields[f.key] = forms.CharField(label=label, initial=f.initial, required=False,
-                                                     max_length=4096, help_text=help_text, strip=False)
+                self.fields[f.key] = forms.CharField(
+                    label=label, initial=f.initial, required=False, max_length=4096, help_text=help_text, strip=False
+                )
         # Always present: values typed into the form can turn a harmless template into one that needs consent.
         self.fields["consent"] = forms.BooleanField(
-            label=_("I understand what this app asks for and want to give it this access."), required=needs_consent)
+            label=_("I understand what this app asks for and want to give it this access."), required=needs_consent
+        )
 
     def group(self, kind: str):
         return [self[f.key] for f in self.install_fields if f.kind == kind]

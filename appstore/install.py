@@ -78,8 +78,11 @@ def _port_entries(ports: Any) -> list[tuple[int, str, str, str]]:
     entries = []
     for i, port in enumerate(ports or []):
         if isinstance(port, dict):
-            published, target, proto = str(port.get("published") or ""), str(port.get("target") or ""), \
-                str(port.get("protocol") or "tcp")
+            published, target, proto = (
+                str(port.get("published") or ""),
+                str(port.get("target") or ""),
+                str(port.get("protocol") or "tcp"),
+            )
         else:
             spec, _s, proto = str(port).partition("/")
             parts = spec.split(":")
@@ -113,15 +116,24 @@ def install_fields(app: CatalogApp, *, name: str, language: str = "en") -> list[
         svc = svc or {}
         for key, value in _env_items(svc.get("environment")):
             label = _describe(app, svc_name, "envs", key, language)
-            fields.append(InstallField(f"env__{svc_name}__{key}", "env", svc_name, label, _resolved(value or "", name),
-                                       key))
+            fields.append(
+                InstallField(f"env__{svc_name}__{key}", "env", svc_name, label, _resolved(value or "", name), key)
+            )
         for i, published, target, proto in _port_entries(svc.get("ports")):
             label = _describe(app, svc_name, "ports", target, language)
             fields.append(InstallField(f"port__{svc_name}__{i}", "port", svc_name, label, published, target, proto))
         for i, source, target in _bind_entries(svc.get("volumes")):
             label = _describe(app, svc_name, "volumes", target, language)
-            fields.append(InstallField(f"vol__{svc_name}__{i}", "volume", svc_name, label,
-                                       _data_path(_resolved(source, name), name), target))
+            fields.append(
+                InstallField(
+                    f"vol__{svc_name}__{i}",
+                    "volume",
+                    svc_name,
+                    label,
+                    _data_path(_resolved(source, name), name),
+                    target,
+                )
+            )
     return fields
 
 
@@ -141,9 +153,12 @@ def render_compose(app: CatalogApp, values: dict[str, str]) -> str:
                 if (v := values.get(f"env__{svc_name}__{key}")) is not None:
                     env[key] = _escape(v)
         elif isinstance(env, list):
-            svc["environment"] = [f"{k}={_escape(values[f'env__{svc_name}__{k}'])}"
-                                  if f"env__{svc_name}__{k}" in values else (f"{k}={v}" if v is not None else k)
-                                  for k, v in _env_items(env)]
+            svc["environment"] = [
+                f"{k}={_escape(values[f'env__{svc_name}__{k}'])}"
+                if f"env__{svc_name}__{k}" in values
+                else (f"{k}={v}" if v is not None else k)
+                for k, v in _env_items(env)
+            ]
         for i, published, _t, _p in _port_entries(svc.get("ports")):
             new = values.get(f"port__{svc_name}__{i}")
             if new and new != published:
@@ -215,8 +230,10 @@ def form_port_errors(form) -> None:
         problem = port_problem(port, f.protocol, claimed) if port not in taken else _("used twice in this form")
         if problem:
             free = suggest_port(port, f.protocol, claimed, taken)
-            form.add_error(f.key, _("Port %(port)s is %(problem)s; %(free)s is free.")
-                           % {"port": port, "problem": problem, "free": free})
+            form.add_error(
+                f.key,
+                _("Port %(port)s is %(problem)s; %(free)s is free.") % {"port": port, "problem": problem, "free": free},
+            )
         taken.add(port)
 
 
@@ -237,15 +254,25 @@ def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], c
     if report.needs_consent:  # the installer checks again; these messages fit the form better
         flags = report.phrases(HIGH)
         if not user_is_admin(user):
-            raise InstallError(_("Only an administrator can install an app that asks for host access."),
-                               code="forbidden")
+            raise InstallError(
+                _("Only an administrator can install an app that asks for host access."), code="forbidden"
+            )
         if not consent:
             raise ConsentRequired(_("Your values give this app host access: confirm below to continue."), flags=flags)
         if request is None or not stepup_is_fresh(request):
-            raise ConsentRequired(_("Confirm your password again (step-up) before installing this app."),
-                                  flags=flags, stepup=True)
+            raise ConsentRequired(
+                _("Confirm your password again (step-up) before installing this app."), flags=flags, stepup=True
+            )
     with transaction.atomic():  # the record commits with the installation, before its task starts
-        inst = app_install(user=user, compose=compose, name=name or project_name(app.store_app_id), inputs={},
-                           source="store", store_app=app, consent=consent, request=request)
+        inst = app_install(
+            user=user,
+            compose=compose,
+            name=name or project_name(app.store_app_id),
+            inputs={},
+            source="store",
+            store_app=app,
+            consent=consent,
+            request=request,
+        )
         installed_template_record(installation=inst, app=app)
     return inst

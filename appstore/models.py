@@ -139,8 +139,9 @@ class InstalledTemplate(models.Model):
     """The store template an installed app came from, as it was when installed: a sync compares it with the
     store's current template and marks the app "update available" (the update itself belongs to apps/)."""
 
-    installation = models.OneToOneField("apps.Installation", primary_key=True, on_delete=models.CASCADE,
-                                        related_name="store_template")
+    installation = models.OneToOneField(
+        "apps.Installation", primary_key=True, on_delete=models.CASCADE, related_name="store_template"
+    )
     store = models.ForeignKey(Store, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     store_app_id = models.CharField(max_length=200, db_index=True)
     content_hash = models.CharField(max_length=64)  # of the template installed

@@ -20,15 +20,70 @@ HIGH = "high"
 WARNING = "warning"
 
 ENGINE_SOCKET_NAMES = ("docker.sock", "podman.sock", "containerd.sock", "crio.sock")
-ENGINE_DIRS = ("/run", "/var/run", "/run/docker", "/var/run/docker", "/run/podman", "/var/run/podman",
-               "/run/containerd", "/var/run/containerd", "/var/lib/docker", "/var/lib/containers")
-SYSTEM_DIRS = ("/etc", "/root", "/boot", "/proc", "/sys", "/dev", "/usr", "/bin", "/sbin", "/lib", "/lib32",
-               "/lib64", "/var/lib", "/var/run", "/run", "/var/log", "/var/spool")
-DANGEROUS_CAPS = {"ALL", "SYS_ADMIN", "SYS_MODULE", "SYS_RAWIO", "SYS_PTRACE", "SYS_BOOT", "SYS_TIME", "NET_ADMIN",
-                  "DAC_READ_SEARCH", "DAC_OVERRIDE", "SETFCAP", "MKNOD", "BPF", "PERFMON", "SYS_RESOURCE"}
-KNOWN_REGISTRIES = {"docker.io", "index.docker.io", "registry-1.docker.io", "ghcr.io", "lscr.io", "quay.io",
-                    "gcr.io", "mcr.microsoft.com", "registry.gitlab.com", "public.ecr.aws", "codeberg.org",
-                    "docker.elastic.co", "registry.k8s.io", "nvcr.io"}
+ENGINE_DIRS = (
+    "/run",
+    "/var/run",
+    "/run/docker",
+    "/var/run/docker",
+    "/run/podman",
+    "/var/run/podman",
+    "/run/containerd",
+    "/var/run/containerd",
+    "/var/lib/docker",
+    "/var/lib/containers",
+)
+SYSTEM_DIRS = (
+    "/etc",
+    "/root",
+    "/boot",
+    "/proc",
+    "/sys",
+    "/dev",
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/var/lib",
+    "/var/run",
+    "/run",
+    "/var/log",
+    "/var/spool",
+)
+DANGEROUS_CAPS = {
+    "ALL",
+    "SYS_ADMIN",
+    "SYS_MODULE",
+    "SYS_RAWIO",
+    "SYS_PTRACE",
+    "SYS_BOOT",
+    "SYS_TIME",
+    "NET_ADMIN",
+    "DAC_READ_SEARCH",
+    "DAC_OVERRIDE",
+    "SETFCAP",
+    "MKNOD",
+    "BPF",
+    "PERFMON",
+    "SYS_RESOURCE",
+}
+KNOWN_REGISTRIES = {
+    "docker.io",
+    "index.docker.io",
+    "registry-1.docker.io",
+    "ghcr.io",
+    "lscr.io",
+    "quay.io",
+    "gcr.io",
+    "mcr.microsoft.com",
+    "registry.gitlab.com",
+    "public.ecr.aws",
+    "codeberg.org",
+    "docker.elastic.co",
+    "registry.k8s.io",
+    "nvcr.io",
+}
 
 # What each flag means for the person installing, as the end of "This app asks for: ...".
 PHRASES = {
@@ -92,8 +147,10 @@ class RiskReport:
         """One row per distinct (phrase, detail) for the page: what, which service, which value."""
         rows: dict[tuple[str, str], dict[str, str]] = {}
         for f in sorted(self.flags, key=lambda f: f.severity != HIGH):
-            row = rows.setdefault((f.code, f.detail), {"code": f.code, "severity": f.severity, "phrase": f.phrase,
-                                                       "detail": f.detail, "services": ""})
+            row = rows.setdefault(
+                (f.code, f.detail),
+                {"code": f.code, "severity": f.severity, "phrase": f.phrase, "detail": f.detail, "services": ""},
+            )
             row["services"] = ", ".join(filter(None, dict.fromkeys([*row["services"].split(", "), f.service])))
         return list(rows.values())
 
@@ -142,8 +199,12 @@ def _image_flags(service: str, image: str) -> list[RiskFlag]:
 
 
 def _namespace_flags(svc) -> list[RiskFlag]:
-    pairs = (("host_network", svc.network_mode), ("host_pid", svc.pid), ("host_ipc", svc.ipc),
-             ("host_userns", svc.userns_mode))
+    pairs = (
+        ("host_network", svc.network_mode),
+        ("host_pid", svc.pid),
+        ("host_ipc", svc.ipc),
+        ("host_userns", svc.userns_mode),
+    )
     return [RiskFlag(code, HIGH, svc.service, "host") for code, value in pairs if value == "host"]
 
 

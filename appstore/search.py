@@ -59,8 +59,11 @@ def _version() -> tuple:
 
 
 def _build(version: tuple) -> Index:
-    rows = (CatalogApp.objects.filter(store__enabled=True).order_by("title_sort", "pk")
-            .values_list("pk", "category", "author_type", "architectures", "store_id", "search_text"))
+    rows = (
+        CatalogApp.objects.filter(store__enabled=True)
+        .order_by("title_sort", "pk")
+        .values_list("pk", "category", "author_type", "architectures", "store_id", "search_text")
+    )
     entries, words_of = [], {}
     for position, (pk, category, author_type, archs, store_id, text) in enumerate(rows.iterator(chunk_size=200)):
         entries.append(Entry(pk, category, author_type, archs, store_id))
@@ -71,8 +74,13 @@ def _build(version: tuple) -> Index:
     for word in vocabulary:
         offsets.append(at)
         at += len(word) + 1
-    return Index(version=version, entries=entries, vocabulary="\n".join(vocabulary), offsets=offsets,
-                 postings=[frozenset(words_of[w]) for w in vocabulary])
+    return Index(
+        version=version,
+        entries=entries,
+        vocabulary="\n".join(vocabulary),
+        offsets=offsets,
+        postings=[frozenset(words_of[w]) for w in vocabulary],
+    )
 
 
 def current_index() -> Index:
@@ -87,8 +95,9 @@ def current_index() -> Index:
     return index
 
 
-def search(*, text: str, category: str = "", author_type: str = "", arch: str = "",
-           store: int | None = None) -> tuple[list[int], Counter]:
+def search(
+    *, text: str, category: str = "", author_type: str = "", arch: str = "", store: int | None = None
+) -> tuple[list[int], Counter]:
     """(app ids in title order, category counts ignoring the category filter) for a query."""
     index = current_index()
     positions: set[int] | None = None
@@ -99,9 +108,13 @@ def search(*, text: str, category: str = "", author_type: str = "", arch: str = 
             return [], Counter()
     candidates = range(len(index.entries)) if positions is None else sorted(positions)
     arch_key = f",{arch},"
-    kept = [e for e in (index.entries[p] for p in candidates)
-            if (not author_type or e.author_type == author_type) and (not arch or arch_key in e.architectures)
-            and (store is None or e.store_id == store)]
+    kept = [
+        e
+        for e in (index.entries[p] for p in candidates)
+        if (not author_type or e.author_type == author_type)
+        and (not arch or arch_key in e.architectures)
+        and (store is None or e.store_id == store)
+    ]
     counts = Counter(e.category for e in kept)
     category = category.casefold()
     return [e.pk for e in kept if not category or e.category.casefold() == category], counts

@@ -12,9 +12,26 @@ from .models import CatalogApp, InstalledTemplate, Store
 from .parsing import normalise_architectures
 from .search import search
 
-LIST_FIELDS = ("id", "store_id", "store_app_id", "title", "title_sort", "tagline", "category", "author",
-               "developer", "author_type", "icon", "architectures", "version", "needs_consent", "featured",
-               "recommended", "content_hash", "images")
+LIST_FIELDS = (
+    "id",
+    "store_id",
+    "store_app_id",
+    "title",
+    "title_sort",
+    "tagline",
+    "category",
+    "author",
+    "developer",
+    "author_type",
+    "icon",
+    "architectures",
+    "version",
+    "needs_consent",
+    "featured",
+    "recommended",
+    "content_hash",
+    "images",
+)
 
 
 def host_architecture() -> str:
@@ -31,11 +48,22 @@ def store_list() -> QuerySet[Store]:
 def store_state(store: Store) -> dict:
     """What a page row, the API and a live event show about a store (one shape for all three)."""
     return {
-        "id": store.pk, "pk": store.pk, "name": store.name, "kind": store.kind,
-        "kind_label": str(Store.Kind(store.kind).label), "source": store.source, "enabled": store.enabled,
-        "is_default": store.is_default, "status": store.status, "status_label": str(Store.Status(store.status).label),
-        "is_busy": store.is_busy, "progress": store.progress, "message": store.message, "error": store.error,
-        "app_count": store.app_count, "problem_count": len(store.problems or []),
+        "id": store.pk,
+        "pk": store.pk,
+        "name": store.name,
+        "kind": store.kind,
+        "kind_label": str(Store.Kind(store.kind).label),
+        "source": store.source,
+        "enabled": store.enabled,
+        "is_default": store.is_default,
+        "status": store.status,
+        "status_label": str(Store.Status(store.status).label),
+        "is_busy": store.is_busy,
+        "progress": store.progress,
+        "message": store.message,
+        "error": store.error,
+        "app_count": store.app_count,
+        "problem_count": len(store.problems or []),
         "synced_at": store.synced_at.isoformat() if store.synced_at else None,
         "attempted_at": store.attempted_at.isoformat() if store.attempted_at else None,
     }
@@ -60,15 +88,17 @@ def catalog_apps() -> QuerySet[CatalogApp]:
 
 def catalog_search(query: CatalogQuery) -> QuerySet[CatalogApp]:
     """Full-text search over every locale plus filters, in title order (the in-memory index does the matching)."""
-    ids, _counts = search(text=query.search, category=query.category, author_type=query.author_type,
-                          arch=query.arch, store=query.store)
+    ids, _counts = search(
+        text=query.search, category=query.category, author_type=query.author_type, arch=query.arch, store=query.store
+    )
     return catalog_apps().filter(pk__in=ids).only(*LIST_FIELDS).order_by("title_sort", "pk")
 
 
 def catalog_browse(query: CatalogQuery, *, page: int | str | None, size: int) -> tuple[Page, list[dict]]:
     """One page of cards and the category counts, from one pass over the index (what the catalogue page shows)."""
-    ids, counts = search(text=query.search, category=query.category, author_type=query.author_type,
-                         arch=query.arch, store=query.store)
+    ids, counts = search(
+        text=query.search, category=query.category, author_type=query.author_type, arch=query.arch, store=query.store
+    )
     current = Paginator(ids, size).get_page(page)
     rows = catalog_apps().only(*LIST_FIELDS).in_bulk(list(current.object_list))
     current.object_list = catalog_mark(rows[pk] for pk in current.object_list if pk in rows)
@@ -129,8 +159,9 @@ def install_marks() -> InstallMarks:
     refs = frozenset(live.exclude(store_ref="").values_list("store_ref", flat=True))
     rows = InstalledTemplate.objects.filter(installation__in=live).exclude(store=None)
     rows = list(rows.values_list("store_id", "store_app_id", "update_available"))
-    return InstallMarks(refs=refs, installed=frozenset((s, a) for s, a, _u in rows),
-                        updates=frozenset((s, a) for s, a, u in rows if u))
+    return InstallMarks(
+        refs=refs, installed=frozenset((s, a) for s, a, _u in rows), updates=frozenset((s, a) for s, a, u in rows if u)
+    )
 
 
 def catalog_mark(apps, marks: InstallMarks | None = None) -> list[CatalogApp]:
@@ -151,5 +182,8 @@ def update_available_for(installation) -> bool:
 
 def updates_available() -> QuerySet[InstalledTemplate]:
     """Installed apps whose store template changed, with `available_version` (for the apps page's badges)."""
-    return (InstalledTemplate.objects.filter(update_available=True)
-            .select_related("installation").order_by("installation__name"))
+    return (
+        InstalledTemplate.objects.filter(update_available=True)
+        .select_related("installation")
+        .order_by("installation__name")
+    )

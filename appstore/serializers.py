@@ -67,9 +67,26 @@ class CatalogAppSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = CatalogApp
-        fields = ["id", "store", "store_app_id", "title", "tagline", "category", "author", "developer",
-                  "author_type", "icon_url", "architectures", "version", "needs_consent", "featured", "recommended",
-                  "content_hash", "installed", "update_available"]
+        fields = [
+            "id",
+            "store",
+            "store_app_id",
+            "title",
+            "tagline",
+            "category",
+            "author",
+            "developer",
+            "author_type",
+            "icon_url",
+            "architectures",
+            "version",
+            "needs_consent",
+            "featured",
+            "recommended",
+            "content_hash",
+            "installed",
+            "update_available",
+        ]
 
     def _marked(self, app) -> CatalogApp:
         if not hasattr(app, "installed"):
@@ -98,8 +115,9 @@ class CatalogAppSerializer(serializers.ModelSerializer):
 class InstallFieldSerializer(serializers.Serializer):
     """One value of the template a person may set before installing (the install form's fields)."""
 
-    key = serializers.CharField(help_text="the key to use in `values`: env__<service>__<VAR>, port__<service>__<i>, "
-                                          "vol__<service>__<i>")
+    key = serializers.CharField(
+        help_text="the key to use in `values`: env__<service>__<VAR>, port__<service>__<i>, vol__<service>__<i>"
+    )
     kind = serializers.ChoiceField(choices=["env", "port", "volume"])
     service = serializers.CharField()
     label = serializers.CharField()
@@ -113,8 +131,9 @@ class CatalogInstallSerializer(serializers.Serializer):
 
     name = serializers.CharField(required=False, allow_blank=True, max_length=63)
     values = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4096), required=False)
-    consent = serializers.BooleanField(required=False, default=False,
-                                       help_text="needed, with a fresh step-up, when the app asks for host access")
+    consent = serializers.BooleanField(
+        required=False, default=False, help_text="needed, with a fresh step-up, when the app asks for host access"
+    )
 
 
 class CatalogInstallAcceptedSerializer(serializers.Serializer):
@@ -150,9 +169,27 @@ class CatalogAppDetailSerializer(CatalogAppSerializer):
     install_fields = serializers.SerializerMethodField()
 
     class Meta(CatalogAppSerializer.Meta):
-        fields = [*CatalogAppSerializer.Meta.fields, "titles", "description", "descriptions", "release_notes",
-                  "tips", "screenshot_urls", "links", "package_id", "main", "port_map", "index", "scheme",
-                  "services", "images", "update_at", "compose", "risk", "install_fields"]
+        fields = [
+            *CatalogAppSerializer.Meta.fields,
+            "titles",
+            "description",
+            "descriptions",
+            "release_notes",
+            "tips",
+            "screenshot_urls",
+            "links",
+            "package_id",
+            "main",
+            "port_map",
+            "index",
+            "scheme",
+            "services",
+            "images",
+            "update_at",
+            "compose",
+            "risk",
+            "install_fields",
+        ]
 
     def get_description(self, app) -> str:
         return pick(app.description, _language(self))
@@ -162,8 +199,9 @@ class CatalogAppDetailSerializer(CatalogAppSerializer):
 
     def get_risk(self, app) -> dict:
         report = RiskReport.from_dict(app.risk)
-        return RiskReportSerializer({"needs_consent": report.needs_consent, "phrases": report.phrases(),
-                                     "flags": report.flags}).data
+        return RiskReportSerializer(
+            {"needs_consent": report.needs_consent, "phrases": report.phrases(), "flags": report.flags}
+        ).data
 
     @extend_schema_field(InstallFieldSerializer(many=True))
     def get_install_fields(self, app) -> list[dict]:

@@ -51,7 +51,9 @@ def appstore_settings_update(*, user, allow_lan_stores: bool, request=None) -> A
     obj = AppstoreSettings.load()
     obj.allow_lan_stores = allow_lan_stores
     obj.save(update_fields=["allow_lan_stores"])
-    audit_record(actor=user, action="appstore.settings", request=request, details={"allow_lan_stores": allow_lan_stores})
+    audit_record(
+        actor=user, action="appstore.settings", request=request, details={"allow_lan_stores": allow_lan_stores}
+    )
     return obj
 
 
@@ -93,8 +95,13 @@ def store_create(*, user, url: str = "", path: str = "", name: str = "", request
     kind, url, path = _validated_source(url, path)
     if Store.objects.filter(url=url, path=path).exists():
         raise StoreError(_("This store is already configured."), code="duplicate")
-    store = Store.objects.create(name=(name or _default_name(url, path))[:200], kind=kind, url=url, path=path,
-                                 created_by=user if getattr(user, "pk", None) else None)
+    store = Store.objects.create(
+        name=(name or _default_name(url, path))[:200],
+        kind=kind,
+        url=url,
+        path=path,
+        created_by=user if getattr(user, "pk", None) else None,
+    )
     audit_record(actor=user, action="appstore.store.add", request=request, target=store.source)
     if sync:
         store_sync(store=store)
@@ -105,8 +112,12 @@ def store_set_enabled(*, user, store: Store, enabled: bool, request=None) -> Sto
     """Switch a store on or off; a disabled store's apps leave the catalogue (they come back on the next sync)."""
     store.enabled = enabled
     store.save(update_fields=["enabled"])
-    audit_record(actor=user, action="appstore.store.enable" if enabled else "appstore.store.disable",
-                 request=request, target=store.source)
+    audit_record(
+        actor=user,
+        action="appstore.store.enable" if enabled else "appstore.store.disable",
+        request=request,
+        target=store.source,
+    )
     _publish(store)
     return store
 
@@ -134,8 +145,9 @@ def store_sync(*, store: Store) -> Store:
         try:
             sync_store.delay(store.pk)
         except Exception as exc:  # broker down: say so on the store instead of leaving it "queued" forever
-            Store.objects.filter(pk=store.pk).update(status=Store.Status.ERROR, message="",
-                                                     error=_("Could not queue the sync: %(error)s") % {"error": exc})
+            Store.objects.filter(pk=store.pk).update(
+                status=Store.Status.ERROR, message="", error=_("Could not queue the sync: %(error)s") % {"error": exc}
+            )
         _publish(Store.objects.filter(pk=store.pk).first())
 
     transaction.on_commit(enqueue)
@@ -157,8 +169,9 @@ def _claim(store_id: int) -> Store | None:
     fresh_sync = Store.objects.filter(pk=store_id, status=Store.Status.SYNCING, attempted_at__gt=now - STALE_SYNC)
     if fresh_sync.exists():
         return None
-    updated = Store.objects.filter(pk=store_id).update(status=Store.Status.SYNCING, progress=0, attempted_at=now,
-                                                       message=_("Starting"))
+    updated = Store.objects.filter(pk=store_id).update(
+        status=Store.Status.SYNCING, progress=0, attempted_at=now, message=_("Starting")
+    )
     return Store.objects.get(pk=store_id) if updated else None
 
 
@@ -208,16 +221,25 @@ def store_sync_run(*, store_id: int) -> Store | None:
     store.progress = 100
     if store.status == Store.Status.OK:
         store.synced_at = timezone.now()
-    Store.objects.filter(pk=store.pk).update(status=store.status, error=store.error, message=store.message,
-                                             progress=100, synced_at=store.synced_at)
+    Store.objects.filter(pk=store.pk).update(
+        status=store.status, error=store.error, message=store.message, progress=100, synced_at=store.synced_at
+    )
     _publish(store)
     return store
 
 
 def _search_text(parsed: ParsedApp) -> str:
     t = parsed.template
-    parts = [t.store_app_id, t.package_id, t.author, t.developer, t.category, *t.title.values(),
-             *t.tagline.values(), *t.description.values()]
+    parts = [
+        t.store_app_id,
+        t.package_id,
+        t.author,
+        t.developer,
+        t.category,
+        *t.title.values(),
+        *t.tagline.values(),
+        *t.description.values(),
+    ]
     return "\n".join(p for p in parts if p).casefold()
 
 
@@ -225,17 +247,38 @@ def _row_fields(parsed: ParsedApp, parsed_store: ParsedStore) -> dict:
     t, info = parsed.template, parsed_store.info
     ids = {t.store_app_id, t.folder.lower(), t.package_id}
     return {
-        "package_id": t.package_id[:200], "folder": t.folder[:300], "title": t.title,
-        "title_sort": pick(t.title)[:200], "tagline": t.tagline, "description": t.description,
-        "release_notes": t.release_notes, "tips": t.tips, "category": t.category[:100], "author": t.author[:200],
-        "developer": t.developer[:200], "author_type": t.author_type, "icon": parsed.icon,
-        "thumbnail": parsed.thumbnail, "screenshots": parsed.screenshots,
+        "package_id": t.package_id[:200],
+        "folder": t.folder[:300],
+        "title": t.title,
+        "title_sort": pick(t.title)[:200],
+        "tagline": t.tagline,
+        "description": t.description,
+        "release_notes": t.release_notes,
+        "tips": t.tips,
+        "category": t.category[:100],
+        "author": t.author[:200],
+        "developer": t.developer[:200],
+        "author_type": t.author_type,
+        "icon": parsed.icon,
+        "thumbnail": parsed.thumbnail,
+        "screenshots": parsed.screenshots,
         "architectures": "," + ",".join(t.architectures) + "," if t.architectures else "",
-        "version": t.version[:100], "update_at": t.update_at[:50], "links": t.links, "main": t.main[:200],
-        "port_map": t.port_map[:20], "index": t.index[:300], "scheme": t.scheme[:10], "services": t.services,
-        "images": t.images, "compose": t.compose, "content_hash": t.content_hash, "risk": parsed.risk,
-        "needs_consent": parsed.needs_consent, "featured": bool(ids & info.featured),
-        "recommended": bool(ids & info.recommended), "search_text": _search_text(parsed),
+        "version": t.version[:100],
+        "update_at": t.update_at[:50],
+        "links": t.links,
+        "main": t.main[:200],
+        "port_map": t.port_map[:20],
+        "index": t.index[:300],
+        "scheme": t.scheme[:10],
+        "services": t.services,
+        "images": t.images,
+        "compose": t.compose,
+        "content_hash": t.content_hash,
+        "risk": parsed.risk,
+        "needs_consent": parsed.needs_consent,
+        "featured": bool(ids & info.featured),
+        "recommended": bool(ids & info.recommended),
+        "search_text": _search_text(parsed),
     }
 
 
@@ -261,8 +304,13 @@ def catalog_swap(*, store: Store, parsed: ParsedStore) -> None:
         CatalogApp.objects.bulk_update(changed, ROW_FIELDS, batch_size=100)
         CatalogApp.objects.bulk_create(created, batch_size=200)
         v = parsed.validators
-        Store.objects.filter(pk=store.pk).update(app_count=len(parsed.apps), problems=parsed.problems, etag=v.etag,
-                                                 last_modified=v.last_modified, content_sha256=v.sha256)
+        Store.objects.filter(pk=store.pk).update(
+            app_count=len(parsed.apps),
+            problems=parsed.problems,
+            etag=v.etag,
+            last_modified=v.last_modified,
+            content_sha256=v.sha256,
+        )
         installed_templates_check(store=store)  # "update available" changes with the catalogue it compares to
     store.app_count, store.problems = len(parsed.apps), parsed.problems
 

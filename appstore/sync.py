@@ -84,20 +84,26 @@ def store_dir(store_id: int) -> Path:
 
 
 def _download_limits(max_bytes: int) -> Limits:
-    return Limits(max_bytes=max_bytes, connect_timeout=settings.APPSTORE_CONNECT_TIMEOUT,
-                  read_timeout=settings.APPSTORE_READ_TIMEOUT, deadline=settings.APPSTORE_DOWNLOAD_DEADLINE)
+    return Limits(
+        max_bytes=max_bytes,
+        connect_timeout=settings.APPSTORE_CONNECT_TIMEOUT,
+        read_timeout=settings.APPSTORE_READ_TIMEOUT,
+        deadline=settings.APPSTORE_DOWNLOAD_DEADLINE,
+    )
 
 
 # ---------------------------------------------------------------------------- reading apps
-def _finish(template: AppTemplate, assets: AssetCollector, app_dir: Path | None, *, icon: str = "",
-            thumbnail: str = "") -> ParsedApp:
+def _finish(
+    template: AppTemplate, assets: AssetCollector, app_dir: Path | None, *, icon: str = "", thumbnail: str = ""
+) -> ParsedApp:
     report = risk_of_project(template.project) if template.project else None
     return ParsedApp(
         template=template,
         icon=assets.collect(icon or template.icon, app_dir=app_dir),
         thumbnail=assets.collect(thumbnail or template.thumbnail, app_dir=app_dir),
         screenshots=[name for ref in template.screenshots[:8] if (name := assets.collect(ref, app_dir=app_dir))],
-        risk=report.as_dict() if report else {}, needs_consent=bool(report and report.needs_consent),
+        risk=report.as_dict() if report else {},
+        needs_consent=bool(report and report.needs_consent),
     )
 
 
@@ -107,8 +113,12 @@ def _dedupe(apps: list[ParsedApp], problems: list[dict[str, str]]) -> list[Parse
     for app in apps:
         key = app.template.store_app_id
         if key in seen:
-            problems.append({"app": app.template.folder or key,
-                             "reason": f"same app id {key!r} as {seen[key].template.folder or key!r}"})
+            problems.append(
+                {
+                    "app": app.template.folder or key,
+                    "reason": f"same app id {key!r} as {seen[key].template.folder or key!r}",
+                }
+            )
         else:
             seen[key] = app
     return list(seen.values())
@@ -135,9 +145,36 @@ def read_v1(root: Path, *, allow_lan: bool, report: Report) -> ParsedStore:
 
 
 # Where a v2 store over HTTP may have locale variants (a folder is listed instead): CasaOS's supported-languages.json.
-V2_LOCALES = ("ca_ES", "cs_CZ", "da_DK", "de_DE", "el_GR", "en_GB", "en_US", "es_ES", "fr_FR", "ga_IE", "hr_HR",
-              "hu_HU", "it_IT", "ja_JP", "ko_KR", "ml_IN", "nb_NO", "nl_NL", "pl_PL", "pt_BR", "pt_PT", "ro_RO",
-              "ru_RU", "sk_SK", "sv_SE", "tr_TR", "zh_CN", "zh_TW")
+V2_LOCALES = (
+    "ca_ES",
+    "cs_CZ",
+    "da_DK",
+    "de_DE",
+    "el_GR",
+    "en_GB",
+    "en_US",
+    "es_ES",
+    "fr_FR",
+    "ga_IE",
+    "hr_HR",
+    "hu_HU",
+    "it_IT",
+    "ja_JP",
+    "ko_KR",
+    "ml_IN",
+    "nb_NO",
+    "nl_NL",
+    "pl_PL",
+    "pt_BR",
+    "pt_PT",
+    "ro_RO",
+    "ru_RU",
+    "sk_SK",
+    "sv_SE",
+    "tr_TR",
+    "zh_CN",
+    "zh_TW",
+)
 _LOCALISED = ("title", "tagline", "description", "release_notes")
 
 
@@ -193,8 +230,9 @@ def _locale_ref(meta_url: str, locale: str) -> str:
     return re.sub(r"\.json$", f".{locale}.json", meta_url)
 
 
-def _v2_localise(template: AppTemplate, app_id: str, meta_url: str, indexes: dict[str, dict[str, dict]],
-                 reader: _V2Reader) -> None:
+def _v2_localise(
+    template: AppTemplate, app_id: str, meta_url: str, indexes: dict[str, dict[str, dict]], reader: _V2Reader
+) -> None:
     """Add the other locales' texts: titles and taglines from index.{locale}.json, the rest from meta.{locale}.json
     (fetched only for locales whose index lists the app, the build's sign that the app defines them)."""
     for locale, listing in indexes.items():
@@ -210,7 +248,7 @@ def _v2_localise(template: AppTemplate, app_id: str, meta_url: str, indexes: dic
             if isinstance(texts.get(key), str) and texts[key].strip():
                 getattr(template, key).setdefault(locale, texts[key].strip())
         tips = texts.get("tips")
-        for section, text in (tips.items() if isinstance(tips, dict) else [("before_install", tips)]):
+        for section, text in tips.items() if isinstance(tips, dict) else [("before_install", tips)]:
             if isinstance(text, str) and text.strip():
                 template.tips.setdefault(str(section), {}).setdefault(locale, text.strip())
 
@@ -228,15 +266,24 @@ def read_v2(index: object, reader: _V2Reader, *, allow_lan: bool, report: Report
         try:
             compose = reader.read(str(item["compose_url"]))
             meta = json.loads(reader.read(str(item["meta_url"]))) if item.get("meta_url") else {}
-            meta = {**{k: item[k] for k in ("tagline", "category", "author", "developer", "architectures", "version")
-                       if k in item}, **(meta if isinstance(meta, dict) else {})}
+            meta = {
+                **{
+                    k: item[k]
+                    for k in ("tagline", "category", "author", "developer", "architectures", "version")
+                    if k in item
+                },
+                **(meta if isinstance(meta, dict) else {}),
+            }
             template = parse_template(compose, folder=label, meta=meta, content_hash=str(item.get("content_hash", "")))
             _v2_localise(template, str(item.get("id") or ""), str(item.get("meta_url") or ""), indexes, reader)
         except (BrokenApp, ValueError, OSError) as exc:
             problems.append({"app": label, "reason": str(exc)[:500]})
             continue
-        apps.append(_finish(template, assets, None, icon=str(item.get("icon") or ""),
-                            thumbnail=str(item.get("thumbnail") or "")))
+        apps.append(
+            _finish(
+                template, assets, None, icon=str(item.get("icon") or ""), thumbnail=str(item.get("thumbnail") or "")
+            )
+        )
     return ParsedStore(info=StoreInfo(), apps=_dedupe(apps, problems), problems=problems)
 
 
@@ -266,8 +313,15 @@ def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, 
             report(int(25 * size / total), f"downloading ({size // 1024} KiB of {total // 1024} KiB)")
 
     try:
-        download = fetch(url, allow_lan=allow_lan, limits=_download_limits(settings.APPSTORE_MAX_ARCHIVE),
-                         etag=seen.etag, last_modified=seen.last_modified, dest=archive, on_progress=progress)
+        download = fetch(
+            url,
+            allow_lan=allow_lan,
+            limits=_download_limits(settings.APPSTORE_MAX_ARCHIVE),
+            etag=seen.etag,
+            last_modified=seen.last_modified,
+            dest=archive,
+            on_progress=progress,
+        )
         if seen.sha256 and download.sha256 == seen.sha256:
             raise Unchanged
         report(25, "unpacking")
@@ -289,11 +343,19 @@ def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, 
 
 def read_v2_url(url: str, seen: Validators, *, allow_lan: bool, report: Report) -> ParsedStore:
     """A built v2 store served over HTTP: the URL of its index.json, store.json or folder."""
-    index_url = url if url.endswith("index.json") else urljoin(url if url.endswith("/") or url.endswith(".json")
-                                                               else url + "/", "index.json")
+    index_url = (
+        url
+        if url.endswith("index.json")
+        else urljoin(url if url.endswith("/") or url.endswith(".json") else url + "/", "index.json")
+    )
     try:
-        download = fetch(index_url, allow_lan=allow_lan, limits=_download_limits(MAX_JSON),
-                         etag=seen.etag, last_modified=seen.last_modified)
+        download = fetch(
+            index_url,
+            allow_lan=allow_lan,
+            limits=_download_limits(MAX_JSON),
+            etag=seen.etag,
+            last_modified=seen.last_modified,
+        )
         index = json.loads(download.body or b"")
     except NotModified:
         raise Unchanged from None

@@ -25,11 +25,21 @@ def _sha(text: str) -> str:
 
 def installed_template_record(*, installation, app: CatalogApp) -> InstalledTemplate:
     """Remember the template an app was installed (or updated) from; it has no update until the store changes."""
-    record, _created = InstalledTemplate.objects.update_or_create(installation=installation, defaults={
-        "store_id": app.store_id, "store_app_id": app.store_app_id, "content_hash": app.content_hash,
-        "images": list(app.images), "version": app.version, "compose_hash": _sha(installation.compose),
-        "update_available": False, "available_version": "", "available_images": [], "checked_at": timezone.now(),
-    })
+    record, _created = InstalledTemplate.objects.update_or_create(
+        installation=installation,
+        defaults={
+            "store_id": app.store_id,
+            "store_app_id": app.store_app_id,
+            "content_hash": app.content_hash,
+            "images": list(app.images),
+            "version": app.version,
+            "compose_hash": _sha(installation.compose),
+            "update_available": False,
+            "available_version": "",
+            "available_images": [],
+            "checked_at": timezone.now(),
+        },
+    )
     return record
 
 
@@ -41,8 +51,12 @@ def installed_templates_check(*, store: Store | None = None) -> int:
     records = InstalledTemplate.objects.select_related("installation").exclude(store=None)
     if store is not None:
         records = records.filter(store=store)
-    current = {(a.store_id, a.store_app_id): a for a in CatalogApp.objects.filter(
-        store_id__in={r.store_id for r in records}, store_app_id__in={r.store_app_id for r in records})}
+    current = {
+        (a.store_id, a.store_app_id): a
+        for a in CatalogApp.objects.filter(
+            store_id__in={r.store_id for r in records}, store_app_id__in={r.store_app_id for r in records}
+        )
+    }
     found = 0
     for record in records:
         app = current.get((record.store_id, record.store_app_id))

@@ -41,9 +41,13 @@ def _query(request) -> CatalogQuery:
     get = request.GET
     arch = host_architecture() if get.get("runs_here") else ""
     store = get.get("store", "")
-    return CatalogQuery(search=get.get("q", "")[:200], category=get.get("category", "")[:100],
-                        author_type=get.get("author_type", "")[:16], arch=arch,
-                        store=int(store) if store.isdigit() else None)
+    return CatalogQuery(
+        search=get.get("q", "")[:200],
+        category=get.get("category", "")[:100],
+        author_type=get.get("author_type", "")[:16],
+        arch=arch,
+        store=int(store) if store.isdigit() else None,
+    )
 
 
 @member_required
@@ -53,9 +57,16 @@ def index(request):
     query = _query(request)
     page, categories = catalog_browse(query, page=request.GET.get("page"), size=PAGE_SIZE)
     filtered = any((query.search, query.category, query.author_type, query.arch, query.store))
-    context = {"query": query, "page": page, "categories": categories, "filtered": filtered,
-               "author_types": CatalogApp.AuthorType.choices, "host_arch": host_architecture(),
-               "params": request.GET.copy(), "has_stores": Store.objects.filter(enabled=True).exists()}
+    context = {
+        "query": query,
+        "page": page,
+        "categories": categories,
+        "filtered": filtered,
+        "author_types": CatalogApp.AuthorType.choices,
+        "host_arch": host_architecture(),
+        "params": request.GET.copy(),
+        "has_stores": Store.objects.filter(enabled=True).exists(),
+    }
     if request.htmx and request.htmx.target == "catalog-results":
         return render(request, "appstore/partials/_results.html", context)
     marks = None if filtered else install_marks()
@@ -77,19 +88,27 @@ def app_detail(request, pk: int):
     """An app: sanitised description, screenshots, tips, facts, risk report, install button."""
     app = catalog_mark([_app(pk)])[0]
     report = RiskReport.from_dict(app.risk)
-    return render(request, "appstore/detail.html", {
-        "app": app, "report": report, "installed": app.installed, "update_available": app.update_available,
-        "runs_here": not app.architecture_list or host_architecture() in app.architecture_list,
-        "may_install": user_is_admin(request.user) or not report.needs_consent,
-    })
+    return render(
+        request,
+        "appstore/detail.html",
+        {
+            "app": app,
+            "report": report,
+            "installed": app.installed,
+            "update_available": app.update_available,
+            "runs_here": not app.architecture_list or host_architecture() in app.architecture_list,
+            "may_install": user_is_admin(request.user) or not report.needs_consent,
+        },
+    )
 
 
 # ---------------------------------------------------------------------------- install
 def _install_form(request, app: CatalogApp, data=None):
     name = (data or {}).get("name") or project_name(app.store_app_id)
     fields = install_fields(app, name=name, language=get_language() or "en")
-    return InstallForm(data, fields=fields, needs_consent=app.needs_consent,
-                       initial={"name": project_name(app.store_app_id)})
+    return InstallForm(
+        data, fields=fields, needs_consent=app.needs_consent, initial={"name": project_name(app.store_app_id)}
+    )
 
 
 def _stepup_url(request) -> str:
@@ -105,8 +124,14 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
     if form.errors:
         return None
     try:
-        return store_install(user=request.user, app=app, name=form.cleaned_data["name"], values=form.values(),
-                             consent=form.cleaned_data.get("consent", False), request=request)
+        return store_install(
+            user=request.user,
+            app=app,
+            name=form.cleaned_data["name"],
+            values=form.values(),
+            consent=form.cleaned_data.get("consent", False),
+            request=request,
+        )
     except ValidationError as exc:
         form.add_error(None, exc.messages)
         return None
@@ -128,10 +153,17 @@ def app_install(request, pk: int):
             return redirect("app-detail", pk=inst.pk)  # the install's live progress page
         # Typed values can grant host access the template did not ask for: show what they would.
         report = risk_of_compose(render_compose(app, form.values()), app_id=form.cleaned_data["name"])
-    return render(request, "appstore/install.html", {
-        "app": app, "form": form, "report": report, "stepup_fresh": stepup_is_fresh(request),
-        "stepup_url": _stepup_url(request),
-    })
+    return render(
+        request,
+        "appstore/install.html",
+        {
+            "app": app,
+            "form": form,
+            "report": report,
+            "stepup_fresh": stepup_is_fresh(request),
+            "stepup_url": _stepup_url(request),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------- assets
@@ -159,10 +191,12 @@ def placeholder(request, pk: int):
     app = get_object_or_404(CatalogApp.objects.only("title", "store_app_id"), pk=pk)
     title = pick(app.title, get_language() or "en") or app.store_app_id
     hue = HUES[int(hashlib.sha256(app.store_app_id.encode()).hexdigest(), 16) % len(HUES)]
-    svg = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
-           f'<rect width="64" height="64" rx="14" fill="hsl({hue},55%,45%)"/>'
-           '<text x="32" y="43" font-family="sans-serif" font-size="30" font-weight="700" fill="#fff" '
-           f'text-anchor="middle">{escape(title[:1].upper() or "?")}</text></svg>')
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64" width="64" height="64">'
+        f'<rect width="64" height="64" rx="14" fill="hsl({hue},55%,45%)"/>'
+        '<text x="32" y="43" font-family="sans-serif" font-size="30" font-weight="700" fill="#fff" '
+        f'text-anchor="middle">{escape(title[:1].upper() or "?")}</text></svg>'
+    )
     response = HttpResponse(svg, content_type="image/svg+xml")
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
@@ -176,17 +210,27 @@ def stores(request):
     form = StoreAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.store_create(user=request.user, request=request, url=form.cleaned_data["url"],
-                                  path=form.cleaned_data["path"], name=form.cleaned_data["name"])
+            services.store_create(
+                user=request.user,
+                request=request,
+                url=form.cleaned_data["url"],
+                path=form.cleaned_data["path"],
+                name=form.cleaned_data["name"],
+            )
         except ValidationError as exc:
             form.add_error(None, exc)
         else:
             messages.success(request, _("Store added; its first sync is under way."))
             return redirect("appstore-stores")
-    return render(request, "appstore/stores.html", {
-        "stores": [store_state(s) for s in store_list()], "form": form,
-        "lan_form": LanSettingForm(initial={"allow_lan_stores": AppstoreSettings.load().allow_lan_stores}),
-    })
+    return render(
+        request,
+        "appstore/stores.html",
+        {
+            "stores": [store_state(s) for s in store_list()],
+            "form": form,
+            "lan_form": LanSettingForm(initial={"allow_lan_stores": AppstoreSettings.load().allow_lan_stores}),
+        },
+    )
 
 
 @admin_required
@@ -194,8 +238,9 @@ def stores(request):
 def lan_setting(request):
     form = LanSettingForm(request.POST)
     if form.is_valid():
-        services.appstore_settings_update(user=request.user, request=request,
-                                          allow_lan_stores=form.cleaned_data["allow_lan_stores"])
+        services.appstore_settings_update(
+            user=request.user, request=request, allow_lan_stores=form.cleaned_data["allow_lan_stores"]
+        )
         messages.success(request, _("Saved."))
     return redirect("appstore-stores")
 

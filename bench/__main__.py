@@ -29,8 +29,10 @@ def main(argv: list[str]) -> int:
         print(f"\n=== bench {name} ===", flush=True)
         started = time.monotonic()
         code = subprocess.call([sys.executable, "-m", f"bench.{name}"], cwd=HERE.parent)
-        print(f"=== bench {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.monotonic() - started:.0f}s",
-              flush=True)
+        print(
+            f"=== bench {name}: {'ok' if code == 0 else f'FAILED ({code})'} in {time.monotonic() - started:.0f}s",
+            flush=True,
+        )
         if code != 0:
             failed.append(name)
     return 1 if failed else 0

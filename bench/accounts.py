@@ -32,12 +32,14 @@ CSRF_MASKS = re.compile(rb'(name="csrfmiddlewaretoken" value="|"X-CSRFToken": ")
 def _setup() -> Path:
     """A data directory and database of our own; thresholds out of reach so only `carol` is ever locked."""
     data = Path(tempfile.mkdtemp(prefix="casaos-bench-accounts-"))
-    os.environ.update({
-        "CASAOS_DATA_DIR": str(data),
-        "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
-        "CASAOS_LOCKOUT_ACCOUNT_FAILURES": "1000000",
-        "CASAOS_LOCKOUT_ADDRESS_FAILURES": "1000000",
-    })
+    os.environ.update(
+        {
+            "CASAOS_DATA_DIR": str(data),
+            "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+            "CASAOS_LOCKOUT_ACCOUNT_FAILURES": "1000000",
+            "CASAOS_LOCKOUT_ADDRESS_FAILURES": "1000000",
+        }
+    )
     import django
 
     django.setup()
@@ -57,8 +59,13 @@ def _users() -> None:
 
     User.objects.create_user(username="alice", password="the right passphrase 1", role=User.Role.ADMIN)
     User.objects.create_user(username="carol", password="the right passphrase 2", role=User.Role.MEMBER)
-    FailureCounter.objects.create(kind=FailureCounter.Kind.ACCOUNT, key="carol", failures=99,
-                                  last_failure_at=timezone.now(), locked_until=timezone.now() + timedelta(days=1))
+    FailureCounter.objects.create(
+        kind=FailureCounter.Kind.ACCOUNT,
+        key="carol",
+        failures=99,
+        last_failure_at=timezone.now(),
+        locked_until=timezone.now() + timedelta(days=1),
+    )
 
 
 def _free_port() -> int:
@@ -69,8 +76,14 @@ def _free_port() -> int:
 
 def _start(port: int, log: Path) -> subprocess.Popen:
     env = {**os.environ, "CASAOS_BIND": f"127.0.0.1:{port}"}
-    proc = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT_DIR, env=env, stdout=log.open("ab"),
-                            stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [sys.executable, "manage.py", "serve"],
+        cwd=ROOT_DIR,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and proc.poll() is None:
         try:
@@ -95,8 +108,11 @@ class LoginForm:
 
     def post(self, username: str) -> tuple[float, int, bytes]:
         body = urlencode({"csrfmiddlewaretoken": self.token, "username": username, "password": WRONG})
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": f"csrftoken={self.csrf}",
-                   "Referer": "http://127.0.0.1/login/"}
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "Cookie": f"csrftoken={self.csrf}",
+            "Referer": "http://127.0.0.1/login/",
+        }
         started = time.perf_counter()
         self.conn.request("POST", "/login/", body=body, headers=headers)
         response = self.conn.getresponse()
@@ -129,8 +145,10 @@ def report(times: dict[str, list[float]], pages: dict[str, bytes]) -> None:
     print(f"login POST through manage.py serve, {ROUNDS} rounds (+{WARMUP} warm-up), cases interleaved")
     for case, samples in times.items():
         median, p95 = statistics.median(samples), _p95(samples)
-        print(f"  {case:15s} median {median * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms"
-              f"  ratio to wrong password: median {median / base_median:.2f}x  p95 {p95 / base_p95:.2f}x")
+        print(
+            f"  {case:15s} median {median * 1000:7.1f} ms  p95 {p95 * 1000:7.1f} ms"
+            f"  ratio to wrong password: median {median / base_median:.2f}x  p95 {p95 / base_p95:.2f}x"
+        )
     same = pages["wrong password"] == pages["unknown user"]
     print(f"  wrong password and unknown user get the same page: {'yes' if same else 'NO'}")
 

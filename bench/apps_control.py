@@ -27,8 +27,12 @@ ROUNDS = int(os.environ.get("BENCH_APPS_ROUNDS", "5"))
 def main() -> None:
     """Measure in a child process with its own data directory, database and Redis database."""
     data_dir = tempfile.mkdtemp(prefix="casaos-bench-apps-")
-    env = {**os.environ, "CASAOS_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
-           "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")}
+    env = {
+        **os.environ,
+        "CASAOS_DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+        "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+    }
     env.pop("DATABASE_URL", None)
     try:
         subprocess.run([sys.executable, "-m", "bench.apps_control", "--child"], cwd=ROOT, env=env, check=True)
@@ -53,8 +57,10 @@ def _child() -> None:
     for tag in (ours_tag, base_tag):
         _retag("1", tag)
     name = f"bench-{uuid.uuid4().hex[:8]}"
-    compose = (f"services:\n  web:\n    image: {REGISTRY}/casa/httpd:{ours_tag}\n    init: true\n"
-               "    stop_grace_period: 1s\n    ports: ['127.0.0.1:${WEBUI_PORT}:8080']\n")
+    compose = (
+        f"services:\n  web:\n    image: {REGISTRY}/casa/httpd:{ours_tag}\n    init: true\n"
+        "    stop_grace_period: 1s\n    ports: ['127.0.0.1:${WEBUI_PORT}:8080']\n"
+    )
     inst = app_install(user=admin, compose=compose, name=name)
     app_install_run(installation_id=inst.pk)
     inst.refresh_from_db()
@@ -156,8 +162,9 @@ def _retag(source: str, tag: str) -> None:
     get = urllib.request.Request(f"http://{REGISTRY}/v2/casa/httpd/manifests/{source}", headers={"Accept": accept})
     with urllib.request.urlopen(get, timeout=10) as resp:
         body, media = resp.read(), resp.headers["Content-Type"]
-    put = urllib.request.Request(f"http://{REGISTRY}/v2/casa/httpd/manifests/{tag}", data=body, method="PUT",
-                                 headers={"Content-Type": media})
+    put = urllib.request.Request(
+        f"http://{REGISTRY}/v2/casa/httpd/manifests/{tag}", data=body, method="PUT", headers={"Content-Type": media}
+    )
     urllib.request.urlopen(put, timeout=10).close()
 
 

@@ -80,8 +80,9 @@ def _wait_for_port(port: int, proc: subprocess.Popen, log: Path) -> None:
 
 def _start(args: list[str], port: int, log: Path, cwd: Path = ROOT_DIR) -> subprocess.Popen:
     env = {**os.environ, "CASAOS_BIND": f"127.0.0.1:{port}"}
-    proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
-                            start_new_session=True)
+    proc = subprocess.Popen(
+        args, cwd=cwd, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True
+    )
     _wait_for_port(port, proc, log)
     return proc
 
@@ -144,9 +145,14 @@ def _make_source(path: Path) -> None:
 
 
 def _tus_upload(api: Api, source: Path, name: str) -> None:
-    meta = f"filename {base64.b64encode(name.encode()).decode()},path ,conflict {base64.b64encode(b'overwrite').decode()}"
-    created = api.request("POST", "/api/files/uploads/", headers={
-        "Tus-Resumable": "1.0.0", "Upload-Length": str(SIZE), "Upload-Metadata": meta})
+    meta = (
+        f"filename {base64.b64encode(name.encode()).decode()},path ,conflict {base64.b64encode(b'overwrite').decode()}"
+    )
+    created = api.request(
+        "POST",
+        "/api/files/uploads/",
+        headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(SIZE), "Upload-Metadata": meta},
+    )
     created.read()
     assert created.status == 201, (created.status, created.getheaders())
     location = urlsplit(created.getheader("Location")).path
@@ -154,9 +160,16 @@ def _tus_upload(api: Api, source: Path, name: str) -> None:
     with source.open("rb") as fh:
         while offset < SIZE:
             chunk = fh.read(CHUNK)
-            response = api.request("PATCH", location, body=chunk, headers={
-                "Tus-Resumable": "1.0.0", "Upload-Offset": str(offset),
-                "Content-Type": "application/offset+octet-stream"})
+            response = api.request(
+                "PATCH",
+                location,
+                body=chunk,
+                headers={
+                    "Tus-Resumable": "1.0.0",
+                    "Upload-Offset": str(offset),
+                    "Content-Type": "application/offset+octet-stream",
+                },
+            )
             response.read()
             assert response.status == 204, (response.status, response.read())
             offset = int(response.getheader("Upload-Offset"))
@@ -222,35 +235,49 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
     up_time = _median(upload)
     assert (root / "uploaded.bin").stat().st_size == SIZE
     print(f"upload    tus {_rate(up_time)}   cp {_rate(cp_time)}   ratio {cp_time / up_time:.2f}x (goal >= 0.8x)")
-    print(f"          context: cp + fsync {_rate(cp_fsync_time)} (same durability as the upload): "
-          f"{cp_fsync_time / up_time:.2f}x")
-    print("          web process RSS: " + ", ".join(f"{a / 2**20:.0f} -> {b / 2**20:.0f} MiB" for a, b in peaks)
-          + f" (before -> peak, per {MIB:.0f} MiB upload)")
+    print(
+        f"          context: cp + fsync {_rate(cp_fsync_time)} (same durability as the upload): "
+        f"{cp_fsync_time / up_time:.2f}x"
+    )
+    print(
+        "          web process RSS: "
+        + ", ".join(f"{a / 2**20:.0f} -> {b / 2**20:.0f} MiB" for a, b in peaks)
+        + f" (before -> peak, per {MIB:.0f} MiB upload)"
+    )
 
 
 def bench_download(api: Api, server: subprocess.Popen, data: Path, root: Path) -> None:
     file = root / "uploaded.bin"
-    cat_time = _median(lambda: _synced(lambda: subprocess.run(["cat", "--", str(file)], check=True,
-                                                              stdout=subprocess.DEVNULL)))
+    cat_time = _median(
+        lambda: _synced(lambda: subprocess.run(["cat", "--", str(file)], check=True, stdout=subprocess.DEVNULL))
+    )
     url = f"http://127.0.0.1:{api.port}/api/files/content/?path={file.name}"
     sampler = RssSampler(server.pid)
     sampler.start()
     down_time = _median(lambda: _synced(lambda: _curl(url, {"Cookie": api.headers["Cookie"]})))
     peak = sampler.stop()
     port = _free_port()
-    plain = _start([sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)], port,
-                   data / "http-server.log", cwd=root)
+    plain = _start(
+        [sys.executable, "-m", "http.server", "--bind", "127.0.0.1", str(port)],
+        port,
+        data / "http-server.log",
+        cwd=root,
+    )
     try:
         plain_time = _median(lambda: _synced(lambda: _curl(f"http://127.0.0.1:{port}/{file.name}")))
     finally:
         plain.terminate()
         plain.wait(timeout=10)
-    print(f"download  curl {_rate(down_time)}   cat {_rate(cat_time)}   ratio {cat_time / down_time:.2f}x "
-          f"(goal >= 0.8x)")
-    print(f"          context: curl from python -m http.server {_rate(plain_time)} = {cat_time / plain_time:.2f}x cat;"
-          f" ours = {plain_time / down_time:.2f}x of it")
-    print(f"          web process RSS: {sampler.start_rss / 2**20:.0f} -> {peak / 2**20:.0f} MiB during "
-          f"{RUNS} downloads")
+    print(
+        f"download  curl {_rate(down_time)}   cat {_rate(cat_time)}   ratio {cat_time / down_time:.2f}x (goal >= 0.8x)"
+    )
+    print(
+        f"          context: curl from python -m http.server {_rate(plain_time)} = {cat_time / plain_time:.2f}x cat;"
+        f" ours = {plain_time / down_time:.2f}x of it"
+    )
+    print(
+        f"          web process RSS: {sampler.start_rss / 2**20:.0f} -> {peak / 2**20:.0f} MiB during {RUNS} downloads"
+    )
 
 
 def bench_listing(api: Api, root: Path) -> None:
@@ -266,9 +293,11 @@ def bench_listing(api: Api, root: Path) -> None:
     base = warm_median(lambda: _scandir(many))
     page = warm_median(lambda: _list(api, 200))
     full = warm_median(lambda: _list(api, 1000))
-    print(f"listing 10,000 entries: scandir+stat {base * 1000:.1f} ms; API first page (200) "
-          f"{page * 1000:.1f} ms = {page / base:.1f}x; API page of 1000 {full * 1000:.1f} ms = "
-          f"{full / base:.1f}x (goal <= 3x; both include HTTP on loopback)")
+    print(
+        f"listing 10,000 entries: scandir+stat {base * 1000:.1f} ms; API first page (200) "
+        f"{page * 1000:.1f} ms = {page / base:.1f}x; API page of 1000 {full * 1000:.1f} ms = "
+        f"{full / base:.1f}x (goal <= 3x; both include HTTP on loopback)"
+    )
 
 
 def main() -> int:
@@ -280,8 +309,10 @@ def main() -> int:
     try:
         source = data / "source.bin"
         _make_source(source)
-        print(f"file size: {MIB:.0f} MiB, tus chunk {CHUNK // 1024 // 1024} MiB, disk {root}, "
-              f"median of {RUNS} runs, server: manage.py serve")
+        print(
+            f"file size: {MIB:.0f} MiB, tus chunk {CHUNK // 1024 // 1024} MiB, disk {root}, "
+            f"median of {RUNS} runs, server: manage.py serve"
+        )
         bench_upload(api, server, source, root)
         bench_download(api, server, data, root)
         bench_listing(api, root)

@@ -32,8 +32,12 @@ STEPS = ("post", "queued", "pulling", "creating", "starting", "ready")  # where 
 def main() -> None:
     """Run the measurement in a clean child process and relay what it prints."""
     data_dir = tempfile.mkdtemp(prefix="casaos-bench-install-")
-    env = {**os.environ, "CASAOS_DATA_DIR": data_dir, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
-           "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")}
+    env = {
+        **os.environ,
+        "CASAOS_DATA_DIR": data_dir,
+        "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+        "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"),
+    }
     env.pop("DATABASE_URL", None)  # our own SQLite file in the data directory
     try:
         subprocess.run([sys.executable, "-m", "bench.install", "--child"], cwd=ROOT, env=env, check=True)
@@ -68,7 +72,7 @@ def _child() -> None:
 def _round(image: str, n: int, results: dict, steps: list[dict], *, warmup: bool = False) -> None:
     """One measurement of each, in rotating order so drift hits all alike."""
     order = list(results)
-    order = order[n % 3:] + order[:n % 3]
+    order = order[n % 3 :] + order[: n % 3]
     for fn in order:
         _docker("rmi", "-f", image, check=False)
         value = fn(image)
@@ -141,8 +145,9 @@ def _docker_network_run(image: str) -> float:
     name = f"bench-net-{uuid.uuid4().hex[:8]}"
     started = time.perf_counter()
     _docker("network", "create", name)
-    _docker("run", "-d", "--name", name, "--network", name, "--network-alias", "web", "-p", f"127.0.0.1:{port}:8080",
-            image)
+    _docker(
+        "run", "-d", "--name", name, "--network", name, "--network-alias", "web", "-p", f"127.0.0.1:{port}:8080", image
+    )
     _wait_http(port)
     elapsed = time.perf_counter() - started
     _docker("rm", "-f", name)
@@ -151,19 +156,29 @@ def _docker_network_run(image: str) -> float:
 
 
 def _report(ours: list[float], baseline: list[float], network: list[float], steps: list[dict]) -> None:
-    ours_median, base_median, net_median = statistics.median(ours), statistics.median(baseline), statistics.median(network)
+    ours_median, base_median, net_median = (
+        statistics.median(ours),
+        statistics.median(baseline),
+        statistics.median(network),
+    )
     ratio = ours_median / base_median
     print("install: one-service app, image pulled from the loopback registry each round")
     print(f"  rounds                       {len(ours)}")
     print(f"  docker run -d -p  median     {base_median * 1000:8.0f} ms   (all: {_ms(baseline)})")
-    print(f"  network + run     median     {net_median * 1000:8.0f} ms   (all: {_ms(network)})  (docker network create; "
-          "docker run --network: what compose does)")
-    print(f"  POST /api/apps/   median     {ours_median * 1000:8.0f} ms   (all: {_ms(ours)})  (until its web port answers)")
+    print(
+        f"  network + run     median     {net_median * 1000:8.0f} ms   (all: {_ms(network)})  (docker network create; "
+        "docker run --network: what compose does)"
+    )
+    print(
+        f"  POST /api/apps/   median     {ours_median * 1000:8.0f} ms   (all: {_ms(ours)})  (until its web port answers)"
+    )
     print(f"  ratio                        {ratio:8.2f} x  (goal <= {GOAL} x: {'met' if ratio <= GOAL else 'NOT met'})")
     print(f"  ratio vs network + run       {ours_median / net_median:8.2f} x  (our own share of the gap)")
     # The pipeline's own stopwatch (GET /api/apps/{id}/ progress.timings): engine calls dominate every step.
-    print("  our steps, median ms         " + "  ".join(
-        f"{step} {statistics.median(t.get(step, 0) for t in steps):.0f}" for step in STEPS))
+    print(
+        "  our steps, median ms         "
+        + "  ".join(f"{step} {statistics.median(t.get(step, 0) for t in steps):.0f}" for step in STEPS)
+    )
 
 
 def _ms(values: list[float]) -> str:
@@ -176,9 +191,24 @@ def _start_worker() -> subprocess.Popen:
     log_path = Path(os.environ["CASAOS_DATA_DIR"]) / "worker.log"
     log = log_path.open("wb")  # stays open as long as the worker runs
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=4",
-         "--without-gossip", "--without-mingle", "-n", f"bench-{uuid.uuid4().hex[:6]}@%h"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "casaos_site",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=4",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"bench-{uuid.uuid4().hex[:6]}@%h",
+        ],
+        cwd=ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     deadline = time.monotonic() + 60
     while b"ready." not in log_path.read_bytes():
         if proc.poll() is not None or time.monotonic() > deadline:
@@ -201,8 +231,12 @@ def _push_bench_image() -> str:
         info.size = len(page)
         tar.addfile(info, io.BytesIO(page))
     image = f"{REGISTRY}/casa-bench/httpd:{uuid.uuid4().hex[:10]}"
-    subprocess.run(["docker", "import", "--change", 'CMD ["/bin/httpd","-f","-p","8080","-h","/www"]', "-", image],
-                   input=buf.getvalue(), check=True, capture_output=True)
+    subprocess.run(
+        ["docker", "import", "--change", 'CMD ["/bin/httpd","-f","-p","8080","-h","/www"]', "-", image],
+        input=buf.getvalue(),
+        check=True,
+        capture_output=True,
+    )
     _docker("push", "-q", image)
     return image
 
@@ -210,8 +244,11 @@ def _push_bench_image() -> str:
 def _registry_delete(image: str) -> None:
     name, _, tag = image.removeprefix(f"{REGISTRY}/").rpartition(":")
     try:
-        head = urllib.request.Request(f"http://{REGISTRY}/v2/{name}/manifests/{tag}", method="HEAD",
-                                      headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"})
+        head = urllib.request.Request(
+            f"http://{REGISTRY}/v2/{name}/manifests/{tag}",
+            method="HEAD",
+            headers={"Accept": "application/vnd.docker.distribution.manifest.v2+json"},
+        )
         with urllib.request.urlopen(head, timeout=5) as resp:
             digest = resp.headers["Docker-Content-Digest"]
         req = urllib.request.Request(f"http://{REGISTRY}/v2/{name}/manifests/{digest}", method="DELETE")

@@ -269,8 +269,25 @@ try:
     FILES_EDIT_MAX_SIZE = env_int("FILES_EDIT_MAX_SIZE", 2 * 1024**2)  # text editor limit
     # Also never reachable when the root is "/": system folders and anything that runs at boot.
     FILES_PROTECTED = [BASE_DIR, DATA_DIR] + [
-        Path(p) for p in env_list("FILES_PROTECTED", ("/etc", "/boot", "/usr", "/bin", "/sbin", "/lib", "/lib64",
-                                                      "/proc", "/sys", "/dev", "/run", "/var/lib/docker", "/root"))
+        Path(p)
+        for p in env_list(
+            "FILES_PROTECTED",
+            (
+                "/etc",
+                "/boot",
+                "/usr",
+                "/bin",
+                "/sbin",
+                "/lib",
+                "/lib64",
+                "/proc",
+                "/sys",
+                "/dev",
+                "/run",
+                "/var/lib/docker",
+                "/root",
+            ),
+        )
     ]
 except ConfigError as exc:
     _fail(str(exc))
@@ -319,7 +336,10 @@ try:
 except ConfigError as exc:
     _fail(str(exc))
 if APPS_UPDATE_CHECK_HOURS > 0:
-    CELERY_BEAT_SCHEDULE["apps-update-check"] = {"task": "apps.update_check", "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0}
+    CELERY_BEAT_SCHEDULE["apps-update-check"] = {
+        "task": "apps.update_check",
+        "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0,
+    }
 CELERY_BEAT_SCHEDULE["apps-operation-reconcile"] = {"task": "apps.operation_reconcile", "schedule": 60.0}
 
 # ---------------------------------------------------------------------------- accounts (accounts/)

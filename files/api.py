@@ -60,18 +60,31 @@ class ListView(FilesView):
 
     serializer_class = ListingSerializer
 
-    @extend_schema(parameters=[PATH_PARAM, OpenApiParameter("sort", str), OpenApiParameter("reverse", bool),
-                               OpenApiParameter("hidden", bool), OpenApiParameter("page", int),
-                               OpenApiParameter("page_size", int)])
+    @extend_schema(
+        parameters=[
+            PATH_PARAM,
+            OpenApiParameter("sort", str),
+            OpenApiParameter("reverse", bool),
+            OpenApiParameter("hidden", bool),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ]
+    )
     def get(self, request):
         q = request.query_params
         try:
             page, page_size = int(q.get("page", 1)), int(q.get("page_size", 200))
         except ValueError:
             raise PathError("page and page_size are numbers.") from None
-        listing = selectors.folder_list(user=request.user, path=self.query_path(), sort=q.get("sort", "name"),
-                                        reverse=q.get("reverse") in ("1", "true"), hidden=q.get("hidden") in (
-                                            "1", "true"), page=page, page_size=page_size)
+        listing = selectors.folder_list(
+            user=request.user,
+            path=self.query_path(),
+            sort=q.get("sort", "name"),
+            reverse=q.get("reverse") in ("1", "true"),
+            hidden=q.get("hidden") in ("1", "true"),
+            page=page,
+            page_size=page_size,
+        )
         listing["entries"] = [e.as_dict() for e in listing["entries"]]
         return Response(listing)
 
@@ -101,8 +114,12 @@ class SearchView(FilesView):
 
     @extend_schema(parameters=[PATH_PARAM, OpenApiParameter("q", str)], responses={200: EntrySerializer(many=True)})
     def get(self, request):
-        found = selectors.folder_search(user=request.user, path=self.query_path(), query=request.query_params.get(
-            "q", ""), hidden=request.query_params.get("hidden") in ("1", "true"))
+        found = selectors.folder_search(
+            user=request.user,
+            path=self.query_path(),
+            query=request.query_params.get("q", ""),
+            hidden=request.query_params.get("hidden") in ("1", "true"),
+        )
         return Response([e.as_dict() for e in found])
 
 
@@ -206,8 +223,13 @@ class TransferView(FilesView):
     @extend_schema(responses={202: FileTaskSerializer})
     def post(self, request):
         data = self.valid()
-        task = services.filetask_create(user=request.user, kind=self.kind, sources=data["sources"],
-                                        destination=data["destination"], conflict=data["conflict"])
+        task = services.filetask_create(
+            user=request.user,
+            kind=self.kind,
+            sources=data["sources"],
+            destination=data["destination"],
+            conflict=data["conflict"],
+        )
         return Response(FileTaskSerializer(task).data, status=202)
 
 
@@ -246,8 +268,9 @@ class CompressView(FilesView):
     @extend_schema(responses={202: FileTaskSerializer})
     def post(self, request):
         data = self.valid()
-        task = services.compress_create(user=request.user, paths=data["paths"], destination=data["destination"],
-                                        name=data["name"])
+        task = services.compress_create(
+            user=request.user, paths=data["paths"], destination=data["destination"], name=data["name"]
+        )
         return Response(FileTaskSerializer(task).data, status=202)
 
 
@@ -333,8 +356,13 @@ class ShareListView(FilesView):
 
     def post(self, request):
         data = self.valid()
-        share = services.sharelink_create(user=request.user, path=data["path"], access=data.get("access", "read"),
-                                          expires_at=data.get("expires_at"), password=data.get("password", ""))
+        share = services.sharelink_create(
+            user=request.user,
+            path=data["path"],
+            access=data.get("access", "read"),
+            expires_at=data.get("expires_at"),
+            password=data.get("password", ""),
+        )
         return Response(self.get_serializer(share).data, status=201)
 
 
@@ -359,8 +387,14 @@ class GrantListView(FilesView):
 
     def post(self, request):
         data = self.valid()
-        grant = services.grant_create(admin=request.user, user=data["user"], path=data["path"], name=data["name"],
-                                      access=data["access"], request=request)
+        grant = services.grant_create(
+            admin=request.user,
+            user=data["user"],
+            path=data["path"],
+            name=data["name"],
+            access=data["access"],
+            request=request,
+        )
         return Response(self.get_serializer(grant).data, status=201)
 
 

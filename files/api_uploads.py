@@ -34,8 +34,9 @@ def tus_create(request, *, user=None, share=None, location_name: str, location_k
         tus.check_version(request.headers)
         length = tus.parse_int(request.headers.get("Upload-Length"), "Upload-Length")
         metadata = tus.parse_metadata(request.headers.get("Upload-Metadata"))
-        upload = services.upload_create(user=user, share=share, directory=metadata.get("path", "") if user else "",
-                                        length=length, metadata=metadata)
+        upload = services.upload_create(
+            user=user, share=share, directory=metadata.get("path", "") if user else "", length=length, metadata=metadata
+        )
     except (tus.TusError, PathError) as exc:
         return _refused(exc)
     location = reverse(location_name, kwargs={**location_kwargs, "upload_id": upload.pk})
@@ -57,9 +58,13 @@ def tus_patch(request, upload: Upload) -> HttpResponse:
         offset = tus.parse_int(request.headers.get("Upload-Offset"), "Upload-Offset")
         length = request.headers.get("Content-Length")
         checksum = tus.parse_checksum(request.headers.get("Upload-Checksum"))
-        new_offset = services.upload_write(upload=upload, offset=offset, stream=request,
-                                           content_length=int(length) if length and length.isdigit() else None,
-                                           checksum=checksum)
+        new_offset = services.upload_write(
+            upload=upload,
+            offset=offset,
+            stream=request,
+            content_length=int(length) if length and length.isdigit() else None,
+            checksum=checksum,
+        )
     except (tus.TusError, PathError) as exc:
         return _refused(exc)
     return _answer(204, {"Upload-Offset": str(new_offset)})
@@ -154,6 +159,9 @@ def share_upload(request, token: str, upload_id):
     upload = Upload.objects.filter(pk=upload_id, share=share).first()
     if upload is None:
         return _answer(404)
-    handler = {"HEAD": lambda: tus_head(upload), "PATCH": lambda: tus_patch(request, upload),
-               "DELETE": lambda: tus_delete(request, upload)}.get(request.method)
+    handler = {
+        "HEAD": lambda: tus_head(upload),
+        "PATCH": lambda: tus_patch(request, upload),
+        "DELETE": lambda: tus_delete(request, upload),
+    }.get(request.method)
     return handler() if handler else _answer(405)

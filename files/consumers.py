@@ -37,7 +37,8 @@ class FilesConsumer(SessionBoundConsumer):
         if self.as_json:
             await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
         elif message["event"] == TASK_EVENT:
-            await self.send(text_data=render_to_string("files/partials/_task.html", {"task": message["data"],
-                                                                                     "oob": True}))
+            await self.send(
+                text_data=render_to_string("files/partials/_task.html", {"task": message["data"], "oob": True})
+            )
         else:
             await self.send(text_data=render_to_string("files/partials/_changed.html", message["data"]))

@@ -39,8 +39,9 @@ class Upload(models.Model):
         COMPLETE = "complete", _("Complete")
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE,
-                             related_name="uploads")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.CASCADE, related_name="uploads"
+    )
     share = models.ForeignKey("ShareLink", null=True, blank=True, on_delete=models.CASCADE, related_name="uploads")
     directory = models.CharField(max_length=4096)  # view path of the target folder (re-resolved on every request)
     filename = models.CharField(max_length=255)

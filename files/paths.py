@@ -31,8 +31,13 @@ class PathError(Exception):
         self.status = status
 
 
-OS_ERROR_STATUS = {"FileNotFoundError": 404, "FileExistsError": 409, "NotADirectoryError": 400,
-                   "IsADirectoryError": 400, "PermissionError": 403}
+OS_ERROR_STATUS = {
+    "FileNotFoundError": 404,
+    "FileExistsError": 409,
+    "NotADirectoryError": 400,
+    "IsADirectoryError": 400,
+    "PermissionError": 403,
+}
 
 
 def from_os_error(exc: OSError) -> PathError:

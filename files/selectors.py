@@ -68,9 +68,16 @@ def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Pa
         except OSError:
             outside = True  # a dangling link: shown, never followed
     return Entry(
-        name=name, path="/".join(filter(None, (folder_view, name))), is_dir=is_dir, is_link=is_link,
-        link_outside=outside, size=0 if is_dir else st.st_size, modified=st.st_mtime,
-        mode=stat.filemode(st.st_mode), owner=_owner(st.st_uid), group=_group(st.st_gid),
+        name=name,
+        path="/".join(filter(None, (folder_view, name))),
+        is_dir=is_dir,
+        is_link=is_link,
+        link_outside=outside,
+        size=0 if is_dir else st.st_size,
+        modified=st.st_mtime,
+        mode=stat.filemode(st.st_mode),
+        owner=_owner(st.st_uid),
+        group=_group(st.st_gid),
         mime="" if is_dir else (mimetypes.guess_type(name)[0] or "application/octet-stream"),
         hidden=name.startswith("."),
     )
@@ -102,8 +109,16 @@ def _sort_key(sort: str):
     return lambda r: (not r[2], r[0].lower())
 
 
-def folder_list(*, user, path: str, sort: str = "name", reverse: bool = False, hidden: bool = False,
-                page: int = 1, page_size: int = 200) -> dict:
+def folder_list(
+    *,
+    user,
+    path: str,
+    sort: str = "name",
+    reverse: bool = False,
+    hidden: bool = False,
+    page: int = 1,
+    page_size: int = 200,
+) -> dict:
     """A page of a folder (folders first, then the sort key); the totals count the whole folder."""
     if sort not in SORT_KEYS:
         raise PathError(_("Unknown sort key."), 400)
@@ -117,21 +132,49 @@ def folder_list(*, user, path: str, sort: str = "name", reverse: bool = False, h
     rows.sort(key=_sort_key(sort), reverse=reverse)
     start = (max(page, 1) - 1) * page_size
     view = folder.view_path
-    entries = [_entry(view, n, folder.real / n, st, folder.base.real) for n, st, _d in rows[start:start + page_size]]
-    return {"path": view, "writable": folder.base.writable, "count": len(rows), "page": max(page, 1),
-            "page_size": page_size, "pages": max(1, -(-len(rows) // page_size)), "entries": entries,
-            "breadcrumb": breadcrumb(view)}
+    entries = [_entry(view, n, folder.real / n, st, folder.base.real) for n, st, _d in rows[start : start + page_size]]
+    return {
+        "path": view,
+        "writable": folder.base.writable,
+        "count": len(rows),
+        "page": max(page, 1),
+        "page_size": page_size,
+        "pages": max(1, -(-len(rows) // page_size)),
+        "entries": entries,
+        "breadcrumb": breadcrumb(view),
+    }
 
 
 def _member_root(user) -> dict:
     entries = []
     for name, base in user_bases(user).items():
         st = base.real.stat()
-        entries.append(Entry(name=name, path=name, is_dir=True, is_link=False, link_outside=False, size=0,
-                             modified=st.st_mtime, mode=stat.filemode(st.st_mode), owner=_owner(st.st_uid),
-                             group=_group(st.st_gid), mime="", hidden=False))
-    return {"path": "", "writable": False, "count": len(entries), "page": 1, "page_size": len(entries) or 1,
-            "pages": 1, "entries": entries, "breadcrumb": []}
+        entries.append(
+            Entry(
+                name=name,
+                path=name,
+                is_dir=True,
+                is_link=False,
+                link_outside=False,
+                size=0,
+                modified=st.st_mtime,
+                mode=stat.filemode(st.st_mode),
+                owner=_owner(st.st_uid),
+                group=_group(st.st_gid),
+                mime="",
+                hidden=False,
+            )
+        )
+    return {
+        "path": "",
+        "writable": False,
+        "count": len(entries),
+        "page": 1,
+        "page_size": len(entries) or 1,
+        "pages": 1,
+        "entries": entries,
+        "breadcrumb": [],
+    }
 
 
 def breadcrumb(view_path: str) -> list[dict]:

@@ -78,8 +78,22 @@ class FileTaskSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = FileTask
-        fields = ["id", "kind", "status", "sources", "destination", "conflict", "bytes_total", "bytes_done",
-                  "files_total", "files_done", "percent", "error", "created_at", "finished_at"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "sources",
+            "destination",
+            "conflict",
+            "bytes_total",
+            "bytes_done",
+            "files_total",
+            "files_done",
+            "percent",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
 
 
 class TrashItemSerializer(serializers.ModelSerializer):
@@ -96,8 +110,21 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ShareLink
-        fields = ["id", "token", "url", "path", "is_dir", "access", "expires_at", "password", "has_password",
-                  "is_active", "revoked_at", "created_at", "downloads"]
+        fields = [
+            "id",
+            "token",
+            "url",
+            "path",
+            "is_dir",
+            "access",
+            "expires_at",
+            "password",
+            "has_password",
+            "is_active",
+            "revoked_at",
+            "created_at",
+            "downloads",
+        ]
         read_only_fields = ["id", "token", "url", "is_dir", "revoked_at", "created_at", "downloads"]
 
     def get_url(self, obj) -> str:

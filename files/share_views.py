@@ -39,8 +39,9 @@ def share_page(request, token: str):
             return redirect("files-share", token=token)
         error = error or _("Wrong password.")
     if not _unlocked(request, share):
-        return render(request, "files/share_password.html", {"share": share, "error": error},
-                      status=403 if error else 200)
+        return render(
+            request, "files/share_password.html", {"share": share, "error": error}, status=403 if error else 200
+        )
     context = {"share": share, "path": request.GET.get("path", ""), "listing": None, "entry": None}
     try:
         if share.access == ShareLink.Access.UPLOAD:
@@ -64,8 +65,14 @@ def _share_listing(share: ShareLink, path: str) -> dict:
             target = folder.child(name)  # links leading out of the shared folder are not listed
         except PathError:
             continue
-        entries.append({"name": name, "path": "/".join((*folder.parts, name)), "is_dir": target.real.is_dir(),
-                        "size": target.real.stat().st_size})
+        entries.append(
+            {
+                "name": name,
+                "path": "/".join((*folder.parts, name)),
+                "is_dir": target.real.is_dir(),
+                "size": target.real.stat().st_size,
+            }
+        )
     view = "/".join(folder.parts)
     return {"path": view, "entries": entries, "breadcrumb": selectors.breadcrumb(view)}
 

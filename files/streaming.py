@@ -40,7 +40,7 @@ class StreamedBody:
         while self._pos >= len(self._body) and self.more:
             self._next()
         whole = self._pos == 0 and size >= len(self._body)  # the common case: a message handed on without a copy
-        chunk = self._body if whole else self._body[self._pos:self._pos + size]
+        chunk = self._body if whole else self._body[self._pos : self._pos + size]
         self._pos += len(chunk)
         return chunk
 

@@ -15,8 +15,10 @@ EXTENSIONS = "creation,termination,checksum"
 CHECKSUM_ALGORITHMS = {"sha1": hashlib.sha1, "sha256": hashlib.sha256, "md5": hashlib.md5}
 OFFSET_CONTENT_TYPE = "application/offset+octet-stream"
 CHECKSUM_MISMATCH = 460  # tus checksum extension status
-EXPOSED = ("Location, Upload-Offset, Upload-Length, Tus-Version, Tus-Resumable, Tus-Max-Size, Tus-Extension, "
-           "Tus-Checksum-Algorithm, Upload-Metadata")
+EXPOSED = (
+    "Location, Upload-Offset, Upload-Length, Tus-Version, Tus-Resumable, Tus-Max-Size, Tus-Extension, "
+    "Tus-Checksum-Algorithm, Upload-Metadata"
+)
 
 
 class TusError(Exception):
@@ -35,9 +37,13 @@ def base_headers() -> dict[str, str]:
 
 def discovery_headers() -> dict[str, str]:
     """OPTIONS: what this server supports."""
-    return {**base_headers(), "Tus-Version": VERSION, "Tus-Extension": EXTENSIONS,
-            "Tus-Max-Size": str(settings.FILES_UPLOAD_MAX_SIZE),
-            "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS)}
+    return {
+        **base_headers(),
+        "Tus-Version": VERSION,
+        "Tus-Extension": EXTENSIONS,
+        "Tus-Max-Size": str(settings.FILES_UPLOAD_MAX_SIZE),
+        "Tus-Checksum-Algorithm": ",".join(CHECKSUM_ALGORITHMS),
+    }
 
 
 def check_version(headers) -> None:

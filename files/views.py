@@ -25,8 +25,17 @@ def _listing_context(request) -> dict:
     except ValueError:
         page = 1
     search = (q.get("q") or "").strip()
-    context = {"path": path, "sort": sort, "reverse": reverse, "hidden": hidden, "mode": mode, "error": None,
-               "search": search, "results": None, "search_limit": selectors.SEARCH_LIMIT}
+    context = {
+        "path": path,
+        "sort": sort,
+        "reverse": reverse,
+        "hidden": hidden,
+        "mode": mode,
+        "error": None,
+        "search": search,
+        "results": None,
+        "search_limit": selectors.SEARCH_LIMIT,
+    }
     try:
         if search:  # a name search under this folder, shown as a listing of its own
             context["results"] = selectors.folder_search(user=request.user, path=path, query=search, hidden=hidden)
@@ -34,8 +43,9 @@ def _listing_context(request) -> dict:
             context["breadcrumb"], context["writable"] = selectors.breadcrumb(folder.view_path), folder.base.writable
             context["listing"] = None
         else:
-            context["listing"] = selectors.folder_list(user=request.user, path=path, sort=sort, reverse=reverse,
-                                                       hidden=hidden, page=page, page_size=200)
+            context["listing"] = selectors.folder_list(
+                user=request.user, path=path, sort=sort, reverse=reverse, hidden=hidden, page=page, page_size=200
+            )
     except PathError as exc:
         context["error"], context["listing"] = exc.message, None
     return context
@@ -84,10 +94,18 @@ def preview(request):
     if info.is_dir:
         raise Http404
     parent = target.view_path.rpartition("/")[0]
-    return render(request, "files/preview.html", {
-        "entry": info, "kind": preview_kind(target.name), "parent": parent,
-        "breadcrumb": selectors.breadcrumb(target.view_path), "writable": target.base.writable,
-        "is_archive": services.is_archive(target.name)})
+    return render(
+        request,
+        "files/preview.html",
+        {
+            "entry": info,
+            "kind": preview_kind(target.name),
+            "parent": parent,
+            "breadcrumb": selectors.breadcrumb(target.view_path),
+            "writable": target.base.writable,
+            "is_archive": services.is_archive(target.name),
+        },
+    )
 
 
 @member_required
@@ -104,5 +122,8 @@ def shares(request):
 def grants(request):
     from accounts.models import User
 
-    return render(request, "files/grants.html", {"grants": selectors.grants_all(),
-                                                 "members": User.objects.filter(role=User.Role.MEMBER)})
+    return render(
+        request,
+        "files/grants.html",
+        {"grants": selectors.grants_all(), "members": User.objects.filter(role=User.Role.MEMBER)},
+    )

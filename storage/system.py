@@ -54,8 +54,9 @@ def disks() -> list[DiskFigures]:
         except OSError:
             continue
         seen.add(part.device)
-        found.append(DiskFigures(part.mountpoint, part.device, part.fstype, usage.total, usage.used, usage.free,
-                                 usage.percent))
+        found.append(
+            DiskFigures(part.mountpoint, part.device, part.fstype, usage.total, usage.used, usage.free, usage.percent)
+        )
     return found
 
 

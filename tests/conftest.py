@@ -127,8 +127,9 @@ class LiveStack:
 
     def spawn(self, name: str, *args: str) -> subprocess.Popen:
         log = (ARTIFACTS / f"{name}.log").open("ab")
-        proc = subprocess.Popen(args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
         self.procs.append(proc)
         return proc
 
@@ -157,9 +158,21 @@ class LiveStack:
             token.unlink(missing_ok=True)
 
     def start_worker(self) -> None:
-        self.worker = self.spawn("worker", sys.executable, "-m", "celery", "-A", "casaos_site", "worker",
-                                 "--loglevel=INFO", "--concurrency=4", "--without-gossip", "--without-mingle",
-                                 "-n", f"test-{self.port}@%h")
+        self.worker = self.spawn(
+            "worker",
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "casaos_site",
+            "worker",
+            "--loglevel=INFO",
+            "--concurrency=4",
+            "--without-gossip",
+            "--without-mingle",
+            "-n",
+            f"test-{self.port}@%h",
+        )
 
     def restart_worker(self) -> None:
         """A worker with nothing queued or running: in-process tests before this one queue tasks into the same
@@ -188,7 +201,9 @@ def _database_url() -> str:
     cfg = connection.settings_dict
     if cfg["ENGINE"].endswith("sqlite3"):
         return f"sqlite:///{cfg['NAME']}"
-    return f"postgres://{cfg['USER']}:{cfg['PASSWORD']}@{cfg['HOST'] or 'localhost'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
+    return (
+        f"postgres://{cfg['USER']}:{cfg['PASSWORD']}@{cfg['HOST'] or 'localhost'}:{cfg['PORT'] or 5432}/{cfg['NAME']}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -214,8 +229,15 @@ def browser():
     with sync_playwright() as pw:
         chromium = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--disable-quic", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+                "--no-first-run",
+            ],
         )
         yield chromium
         chromium.close()

@@ -54,8 +54,11 @@ def lockout_failure(*, username: str | None, address: str | None, request=None, 
     """Count a failed credential check (password, OTP, setup token, API token) and audit it."""
     now = timezone.now()
     with transaction.atomic():
-        started = [(kind, key) for kind, key in _keys(username=username, address=address)
-                   if _count(kind=kind, key=key, now=now)]
+        started = [
+            (kind, key)
+            for kind, key in _keys(username=username, address=address)
+            if _count(kind=kind, key=key, now=now)
+        ]
     details = {"username": username or ""}
     audit_record(action=action, request=request, target=username or "", details=details)
     for kind, key in started:
@@ -72,6 +75,11 @@ def lockout_clear(*, username: str | None = None, address: str | None = None, ac
     cleared = 0
     for kind, key in _keys(username=username, address=address):
         cleared += FailureCounter.objects.filter(kind=kind, key=key).delete()[0]
-    audit_record(actor=actor, action="lockout.cleared", request=request, target=username or address or "",
-                 details={"counters": cleared})
+    audit_record(
+        actor=actor,
+        action="lockout.cleared",
+        request=request,
+        target=username or address or "",
+        details={"counters": cleared},
+    )
     return cleared

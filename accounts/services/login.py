@@ -48,8 +48,9 @@ def login_finish(*, request, user, method: str) -> None:
     request.session.pop(MFA_PENDING_SESSION_KEY, None)
     request.session[STEPUP_SESSION_KEY] = time.time()
     lockout_success(username=user.get_username())
-    audit_record(actor=user, action="login.success", request=request, target=user.get_username(),
-                 details={"method": method})
+    audit_record(
+        actor=user, action="login.success", request=request, target=user.get_username(), details={"method": method}
+    )
 
 
 def otp_check(*, request, user, code: str, action: str = "mfa.failure"):

@@ -80,8 +80,12 @@ def session_end(*, user, session_key: str, request=None) -> bool:
         return False
     _end(session_key)
     row.delete()
-    audit_record(actor=getattr(request, "user", None) or user, action="session.ended", request=request,
-                 target=user.get_username())
+    audit_record(
+        actor=getattr(request, "user", None) or user,
+        action="session.ended",
+        request=request,
+        target=user.get_username(),
+    )
     return True
 
 

@@ -35,7 +35,7 @@ def _normalise(token: str) -> str:
 def setup_token_issue() -> str:
     """Make a fresh setup token (replacing any earlier one), keep it 0600 in the data directory, return it."""
     raw = b32encode(secrets.token_bytes(15)).decode()  # 120 bits, 24 letters and digits
-    token = "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
+    token = "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
     path = _token_path()
     tmp = path.with_suffix(".tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)

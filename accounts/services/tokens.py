@@ -22,10 +22,16 @@ def token_digest(raw: str) -> str:
 def api_token_create(*, user, name: str, scope: str, expires_at=None, request=None) -> tuple[APIToken, str]:
     """Create a token; returns the row and the token itself, which is never stored or shown again."""
     raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = APIToken.objects.create(user=user, name=name, scope=scope, prefix=raw[:12], digest=token_digest(raw),
-                                    expires_at=expires_at)
-    audit_record(actor=user, action="token.created", request=request, target=f"{name} ({token.prefix}…)",
-                 details={"scope": scope, "expires_at": expires_at.isoformat() if expires_at else None})
+    token = APIToken.objects.create(
+        user=user, name=name, scope=scope, prefix=raw[:12], digest=token_digest(raw), expires_at=expires_at
+    )
+    audit_record(
+        actor=user,
+        action="token.created",
+        request=request,
+        target=f"{name} ({token.prefix}…)",
+        details={"scope": scope, "expires_at": expires_at.isoformat() if expires_at else None},
+    )
     return token, raw
 
 
@@ -34,8 +40,13 @@ def api_token_revoke(*, token: APIToken, actor, request=None) -> None:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-    audit_record(actor=actor, action="token.revoked", request=request, target=f"{token.name} ({token.prefix}…)",
-                 details={"owner": token.user.get_username()})
+    audit_record(
+        actor=actor,
+        action="token.revoked",
+        request=request,
+        target=f"{token.name} ({token.prefix}…)",
+        details={"owner": token.user.get_username()},
+    )
 
 
 def api_token_lookup(*, raw: str) -> APIToken | None:

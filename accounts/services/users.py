@@ -48,8 +48,13 @@ def user_update(*, actor, user: User, role: str, is_active: bool, email: str, re
     elif "role" in changes:
         sessions_sockets_close(user=user)
     if "role" in changes:
-        audit_record(actor=actor, action="user.role_changed", request=request, target=user.username,
-                     details={"role": changes["role"]})
+        audit_record(
+            actor=actor,
+            action="user.role_changed",
+            request=request,
+            target=user.username,
+            details={"role": changes["role"]},
+        )
     if "active" in changes:
         action = "user.enabled" if is_active else "user.disabled"
         audit_record(actor=actor, action=action, request=request, target=user.username)
@@ -81,6 +86,7 @@ def password_change(*, user: User, password: str, request) -> int:
     # Before the key changes: the current session is known by its old key in the recorded sessions.
     ended = sessions_end_all(user=user, except_key=request.session.session_key)
     session_keep(request=request, user=user)
-    audit_record(actor=user, action="password.changed", request=request, target=user.username,
-                 details={"sessions_ended": ended})
+    audit_record(
+        actor=user, action="password.changed", request=request, target=user.username, details={"sessions_ended": ended}
+    )
     return ended

@@ -28,8 +28,9 @@ from .auth import LOCKED
 
 def page(request, template: str, context: dict, status: int = 200):
     """Render a settings page with its side navigation."""
-    return render(request, f"accounts/settings/{template}", {"section": template.removesuffix(".html"), **context},
-                  status=status)
+    return render(
+        request, f"accounts/settings/{template}", {"section": template.removesuffix(".html"), **context}, status=status
+    )
 
 
 @never_cache
@@ -44,8 +45,12 @@ def settings_index(request):
             messages.success(request, _("Password changed. %(n)d other session(s) ended.") % {"n": ended})
             return redirect("settings")
         if form.has_error("old_password", "wrong_password"):
-            lockout_failure(username=request.user.get_username(), address=client_address(request), request=request,
-                            action="password.change_failure")
+            lockout_failure(
+                username=request.user.get_username(),
+                address=client_address(request),
+                request=request,
+                action="password.change_failure",
+            )
     return page(request, "account.html", {"form": form, "mfa_required": selectors.mfa_required_for(request.user)})
 
 
@@ -68,12 +73,20 @@ def settings_mfa(request):
         else:
             if codes is None:
                 form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
-    context = {"form": form, "codes": codes, "codes_left": selectors.backup_codes_left(user),
-               "remove_form": MFARemoveForm()}
+    context = {
+        "form": form,
+        "codes": codes,
+        "codes_left": selectors.backup_codes_left(user),
+        "remove_form": MFARemoveForm(),
+    }
     if not user.mfa_enabled:
         device = totp_enrol_start(user=user)
-        context.update(device=device, key=b32encode(device.bin_key).decode(),
-                       qr=qr_data_uri(device.config_url), forced=selectors.mfa_required_for(user))
+        context.update(
+            device=device,
+            key=b32encode(device.bin_key).decode(),
+            qr=qr_data_uri(device.config_url),
+            forced=selectors.mfa_required_for(user),
+        )
     return page(request, "mfa.html", context)
 
 
@@ -96,8 +109,11 @@ def settings_mfa_remove(request):
     ok = False
     if form.is_valid() and user.mfa_enabled:
         try:
-            ok = user.check_password(form.cleaned_data["password"]) and otp_check(
-                request=request, user=user, code=form.cleaned_data["code"], action="mfa.remove_failure") is not None
+            ok = (
+                user.check_password(form.cleaned_data["password"])
+                and otp_check(request=request, user=user, code=form.cleaned_data["code"], action="mfa.remove_failure")
+                is not None
+            )
         except LockedOut:
             messages.error(request, LOCKED)
             return redirect("settings-mfa")
@@ -121,11 +137,19 @@ def settings_tokens(request):
     if request.method == "POST" and form.is_valid():
         days = form.cleaned_data["expires_days"]
         expires = timezone.now() + timedelta(days=days) if days else None
-        _row, created = api_token_create(user=request.user, name=form.cleaned_data["name"],
-                                         scope=form.cleaned_data["scope"], expires_at=expires, request=request)
+        _row, created = api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            scope=form.cleaned_data["scope"],
+            expires_at=expires,
+            request=request,
+        )
         form = TokenForm()
-    return page(request, "tokens.html", {"form": form, "created": created,
-                                         "tokens": selectors.user_tokens(request.user), "now": timezone.now()})
+    return page(
+        request,
+        "tokens.html",
+        {"form": form, "created": created, "tokens": selectors.user_tokens(request.user), "now": timezone.now()},
+    )
 
 
 @require_POST
@@ -141,8 +165,11 @@ def settings_token_revoke(request, pk: int):
 @member_required
 def settings_sessions(request):
     """Where the user is logged in; any other session can be ended."""
-    return page(request, "sessions.html", {"sessions": selectors.user_sessions(request.user),
-                                           "current": request.session.session_key})
+    return page(
+        request,
+        "sessions.html",
+        {"sessions": selectors.user_sessions(request.user), "current": request.session.session_key},
+    )
 
 
 @require_POST

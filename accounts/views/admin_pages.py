@@ -36,17 +36,31 @@ def user_create_view(request):
     if not form.is_valid():
         return page(request, "users.html", {"users": selectors.users_with_state(), "form": form}, status=400)
     data = form.cleaned_data
-    user_create(actor=request.user, request=request, username=data["username"], password=data["password1"],
-                role=data["role"], email=data["email"])
+    user_create(
+        actor=request.user,
+        request=request,
+        username=data["username"],
+        password=data["password1"],
+        role=data["role"],
+        email=data["email"],
+    )
     messages.success(request, _("User %(name)s created.") % {"name": data["username"]})
     return redirect("settings-users")
 
 
 def _user_page(request, user, *, edit=None, password=None, status=200):
     edit = edit or UserEditForm(initial={"email": user.email, "role": user.role, "is_active": user.is_active})
-    return page(request, "user.html", {"subject": user, "edit": edit, "password_form": password or UserPasswordForm(user),
-                                       "locked": lockout_is_locked(username=user.username)},
-                status=status)
+    return page(
+        request,
+        "user.html",
+        {
+            "subject": user,
+            "edit": edit,
+            "password_form": password or UserPasswordForm(user),
+            "locked": lockout_is_locked(username=user.username),
+        },
+        status=status,
+    )
 
 
 @never_cache
@@ -148,5 +162,8 @@ def _security_update(request):
 def audit_view(request):
     """The audit log, newest first; filter by action prefix or actor."""
     action, actor = request.GET.get("action", "")[:64], request.GET.get("actor", "")[:150]
-    return page(request, "audit.html", {"events": selectors.audit_events(action=action, actor=actor),
-                                        "action": action, "actor": actor})
+    return page(
+        request,
+        "audit.html",
+        {"events": selectors.audit_events(action=action, actor=actor), "action": action, "actor": actor},
+    )

@@ -97,8 +97,13 @@ def setup_view(request):
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            user = setup_complete(request=request, token=data["token"], username=data["username"],
-                                  password=data["password1"], email=data["email"])
+            user = setup_complete(
+                request=request,
+                token=data["token"],
+                username=data["username"],
+                password=data["password1"],
+                email=data["email"],
+            )
         except SetupError as exc:
             form.add_error("token", LOCKED if str(exc) == "locked" else _("That setup token is not right."))
         else:

@@ -7,7 +7,18 @@ from .pipeline import app_install_end, app_install_run
 from .status import app_events_listen, app_status_of, app_status_refresh
 
 __all__ = [
-    "ConsentRequired", "InstallError", "app_cancel", "app_events_listen", "app_install", "app_install_end",
-    "app_install_run", "app_project", "app_publish", "app_reconcile", "app_status_of", "app_status_refresh",
-    "app_uninstall", "app_uninstall_run",
+    "ConsentRequired",
+    "InstallError",
+    "app_cancel",
+    "app_events_listen",
+    "app_install",
+    "app_install_end",
+    "app_install_run",
+    "app_project",
+    "app_publish",
+    "app_reconcile",
+    "app_status_of",
+    "app_status_refresh",
+    "app_uninstall",
+    "app_uninstall_run",
 ]

@@ -19,8 +19,15 @@ log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 10
 
 
-def app_objects_remove(*, eng: Engine, name: str, volumes: Iterable[str] = (), dirs: Iterable[str] = (),
-                       graceful: bool = False, anonymous_volumes: bool = True) -> list[str]:
+def app_objects_remove(
+    *,
+    eng: Engine,
+    name: str,
+    volumes: Iterable[str] = (),
+    dirs: Iterable[str] = (),
+    graceful: bool = False,
+    anonymous_volumes: bool = True,
+) -> list[str]:
     """Remove the app's containers and networks (found by label), the named volumes and empty folders given.
 
     Returns what could not be removed, in words; an object that is already gone is not a problem.
@@ -78,5 +85,8 @@ def beating(touch: Callable[[], object], *, every: float, name: str) -> Iterator
 
 def heartbeat(pk: int) -> contextlib.AbstractContextManager[None]:
     """Keep `heartbeat_at` fresh while a long step runs, so the reconcile can tell a live install from an orphan."""
-    return beating(lambda: Installation.objects.filter(pk=pk).update(heartbeat_at=timezone.now()),
-                   every=HEARTBEAT_SECONDS, name=f"app-{pk}-heartbeat")
+    return beating(
+        lambda: Installation.objects.filter(pk=pk).update(heartbeat_at=timezone.now()),
+        every=HEARTBEAT_SECONDS,
+        name=f"app-{pk}-heartbeat",
+    )

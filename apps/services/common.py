@@ -116,8 +116,7 @@ def app_publish_flush() -> None:
     _publisher.flush()
 
 
-def app_update(installation: Installation, *, publish_state: bool = True, write: bool = True,
-               **fields) -> Installation:
+def app_update(installation: Installation, *, publish_state: bool = True, write: bool = True, **fields) -> Installation:
     """Write some fields (and the heartbeat) without touching the rest of the row, then publish.
 
     `write=False` only updates the instance and publishes (the caller already wrote the row).

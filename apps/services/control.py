@@ -70,16 +70,29 @@ def app_control(*, user, installation: Installation, action: str, request=None) 
     return operation_queue(user=user, installation=installation, operation=action, request=request)
 
 
-def operation_queue(*, user, installation: Installation, operation: str, request=None,
-                    details: dict | None = None, allowed=Installation.SETTLED) -> AppEvent:
+def operation_queue(
+    *,
+    user,
+    installation: Installation,
+    operation: str,
+    request=None,
+    details: dict | None = None,
+    allowed=Installation.SETTLED,
+) -> AppEvent:
     """Lock the app, open its history line and queue the work once both are committed."""
     from ..tasks import app_operation
 
     with transaction.atomic():
-        event = operation_begin(installation=installation, operation=operation, user=user, details=details,
-                                allowed=allowed)
-        audit_record(actor=user, action=f"app.{operation}", request=request, target=installation.name,
-                     details={k: v for k, v in (details or {}).items() if k in ("delete_data", "services")})
+        event = operation_begin(
+            installation=installation, operation=operation, user=user, details=details, allowed=allowed
+        )
+        audit_record(
+            actor=user,
+            action=f"app.{operation}",
+            request=request,
+            target=installation.name,
+            details={k: v for k, v in (details or {}).items() if k in ("delete_data", "services")},
+        )
         app_update(installation, detail=_("Queued: %(operation)s…") % {"operation": operation}, publish_state=False)
         transaction.on_commit(lambda: app_operation.delay(event.pk))
     return event
@@ -95,8 +108,11 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
         try:
             outcome, message, details = _runners()[event.operation](event=event, inst=inst, eng=eng)
         except EngineUnavailable as exc:
-            outcome, message, details = Outcome.FAILED, _("The container engine does not answer (%(error)s).") % {
-                "error": exc.message}, {}
+            outcome, message, details = (
+                Outcome.FAILED,
+                _("The container engine does not answer (%(error)s).") % {"error": exc.message},
+                {},
+            )
         except (InstallFailed, ComposeError, InstallError) as exc:
             outcome, message, details = Outcome.FAILED, _message(exc), {}
         except EngineError as exc:
@@ -152,8 +168,9 @@ def stop_all(inst: Installation, eng: Engine, project: Project | None) -> None:
                 continue
 
 
-def containers_in_order(eng: Engine, name: str, project: Project | None, *, reverse: bool = False
-                        ) -> list[ContainerInfo]:
+def containers_in_order(
+    eng: Engine, name: str, project: Project | None, *, reverse: bool = False
+) -> list[ContainerInfo]:
     """The app's containers in the project's start order (or its reverse)."""
     order = {spec.name: i for i, spec in enumerate(project.containers)} if project else {}
     found = sorted(eng.list({L.APP: name}), key=lambda c: order.get(c.name, -1 if reverse else len(order)))
@@ -182,5 +199,11 @@ def _message(exc: Exception) -> str:
 def _runners() -> dict[str, Callable[..., Result]]:
     from . import settings_edit, uninstall, update
 
-    return {"start": run_start, "stop": run_stop, "restart": run_restart, "settings": settings_edit.run_settings,
-            "update": update.run_update, "uninstall": uninstall.run_uninstall}
+    return {
+        "start": run_start,
+        "stop": run_stop,
+        "restart": run_restart,
+        "settings": settings_edit.run_settings,
+        "update": update.run_update,
+        "uninstall": uninstall.run_uninstall,
+    }

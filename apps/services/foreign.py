@@ -76,8 +76,7 @@ def foreign_adopt(*, user, container_id: str, name: str = "", consent: bool = Fa
         if was_running:
             eng.start(info.id)
         raise
-    audit_record(actor=user, action="container.adopt", request=request, target=info.name,
-                 details={"app": inst.name})
+    audit_record(actor=user, action="container.adopt", request=request, target=info.name, details={"app": inst.name})
     return inst
 
 

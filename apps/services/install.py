@@ -24,8 +24,17 @@ MAX_COMPOSE = 256 * 1024  # bytes; real compose files are a few KiB
 BUILTINS = ("AppID", "PUID", "PGID", "TZ", "WEBUI_PORT")
 
 
-def app_install(*, user, compose: str, name: str | None = None, inputs: dict | None = None, source: str = "custom",
-                store_app=None, consent: bool = False, request=None) -> Installation:
+def app_install(
+    *,
+    user,
+    compose: str,
+    name: str | None = None,
+    inputs: dict | None = None,
+    source: str = "custom",
+    store_app=None,
+    consent: bool = False,
+    request=None,
+) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed."""
     from ..tasks import app_install as app_install_task
 
@@ -41,12 +50,24 @@ def app_install(*, user, compose: str, name: str | None = None, inputs: dict | N
         ports = _check_ports(project)
         _check_engine(project)
         inst = Installation.objects.create(
-            name=final_name, title=_title(project, store_app), source=source, store_ref=_store_ref(store_app),
-            compose=compose, inputs=clean_inputs, variables=variables, ports=ports, web_port=_web_port(project),
+            name=final_name,
+            title=_title(project, store_app),
+            source=source,
+            store_ref=_store_ref(store_app),
+            compose=compose,
+            inputs=clean_inputs,
+            variables=variables,
+            ports=ports,
+            web_port=_web_port(project),
             requested_by=user if getattr(user, "pk", None) else None,
         )
-        audit_record(actor=user, action="app.install", request=request, target=final_name,
-                     details={"source": source, "images": list(project.images), "ports": ports})
+        audit_record(
+            actor=user,
+            action="app.install",
+            request=request,
+            target=final_name,
+            details={"source": source, "images": list(project.images), "ports": ports},
+        )
         transaction.on_commit(lambda: app_install_task.delay(inst.pk))
         transaction.on_commit(lambda: app_publish(inst))
     return inst
@@ -77,7 +98,8 @@ def _choose_name(name: str | None, compose: str) -> str:
         if not L.is_valid_project_name(name) or len(name) > 63:
             raise InstallError(
                 _("%(name)r is not a valid app name: use lowercase letters, digits, '-' and '_'.") % {"name": name},
-                code="name")
+                code="name",
+            )
         if _name_taken(name):
             raise InstallError(_("The name %(name)s is already used by another app.") % {"name": name}, code="name")
         return name
@@ -149,11 +171,17 @@ def _check_consent(project: Project, *, consent: bool, request) -> None:
         return
     flags = report.phrases(HIGH)
     if not consent:
-        raise ConsentRequired(_("This app asks for access to the host: %(flags)s. Review and confirm to install it.")
-                              % {"flags": "; ".join(flags)}, flags=flags)
+        raise ConsentRequired(
+            _("This app asks for access to the host: %(flags)s. Review and confirm to install it.")
+            % {"flags": "; ".join(flags)},
+            flags=flags,
+        )
     if request is None or not stepup_is_fresh(request):
-        raise ConsentRequired(_("Confirm your password again (step-up) before installing an app with host access."),
-                              flags=flags, stepup=True)
+        raise ConsentRequired(
+            _("Confirm your password again (step-up) before installing an app with host access."),
+            flags=flags,
+            stepup=True,
+        )
 
 
 def _check_ports(project: Project) -> list[str]:
@@ -168,14 +196,16 @@ def _check_ports(project: Project) -> list[str]:
             if key in seen and seen[key] != port.host_ip:
                 continue  # the same port on two different host addresses is fine
             if key in seen:
-                raise InstallError(_("Port %(port)s is published twice in the compose document.") % {"port": key},
-                                   code="ports")
+                raise InstallError(
+                    _("Port %(port)s is published twice in the compose document.") % {"port": key}, code="ports"
+                )
             if key in claimed:
-                raise InstallError(_("Port %(port)s is already used by the app %(app)s.")
-                                   % {"port": key, "app": claimed[key]}, code="ports")
+                raise InstallError(
+                    _("Port %(port)s is already used by the app %(app)s.") % {"port": key, "app": claimed[key]},
+                    code="ports",
+                )
             if not _port_free(port.published, port.protocol, port.host_ip):
-                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key},
-                                   code="ports")
+                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key}, code="ports")
             seen[key] = port.host_ip
     return list(seen)
 
@@ -208,8 +238,7 @@ def _check_engine(project: Project) -> None:
 
 
 def _engine_down(exc: EngineError) -> InstallError:
-    return InstallError(_("The container engine does not answer (%(error)s).") % {"error": exc.message},
-                        code="engine")
+    return InstallError(_("The container engine does not answer (%(error)s).") % {"error": exc.message}, code="engine")
 
 
 # ---------------------------------------------------------------------------- what we store

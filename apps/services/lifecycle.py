@@ -30,11 +30,14 @@ def app_cancel(*, user, installation: Installation, request=None) -> Installatio
     audit_record(actor=user, action="app.cancel", request=request, target=installation.name)
     # A queued install that no worker has taken yet ends here; one being worked on sees the flag within a second.
     if Installation.objects.filter(pk=installation.pk, status=S.PENDING).update(
-            status=S.CANCELLED, error=_("The install was cancelled."), updated_at=timezone.now()):
+        status=S.CANCELLED, error=_("The install was cancelled."), updated_at=timezone.now()
+    ):
         installation.refresh_from_db()
         app_publish(installation)
         return installation
-    return app_update(installation, cancel_requested=True, detail=_("Cancelling…"), heartbeat_at=installation.heartbeat_at)
+    return app_update(
+        installation, cancel_requested=True, detail=_("Cancelling…"), heartbeat_at=installation.heartbeat_at
+    )
 
 
 def app_uninstall(*, user, installation: Installation, delete_data: bool = False, request=None) -> Installation:
@@ -44,15 +47,25 @@ def app_uninstall(*, user, installation: Installation, delete_data: bool = False
     if installation.in_progress:
         raise InstallError(_("This app is still being installed: cancel the install first."), code="state")
     if AppLock.objects.filter(installation=installation).exists():  # start, update, settings... (services/control)
-        raise InstallError(_("Another operation is running on this app; try again when it has finished."),
-                           code="busy")
+        raise InstallError(_("Another operation is running on this app; try again when it has finished."), code="busy")
     if delete_data and (request is None or not stepup_is_fresh(request)):
         raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     with transaction.atomic():
-        app_update(installation, status=S.REMOVING, delete_data=delete_data, detail=_("Removing…"), error="",
-                   publish_state=False)
-        audit_record(actor=user, action="app.uninstall", request=request, target=installation.name,
-                     details={"delete_data": delete_data})
+        app_update(
+            installation,
+            status=S.REMOVING,
+            delete_data=delete_data,
+            detail=_("Removing…"),
+            error="",
+            publish_state=False,
+        )
+        audit_record(
+            actor=user,
+            action="app.uninstall",
+            request=request,
+            target=installation.name,
+            details={"delete_data": delete_data},
+        )
         transaction.on_commit(lambda: app_uninstall_task.delay(installation.pk))
         transaction.on_commit(lambda: app_publish(installation))
     return installation
@@ -67,11 +80,16 @@ def app_uninstall_run(*, installation_id: int) -> bool:
     with heartbeat(inst.pk):
         app_update(inst)
         volumes = [v.name for v in eng.list_volumes({L.APP: inst.name})] if inst.delete_data else []
-        problems = app_objects_remove(eng=eng, name=inst.name, volumes=volumes, graceful=True,
-                                      anonymous_volumes=inst.delete_data)
+        problems = app_objects_remove(
+            eng=eng, name=inst.name, volumes=volumes, graceful=True, anonymous_volumes=inst.delete_data
+        )
     if problems:
-        app_update(inst, status=S.FAILED, detail="",
-                   error=_("The app could not be removed completely: %(problems)s") % {"problems": "; ".join(problems)})
+        app_update(
+            inst,
+            status=S.FAILED,
+            detail="",
+            error=_("The app could not be removed completely: %(problems)s") % {"problems": "; ".join(problems)},
+        )
         return False
     pk = inst.pk
     inst.delete()
@@ -116,7 +134,8 @@ def _release(inst: Installation) -> bool:
     """Put an orphaned install back in the queue, unless its state changed since we read it."""
     now = timezone.now()
     released = Installation.objects.filter(pk=inst.pk, status=inst.status, heartbeat_at=inst.heartbeat_at).update(
-        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=_("Resuming an interrupted install…"))
+        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=_("Resuming an interrupted install…")
+    )
     if released:
         inst.refresh_from_db()
         app_publish(inst)

@@ -25,8 +25,9 @@ class AppBusy(InstallError):
         super().__init__(message, code="busy")
 
 
-def operation_begin(*, installation: Installation, operation: str, user=None, allowed=Installation.SETTLED,
-                    details: dict | None = None) -> AppEvent:
+def operation_begin(
+    *, installation: Installation, operation: str, user=None, allowed=Installation.SETTLED, details: dict | None = None
+) -> AppEvent:
     """Take the app's lock and open its history line; AppBusy when anything else runs on it.
 
     Call inside a transaction: the lock row and the queued task commit together.
@@ -42,15 +43,18 @@ def operation_begin(*, installation: Installation, operation: str, user=None, al
             AppLock.objects.create(installation=inst, operation=operation, user=_user(user))
     except IntegrityError:
         running = AppLock.objects.filter(installation=inst).values_list("operation", flat=True).first() or "?"
-        raise AppBusy(_("%(app)s is busy (%(operation)s is running); try again when it has finished.")
-                      % {"app": inst, "operation": running}) from None
+        raise AppBusy(
+            _("%(app)s is busy (%(operation)s is running); try again when it has finished.")
+            % {"app": inst, "operation": running}
+        ) from None
     return AppEvent.objects.create(installation=inst, operation=operation, user=_user(user), details=details or {})
 
 
 def operation_end(*, event: AppEvent, outcome: str, message: str = "", details: dict | None = None) -> AppEvent:
     """Close the history line and release the app's lock."""
-    AppEvent.objects.filter(pk=event.pk).update(outcome=outcome, message=message[:4000],
-                                                 details={**event.details, **(details or {})})
+    AppEvent.objects.filter(pk=event.pk).update(
+        outcome=outcome, message=message[:4000], details={**event.details, **(details or {})}
+    )
     event.outcome, event.message = outcome, message
     AppLock.objects.filter(installation_id=event.installation_id).delete()
     inst = Installation.objects.filter(pk=event.installation_id).first()
@@ -66,8 +70,11 @@ def operation_running(*, installation: Installation) -> str:
 
 def lock_heartbeat(pk: int) -> contextlib.AbstractContextManager[None]:
     """Keep the lock fresh while the operation runs, so only a dead worker's lock ever goes stale."""
-    return beating(lambda: AppLock.objects.filter(installation_id=pk).update(heartbeat_at=timezone.now()),
-                   every=LOCK_BEAT_SECONDS, name=f"app-{pk}-lock")
+    return beating(
+        lambda: AppLock.objects.filter(installation_id=pk).update(heartbeat_at=timezone.now()),
+        every=LOCK_BEAT_SECONDS,
+        name=f"app-{pk}-lock",
+    )
 
 
 def _busy_message(inst: Installation, status: str | None) -> str:
@@ -77,8 +84,7 @@ def _busy_message(inst: Installation, status: str | None) -> str:
         return _("%(app)s is still being installed; wait until it has finished.") % {"app": inst}
     if status == S.REMOVING:
         return _("%(app)s is being removed.") % {"app": inst}
-    return _("%(app)s cannot do that in its current state (%(status)s).") % {"app": inst,
-                                                                              "status": S(status).label}
+    return _("%(app)s cannot do that in its current state (%(status)s).") % {"app": inst, "status": S(status).label}
 
 
 def _user(user):

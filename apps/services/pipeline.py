@@ -57,8 +57,9 @@ def app_install_run(*, installation_id: int, worker: str = "") -> Installation |
             app_install_end(installation=inst, eng=eng, status=S.FAILED, message=exc.message)
         except Exception as exc:
             log.exception("install of %s failed unexpectedly", inst.name)
-            app_install_end(installation=inst, eng=eng, status=S.FAILED,
-                            message=_("Unexpected error: %(error)s") % {"error": exc})
+            app_install_end(
+                installation=inst, eng=eng, status=S.FAILED, message=_("Unexpected error: %(error)s") % {"error": exc}
+            )
         finally:
             app_publish_flush()  # the final state reaches the pages before the task counts as done
     return inst
@@ -71,15 +72,24 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
     app_update(inst, detail=_("Removing what this install created…"))
     created = inst.created_objects or []
     problems = app_objects_remove(
-        eng=eng, name=inst.name,
+        eng=eng,
+        name=inst.name,
         volumes=[o["name"] for o in created if o["kind"] == "volume"],
         dirs=[o["name"] for o in created if o["kind"] == "dir"],
     )
     if problems:
         message = f"{message} " + _("Some objects could not be removed: %(problems)s") % {
-            "problems": "; ".join(problems)}
-    return app_update(inst, status=status, error=message, detail="", cancel_requested=False,
-                      created_objects=created if problems else [], progress={**inst.progress, "stopped_at": stopped_at})
+            "problems": "; ".join(problems)
+        }
+    return app_update(
+        inst,
+        status=status,
+        error=message,
+        detail="",
+        cancel_requested=False,
+        created_objects=created if problems else [],
+        progress={**inst.progress, "stopped_at": stopped_at},
+    )
 
 
 def _claim(pk: int, worker: str) -> Installation | None:
@@ -88,7 +98,8 @@ def _claim(pk: int, worker: str) -> Installation | None:
     stale = now - timedelta(seconds=settings.APPS_STALE_SECONDS)
     claimable = Q(status=S.PENDING) | Q(status__in=Installation.WORKING, heartbeat_at__lt=stale)
     taken = Installation.objects.filter(claimable, pk=pk).update(
-        status=S.PULLING, heartbeat_at=now, updated_at=now, attempts=F("attempts") + 1, worker=worker, error="")
+        status=S.PULLING, heartbeat_at=now, updated_at=now, attempts=F("attempts") + 1, worker=worker, error=""
+    )
     return Installation.objects.filter(pk=pk).first() if taken else None
 
 
@@ -114,8 +125,13 @@ class _Run:
         self.start()
         self.wait_ready()
         self.lap("")
-        app_update(self.inst, status=S.RUNNING, detail="", error="",
-                   progress={**self.inst.progress, "percent": 100.0, "stopped_at": "", "timings": self.timings})
+        app_update(
+            self.inst,
+            status=S.RUNNING,
+            detail="",
+            error="",
+            progress={**self.inst.progress, "percent": 100.0, "stopped_at": "", "timings": self.timings},
+        )
 
     # ------------------------------------------------------------------------ steps
     def pull(self) -> None:
@@ -174,8 +190,10 @@ class _Run:
             try:
                 self.eng.start(spec.name)
             except PortInUse as exc:
-                raise InstallFailed(_("%(service)s could not start: a port it publishes is taken (%(error)s).")
-                                    % {"service": spec.service, "error": exc.message}) from exc
+                raise InstallFailed(
+                    _("%(service)s could not start: a port it publishes is taken (%(error)s).")
+                    % {"service": spec.service, "error": exc.message}
+                ) from exc
 
     def wait_ready(self) -> None:
         """Every health check passes, then the web port answers (or the app stays up for a moment)."""
@@ -196,7 +214,8 @@ class _Run:
         """Move to the next step, unless the admin cancelled meanwhile (one conditional write does both)."""
         now = timezone.now()
         moved = Installation.objects.filter(pk=self.inst.pk, cancel_requested=False).update(
-            status=status, detail=detail, heartbeat_at=now, updated_at=now)
+            status=status, detail=detail, heartbeat_at=now, updated_at=now
+        )
         if not moved:
             self._stop = True
             raise InstallCancelled
@@ -228,7 +247,9 @@ class _Run:
         app_update(self.inst, created_objects=created, publish_state=False)
 
     # ------------------------------------------------------------------------ pulling
-    def _pulls_start(self, images: list[str], agg: PullAggregator) -> tuple[ThreadPoolExecutor | None, set, PullAggregator]:
+    def _pulls_start(
+        self, images: list[str], agg: PullAggregator
+    ) -> tuple[ThreadPoolExecutor | None, set, PullAggregator]:
         if not images:
             return None, set(), agg
         pool = ThreadPoolExecutor(max_workers=min(4, len(images)), thread_name_prefix=f"pull-{self.inst.name}")
@@ -271,18 +292,29 @@ class _Run:
         except EngineUnavailable:
             raise
         except EngineError as exc:
-            raise InstallFailed(_("Could not download %(image)s: %(error)s")
-                                % {"image": image, "error": exc.message}) from exc
+            raise InstallFailed(
+                _("Could not download %(image)s: %(error)s") % {"image": image, "error": exc.message}
+            ) from exc
         agg.image_done(image)
 
     def _on_progress(self, progress: AppProgress) -> None:
         """Throttled by the aggregator to a few calls a second; pages get every one, the database one a second."""
         self.inst.progress = {
-            "percent": round(progress.percent, 1), "current": progress.current, "total": progress.total,
-            "images": [{"image": i.image, "current": i.current, "total": i.total, "layers": i.layers,
-                        "layers_done": i.layers_done, "done": i.done,
-                        "percent": 100.0 if i.done else round(100.0 * i.current / i.total, 1) if i.total else 0.0}
-                       for i in progress.images],
+            "percent": round(progress.percent, 1),
+            "current": progress.current,
+            "total": progress.total,
+            "images": [
+                {
+                    "image": i.image,
+                    "current": i.current,
+                    "total": i.total,
+                    "layers": i.layers,
+                    "layers_done": i.layers_done,
+                    "done": i.done,
+                    "percent": 100.0 if i.done else round(100.0 * i.current / i.total, 1) if i.total else 0.0,
+                }
+                for i in progress.images
+            ],
         }
         self._dirty = True
         app_publish(self.inst)
@@ -342,13 +374,20 @@ class _Run:
             if info.health in ("", "healthy") and info.state not in ("exited", "dead"):
                 return
             if info.health == "unhealthy" or info.state in ("exited", "dead", "restarting"):
-                raise InstallFailed(self._stopped_message(info) if info.health != "unhealthy" else
-                                    _("%(service)s reports itself unhealthy.") % {"service": spec.service})
+                raise InstallFailed(
+                    self._stopped_message(info)
+                    if info.health != "unhealthy"
+                    else _("%(service)s reports itself unhealthy.") % {"service": spec.service}
+                )
             if time.monotonic() > deadline:
-                raise InstallFailed(_("%(service)s did not become healthy within %(seconds)s seconds.")
-                                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT})
+                raise InstallFailed(
+                    _("%(service)s did not become healthy within %(seconds)s seconds.")
+                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT}
+                )
             if not announced:
-                app_update(self.inst, detail=_("Waiting for %(service)s to become healthy…") % {"service": spec.service})
+                app_update(
+                    self.inst, detail=_("Waiting for %(service)s to become healthy…") % {"service": spec.service}
+                )
                 announced = True
             self.check_cancel()
             time.sleep(0.25)
@@ -376,8 +415,10 @@ class _Run:
                     return
                 raise InstallFailed(self._stopped_message(info))
             if time.monotonic() > deadline:
-                raise InstallFailed(_("%(service)s did not finish within %(seconds)s seconds.")
-                                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT})
+                raise InstallFailed(
+                    _("%(service)s did not finish within %(seconds)s seconds.")
+                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT}
+                )
             self.check_cancel()
             time.sleep(0.25)
 
@@ -390,8 +431,10 @@ class _Run:
         while not _http_answers(port):
             now = time.monotonic()
             if now > deadline:
-                raise InstallFailed(_("The web interface did not answer on port %(port)s within %(seconds)s seconds.")
-                                    % {"port": port, "seconds": settings.APPS_WEB_TIMEOUT})
+                raise InstallFailed(
+                    _("The web interface did not answer on port %(port)s within %(seconds)s seconds.")
+                    % {"port": port, "seconds": settings.APPS_WEB_TIMEOUT}
+                )
             if now >= next_check:
                 self._check_alive()
                 self.check_cancel()
@@ -412,7 +455,9 @@ class _Run:
             tail = []
         service = info.labels.get(L.SERVICE, info.name)
         message = _("%(service)s stopped right after starting (exit code %(code)s).") % {
-            "service": service, "code": "?" if info.exit_code is None else info.exit_code}
+            "service": service,
+            "code": "?" if info.exit_code is None else info.exit_code,
+        }
         if tail:
             message += " " + _("Its last output: %(output)s") % {"output": " / ".join(tail)[-500:]}
         return message

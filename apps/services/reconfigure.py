@@ -28,8 +28,9 @@ Outcome = AppEvent.Outcome
 ENGINE_WAIT = 90  # seconds a rollback waits for an engine that is restarting
 
 
-def config_validate(*, inst: Installation, compose: str, variables: dict | None = None, consent: bool = False,
-                    request=None) -> Project:
+def config_validate(
+    *, inst: Installation, compose: str, variables: dict | None = None, consent: bool = False, request=None
+) -> Project:
     """Like a new install: the document translates, host access has consent, and new host ports are free."""
     variables = variables if variables is not None else inst.variables
     try:
@@ -66,11 +67,12 @@ def ports_check(*, inst: Installation, project: Project) -> list[str]:
             if key in seen:
                 raise InstallError(_("Port %(port)s is published twice.") % {"port": key}, code="ports")
             if key in claimed:
-                raise InstallError(_("Port %(port)s is already used by the app %(app)s.")
-                                   % {"port": key, "app": claimed[key]}, code="ports")
+                raise InstallError(
+                    _("Port %(port)s is already used by the app %(app)s.") % {"port": key, "app": claimed[key]},
+                    code="ports",
+                )
             if key not in own and not _port_free(port.published, port.protocol, port.host_ip):
-                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key},
-                                   code="ports")
+                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key}, code="ports")
             seen.add(key)
     return sorted(seen)
 
@@ -83,16 +85,33 @@ def snapshot_take(*, inst: Installation, eng: Engine, event_id: int | None = Non
             image_id = eng.container_config(info.id).get("Image", "")
         except NotFound:
             continue
-        containers[info.name] = {"image_id": image_id, "hash": info.labels.get(L.CONFIG_HASH, ""),
-                                 "running": info.running}
-    snapshot = {"compose": inst.compose, "variables": inst.variables, "ports": inst.ports,
-                "web_port": inst.web_port, "containers": containers, "event": event_id}
+        containers[info.name] = {
+            "image_id": image_id,
+            "hash": info.labels.get(L.CONFIG_HASH, ""),
+            "running": info.running,
+        }
+    snapshot = {
+        "compose": inst.compose,
+        "variables": inst.variables,
+        "ports": inst.ports,
+        "web_port": inst.web_port,
+        "containers": containers,
+        "event": event_id,
+    }
     AppUpdateState.objects.update_or_create(installation=inst, defaults={"snapshot": snapshot})
     return snapshot
 
 
-def config_change(*, inst: Installation, eng: Engine, compose: str, variables: dict | None = None,
-                  fresh_images: bool = False, what: str, event_id: int | None = None) -> tuple[str, str, dict]:
+def config_change(
+    *,
+    inst: Installation,
+    eng: Engine,
+    compose: str,
+    variables: dict | None = None,
+    fresh_images: bool = False,
+    what: str,
+    event_id: int | None = None,
+) -> tuple[str, str, dict]:
     """Apply a new compose (and variables), wait until it is healthy, or restore the snapshot.
 
     `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
@@ -104,8 +123,14 @@ def config_change(*, inst: Installation, eng: Engine, compose: str, variables: d
         project = load_project(compose, variables=variables, project_name=inst.name)
         apply = AppApply(inst, eng, project, refresh=fresh_images)
         apply.pull()
-        app_update(inst, compose=compose, variables=variables, ports=_ports(project), web_port=_web_port(project),
-                   publish_state=False)
+        app_update(
+            inst,
+            compose=compose,
+            variables=variables,
+            ports=_ports(project),
+            web_port=_web_port(project),
+            publish_state=False,
+        )
         _remove_changed(inst, eng, project, fresh_images=fresh_images)
         apply.create()
         apply.start()
@@ -126,25 +151,41 @@ def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) ->
             snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
         except EngineUnavailable as exc:
             if time.monotonic() > deadline:
-                return Outcome.FAILED, _("%(reason)s The previous configuration could not be restored either: "
-                                   "%(error)s") % {"reason": reason, "error": exc.message}, {}
+                return (
+                    Outcome.FAILED,
+                    _("%(reason)s The previous configuration could not be restored either: %(error)s")
+                    % {"reason": reason, "error": exc.message},
+                    {},
+                )
             time.sleep(3)
             continue
         except (InstallFailed, EngineError, ValueError) as exc:
             error = exc.message if isinstance(exc, EngineError) else str(exc)
-            return Outcome.FAILED, _("%(reason)s The previous configuration could not be restored either: "
-                               "%(error)s") % {"reason": reason, "error": error}, {}
+            return (
+                Outcome.FAILED,
+                _("%(reason)s The previous configuration could not be restored either: %(error)s")
+                % {"reason": reason, "error": error},
+                {},
+            )
         return Outcome.ROLLED_BACK, _("%(reason)s The previous configuration was restored.") % {"reason": reason}, {}
 
 
 def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None:
     """Recreate what differs from the snapshot, on the exact image ids it recorded, and start what ran."""
-    app_update(inst, compose=snapshot["compose"], variables=snapshot["variables"], ports=snapshot["ports"],
-               web_port=snapshot["web_port"], publish_state=False)
+    app_update(
+        inst,
+        compose=snapshot["compose"],
+        variables=snapshot["variables"],
+        ports=snapshot["ports"],
+        web_port=snapshot["web_port"],
+        publish_state=False,
+    )
     project = app_project(installation=inst)
     recorded = snapshot["containers"]
-    pinned = tuple(replace(spec, image=recorded[spec.name]["image_id"])
-                   if recorded.get(spec.name, {}).get("image_id") else spec for spec in project.containers)
+    pinned = tuple(
+        replace(spec, image=recorded[spec.name]["image_id"]) if recorded.get(spec.name, {}).get("image_id") else spec
+        for spec in project.containers
+    )
     project = replace(project, containers=pinned)
     for info in eng.list({L.APP: inst.name}):
         was = recorded.get(info.name)

@@ -33,8 +33,11 @@ def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
     recovered = []
     for lock in AppLock.objects.filter(heartbeat_at__lt=limit).select_related("installation"):
         inst = lock.installation
-        event = AppEvent.objects.filter(installation=inst, operation=lock.operation,
-                                        outcome=Outcome.STARTED).order_by("-created_at").first()
+        event = (
+            AppEvent.objects.filter(installation=inst, operation=lock.operation, outcome=Outcome.STARTED)
+            .order_by("-created_at")
+            .first()
+        )
         # Claim it: only one reconcile may work on it (a fresh heartbeat tells the others to keep off).
         if not AppLock.objects.filter(pk=lock.pk, heartbeat_at=lock.heartbeat_at).update(heartbeat_at=timezone.now()):
             continue

@@ -49,8 +49,15 @@ def compose_dump(tree: dict) -> str:
     return yaml.dump(tree, Dumper=_Dumper, sort_keys=False, allow_unicode=True, default_flow_style=False)
 
 
-def app_settings_change(*, user, installation: Installation, edits: dict[str, ServiceEdit] | None = None,
-                        compose: str | None = None, consent: bool = False, request=None) -> AppEvent:
+def app_settings_change(
+    *,
+    user,
+    installation: Installation,
+    edits: dict[str, ServiceEdit] | None = None,
+    compose: str | None = None,
+    consent: bool = False,
+    request=None,
+) -> AppEvent:
     """Validate new settings (form edits or a whole raw compose) and queue applying them."""
     inst = installation
     if compose is None:
@@ -60,25 +67,31 @@ def app_settings_change(*, user, installation: Installation, edits: dict[str, Se
     config_validate(inst=inst, compose=compose, consent=consent, request=request)
     if compose == inst.compose:
         raise InstallError(_("Nothing changed."), code="unchanged")
-    return operation_queue(user=user, installation=inst, operation="settings", request=request,
-                           details={"compose": compose, "services": sorted(edits or {})})
+    return operation_queue(
+        user=user,
+        installation=inst,
+        operation="settings",
+        request=request,
+        details={"compose": compose, "services": sorted(edits or {})},
+    )
 
 
 def run_settings(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Apply the queued compose; the previous one comes back when the changed containers fail."""
-    outcome, message, details = config_change(inst=inst, eng=eng, compose=event.details["compose"], what="settings",
-                                              event_id=event.pk)
+    outcome, message, details = config_change(
+        inst=inst, eng=eng, compose=event.details["compose"], what="settings", event_id=event.pk
+    )
     return outcome, message or _("Settings applied."), {**details, "compose": ""}  # the history keeps no copy
 
 
 # ---------------------------------------------------------------------------- the form <-> the compose tree
 def service_settings(compose: str) -> dict[str, dict[str, Any]]:
     """Per service, the current values as the settings form shows them (raw compose values, not rendered)."""
-    services = (load_yaml(compose).get("services") or {})
+    services = load_yaml(compose).get("services") or {}
     result = {}
     for name, svc in services.items():
         svc = svc or {}
-        limits = (((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {})
+        limits = ((svc.get("deploy") or {}).get("resources") or {}).get("limits") or {}
         result[name] = {
             "env": _env_mapping(svc.get("environment")),
             "ports": [_port_text(p) for p in svc.get("ports") or []],
@@ -179,6 +192,9 @@ def _port_text(port: Any) -> str:
 def _volume_text(volume: Any) -> str:
     if not isinstance(volume, dict):
         return str(volume)
-    text = f"{volume.get('source', '')}:{volume.get('target', '')}" if volume.get("source") else str(
-        volume.get("target", ""))
+    text = (
+        f"{volume.get('source', '')}:{volume.get('target', '')}"
+        if volume.get("source")
+        else str(volume.get("target", ""))
+    )
     return f"{text}:ro" if volume.get("read_only") else text

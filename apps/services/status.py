@@ -83,8 +83,13 @@ def app_health_tick(*, eng: Engine) -> list[str]:
     return sorted(checked)
 
 
-def app_events_listen(*, eng: Engine, stop: threading.Event | None = None, retry_seconds: float = 3.0,
-                      health_seconds: float = HEALTH_SECONDS) -> None:
+def app_events_listen(
+    *,
+    eng: Engine,
+    stop: threading.Event | None = None,
+    retry_seconds: float = 3.0,
+    health_seconds: float = HEALTH_SECONDS,
+) -> None:
     """Follow the engine's container events for our apps until `stop` is set; reconnects when the engine restarts.
 
     Beside it, every `health_seconds`, the health checks the engine does not run itself (app_health_tick).

@@ -26,8 +26,9 @@ Outcome = AppEvent.Outcome
 S = Installation.Status
 
 
-def app_remove(*, user, installation: Installation, delete_data: bool = False, stepped_up: bool = False,
-               request=None) -> AppEvent:
+def app_remove(
+    *, user, installation: Installation, delete_data: bool = False, stepped_up: bool = False, request=None
+) -> AppEvent:
     """Queue the uninstall; deleting data needs a step-up within the last minutes.
 
     `stepped_up`: the caller verified it (a DRF full-scope token); otherwise the request's session must show it.
@@ -36,9 +37,14 @@ def app_remove(*, user, installation: Installation, delete_data: bool = False, s
     if delete_data and not fresh:
         raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     folders = [str(p) for p in app_data_folders(installation)] if delete_data else []
-    return operation_queue(user=user, installation=installation, operation="uninstall", request=request,
-                           allowed=(*Installation.SETTLED, *Installation.ENDED),
-                           details={"delete_data": delete_data, "folders": folders})
+    return operation_queue(
+        user=user,
+        installation=installation,
+        operation="uninstall",
+        request=request,
+        allowed=(*Installation.SETTLED, *Installation.ENDED),
+        details={"delete_data": delete_data, "folders": folders},
+    )
 
 
 def run_uninstall(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:

@@ -31,8 +31,7 @@ Outcome = AppEvent.Outcome
 
 
 # ---------------------------------------------------------------------------- what is available
-def app_update_check(*, installation: Installation, eng: Engine | None = None, force: bool = False
-                     ) -> AppUpdateState:
+def app_update_check(*, installation: Installation, eng: Engine | None = None, force: bool = False) -> AppUpdateState:
     """Look for a newer store template and for tags whose registry digest moved; the answer is cached."""
     inst, eng = installation, eng or engine()
     state, _created = AppUpdateState.objects.get_or_create(installation=inst)
@@ -41,8 +40,9 @@ def app_update_check(*, installation: Installation, eng: Engine | None = None, f
         return state
     reasons, local, remote = [], {}, {}
     template = store_compose(inst)
-    if _store_marked(inst) or (template is not None
-                               and _images(template, inst) != set(app_project(installation=inst).images)):
+    if _store_marked(inst) or (
+        template is not None and _images(template, inst) != set(app_project(installation=inst).images)
+    ):
         reasons.append(_("A new version is in the app store."))
     for image in app_project(installation=inst).images:
         local[image], remote[image] = _digests(eng, image)
@@ -91,12 +91,14 @@ def app_update_start(*, user, installation: Installation, consent: bool = False,
     """Queue an update (validated like an install: new host access needs consent, new ports must be free)."""
     inst = installation
     if AppUpdateState.objects.filter(installation=inst, held=True).exists():
-        raise InstallError(_("%(app)s is held at its current version; release the hold first.") % {"app": inst},
-                           code="held")
+        raise InstallError(
+            _("%(app)s is held at its current version; release the hold first.") % {"app": inst}, code="held"
+        )
     compose = store_compose(inst) or inst.compose
     config_validate(inst=inst, compose=compose, consent=consent, request=request)
-    return operation_queue(user=user, installation=inst, operation="update", request=request,
-                           details={"compose": compose})
+    return operation_queue(
+        user=user, installation=inst, operation="update", request=request, details={"compose": compose}
+    )
 
 
 def app_update_all(*, user, request=None) -> dict[str, list[str]]:
@@ -118,15 +120,15 @@ def app_hold(*, user, installation: Installation, held: bool, request=None) -> A
         state, _created = AppUpdateState.objects.get_or_create(installation=installation)
         state.held = held
         state.save(update_fields=["held"])
-        audit_record(actor=user, action="app.hold" if held else "app.unhold", request=request,
-                     target=installation.name)
+        audit_record(actor=user, action="app.hold" if held else "app.unhold", request=request, target=installation.name)
     return state
 
 
 def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Pull, recreate what changed (also containers whose tag moved), wait healthy, or roll back."""
-    outcome, message, details = config_change(inst=inst, eng=eng, compose=event.details["compose"],
-                                              fresh_images=True, what="update", event_id=event.pk)
+    outcome, message, details = config_change(
+        inst=inst, eng=eng, compose=event.details["compose"], fresh_images=True, what="update", event_id=event.pk
+    )
     if outcome == Outcome.DONE:
         AppUpdateState.objects.filter(installation=inst).update(available=False, reason="", checked_at=None)
         _store_record(inst)

@@ -19,8 +19,7 @@ def tiles_reorder(*, user, order: list[int]) -> None:
 
 def tile_hide(*, user, installation: Installation, hidden: bool) -> AppTile:
     """Hide a tile from the user's apps page (or show it again); the app itself is unchanged."""
-    tile, _created = AppTile.objects.get_or_create(user=user, installation=installation,
-                                                    defaults={"position": 10_000})
+    tile, _created = AppTile.objects.get_or_create(user=user, installation=installation, defaults={"position": 10_000})
     tile.hidden = hidden
     tile.save(update_fields=["hidden"])
     return tile
@@ -33,6 +32,11 @@ def app_grants_set(*, user, installation: Installation, member_ids: list[int], r
         AppGrant.objects.filter(installation=installation).exclude(user_id__in=members).delete()
         for pk in members:
             AppGrant.objects.get_or_create(installation=installation, user_id=pk)
-        audit_record(actor=user, action="app.grants", request=request, target=installation.name,
-                     details={"members": sorted(members)})
+        audit_record(
+            actor=user,
+            action="app.grants",
+            request=request,
+            target=installation.name,
+            details={"members": sorted(members)},
+        )
     return sorted(members)

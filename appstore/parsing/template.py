@@ -22,12 +22,34 @@ PUID = "1000"
 PGID = "1000"
 
 _ARCH_ALIASES = {
-    "x86_64": "amd64", "x86-64": "amd64", "x64": "amd64", "amd64": "amd64",
-    "aarch64": "arm64", "arm64v8": "arm64", "arm64": "arm64", "armv8": "arm64", "arm/v8": "arm64",
-    "arm": "arm", "armhf": "arm", "armel": "arm", "arm32": "arm", "arm32v6": "arm", "arm32v7": "arm",
-    "armv6": "arm", "armv6l": "arm", "armv7": "arm", "armv7l": "arm", "arm/v6": "arm", "arm/v7": "arm",
-    "386": "386", "i386": "386", "i686": "386", "x86": "386",
-    "riscv64": "riscv64", "ppc64le": "ppc64le", "s390x": "s390x",
+    "x86_64": "amd64",
+    "x86-64": "amd64",
+    "x64": "amd64",
+    "amd64": "amd64",
+    "aarch64": "arm64",
+    "arm64v8": "arm64",
+    "arm64": "arm64",
+    "armv8": "arm64",
+    "arm/v8": "arm64",
+    "arm": "arm",
+    "armhf": "arm",
+    "armel": "arm",
+    "arm32": "arm",
+    "arm32v6": "arm",
+    "arm32v7": "arm",
+    "armv6": "arm",
+    "armv6l": "arm",
+    "armv7": "arm",
+    "armv7l": "arm",
+    "arm/v6": "arm",
+    "arm/v7": "arm",
+    "386": "386",
+    "i386": "386",
+    "i686": "386",
+    "x86": "386",
+    "riscv64": "riscv64",
+    "ppc64le": "ppc64le",
+    "s390x": "s390x",
 }
 _CASAOS_TEAM = "casaos team"
 _PROJECT_NAME_BAD = re.compile(r"[^a-z0-9_-]+")
@@ -129,7 +151,9 @@ def _descriptions(items: Any) -> list[dict[str, Any]]:
     result = []
     for item in items if isinstance(items, list) else []:
         if isinstance(item, Mapping) and item.get("container") is not None:
-            result.append({"container": _text(item.get("container")), "description": localised(item.get("description"))})
+            result.append(
+                {"container": _text(item.get("container")), "description": localised(item.get("description"))}
+            )
     return result
 
 
@@ -188,8 +212,9 @@ def _merged_metadata(tree: Mapping[str, Any], main: str, meta: Mapping[str, Any]
     return merged
 
 
-def parse_template(text: str | bytes, *, folder: str = "", meta: Mapping[str, Any] | None = None,
-                   content_hash: str = "") -> AppTemplate:
+def parse_template(
+    text: str | bytes, *, folder: str = "", meta: Mapping[str, Any] | None = None, content_hash: str = ""
+) -> AppTemplate:
     """Read one app; raises BrokenApp with a reason a person can act on."""
     raw = text.decode("utf-8-sig", errors="replace") if isinstance(text, bytes) else text
     raw = raw.lstrip("\ufeff").replace("\r\n", "\n")
@@ -214,16 +239,32 @@ def parse_template(text: str | bytes, *, folder: str = "", meta: Mapping[str, An
     author, developer = _text(data.get("author")), _text(data.get("developer"))
     screenshots = data.get("screenshot_link")
     return AppTemplate(
-        store_app_id=app_id, package_id=_text(data.get("id")).lower(), folder=folder, compose=raw,
+        store_app_id=app_id,
+        package_id=_text(data.get("id")).lower(),
+        folder=folder,
+        compose=raw,
         content_hash=content_hash or hashlib.sha256(raw.encode()).hexdigest(),
-        title=title, tagline=localised(data.get("tagline")), description=localised(data.get("description")),
-        release_notes=localised(data.get("release_notes")), tips=_tips(data.get("tips")),
-        category=_text(data.get("category")) or "Others", author=author, developer=developer,
-        author_type=author_type(author, developer), icon=_text(data.get("icon")), thumbnail=_text(data.get("thumbnail")),
+        title=title,
+        tagline=localised(data.get("tagline")),
+        description=localised(data.get("description")),
+        release_notes=localised(data.get("release_notes")),
+        tips=_tips(data.get("tips")),
+        category=_text(data.get("category")) or "Others",
+        author=author,
+        developer=developer,
+        author_type=author_type(author, developer),
+        icon=_text(data.get("icon")),
+        thumbnail=_text(data.get("thumbnail")),
         screenshots=[_text(s) for s in screenshots if _text(s)] if isinstance(screenshots, list) else [],
-        architectures=normalise_architectures(data.get("architectures")), version=_text(data.get("version")),
-        update_at=_text(data.get("update_at")), links={k: _text(data.get(k)) for k in _LINKS if _text(data.get(k))},
-        main=main, port_map=_text(data.get("port_map")) or _first_published_port(services.get(main)),
-        index=_text(data.get("index")) or "/", scheme=_text(data.get("scheme")) or "http",
-        services=_services_info(services, data, main), images=list(project.images), project=project,
+        architectures=normalise_architectures(data.get("architectures")),
+        version=_text(data.get("version")),
+        update_at=_text(data.get("update_at")),
+        links={k: _text(data.get(k)) for k in _LINKS if _text(data.get(k))},
+        main=main,
+        port_map=_text(data.get("port_map")) or _first_published_port(services.get(main)),
+        index=_text(data.get("index")) or "/",
+        scheme=_text(data.get("scheme")) or "http",
+        services=_services_info(services, data, main),
+        images=list(project.images),
+        project=project,
     )

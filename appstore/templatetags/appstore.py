@@ -11,8 +11,33 @@ from appstore.parsing import pick
 
 register = template.Library()
 
-ALLOWED_TAGS = {"p", "br", "strong", "em", "b", "i", "code", "pre", "ul", "ol", "li", "a", "blockquote", "h3", "h4",
-                "h5", "h6", "hr", "table", "thead", "tbody", "tr", "th", "td", "del"}
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "code",
+    "pre",
+    "ul",
+    "ol",
+    "li",
+    "a",
+    "blockquote",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "hr",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "del",
+}
 
 
 @register.filter
@@ -25,8 +50,13 @@ def loc(texts) -> str:
 def markdown_safe(text: str) -> str:
     """Markdown rendered, then sanitised: no raw HTML, no scripts, links only to http(s) and mail."""
     html = md.markdown(text or "", extensions=["sane_lists"], output_format="html")
-    clean = nh3.clean(html, tags=ALLOWED_TAGS, attributes={"a": {"href", "title"}}, url_schemes={"http", "https", "mailto"},
-                      link_rel="noopener noreferrer nofollow")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes={"a": {"href", "title"}},
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
     return mark_safe(clean)
 
 

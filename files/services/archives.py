@@ -78,8 +78,7 @@ def _zip_members(zf: zipfile.ZipFile) -> list[tuple[tuple[str, ...], zipfile.Zip
     for info in zf.infolist():
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0: made on a system without Unix file types
         if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-            raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.filename},
-                            400)
+            raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.filename}, 400)
         parts = _safe_parts(info.filename)
         if parts:
             members.append((parts, info))
@@ -95,8 +94,9 @@ def _tar_members(tf: tarfile.TarFile, dest: Path) -> list[tuple[tuple[str, ...],
         try:
             tarfile.data_filter(info, str(dest))  # the standard library's own check for links pointing out
         except tarfile.FilterError as exc:
-            raise PathError(_("The archive contains a link leading outside (%(name)s).") % {"name": info.name},
-                            400) from exc
+            raise PathError(
+                _("The archive contains a link leading outside (%(name)s).") % {"name": info.name}, 400
+            ) from exc
         if parts:
             members.append((parts, info))
     return members
@@ -180,8 +180,10 @@ def _write_member(staging: Path, parts, is_dir: bool, opener, declared: int, pro
         return
     target.parent.mkdir(parents=True, exist_ok=True)
     written = 0
-    with opener() as src, open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644),
-                               "wb") as dst:
+    with (
+        opener() as src,
+        open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as dst,
+    ):
         while chunk := src.read(1024 * 1024):
             written += len(chunk)
             if written > declared:  # an entry that lies about its size is a bomb

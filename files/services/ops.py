@@ -127,8 +127,16 @@ def _ids(owner: str | None, group: str | None) -> tuple[int, int]:
     return uid, gid
 
 
-def permissions_change(*, user, path: str, mode: str | None = None, owner: str | None = None,
-                       group: str | None = None, recursive: bool = False, request=None) -> Target:
+def permissions_change(
+    *,
+    user,
+    path: str,
+    mode: str | None = None,
+    owner: str | None = None,
+    group: str | None = None,
+    recursive: bool = False,
+    request=None,
+) -> Target:
     """Change mode (octal text like "755"), owner and group; admins only; symlinks are never followed."""
     if not user.is_admin:
         raise PathError(_("Only administrators can change permissions."), 403)
@@ -148,6 +156,11 @@ def permissions_change(*, user, path: str, mode: str | None = None, owner: str |
             os.chmod(p, int(mode, 8))
         if uid != -1 or gid != -1:
             os.chown(p, uid, gid)
-    audit_record(actor=user, action="files.permissions", request=request, target=target.view_path,
-                 details={"mode": mode, "owner": owner, "group": group, "recursive": recursive})
+    audit_record(
+        actor=user,
+        action="files.permissions",
+        request=request,
+        target=target.view_path,
+        details={"mode": mode, "owner": owner, "group": group, "recursive": recursive},
+    )
     return target

@@ -30,22 +30,29 @@ def grant_create(*, admin, user, path: str, name: str, access: str, request=None
     if not target.real.is_dir():
         raise PathError(_("Only folders can be shared with members."), 400)
     grant = FolderGrant.objects.create(user=user, path=target.view_path, name=name, access=access, created_by=admin)
-    audit_record(actor=admin, action="files.grant", request=request, target=grant.path,
-                 details={"user": user.pk, "access": access})
+    audit_record(
+        actor=admin,
+        action="files.grant",
+        request=request,
+        target=grant.path,
+        details={"user": user.pk, "access": access},
+    )
     return grant
 
 
 def grant_delete(*, admin, grant: FolderGrant, request=None) -> None:
     if not admin.is_admin:
         raise PathError(_("Only administrators can change shared folders."), 403)
-    audit_record(actor=admin, action="files.grant_revoke", request=request, target=grant.path,
-                 details={"user": grant.user_id})
+    audit_record(
+        actor=admin, action="files.grant_revoke", request=request, target=grant.path, details={"user": grant.user_id}
+    )
     grant.delete()
 
 
 # ---------------------------------------------------------------------------- share links
-def sharelink_create(*, user, path: str, access: str = ShareLink.Access.READ, expires_at: datetime | None = None,
-                     password: str = "") -> ShareLink:
+def sharelink_create(
+    *, user, path: str, access: str = ShareLink.Access.READ, expires_at: datetime | None = None, password: str = ""
+) -> ShareLink:
     """A public link to the file or folder at `path`; upload-only links need a folder the user may write."""
     if access not in ShareLink.Access.values:
         raise PathError(_("Unknown share access."), 400)
@@ -59,8 +66,14 @@ def sharelink_create(*, user, path: str, access: str = ShareLink.Access.READ, ex
         target.require_writable()
         if not is_dir:
             raise PathError(_("Upload links are for folders."), 400)
-    return ShareLink.objects.create(user=user, path=target.view_path, is_dir=is_dir, access=access,
-                                    expires_at=expires_at, password=make_password(password) if password else "")
+    return ShareLink.objects.create(
+        user=user,
+        path=target.view_path,
+        is_dir=is_dir,
+        access=access,
+        expires_at=expires_at,
+        password=make_password(password) if password else "",
+    )
 
 
 def sharelink_revoke(*, user, share: ShareLink) -> ShareLink:

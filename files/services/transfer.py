@@ -31,9 +31,18 @@ class Cancelled(Exception):
 
 def task_payload(task: FileTask) -> dict:
     """What progress events carry (the API serializer shows the same fields)."""
-    return {"id": task.pk, "kind": task.kind, "status": task.status, "bytes_done": task.bytes_done,
-            "bytes_total": task.bytes_total, "files_done": task.files_done, "files_total": task.files_total,
-            "percent": task.percent, "error": task.error, "destination": task.destination}
+    return {
+        "id": task.pk,
+        "kind": task.kind,
+        "status": task.status,
+        "bytes_done": task.bytes_done,
+        "bytes_total": task.bytes_total,
+        "files_done": task.files_done,
+        "files_total": task.files_total,
+        "percent": task.percent,
+        "error": task.error,
+        "destination": task.destination,
+    }
 
 
 def task_publish(task: FileTask) -> None:
@@ -55,8 +64,9 @@ class Progress:
 
     def flush(self) -> None:
         self.last = time.monotonic()
-        FileTask.objects.filter(pk=self.task.pk).update(bytes_done=self.task.bytes_done,
-                                                        files_done=self.task.files_done)
+        FileTask.objects.filter(pk=self.task.pk).update(
+            bytes_done=self.task.bytes_done, files_done=self.task.files_done
+        )
         if FileTask.objects.filter(pk=self.task.pk, cancel_requested=True).exists():
             raise Cancelled
         task_publish(self.task)
@@ -79,8 +89,9 @@ def _check_sources(user, sources: list[str], folder: Target, *, kind: str) -> li
     return targets
 
 
-def filetask_create(*, user, kind: str, sources: list[str], destination: str,
-                    conflict: str = Conflict.KEEP_BOTH) -> FileTask:
+def filetask_create(
+    *, user, kind: str, sources: list[str], destination: str, conflict: str = Conflict.KEEP_BOTH
+) -> FileTask:
     """Check every path now (a bad one queues nothing), record the task and queue it after commit."""
     if kind not in (FileTask.Kind.COPY, FileTask.Kind.MOVE):
         raise PathError(_("Unknown operation."), 400)
@@ -90,8 +101,9 @@ def filetask_create(*, user, kind: str, sources: list[str], destination: str,
     if not folder.real.is_dir():
         raise PathError(_("The destination is not a folder."), 400)
     targets = _check_sources(user, sources, folder, kind=kind)
-    task = FileTask.objects.create(user=user, kind=kind, sources=[t.view_path for t in targets],
-                                   destination=folder.view_path, conflict=conflict)
+    task = FileTask.objects.create(
+        user=user, kind=kind, sources=[t.view_path for t in targets], destination=folder.view_path, conflict=conflict
+    )
     filetask_queue(task)
     return task
 
@@ -240,7 +252,7 @@ def _copy_data(fin: int, fout: int, progress: Progress) -> None:
             view = memoryview(os.read(fin, STEP))
             n = len(view)
             while view:
-                view = view[os.write(fout, view):]
+                view = view[os.write(fout, view) :]
         if n == 0:
             return
         progress.add(nbytes=n)

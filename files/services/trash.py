@@ -43,8 +43,16 @@ def entries_trash(*, user, paths: list[str]) -> list[TrashItem]:
         size, _count = tree_size(target.real)
         is_dir = target.real.is_dir() and not target.real.is_symlink()
         _move(target.real, holder / target.name)
-        items.append(TrashItem.objects.create(user=user, name=target.name, original_path=target.view_path,
-                                              stored=str(holder / target.name), is_dir=is_dir, size=size))
+        items.append(
+            TrashItem.objects.create(
+                user=user,
+                name=target.name,
+                original_path=target.view_path,
+                stored=str(holder / target.name),
+                is_dir=is_dir,
+                size=size,
+            )
+        )
         changed(user=user, folder=target.view_path.rpartition("/")[0])
     return items
 

@@ -70,9 +70,18 @@ def upload_create(*, user=None, share=None, directory: str, length: int, metadat
     upload_id = uuid.uuid4()
     partial = folder.real / f"{RESERVED_PREFIX}upload-{upload_id.hex}.part"
     os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
-    view_dir = folder.view_path if share is None else "/".join(folder.parts[len(top.parts):])
-    upload = Upload.objects.create(id=upload_id, user=user, share=share, directory=view_dir, filename=filename,
-                                   partial=str(partial), length=length, metadata=metadata, conflict=conflict)
+    view_dir = folder.view_path if share is None else "/".join(folder.parts[len(top.parts) :])
+    upload = Upload.objects.create(
+        id=upload_id,
+        user=user,
+        share=share,
+        directory=view_dir,
+        filename=filename,
+        partial=str(partial),
+        length=length,
+        metadata=metadata,
+        conflict=conflict,
+    )
     if length == 0:
         _complete(upload)
     return upload
@@ -147,8 +156,9 @@ def _complete(upload: Upload) -> None:
         name = _rename_free(partial, folder, upload)
     os.chmod(folder / name, 0o644)
     final = "/".join(filter(None, (upload.directory, name)))
-    Upload.objects.filter(pk=upload.pk).update(status=Upload.Status.COMPLETE, final_path=final,
-                                               updated_at=timezone.now())
+    Upload.objects.filter(pk=upload.pk).update(
+        status=Upload.Status.COMPLETE, final_path=final, updated_at=timezone.now()
+    )
     upload.status, upload.final_path = Upload.Status.COMPLETE, final
     if upload.user_id:
         changed(user=upload.user, folder=upload.directory)

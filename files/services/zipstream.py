@@ -61,8 +61,9 @@ def _walk(target: Target) -> Iterator[tuple[Path, str]]:
             yield Path(dirpath, name), str(Path(target.name, rel, name)) + "/"
         for name in sorted(filenames):
             path = Path(dirpath, name)
-            if name.startswith(RESERVED_PREFIX) or (path.is_symlink() and not contained(
-                    Path(os.path.realpath(path)), base)):
+            if name.startswith(RESERVED_PREFIX) or (
+                path.is_symlink() and not contained(Path(os.path.realpath(path)), base)
+            ):
                 continue
             yield path, str(Path(target.name, rel, name))
 

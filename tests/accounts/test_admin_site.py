@@ -16,16 +16,26 @@ def root(db, client):
 
 
 def _change(client, user, **overrides):
-    data = {"username": user.username, "first_name": "", "last_name": "", "email": user.email,
-            "role": user.role, "is_active": "on", "_save": "Save"}
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+        "role": user.role,
+        "is_active": "on",
+        "_save": "Save",
+    }
     data.update(overrides)
     return client.post(f"{ADMIN}{user.pk}/change/", {k: v for k, v in data.items() if v is not None})
 
 
 def _unchanged(user) -> bool:
     stored = User.objects.get(pk=user.pk)
-    return stored.role == User.Role.ADMIN and stored.is_active and not AuditEvent.objects.filter(
-        action__in=("user.role_changed", "user.disabled", "user.deleted")).exists()
+    return (
+        stored.role == User.Role.ADMIN
+        and stored.is_active
+        and not AuditEvent.objects.filter(action__in=("user.role_changed", "user.disabled", "user.deleted")).exists()
+    )
 
 
 def test_it_refuses_to_demote_the_last_admin(client, root):

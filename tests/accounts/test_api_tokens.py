@@ -54,8 +54,21 @@ def test_a_token_in_the_query_string_is_ignored(read_token, param):
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer", "Bearer ", "Bearer a b", "Token casa_x", "Bearer casa_" + "é" * 10, "Bearer casa_" + "a" * 5000,
-     "Bearer \x00\x01", "bearer casa_nope", "Basic Zm9vOmJhcg==", "Bearer null", "Digest x=1", "  ", "Bearer casa_"],
+    [
+        "Bearer",
+        "Bearer ",
+        "Bearer a b",
+        "Token casa_x",
+        "Bearer casa_" + "é" * 10,
+        "Bearer casa_" + "a" * 5000,
+        "Bearer \x00\x01",
+        "bearer casa_nope",
+        "Basic Zm9vOmJhcg==",
+        "Bearer null",
+        "Digest x=1",
+        "  ",
+        "Bearer casa_",
+    ],
 )
 def test_garbage_authorization_headers_are_401(db, header):
     response = Client().get("/api/me/", HTTP_AUTHORIZATION=header)
@@ -76,8 +89,9 @@ def test_a_token_cannot_mint_tokens(full_token):
 
 
 def test_expired_and_revoked_tokens_are_refused(member_user):
-    _, expired = api_token_create(user=member_user, name="old", scope="read",
-                                  expires_at=timezone.now() - timedelta(seconds=1))
+    _, expired = api_token_create(
+        user=member_user, name="old", scope="read", expires_at=timezone.now() - timedelta(seconds=1)
+    )
     row, revoked = api_token_create(user=member_user, name="gone", scope="read")
     client = Client()
     client.force_login(member_user)

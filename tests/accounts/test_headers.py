@@ -12,8 +12,17 @@ from django.test import Client
 from accounts.models import APIToken
 
 ROOT = Path(__file__).resolve().parents[2]
-PAGES = ["/", "/settings/", "/settings/mfa/", "/settings/tokens/", "/settings/sessions/", "/settings/users/",
-         "/settings/audit/", "/settings/security/", "/accounts/stepup/"]
+PAGES = [
+    "/",
+    "/settings/",
+    "/settings/mfa/",
+    "/settings/tokens/",
+    "/settings/sessions/",
+    "/settings/users/",
+    "/settings/audit/",
+    "/settings/security/",
+    "/accounts/stepup/",
+]
 
 
 def test_pages_carry_a_strict_policy_that_allows_our_own_websocket(client, admin_user):
@@ -56,8 +65,25 @@ def test_the_session_cookie_is_http_only(client, member_user):
 def test_check_deploy_is_clean_with_production_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASAOS_", "DJANGO_"))}
     env.update(DJANGO_SETTINGS_MODULE="casaos_site.settings", CASAOS_DATA_DIR=str(tmp_path), CASAOS_HTTPS="true")
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--tag", "security", "--tag", "async_support",
-                             "--fail-level", "WARNING"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "check",
+            "--deploy",
+            "--tag",
+            "security",
+            "--tag",
+            "async_support",
+            "--fail-level",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.strip() == "System check identified no issues (1 silenced)."
 

@@ -136,8 +136,9 @@ def test_a_safe_next_is_followed_and_a_foreign_one_is_not(client, member_user):
         (["192.0.2.1"], "192.0.2.1", "garbage", "192.0.2.1"),
     ],
 )
-def test_client_address_trusts_forwarded_headers_only_from_configured_proxies(settings, proxies, peer, forwarded,
-                                                                              expected):
+def test_client_address_trusts_forwarded_headers_only_from_configured_proxies(
+    settings, proxies, peer, forwarded, expected
+):
     settings.TRUSTED_PROXIES = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_FORWARDED_FOR=forwarded)
     assert client_address(request) == expected

@@ -20,8 +20,9 @@ def _otp(client, code):
     return client.post("/accounts/login/otp/", {"code": code, "next": "/"})
 
 
-@pytest.mark.parametrize("path", ["/", "/system/stats/", "/settings/", "/settings/tokens/", "/django-admin/",
-                                  "/settings/users/"])
+@pytest.mark.parametrize(
+    "path", ["/", "/system/stats/", "/settings/", "/settings/tokens/", "/django-admin/", "/settings/users/"]
+)
 def test_a_password_alone_reaches_no_page(client, mfa_admin, path):
     password_only_client(client, mfa_admin, PASSWORD)
     response = client.get(path)

@@ -34,7 +34,12 @@ def _walk(patterns, namespace="", prefix="", local=""):
     for entry in patterns:
         if isinstance(entry, URLResolver):
             ns = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, ns, prefix + str(entry.pattern), "" if entry.namespace else local + str(entry.pattern))
+            yield from _walk(
+                entry.url_patterns,
+                ns,
+                prefix + str(entry.pattern),
+                "" if entry.namespace else local + str(entry.pattern),
+            )
         elif isinstance(entry, URLPattern):
             # Unnamed routes (the admin's redirects) are keyed by their route string, inside their namespace.
             yield entry, f"{namespace}{entry.name or local + str(entry.pattern)}", prefix + str(entry.pattern)

@@ -90,11 +90,16 @@ def test_the_token_is_printed_logged_and_kept_private(db, caplog):
 
 def _manage(data_dir, *args, **env):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CASAOS_", "DATABASE_URL"))}
-    full_env.update(DJANGO_SETTINGS_MODULE="casaos_site.settings", CASAOS_DATA_DIR=str(data_dir),
-                    CASAOS_REDIS_URL="redis://127.0.0.1:6379/15", CASAOS_ENGINE_URL=f"unix://{data_dir}/none.sock",
-                    **env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=120)
+    full_env.update(
+        DJANGO_SETTINGS_MODULE="casaos_site.settings",
+        CASAOS_DATA_DIR=str(data_dir),
+        CASAOS_REDIS_URL="redis://127.0.0.1:6379/15",
+        CASAOS_ENGINE_URL=f"unix://{data_dir}/none.sock",
+        **env,
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=120
+    )
 
 
 def test_a_fresh_install_prints_the_token_until_a_headless_admin_exists(tmp_path):
@@ -102,8 +107,16 @@ def test_a_fresh_install_prints_the_token_until_a_headless_admin_exists(tmp_path
     first = _manage(tmp_path, "preflight")
     assert "setup token:" in first.stdout
     assert "setup token:" in (tmp_path / "logs" / "casaos.log").read_text()
-    created = _manage(tmp_path, "createsuperuser", "--noinput", "--username", "headless", "--email", "h@x.test",
-                      DJANGO_SUPERUSER_PASSWORD=PASSWORD)
+    created = _manage(
+        tmp_path,
+        "createsuperuser",
+        "--noinput",
+        "--username",
+        "headless",
+        "--email",
+        "h@x.test",
+        DJANGO_SUPERUSER_PASSWORD=PASSWORD,
+    )
     assert created.returncode == 0, created.stderr
     again = _manage(tmp_path, "preflight")
     assert "setup token" not in again.stdout
@@ -112,7 +125,8 @@ def test_a_fresh_install_prints_the_token_until_a_headless_admin_exists(tmp_path
 
 def test_createsuperuser_noinput_makes_an_admin(db, monkeypatch):
     monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
-    call_command("createsuperuser", "--noinput", "--username", "headless", "--email", "h@example.test",
-                 stdout=io.StringIO())
+    call_command(
+        "createsuperuser", "--noinput", "--username", "headless", "--email", "h@example.test", stdout=io.StringIO()
+    )
     user = User.objects.get(username="headless")
     assert user.role == User.Role.ADMIN and user.is_admin and user.check_password(PASSWORD)

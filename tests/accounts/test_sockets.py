@@ -125,8 +125,9 @@ def test_a_password_change_closes_the_other_sessions_sockets_and_keeps_its_own(a
 
     async def scenario():
         phone_socket, laptop_socket = await _open(phone), await _open(laptop)
-        response = await _sync(laptop.post, "/settings/", {"old_password": PASSWORD, "password1": new,
-                                                           "password2": new})
+        response = await _sync(
+            laptop.post, "/settings/", {"old_password": PASSWORD, "password1": new, "password2": new}
+        )
         assert response.status_code == 302
         assert await _close_code(phone_socket) == SESSION_ENDED_CODE
         assert await _close_code_within(laptop_socket, 0.5) is None
@@ -209,6 +210,9 @@ def test_a_socket_whose_session_ended_while_it_connected_is_refused(admin):
 
 def test_every_websocket_route_is_bound_to_its_session():
     """A new consumer must close with its session too: its class derives from SessionBoundConsumer."""
-    unbound = [str(route.pattern) for route in websocket_urlpatterns
-               if not issubclass(route.callback.consumer_class, SessionBoundConsumer)]
+    unbound = [
+        str(route.pattern)
+        for route in websocket_urlpatterns
+        if not issubclass(route.callback.consumer_class, SessionBoundConsumer)
+    ]
     assert unbound == []

@@ -19,8 +19,14 @@ def _stepped_up(client, user):
 
 
 def _new_user(**extra):
-    return {"username": "kid", "email": "", "role": "member", "password1": NEW_PASSWORD,
-            "password2": NEW_PASSWORD, **extra}
+    return {
+        "username": "kid",
+        "email": "",
+        "role": "member",
+        "password1": NEW_PASSWORD,
+        "password2": NEW_PASSWORD,
+        **extra,
+    }
 
 
 def test_an_admin_creates_a_member_after_step_up(client, admin_user):
@@ -30,8 +36,10 @@ def test_an_admin_creates_a_member_after_step_up(client, admin_user):
     assert not User.objects.filter(username="kid").exists()
     wrong = client.post("/accounts/stepup/", {"password": "not it", "next": "/settings/users/"})
     assert wrong.status_code == 200
-    assert client.post("/accounts/stepup/", {"password": PASSWORD, "next": "/settings/users/"})["Location"] == \
-        "/settings/users/"
+    assert (
+        client.post("/accounts/stepup/", {"password": PASSWORD, "next": "/settings/users/"})["Location"]
+        == "/settings/users/"
+    )
     client.post("/settings/users/new/", _new_user())
     kid = User.objects.get(username="kid")
     assert kid.role == "member" and not kid.is_admin and kid.password.startswith("argon2")
@@ -45,8 +53,10 @@ def test_a_weak_password_is_refused(client, admin_user):
     assert not User.objects.filter(username="kid").exists()
 
 
-@pytest.mark.parametrize("path", ["/settings/users/new/", "/settings/users/{pk}/", "/settings/users/{pk}/password/",
-                                  "/settings/users/{pk}/delete/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/settings/users/new/", "/settings/users/{pk}/", "/settings/users/{pk}/password/", "/settings/users/{pk}/delete/"],
+)
 def test_a_member_changes_nobody(client, member_user, admin_user, path):
     _stepped_up(client, member_user)
     data = {**_new_user(), "role": "admin", "is_active": "on"}

@@ -100,8 +100,9 @@ def delete_from_registry(ref: str, registry: str = "127.0.0.1:5000") -> None:
     name, _, tag = ref.rpartition(":")
     accept = "application/vnd.docker.distribution.manifest.v2+json"
     try:
-        head = urllib.request.Request(f"http://{registry}/v2/{name}/manifests/{tag}", method="HEAD",
-                                      headers={"Accept": accept})
+        head = urllib.request.Request(
+            f"http://{registry}/v2/{name}/manifests/{tag}", method="HEAD", headers={"Accept": accept}
+        )
         with urllib.request.urlopen(head, timeout=5) as resp:
             digest = resp.headers["Docker-Content-Digest"]
         delete = urllib.request.Request(f"http://{registry}/v2/{name}/manifests/{digest}", method="DELETE")

@@ -39,9 +39,17 @@ def test_it_accepts_an_install_and_queues_it(admin_api, app_name, django_capture
 
 
 def test_it_shows_status_and_progress(admin_api, app_name):
-    inst = Installation.objects.create(name=app_name, compose=WEB, status=S.PULLING,
-                                       progress={"percent": 40.0, "current": 400, "total": 1000,
-                                                 "images": [{"image": HTTPD, "current": 400, "total": 1000}]})
+    inst = Installation.objects.create(
+        name=app_name,
+        compose=WEB,
+        status=S.PULLING,
+        progress={
+            "percent": 40.0,
+            "current": 400,
+            "total": 1000,
+            "images": [{"image": HTTPD, "current": 400, "total": 1000}],
+        },
+    )
     body = admin_api.get(f"/api/apps/{inst.pk}/").json()
     assert body["status"] == "pulling" and body["in_progress"]
     assert body["progress"]["current"] == 400 and body["progress"]["images"][0]["image"] == HTTPD

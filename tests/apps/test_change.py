@@ -28,10 +28,16 @@ Outcome = AppEvent.Outcome
 
 
 def _registry(method: str, path: str, body: bytes | None = None, media: str = "") -> tuple[bytes, str]:
-    accept = ("application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, "
-              "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json")
-    req = urllib.request.Request(f"http://{REGISTRY}/v2/{path}", data=body, method=method,
-                                 headers={"Accept": accept, **({"Content-Type": media} if media else {})})
+    accept = (
+        "application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json, "
+        "application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.list.v2+json"
+    )
+    req = urllib.request.Request(
+        f"http://{REGISTRY}/v2/{path}",
+        data=body,
+        method=method,
+        headers={"Accept": accept, **({"Content-Type": media} if media else {})},
+    )
     with urllib.request.urlopen(req, timeout=10) as resp:
         return resp.read(), resp.headers.get("Content-Type", "")
 
@@ -113,8 +119,9 @@ def test_it_applies_an_env_edit_and_keeps_the_data(docker_engine, admin_user, ap
     inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
     exec_out(docker_engine, app_name, "sh", "-c", "echo kept > /data/file")
 
-    event = app_settings_change(user=admin_user, installation=inst,
-                                edits={"web": ServiceEdit(env={"GREETING": "changed", "EXTRA": "1"})})
+    event = app_settings_change(
+        user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "changed", "EXTRA": "1"})}
+    )
     event = run(event, inst)
 
     assert event.outcome == Outcome.DONE, event.message
@@ -125,8 +132,7 @@ def test_it_applies_an_env_edit_and_keeps_the_data(docker_engine, admin_user, ap
     assert service_settings(inst.compose)["web"]["env"] == {"GREETING": "changed", "EXTRA": "1"}
 
 
-def test_it_rolls_back_a_settings_change_that_breaks_the_app(docker_engine, admin_user, app_name, registry,
-                                                              settings):
+def test_it_rolls_back_a_settings_change_that_breaks_the_app(docker_engine, admin_user, app_name, registry, settings):
     settings.APPS_WEB_TIMEOUT = 4
     inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
     old_compose, port = inst.compose, inst.web_port
@@ -142,8 +148,7 @@ def test_it_rolls_back_a_settings_change_that_breaks_the_app(docker_engine, admi
     assert inst.error  # the page shows why
 
 
-def test_it_refuses_a_port_taken_by_another_app_before_changing_anything(docker_engine, admin_user, app_name,
-                                                                         registry):
+def test_it_refuses_a_port_taken_by_another_app_before_changing_anything(docker_engine, admin_user, app_name, registry):
     inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
     Installation.objects.create(name=f"{app_name}x", compose="services: {}", ports=["tcp/1"], status=S.STOPPED)
     before = [c.id for c in docker_engine.list({L.APP: app_name})]
@@ -157,8 +162,10 @@ def test_it_refuses_a_port_taken_by_another_app_before_changing_anything(docker_
 # ---------------------------------------------------------------------------- updates
 def test_it_updates_a_moved_tag_and_keeps_env_and_data(docker_engine, admin_user, app_name, moving_tag):
     inst = install(admin_user, web(moving_tag), app_name)
-    run(app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "mine"})}),
-        inst)
+    run(
+        app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "mine"})}),
+        inst,
+    )
     exec_out(docker_engine, app_name, "sh", "-c", "echo kept > /data/file")
     assert not app_update_check(installation=inst, force=True).available
 
@@ -219,8 +226,11 @@ services:
     assert merged["image"] == "app:2"
     assert merged["environment"] == {"PASSWORD": "secret$$1", "TZ": "Europe/Paris", "NEW": "1"}
     assert merged["ports"] == ["8181:80", "9000:9000/udp", "443:443"]
-    assert merged["volumes"] == ["/srv/AppData/app/config:/config", "/DATA/AppData/app/cache:/cache",
-                                 "/media/films:/films"]
+    assert merged["volumes"] == [
+        "/srv/AppData/app/config:/config",
+        "/DATA/AppData/app/cache:/cache",
+        "/media/films:/films",
+    ]
 
 
 # ---------------------------------------------------------------------------- uninstall
@@ -254,8 +264,9 @@ def test_it_uninstalls_keeping_data_by_default(docker_engine, admin_user, app_na
     assert (media / "film.mkv").exists()
 
 
-def test_it_deletes_only_the_apps_own_data_with_step_up(docker_engine, admin_user, app_name, registry, settings,
-                                                         tmp_path):
+def test_it_deletes_only_the_apps_own_data_with_step_up(
+    docker_engine, admin_user, app_name, registry, settings, tmp_path
+):
     settings.APPS_DATA_ROOT = tmp_path / "AppData"
     media = tmp_path / "Media"
     media.mkdir()
@@ -291,8 +302,9 @@ x-casaos: {{main: web, port_map: "{port}", title: {{en_us: Store web}}}}
 """
 
 
-def test_it_updates_a_store_app_to_its_new_template_keeping_edits(docker_engine, admin_user, app_name, registry,
-                                                                   settings, tmp_path):
+def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
+    docker_engine, admin_user, app_name, registry, settings, tmp_path
+):
     from appstore.install import install_fields, render_compose
     from appstore.models import CatalogApp, Store
     from tests.conftest import free_port
@@ -300,13 +312,20 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(docker_engine,
     settings.APPS_DATA_ROOT = tmp_path / "AppData"
     port = free_port()
     store = Store.objects.create(name="local", kind=Store.Kind.FOLDER, path=str(tmp_path))
-    app = CatalogApp.objects.create(store=store, store_app_id=app_name, title={"en_us": "Store web"},
-                                    title_sort="store web", compose=_store_template(f"{REGISTRY}/casa/httpd:1", port),
-                                    content_hash="v1")
+    app = CatalogApp.objects.create(
+        store=store,
+        store_app_id=app_name,
+        title={"en_us": "Store web"},
+        title_sort="store web",
+        compose=_store_template(f"{REGISTRY}/casa/httpd:1", port),
+        content_hash="v1",
+    )
     compose = render_compose(app, {f.key: f.initial for f in install_fields(app, name=app_name)})
     inst = install(admin_user, compose, app_name, source="store", store_app=app)
-    run(app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "mine"})}),
-        inst)
+    run(
+        app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "mine"})}),
+        inst,
+    )
     assert not app_update_check(installation=inst, force=True).available
 
     app.compose, app.content_hash = _store_template(f"{REGISTRY}/casa/httpd:2", port, "\n      NEW: '1'"), "v2"

@@ -19,8 +19,11 @@ S = Installation.Status
 def _headers(user) -> list[tuple[bytes, bytes]]:
     client = Client()
     client.force_login(user)
-    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()), (b"host", b"testserver"),
-            (b"origin", b"http://testserver")]
+    return [
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+        (b"host", b"testserver"),
+        (b"origin", b"http://testserver"),
+    ]
 
 
 @pytest.fixture
@@ -41,13 +44,18 @@ def test_it_rejects_anonymous_connections(redis_client, inst):
 
 def test_it_streams_state_as_json(redis_client, member_user, inst):
     async def scenario():
-        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/?format=json",
-                                             headers=_headers(member_user))
+        communicator = WebsocketCommunicator(
+            application, f"/ws/apps/{inst.pk}/?format=json", headers=_headers(member_user)
+        )
         connected, _ = await communicator.connect(timeout=5)
         assert connected
         first = json.loads(await communicator.receive_from(timeout=5))
-        progress = {"percent": 50.0, "current": 5, "total": 10,
-                    "images": [{"image": "x", "current": 5, "total": 10, "percent": 50.0, "done": False}]}
+        progress = {
+            "percent": 50.0,
+            "current": 5,
+            "total": 10,
+            "images": [{"image": "x", "current": 5, "total": 10, "percent": 50.0, "done": False}],
+        }
         await database_sync_to_async(app_update)(inst, status=S.PULLING, progress=progress)
         second = json.loads(await communicator.receive_from(timeout=5))
         await communicator.disconnect()
@@ -144,8 +152,9 @@ def test_admins_hear_about_every_app_on_the_json_list_socket(redis_client, admin
 
 def test_a_revoked_grant_stops_the_app_socket(redis_client, member_user, inst):
     async def scenario():
-        communicator = WebsocketCommunicator(application, f"/ws/apps/{inst.pk}/?format=json",
-                                             headers=_headers(member_user))
+        communicator = WebsocketCommunicator(
+            application, f"/ws/apps/{inst.pk}/?format=json", headers=_headers(member_user)
+        )
         await communicator.connect(timeout=5)
         await communicator.receive_from(timeout=5)  # the current state
         await database_sync_to_async(AppGrant.objects.filter(installation=inst).delete)()

@@ -28,7 +28,7 @@ REAL_COMMANDS = {
     "uptime-kuma": "docker run -d --restart=always -p 3001:3001 -v uptime-kuma:/app/data --name uptime-kuma louislam/uptime-kuma:1",
     "syncthing": """docker run -p 8384:8384 -p 22000:22000/tcp -p 22000:22000/udp -p 21027:21027/udp \\
         -v /wherever/st-sync:/var/syncthing --hostname=my-syncthing syncthing/syncthing:latest""",
-    "grafana": "docker run -d -p 3000:3000 --name=grafana --user \"$(id -u)\" --volume grafana-storage:/var/lib/grafana grafana/grafana-enterprise",
+    "grafana": 'docker run -d -p 3000:3000 --name=grafana --user "$(id -u)" --volume grafana-storage:/var/lib/grafana grafana/grafana-enterprise',
     "adguard": """docker run --name adguardhome --restart unless-stopped -v /my/own/workdir:/opt/adguardhome/work \\
         -v /my/own/confdir:/opt/adguardhome/conf -p 53:53/tcp -p 53:53/udp -p 67:67/udp -p 68:68/udp \\
         -p 80:80/tcp -p 443:443/tcp -p 443:443/udp -p 3000:3000/tcp -d adguard/adguardhome""",
@@ -75,8 +75,11 @@ def test_it_maps_host_network_privileged_and_mounts():
 def test_it_keeps_the_command_and_healthcheck():
     _, svc = service_from_run(REAL_COMMANDS["nginx-healthcheck"])
     assert svc["command"] == ["nginx", "-g", "daemon off;"]
-    assert svc["healthcheck"] == {"test": ["CMD-SHELL", "wget -q -O- http://localhost/ || exit 1"],
-                                  "interval": "30s", "retries": 3}
+    assert svc["healthcheck"] == {
+        "test": ["CMD-SHELL", "wget -q -O- http://localhost/ || exit 1"],
+        "interval": "30s",
+        "retries": 3,
+    }
     assert svc["mem_limit"] == "256m"
     assert svc["ulimits"] == {"nofile": {"soft": 1024, "hard": 2048}}
     assert svc["logging"] == {"driver": "json-file", "options": {"max-size": "10m"}}
@@ -84,8 +87,14 @@ def test_it_keeps_the_command_and_healthcheck():
 
 def test_it_reads_bundled_and_attached_short_options():
     _, svc = service_from_run("docker run -dit -p8080:80 -eA=1 --rm busybox:1 sh")
-    assert svc == {"image": "busybox:1", "command": ["sh"], "ports": ["8080:80"], "environment": {"A": "1"},
-                   "stdin_open": True, "tty": True}
+    assert svc == {
+        "image": "busybox:1",
+        "command": ["sh"],
+        "ports": ["8080:80"],
+        "environment": {"A": "1"},
+        "stdin_open": True,
+        "tty": True,
+    }
 
 
 def test_it_converts_several_commands_into_one_multi_service_app():
@@ -116,6 +125,6 @@ def test_it_refuses_what_it_cannot_convert_by_name(command, message):
 
 def test_it_never_runs_a_shell():
     # $(...) and backticks stay text: nothing is executed while converting.
-    _, svc = service_from_run("docker run -e X=\"$(touch /tmp/pwned-by-docker-run)\" busybox")
+    _, svc = service_from_run('docker run -e X="$(touch /tmp/pwned-by-docker-run)" busybox')
     assert svc["environment"]["X"] == "$(touch /tmp/pwned-by-docker-run)"
     assert not Path("/tmp/pwned-by-docker-run").exists()

@@ -24,16 +24,25 @@ def foreign(docker_engine, registry):
     """A container made by hand (no app label), with a published port and an env value."""
     name = f"hand-{uuid.uuid4().hex[:8]}"
     port = free_port()
-    cid = docker_engine.create(ContainerSpec(name=name, image=HTTPD, env={"GREETING": "by hand"},
-                                             ports=(PortSpec(target=8080, published=port, host_ip="127.0.0.1"),)))
+    cid = docker_engine.create(
+        ContainerSpec(
+            name=name,
+            image=HTTPD,
+            env={"GREETING": "by hand"},
+            ports=(PortSpec(target=8080, published=port, host_ip="127.0.0.1"),),
+        )
+    )
     docker_engine.start(cid)
     yield docker_engine.inspect(cid)
     docker_engine.remove(cid, force=True)
 
 
 def test_it_lists_starts_and_stops_foreign_containers_only(docker_engine, admin_user, app_name, foreign):
-    inst = app_install(user=admin_user, compose=f"services:\n  job:\n    image: {BUSYBOX}\n    command: [sleep, '600']\n",
-                       name=app_name)
+    inst = app_install(
+        user=admin_user,
+        compose=f"services:\n  job:\n    image: {BUSYBOX}\n    command: [sleep, '600']\n",
+        name=app_name,
+    )
     app_install_run(installation_id=inst.pk)
 
     listed = {c.id for c in foreign_list(eng=docker_engine)}

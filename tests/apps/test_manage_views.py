@@ -73,8 +73,12 @@ def test_it_opens_a_running_app_on_the_host_the_browser_used(app, admin_user):
 def test_a_member_sees_and_controls_only_granted_apps(app, member_user):
     client = client_for(member_user)
     assert f"tile-{app.pk}" not in client.get("/apps/").content.decode()
-    for url in (f"/apps/{app.pk}/manage/", f"/apps/{app.pk}/open/", f"/api/apps/{app.pk}/info/",
-                f"/api/apps/{app.pk}/stats/"):
+    for url in (
+        f"/apps/{app.pk}/manage/",
+        f"/apps/{app.pk}/open/",
+        f"/api/apps/{app.pk}/info/",
+        f"/api/apps/{app.pk}/stats/",
+    ):
         assert client.get(url).status_code == 404, url
     assert client.post(f"/apps/{app.pk}/control/start/").status_code == 404
     assert client.post(f"/api/apps/{app.pk}/stop/").status_code == 404
@@ -107,11 +111,17 @@ def test_it_exports_a_compose_file_compose_accepts(app):
 
 
 def test_it_describes_a_foreign_container_as_compose(docker_engine):
-    raw = {"Config": {"Image": "nginx:1", "Env": ["A=1", "P=a$b"], "Cmd": ["nginx"]},
-           "HostConfig": {"PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8088"}]},
-                          "RestartPolicy": {"Name": "unless-stopped"}},
-           "Mounts": [{"Type": "bind", "Source": "/srv/site", "Destination": "/usr/share/nginx/html", "RW": False},
-                      {"Type": "volume", "Name": "a" * 64, "Destination": "/cache", "RW": True}]}
+    raw = {
+        "Config": {"Image": "nginx:1", "Env": ["A=1", "P=a$b"], "Cmd": ["nginx"]},
+        "HostConfig": {
+            "PortBindings": {"80/tcp": [{"HostIp": "", "HostPort": "8088"}]},
+            "RestartPolicy": {"Name": "unless-stopped"},
+        },
+        "Mounts": [
+            {"Type": "bind", "Source": "/srv/site", "Destination": "/usr/share/nginx/html", "RW": False},
+            {"Type": "volume", "Name": "a" * 64, "Destination": "/cache", "RW": True},
+        ],
+    }
     tree = describe(raw, service="site")
     svc = tree["services"]["site"]
     assert svc["ports"] == ["8088:80"] and svc["restart"] == "unless-stopped"

@@ -297,8 +297,9 @@ def test_it_gives_up_after_too_many_interruptions(docker_engine, admin_user, app
 
     docker_engine.create_network(app_project(installation=inst).networks[0])
     old = timezone.now() - timedelta(minutes=5)
-    Installation.objects.filter(pk=inst.pk).update(status=S.STARTING, heartbeat_at=old,
-                                                   attempts=settings.APPS_MAX_ATTEMPTS)
+    Installation.objects.filter(pk=inst.pk).update(
+        status=S.STARTING, heartbeat_at=old, attempts=settings.APPS_MAX_ATTEMPTS
+    )
     assert app_reconcile() == [app_name]
     inst.refresh_from_db()
     assert inst.status == S.FAILED and "interrupted" in inst.error

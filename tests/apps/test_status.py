@@ -18,8 +18,9 @@ S = Installation.Status
 
 
 def _c(state: str, *, code: int | None = None, health: str = "", service: str = "a") -> ContainerInfo:
-    return ContainerInfo(id=service, name=service, image="i", state=state, exit_code=code, health=health,
-                         labels={L.SERVICE: service})
+    return ContainerInfo(
+        id=service, name=service, image="i", state=state, exit_code=code, health=health, labels={L.SERVICE: service}
+    )
 
 
 def test_status_follows_the_containers():

@@ -55,9 +55,16 @@ def test_a_member_cannot_reach_the_install_form(client, member_user):
 
 def test_the_progress_page_shows_steps_and_bytes(client, member_user, app_name):
     inst = Installation.objects.create(
-        name=app_name, compose=WEB, status=S.PULLING,
-        progress={"percent": 25.0, "current": 1048576, "total": 4194304,
-                  "images": [{"image": HTTPD, "current": 1048576, "total": 4194304, "percent": 25.0, "done": False}]})
+        name=app_name,
+        compose=WEB,
+        status=S.PULLING,
+        progress={
+            "percent": 25.0,
+            "current": 1048576,
+            "total": 4194304,
+            "images": [{"image": HTTPD, "current": 1048576, "total": 4194304, "percent": 25.0, "done": False}],
+        },
+    )
     AppGrant.objects.create(installation=inst, user=member_user)  # members read the apps granted to them
     client.force_login(member_user)
     body = client.get(f"/apps/{inst.pk}/").content.decode()
@@ -69,8 +76,13 @@ def test_the_progress_page_shows_steps_and_bytes(client, member_user, app_name):
 
 
 def test_a_failed_install_shows_its_error_after_a_reload(client, member_user, app_name):
-    inst = Installation.objects.create(name=app_name, compose=WEB, status=S.FAILED, error="The image was not found.",
-                                       progress={"stopped_at": "pulling"})
+    inst = Installation.objects.create(
+        name=app_name,
+        compose=WEB,
+        status=S.FAILED,
+        error="The image was not found.",
+        progress={"stopped_at": "pulling"},
+    )
     AppGrant.objects.create(installation=inst, user=member_user)
     client.force_login(member_user)
     body = client.get(f"/apps/{inst.pk}/").content.decode()

@@ -36,17 +36,38 @@ class Worker:
         self.name = f"crash-{uuid.uuid4().hex[:8]}@%h"
         self.log_path = ARTIFACTS / f"worker-crash-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen | None = None
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
-                    "DATABASE_URL": _database_url(), "CASAOS_REDIS_URL": BROKER}
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+            "DATABASE_URL": _database_url(),
+            "CASAOS_REDIS_URL": BROKER,
+        }
 
     def start(self) -> None:
         ARTIFACTS.mkdir(exist_ok=True)
         offset = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "celery", "-A", "casaos_site", "worker", "--loglevel=INFO", "--concurrency=2",
-                 "--without-gossip", "--without-mingle", "-n", self.name],
-                cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                [
+                    sys.executable,
+                    "-m",
+                    "celery",
+                    "-A",
+                    "casaos_site",
+                    "worker",
+                    "--loglevel=INFO",
+                    "--concurrency=2",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "-n",
+                    self.name,
+                ],
+                cwd=ROOT,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + 60
         while b"ready." not in self.log_path.read_bytes()[offset:]:
             assert self.proc.poll() is None and time.monotonic() < deadline, f"worker did not start: {self.log_path}"
@@ -90,12 +111,15 @@ def _wait_for(predicate, timeout: float, what: str):
 
 
 @pytest.mark.parametrize("max_attempts", [3, 1], ids=["resumed", "given-up"])
-def test_a_worker_killed_mid_pull_leaves_nothing_stuck(worker, docker_engine, admin_user, app_name, slow_image,
-                                                       max_attempts):
+def test_a_worker_killed_mid_pull_leaves_nothing_stuck(
+    worker, docker_engine, admin_user, app_name, slow_image, max_attempts
+):
     worker.env["CASAOS_APPS_MAX_ATTEMPTS"] = str(max_attempts)
     worker.start()
-    compose = (f"services:\n  web:\n    image: {slow_image}\n    ports: ['${{WEBUI_PORT}}:8080']\n"
-               "    volumes: [data:/data]\nvolumes:\n  data: {}\n")
+    compose = (
+        f"services:\n  web:\n    image: {slow_image}\n    ports: ['${{WEBUI_PORT}}:8080']\n"
+        "    volumes: [data:/data]\nvolumes:\n  data: {}\n"
+    )
     inst = app_install(user=admin_user, compose=compose, name=app_name)
 
     # The pull trickles in at 1 MiB/s: kill the worker once bytes are moving (network and volume exist by then).
@@ -104,14 +128,20 @@ def test_a_worker_killed_mid_pull_leaves_nothing_stuck(worker, docker_engine, ad
     inst.refresh_from_db()
     assert inst.status == S.PULLING and inst.attempts == 1  # orphaned mid-pull: nobody works on it now
     assert inst.worker.startswith("crash-")
-    assert leftovers(docker_engine, app_name) == {**NOTHING, "networks": [f"{app_name}_default"],
-                                                  "volumes": [f"{app_name}_data"]}
+    assert leftovers(docker_engine, app_name) == {
+        **NOTHING,
+        "networks": [f"{app_name}_default"],
+        "volumes": [f"{app_name}_data"],
+    }
 
     worker.start()  # the same worker name comes back (a restart): it reconciles what it had been running
 
     done = (S.RUNNING, S.FAILED, S.CANCELLED, S.STOPPED)
-    inst = _wait_for(lambda: Installation.objects.filter(pk=inst.pk, status__in=done).first(), 180,
-                     "install settled after the restart")
+    inst = _wait_for(
+        lambda: Installation.objects.filter(pk=inst.pk, status__in=done).first(),
+        180,
+        "install settled after the restart",
+    )
     if max_attempts > 1:  # resumed where it stopped, and finished
         assert (inst.status, inst.attempts, inst.error) == (S.RUNNING, 2, "")
         (web,) = docker_engine.list({L.APP: app_name})

@@ -53,8 +53,15 @@ class StoreServer:
     def url(self, name: str) -> str:
         return f"{self.base}/{name}"
 
-    def publish_zip(self, src: Path, name: str, *, prefix: str = "store-main/", extra: dict[str, bytes] | None = None,
-                    skip: tuple[str, ...] = ()) -> str:
+    def publish_zip(
+        self,
+        src: Path,
+        name: str,
+        *,
+        prefix: str = "store-main/",
+        extra: dict[str, bytes] | None = None,
+        skip: tuple[str, ...] = (),
+    ) -> str:
         """Zip a store folder like GitHub's archive does (one top folder); {{BASE}} becomes this server's URL."""
         target = self.root / name
         with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -40,8 +40,16 @@ def test_it_returns_an_app_with_compose_and_risk_report(member_user, odd):
     assert "privileged: true" in data["compose"]
     assert data["risk"]["needs_consent"] is True
     assert "full control of Docker" in data["risk"]["summary"]
-    assert {f["code"] for f in data["risk"]["flags"]} >= {"privileged", "host_network", "host_pid", "engine_socket",
-                                                           "root_bind", "system_bind", "cap_add", "devices"}
+    assert {f["code"] for f in data["risk"]["flags"]} >= {
+        "privileged",
+        "host_network",
+        "host_pid",
+        "engine_socket",
+        "root_bind",
+        "system_bind",
+        "cap_add",
+        "devices",
+    }
     assert data["installed"] is False
 
 
@@ -53,8 +61,10 @@ def test_admins_add_sync_disable_and_remove_stores(admin_user, django_capture_on
     assert client.post(reverse("api-stores-sync", args=[pk])).status_code == 202
     sync(Store.objects.get(pk=pk))
     assert client.get(reverse("api-stores-detail", args=[pk])).json()["app_count"] == 1
-    assert client.patch(reverse("api-stores-detail", args=[pk]), {"enabled": False}, format="json").json()[
-        "enabled"] is False
+    assert (
+        client.patch(reverse("api-stores-detail", args=[pk]), {"enabled": False}, format="json").json()["enabled"]
+        is False
+    )
     assert client.delete(reverse("api-stores-detail", args=[pk])).status_code == 204
     assert not Store.objects.filter(pk=pk).exists()
 
@@ -62,8 +72,13 @@ def test_admins_add_sync_disable_and_remove_stores(admin_user, django_capture_on
 def test_it_refuses_bad_store_sources(admin_user):
     client = api(admin_user)
     count = Store.objects.count()
-    for body in ({"url": "file:///etc/passwd"}, {"url": "ftp://x/y.zip"}, {}, {"url": "http://a/b.zip", "path": "/"},
-                 {"path": "relative"}):
+    for body in (
+        {"url": "file:///etc/passwd"},
+        {"url": "ftp://x/y.zip"},
+        {},
+        {"url": "http://a/b.zip", "path": "/"},
+        {"path": "relative"},
+    ):
         response = client.post(reverse("api-stores-list"), body, format="json")
         assert response.status_code == 400, body
     assert Store.objects.count() == count
@@ -74,8 +89,9 @@ def test_members_read_stores_but_never_change_them(member_user, odd):
     assert client.get(reverse("api-stores-list")).status_code == 200
     assert client.post(reverse("api-stores-list"), {"path": str(V2_STORE)}, format="json").status_code == 403
     assert client.post(reverse("api-stores-sync", args=[odd.pk])).status_code == 403
-    assert client.patch(reverse("api-stores-detail", args=[odd.pk]), {"enabled": False}, format="json"
-                        ).status_code == 403
+    assert (
+        client.patch(reverse("api-stores-detail", args=[odd.pk]), {"enabled": False}, format="json").status_code == 403
+    )
     assert client.delete(reverse("api-stores-detail", args=[odd.pk])).status_code == 403
     odd.refresh_from_db()
     assert odd.enabled and odd.status == Store.Status.OK and not Store.objects.filter(path=str(V2_STORE)).exists()
@@ -83,6 +99,11 @@ def test_members_read_stores_but_never_change_them(member_user, odd):
 
 def test_the_schema_documents_the_endpoints(admin_user):
     schema = api(admin_user).get(reverse("api-schema"), HTTP_ACCEPT="application/json").content.decode()
-    for path in ("/api/stores/", "/api/stores/{id}/sync/", "/api/catalog/", "/api/catalog/{id}/",
-                 "/api/catalog/categories/"):
+    for path in (
+        "/api/stores/",
+        "/api/stores/{id}/sync/",
+        "/api/catalog/",
+        "/api/catalog/{id}/",
+        "/api/catalog/categories/",
+    ):
         assert path in schema

@@ -29,8 +29,9 @@ def link_entry(name, target):
     return info, target
 
 
-@pytest.mark.parametrize("name", ["../evil.txt", "store/../../evil.txt", "/tmp/evil.txt", "C:/evil.txt",
-                                  "store\\..\\evil.txt"])
+@pytest.mark.parametrize(
+    "name", ["../evil.txt", "store/../../evil.txt", "/tmp/evil.txt", "C:/evil.txt", "store\\..\\evil.txt"]
+)
 def test_it_refuses_traversal(tmp_path, name):
     archive = write_zip(tmp_path / "a.zip", [("store/Apps/ok.txt", b"ok"), (name, b"evil")])
     with pytest.raises(ArchiveError, match=r"outside|forbidden"):
@@ -81,12 +82,24 @@ def test_a_store_zip_with_traversal_writes_nothing_and_keeps_the_catalogue(store
 
 
 # ---------------------------------------------------------------------------- SSRF
-@pytest.mark.parametrize(("address", "public"), [
-    ("127.0.0.1", False), ("10.1.2.3", False), ("192.168.1.10", False), ("172.16.0.1", False),
-    ("169.254.169.254", False), ("::1", False), ("fe80::1", False), ("::ffff:127.0.0.1", False),
-    ("fd00::1", False), ("0.0.0.0", False), ("100.64.0.1", False), ("93.184.216.34", True),
-    ("2606:4700::1111", True),
-])
+@pytest.mark.parametrize(
+    ("address", "public"),
+    [
+        ("127.0.0.1", False),
+        ("10.1.2.3", False),
+        ("192.168.1.10", False),
+        ("172.16.0.1", False),
+        ("169.254.169.254", False),
+        ("::1", False),
+        ("fe80::1", False),
+        ("::ffff:127.0.0.1", False),
+        ("fd00::1", False),
+        ("0.0.0.0", False),
+        ("100.64.0.1", False),
+        ("93.184.216.34", True),
+        ("2606:4700::1111", True),
+    ],
+)
 def test_it_tells_public_addresses_from_internal_ones(address, public):
     assert address_allowed(address, allow_lan=False) is public
 
@@ -127,8 +140,16 @@ def test_it_stops_downloads_over_the_size_limit(store_server):
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.com/store.zip", "gopher://x", "javascript:x",
-                                 "http://user:pw@example.com/a.zip"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://example.com/store.zip",
+        "gopher://x",
+        "javascript:x",
+        "http://user:pw@example.com/a.zip",
+    ],
+)
 def test_it_refuses_store_urls_that_are_not_plain_http(url):
     count = Store.objects.count()
     with pytest.raises(StoreError):

@@ -17,13 +17,31 @@ pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 def headers(user):
     client = Client()
     client.force_login(user)
-    return [(b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()), (b"host", b"testserver"),
-            (b"origin", b"http://testserver")]
+    return [
+        (b"cookie", f"sessionid={client.cookies['sessionid'].value}".encode()),
+        (b"host", b"testserver"),
+        (b"origin", b"http://testserver"),
+    ]
 
 
-STATE = {"id": 7, "pk": 7, "name": "<b>Mine</b>", "kind": "zip", "kind_label": "Zip", "source": "https://x/y.zip",
-         "enabled": True, "is_default": False, "status": "syncing", "status_label": "Syncing", "is_busy": True,
-         "progress": 42, "message": "reading apps", "error": "", "app_count": 0, "problem_count": 0}
+STATE = {
+    "id": 7,
+    "pk": 7,
+    "name": "<b>Mine</b>",
+    "kind": "zip",
+    "kind_label": "Zip",
+    "source": "https://x/y.zip",
+    "enabled": True,
+    "is_default": False,
+    "status": "syncing",
+    "status_label": "Syncing",
+    "is_busy": True,
+    "progress": 42,
+    "message": "reading apps",
+    "error": "",
+    "app_count": 0,
+    "problem_count": 0,
+}
 
 
 def run(path, hdrs):

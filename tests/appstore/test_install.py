@@ -54,17 +54,25 @@ def detail(client, app) -> dict:
     return client.get(reverse("api-catalog-detail", args=[app.pk])).json()
 
 
-def test_it_installs_from_the_api_runs_the_app_and_marks_updates(client, admin_user, hello_store, docker_engine,
-                                                                 app_name, tmp_path,
-                                                                 django_capture_on_commit_callbacks):
+def test_it_installs_from_the_api_runs_the_app_and_marks_updates(
+    client, admin_user, hello_store, docker_engine, app_name, tmp_path, django_capture_on_commit_callbacks
+):
     client.force_login(admin_user)
     hello = CatalogApp.objects.get(store=hello_store, store_app_id="hello")
     fields = {f["key"]: f for f in detail(client, hello)["install_fields"]}
-    assert fields["port__web__0"]["initial"] == "18080" and fields["env__web__GREETING"]["label"] == "What the page says"
+    assert (
+        fields["port__web__0"]["initial"] == "18080" and fields["env__web__GREETING"]["label"] == "What the page says"
+    )
     port = free_port()
-    response = install(client, hello, {"name": app_name, "values": {
-        "port__web__0": str(port), "vol__web__0": str(tmp_path / "data"), "env__web__GREETING": "hi"}},
-        django_capture_on_commit_callbacks)
+    response = install(
+        client,
+        hello,
+        {
+            "name": app_name,
+            "values": {"port__web__0": str(port), "vol__web__0": str(tmp_path / "data"), "env__web__GREETING": "hi"},
+        },
+        django_capture_on_commit_callbacks,
+    )
     assert response.status_code == 202, response.content
     inst = Installation.objects.get(pk=response.json()["id"])
     assert (inst.name, inst.source, inst.store_ref) == (app_name, "store", str(hello.pk))
@@ -96,13 +104,17 @@ def test_it_installs_from_the_api_runs_the_app_and_marks_updates(client, admin_u
     assert InstalledTemplate.objects.get(installation=inst).images == [HTTPD_2]
 
 
-def test_a_content_change_alone_marks_an_update(client, admin_user, hello_store, docker_engine, app_name, tmp_path,
-                                                django_capture_on_commit_callbacks):
+def test_a_content_change_alone_marks_an_update(
+    client, admin_user, hello_store, docker_engine, app_name, tmp_path, django_capture_on_commit_callbacks
+):
     client.force_login(admin_user)
     hello = CatalogApp.objects.get(store=hello_store)
-    response = install(client, hello, {"name": app_name, "values": {"port__web__0": str(free_port()),
-                                                                     "vol__web__0": str(tmp_path / "d")}},
-                       django_capture_on_commit_callbacks)
+    response = install(
+        client,
+        hello,
+        {"name": app_name, "values": {"port__web__0": str(free_port()), "vol__web__0": str(tmp_path / "d")}},
+        django_capture_on_commit_callbacks,
+    )
     inst = Installation.objects.get(pk=response.json()["id"])
     sync(hello_store)  # the same template again: no mark
     assert not update_available_for(inst)
@@ -111,12 +123,15 @@ def test_a_content_change_alone_marks_an_update(client, admin_user, hello_store,
     assert InstalledTemplate.objects.get(installation=inst).available_version == "1.0.1"
 
 
-def test_it_refuses_bad_values_and_changes_nothing(client, admin_user, hello_store, docker_engine, app_name,
-                                                   django_capture_on_commit_callbacks):
+def test_it_refuses_bad_values_and_changes_nothing(
+    client, admin_user, hello_store, docker_engine, app_name, django_capture_on_commit_callbacks
+):
     client.force_login(admin_user)
     hello = CatalogApp.objects.get(store=hello_store)
-    for values, words in (({"port__web__0": "99999"}, "less than or equal to 65535"),
-                          ({"env__web__NOPE": "x"}, "env__web__NOPE is not a value of this app")):
+    for values, words in (
+        ({"port__web__0": "99999"}, "less than or equal to 65535"),
+        ({"env__web__NOPE": "x"}, "env__web__NOPE is not a value of this app"),
+    ):
         response = install(client, hello, {"name": app_name, "values": values}, django_capture_on_commit_callbacks)
         assert response.status_code == 400 and words in str(response.json()), response.json()
     assert not Installation.objects.exists() and not InstalledTemplate.objects.exists()
@@ -128,8 +143,9 @@ def risky(db):
     return CatalogApp.objects.get(store=store, store_app_id="risky")
 
 
-def test_flagged_apps_need_an_admin_consent_and_a_step_up(client, admin_user, member_user, risky, docker_engine,
-                                                          app_name, django_capture_on_commit_callbacks):
+def test_flagged_apps_need_an_admin_consent_and_a_step_up(
+    client, admin_user, member_user, risky, docker_engine, app_name, django_capture_on_commit_callbacks
+):
     body = {"name": app_name}
     client.force_login(member_user)
     response = install(client, risky, {**body, "consent": True}, django_capture_on_commit_callbacks)

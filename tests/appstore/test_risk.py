@@ -33,69 +33,92 @@ def test_it_flags_privileged_in_every_spelling(spelling):
     assert ("privileged", HIGH) in codes(svc(spelling))
 
 
-@pytest.mark.parametrize(("spelling", "code"), [
-    ("network_mode: host", "host_network"),
-    ("pid: host", "host_pid"),
-    ("ipc: host", "host_ipc"),
-    ("userns_mode: host", "host_userns"),
-])
+@pytest.mark.parametrize(
+    ("spelling", "code"),
+    [
+        ("network_mode: host", "host_network"),
+        ("pid: host", "host_pid"),
+        ("ipc: host", "host_ipc"),
+        ("userns_mode: host", "host_userns"),
+    ],
+)
 def test_it_flags_host_namespaces(spelling, code):
     assert (code, HIGH) in codes(svc(spelling))
 
 
-@pytest.mark.parametrize("spelling", [
-    "volumes:\n  - /var/run/docker.sock:/var/run/docker.sock",
-    "volumes:\n  - /run/podman/podman.sock:/var/run/docker.sock:ro",
-    "volumes:\n  - type: bind\n    source: /var/run/docker.sock\n    target: /sock",
-    "volumes:\n  - /var/run:/host-run",
-    "volumes:\n  - /var/run/../run/docker.sock:/x",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "volumes:\n  - /var/run/docker.sock:/var/run/docker.sock",
+        "volumes:\n  - /run/podman/podman.sock:/var/run/docker.sock:ro",
+        "volumes:\n  - type: bind\n    source: /var/run/docker.sock\n    target: /sock",
+        "volumes:\n  - /var/run:/host-run",
+        "volumes:\n  - /var/run/../run/docker.sock:/x",
+    ],
+)
 def test_it_flags_engine_sockets(spelling):
     assert ("engine_socket", HIGH) in codes(svc(spelling))
 
 
-@pytest.mark.parametrize(("spelling", "code"), [
-    ("volumes:\n  - /:/host", "root_bind"),
-    ("volumes:\n  - /:/host:ro", "root_bind"),
-    ("volumes:\n  - type: bind\n    source: /\n    target: /host", "root_bind"),
-    ("volumes:\n  - /etc:/host-etc", "system_bind"),
-    ("volumes:\n  - /etc/../etc/:/e", "system_bind"),
-    ("volumes:\n  - /root/.ssh:/keys", "system_bind"),
-    ("volumes:\n  - /var/lib/docker:/d", "engine_socket"),
-    ("volumes:\n  - /var/lib/mysql:/d", "system_bind"),
-    ("volumes:\n  - /sys:/sys:ro", "system_bind"),
-])
+@pytest.mark.parametrize(
+    ("spelling", "code"),
+    [
+        ("volumes:\n  - /:/host", "root_bind"),
+        ("volumes:\n  - /:/host:ro", "root_bind"),
+        ("volumes:\n  - type: bind\n    source: /\n    target: /host", "root_bind"),
+        ("volumes:\n  - /etc:/host-etc", "system_bind"),
+        ("volumes:\n  - /etc/../etc/:/e", "system_bind"),
+        ("volumes:\n  - /root/.ssh:/keys", "system_bind"),
+        ("volumes:\n  - /var/lib/docker:/d", "engine_socket"),
+        ("volumes:\n  - /var/lib/mysql:/d", "system_bind"),
+        ("volumes:\n  - /sys:/sys:ro", "system_bind"),
+    ],
+)
 def test_it_flags_system_binds(spelling, code):
     assert (code, HIGH) in codes(svc(spelling))
 
 
 def test_it_flags_named_volumes_that_are_really_binds():
-    compose = svc("volumes:\n  - hostroot:/host", extra=(
-        "volumes:\n  hostroot:\n    driver: local\n    driver_opts:\n      type: none\n      o: bind\n      device: /\n"))
+    compose = svc(
+        "volumes:\n  - hostroot:/host",
+        extra=(
+            "volumes:\n  hostroot:\n    driver: local\n    driver_opts:\n      type: none\n      o: bind\n      device: /\n"
+        ),
+    )
     assert ("root_bind", HIGH) in codes(compose)
 
 
 def test_it_does_not_flag_data_folders():
-    assert codes(svc("volumes:\n  - /DATA/Media:/media\n  - /mnt/disk:/disk\n  - data:/data",
-                     extra="volumes:\n  data: {}\n")) == set()
+    assert (
+        codes(
+            svc("volumes:\n  - /DATA/Media:/media\n  - /mnt/disk:/disk\n  - data:/data", extra="volumes:\n  data: {}\n")
+        )
+        == set()
+    )
 
 
-@pytest.mark.parametrize(("spelling", "severity"), [
-    ("cap_add: [SYS_ADMIN]", HIGH),
-    ("cap_add: [CAP_SYS_ADMIN]", HIGH),
-    ("cap_add:\n  - net_admin", HIGH),
-    ("cap_add: [ALL]", HIGH),
-    ("cap_add: [CHOWN]", WARNING),
-])
+@pytest.mark.parametrize(
+    ("spelling", "severity"),
+    [
+        ("cap_add: [SYS_ADMIN]", HIGH),
+        ("cap_add: [CAP_SYS_ADMIN]", HIGH),
+        ("cap_add:\n  - net_admin", HIGH),
+        ("cap_add: [ALL]", HIGH),
+        ("cap_add: [CHOWN]", WARNING),
+    ],
+)
 def test_it_flags_added_capabilities(spelling, severity):
     assert ("cap_add", severity) in codes(svc(spelling))
 
 
-@pytest.mark.parametrize("spelling", [
-    "devices:\n  - /dev/dri:/dev/dri",
-    "devices:\n  - /dev/ttyUSB0",
-    "devices:\n  - source: /dev/kvm\n    target: /dev/kvm",
-])
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "devices:\n  - /dev/dri:/dev/dri",
+        "devices:\n  - /dev/ttyUSB0",
+        "devices:\n  - source: /dev/kvm\n    target: /dev/kvm",
+    ],
+)
 def test_it_flags_devices(spelling):
     try:
         assert ("devices", HIGH) in codes(svc(spelling))
@@ -109,15 +132,18 @@ def test_it_flags_unconfined_security_profiles():
     assert ("unconfined", HIGH) in codes(svc("security_opt:\n  - apparmor:unconfined"))
 
 
-@pytest.mark.parametrize(("image", "expected"), [
-    ("nginx", {("latest_image", WARNING)}),
-    ("nginx:latest", {("latest_image", WARNING)}),
-    ("nginx:1.27", set()),
-    ("nginx@sha256:" + "a" * 64, set()),
-    ("lscr.io/linuxserver/jellyfin:10", set()),
-    ("evil.example.com:5000/x/y:1", {("unknown_registry", WARNING)}),
-    ("localhost/thing", {("latest_image", WARNING), ("unknown_registry", WARNING)}),
-])
+@pytest.mark.parametrize(
+    ("image", "expected"),
+    [
+        ("nginx", {("latest_image", WARNING)}),
+        ("nginx:latest", {("latest_image", WARNING)}),
+        ("nginx:1.27", set()),
+        ("nginx@sha256:" + "a" * 64, set()),
+        ("lscr.io/linuxserver/jellyfin:10", set()),
+        ("evil.example.com:5000/x/y:1", {("unknown_registry", WARNING)}),
+        ("localhost/thing", {("latest_image", WARNING), ("unknown_registry", WARNING)}),
+    ],
+)
 def test_it_flags_floating_tags_and_unknown_registries(image, expected):
     compose = f"name: t\nservices:\n  app:\n    image: {image}\n"
     assert codes(compose) == expected

@@ -13,10 +13,17 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def test_check_deploy_prints_no_warning_with_production_settings(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("CASAOS_", "DJANGO_"))}
-    env.update(DJANGO_SETTINGS_MODULE="casaos_site.settings", CASAOS_DATA_DIR=str(tmp_path / "data"),
-               CASAOS_HTTPS="true")
-    result = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=180)
+    env.update(
+        DJANGO_SETTINGS_MODULE="casaos_site.settings", CASAOS_DATA_DIR=str(tmp_path / "data"), CASAOS_HTTPS="true"
+    )
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stderr == "", result.stderr  # every warning (drf_spectacular.W001/W002 too) goes to stderr
     assert result.stdout.strip() == "System check identified no issues (1 silenced)."

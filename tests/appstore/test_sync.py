@@ -41,8 +41,10 @@ def test_it_reads_locales_anchors_and_misplaced_keys(store_server, allow_lan):
     assert dotted.tips == {"before_install": {"en_US": "Read the manual first."}}
     hello = apps["hello"]
     assert hello.author_type == "official" and hello.featured
-    assert hello.services["web"]["envs"][0] == {"container": "GREETING", "description": {
-        "en_US": "What the page says", "de_DE": "Was die Seite sagt"}}
+    assert hello.services["web"]["envs"][0] == {
+        "container": "GREETING",
+        "description": {"en_US": "What the page says", "de_DE": "Was die Seite sagt"},
+    }
     assert hello.icon.endswith(".png") and len(hello.screenshots) == 1
     assert "zèbres" in hello.search_text
 
@@ -70,9 +72,16 @@ def test_it_keeps_ids_and_updates_changed_apps(store_server, allow_lan):
     url = store_server.publish_zip(ODD_STORE, "odd.zip")
     store = sync(make_store(url=url))
     before = apps_of(store)
-    store_server.publish_zip(ODD_STORE, "odd.zip", skip=("Apps/Xss", "Apps/Hello/docker-compose.yml"), extra={
-        "Apps/Hello/docker-compose.yml": (ODD_STORE / "Apps/Hello/docker-compose.yml").read_bytes().replace(
-            b'version: "1.0.0"', b'version: "1.1.0"')})
+    store_server.publish_zip(
+        ODD_STORE,
+        "odd.zip",
+        skip=("Apps/Xss", "Apps/Hello/docker-compose.yml"),
+        extra={
+            "Apps/Hello/docker-compose.yml": (ODD_STORE / "Apps/Hello/docker-compose.yml")
+            .read_bytes()
+            .replace(b'version: "1.0.0"', b'version: "1.1.0"')
+        },
+    )
     store = sync(store)
     after = apps_of(store)
     assert "xss" not in after
@@ -115,8 +124,10 @@ def test_it_imports_a_v2_static_store_over_http(store_server, allow_lan, tmp_pat
     assert store.status == Store.Status.OK, store.error
     app = apps_of(store)["hello-two"]
     assert app.title == {"en_US": "Hello Two", "de_DE": "Hallo Zwei"}  # index.de_DE.json
-    assert app.description == {"en_US": "Built by the v2 pipeline.",
-                               "de_DE": "Von der v2-Pipeline gebaut, mit Zebrastreifen."}  # meta.de_DE.json
+    assert app.description == {
+        "en_US": "Built by the v2 pipeline.",
+        "de_DE": "Von der v2-Pipeline gebaut, mit Zebrastreifen.",
+    }  # meta.de_DE.json
     assert app.release_notes == {"en_US": "Now in v2", "de_DE": "Jetzt in v2"}
     assert app.tips == {"before_install": {"de_DE": "Vorher lesen."}}
     # Locale variants are looked for where the build writes them; absent ones cost one 404 each.

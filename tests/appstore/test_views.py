@@ -52,8 +52,9 @@ def test_it_searches_every_locale_and_filters(client, member_user, odd):
 
 def test_it_answers_htmx_searches_with_the_results_fragment(client, member_user, odd):
     login(client, member_user)
-    response = client.get(reverse("appstore"), {"q": "anchors"}, HTTP_HX_REQUEST="true",
-                          HTTP_HX_TARGET="catalog-results")
+    response = client.get(
+        reverse("appstore"), {"q": "anchors"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="catalog-results"
+    )
     body = response.content.decode()
     assert body.lstrip().startswith('<section id="catalog-results"')
     assert "Anchors Away" in body and "<html" not in body
@@ -82,8 +83,13 @@ def test_it_shows_the_risk_report_in_plain_words(client, admin_user, odd):
     login(client, admin_user)
     page = client.get(reverse("appstore-app", args=[app("risky").pk])).content.decode()
     assert "This app asks for:" in page
-    for words in ("full control of Docker", "your whole disk", "full control of this machine",
-                  "hardware devices", "system folders"):
+    for words in (
+        "full control of Docker",
+        "your whole disk",
+        "full control of this machine",
+        "hardware devices",
+        "system folders",
+    ):
         assert words in page
     assert 'data-risk="cap_add"' in page
 
@@ -110,9 +116,16 @@ def test_it_reports_a_busy_port_and_suggests_a_free_one(client, member_user, odd
         busy.bind(("0.0.0.0", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        response = client.post(reverse("appstore-install", args=[app("hello").pk]), {
-            "name": "hello", "port__web__0": str(port), "env__web__GREETING": "hi", "env__web__TZ": "UTC",
-            "vol__web__0": "/tmp/hello"})
+        response = client.post(
+            reverse("appstore-install", args=[app("hello").pk]),
+            {
+                "name": "hello",
+                "port__web__0": str(port),
+                "env__web__GREETING": "hi",
+                "env__web__TZ": "UTC",
+                "vol__web__0": "/tmp/hello",
+            },
+        )
     page = response.content.decode()
     assert response.status_code == 200
     assert f"Port {port} is in use on this machine" in page and "is free" in page
@@ -121,8 +134,13 @@ def test_it_reports_a_busy_port_and_suggests_a_free_one(client, member_user, odd
 def test_values_that_grant_host_access_need_consent_and_stepup(client, admin_user, odd):
     login(client, admin_user)
     url = reverse("appstore-install", args=[app("hello").pk])
-    data = {"name": "hello", "port__web__0": str(free_port()), "env__web__GREETING": "hi", "env__web__TZ": "UTC",
-            "vol__web__0": "/etc"}
+    data = {
+        "name": "hello",
+        "port__web__0": str(free_port()),
+        "env__web__GREETING": "hi",
+        "env__web__TZ": "UTC",
+        "vol__web__0": "/etc",
+    }
     page = client.post(url, data).content.decode()
     assert "confirm below" in page and not Installation.objects.exists()
     page = client.post(url, {**data, "consent": "on"}).content.decode()
@@ -130,13 +148,21 @@ def test_values_that_grant_host_access_need_consent_and_stepup(client, admin_use
 
 
 @pytest.mark.docker
-def test_install_hands_the_rendered_compose_to_the_installer(client, admin_user, odd, docker_engine, app_name,
-                                                            tmp_path):
+def test_install_hands_the_rendered_compose_to_the_installer(
+    client, admin_user, odd, docker_engine, app_name, tmp_path
+):
     login(client, admin_user, stepup=True)
     hello = app("hello")
-    response = client.post(reverse("appstore-install", args=[hello.pk]), {
-        "name": app_name, "port__web__0": str(free_port()), "env__web__GREETING": "costs $5", "env__web__TZ": "UTC",
-        "vol__web__0": str(tmp_path / "data")})
+    response = client.post(
+        reverse("appstore-install", args=[hello.pk]),
+        {
+            "name": app_name,
+            "port__web__0": str(free_port()),
+            "env__web__GREETING": "costs $5",
+            "env__web__TZ": "UTC",
+            "vol__web__0": str(tmp_path / "data"),
+        },
+    )
     inst = Installation.objects.get(name=app_name)
     assert response.status_code == 302 and response["Location"] == reverse("app-detail", args=[inst.pk])
     assert "GREETING: costs $$5" in inst.compose and f"source: {tmp_path}/data" in inst.compose
@@ -149,9 +175,16 @@ def test_install_hands_the_rendered_compose_to_the_installer(client, admin_user,
 def test_the_installers_refusals_show_on_the_form(client, admin_user, odd, docker_engine, app_name):
     Installation.objects.create(name=app_name, compose="services: {}\n", status="running")
     login(client, admin_user)
-    page = client.post(reverse("appstore-install", args=[app("hello").pk]), {
-        "name": app_name, "port__web__0": str(free_port()), "env__web__GREETING": "hi", "env__web__TZ": "UTC",
-        "vol__web__0": "/srv/hello"}).content.decode()
+    page = client.post(
+        reverse("appstore-install", args=[app("hello").pk]),
+        {
+            "name": app_name,
+            "port__web__0": str(free_port()),
+            "env__web__GREETING": "hi",
+            "env__web__TZ": "UTC",
+            "vol__web__0": "/srv/hello",
+        },
+    ).content.decode()
     assert f"The name {app_name} is already used by another app." in page
     assert Installation.objects.count() == 1 and not InstalledTemplate.objects.exists()
 

@@ -43,10 +43,13 @@ def test_it_names_an_unreachable_redis(settings):
 def test_it_reports_no_worker_without_one(redis_url, redis_client):
     # A fresh process, as the web server would be.
     code = "import django; django.setup(); from casaos_site.health import check_worker; print(check_worker())"
-    env = {**os.environ, "CASAOS_REDIS_URL": redis_url, "CASAOS_HEALTH_TIMEOUT": "1",
-           "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test"}
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                            timeout=60)
+    env = {
+        **os.environ,
+        "CASAOS_REDIS_URL": redis_url,
+        "CASAOS_HEALTH_TIMEOUT": "1",
+        "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+    }
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert result.stdout.strip().startswith("no worker answered"), result.stdout + result.stderr
 
 

@@ -10,9 +10,27 @@ def test_the_ci_entry_point_runs_make_test():
 
 
 def test_every_django_app_and_file_of_the_layout_exists():
-    for name in ("casaos_site", "accounts", "apps", "appstore", "files", "storage", "runtime", "templates",
-                 "static", "manage.py", "requirements.txt", "Makefile", "Procfile", "package.json", "scripts",
-                 "docs", "pyproject.toml", "casaos_site/events.py", "casaos_site/celery.py"):
+    for name in (
+        "casaos_site",
+        "accounts",
+        "apps",
+        "appstore",
+        "files",
+        "storage",
+        "runtime",
+        "templates",
+        "static",
+        "manage.py",
+        "requirements.txt",
+        "Makefile",
+        "Procfile",
+        "package.json",
+        "scripts",
+        "docs",
+        "pyproject.toml",
+        "casaos_site/events.py",
+        "casaos_site/celery.py",
+    ):
         assert (ROOT / name).exists(), name
 
 

@@ -24,9 +24,26 @@ def postgres_env():
 def test_it_runs_the_core_suite_on_postgresql(postgres_env):
     # pytest-django creates (and drops) test_casaos_test on the server; the role may create databases.
     result = subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/core/test_health.py", "tests/storage", "-o", "addopts=", "-q", "-p", "no:cacheprovider",
-         "-m", "not stack and not browser", "--create-db"],
-        cwd=ROOT, env=postgres_env, capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/core/test_health.py",
+            "tests/storage",
+            "-o",
+            "addopts=",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "-m",
+            "not stack and not browser",
+            "--create-db",
+        ],
+        cwd=ROOT,
+        env=postgres_env,
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert "passed" in result.stdout
@@ -34,6 +51,12 @@ def test_it_runs_the_core_suite_on_postgresql(postgres_env):
 
 def test_the_settings_pick_postgresql_from_database_url(postgres_env):
     code = "from django.conf import settings; print(settings.DATABASES['default']['ENGINE'])"
-    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"], cwd=ROOT,
-                            env=postgres_env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-c", f"import django; django.setup(); {code}"],
+        cwd=ROOT,
+        env=postgres_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.stdout.strip() == "django.db.backends.postgresql", result.stderr

@@ -48,8 +48,9 @@ def test_typed_helpers_reject_garbage(monkeypatch):
 def _manage(*args, **env):
     full_env = {k: v for k, v in os.environ.items() if not k.startswith("CASAOS_")}
     full_env.update(DJANGO_SETTINGS_MODULE="casaos_site.settings", **env)
-    return subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True,
-                          text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=full_env, capture_output=True, text=True, timeout=60
+    )
 
 
 def test_an_unwritable_data_dir_is_one_clear_line(tmp_path):
@@ -70,8 +71,12 @@ def test_a_known_secret_key_refuses_to_start(tmp_path):
 
 
 def test_preflight_names_what_is_down_in_one_line_each(tmp_path):
-    result = _manage("preflight", CASAOS_DATA_DIR=str(tmp_path), CASAOS_REDIS_URL="redis://127.0.0.1:1/0",
-                     CASAOS_ENGINE_URL=f"unix://{tmp_path}/none.sock")
+    result = _manage(
+        "preflight",
+        CASAOS_DATA_DIR=str(tmp_path),
+        CASAOS_REDIS_URL="redis://127.0.0.1:1/0",
+        CASAOS_ENGINE_URL=f"unix://{tmp_path}/none.sock",
+    )
     assert result.returncode == 0
     lines = result.stderr.strip().splitlines()
     assert any(line.startswith("casaos: warning: redis:") for line in lines)

@@ -9,7 +9,7 @@ from apps.models import AppEvent, Installation
 from apps.services import app_install
 from apps.services.update import app_update_check
 from tests.apps import conftest as apps_fixtures
-from tests.apps.test_change import moving_tag, retag  # noqa: F401 (fixture)
+from tests.apps.test_change import retag
 from tests.conftest import ARTIFACTS, browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.docker]
@@ -31,7 +31,8 @@ def wait_done(page, inst: Installation, operation: str) -> AppEvent:
     page.wait_for_function("() => !document.querySelector('#app-operation')", timeout=90_000)
     page.wait_for_function(
         "() => !document.querySelector('#restart-app') || !document.querySelector('#restart-app').disabled",
-        timeout=90_000)
+        timeout=90_000,
+    )
     event = AppEvent.objects.filter(installation=inst, operation=operation).first()
     for _ in range(100):
         if event and event.outcome != AppEvent.Outcome.STARTED:
@@ -41,10 +42,13 @@ def wait_done(page, inst: Installation, operation: str) -> AppEvent:
     return event
 
 
-def test_it_restarts_and_updates_an_app_from_its_page(page, live_stack, admin_user, transactional_db, app_name,
-                                                      moving_tag):  # noqa: F811
-    compose = (f"services:\n  web:\n    image: {moving_tag}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
-               "    environment: {GREETING: hi, API_TOKEN: abc}\n")
+def test_it_restarts_and_updates_an_app_from_its_page(
+    page, live_stack, admin_user, transactional_db, app_name, moving_tag
+):
+    compose = (
+        f"services:\n  web:\n    image: {moving_tag}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
+        "    environment: {GREETING: hi, API_TOKEN: abc}\n"
+    )
     inst = app_install(user=admin_user, compose=compose, name=app_name)  # the live worker installs it
     for _ in range(300):
         inst.refresh_from_db()
@@ -88,8 +92,9 @@ def test_it_restarts_and_updates_an_app_from_its_page(page, live_stack, admin_us
     shot(page, "apps-settings")
 
 
-def test_it_installs_a_custom_app_from_a_docker_run_command(page, live_stack, admin_user, transactional_db, app_name,
-                                                             docker_engine):
+def test_it_installs_a_custom_app_from_a_docker_run_command(
+    page, live_stack, admin_user, transactional_db, app_name, docker_engine
+):
     browser_login(page, live_stack, admin_user.username)
     page.goto(f"{live_stack.url}/apps/custom/")
     page.fill("#id_docker_run", f"docker run -d -e GREETING=pasted -p 127.0.0.1::8080 {apps_fixtures.HTTPD}")

@@ -28,8 +28,9 @@ def shot(page, name):
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_it_syncs_a_store_then_browses_searches_and_shows_the_risk(page, live_stack, admin_user, transactional_db,
-                                                                   store_server):
+def test_it_syncs_a_store_then_browses_searches_and_shows_the_risk(
+    page, live_stack, admin_user, transactional_db, store_server
+):
     from appstore.models import AppstoreSettings
 
     AppstoreSettings.objects.update_or_create(pk=1, defaults={"allow_lan_stores": True})
@@ -78,13 +79,15 @@ def test_it_syncs_a_store_then_browses_searches_and_shows_the_risk(page, live_st
 def icons_loaded(page) -> None:
     """Once the page has loaded, every card's icon (an asset or the placeholder) is there: no blank squares in a
     screenshot. Lazy-loaded icons do not hold the load event back, so they would still be empty here."""
-    assert page.evaluate("() => [...document.querySelectorAll('.app-card .app-icon')]"
-                         ".every(img => img.complete && img.naturalWidth > 0)")
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('.app-card .app-icon')].every(img => img.complete && img.naturalWidth > 0)"
+    )
 
 
 @pytest.mark.docker
 def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
-        page, live_stack, admin_user, transactional_db, store_server, docker_engine, app_name, tmp_path):
+    page, live_stack, admin_user, transactional_db, store_server, docker_engine, app_name, tmp_path
+):
     from appstore.models import AppstoreSettings
 
     AppstoreSettings.objects.update_or_create(pk=1, defaults={"allow_lan_stores": True})
@@ -104,8 +107,9 @@ def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
     page.click("#install-submit")
 
     page.wait_for_url(re.compile(r"/apps/\d+/$"))  # the install's live progress page
-    page.wait_for_function("() => document.querySelector('#app-install')?.dataset.status === 'running'",
-                           timeout=120_000)
+    page.wait_for_function(
+        "() => document.querySelector('#app-install')?.dataset.status === 'running'", timeout=120_000
+    )
     shot(page, "appstore-install-done")
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as answer:
         assert answer.read().decode().strip() == "hello v1"

@@ -33,7 +33,9 @@ def test_it_uploads_by_drag_and_drop_previews_and_shares(page, browser, live_sta
         """b64 => { const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
                     const dt = new DataTransfer();
                     dt.items.add(new File([bytes], 'photo.png', {type: 'image/png'}));
-                    return dt; }""", base64.b64encode(png).decode())
+                    return dt; }""",
+        base64.b64encode(png).decode(),
+    )
     page.dispatch_event("#drop-zone", "drop", {"dataTransfer": data})
     row = page.locator(".upload-row").first
     row.locator("progress").wait_for()
@@ -68,8 +70,9 @@ def test_it_uploads_by_drag_and_drop_previews_and_shares(page, browser, live_sta
         fresh.close()
 
 
-def test_an_admin_searches_changes_permissions_and_shares_an_upload_only_folder(page, browser, live_stack, admin_user,
-                                                                               transactional_db, tmp_path):
+def test_an_admin_searches_changes_permissions_and_shares_an_upload_only_folder(
+    page, browser, live_stack, admin_user, transactional_db, tmp_path
+):
     root = settings.FILES_ROOT
     box = root / "e2e-box"
     shutil.rmtree(box, ignore_errors=True)

@@ -25,12 +25,14 @@ def shot(page, name: str) -> None:
 
 
 def _install_state(page, expression: str, timeout: int = 60_000) -> None:
-    page.wait_for_function(f"() => {{ const el = document.querySelector('#app-install'); return el && ({expression}); }}",
-                           timeout=timeout)
+    page.wait_for_function(
+        f"() => {{ const el = document.querySelector('#app-install'); return el && ({expression}); }}", timeout=timeout
+    )
 
 
-def test_it_installs_from_compose_and_the_bar_reaches_done(page, live_stack, admin_user, transactional_db,
-                                                          slow_image, app_name):
+def test_it_installs_from_compose_and_the_bar_reaches_done(
+    page, live_stack, admin_user, transactional_db, slow_image, app_name
+):
     browser_login(page, live_stack, admin_user.username)
     page.goto(f"{live_stack.url}/apps/install/")
     page.fill("#id_compose", f"services:\n  web:\n    image: {slow_image}\n    ports: ['${{WEBUI_PORT}}:8080']\n")
@@ -62,15 +64,19 @@ def test_it_installs_from_compose_and_the_bar_reaches_done(page, live_stack, adm
 
 def _start_install(page, live_stack, image: str, name: str) -> None:
     page.goto(f"{live_stack.url}/apps/install/")
-    page.fill("#id_compose", f"services:\n  web:\n    image: {image}\n    ports: ['${{WEBUI_PORT}}:8080']\n"
-                             "    volumes: [data:/data]\nvolumes:\n  data: {}\n")
+    page.fill(
+        "#id_compose",
+        f"services:\n  web:\n    image: {image}\n    ports: ['${{WEBUI_PORT}}:8080']\n"
+        "    volumes: [data:/data]\nvolumes:\n  data: {}\n",
+    )
     page.fill("#id_name", name)
     page.click("#install-form button[type=submit]")
     page.wait_for_url(re.compile(r"/apps/\d+/$"))
 
 
-def test_it_cancels_from_the_page_and_leaves_nothing(page, live_stack, admin_user, transactional_db, slow_image,
-                                                     app_name, docker_engine):
+def test_it_cancels_from_the_page_and_leaves_nothing(
+    page, live_stack, admin_user, transactional_db, slow_image, app_name, docker_engine
+):
     browser_login(page, live_stack, admin_user.username)
     _start_install(page, live_stack, slow_image, app_name)
     _install_state(page, "el.dataset.status === 'pulling' && +el.dataset.percent > 0 && +el.dataset.percent < 100")
@@ -90,10 +96,14 @@ def test_it_cancels_from_the_page_and_leaves_nothing(page, live_stack, admin_use
     _install_state(page, "el.dataset.status === 'cancelled'", timeout=5_000)
 
 
-def test_a_container_killed_outside_shows_as_stopped(page, live_stack, admin_user, transactional_db, app_name,
-                                                     docker_engine):
-    inst = app_install(user=admin_user, compose=f"services:\n  web:\n    image: {HTTPD}\n"
-                                                 "    ports: ['${WEBUI_PORT}:8080']\n", name=app_name)
+def test_a_container_killed_outside_shows_as_stopped(
+    page, live_stack, admin_user, transactional_db, app_name, docker_engine
+):
+    inst = app_install(
+        user=admin_user,
+        compose=f"services:\n  web:\n    image: {HTTPD}\n    ports: ['${{WEBUI_PORT}}:8080']\n",
+        name=app_name,
+    )
     deadline = time.monotonic() + 120
     while (inst := Installation.objects.get(pk=inst.pk)).status != Installation.Status.RUNNING:
         assert time.monotonic() < deadline and inst.status not in ("failed", "cancelled"), (inst.status, inst.error)

@@ -82,8 +82,14 @@ class Server:
 
     def start(self) -> None:
         log = (ARTIFACTS / "files-server.log").open("ab")
-        self.proc = subprocess.Popen([sys.executable, "manage.py", "serve"], cwd=ROOT, env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        self.proc = subprocess.Popen(
+            [sys.executable, "manage.py", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -100,8 +106,12 @@ class Server:
     def request(self, cookie: str, method: str, url: str, body=b"", headers=None) -> http.client.HTTPResponse:
         """One request with the session `cookie` (and a CSRF token); the body is read, then the response returned."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        conn.request(method, url, body=body, headers={"Cookie": f"sessionid={cookie}; csrftoken={CSRF}",
-                                                      "X-CSRFToken": CSRF, **(headers or {})})
+        conn.request(
+            method,
+            url,
+            body=body,
+            headers={"Cookie": f"sessionid={cookie}; csrftoken={CSRF}", "X-CSRFToken": CSRF, **(headers or {})},
+        )
         response = conn.getresponse()
         response.body = response.read()
         return response
@@ -111,8 +121,12 @@ class Server:
 def server(transactional_db, django_db_blocker, root, redis_client, admin_user):
     # admin_user first: with an admin in the database the server prints no first-run setup token.
     ARTIFACTS.mkdir(exist_ok=True)
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url(),
-           "CASAOS_FILES_ROOT": str(root)}
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+        "DATABASE_URL": _database_url(),
+        "CASAOS_FILES_ROOT": str(root),
+    }
     server = Server(env)
     server.start()
     yield server

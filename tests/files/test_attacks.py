@@ -5,8 +5,18 @@ import pytest
 from files.models import FileTask, ShareLink, TrashItem, Upload
 from tests.files.conftest import snapshot
 
-BAD = ["../outside.txt", "../../etc/passwd", "/etc/passwd", "%2e%2e/outside.txt", "..%2foutside.txt",
-       "a/\x00b", "../root-x/sibling.txt", "\uff0e\uff0e/outside.txt", "escape/x", ".casaos-trash/1"]
+BAD = [
+    "../outside.txt",
+    "../../etc/passwd",
+    "/etc/passwd",
+    "%2e%2e/outside.txt",
+    "..%2foutside.txt",
+    "a/\x00b",
+    "../root-x/sibling.txt",
+    "\uff0e\uff0e/outside.txt",
+    "escape/x",
+    ".casaos-trash/1",
+]
 
 
 def _verbs(bad: str) -> list[tuple[str, str, dict]]:
@@ -69,8 +79,9 @@ def test_it_refuses_tus_uploads_into_a_traversal(admin_api, tree, bad):
 
     before = snapshot(tree.parent)
     meta = f"filename {base64.b64encode(b'x.txt').decode()},path {base64.b64encode(bad.encode()).decode()}"
-    response = admin_api.post("/api/files/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="1",
-                              HTTP_UPLOAD_METADATA=meta)
+    response = admin_api.post(
+        "/api/files/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="1", HTTP_UPLOAD_METADATA=meta
+    )
     assert 400 <= response.status_code < 500
     assert snapshot(tree.parent) == before and not Upload.objects.exists()
 
@@ -109,7 +120,8 @@ def test_concurrent_renames_of_one_file_let_exactly_one_win(admin_user, tree):
         results = list(pool.map(rename, [f"n{i}.txt" for i in range(8)]))
     assert results.count("ok") == 1 and all(r == 404 for r in results if r != "ok")
     assert sorted(p.name for p in (tree / "docs").iterdir() if p.suffix == ".txt") == [
-        next(f"n{i}.txt" for i, r in enumerate(results) if r == "ok")]
+        next(f"n{i}.txt" for i, r in enumerate(results) if r == "ok")
+    ]
 
 
 def test_a_member_cannot_reach_another_users_home(member_api, admin_user, tree):
@@ -125,10 +137,15 @@ def test_a_member_cannot_reach_another_users_home(member_api, admin_user, tree):
 
 
 def test_a_member_cannot_change_permissions_or_grant_folders(member_api, member_user, tree):
-    assert member_api.post("/api/files/permissions/", {"path": "home", "mode": "777"},
-                           format="json").status_code == 403
-    assert member_api.post("/api/files/grants/", {"user": member_user.pk, "path": "docs", "name": "D",
-                                                  "access": "write"}, format="json").status_code == 403
+    assert member_api.post("/api/files/permissions/", {"path": "home", "mode": "777"}, format="json").status_code == 403
+    assert (
+        member_api.post(
+            "/api/files/grants/",
+            {"user": member_user.pk, "path": "docs", "name": "D", "access": "write"},
+            format="json",
+        ).status_code
+        == 403
+    )
 
 
 def test_a_read_only_grant_refuses_every_write(member_api, member_user, admin_user, tree):
@@ -149,8 +166,11 @@ def test_a_link_leading_out_is_shown_but_never_followed(admin_api, tree):
     listing = admin_api.get("/api/files/", {"path": ""}).json()
     link = next(e for e in listing["entries"] if e["name"] == "escape")
     assert link["is_link"] and link["link_outside"]
-    for url, data in (("/api/files/content/", {"path": "escape"}), ("/api/files/text/", {"path": "escape"}),
-                      ("/api/files/size/", {"path": "escape"})):
+    for url, data in (
+        ("/api/files/content/", {"path": "escape"}),
+        ("/api/files/text/", {"path": "escape"}),
+        ("/api/files/size/", {"path": "escape"}),
+    ):
         response = admin_api.get(url, data)
         assert response.status_code == 403 and b"secret outside" not in response.content
     assert admin_api.put("/api/files/content/?path=escape", {"content": "x"}, format="json").status_code == 403

@@ -35,8 +35,18 @@ def test_a_user_receives_their_own_task_progress_only(redis_client, admin_user, 
         mine = WebsocketCommunicator(application, "/ws/files/?format=json", headers=_headers(member_user))
         html = WebsocketCommunicator(application, "/ws/files/", headers=_headers(member_user))
         assert (await mine.connect(timeout=5))[0] and (await html.connect(timeout=5))[0]
-        task = {"id": 7, "kind": "copy", "status": "running", "bytes_done": 5, "bytes_total": 10, "files_done": 0,
-                "files_total": 1, "percent": 50, "error": "", "destination": "home"}
+        task = {
+            "id": 7,
+            "kind": "copy",
+            "status": "running",
+            "bytes_done": 5,
+            "bytes_total": 10,
+            "files_done": 0,
+            "files_total": 1,
+            "percent": 50,
+            "error": "",
+            "destination": "home",
+        }
         await sync_to_async(publish)(user_group(admin_user.pk), "files.task", {**task, "id": 99})
         await sync_to_async(publish)(user_group(member_user.pk), "files.task", task)
         message = json.loads(await mine.receive_from(timeout=5))

@@ -35,8 +35,9 @@ def test_it_serves_ranges_for_resume_and_seeking(admin_api, files):
 
 
 def test_if_range_with_a_stale_etag_sends_the_whole_file(admin_api, files):
-    response = admin_api.get("/api/files/content/", {"path": "movie.mp4"}, HTTP_RANGE="bytes=0-9",
-                             HTTP_IF_RANGE='"stale"')
+    response = admin_api.get(
+        "/api/files/content/", {"path": "movie.mp4"}, HTTP_RANGE="bytes=0-9", HTTP_IF_RANGE='"stale"'
+    )
     assert response.status_code == 200 and len(body(response)) == 10240
 
 
@@ -70,11 +71,13 @@ def test_a_zip_leaves_links_leading_out_behind(admin_api, files):
 def test_the_editor_refuses_to_overwrite_a_file_changed_since_it_was_opened(admin_api, files):
     first = admin_api.get("/api/files/text/", {"path": "album/a.txt"}).json()
     (files / "album" / "a.txt").write_text("changed by someone else")
-    response = admin_api.put("/api/files/content/?path=album/a.txt", {"content": "mine"}, format="json",
-                             HTTP_IF_MATCH=f'"{first["etag"]}"')
+    response = admin_api.put(
+        "/api/files/content/?path=album/a.txt", {"content": "mine"}, format="json", HTTP_IF_MATCH=f'"{first["etag"]}"'
+    )
     assert response.status_code == 412
     assert (files / "album" / "a.txt").read_text() == "changed by someone else"
     fresh = admin_api.get("/api/files/text/", {"path": "album/a.txt"}).json()
-    ok = admin_api.put("/api/files/content/?path=album/a.txt", {"content": "mine"}, format="json",
-                       HTTP_IF_MATCH=f'"{fresh["etag"]}"')
+    ok = admin_api.put(
+        "/api/files/content/?path=album/a.txt", {"content": "mine"}, format="json", HTTP_IF_MATCH=f'"{fresh["etag"]}"'
+    )
     assert ok.status_code == 200 and (files / "album" / "a.txt").read_text() == "mine"

@@ -40,8 +40,9 @@ def test_copy_reports_bytes_and_files(admin_user, tree, django_capture_on_commit
 def test_conflict_policies(admin_user, tree):
     (tree / "dst" / "big.bin").write_text("old")
     for policy, expect in (("skip", "old"), ("keep_both", "old"), ("overwrite", "x" * 3 * 1024 * 1024)):
-        task = _run(filetask_create(user=admin_user, kind="copy", sources=["src/big.bin"], destination="dst",
-                                    conflict=policy))
+        task = _run(
+            filetask_create(user=admin_user, kind="copy", sources=["src/big.bin"], destination="dst", conflict=policy)
+        )
         assert task.status == "done"
         assert (tree / "dst" / "big.bin").read_text() == expect
     assert (tree / "dst" / "big (1).bin").exists()
@@ -97,7 +98,7 @@ def _zip(entries: dict[str, bytes], symlink: str | None = None) -> bytes:
             zf.writestr(name, data)
         if symlink:
             info = zipfile.ZipInfo("link")
-            info.external_attr = (0o120777 << 16)
+            info.external_attr = 0o120777 << 16
             zf.writestr(info, symlink)
     return buf.getvalue()
 
@@ -112,10 +113,15 @@ def test_extract_unpacks_a_good_archive(admin_user, tree):
     assert not [p for p in (tree / "dst").iterdir() if p.name.startswith(".casaos")]
 
 
-@pytest.mark.parametrize("archive", [
-    _zip({"../evil.txt": b"x"}), _zip({"/abs.txt": b"x"}), _zip({"ok.txt": b"x"}, symlink="/etc/passwd"),
-    _zip({"bomb.txt": b"\0" * (50 * 1024 * 1024)}),
-])
+@pytest.mark.parametrize(
+    "archive",
+    [
+        _zip({"../evil.txt": b"x"}),
+        _zip({"/abs.txt": b"x"}),
+        _zip({"ok.txt": b"x"}, symlink="/etc/passwd"),
+        _zip({"bomb.txt": b"\0" * (50 * 1024 * 1024)}),
+    ],
+)
 def test_extract_refuses_traversal_links_and_bombs(admin_user, tree, archive):
     from files.services import extract_create
 

@@ -25,7 +25,7 @@ def _page(user, **params):
 def test_search_results_are_a_listing_with_links_and_the_folder_of_each(admin_user, tree):
     html = _page(admin_user, path="photos", q="BEACH").content.decode()
     assert 'id="search-results"' in html and "2 matches" in html
-    assert '/files/view/?path=photos/2024/beach.jpg' in html  # a file opens its page
+    assert "/files/view/?path=photos/2024/beach.jpg" in html  # a file opens its page
     assert 'href="?path=photos/2024"' in html  # the folder it is in, one click away
     assert "other.txt" not in html
     fragment = Client()
@@ -63,8 +63,16 @@ def test_admins_get_the_permission_controls_and_members_do_not(admin_user, membe
     assert 'id="permissions-box"' in file_page and 'value="644"' in file_page
 
 
-@pytest.mark.parametrize(("shown", "expected"), [("-rw-r--r--", "644"), ("drwxr-x---", "750"),
-                                                   ("-rwsr-xr-x", "4755"), ("drwxrwxrwt", "1777"),
-                                                   ("-rwxr-S---", "2740"), ("", "")])
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        ("-rw-r--r--", "644"),
+        ("drwxr-x---", "750"),
+        ("-rwsr-xr-x", "4755"),
+        ("drwxrwxrwt", "1777"),
+        ("-rwxr-S---", "2740"),
+        ("", ""),
+    ],
+)
 def test_octal_reads_ls_modes(shown, expected):
     assert octal(shown) == expected

@@ -10,8 +10,18 @@ from django.conf import settings
 from files import paths
 from files.paths import PathError, check_name, resolve
 
-TRAVERSALS = ["../outside.txt", "a/../../outside.txt", "/etc/passwd", "..", "x\x00y", "\uff0e\uff0e/outside.txt",
-              "..\uff0foutside.txt", ".casaos-trash", "../root-x/sibling.txt", "C:/windows"]
+TRAVERSALS = [
+    "../outside.txt",
+    "a/../../outside.txt",
+    "/etc/passwd",
+    "..",
+    "x\x00y",
+    "\uff0e\uff0e/outside.txt",
+    "..\uff0foutside.txt",
+    ".casaos-trash",
+    "../root-x/sibling.txt",
+    "C:/windows",
+]
 
 
 @pytest.mark.parametrize("path", TRAVERSALS)

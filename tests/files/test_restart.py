@@ -21,9 +21,18 @@ def _request(server, cookie, method, url, body=b"", headers=None):
 
 def _patch(server, cookie, url, offset, data):
     digest = base64.b64encode(hashlib.sha256(data).digest()).decode()
-    return _request(server, cookie, "PATCH", url, data, {"Upload-Offset": str(offset),
-                                                         "Content-Type": "application/offset+octet-stream",
-                                                         "Upload-Checksum": f"sha256 {digest}"})
+    return _request(
+        server,
+        cookie,
+        "PATCH",
+        url,
+        data,
+        {
+            "Upload-Offset": str(offset),
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Checksum": f"sha256 {digest}",
+        },
+    )
 
 
 def test_an_upload_resumes_after_the_server_is_killed_mid_request(server, admin_user, root):
@@ -31,18 +40,28 @@ def test_an_upload_resumes_after_the_server_is_killed_mid_request(server, admin_
     client.force_login(admin_user)
     cookie = client.cookies["sessionid"].value
     data = os.urandom(3 * MIB)
-    created = _request(server, cookie, "POST", "/api/files/uploads/", headers={
-        "Upload-Length": str(len(data)), "Upload-Metadata": f"filename {base64.b64encode(b'big.bin').decode()},path "})
+    created = _request(
+        server,
+        cookie,
+        "POST",
+        "/api/files/uploads/",
+        headers={
+            "Upload-Length": str(len(data)),
+            "Upload-Metadata": f"filename {base64.b64encode(b'big.bin').decode()},path ",
+        },
+    )
     assert created.status == 201
     url = urlsplit(created.getheader("Location")).path
     assert _patch(server, cookie, url, 0, data[:MIB]).status == 204
 
     # The second chunk is half sent when the server dies.
     sock = socket.create_connection(("127.0.0.1", server.port))
-    head = (f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
-            f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {MIB}\r\n"
-            f"Content-Type: application/offset+octet-stream\r\nContent-Length: {MIB}\r\n\r\n")
-    sock.sendall(head.encode() + data[MIB:MIB + MIB // 2])
+    head = (
+        f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
+        f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {MIB}\r\n"
+        f"Content-Type: application/offset+octet-stream\r\nContent-Length: {MIB}\r\n\r\n"
+    )
+    sock.sendall(head.encode() + data[MIB : MIB + MIB // 2])
     server.kill()
     sock.close()
 

@@ -50,13 +50,26 @@ def test_range_requests_and_a_streamed_upload_come_through_the_real_server(serve
     cookie = _cookie(admin_user)
     data = os.urandom(9 * MIB + 123)
     meta = f"filename {base64.b64encode(b'up.bin').decode()},path "
-    created = server.request(cookie, "POST", "/api/files/uploads/", headers={
-        "Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)), "Upload-Metadata": meta})
+    created = server.request(
+        cookie,
+        "POST",
+        "/api/files/uploads/",
+        headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)), "Upload-Metadata": meta},
+    )
     assert created.status == 201
     url = urlsplit(created.getheader("Location")).path
-    done = server.request(cookie, "PATCH", url, data, {
-        "Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream",
-        "Upload-Checksum": "sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode()})
+    done = server.request(
+        cookie,
+        "PATCH",
+        url,
+        data,
+        {
+            "Tus-Resumable": "1.0.0",
+            "Upload-Offset": "0",
+            "Content-Type": "application/offset+octet-stream",
+            "Upload-Checksum": "sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode(),
+        },
+    )
     assert done.status == 204 and done.getheader("Upload-Offset") == str(len(data))
     assert (root / "up.bin").read_bytes() == data
     part = server.request(cookie, "GET", "/api/files/content/?path=up.bin", headers={"Range": "bytes=4194000-8388700"})

@@ -82,26 +82,43 @@ def test_an_upload_only_link_accepts_files_but_shows_nothing(shared, admin_user)
     assert "a.txt" not in page
     assert anon.get(f"/s/{share.token}/download/", {"path": "a.txt"}).status_code == 404
     meta = f"filename {base64.b64encode(b'drop.txt').decode()}"
-    created = anon.post(f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="4",
-                        HTTP_UPLOAD_METADATA=meta)
+    created = anon.post(
+        f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="4", HTTP_UPLOAD_METADATA=meta
+    )
     assert created.status_code == 201
-    done = anon.generic("PATCH", created["Location"], b"drop", content_type="application/offset+octet-stream",
-                        HTTP_UPLOAD_OFFSET="0", HTTP_TUS_RESUMABLE="1.0.0")
+    done = anon.generic(
+        "PATCH",
+        created["Location"],
+        b"drop",
+        content_type="application/offset+octet-stream",
+        HTTP_UPLOAD_OFFSET="0",
+        HTTP_TUS_RESUMABLE="1.0.0",
+    )
     assert done.status_code == 204
     assert (shared / "public" / "drop.txt").read_text() == "drop"
     # A traversal in the file name is refused and writes nothing.
     before = snapshot(shared.parent)
     evil = f"filename {base64.b64encode(b'../evil.txt').decode()}"
-    assert anon.post(f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="1",
-                     HTTP_UPLOAD_METADATA=evil).status_code == 400
+    assert (
+        anon.post(
+            f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="1", HTTP_UPLOAD_METADATA=evil
+        ).status_code
+        == 400
+    )
     assert snapshot(shared.parent) == before and Upload.objects.count() == 1
 
 
 def test_a_read_link_cannot_upload(shared, admin_user):
     share = sharelink_create(user=admin_user, path="public")
     meta = f"filename {base64.b64encode(b'x.txt').decode()}"
-    assert Client().post(f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="1",
-                         HTTP_UPLOAD_METADATA=meta).status_code == 403
+    assert (
+        Client()
+        .post(
+            f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="1", HTTP_UPLOAD_METADATA=meta
+        )
+        .status_code
+        == 403
+    )
 
 
 def test_links_are_listed_per_user_and_only_the_owner_revokes(shared, admin_api, member_api, admin_user):
@@ -120,8 +137,9 @@ def test_an_upload_only_link_with_a_password_takes_files_only_after_the_password
     before = snapshot(shared.parent)
 
     def create(client):
-        return client.post(f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="4",
-                           HTTP_UPLOAD_METADATA=meta)
+        return client.post(
+            f"/s/{share.token}/uploads/", HTTP_TUS_RESUMABLE="1.0.0", HTTP_UPLOAD_LENGTH="4", HTTP_UPLOAD_METADATA=meta
+        )
 
     stranger = Client()
     assert "password" in stranger.get(f"/s/{share.token}/").content.decode()
@@ -138,11 +156,26 @@ def test_an_upload_only_link_with_a_password_takes_files_only_after_the_password
     assert created.status_code == 201
     # The upload belongs to the link, not to whoever holds its URL: the stranger cannot touch it.
     location = created["Location"]
-    assert stranger.generic("PATCH", location, b"evil", content_type="application/offset+octet-stream",
-                            HTTP_UPLOAD_OFFSET="0", HTTP_TUS_RESUMABLE="1.0.0").status_code == 403
+    assert (
+        stranger.generic(
+            "PATCH",
+            location,
+            b"evil",
+            content_type="application/offset+octet-stream",
+            HTTP_UPLOAD_OFFSET="0",
+            HTTP_TUS_RESUMABLE="1.0.0",
+        ).status_code
+        == 403
+    )
     assert stranger.generic("DELETE", location, HTTP_TUS_RESUMABLE="1.0.0").status_code == 403
-    done = guest.generic("PATCH", location, b"late", content_type="application/offset+octet-stream",
-                         HTTP_UPLOAD_OFFSET="0", HTTP_TUS_RESUMABLE="1.0.0")
+    done = guest.generic(
+        "PATCH",
+        location,
+        b"late",
+        content_type="application/offset+octet-stream",
+        HTTP_UPLOAD_OFFSET="0",
+        HTTP_TUS_RESUMABLE="1.0.0",
+    )
     assert done.status_code == 204
     assert (shared / "public" / "late.txt").read_text() == "late"
     assert guest.get(f"/s/{share.token}/download/", {"path": "late.txt"}).status_code == 404  # still write-only

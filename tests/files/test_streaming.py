@@ -26,14 +26,23 @@ MIB = 1024 * 1024
 
 
 def _scope(method: str, path: str, headers: list[tuple[bytes, bytes]], query: bytes = b"") -> dict:
-    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": method, "scheme": "http",
-            "path": path, "raw_path": path.encode(), "query_string": query, "root_path": "",
-            "headers": [(b"host", b"testserver"), *headers], "client": ["127.0.0.1", 40000],
-            "server": ["testserver", 80]}
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "query_string": query,
+        "root_path": "",
+        "headers": [(b"host", b"testserver"), *headers],
+        "client": ["127.0.0.1", 40000],
+        "server": ["testserver", 80],
+    }
 
 
-def _call(path: str, headers: list[tuple[bytes, bytes]], parts: list[bytes], method: str = "PATCH",
-          query: bytes = b""):
+def _call(path: str, headers: list[tuple[bytes, bytes]], parts: list[bytes], method: str = "PATCH", query: bytes = b""):
     """Run one request through the ASGI app; returns (status, headers, body). The app must finish cleanly."""
 
     async def run():
@@ -64,10 +73,21 @@ def _session(user, *, mfa_pending: bool = False) -> str:
     return client.cookies["sessionid"].value
 
 
-def _tus(offset: int, data: bytes, *, cookie: str | None = None, csrf: bool = True, token: str | None = None,
-         checksum: bool = True) -> list[tuple[bytes, bytes]]:
-    headers = [(b"tus-resumable", b"1.0.0"), (b"upload-offset", str(offset).encode()),
-               (b"content-type", b"application/offset+octet-stream"), (b"content-length", str(len(data)).encode())]
+def _tus(
+    offset: int,
+    data: bytes,
+    *,
+    cookie: str | None = None,
+    csrf: bool = True,
+    token: str | None = None,
+    checksum: bool = True,
+) -> list[tuple[bytes, bytes]]:
+    headers = [
+        (b"tus-resumable", b"1.0.0"),
+        (b"upload-offset", str(offset).encode()),
+        (b"content-type", b"application/offset+octet-stream"),
+        (b"content-length", str(len(data)).encode()),
+    ]
     if checksum:
         headers.append((b"upload-checksum", b"sha256 " + base64.b64encode(hashlib.sha256(data).digest())))
     if cookie:
@@ -82,7 +102,7 @@ def _tus(offset: int, data: bytes, *, cookie: str | None = None, csrf: bool = Tr
 def _split(data: bytes, *sizes: int) -> list[bytes]:
     parts, at = [], 0
     for size in sizes:
-        parts.append(data[at:at + size])
+        parts.append(data[at : at + size])
         at += size
     return [*parts, data[at:]]
 
@@ -101,10 +121,10 @@ def test_it_streams_a_body_split_over_many_messages_into_the_partial_file(upload
     data = bytes(range(256)) * (12 * 1024)  # 3 MiB
     cookie = _session(member_user)
     url = f"/api/files/uploads/{upload.pk}/"
-    first = data[:MIB + 7]
+    first = data[: MIB + 7]
     status, headers, _body, _sizes = _call(url, _tus(0, first, cookie=cookie), _split(first, 1, 65536, 500_000))
     assert status == 204 and headers[b"Upload-Offset"] == str(MIB + 7).encode()
-    rest = data[MIB + 7:]
+    rest = data[MIB + 7 :]
     status, headers, _body, _sizes = _call(url, _tus(MIB + 7, rest, cookie=cookie), _split(rest, 4096, MIB))
     assert status == 204 and headers[b"Upload-Offset"] == str(3 * MIB).encode()
     assert (root / "home" / member_user.username / "big.bin").read_bytes() == data
@@ -169,8 +189,9 @@ def test_the_streamed_path_refuses_what_every_request_refuses(upload, member_use
 def test_a_full_api_token_uploads_through_the_streamed_path(upload, member_user, root):
     token = api_token_create(user=member_user, name="sync", scope="full")[1]
     data = b"z" * (3 * MIB)
-    status, headers, _body, _sizes = _call(f"/api/files/uploads/{upload.pk}/", _tus(0, data, token=token),
-                                           _split(data, MIB, MIB))
+    status, headers, _body, _sizes = _call(
+        f"/api/files/uploads/{upload.pk}/", _tus(0, data, token=token), _split(data, MIB, MIB)
+    )
     assert status == 204 and headers[b"Upload-Offset"] == str(3 * MIB).encode()
     assert (root / "home" / member_user.username / "big.bin").read_bytes() == data
 
@@ -180,11 +201,16 @@ def test_other_requests_keep_django_s_spooled_body(admin_user, root):
     (root / "note.txt").write_text("old")
     cookie = _session(admin_user)
     payload = b'{"content": "new text"}'
-    headers = [(b"content-type", b"application/json"), (b"cookie", f"sessionid={cookie}; csrftoken={CSRF}".encode()),
-               (b"x-csrftoken", CSRF.encode()), (b"content-length", str(len(payload)).encode()),
-               (b"if-match", f'"{etag_of(root / "note.txt")}"'.encode())]
-    status, _headers, body, _sizes = _call("/api/files/content/", headers, _split(payload, 5, 3), method="PUT",
-                                           query=b"path=note.txt")
+    headers = [
+        (b"content-type", b"application/json"),
+        (b"cookie", f"sessionid={cookie}; csrftoken={CSRF}".encode()),
+        (b"x-csrftoken", CSRF.encode()),
+        (b"content-length", str(len(payload)).encode()),
+        (b"if-match", f'"{etag_of(root / "note.txt")}"'.encode()),
+    ]
+    status, _headers, body, _sizes = _call(
+        "/api/files/content/", headers, _split(payload, 5, 3), method="PUT", query=b"path=note.txt"
+    )
     assert status == 200, body
     assert (root / "note.txt").read_text() == "new text"
 
@@ -193,10 +219,10 @@ def test_downloads_go_out_in_large_messages(admin_user, root):
     data = bytes(range(251)) * 40_000  # ~9.6 MiB, not a multiple of any block
     (root / "big.bin").write_bytes(data)
     headers = [(b"cookie", f"sessionid={_session(admin_user)}".encode())]
-    status, _headers, body, sizes = _call("/api/files/content/", headers, [b""], method="GET",
-                                          query=b"path=big.bin")
+    status, _headers, body, sizes = _call("/api/files/content/", headers, [b""], method="GET", query=b"path=big.bin")
     assert status == 200 and body == data
     assert max(sizes) == 4 * MIB  # whole blocks, not Django's 64 KiB slices
-    status, _headers, body, _sizes = _call("/api/files/content/", [*headers, (b"range", b"bytes=5000000-")], [b""],
-                                           method="GET", query=b"path=big.bin")
+    status, _headers, body, _sizes = _call(
+        "/api/files/content/", [*headers, (b"range", b"bytes=5000000-")], [b""], method="GET", query=b"path=big.bin"
+    )
     assert status == 206 and body == data[5_000_000:]

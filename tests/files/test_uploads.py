@@ -18,14 +18,22 @@ def meta(**values) -> str:
 
 
 def create(client, length: int, **values):
-    return client.post("/api/files/uploads/", HTTP_UPLOAD_LENGTH=str(length), HTTP_UPLOAD_METADATA=meta(**values),
-                       **TUS)
+    return client.post(
+        "/api/files/uploads/", HTTP_UPLOAD_LENGTH=str(length), HTTP_UPLOAD_METADATA=meta(**values), **TUS
+    )
 
 
 def patch(client, location: str, offset: int, data: bytes, checksum: str | None = None):
     extra = {"HTTP_UPLOAD_CHECKSUM": checksum} if checksum else {}
-    return client.generic("PATCH", location, data, content_type="application/offset+octet-stream",
-                          HTTP_UPLOAD_OFFSET=str(offset), **TUS, **extra)
+    return client.generic(
+        "PATCH",
+        location,
+        data,
+        content_type="application/offset+octet-stream",
+        HTTP_UPLOAD_OFFSET=str(offset),
+        **TUS,
+        **extra,
+    )
 
 
 def sha1(data: bytes) -> str:
@@ -112,10 +120,18 @@ def test_it_refuses_a_chunk_past_the_announced_length(admin_api, root):
 
 def test_it_needs_the_protocol_header_and_content_type(admin_api, root):
     location = create(admin_api, 3, filename="a.txt", path="")["Location"]
-    assert admin_api.generic("PATCH", location, b"abc", content_type="application/offset+octet-stream",
-                             HTTP_UPLOAD_OFFSET="0").status_code == 412
-    assert admin_api.generic("PATCH", location, b"abc", content_type="text/plain", HTTP_UPLOAD_OFFSET="0",
-                             **TUS).status_code == 415
+    assert (
+        admin_api.generic(
+            "PATCH", location, b"abc", content_type="application/offset+octet-stream", HTTP_UPLOAD_OFFSET="0"
+        ).status_code
+        == 412
+    )
+    assert (
+        admin_api.generic(
+            "PATCH", location, b"abc", content_type="text/plain", HTTP_UPLOAD_OFFSET="0", **TUS
+        ).status_code
+        == 415
+    )
 
 
 def test_termination_removes_the_partial_file(admin_api, root):

@@ -16,7 +16,9 @@ class Command(BaseCommand):
         parser.add_argument("username")
         parser.add_argument("--scope", choices=[s.value for s in APIToken.Scope], default=APIToken.Scope.READ)
         parser.add_argument("--name", default="console")
-        parser.add_argument("--expires-days", type=int, default=None, help="Expire after this many days (default: never).")
+        parser.add_argument(
+            "--expires-days", type=int, default=None, help="Expire after this many days (default: never)."
+        )
 
     def handle(self, *args, username, scope, name, expires_days, **options):
         user = User.objects.filter(username=username, is_active=True).first()

@@ -92,9 +92,12 @@ class Command(BaseCommand):
         from casaos_site.asgi import application
 
         # No proxy headers: forwarded addresses are trusted only from CASAOS_TRUSTED_PROXIES, by our own code.
-        server = CasaServer(application=application,
-                            endpoints=build_endpoint_description_strings(host=host, port=int(port)),
-                            request_buffer_size=REQUEST_BUFFER, action_logger=AccessLogGenerator(sys.stdout))
+        server = CasaServer(
+            application=application,
+            endpoints=build_endpoint_description_strings(host=host, port=int(port)),
+            request_buffer_size=REQUEST_BUFFER,
+            action_logger=AccessLogGenerator(sys.stdout),
+        )
         server.run()
         if server.abort_start:
             raise CommandError(f"could not listen on {settings.BIND}")
