@@ -3,6 +3,7 @@
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
+from django.utils import timezone
 
 from runtime.errors import EngineUnavailable
 
@@ -24,11 +25,14 @@ def app_uninstall(installation_id: int) -> None:
 
 
 @shared_task(name="apps.reconcile")
-def app_reconcile(restarted_worker: str = "") -> list[str]:
+def app_reconcile(restarted_worker: str = "", worker_started_at: str = "") -> list[str]:
     """Pick up installs and removals whose worker died (beat runs this every minute)."""
+    from django.utils.dateparse import parse_datetime
+
     from .services import app_reconcile as reconcile
 
-    return reconcile(restarted_worker=restarted_worker)
+    started = parse_datetime(worker_started_at) if worker_started_at else None
+    return reconcile(restarted_worker=restarted_worker, worker_started_at=started)
 
 
 @worker_ready.connect
@@ -36,7 +40,7 @@ def _reconcile_at_start(sender=None, **kwargs) -> None:
     # This worker was just (re)started: what it ran before is orphaned now. Installs of other dead workers
     # become stale a minute later, so look once more then (beat keeps looking every minute too).
     hostname = getattr(sender, "hostname", "") or ""
-    app_reconcile.delay(restarted_worker=hostname)
+    app_reconcile.delay(restarted_worker=hostname, worker_started_at=timezone.now().isoformat())
     app_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
 
 

@@ -1,7 +1,7 @@
 """Cancel, uninstall, and the reconcile that finds installs orphaned by a dead worker."""
 
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -98,10 +98,12 @@ def app_uninstall_run(*, installation_id: int) -> bool:
     return True
 
 
-def app_reconcile(*, restarted_worker: str = "") -> list[str]:
+def app_reconcile(*, restarted_worker: str = "", worker_started_at: datetime | None = None) -> list[str]:
     """Resume (or, after too many attempts, fail and clean up) installs and removals whose worker is gone.
 
-    `restarted_worker` names a worker that has just started: whatever it was running before is orphaned now.
+    `restarted_worker` names a worker that has just started (at `worker_started_at`): whatever it was running
+    before is orphaned now. Only what it ran before: this reconcile is itself a task, and by the time it runs the
+    new worker, under the same name, may already be running a fresh install that must not be started twice.
     """
     from ..tasks import app_install as app_install_task
     from ..tasks import app_uninstall as app_uninstall_task
@@ -111,7 +113,8 @@ def app_reconcile(*, restarted_worker: str = "") -> list[str]:
     lost = now - timedelta(seconds=settings.APPS_STALE_SECONDS * 5)  # queued, but the message never arrived
     orphaned = Q(status__in=Installation.WORKING, heartbeat_at__lt=stale) | Q(status=S.PENDING, heartbeat_at__lt=lost)
     if restarted_worker:
-        orphaned |= Q(status__in=Installation.WORKING, worker=restarted_worker)
+        before_start = Q(heartbeat_at__lt=worker_started_at) if worker_started_at else Q()
+        orphaned |= Q(status__in=Installation.WORKING, worker=restarted_worker) & before_start
     handled = []
     for inst in Installation.objects.filter(orphaned):
         if not _release(inst):

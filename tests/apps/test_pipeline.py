@@ -291,6 +291,21 @@ def test_a_restarted_worker_resumes_its_own_installs_at_once(docker_engine, admi
     assert Installation.objects.get(pk=inst.pk).status == S.RUNNING
 
 
+def test_a_restarted_worker_leaves_alone_what_it_took_after_starting(docker_engine, admin_user, app_name):
+    # The reconcile a worker queues when it becomes ready is itself a task: by the time it runs, the new worker
+    # (same name) may already have claimed a fresh install. Queueing that one again would run it twice at once.
+    inst = app_install(user=admin_user, compose=WEB, name=app_name, inputs={"DATA_DIR": "/tmp"})
+    ready = timezone.now() - timedelta(seconds=1)
+    Installation.objects.filter(pk=inst.pk).update(status=S.PULLING, heartbeat_at=timezone.now(), worker="w@host")
+    assert app_reconcile(restarted_worker="w@host", worker_started_at=ready) == []
+    assert Installation.objects.get(pk=inst.pk).status == S.PULLING
+
+    # What it was running before it started is orphaned, as before.
+    Installation.objects.filter(pk=inst.pk).update(heartbeat_at=ready - timedelta(seconds=5))
+    assert app_reconcile(restarted_worker="w@host", worker_started_at=ready) == [app_name]
+    assert Installation.objects.get(pk=inst.pk).status == S.PENDING  # released and queued again
+
+
 def test_it_gives_up_after_too_many_interruptions(docker_engine, admin_user, app_name, settings):
     inst = app_install(user=admin_user, compose=THREE, name=app_name)
     from apps.services import app_project
