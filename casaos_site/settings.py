@@ -259,6 +259,9 @@ try:
     FILES_HOME_DIR = env_str("FILES_HOME_DIR", "home")  # per-user home folders: <root>/<this>/<username>
     FILES_UPLOAD_MAX_SIZE = env_int("FILES_UPLOAD_MAX_SIZE", 64 * 1024**3)  # bytes per uploaded file
     FILES_UPLOAD_CHUNK_MAX = env_int("FILES_UPLOAD_CHUNK_MAX", 64 * 1024**2)  # bytes per tus PATCH request
+    # Largest request body the web server accepts at all (it stages bodies on the system disk before any login
+    # check): one upload chunk and its framing; nothing else we accept is larger.
+    MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", FILES_UPLOAD_CHUNK_MAX + 1024**2)
     FILES_UPLOAD_EXPIRY_HOURS = env_int("FILES_UPLOAD_EXPIRY_HOURS", 24)  # abandoned partial uploads removed after
     FILES_FREE_SPACE_RESERVE = env_int("FILES_FREE_SPACE_RESERVE", 256 * 1024**2)  # never fill a disk past this
     FILES_TRASH_DAYS = env_int("FILES_TRASH_DAYS", 30)
