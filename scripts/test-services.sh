@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Test-only services: a loopback image registry with small test images, Podman, Chromium. Idempotent.
+# Test-only services: a loopback image registry with small test images, Podman, Chromium, and docker-compose
+# (Compose 1.x: the export test brings an exported app up with it). Idempotent.
 source "$(dirname "$0")/lib.sh"
 REGISTRY=127.0.0.1:5000
-apt_install docker-registry busybox-static chromium
+apt_install docker-registry busybox-static chromium docker-compose
 
 registry_up() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null; }
 if ! registry_up; then

@@ -1,6 +1,12 @@
-"""Export an app as one compose file that `docker compose up` accepts as it is."""
+"""Export an app as one compose file that `docker compose up` (and the older `docker-compose` 1.x) accepts as it is.
+
+The file has no top-level `name`: Compose 1.x rejects the key (tests/apps/test_export_compose.py runs the real
+CLI). The project name goes in the header comment, for `-p`.
+"""
 
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from runtime.compose import interpolate, load_yaml
 
@@ -9,10 +15,14 @@ from .settings_edit import compose_dump
 
 
 def app_export(*, installation: Installation) -> str:
-    """The stored compose with our variables written in (a literal `$` escaped again as `$$`) and the app's name."""
-    tree = load_yaml(installation.compose)
-    tree = _render(tree, installation.variables)
-    return compose_dump({"name": installation.name, **{k: v for k, v in tree.items() if k != "name"}})
+    """The stored compose with our variables written in (a literal `$` escaped again as `$$`)."""
+    tree = _render(load_yaml(installation.compose), installation.variables)
+    start = f"docker compose -p {installation.name} up -d"
+    header = _("%(name)s, exported from CasaOS. Start it with: %(command)s") % {
+        "name": installation.name,
+        "command": start,
+    }
+    return f"# {header}\n" + compose_dump({k: v for k, v in tree.items() if k != "name"})
 
 
 def _render(node: Any, variables: dict[str, str]) -> Any:

@@ -15,7 +15,7 @@ from apps.services.export import app_export
 from apps.services.foreign import describe
 from casaos_site.asgi import application
 from runtime import labels as L
-from runtime.compose import load_project
+from runtime.compose import load_project, load_yaml
 from tests.apps.conftest import BUSYBOX, HTTPD
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -104,8 +104,9 @@ def test_the_api_answers_busy_while_an_operation_runs(app, admin_user):
 
 def test_it_exports_a_compose_file_compose_accepts(app):
     text = app_export(installation=app)
-    project = load_project(text, variables={})  # no variables left to fill in: the file stands on its own
-    assert project.name == app.name
+    # No variables left to fill in: the file stands on its own. No `name:` (Compose 1.x refuses it): -p names it.
+    project = load_project(text, variables={}, project_name=app.name)
+    assert "name" not in load_yaml(text) and f"-p {app.name} " in text.splitlines()[0]
     web = project.container("web")
     assert web.env["DB_PASSWORD"] == "s3cr3t$x" and web.ports[0].published == app.web_port
 
