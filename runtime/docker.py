@@ -45,18 +45,36 @@ _LAYER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
 
 
+def _os_reason(exc: BaseException) -> str:
+    """The operating system's words under a requests/urllib3 wrapper ("Connection refused"), else the text."""
+    seen: set[int] = set()
+    stack = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.strerror:
+            return current.strerror
+        stack.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+        stack.extend(c for c in (current.__cause__, current.__context__, getattr(current, "reason", None)) if c)
+    return str(exc)
+
+
 def _map(exc: BaseException, *, image: str = "") -> E.EngineError:
     """Translate docker-py/requests exceptions into our error family."""
     if isinstance(exc, E.EngineError):
         return exc
     if isinstance(exc, requests.exceptions.ConnectionError | FileNotFoundError | ConnectionRefusedError):
-        return E.EngineUnavailable(f"the engine does not answer: {exc}")
+        return E.EngineUnavailable(f"the engine does not answer ({_os_reason(exc)})")
     if isinstance(exc, requests.exceptions.Timeout):
         return E.EngineError(f"the engine timed out: {exc}")
     if isinstance(exc, docker.errors.APIError):
         return _map_api(exc, image)
     if isinstance(exc, docker.errors.DockerException):
-        return E.EngineUnavailable(str(exc)) if "Connection" in str(exc) else E.EngineError(str(exc))
+        if "Connection" in str(exc):  # docker-py's own wrapper while it negotiates the API version
+            return E.EngineUnavailable(f"the engine does not answer ({_os_reason(exc)})")
+        return E.EngineError(str(exc))
     return E.EngineError(f"{type(exc).__name__}: {exc}")
 
 

@@ -285,3 +285,5 @@ def test_it_maps_a_dead_socket_to_engine_unavailable(tmp_path):
     with pytest.raises(runtime.EngineUnavailable) as exc:
         engine.version()
     assert not exc.value.permanent
+    # A message for people: the operating system's reason, not the SDK's nested exception tuples.
+    assert exc.value.message == "the engine does not answer (No such file or directory)"
