@@ -7,12 +7,13 @@ from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
 
 from .models import Installation
-from .selectors_manage import app_card, app_tiles, app_visible
-from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
+from .selectors_manage import app_card, app_containers, app_tiles, app_visible
+from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT, engine
 
 
 class AppLiveConsumer(SessionBoundConsumer):
-    """/ws/apps/live/ pushes the tiles when an app's status changes; /ws/apps/<pk>/live/ pushes that app's card.
+    """/ws/apps/live/ pushes the tiles when an app's status changes; /ws/apps/<pk>/live/ pushes that app's card
+    and its containers' states.
 
     Fragments carry their element id and hx-swap-oob, so htmx replaces exactly that element. The tiles are
     re-rendered only when what they show changed, not on every byte of an install's progress.
@@ -65,14 +66,19 @@ class AppLiveConsumer(SessionBoundConsumer):
         if inst is not None and not app_visible(user=user).filter(pk=pk).exists():
             return ""
         if self.pk is not None:
-            if inst is None:
-                return ""
-            return render_to_string(
-                "apps/partials/_card.html",
-                {"card": app_card(inst), "is_admin": user.is_admin, "user": user, "oob": True},
-            )
+            return self._render_card(inst) if inst is not None else ""
         card = app_card(inst) if inst is not None else {}
         key = (pk, card.get("status"), card.get("operation"), card.get("update_available"), card.get("detail"))
         if not self._changed(key):
             return ""
         return render_to_string("apps/partials/_tiles.html", {"tiles": app_tiles(user=user), "user": user, "oob": True})
+
+    def _render_card(self, inst: Installation) -> str:
+        """The card, and each container's state badge when the app's state moved (a container killed outside)."""
+        user = self.scope["user"]
+        card = app_card(inst)
+        context = {"card": card, "is_admin": user.is_admin, "user": user, "oob": True}
+        # The engine is asked only when the state moved, not on every byte of an update's download.
+        if self._changed((inst.pk, card.get("status"), card.get("operation"), card.get("detail"))):
+            context["containers"] = app_containers(inst=inst, eng=engine())
+        return render_to_string("apps/partials/_card_live.html", context)

@@ -1,11 +1,13 @@
 """Reads for the installed-apps pages: who sees which app, tiles, the detail view, live resource use."""
 
+import contextlib
 import re
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
 
+from runtime import ContainerInfo
 from runtime import labels as L
 from runtime.compose import ComposeError
 from runtime.errors import EngineError, NotFound
@@ -83,41 +85,51 @@ def app_open_url(*, inst: Installation, request_host: str) -> str:
 
 def app_detail(*, inst: Installation, eng) -> dict[str, Any]:
     """The detail page: containers with ports, mounts, masked env, image and version; history; update state."""
-    containers = []
+    return {"card": app_card(inst), "containers": app_containers(inst=inst, eng=eng), "history": app_history(inst=inst)}
+
+
+def app_containers(*, inst: Installation, eng) -> list[dict[str, Any]]:
+    """Each service's container as the page lists it; its state is what the engine says now (also pushed live)."""
+    live = _inspected(inst, eng)
+    return [_container_facts(spec, live.get(spec.name)) for spec in _specs(inst)]
+
+
+def _inspected(inst: Installation, eng) -> dict[str, ContainerInfo]:
+    # Inspect, not the list alone: Docker's container list still says "running" for a moment after `die`, and the
+    # events listener pushes this right after that event.
+    found = {}
     try:
-        running = {c.name: c for c in eng.list({L.APP: inst.name})}
+        for listed in eng.list({L.APP: inst.name}):
+            with contextlib.suppress(NotFound):  # removed meanwhile
+                found[listed.name] = eng.inspect(listed.id)
     except EngineError:
-        running = {}
-    for spec in _specs(inst):
-        info = running.get(spec.name)
-        containers.append(
-            {
-                "service": spec.service,
-                "name": spec.name,
-                "image": spec.image,
-                "version": spec.image.rpartition(":")[2] if ":" in spec.image.rpartition("/")[2] else "latest",
-                "state": info.state if info else "missing",
-                "health": info.health if info else "",
-                "running": bool(info and info.running),
-                "id": info.id if info else "",
-                "ports": [
-                    f"{p.host_ip + ':' if p.host_ip else ''}{p.published}:{p.target}/{p.protocol}"
-                    for p in spec.ports
-                    if p.published
-                ],
-                "mounts": [
-                    {"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only}
-                    for m in spec.mounts
-                ],
-                "env": [
-                    {"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())
-                ],
-                "restart": spec.restart,
-                "cpus": spec.cpus,
-                "memory": spec.mem_limit,
-            }
-        )
-    return {"card": app_card(inst), "containers": containers, "history": app_history(inst=inst)}
+        return {}
+    return found
+
+
+def _container_facts(spec, info: ContainerInfo | None) -> dict[str, Any]:
+    return {
+        "service": spec.service,
+        "name": spec.name,
+        "image": spec.image,
+        "version": spec.image.rpartition(":")[2] if ":" in spec.image.rpartition("/")[2] else "latest",
+        "state": info.state if info else "missing",
+        "health": info.health if info else "",
+        "running": bool(info and info.running),
+        "id": info.id if info else "",
+        "ports": [
+            f"{p.host_ip + ':' if p.host_ip else ''}{p.published}:{p.target}/{p.protocol}"
+            for p in spec.ports
+            if p.published
+        ],
+        "mounts": [
+            {"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only} for m in spec.mounts
+        ],
+        "env": [{"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())],
+        "restart": spec.restart,
+        "cpus": spec.cpus,
+        "memory": spec.mem_limit,
+    }
 
 
 def app_history(*, inst: Installation, limit: int = 20) -> list[AppEvent]:

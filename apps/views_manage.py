@@ -17,6 +17,7 @@ from .models import Installation
 from .selectors_manage import (
     app_card,
     app_container_of,
+    app_containers,
     app_detail,
     app_get_for,
     app_open_url,
@@ -130,9 +131,10 @@ def manage(request, pk: int):
 
 @member_required
 def manage_card(request, pk: int):
-    """The status card alone (polled while the websocket is down)."""
+    """The status card and the containers' states (polled while the websocket is down)."""
     inst = app_get_for(user=request.user, pk=pk)
-    return render(request, "apps/partials/_card.html", {"card": app_card(inst), "is_admin": request.user.is_admin})
+    context = {"card": app_card(inst), "containers": app_containers(inst=inst, eng=engine())}
+    return render(request, "apps/partials/_card_live.html", {**context, "is_admin": request.user.is_admin})
 
 
 @member_required

@@ -112,11 +112,18 @@ def test_a_container_killed_outside_shows_as_stopped(
     page.goto(f"{live_stack.url}/apps/{inst.pk}/manage/")
     page.wait_for_function("() => document.querySelector('[data-live-state]').classList.contains('is-live')")
     assert "badge-running" in page.locator("#app-card [data-status-badge]").get_attribute("class")
+    assert page.locator("#container-state-web").get_attribute("data-container-state") == "running"
+    page.evaluate("() => { window.casaSamePage = true; }")  # gone if anything reloads the page
 
     subprocess.run(["docker", "kill", f"{app_name}-web-1"], check=True, capture_output=True)
 
-    # The events listener records the change and pushes it: the card turns "stopped" with the socket still live.
+    # The events listener records the change and pushes it: the card turns "stopped" with the socket still live,
+    # and so does the container's row in the list below.
     page.wait_for_selector("#app-card [data-status-badge].badge-stopped", timeout=10_000)
+    page.wait_for_selector("#container-state-web[data-container-state=exited]", timeout=5_000)
+    assert "badge-exited" in page.locator("#container-state-web").get_attribute("class")
+    assert page.locator(".container-box").count() == 1
+    assert page.evaluate("() => window.casaSamePage") is True
     assert page.locator("[data-live-state]").get_attribute("class").split().count("is-live") == 1
     assert Installation.objects.get(pk=inst.pk).status == Installation.Status.STOPPED
     shot(page, "apps-killed-outside")
