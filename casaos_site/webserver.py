@@ -1,15 +1,19 @@
-"""The web server: daphne's, tuned for large bodies (file uploads and downloads) and bounded.
+"""The web server: daphne's, tuned for large bodies (file uploads and downloads), bounded and streaming.
 
 daphne receives a whole request body before the application starts, staging it in a temporary file on the
-system disk; without a bound, any client (no login needed) could fill that disk with one request. `manage.py
-serve` runs this server for `make run`, the live test stack and the benchmarks.
+system disk. Here tus PATCH bodies (file content) go to the application as they arrive instead, and every other
+body is bounded: without a bound, any client (no login needed) could fill that disk with one request.
+`manage.py serve` runs this server for `make run`, the live test stack and the benchmarks.
 """
 
 import asyncio
 import json
+import time
+from urllib.parse import unquote
 
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
+from daphne.utils import HEADER_NAME_RE, INVALID_HEADER_VALUE_BYTES
 from django.conf import settings
 
 # daphne receives a whole request body before the application starts, then hands it over in messages of this
@@ -20,6 +24,11 @@ REQUEST_BUFFER = 1024 * 1024
 # cut the per-byte event-loop work (and bufferSize is also where a response's writer is paused, see Drain).
 SOCKET_READ = 1024 * 1024
 SOCKET_SEND = 1024 * 1024
+# Streamed bodies (tus PATCH, see BoundedRequest): the content type, how many received pieces (up to SOCKET_READ
+# each) may wait for the application before the socket is no longer read, and how often to look again.
+STREAMED_TYPE = b"application/offset+octet-stream"
+STREAM_AHEAD = 8
+STREAM_POLL = 0.002
 
 
 class Drain:
@@ -84,15 +93,32 @@ class CasaServer(Server):
 
 
 class BoundedRequest(WebRequest):
-    """A request whose body may not exceed settings.MAX_REQUEST_BYTES: a larger declared length is refused with
-    413 before a byte of the body is read, and a chunked body is refused as soon as it grows past the bound."""
+    """A request whose body may not exceed settings.MAX_REQUEST_BYTES, and whose file content is streamed.
+
+    Bound: a larger declared length is refused with 413 before a byte of the body is read, and a chunked body is
+    refused as soon as it grows past the bound.
+
+    Streaming: daphne starts the application only once the whole body is in a temporary file on the system disk
+    (on a Raspberry Pi, its SD card). A tus PATCH (file content, files/streaming.py) instead starts the application
+    as soon as its headers are in, and each piece of the body goes to it as it arrives: the upload view writes
+    while the client still sends, and nothing is staged. The socket stops being read while the application is
+    STREAM_AHEAD messages behind, so a slow disk holds the client back instead of filling memory.
+    """
 
     casa_refused = False
     casa_received = 0
+    casa_streaming = False  # this request's body goes to the application as it arrives
+    casa_body_done = False
+    casa_paused = False
 
     def gotLength(self, length):
         if length is not None and length > settings.MAX_REQUEST_BYTES:
             self.casa_refuse()
+            return
+        if self._casa_streams():
+            self.content = _Discard()
+            self.casa_streaming = True
+            self._casa_start()
             return
         super().gotLength(length)
 
@@ -103,14 +129,103 @@ class BoundedRequest(WebRequest):
         if self.casa_received > settings.MAX_REQUEST_BYTES:
             self.casa_refuse()
             return
+        if self.casa_streaming:
+            self._casa_feed(data, more=True)
+            return
         super().handleContentChunk(data)
 
     def process(self):
         if self.casa_refused:
             return None  # answered already; the application never sees this request
+        if self.casa_streaming:
+            self.casa_body_done = True  # Twisted calls this once the whole body is in
+            self._casa_feed(b"", more=False)
+            return None
         return super().process()
 
-    def casa_refuse(self):
+    def handle_reply(self, message):
+        if message.get("type") == "http.response.start" and self.casa_streaming and not self.casa_body_done:
+            # An answer before the whole body (a refused offset, a failed check): the rest of the body is never
+            # read, so the connection cannot carry another request; say so and close it after this response.
+            self.channel.persistent = False
+            message = {**message, "headers": [*message.get("headers", ()), (b"connection", b"close")]}
+        return super().handle_reply(message)
+
+    # ------------------------------------------------------------------------ streaming
+    def _casa_streams(self) -> bool:
+        command = getattr(self.channel, "_command", b"")
+        content_type = (self.requestHeaders.getRawHeaders(b"content-type") or [b""])[0]
+        return command.upper() == b"PATCH" and content_type.split(b";")[0].strip().lower() == STREAMED_TYPE
+
+    def _casa_start(self) -> None:
+        """What Twisted's requestReceived and daphne's process do, at the end of the headers instead of the body."""
+        channel = self.channel
+        self.method, self.uri, self.clientproto = channel._command, channel._path, channel._version
+        self.path, _, query = self.uri.partition(b"?")
+        self.args = {}
+        self.request_start = time.time()
+        if hasattr(self.client, "host") and hasattr(self.client, "port"):
+            self.client_addr = [str(self.client.host), self.client.port]
+            self.server_addr = [str(self.host.host), self.host.port]
+        self.client_scheme = "https" if self.isSecure() else "http"
+        self.query_string = query
+        try:
+            self.path.decode("ascii")
+            query.decode("ascii")
+        except UnicodeDecodeError:
+            self.casa_refuse(400, "Bad Request", "Invalid characters in the path or query string.")
+            return
+        for name, values in self.requestHeaders.getAllRawHeaders():
+            if not HEADER_NAME_RE.fullmatch(name) or any(INVALID_HEADER_VALUE_BYTES.intersection(v) for v in values):
+                self.casa_refuse(400, "Bad Request", "Invalid header.")
+                return
+        self.root_path = self.server.root_path
+        self.clean_headers = [
+            (name.lower(), value)
+            for name, values in self.requestHeaders.getAllRawHeaders()
+            if b"_" not in name  # CVE-2015-0219, as daphne does
+            for value in values
+        ]
+        self.application_queue = self.server.create_application(
+            self,
+            {
+                "type": "http",
+                "http_version": self.clientproto.split(b"/")[-1].decode("ascii"),
+                "method": self.method.decode("ascii"),
+                "path": unquote(self.path.decode("ascii")),
+                "raw_path": self.path,
+                "root_path": self.root_path,
+                "scheme": self.client_scheme,
+                "query_string": self.query_string,
+                "headers": self.clean_headers,
+                "client": self.client_addr,
+                "server": self.server_addr,
+            },
+        )
+
+    def _casa_feed(self, data: bytes, *, more: bool) -> None:
+        queue = self.application_queue
+        if queue is None or self.finished:
+            return  # answered already (or never started): what is left of the body is dropped
+        queue.put_nowait({"type": "http.request", "body": data, "more_body": more})
+        if more and not self.casa_paused and queue.qsize() >= STREAM_AHEAD:
+            self.casa_paused = True
+            self.channel.transport.pauseProducing()
+            asyncio.get_event_loop().call_later(STREAM_POLL, self._casa_maybe_resume)
+
+    def _casa_maybe_resume(self) -> None:
+        queue, transport = self.application_queue, getattr(self.channel, "transport", None)
+        if transport is None or self.finished or self.casa_body_done:
+            self.casa_paused = False
+            return
+        if queue is not None and queue.qsize() > STREAM_AHEAD // 2:
+            asyncio.get_event_loop().call_later(STREAM_POLL, self._casa_maybe_resume)
+            return
+        self.casa_paused = False
+        transport.resumeProducing()
+
+    # ------------------------------------------------------------------------ refusing
+    def casa_refuse(self, status: int = 413, reason: str = "Content Too Large", detail: str = ""):
         self.casa_refused = True
         staged = getattr(self, "content", None)
         if staged is not None:
@@ -118,9 +233,10 @@ class BoundedRequest(WebRequest):
         self.content = _Discard()
         # Twisted answers "Expect: 100-continue" right after gotLength; a refused client must not be told to send.
         self.requestHeaders.removeHeader(b"expect")
-        body = json.dumps({"detail": f"Request body too large (at most {settings.MAX_REQUEST_BYTES} bytes)."})
+        detail = detail or f"Request body too large (at most {settings.MAX_REQUEST_BYTES} bytes)."
+        body = json.dumps({"detail": detail})
         head = (
-            "HTTP/1.1 413 Content Too Large\r\nContent-Type: application/json\r\n"
+            f"HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\n"
             f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         )
         transport = self.channel.transport
@@ -129,7 +245,9 @@ class BoundedRequest(WebRequest):
 
 
 class _Discard:
-    """Stands in for the staged body of a refused request (Twisted still writes to and reads from it)."""
+    """Stands in for the staged body of a refused or streamed request (Twisted still touches it)."""
+
+    closed = False
 
     def write(self, data):
         return len(data)
@@ -139,6 +257,9 @@ class _Discard:
 
     def read(self, *args):
         return b""
+
+    def tell(self):
+        return 0
 
     def close(self):
         pass

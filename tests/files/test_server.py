@@ -5,12 +5,15 @@ import base64
 import hashlib
 import http.client
 import os
+import socket
 import time
 from urllib.parse import urlsplit
 
 import psutil
 import pytest
 from django.test import Client
+
+from tests.files.conftest import CSRF
 
 pytestmark = [pytest.mark.stack, pytest.mark.redis]
 MIB = 1024 * 1024
@@ -76,3 +79,103 @@ def test_range_requests_and_a_streamed_upload_come_through_the_real_server(serve
     assert part.status == 206 and part.body == data[4194000:8388701]
     head = server.request(cookie, "HEAD", "/api/files/content/?path=up.bin")
     assert head.status == 200 and head.getheader("Content-Length") == str(len(data)) and head.body == b""
+
+
+# ---------------------------------------------------------------------------- streamed PATCH bodies
+def _create(server, cookie, length: int, name: str) -> str:
+    meta = f"filename {base64.b64encode(name.encode()).decode()},path "
+    created = server.request(
+        cookie,
+        "POST",
+        "/api/files/uploads/",
+        headers={"Tus-Resumable": "1.0.0", "Upload-Length": str(length), "Upload-Metadata": meta},
+    )
+    assert created.status == 201, created.body
+    return urlsplit(created.getheader("Location")).path
+
+
+def _patch_head(server, cookie: str, url: str, offset: int, length: int) -> socket.socket:
+    """A PATCH whose headers are sent; the body is the caller's to send (or not)."""
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
+    sock.sendall(
+        (
+            f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
+            f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n"
+            f"Content-Type: application/offset+octet-stream\r\nContent-Length: {length}\r\n\r\n"
+        ).encode()
+    )
+    return sock
+
+
+def _partial(root) -> "os.PathLike":
+    (part,) = root.glob(".casaos-upload-*.part")
+    return part
+
+
+def _until(predicate, timeout: float = 20) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _answer(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+        if b"\r\n\r\n" in data:
+            break
+    return data
+
+
+def test_a_patch_body_reaches_the_target_disk_while_it_is_still_being_sent(server, admin_user, root):
+    # daphne alone would stage the whole body in a temporary file on the system disk and start the view only once
+    # it is complete; here the first half must be in the partial file while the second half is not even sent.
+    cookie = _cookie(admin_user)
+    data = os.urandom(8 * MIB)
+    url = _create(server, cookie, len(data), "streamed.bin")
+    sock = _patch_head(server, cookie, url, 0, len(data))
+    sock.sendall(data[: 4 * MIB])
+    _until(lambda: _partial(root).stat().st_size >= 4 * MIB)
+    sock.sendall(data[4 * MIB :])
+    answer = _answer(sock)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 204"), answer
+    assert f"Upload-Offset: {len(data)}".encode() in answer
+    assert (root / "streamed.bin").read_bytes() == data
+    # The connection stays usable for the next request (keep-alive), as with any other request.
+
+
+def test_a_refused_patch_is_answered_before_its_body_and_the_connection_closes(server, admin_user, root):
+    cookie = _cookie(admin_user)
+    url = _create(server, cookie, 8 * MIB, "refused.bin")
+    sock = _patch_head(server, cookie, url, 12345, 8 * MIB)  # the wrong offset: nothing may be written
+    sock.settimeout(10)
+    answer = _answer(sock)
+    assert answer.startswith(b"HTTP/1.1 409"), answer
+    assert b"connection: close" in answer.lower()
+    sock.close()
+    assert _partial(root).stat().st_size == 0
+
+
+def test_a_client_gone_mid_body_keeps_what_arrived_and_resumes(server, admin_user, root):
+    cookie = _cookie(admin_user)
+    data = os.urandom(6 * MIB)
+    url = _create(server, cookie, len(data), "resumed.bin")
+    sock = _patch_head(server, cookie, url, 0, len(data))
+    sock.sendall(data[: 3 * MIB])
+    _until(lambda: _partial(root).stat().st_size >= 3 * MIB)
+    sock.close()  # the network drops
+    head = server.request(cookie, "HEAD", url, headers={"Tus-Resumable": "1.0.0"})
+    _until(lambda: server.request(cookie, "HEAD", url, headers={"Tus-Resumable": "1.0.0"}).getheader("Upload-Offset"))
+    offset = int(server.request(cookie, "HEAD", url, headers={"Tus-Resumable": "1.0.0"}).getheader("Upload-Offset"))
+    assert head.status == 200 and offset == 3 * MIB
+    done = server.request(
+        cookie,
+        "PATCH",
+        url,
+        data[offset:],
+        {"Tus-Resumable": "1.0.0", "Upload-Offset": str(offset), "Content-Type": "application/offset+octet-stream"},
+    )
+    assert done.status == 204, done.body
+    assert (root / "resumed.bin").read_bytes() == data
