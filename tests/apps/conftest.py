@@ -14,14 +14,30 @@ BUSYBOX = f"{REGISTRY}/casa/busybox:1"
 ENGINES = {"docker": "unix:///var/run/docker.sock", "podman": "unix:///run/podman/podman.sock"}
 
 
-def leftovers(eng: runtime.Engine, name: str) -> dict[str, list[str]]:
-    """Every container, network and volume labelled with the app (all empty means nothing was left behind)."""
-    app = {L.APP: name}
+def labelled(eng: runtime.Engine, labels: dict[str, str]) -> dict[str, list[str]]:
+    """Every container, network and volume carrying the labels (all empty means nothing was left behind)."""
     return {
-        "containers": [c.name for c in eng.list(app)],
-        "networks": [n.name for n in eng.list_networks(app)],
-        "volumes": [v.name for v in eng.list_volumes(app)],
+        "containers": [c.name for c in eng.list(labels)],
+        "networks": [n.name for n in eng.list_networks(labels)],
+        "volumes": [v.name for v in eng.list_volumes(labels)],
     }
+
+
+def leftovers(eng: runtime.Engine, name: str) -> dict[str, list[str]]:
+    """Everything labelled with the app."""
+    return labelled(eng, {L.APP: name})
+
+
+def install_running(user, compose: str, name: str, **kwargs):
+    """Install through the service and run the pipeline here, as the worker would; the app must end running."""
+    from apps.models import Installation
+    from apps.services import app_install, app_install_run
+
+    inst = app_install(user=user, compose=compose, name=name, **kwargs)
+    app_install_run(installation_id=inst.pk)
+    inst.refresh_from_db()
+    assert inst.status == Installation.Status.RUNNING, inst.error
+    return inst
 
 
 NOTHING = {"containers": [], "networks": [], "volumes": []}
@@ -37,17 +53,28 @@ def wipe(eng: runtime.Engine, name: str) -> None:
         eng.remove_volume(v.name, force=True)
 
 
-@pytest.fixture(params=list(ENGINES))
-def app_engine(request, settings, registry) -> runtime.Engine:
-    """Docker, then Podman, as the engine the services use (settings.ENGINE_URL)."""
-    url = ENGINES[request.param]
+def _use_engine(which: str, settings) -> runtime.Engine:
+    """The named engine, answering, made the one the services use (settings.ENGINE_URL)."""
+    url = ENGINES[which]
     eng = runtime.get_engine(url)
     try:
         eng.version()
     except runtime.EngineError as exc:
-        missing(f"{request.param} does not answer at {url} ({exc})")
+        missing(f"{which} does not answer at {url} ({exc})")
     settings.ENGINE_URL = url
     return eng
+
+
+@pytest.fixture(params=list(ENGINES))
+def app_engine(request, settings, registry) -> runtime.Engine:
+    """Docker, then Podman, as the engine the services use."""
+    return _use_engine(request.param, settings)
+
+
+@pytest.fixture
+def podman_engine(settings, registry) -> runtime.Engine:
+    """Podman only."""
+    return _use_engine("podman", settings)
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ from django.test import RequestFactory
 
 from accounts.permissions import STEPUP_SESSION_KEY
 from apps.models import AppEvent, AppUpdateState, Installation
-from apps.services import app_install, app_install_run
 from apps.services.common import InstallError
 from apps.services.control import app_operation_run
 from apps.services.settings_edit import ServiceEdit, app_settings_change, service_settings
@@ -20,6 +19,7 @@ from apps.services.update import app_hold, app_update_check, app_update_start, c
 from runtime import labels as L
 from runtime.compose import load_yaml
 from tests.apps.conftest import NOTHING, leftovers
+from tests.apps.conftest import install_running as install
 from tests.conftest import REGISTRY
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -48,14 +48,20 @@ def retag(source: str, tag: str) -> None:
     _registry("PUT", f"casa/httpd/manifests/{tag}", manifest, media)
 
 
-@pytest.fixture
-def moving_tag(docker_engine):
-    """A fresh tag of the test image in the registry, starting at v1; the local copy is removed afterwards."""
+@contextlib.contextmanager
+def moving_tag_on(eng):
+    """A fresh tag of the test image in the registry, starting at v1; the engine's copy is removed afterwards."""
     tag = f"t{uuid.uuid4().hex[:8]}"
     retag("1", tag)
     yield f"{REGISTRY}/casa/httpd:{tag}"
     with contextlib.suppress(Exception):
-        docker_engine.remove_image(f"{REGISTRY}/casa/httpd:{tag}", force=True)
+        eng.remove_image(f"{REGISTRY}/casa/httpd:{tag}", force=True)
+
+
+@pytest.fixture
+def moving_tag(docker_engine):
+    with moving_tag_on(docker_engine) as image:
+        yield image
 
 
 def web(image: str, *, healthcheck: str = "") -> str:
@@ -79,14 +85,6 @@ ONLY_V1 = """
       interval: 1s
       timeout: 2s
       retries: 2"""
-
-
-def install(admin, compose, name, **kwargs) -> Installation:
-    inst = app_install(user=admin, compose=compose, name=name, **kwargs)
-    app_install_run(installation_id=inst.pk)
-    inst.refresh_from_db()
-    assert inst.status == S.RUNNING, inst.error
-    return inst
 
 
 def run(event: AppEvent, inst: Installation) -> AppEvent:

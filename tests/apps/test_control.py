@@ -6,11 +6,12 @@ import urllib.request
 import pytest
 
 from apps.models import AppEvent, AppLock, Installation
-from apps.services import app_install, app_install_run, app_status_refresh
+from apps.services import app_install, app_status_refresh
 from apps.services.control import app_control, app_operation_run
 from apps.services.operation import AppBusy
 from runtime import labels as L
 from tests.apps.conftest import BUSYBOX, HTTPD
+from tests.apps.conftest import install_running as install
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
@@ -35,14 +36,6 @@ services:
     ports: ["127.0.0.1:${{WEBUI_PORT}}:8080"]
     depends_on: [db]
 """
-
-
-def install(admin, compose, name) -> Installation:
-    inst = app_install(user=admin, compose=compose, name=name)
-    app_install_run(installation_id=inst.pk)
-    inst.refresh_from_db()
-    assert inst.status == S.RUNNING, inst.error
-    return inst
 
 
 def operate(admin, inst, action) -> AppEvent:

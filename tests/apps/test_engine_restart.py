@@ -5,11 +5,9 @@ seconds later (its containers live on, as Docker's do with live-restore; the API
 rather than Docker because killing the Docker daemon would stop every other container on this machine.
 """
 
-import contextlib
 import subprocess
 import threading
 import time
-import uuid
 
 import pytest
 
@@ -18,9 +16,9 @@ from apps.models import AppEvent, Installation
 from apps.services.control import app_operation_run
 from apps.services.update import app_update_start
 from runtime import labels as L
-from tests.apps.conftest import ENGINES
-from tests.apps.test_change import get, install, retag, web
-from tests.conftest import REGISTRY, ROOT, missing
+from tests.apps.conftest import install_running as install
+from tests.apps.test_change import get, moving_tag_on, retag, web
+from tests.conftest import ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
@@ -30,25 +28,15 @@ SLOW_START = '\n    command: ["sh", "-c", "sleep 4; exec httpd -f -p 8080 -h /ww
 
 
 @pytest.fixture
-def podman(settings, registry) -> runtime.Engine:
-    url = ENGINES["podman"]
-    eng = runtime.get_engine(url)
-    try:
-        eng.version()
-    except runtime.EngineError as exc:
-        missing(f"podman does not answer at {url} ({exc}); run scripts/podman.sh")
-    settings.ENGINE_URL = url
-    yield eng
+def podman(podman_engine) -> runtime.Engine:
+    yield podman_engine
     _engine_start()  # whatever happened, leave the service running for the tests after this one
 
 
 @pytest.fixture
 def podman_tag(podman):
-    tag = f"t{uuid.uuid4().hex[:8]}"
-    retag("1", tag)
-    yield f"{REGISTRY}/casa/httpd:{tag}"
-    with contextlib.suppress(Exception):
-        podman.remove_image(f"{REGISTRY}/casa/httpd:{tag}", force=True)
+    with moving_tag_on(podman) as image:
+        yield image
 
 
 def _engine_stop() -> None:

@@ -9,10 +9,9 @@ import urllib.request
 import pytest
 
 from apps.models import AppEvent, Installation
-from apps.services import app_install, app_install_run
 from apps.services.control import app_control, app_operation_run
 from apps.services.export import app_export
-from tests.apps.conftest import HTTPD
+from tests.apps.conftest import HTTPD, NOTHING, install_running, labelled
 from tests.conftest import missing
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -49,15 +48,6 @@ def compose(cli: str, project: str, file, *args: str) -> subprocess.CompletedPro
     )
 
 
-def project_leftovers(eng, project: str) -> dict[str, list[str]]:
-    labels = {PROJECT: project}
-    return {
-        "containers": [c.name for c in eng.list(labels)],
-        "networks": [n.name for n in eng.list_networks(labels)],
-        "volumes": [v.name for v in eng.list_volumes(labels)],
-    }
-
-
 def greeting(port: int) -> str:
     deadline = time.monotonic() + 20
     while True:
@@ -71,10 +61,7 @@ def greeting(port: int) -> str:
 
 
 def test_docker_compose_brings_the_exported_app_up(docker_engine, admin_user, app_name, compose_cli, tmp_path):
-    inst = app_install(user=admin_user, compose=WEB, name=app_name)
-    app_install_run(installation_id=inst.pk)
-    inst.refresh_from_db()
-    assert inst.status == S.RUNNING, inst.error
+    inst = install_running(admin_user, WEB, app_name)
     # Our copy gives the port back, so the exported copy can publish the same one.
     event = app_control(user=admin_user, installation=inst, action="stop")
     app_operation_run(event_id=event.pk)
@@ -100,4 +87,4 @@ def test_docker_compose_brings_the_exported_app_up(docker_engine, admin_user, ap
     finally:
         down = compose(compose_cli, project, file, "down", "-v")
     assert down.returncode == 0, down.stderr
-    assert project_leftovers(docker_engine, project) == {"containers": [], "networks": [], "volumes": []}
+    assert labelled(docker_engine, {PROJECT: project}) == NOTHING

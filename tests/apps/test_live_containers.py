@@ -9,33 +9,19 @@ import pytest
 from channels.db import database_sync_to_async
 
 from apps.models import Installation
-from apps.services import app_install, app_install_run, app_status_refresh
+from apps.services import app_status_refresh
 from apps.services.common import app_publish_flush
-from tests.apps.conftest import BUSYBOX, HTTPD
+from tests.apps.conftest import install_running
+from tests.apps.test_control import TWO
 from tests.apps.test_manage_views import _connect, client_for
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
 
-TWO = f"""
-services:
-  db:
-    image: {BUSYBOX}
-    command: ["sleep", "3600"]
-    stop_grace_period: 1s
-  web:
-    image: {HTTPD}
-    ports: ["127.0.0.1:${{WEBUI_PORT}}:8080"]
-"""
-
 
 @pytest.fixture
 def app(docker_engine, admin_user, app_name) -> Installation:
-    inst = app_install(user=admin_user, compose=TWO, name=app_name)
-    app_install_run(installation_id=inst.pk)
-    inst.refresh_from_db()
-    assert inst.status == S.RUNNING, inst.error
-    return inst
+    return install_running(admin_user, TWO, app_name)  # web depends on db; only web gets killed
 
 
 def kill_web(docker_engine, app: Installation) -> None:

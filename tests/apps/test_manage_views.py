@@ -10,13 +10,12 @@ from django.test import Client
 
 from accounts.permissions import STEPUP_SESSION_KEY
 from apps.models import AppEvent, AppGrant, AppLock, Installation
-from apps.services import app_install, app_install_run
 from apps.services.export import app_export
 from apps.services.foreign import describe
 from casaos_site.asgi import application
 from runtime import labels as L
 from runtime.compose import load_project, load_yaml
-from tests.apps.conftest import BUSYBOX, HTTPD
+from tests.apps.conftest import BUSYBOX, HTTPD, install_running
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
@@ -37,11 +36,7 @@ services:
 
 @pytest.fixture
 def app(docker_engine, admin_user, app_name) -> Installation:
-    inst = app_install(user=admin_user, compose=WEB, name=app_name)
-    app_install_run(installation_id=inst.pk)
-    inst.refresh_from_db()
-    assert inst.status == S.RUNNING, inst.error
-    return inst
+    return install_running(admin_user, WEB, app_name)
 
 
 def client_for(user, *, stepped_up: bool = False) -> Client:

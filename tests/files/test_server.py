@@ -94,14 +94,15 @@ def _create(server, cookie, length: int, name: str) -> str:
     return urlsplit(created.getheader("Location")).path
 
 
-def _patch_head(server, cookie: str, url: str, offset: int, length: int) -> socket.socket:
-    """A PATCH whose headers are sent; the body is the caller's to send (or not)."""
+def _patch_head(server, cookie: str, url: str, offset: int, length: int | None) -> socket.socket:
+    """A PATCH whose headers are sent (chunked when `length` is None); the body is the caller's to send (or not)."""
+    framing = "Transfer-Encoding: chunked" if length is None else f"Content-Length: {length}"
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     sock.sendall(
         (
             f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
             f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n"
-            f"Content-Type: application/offset+octet-stream\r\nContent-Length: {length}\r\n\r\n"
+            f"Content-Type: application/offset+octet-stream\r\n{framing}\r\n\r\n"
         ).encode()
     )
     return sock
@@ -192,14 +193,7 @@ def test_a_chunked_patch_past_the_bound_is_refused_and_keeps_what_arrived(server
     cookie = _cookie(admin_user)
     length = settings.MAX_REQUEST_BYTES + 8 * MIB
     url = _create(server, cookie, length, "chunked.bin")
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
-    sock.sendall(
-        (
-            f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
-            f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: 0\r\n"
-            "Content-Type: application/offset+octet-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
-        ).encode()
-    )
+    sock = _patch_head(server, cookie, url, 0, None)
     frame = f"{MIB:x}\r\n".encode() + b"y" * MIB + b"\r\n"
     try:
         for _ in range(length // MIB):
