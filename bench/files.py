@@ -9,6 +9,11 @@ from a synced disk (dirty pages left by the step before skew the next one by 2-5
 RUNS. Context figures, not goals: `cp` + fsync (our upload fsyncs before it moves the file into place) and
 curl from `python -m http.server` (a plain Python server using sendfile, no framework, no checks).
 
+Ceilings, also measured in the same run: the bare TCP loopback (sendfile to a socket, no HTTP, no disk) received
+without a copy (splice to /dev/null: the fastest any upload over TCP could go), and curl from a bare responder
+that only sendfile()s the file (the fastest any server could serve curl). Uploads are timed as a tus client sends by default (the whole
+file in one PATCH) and as our browser page sends (16 MiB PATCHes).
+
 Goals (issue 7): upload >= 0.8x cp with RSS flat, download >= 0.8x cat, listing <= 3x scandir.
 Run alone with `python -m bench files` (or `python -m bench.files`). CASAOS_BENCH_FILE_MIB changes the size,
 CASAOS_BENCH_RUNS the repetitions.
@@ -29,8 +34,8 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 SIZE = int(os.environ.get("CASAOS_BENCH_FILE_MIB", "1024")) * 1024 * 1024
-RUNS = int(os.environ.get("CASAOS_BENCH_RUNS", "3"))
-CHUNK = 32 * 1024 * 1024  # bytes per tus PATCH (the browser sends 16 MiB)
+RUNS = int(os.environ.get("CASAOS_BENCH_RUNS", "5"))
+BROWSER_CHUNK = 16 * 1024 * 1024  # bytes per tus PATCH from our browser page (a tus client's default: all)
 ENTRIES = 10_000
 ROOT_DIR = Path(__file__).resolve().parent.parent
 MIB = SIZE / 1024 / 1024
@@ -144,7 +149,7 @@ def _make_source(path: Path) -> None:
             fh.write(block)
 
 
-def _tus_upload(api: Api, source: Path, name: str) -> None:
+def _tus_upload(api: Api, source: Path, name: str, chunk: int = SIZE) -> None:
     meta = (
         f"filename {base64.b64encode(name.encode()).decode()},path ,conflict {base64.b64encode(b'overwrite').decode()}"
     )
@@ -156,23 +161,30 @@ def _tus_upload(api: Api, source: Path, name: str) -> None:
     created.read()
     assert created.status == 201, (created.status, created.getheaders())
     location = urlsplit(created.getheader("Location")).path
+    # One keep-alive connection, as a browser's tus client uses; each body goes out with sendfile(2), so the
+    # client copies nothing through user space and what is measured is the server.
+    conn = http.client.HTTPConnection("127.0.0.1", api.port, timeout=600)
     offset = 0
     with source.open("rb") as fh:
         while offset < SIZE:
-            chunk = fh.read(CHUNK)
-            response = api.request(
-                "PATCH",
-                location,
-                body=chunk,
-                headers={
-                    "Tus-Resumable": "1.0.0",
-                    "Upload-Offset": str(offset),
-                    "Content-Type": "application/offset+octet-stream",
-                },
-            )
+            length = min(chunk, SIZE - offset)
+            conn.putrequest("PATCH", location)
+            headers = {
+                **api.headers,
+                "Tus-Resumable": "1.0.0",
+                "Upload-Offset": str(offset),
+                "Content-Type": "application/offset+octet-stream",
+                "Content-Length": str(length),
+            }
+            for key, value in headers.items():
+                conn.putheader(key, value)
+            conn.endheaders()
+            conn.sock.sendfile(fh, offset, length)
+            response = conn.getresponse()
             response.read()
-            assert response.status == 204, (response.status, response.read())
+            assert response.status == 204, (response.status, response.getheaders())
             offset = int(response.getheader("Upload-Offset"))
+    conn.close()
 
 
 def _curl(url: str, headers: dict[str, str] | None = None) -> None:
@@ -234,16 +246,84 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
 
     up_time = _median(upload)
     assert (root / "uploaded.bin").stat().st_size == SIZE
+
+    def chunked() -> float:
+        (root / "uploaded.bin").unlink(missing_ok=True)
+        return _synced(lambda: _tus_upload(api, source, "uploaded.bin", BROWSER_CHUNK))
+
+    chunked_time = _median(chunked)
+    wire = _median(lambda: _synced(lambda: _loopback(source, _splice_to_null)))
     print(f"upload    tus {_rate(up_time)}   cp {_rate(cp_time)}   ratio {cp_time / up_time:.2f}x (goal >= 0.8x)")
     print(
         f"          context: cp + fsync {_rate(cp_fsync_time)} (same durability as the upload): "
-        f"{cp_fsync_time / up_time:.2f}x"
+        f"{cp_fsync_time / up_time:.2f}x; in {BROWSER_CHUNK // 2**20} MiB PATCHes as the browser sends "
+        f"{_rate(chunked_time)} = {cp_time / chunked_time:.2f}x cp"
+    )
+    print(
+        f"          ceiling: the bare TCP loopback (sendfile -> splice to /dev/null, no HTTP, no disk) "
+        f"{_rate(wire)} = {cp_time / wire:.2f}x cp; the upload reaches {wire / up_time:.2f}x of it"
     )
     print(
         "          web process RSS: "
         + ", ".join(f"{a / 2**20:.0f} -> {b / 2**20:.0f} MiB" for a, b in peaks)
         + f" (before -> peak, per {MIB:.0f} MiB upload)"
     )
+
+
+def _splice_to_null(conn: socket.socket) -> None:
+    """Receive into /dev/null without copying (splice through a pipe): the cheapest possible receiver."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    read_end, write_end = os.pipe()
+    try:
+        while moved := os.splice(conn.fileno(), write_end, 1024 * 1024):
+            while moved:
+                moved -= os.splice(read_end, null, moved)
+    finally:
+        for fd in (null, read_end, write_end):
+            os.close(fd)
+
+
+class BareFileServer(threading.Thread):
+    """Answers every request on one port with `file`, sent by sendfile(2): no framework, no checks, no copy in
+    user space. curl from it is the fastest any server could serve curl here."""
+
+    def __init__(self, file: Path):
+        super().__init__(daemon=True)
+        self.file = file
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+
+    def run(self) -> None:
+        while True:
+            try:
+                conn = self.listener.accept()[0]
+            except OSError:
+                return  # closed
+            with conn, self.file.open("rb") as fh:
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    head += conn.recv(65536)
+                size = os.fstat(fh.fileno()).st_size
+                conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: {size}\r\nConnection: close\r\n\r\n".encode())
+                conn.sendfile(fh)
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def _loopback(source: Path, receive) -> None:
+    """Send `source` with sendfile(2) over a loopback TCP connection to `receive`: no HTTP, no disk write."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+
+        def accept() -> None:
+            with listener.accept()[0] as conn:
+                receive(conn)
+
+        receiver = threading.Thread(target=accept)
+        receiver.start()
+        with socket.create_connection(listener.getsockname()) as conn, source.open("rb") as fh:
+            conn.sendfile(fh)
+        receiver.join()
 
 
 def bench_download(api: Api, server: subprocess.Popen, data: Path, root: Path) -> None:
@@ -268,12 +348,22 @@ def bench_download(api: Api, server: subprocess.Popen, data: Path, root: Path) -
     finally:
         plain.terminate()
         plain.wait(timeout=10)
+    bare = BareFileServer(file)
+    bare.start()
+    try:
+        bare_time = _median(lambda: _synced(lambda: _curl(f"http://127.0.0.1:{bare.port}/")))
+    finally:
+        bare.close()
     print(
         f"download  curl {_rate(down_time)}   cat {_rate(cat_time)}   ratio {cat_time / down_time:.2f}x (goal >= 0.8x)"
     )
     print(
         f"          context: curl from python -m http.server {_rate(plain_time)} = {cat_time / plain_time:.2f}x cat;"
         f" ours = {plain_time / down_time:.2f}x of it"
+    )
+    print(
+        f"          ceiling: curl from a bare sendfile(2) responder {_rate(bare_time)} = {cat_time / bare_time:.2f}x"
+        f" cat; the download reaches {bare_time / down_time:.2f}x of it"
     )
     print(
         f"          web process RSS: {sampler.start_rss / 2**20:.0f} -> {peak / 2**20:.0f} MiB during {RUNS} downloads"
@@ -309,10 +399,7 @@ def main() -> int:
     try:
         source = data / "source.bin"
         _make_source(source)
-        print(
-            f"file size: {MIB:.0f} MiB, tus chunk {CHUNK // 1024 // 1024} MiB, disk {root}, "
-            f"median of {RUNS} runs, server: manage.py serve"
-        )
+        print(f"file size: {MIB:.0f} MiB, disk {root}, median of {RUNS} runs, server: manage.py serve")
         bench_upload(api, server, source, root)
         bench_download(api, server, data, root)
         bench_listing(api, root)

@@ -258,10 +258,13 @@ try:
     FILES_ROOT = env_path("FILES_ROOT", DATA_DIR / "files")
     FILES_HOME_DIR = env_str("FILES_HOME_DIR", "home")  # per-user home folders: <root>/<this>/<username>
     FILES_UPLOAD_MAX_SIZE = env_int("FILES_UPLOAD_MAX_SIZE", 64 * 1024**3)  # bytes per uploaded file
-    FILES_UPLOAD_CHUNK_MAX = env_int("FILES_UPLOAD_CHUNK_MAX", 64 * 1024**2)  # bytes per tus PATCH request
-    # Largest request body the web server accepts at all (it stages bodies on the system disk before any login
-    # check): one upload chunk and its framing; nothing else we accept is larger.
-    MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", FILES_UPLOAD_CHUNK_MAX + 1024**2)
+    # Bytes per tus PATCH request. No limit of its own by default: PATCH bodies stream into the upload's partial
+    # file (never staged), and tus clients send a whole file in one request unless told to chunk.
+    FILES_UPLOAD_CHUNK_MAX = env_int("FILES_UPLOAD_CHUNK_MAX", FILES_UPLOAD_MAX_SIZE)
+    # Largest request body the web server accepts at all, tus PATCH bodies of a declared length aside (the upload
+    # view checks those against the upload before a byte is written): daphne stages every other body on the system
+    # disk before any login check, and nothing else we accept comes near this.
+    MAX_REQUEST_BYTES = env_int("MAX_REQUEST_BYTES", 65 * 1024**2)
     FILES_UPLOAD_EXPIRY_HOURS = env_int("FILES_UPLOAD_EXPIRY_HOURS", 24)  # abandoned partial uploads removed after
     FILES_FREE_SPACE_RESERVE = env_int("FILES_FREE_SPACE_RESERVE", 256 * 1024**2)  # never fill a disk past this
     FILES_TRASH_DAYS = env_int("FILES_TRASH_DAYS", 30)

@@ -8,13 +8,20 @@ body is bounded: without a bound, any client (no login needed) could fill that d
 
 import asyncio
 import json
+import logging
+import os
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
 from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
 from daphne.utils import HEADER_NAME_RE, INVALID_HEADER_VALUE_BYTES
 from django.conf import settings
+from twisted.web.http import _IdentityTransferDecoder
+
+from .body_splice import SPLICE, SPLICED, Spliced, splice_body
 
 # daphne receives a whole request body before the application starts, then hands it over in messages of this
 # size (its default, 8 KiB, makes a 32 MiB upload chunk 4,096 trips through the event loop; 4 MiB was no faster
@@ -29,6 +36,11 @@ SOCKET_SEND = 1024 * 1024
 STREAMED_TYPE = b"application/offset+octet-stream"
 STREAM_AHEAD = 8
 STREAM_POLL = 0.002
+# The "casaos.body.splice" ASGI extension (see BoundedRequest.casa_splice): the application asks the server to
+# write the rest of a streamed body into a file descriptor, and the bytes go from the socket to the file inside
+# the kernel. Its own threads: each splice waits on one client, and must not hold up Django's.
+logger = logging.getLogger(__name__)
+_splicers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="body-splice")
 
 
 class Drain:
@@ -76,6 +88,9 @@ class CasaServer(Server):
             drain.ready.set()  # a writer waiting for a client that went away must not wait forever
 
     async def handle_reply(self, protocol, message):
+        if message.get("type") == SPLICE and isinstance(protocol, BoundedRequest):
+            protocol.casa_splice(message)  # answered through the request's queue, even when the client is gone
+            return None
         if not isinstance(protocol, WebRequest) or message.get("type") != "http.response.body":
             return await super().handle_reply(protocol, message)
         drain = getattr(protocol, "casa_drain", None)
@@ -96,7 +111,8 @@ class BoundedRequest(WebRequest):
     """A request whose body may not exceed settings.MAX_REQUEST_BYTES, and whose file content is streamed.
 
     Bound: a larger declared length is refused with 413 before a byte of the body is read, and a chunked body is
-    refused as soon as it grows past the bound.
+    refused as soon as it grows past the bound. A streamed body of a declared length is exempt: the upload view
+    refuses it before reading unless the upload expects exactly that many bytes more (its free space was checked).
 
     Streaming: daphne starts the application only once the whole body is in a temporary file on the system disk
     (on a Raspberry Pi, its SD card). A tus PATCH (file content, files/streaming.py) instead starts the application
@@ -108,14 +124,17 @@ class BoundedRequest(WebRequest):
     casa_refused = False
     casa_received = 0
     casa_streaming = False  # this request's body goes to the application as it arrives
+    casa_declared = False  # the body's length was declared (Content-Length)
     casa_body_done = False
     casa_paused = False
+    casa_splicing = None  # a threading.Event while a splice runs: set it to end the splice's wait for the client
 
     def gotLength(self, length):
-        if length is not None and length > settings.MAX_REQUEST_BYTES:
-            self.casa_refuse()
+        streams, self.casa_declared = self._casa_streams(), length is not None
+        if length is not None and length > settings.MAX_REQUEST_BYTES and not streams:
+            self.casa_refuse()  # a streamed body of a declared length is the upload view's to accept or refuse
             return
-        if self._casa_streams():
+        if streams:
             self.content = _Discard()
             self.casa_streaming = True
             self._casa_start()
@@ -126,11 +145,12 @@ class BoundedRequest(WebRequest):
         if self.casa_refused:
             return
         self.casa_received += len(data)
-        if self.casa_received > settings.MAX_REQUEST_BYTES:
+        if self.casa_received > settings.MAX_REQUEST_BYTES and not (self.casa_streaming and self.casa_declared):
             self.casa_refuse()
             return
         if self.casa_streaming:
-            self._casa_feed(data, more=True)
+            if data:
+                self._casa_feed(data, more=True)
             return
         super().handleContentChunk(data)
 
@@ -186,9 +206,11 @@ class BoundedRequest(WebRequest):
             if b"_" not in name  # CVE-2015-0219, as daphne does
             for value in values
         ]
+        extensions = {SPLICE: {}} if self._casa_can_splice() else {}
         self.application_queue = self.server.create_application(
             self,
             {
+                "extensions": extensions,
                 "type": "http",
                 "http_version": self.clientproto.split(b"/")[-1].decode("ascii"),
                 "method": self.method.decode("ascii"),
@@ -215,14 +237,103 @@ class BoundedRequest(WebRequest):
 
     def _casa_maybe_resume(self) -> None:
         queue, transport = self.application_queue, getattr(self.channel, "transport", None)
-        if transport is None or self.finished or self.casa_body_done:
-            self.casa_paused = False
+        if transport is None or self.finished or self.casa_body_done or self.casa_splicing:
+            self.casa_paused = False  # a splice resumes the socket itself when it is done
             return
         if queue is not None and queue.qsize() > STREAM_AHEAD // 2:
             asyncio.get_event_loop().call_later(STREAM_POLL, self._casa_maybe_resume)
             return
         self.casa_paused = False
         transport.resumeProducing()
+
+    # ------------------------------------------------------------------------ splicing
+    def _casa_can_splice(self) -> bool:
+        """A body of a declared length on a plain TCP connection: the socket carries exactly its bytes."""
+        decoder = getattr(self.channel, "_transferDecoder", None)
+        transport = self.channel.transport
+        return (
+            isinstance(decoder, _IdentityTransferDecoder)
+            and decoder.contentLength is not None
+            and not self.isSecure()
+            and hasattr(transport, "socket")
+            and hasattr(os, "splice")
+        )
+
+    def casa_splice(self, message: dict) -> None:
+        """Write the rest of this body into message["fd"], starting at message["offset"].
+
+        Bytes already received and still queued for the application go first, then Twisted stops reading the
+        socket and a worker thread splices the rest of the declared length straight into the file (the
+        application checks that length before it asks). The application gets exactly one {"type":
+        "casaos.body.spliced", "count": n, "error": OSError | None} back in its queue; afterwards the request goes
+        on as usual (its final body message, or a disconnect). The file descriptor is duplicated: the
+        application's copy may close at any time without the thread writing into a recycled descriptor.
+        """
+        queue = self.application_queue
+        received, ended = [], None
+        while not queue.empty() and ended is None:
+            queued = queue.get_nowait()
+            if queued["type"] != "http.request" or not queued.get("more_body", False):
+                ended = queued
+            received.append(queued.get("body", b""))
+        transport = getattr(self.channel, "transport", None)
+        splicing = ended is None and not self.finished and transport is not None and self._casa_can_splice()
+        left = self.channel._transferDecoder.contentLength if splicing else 0
+        file_fd = os.dup(message["fd"])
+        sock_fd = os.dup(transport.socket.fileno()) if splicing else -1
+        self.casa_splicing = stop = threading.Event()
+        if splicing:
+            transport.pauseProducing()
+        loop = asyncio.get_event_loop()
+        work = loop.run_in_executor(
+            _splicers,
+            lambda: splice_body(
+                sock_fd,
+                file_fd,
+                message["offset"],
+                left,
+                received=received,
+                write_behind=message.get("write_behind", False),
+                stop=stop,
+                progress=lambda: loop.call_soon_threadsafe(self._casa_alive),
+            ),
+        )
+        work.add_done_callback(lambda done: self._casa_spliced(done, sock_fd, file_fd, ended))
+
+    def _casa_alive(self) -> None:
+        if getattr(self.channel, "resetTimeout", None) is not None:
+            self.channel.resetTimeout()  # bytes are flowing: Twisted's idle timeout must not cut the client off
+
+    def _casa_spliced(self, done: asyncio.Future, sock_fd: int, file_fd: int, ended: dict | None) -> None:
+        try:
+            result = done.result()
+        except Exception as exc:  # never leave the view waiting for its answer
+            logger.exception("splicing a request body failed")
+            result = Spliced(error=OSError(str(exc)))
+        os.close(file_fd)
+        if sock_fd >= 0:
+            os.close(sock_fd)
+        self.casa_splicing = None
+        self.casa_received += result.moved
+        self.application_queue.put_nowait(
+            {"type": SPLICED, "count": result.received + result.moved, "error": result.error}
+        )
+        if ended is not None:
+            self.application_queue.put_nowait(ended)  # the end of the body (or the client leaving) comes after
+        channel = self.channel
+        if sock_fd < 0 or self.finished or channel is None or channel.transport is None:
+            return
+        decoder = channel._transferDecoder
+        if result.moved and isinstance(decoder, _IdentityTransferDecoder):
+            decoder.contentLength -= result.moved
+            if decoder.contentLength == 0:
+                decoder.dataReceived(b"")  # the whole body is in: Twisted finishes the request (see process)
+        channel.transport.resumeProducing()  # the rest of the body, a client's goodbye, or its next request
+
+    def connectionLost(self, reason):
+        if self.casa_splicing is not None:
+            self.casa_splicing.set()
+        super().connectionLost(reason)
 
     # ------------------------------------------------------------------------ refusing
     def casa_refuse(self, status: int = 413, reason: str = "Content Too Large", detail: str = ""):

@@ -61,7 +61,7 @@ def tus_patch(request, upload: Upload) -> HttpResponse:
         new_offset = services.upload_write(
             upload=upload,
             offset=offset,
-            stream=request,
+            stream=getattr(request, "streamed_body", None) or request,
             content_length=int(length) if length and length.isdigit() else None,
             checksum=checksum,
         )

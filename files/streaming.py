@@ -9,6 +9,8 @@ import asyncio
 
 from django.core.handlers.asgi import ASGIHandler
 
+from casaos_site.body_splice import SPLICE, SPLICED
+
 from .tus import OFFSET_CONTENT_TYPE
 
 # Response bodies go out in messages of up to this size: Django's default (64 KiB) slices, and so copies, every
@@ -25,10 +27,14 @@ def streams_body(scope) -> bool:
 
 
 class StreamedBody:
-    """A read-only file over one request's `http.request` messages, read from the view's worker thread."""
+    """A read-only file over one request's `http.request` messages, read from the view's worker thread.
 
-    def __init__(self, receive, loop: asyncio.AbstractEventLoop):
-        self._receive, self._loop = receive, loop
+    With `send` (the server offers the "casaos.body.splice" extension, casaos_site/webserver.py), splice_into()
+    has the server write the rest of the body into a file without it passing through Python.
+    """
+
+    def __init__(self, receive, loop: asyncio.AbstractEventLoop, send=None):
+        self._receive, self._loop, self._send = receive, loop, send
         self._body, self._pos = b"", 0
         self.more = True  # the server still holds body messages
         self.disconnected = False
@@ -44,14 +50,34 @@ class StreamedBody:
         self._pos += len(chunk)
         return chunk
 
-    def _next(self) -> None:
+    def splice_into(self, fd: int, offset: int, *, write_behind: bool = False) -> int | None:
+        """Have the server write the rest of the body into `fd` at `offset` (the caller has checked its declared
+        length); returns the bytes written, or None if this server cannot (then read() as usual). A failed write
+        raises its OSError here, after the server has stopped writing."""
+        if self._send is None or self._pos < len(self._body) or not self.more:
+            return None
+        request = {"type": SPLICE, "fd": fd, "offset": offset, "write_behind": write_behind}
+        self._run(self._send(request))
+        while (message := self._run(self._receive()))["type"] != SPLICED:
+            self._take(message)  # only a disconnect can come first; the server still answers the splice
+        if message["error"] is not None:
+            raise message["error"]
+        return message["count"]
+
+    def _run(self, coroutine):
         try:
             running = asyncio.get_running_loop()
         except RuntimeError:
             running = None
         if running is self._loop:
+            coroutine.close()
             raise RuntimeError("a streamed request body is read from a worker thread, never the event loop")
-        message = asyncio.run_coroutine_threadsafe(self._receive(), self._loop).result()
+        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+
+    def _next(self) -> None:
+        self._take(self._run(self._receive()))
+
+    def _take(self, message: dict) -> None:
         if message["type"] == "http.disconnect":
             self.disconnected, self.more = True, False  # what arrived is kept: tus resumes from the offset
         else:
@@ -71,9 +97,9 @@ class BodyChannel:
     so it waits until the view has taken them all (it is cancelled when the response is done anyway).
     """
 
-    def __init__(self, receive, loop: asyncio.AbstractEventLoop):
+    def __init__(self, receive, loop: asyncio.AbstractEventLoop, send=None):
         self.receive = receive
-        self.body = StreamedBody(receive, loop)
+        self.body = StreamedBody(receive, loop, send)
 
     async def __call__(self):
         await self.body.finished.wait()
@@ -89,8 +115,15 @@ class StreamingASGIHandler(ASGIHandler):
 
     async def handle(self, scope, receive, send):
         if streams_body(scope):
-            receive = BodyChannel(receive, asyncio.get_running_loop())
+            splices = SPLICE in (scope.get("extensions") or {})
+            receive = BodyChannel(receive, asyncio.get_running_loop(), send if splices else None)
         await super().handle(scope, receive, send)
+
+    def create_request(self, scope, body_file):
+        request, error_response = super().create_request(scope, body_file)
+        if request is not None and isinstance(body_file, StreamedBody):
+            request.streamed_body = body_file  # what the upload view hands to the service (splice_into)
+        return request, error_response
 
     async def read_body(self, receive):
         if isinstance(receive, BodyChannel):

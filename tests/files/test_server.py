@@ -13,6 +13,7 @@ import psutil
 import pytest
 from django.test import Client
 
+from casaos_site.webserver import SOCKET_READ, STREAM_AHEAD
 from tests.files.conftest import CSRF
 
 pytestmark = [pytest.mark.stack, pytest.mark.redis]
@@ -211,3 +212,90 @@ def test_a_chunked_patch_past_the_bound_is_refused_and_keeps_what_arrived(server
     _until(lambda: offset() > 0)  # the view still writes and syncs what it had when the server refused
     assert offset() <= settings.MAX_REQUEST_BYTES  # what arrived before the bound is kept, nothing beyond it
     assert _partial(root).stat().st_size == offset()
+
+
+# ---------------------------------------------------------------------------- the kernel data path (splice)
+def _written_by(server) -> int:
+    """Bytes the server process has passed to write()/pwrite() so far (splice(2) is not counted)."""
+    return psutil.Process(server.proc.pid).io_counters().write_chars
+
+
+def test_a_patch_body_goes_from_the_socket_to_the_file_without_passing_through_python(server, admin_user, root):
+    cookie = _cookie(admin_user)
+    data = os.urandom(32 * MIB)
+    url = _create(server, cookie, len(data), "kernel.bin")
+    before = _written_by(server)
+    done = server.request(
+        cookie,
+        "PATCH",
+        url,
+        data,
+        {"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"},
+    )
+    assert done.status == 204, done.body
+    # What the server had read while the view checked the request is written by Python (at most STREAM_AHEAD
+    # pieces); the rest goes socket -> file in the kernel. A copy through Python would write all 32 MiB.
+    assert _written_by(server) - before < STREAM_AHEAD * SOCKET_READ + 2 * MIB
+    assert (root / "kernel.bin").read_bytes() == data
+
+
+def test_a_patch_with_a_checksum_is_read_by_python_to_verify_it(server, admin_user, root):
+    cookie = _cookie(admin_user)
+    data = os.urandom(8 * MIB)
+    url = _create(server, cookie, len(data), "checked.bin")
+    before = _written_by(server)
+    checksum = "sha256 " + base64.b64encode(hashlib.sha256(data).digest()).decode()
+    headers = {"Tus-Resumable": "1.0.0", "Content-Type": "application/offset+octet-stream"}
+    wrong = server.request(
+        cookie,
+        "PATCH",
+        url,
+        data,
+        {**headers, "Upload-Offset": "0", "Upload-Checksum": "sha256 " + base64.b64encode(b"0" * 32).decode()},
+    )
+    assert wrong.status == 460 and _partial(root).stat().st_size == 0
+    done = server.request(cookie, "PATCH", url, data, {**headers, "Upload-Offset": "0", "Upload-Checksum": checksum})
+    assert done.status == 204, done.body
+    assert _written_by(server) - before >= 16 * MIB  # both bodies went through the view's writes
+    assert (root / "checked.bin").read_bytes() == data
+
+
+def test_after_a_spliced_body_the_connection_carries_the_next_pipelined_request(server, admin_user, root):
+    # The next request is sent right behind the body: the splice must take exactly the body's bytes and leave
+    # the rest to the server's parser, on the same keep-alive connection.
+    cookie = _cookie(admin_user)
+    data = os.urandom(4 * MIB)
+    url = _create(server, cookie, 2 * len(data), "pipelined.bin")
+    sock = _patch_head(server, cookie, url, 0, len(data))
+    head = f"HEAD {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}\r\nTus-Resumable: 1.0.0\r\n\r\n"
+    sock.sendall(data + head.encode())
+    answers = b""
+    while answers.count(b"HTTP/1.1 ") < 2 or not answers.endswith(b"\r\n\r\n"):
+        chunk = sock.recv(65536)
+        assert chunk, answers
+        answers += chunk
+    sock.close()
+    first, second = answers.split(b"HTTP/1.1 ")[1:3]
+    assert first.startswith(b"204") and f"Upload-Offset: {len(data)}".encode() in first, answers
+    assert second.startswith(b"200") and f"Upload-Offset: {len(data)}".encode() in second, answers
+    assert _partial(root).read_bytes() == data
+
+
+def test_one_patch_may_carry_a_whole_large_file_and_only_what_the_upload_expects(server, admin_user, root, settings):
+    # tus clients send a whole file in one PATCH unless told to chunk: the body streams into the partial file,
+    # so the server's bound on staged bodies does not apply; the upload's own length (its free space was checked
+    # when it was created) does, before a byte is written.
+    cookie = _cookie(admin_user)
+    data = os.urandom(settings.MAX_REQUEST_BYTES + MIB)
+    url = _create(server, cookie, len(data) - 1, "whole.bin")
+    sock = _patch_head(server, cookie, url, 0, len(data))  # one byte more than the upload expects
+    sock.settimeout(10)
+    answer = _answer(sock)
+    sock.close()
+    assert answer.startswith(b"HTTP/1.1 413"), answer
+    assert _partial(root).stat().st_size == 0
+    url = _create(server, cookie, len(data), "whole.bin")
+    headers = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    done = server.request(cookie, "PATCH", url, data, headers)
+    assert done.status == 204, done.body
+    assert (root / "whole.bin").read_bytes() == data
