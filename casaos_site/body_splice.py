@@ -7,6 +7,7 @@ run near the speed of `cp` on the same disk. Plain functions on file descriptors
 
 import contextlib
 import ctypes
+import errno
 import fcntl
 import os
 import select
@@ -22,10 +23,13 @@ PIPE_SIZE = 1024 * 1024  # bytes moved per splice pair (Linux's default pipe hol
 WRITE_BEHIND = 8 * 1024 * 1024  # start writing to the disk every this many bytes (see write_behind)
 POLL_MS = 250  # how often a wait for the client looks at `stop`
 F_SETPIPE_SZ = getattr(fcntl, "F_SETPIPE_SZ", 1031)
+NO_SPLICE = {errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP}  # what a file system without splice_write answers
 
 
 class Writer:
     """Writes at an advancing offset and, if asked, starts each written stretch on its way to the disk."""
+
+    plain = False  # written with pwrite(2), the target's file system refused splice(2)
 
     def __init__(self, fd: int, offset: int, *, write_behind: bool):
         self.fd, self.offset, self.write_behind = fd, offset, write_behind
@@ -151,6 +155,17 @@ def _from_socket(sock_fd, writer, count, stop, idle_timeout, progress) -> bool:
 def _drain(read_end: int, writer: Writer, count: int) -> None:
     """Move `count` bytes from the pipe into the file (a disk write may take several calls)."""
     while count:
-        done = os.splice(read_end, writer.fd, count, offset_dst=writer.offset, flags=os.SPLICE_F_MOVE)
+        if writer.plain:
+            data = os.read(read_end, count)
+            writer.write(data)
+            count -= len(data)
+            continue
+        try:
+            done = os.splice(read_end, writer.fd, count, offset_dst=writer.offset, flags=os.SPLICE_F_MOVE)
+        except OSError as exc:
+            if exc.errno not in NO_SPLICE:
+                raise
+            writer.plain = True  # a file system that cannot take spliced pages: through a buffer from here on
+            continue
         count -= done
         writer.wrote(done)

@@ -83,3 +83,19 @@ def test_a_file_that_cannot_be_written_is_reported_not_raised(tmp_path):
     os.close(readonly)
     assert isinstance(result.error, OSError) and (result.received, result.moved) == (0, 0)
     assert path.read_bytes() == b""
+
+
+def test_a_file_system_that_refuses_spliced_pages_is_written_through_a_buffer(tmp_path):
+    # splice(2) into a file opened for appending fails with EINVAL, as it does on file systems without
+    # splice_write: the bytes must still arrive, in order.
+    client, server = _pair()
+    path, _ = _file(tmp_path, b"head")
+    appending = os.open(path, os.O_WRONLY | os.O_APPEND)
+    body = os.urandom(2 * MIB + 5)
+    sender = threading.Thread(target=client.sendall, args=(body,))
+    sender.start()
+    result = splice_body(server.fileno(), appending, 4, len(body), stop=threading.Event())
+    sender.join()
+    os.close(appending)
+    assert (result.moved, result.error) == (len(body), None)
+    assert path.read_bytes() == b"head" + body
