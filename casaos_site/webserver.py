@@ -12,7 +12,6 @@ import logging
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import unquote
 
 from daphne.http_protocol import HTTPFactory, WebRequest
@@ -36,11 +35,7 @@ SOCKET_SEND = 1024 * 1024
 STREAMED_TYPE = b"application/offset+octet-stream"
 STREAM_AHEAD = 8
 STREAM_POLL = 0.002
-# The "casaos.body.splice" ASGI extension (see BoundedRequest.casa_splice): the application asks the server to
-# write the rest of a streamed body into a file descriptor, and the bytes go from the socket to the file inside
-# the kernel. Its own threads: each splice waits on one client, and must not hold up Django's.
 logger = logging.getLogger(__name__)
-_splicers = ThreadPoolExecutor(max_workers=16, thread_name_prefix="body-splice")
 
 
 class Drain:
@@ -285,31 +280,34 @@ class BoundedRequest(WebRequest):
         if splicing:
             transport.pauseProducing()
         loop = asyncio.get_event_loop()
-        work = loop.run_in_executor(
-            _splicers,
-            lambda: splice_body(
-                sock_fd,
-                file_fd,
-                message["offset"],
-                left,
-                received=received,
-                write_behind=message.get("write_behind", False),
-                stop=stop,
-                progress=lambda: loop.call_soon_threadsafe(self._casa_alive),
-            ),
-        )
-        work.add_done_callback(lambda done: self._casa_spliced(done, sock_fd, file_fd, ended))
+
+        def splice() -> None:
+            try:
+                result = splice_body(
+                    sock_fd,
+                    file_fd,
+                    message["offset"],
+                    left,
+                    received=received,
+                    write_behind=message.get("write_behind", False),
+                    stop=stop,
+                    progress=lambda: loop.call_soon_threadsafe(self._casa_alive),
+                )
+            except Exception as exc:  # never leave the view waiting for its answer
+                logger.exception("splicing a request body failed")
+                result = Spliced(error=OSError(str(exc)))
+            loop.call_soon_threadsafe(self._casa_spliced, result, sock_fd, file_fd, ended)
+
+        # A thread of its own per splice (it waits on one client, and must not hold up Django's threads); a daemon,
+        # so stopping the server never waits for a silent client (what it wrote past the recorded offset is cut
+        # off by the next PATCH).
+        threading.Thread(target=splice, name="body-splice", daemon=True).start()
 
     def _casa_alive(self) -> None:
         if getattr(self.channel, "resetTimeout", None) is not None:
             self.channel.resetTimeout()  # bytes are flowing: Twisted's idle timeout must not cut the client off
 
-    def _casa_spliced(self, done: asyncio.Future, sock_fd: int, file_fd: int, ended: dict | None) -> None:
-        try:
-            result = done.result()
-        except Exception as exc:  # never leave the view waiting for its answer
-            logger.exception("splicing a request body failed")
-            result = Spliced(error=OSError(str(exc)))
+    def _casa_spliced(self, result: Spliced, sock_fd: int, file_fd: int, ended: dict | None) -> None:
         os.close(file_fd)
         if sock_fd >= 0:
             os.close(sock_fd)
