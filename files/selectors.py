@@ -61,7 +61,7 @@ def _group(gid: int) -> str:
 
 def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Path) -> Entry:
     is_link = stat.S_ISLNK(st.st_mode)
-    outside = is_link and not contained(Path(os.path.realpath(real)), base)
+    outside = is_link and not _inside(real, base)
     is_dir = stat.S_ISDIR(st.st_mode)
     if is_link and not outside:
         try:
@@ -85,8 +85,9 @@ def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Pa
     )
 
 
-def _scan(folder: Target, hidden: bool) -> list[tuple[str, os.stat_result, bool]]:
-    """(name, lstat, is_dir) of every entry: one scandir and one lstat each, the whole cost of a listing."""
+def _scan(folder: Target, hidden: bool) -> list[tuple[str, os.DirEntry, bool]]:
+    """(name, entry, is_dir) of every entry, from the directory alone: no stat() yet (is_dir comes from the
+    directory's own record of each entry's type where the file system keeps one, links aside)."""
     rows = []
     with os.scandir(folder.real) as it:
         for de in it:
@@ -94,18 +95,38 @@ def _scan(folder: Target, hidden: bool) -> list[tuple[str, os.stat_result, bool]
             if name.startswith(RESERVED_PREFIX) or (not hidden and name.startswith(".")):
                 continue
             try:
-                st = de.stat(follow_symlinks=False)
+                is_dir = de.is_dir() and (not de.is_symlink() or _inside(de.path, folder.base.real))
             except OSError:
                 continue
-            rows.append((name, st, de.is_dir()))
+            rows.append((name, de, is_dir))
     return rows
 
 
+def _inside(path: str, base: Path) -> bool:
+    """A link counts as a folder only when it leads to one inside the root (it is never followed out of it)."""
+    return contained(Path(os.path.realpath(path)), base)
+
+
+def _lstat(de: os.DirEntry) -> os.stat_result | None:
+    """The entry's lstat (cached by the DirEntry), or None if it vanished since the scan."""
+    try:
+        return de.stat(follow_symlinks=False)
+    except OSError:
+        return None
+
+
+def _stat_key(de: os.DirEntry, field: str) -> float:
+    st = _lstat(de)
+    return getattr(st, field) if st is not None else 0
+
+
 def _sort_key(sort: str):
+    """Folders first, then the key. Only size and modified stat every entry of the folder: sorted by name or type,
+    a page of a 10,000-entry folder stats just the entries it shows."""
     if sort == "size":
-        return lambda r: (not r[2], r[1].st_size, r[0].lower())
+        return lambda r: (not r[2], _stat_key(r[1], "st_size"), r[0].lower())
     if sort == "modified":
-        return lambda r: (not r[2], r[1].st_mtime, r[0].lower())
+        return lambda r: (not r[2], _stat_key(r[1], "st_mtime"), r[0].lower())
     if sort == "type":
         return lambda r: (not r[2], Path(r[0]).suffix.lower(), r[0].lower())
     return lambda r: (not r[2], r[0].lower())
@@ -134,7 +155,12 @@ def folder_list(
     rows.sort(key=_sort_key(sort), reverse=reverse)
     start = (max(page, 1) - 1) * page_size
     view = folder.view_path
-    entries = [_entry(view, n, folder.real / n, st, folder.base.real) for n, st, _d in rows[start : start + page_size]]
+    base = folder.base.real
+    entries = [
+        _entry(view, name, folder.real / name, st, base)
+        for name, de, _is_dir in rows[start : start + page_size]
+        if (st := _lstat(de)) is not None
+    ]
     return {
         "path": view,
         "writable": folder.base.writable,
