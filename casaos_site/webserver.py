@@ -268,9 +268,9 @@ class BoundedRequest(WebRequest):
         received, ended = [], None
         while not queue.empty() and ended is None:
             queued = queue.get_nowait()
-            if queued["type"] != "http.request" or not queued.get("more_body", False):
-                ended = queued
             received.append(queued.get("body", b""))
+            if queued["type"] != "http.request" or not queued.get("more_body", False):
+                ended = {**queued, "body": b""}  # handed back after the answer; its bytes are in `received`
         transport = getattr(self.channel, "transport", None)
         splicing = ended is None and not self.finished and transport is not None and self._casa_can_splice()
         left = self.channel._transferDecoder.contentLength if splicing else 0
