@@ -1,11 +1,16 @@
 """Celery tasks of the apps feature: each looks the row up by id and calls a service."""
 
+import logging
+import threading
+
 from celery import shared_task
-from celery.signals import worker_ready
+from celery.signals import worker_init, worker_process_init, worker_ready
 from django.conf import settings
 from django.utils import timezone
 
-from runtime.errors import EngineUnavailable
+from runtime.errors import EngineError, EngineUnavailable
+
+log = logging.getLogger(__name__)
 
 
 @shared_task(bind=True, name="apps.install", autoretry_for=(EngineUnavailable,), retry_backoff=5, max_retries=5)
@@ -42,6 +47,29 @@ def _reconcile_at_start(sender=None, **kwargs) -> None:
     hostname = getattr(sender, "hostname", "") or ""
     app_reconcile.delay(restarted_worker=hostname, worker_started_at=timezone.now().isoformat())
     app_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
+
+
+@worker_init.connect
+def _import_engine_client(**kwargs) -> None:
+    # Import docker-py once in the parent, before the pool forks: every child inherits it instead of paying the
+    # import on its first install (docker.py is imported only when an engine is really wanted).
+    import runtime.docker  # noqa: F401
+
+
+@worker_process_init.connect
+def _warm_engine_client(**kwargs) -> None:
+    # Each pool process negotiates the API version and opens its engine socket now, not on the critical path
+    # of the first install it gets (~30 ms). In a thread: a dead engine must not hold up the process start.
+    threading.Thread(target=_engine_warm, name="engine-warm", daemon=True).start()
+
+
+def _engine_warm() -> None:
+    from .services.common import engine
+
+    try:
+        engine().version()
+    except EngineError as exc:
+        log.info("engine not reachable yet (%s); the first task will connect", exc.message)
 
 
 # ---------------------------------------------------------------------------- after the install (issue 6)

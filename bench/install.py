@@ -8,6 +8,8 @@ process with its own data directory, database and Redis database, beside a real 
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import io
 import os
 import shutil
@@ -17,6 +19,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import threading
 import time
 import urllib.request
 import uuid
@@ -55,6 +58,7 @@ def _child() -> None:
     call_command("migrate", verbosity=0, interactive=False)
     image = _push_bench_image()
     worker = _start_worker()
+    follower = _state_follower()
     try:
         results: dict = {_ours: [], _docker_run: [], _docker_network_run: []}
         steps: list[dict] = []
@@ -63,6 +67,7 @@ def _child() -> None:
             _round(image, n, results, steps)
         _report(results[_ours], results[_docker_run], results[_docker_network_run], steps)
     finally:
+        follower.close()
         worker.terminate()
         worker.wait(timeout=20)
         _docker("rmi", "-f", image, check=False)
@@ -85,36 +90,37 @@ def _round(image: str, n: int, results: dict, steps: list[dict], *, warmup: bool
 
 
 def _ours(image: str) -> tuple[float, dict]:
-    """API call until the web port named in the 202 answers; the port is probed once the stored status (what
-    GET /api/apps/{id}/ reads) says running. Returns the time and the pipeline's own step timings.
+    """API call until the web port named in the 202 answers; the port is probed once the app's state event says
+    running (what the websocket relays to API clients; sent after the status is stored). Returns the time and
+    the pipeline's own step timings.
 
     Like the baseline, nothing touches the port before the engine has started the container: a connection
     attempt during the start can stall on the new container's address for a second and would skew both sides.
     """
-    from django.test import Client
-
-    from accounts.models import User
     from apps.models import Installation
     from apps.services.cleanup import app_objects_remove
     from apps.services.common import engine
 
-    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": User.Role.ADMIN})
-    client = Client()
-    client.force_login(admin)
+    client = _api_client()
     compose = f"services:\n  web:\n    image: {image}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
     name = f"bench-{uuid.uuid4().hex[:8]}"
+    follower = _state_follower()
+    settled = follower.expect(name)
     started = time.perf_counter()
     response = client.post("/api/apps/", {"compose": compose, "name": name}, content_type="application/json")
     posted = time.perf_counter() - started
     assert response.status_code == 202, response.content
     accepted = response.json()
+    # Follow the state events as a websocket client would: no polling that lags or competes for the two cores
+    # with the engine (the stored status is looked at too, slowly, in case an event got lost).
     deadline = time.monotonic() + 120
-    # Watch the stored status (what GET /api/apps/{id}/ reads) cheaply, so the watcher does not compete for
-    # the two cores with the engine; the 202 already named the web port, which must then answer.
-    while (status := Installation.objects.filter(pk=accepted["id"]).values_list("status", flat=True)[0]) != "running":
+    while not settled.wait(0.5):
+        status = Installation.objects.filter(pk=accepted["id"]).values_list("status", flat=True)[0]
         assert time.monotonic() < deadline and status not in ("failed", "cancelled"), status
-        time.sleep(0.01)
-    _wait_http(accepted["web_port"])
+        if status == "running":
+            break
+    assert follower.status.pop(name, "running") == "running", f"{name} did not install"
+    _wait_http(accepted["web_port"])  # the 202 named the web port, which must then answer
     elapsed = time.perf_counter() - started
     state = client.get(f"/api/apps/{accepted['id']}/").json()  # after the clock: the API agrees, with the timings
     assert state["status"] == "running"
@@ -122,6 +128,77 @@ def _ours(image: str) -> tuple[float, dict]:
     app_objects_remove(eng=engine(), name=name)
     Installation.objects.filter(pk=state["id"]).delete()
     return elapsed, {"post": round(posted * 1000), **state["progress"]["timings"]}
+
+
+class _StateFollower:
+    """Listens to the apps group of the channel layer (every app's state events, as the pages and the websocket
+    get them) from one thread with its own event loop; `expect(name)` gives an Event set when that app has
+    settled (running, failed or cancelled), and `status` says which. close() leaves the group (a channel left
+    in it would be sent every later event until the group expires)."""
+
+    SETTLED = ("running", "failed", "cancelled")
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+        self.status: dict[str, str] = {}
+        self._loop = asyncio.new_event_loop()
+        self._channel = ""
+        subscribed = asyncio.run_coroutine_threadsafe(self._subscribe(), self._loop)
+        threading.Thread(target=self._loop.run_forever, name="bench-follow", daemon=True).start()
+        subscribed.result(timeout=10)
+        asyncio.run_coroutine_threadsafe(self._listen(), self._loop)
+
+    def close(self) -> None:
+        from apps.services.common import APPS_GROUP
+
+        leave = asyncio.run_coroutine_threadsafe(self._layer.group_discard(APPS_GROUP, self._channel), self._loop)
+        leave.result(timeout=10)
+
+    def expect(self, name: str) -> threading.Event:
+        event = threading.Event()
+        with self._lock:
+            self._waiting[name] = event
+        return event
+
+    async def _subscribe(self) -> None:
+        from channels.layers import get_channel_layer
+
+        from apps.services.common import APPS_GROUP
+
+        self._layer = get_channel_layer()
+        self._channel = await self._layer.new_channel()
+        await self._layer.group_add(APPS_GROUP, self._channel)
+
+    async def _listen(self) -> None:
+        while True:
+            data = (await self._layer.receive(self._channel)).get("data") or {}
+            if data.get("status") in self.SETTLED:
+                with self._lock:
+                    event = self._waiting.pop(data.get("name"), None)
+                if event is not None:
+                    self.status[data["name"]] = data["status"]
+                    event.set()
+
+
+@functools.cache
+def _state_follower() -> _StateFollower:
+    return _StateFollower()
+
+
+@functools.cache
+def _api_client():
+    """One logged-in API client for every round, as a real client keeps its session; a new test Client would
+    also build the middleware chain again per request (WhiteNoise scans every static file: ~15 ms), which
+    a running server does once."""
+    from django.test import Client
+
+    from accounts.models import User
+
+    admin, _ = User.objects.get_or_create(username="bench-admin", defaults={"role": User.Role.ADMIN})
+    client = Client()
+    client.force_login(admin)
+    return client
 
 
 def _docker_run(image: str) -> float:

@@ -42,17 +42,20 @@ class InstallCancelled(Exception):
 
 
 _engines: dict[str, runtime.Engine] = {}
+_engines_lock = threading.Lock()
 
 
 def engine() -> runtime.Engine:
     """The configured engine (Docker or Podman, both through the Docker API), one client per URL and process.
 
-    Reusing it saves the API-version negotiation and a new socket on every call of an install's critical path.
+    Reusing it saves the API-version negotiation and a new socket on every call of an install's critical path
+    (a worker's pool processes warm theirs when they start: apps.tasks).
     """
     url = settings.ENGINE_URL
-    if url not in _engines:
-        _engines[url] = runtime.get_engine(url)
-    return _engines[url]
+    with _engines_lock:
+        if url not in _engines:
+            _engines[url] = runtime.get_engine(url)
+        return _engines[url]
 
 
 class _Publisher:

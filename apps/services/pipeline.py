@@ -44,7 +44,9 @@ def app_install_run(*, installation_id: int, worker: str = "") -> Installation |
     eng = engine()
     with heartbeat(inst.pk):
         try:
-            _Run(inst, eng, app_project(installation=inst)).execute()
+            run = _Run(inst, eng, app_project(installation=inst))
+            run.fresh = inst.attempts == 1
+            run.execute()
         except InstallCancelled:
             app_install_end(installation=inst, eng=eng, status=S.CANCELLED, message=_("The install was cancelled."))
         except EngineUnavailable as exc:
@@ -113,6 +115,9 @@ class _Run:
         self._stop = False  # set when cancelled or when one pull failed: the other pulls stop at their next event
         self._dirty = False
         self._created: set[str] = set()  # containers this pass made (known not to run yet)
+        # The first pass of an install: the request checked that none of its containers exist, so there is no
+        # earlier attempt's container to look for (a resumed or retried pass, and AppApply, look).
+        self.fresh = False
         self.timings: dict[str, int] = {}  # milliseconds per step of this pass, kept with the final state
         self._lap_at = ("", time.monotonic())
         if inst.attempts == 1:  # from the request to a worker taking it (the claim wrote updated_at)
@@ -172,7 +177,7 @@ class _Run:
     def create_containers(self) -> None:
         """The containers, in start order; one an earlier attempt made with the same config is kept."""
         self.step(S.CREATING, _("Creating containers…"))
-        existing = {c.name: c for c in self.eng.list(self.app)}
+        existing = {} if self.fresh else {c.name: c for c in self.eng.list(self.app)}
         for spec in self.project.containers:
             self.check_cancel()
             self._create_container(spec, existing.get(spec.name))
@@ -273,7 +278,7 @@ class _Run:
         finally:
             if pool is not None:
                 pool.shutdown(wait=False, cancel_futures=True)  # a stuck pull must not hold the clean-up
-        self._save_progress(force=True)
+        self._save_progress()  # the final figures, unless the last look already stored them
 
     def _pull_all(self, images: list[str], agg: PullAggregator) -> None:
         """Pull exactly these images now (an update pulls every image again)."""
@@ -424,11 +429,12 @@ class _Run:
 
     def _wait_web(self, port: int) -> None:
         """Until the web port gives an HTTP answer (any status: the app is up, whatever it says)."""
-        app_update(self.inst, detail=_("Waiting for the web interface on port %(port)s…") % {"port": port})
         began = time.monotonic()
         deadline = began + settings.APPS_WEB_TIMEOUT
         next_check = 0.0
         while not _http_answers(port):
+            if not next_check:  # most apps answer the first probe: the page hears of the wait only when there is one
+                app_update(self.inst, detail=_("Waiting for the web interface on port %(port)s…") % {"port": port})
             now = time.monotonic()
             if now > deadline:
                 raise InstallFailed(

@@ -19,6 +19,7 @@ from apps.services import (
     app_uninstall_run,
 )
 from runtime import labels as L
+from runtime.specs import ContainerSpec
 from tests.apps.conftest import BUSYBOX, HTTPD, NOTHING, leftovers
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -152,6 +153,27 @@ volumes:
     assert inst.progress["stopped_at"] == S.STARTING
     assert leftovers(app_engine, app_name) == NOTHING
     assert not (tmp_path / "new").exists()  # the bind folders this attempt made are gone too
+
+
+def test_it_fails_cleanly_when_its_container_name_is_taken_after_the_request(docker_engine, admin_user, app_name):
+    # The first pass does not look for containers of an earlier attempt (there is none); a container made by
+    # someone else between the request and the worker is refused by the engine, and left alone.
+    inst = app_install(user=admin_user, compose=WEB, name=app_name, inputs={"DATA_DIR": "/tmp"})
+    from apps.services import app_project
+
+    taken = app_project(installation=inst).containers[0].name
+    docker_engine.pull(HTTPD)
+    docker_engine.create(ContainerSpec(name=taken, service="other", image=HTTPD))
+    try:
+        app_install_run(installation_id=inst.pk)
+        inst.refresh_from_db()
+
+        assert inst.status == S.FAILED
+        assert taken in inst.error and "already exists" in inst.error
+        assert leftovers(docker_engine, app_name) == NOTHING
+        assert docker_engine.inspect(taken).labels.get(L.APP) is None  # the other container is still there
+    finally:
+        docker_engine.remove(taken, force=True)
 
 
 def test_it_refuses_a_taken_port_before_creating_anything(docker_engine, admin_user, app_name):
@@ -328,3 +350,14 @@ def _wait_for(predicate, timeout: float = 30) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "condition not reached"
         time.sleep(0.05)
+
+
+def test_a_worker_process_starts_with_the_engine_down(settings, tmp_path, caplog):
+    # Pool processes connect their engine client when they start (apps.tasks); an engine that does not answer
+    # then is only logged: the first task connects (and retries) as before.
+    from apps import tasks
+
+    settings.ENGINE_URL = f"unix://{tmp_path}/no-engine.sock"
+    with caplog.at_level("INFO", logger="apps.tasks"):
+        tasks._engine_warm()
+    assert "engine not reachable yet" in caplog.text
