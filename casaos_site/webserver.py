@@ -274,8 +274,12 @@ class BoundedRequest(WebRequest):
         transport = getattr(self.channel, "transport", None)
         splicing = ended is None and not self.finished and transport is not None and self._casa_can_splice()
         left = self.channel._transferDecoder.contentLength if splicing else 0
-        file_fd = os.dup(message["fd"])
-        sock_fd = os.dup(transport.socket.fileno()) if splicing else -1
+        file_fd = os.dup(message["fd"])  # an error here reaches the application from its send()
+        try:
+            sock_fd = os.dup(transport.socket.fileno()) if splicing else -1
+        except OSError:
+            os.close(file_fd)
+            raise
         self.casa_splicing = stop = threading.Event()
         if splicing:
             transport.pauseProducing()
