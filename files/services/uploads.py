@@ -19,7 +19,16 @@ from django.utils.translation import gettext as _
 from casaos_site.body_splice import Writer
 
 from ..models import Upload
-from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve, resolve_in, split_view_path
+from ..paths import (
+    RESERVED_PREFIX,
+    PathError,
+    Target,
+    check_name,
+    from_os_error,
+    resolve,
+    resolve_in,
+    split_view_path,
+)
 from ..tus import CHECKSUM_MISMATCH, TusError
 from .common import changed, check_free_space, free_name, rename_noreplace
 
@@ -116,7 +125,11 @@ def upload_write(*, upload: Upload, offset: int, stream, content_length: int | N
             raise TusError(423, _("Another request is writing this upload.")) from None
         fh.seek(offset)
         fh.truncate(offset)  # drop bytes a crashed request may have left beyond the recorded offset
-        written = _copy_body(stream, fh.fileno(), offset, min(remaining, content_length or remaining), checksum)
+        try:
+            written = _copy_body(stream, fh.fileno(), offset, min(remaining, content_length or remaining), checksum)
+        except OSError as exc:  # the disk filled up meanwhile (507), or failed
+            fh.truncate(offset)  # nothing half-written: the client resends from the recorded offset
+            raise from_os_error(exc) from exc
         if checksum is not None and checksum[0].digest() != checksum[1]:
             fh.truncate(offset)
             raise TusError(CHECKSUM_MISMATCH, _("Checksum mismatch: the chunk was discarded."))

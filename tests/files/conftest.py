@@ -34,6 +34,16 @@ def root(tmp_path, settings):
 
 
 @pytest.fixture
+def small_disk(root):
+    """A 4 MiB file system inside the root (tmpfs: the test suite runs as root, as `make test` must)."""
+    mount = root / "small"
+    mount.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.fixture
 def admin_api(admin_user, root):
     client = APIClient()
     client.force_login(admin_user)

@@ -299,3 +299,34 @@ def test_one_patch_may_carry_a_whole_large_file_and_only_what_the_upload_expects
     done = server.request(cookie, "PATCH", url, data, headers)
     assert done.status == 204, done.body
     assert (root / "whole.bin").read_bytes() == data
+
+
+@pytest.fixture
+def no_reserve(monkeypatch):
+    """The server started after this keeps no free-space reserve (4 MiB disks are all reserve otherwise)."""
+    monkeypatch.setenv("CASAOS_FILES_FREE_SPACE_RESERVE", "0")
+
+
+def test_a_disk_that_fills_up_during_a_spliced_patch_gets_507_and_keeps_the_offset(
+    no_reserve, server, admin_user, small_disk
+):
+    # The free space was there when the upload was created; something else took it before the bytes came.
+    cookie = _cookie(admin_user)
+    data = os.urandom(3 * MIB)
+    meta = f"filename {base64.b64encode(b'late.bin').decode()},path {base64.b64encode(b'small').decode()}"
+    headers = {"Tus-Resumable": "1.0.0", "Upload-Length": str(len(data)), "Upload-Metadata": meta}
+    created = server.request(cookie, "POST", "/api/files/uploads/", headers=headers)
+    assert created.status == 201, created.body
+    url = urlsplit(created.getheader("Location")).path
+    (small_disk / "filler.bin").write_bytes(b"f" * (3 * MIB))
+    patch = {"Tus-Resumable": "1.0.0", "Upload-Offset": "0", "Content-Type": "application/offset+octet-stream"}
+    answer = server.request(cookie, "PATCH", url, data, patch)
+    assert answer.status == 507, answer.body
+    assert b"No space left" in answer.body
+    (part,) = small_disk.glob(".casaos-upload-*.part")
+    assert part.stat().st_size == 0  # nothing half-written
+    head = server.request(cookie, "HEAD", url, headers={"Tus-Resumable": "1.0.0"})
+    assert head.getheader("Upload-Offset") == "0"
+    (small_disk / "filler.bin").unlink()  # space again: the same upload goes through
+    assert server.request(cookie, "PATCH", url, data, patch).status == 204
+    assert (small_disk / "late.bin").read_bytes() == data

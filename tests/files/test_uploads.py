@@ -2,6 +2,7 @@
 
 import base64
 import hashlib
+import os
 from datetime import timedelta
 
 import pytest
@@ -99,6 +100,17 @@ def test_it_refuses_an_upload_over_the_size_limit(admin_api, root, settings):
     before = snapshot(root.parent)
     assert create(admin_api, 1001, filename="big.bin", path="").status_code == 413
     assert snapshot(root.parent) == before and not Upload.objects.exists()
+
+
+def test_a_disk_that_fills_up_before_the_bytes_come_gets_507_and_nothing_half_written(admin_api, small_disk, settings):
+    settings.FILES_FREE_SPACE_RESERVE = 0
+    data = os.urandom(3 * 1024 * 1024)
+    location = create(admin_api, len(data), filename="late.bin", path="small")["Location"]
+    (small_disk / "filler.bin").write_bytes(b"f" * (3 * 1024 * 1024))  # someone else took the space meanwhile
+    response = patch(admin_api, location, 0, data, sha1(data))  # a checksum: the bytes go through the view
+    assert response.status_code == 507 and b"No space left" in response.content
+    (part,) = small_disk.glob(".casaos-upload-*.part")
+    assert part.stat().st_size == 0 and Upload.objects.get().offset == 0
 
 
 def test_it_refuses_an_upload_larger_than_the_free_space(admin_api, root, settings):
