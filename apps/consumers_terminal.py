@@ -71,10 +71,20 @@ class AppTerminalConsumer(SessionBoundConsumer):
         """Engine output to the browser until the shell exits or the socket closes."""
         try:
             while chunk := self.session.recv(4096):
-                asyncio.run_coroutine_threadsafe(self.send(bytes_data=chunk), loop).result(timeout=10)
-            asyncio.run_coroutine_threadsafe(self.close(code=1000), loop)  # the shell exited: end the page's session
+                _on_loop(self.send(bytes_data=chunk), loop).result(timeout=10)
+            _on_loop(self.close(code=1000), loop)  # the shell exited: end the page's session
         except (EngineError, OSError, TimeoutError, RuntimeError):
             pass  # the socket (or the server's loop) went away first
+
+
+def _on_loop(coroutine, loop):
+    """Run `coroutine` on the consumer's loop from the pump thread; if that loop is already closed, the coroutine
+    is closed too (it will never run, and must not be reported as never awaited)."""
+    try:
+        return asyncio.run_coroutine_threadsafe(coroutine, loop)
+    except RuntimeError:
+        coroutine.close()
+        raise
 
 
 def _stepped_up(session) -> bool:
