@@ -15,7 +15,6 @@ from .models import FileTask, FolderGrant, ShareLink, TrashItem
 from .paths import RESERVED_PREFIX, PathError, Target, contained, resolve, user_bases
 from .services.common import tree_size
 
-SORT_KEYS = ("name", "size", "modified", "type")
 MAX_PAGE_SIZE = 1000
 SEARCH_LIMIT = 500
 
@@ -85,20 +84,23 @@ def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Pa
     )
 
 
-def _scan(folder: Target, hidden: bool) -> list[tuple[str, os.DirEntry, bool]]:
-    """(name, entry, is_dir) of every entry, from the directory alone: no stat() yet (is_dir comes from the
-    directory's own record of each entry's type where the file system keeps one, links aside)."""
+def _scan(folder: Target, hidden: bool, *, stat_all: bool) -> list[tuple[str, os.DirEntry, bool, object]]:
+    """(name, entry, is_dir, lstat) of every entry. Without `stat_all`, from the directory alone: lstat is None
+    until the page needs it, and is_dir comes from the directory's own record of each entry's type where the file
+    system keeps one (links aside). An entry that vanishes meanwhile is left out."""
     rows = []
+    base = folder.base.real
     with os.scandir(folder.real) as it:
         for de in it:
             name = de.name
             if name.startswith(RESERVED_PREFIX) or (not hidden and name.startswith(".")):
                 continue
             try:
-                is_dir = de.is_dir() and (not de.is_symlink() or _inside(de.path, folder.base.real))
+                st = de.stat(follow_symlinks=False) if stat_all else None
+                is_dir = de.is_dir() and (not de.is_symlink() or _inside(de.path, base))
             except OSError:
                 continue
-            rows.append((name, de, is_dir))
+            rows.append((name, de, is_dir, st))
     return rows
 
 
@@ -115,21 +117,16 @@ def _lstat(de: os.DirEntry) -> os.stat_result | None:
         return None
 
 
-def _stat_key(de: os.DirEntry, field: str) -> float:
-    st = _lstat(de)
-    return getattr(st, field) if st is not None else 0
-
-
-def _sort_key(sort: str):
-    """Folders first, then the key. Only size and modified stat every entry of the folder: sorted by name or type,
-    a page of a 10,000-entry folder stats just the entries it shows."""
-    if sort == "size":
-        return lambda r: (not r[2], _stat_key(r[1], "st_size"), r[0].lower())
-    if sort == "modified":
-        return lambda r: (not r[2], _stat_key(r[1], "st_mtime"), r[0].lower())
-    if sort == "type":
-        return lambda r: (not r[2], Path(r[0]).suffix.lower(), r[0].lower())
-    return lambda r: (not r[2], r[0].lower())
+# Folders first, then the key. Only size and modified need every entry's lstat (STAT_SORTS): sorted by name or
+# type, a page of a 10,000-entry folder stats just the entries it shows.
+STAT_SORTS = ("size", "modified")
+_SORT_KEYS = {
+    "name": lambda r: (not r[2], r[0].lower()),
+    "size": lambda r: (not r[2], r[3].st_size, r[0].lower()),
+    "modified": lambda r: (not r[2], r[3].st_mtime, r[0].lower()),
+    "type": lambda r: (not r[2], Path(r[0]).suffix.lower(), r[0].lower()),
+}
+SORT_KEYS = tuple(_SORT_KEYS)
 
 
 def folder_list(
@@ -151,15 +148,15 @@ def folder_list(
     folder = resolve(user, path)
     if not folder.real.is_dir():
         raise PathError(_("This is not a folder."), 400)
-    rows = _scan(folder, hidden)
-    rows.sort(key=_sort_key(sort), reverse=reverse)
+    rows = _scan(folder, hidden, stat_all=sort in STAT_SORTS)
+    rows.sort(key=_SORT_KEYS[sort], reverse=reverse)
     start = (max(page, 1) - 1) * page_size
     view = folder.view_path
     base = folder.base.real
     entries = [
         _entry(view, name, folder.real / name, st, base)
-        for name, de, _is_dir in rows[start : start + page_size]
-        if (st := _lstat(de)) is not None
+        for name, de, _is_dir, known in rows[start : start + page_size]
+        if (st := known or _lstat(de)) is not None
     ]
     return {
         "path": view,
