@@ -252,8 +252,8 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
             "upload": upload,
             "cp_fsync": lambda: fresh(copy, lambda: _cp_with_fsync(source, copy)),
             "chunked": lambda: fresh(uploaded, lambda: _tus_upload(api, source, uploaded.name, BROWSER_CHUNK)),
-            "wire": lambda: _synced(lambda: _loopback(source, _splice_to_null)),
-            "bare": lambda: fresh(into_file, lambda: _loopback(source, lambda conn: _splice_to_file(conn, into_file))),
+            "wire": lambda: _loopback(source, None),
+            "bare": lambda: into_file.unlink(missing_ok=True) or _loopback(source, into_file),
         }
     )
     copy.unlink()
@@ -282,31 +282,26 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
     )
 
 
-def _splice_to_file(conn: socket.socket, path: Path) -> None:
-    """What our server does with an upload's body, without HTTP, Django or the database: the kernel path
-    (casaos_site/body_splice.py), then fsync."""
+def _receive(target: str) -> None:
+    """The bare receiver (`python -m bench.files receive <file or ->`), in a process of its own as our server is:
+    one connection's bytes spliced into /dev/null ("-") or, as our server writes an upload, into a new file with
+    write-behind, then fsync (casaos_site/body_splice.py). Prints its port, then "done"."""
     from casaos_site.body_splice import splice_body
 
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        print(listener.getsockname()[1], flush=True)
+        conn = listener.accept()[0]
     conn.setblocking(False)  # as the server's sockets are
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    path = os.devnull if target == "-" else target
+    fd = os.open(path, os.O_WRONLY | (0 if target == "-" else os.O_CREAT | os.O_EXCL), 0o600)
     try:
-        splice_body(conn.fileno(), fd, 0, SIZE, write_behind=True, stop=threading.Event())
-        os.fsync(fd)
+        splice_body(conn.fileno(), fd, 0, SIZE, write_behind=target != "-", stop=threading.Event())
+        if target != "-":
+            os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def _splice_to_null(conn: socket.socket) -> None:
-    """Receive into /dev/null without copying (splice through a pipe): the cheapest possible receiver."""
-    null = os.open(os.devnull, os.O_WRONLY)
-    read_end, write_end = os.pipe()
-    try:
-        while moved := os.splice(conn.fileno(), write_end, 1024 * 1024):
-            while moved:
-                moved -= os.splice(read_end, null, moved)
-    finally:
-        for fd in (null, read_end, write_end):
-            os.close(fd)
+        conn.close()
+    print("done", flush=True)
 
 
 class BareFileServer(threading.Thread):
@@ -337,19 +332,25 @@ class BareFileServer(threading.Thread):
         self.listener.close()
 
 
-def _loopback(source: Path, receive) -> None:
-    """Send `source` with sendfile(2) over a loopback TCP connection to `receive`: no HTTP, no disk write."""
-    with socket.create_server(("127.0.0.1", 0)) as listener:
-
-        def accept() -> None:
-            with listener.accept()[0] as conn:
-                receive(conn)
-
-        receiver = threading.Thread(target=accept)
-        receiver.start()
-        with socket.create_connection(listener.getsockname()) as conn, source.open("rb") as fh:
+def _loopback(source: Path, target: Path | None) -> float:
+    """Seconds to send `source` with sendfile(2) over loopback TCP to the bare receiver (into `target`, or into
+    /dev/null), until the receiver is done: no HTTP, no framework, no database."""
+    receiver = subprocess.Popen(
+        [sys.executable, "-m", "bench.files", "receive", str(target or "-")],
+        cwd=ROOT_DIR,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        port = int(receiver.stdout.readline())
+        os.sync()
+        started = time.perf_counter()
+        with socket.create_connection(("127.0.0.1", port)) as conn, source.open("rb") as fh:
             conn.sendfile(fh)
-        receiver.join()
+            assert receiver.stdout.readline().strip() == "done"
+        return time.perf_counter() - started
+    finally:
+        receiver.wait(timeout=60)
 
 
 def bench_download(api: Api, server: subprocess.Popen, data: Path, root: Path) -> None:
@@ -445,4 +446,7 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    if sys.argv[1:2] == ["receive"]:
+        _receive(sys.argv[2])
+    else:
+        sys.exit(main())

@@ -16,9 +16,12 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-# The ASGI extension (named in the scope) and its two messages: application -> server, then server -> application.
+# The ASGI extension (named in the scope) and its messages. While it is offered the server holds the body until
+# the application asks for it: SPLICE (application -> server, answered by SPLICED) or STREAM (then the body comes
+# as http.request messages, as without the extension).
 SPLICE = "casaos.body.splice"
 SPLICED = "casaos.body.spliced"
+STREAM = "casaos.body.stream"
 PIPE_SIZE = 1024 * 1024  # bytes moved per splice pair (Linux's default pipe holds 64 KiB)
 WRITE_BEHIND = 8 * 1024 * 1024  # start writing to the disk every this many bytes (see write_behind)
 POLL_MS = 250  # how often a wait for the client looks at `stop`

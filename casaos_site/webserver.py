@@ -20,7 +20,7 @@ from daphne.utils import HEADER_NAME_RE, INVALID_HEADER_VALUE_BYTES
 from django.conf import settings
 from twisted.web.http import _IdentityTransferDecoder
 
-from .body_splice import SPLICE, SPLICED, Spliced, splice_body
+from .body_splice import SPLICE, SPLICED, STREAM, Spliced, splice_body
 
 # daphne receives a whole request body before the application starts, then hands it over in messages of this
 # size (its default, 8 KiB, makes a 32 MiB upload chunk 4,096 trips through the event loop; 4 MiB was no faster
@@ -86,6 +86,9 @@ class CasaServer(Server):
         if message.get("type") == SPLICE and isinstance(protocol, BoundedRequest):
             protocol.casa_splice(message)  # answered through the request's queue, even when the client is gone
             return None
+        if message.get("type") == STREAM and isinstance(protocol, BoundedRequest):
+            protocol.casa_release()
+            return None
         if not isinstance(protocol, WebRequest) or message.get("type") != "http.response.body":
             return await super().handle_reply(protocol, message)
         drain = getattr(protocol, "casa_drain", None)
@@ -123,6 +126,7 @@ class BoundedRequest(WebRequest):
     casa_body_done = False
     casa_paused = False
     casa_splicing = None  # a threading.Event while a splice runs: set it to end the splice's wait for the client
+    casa_held = False  # the body is not read until the application asks for it (spliced or streamed)
 
     def gotLength(self, length):
         streams, self.casa_declared = self._casa_streams(), length is not None
@@ -202,6 +206,11 @@ class BoundedRequest(WebRequest):
             for value in values
         ]
         extensions = {SPLICE: {}} if self._casa_can_splice() else {}
+        if extensions:
+            # Hold the body until the application says how it wants it: read ahead into Python now, it would go
+            # through Python even when the view then asks for a splice (what came with the headers still does).
+            self.casa_held = True
+            self.channel.transport.pauseProducing()
         self.application_queue = self.server.create_application(
             self,
             {
@@ -232,8 +241,8 @@ class BoundedRequest(WebRequest):
 
     def _casa_maybe_resume(self) -> None:
         queue, transport = self.application_queue, getattr(self.channel, "transport", None)
-        if transport is None or self.finished or self.casa_body_done or self.casa_splicing:
-            self.casa_paused = False  # a splice resumes the socket itself when it is done
+        if transport is None or self.finished or self.casa_body_done or self.casa_splicing or self.casa_held:
+            self.casa_paused = False  # a splice (or the release of a held body) resumes the socket itself
             return
         if queue is not None and queue.qsize() > STREAM_AHEAD // 2:
             asyncio.get_event_loop().call_later(STREAM_POLL, self._casa_maybe_resume)
@@ -253,6 +262,15 @@ class BoundedRequest(WebRequest):
             and hasattr(transport, "socket")
             and hasattr(os, "splice")
         )
+
+    def casa_release(self) -> None:
+        """The application reads the body itself ("casaos.body.stream"): stream it from here on."""
+        if not self.casa_held:
+            return
+        self.casa_held = False
+        transport = getattr(self.channel, "transport", None)
+        if transport is not None and not self.finished and not self.casa_splicing and not self.casa_paused:
+            transport.resumeProducing()
 
     def casa_splice(self, message: dict) -> None:
         """Write the rest of this body into message["fd"], starting at message["offset"].
@@ -281,6 +299,7 @@ class BoundedRequest(WebRequest):
             os.close(file_fd)
             raise
         self.casa_splicing = stop = threading.Event()
+        self.casa_held = False  # the splice resumes the socket when it is done
         if splicing:
             transport.pauseProducing()
         loop = asyncio.get_event_loop()

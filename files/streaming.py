@@ -9,7 +9,7 @@ import asyncio
 
 from django.core.handlers.asgi import ASGIHandler
 
-from casaos_site.body_splice import SPLICE, SPLICED
+from casaos_site.body_splice import SPLICE, SPLICED, STREAM
 
 from .tus import OFFSET_CONTENT_TYPE
 
@@ -35,6 +35,7 @@ class StreamedBody:
 
     def __init__(self, receive, loop: asyncio.AbstractEventLoop, send=None):
         self._receive, self._loop, self._send = receive, loop, send
+        self._asked = send is None  # the server holds the body until asked for it (see casaos_site/body_splice)
         self._body, self._pos = b"", 0
         self.more = True  # the server still holds body messages
         self.disconnected = False
@@ -57,6 +58,7 @@ class StreamedBody:
         if self._send is None or self._pos < len(self._body) or not self.more:
             return None
         request = {"type": SPLICE, "fd": fd, "offset": offset, "write_behind": write_behind}
+        self._asked = True
         self._run(self._send(request))
         while (message := self._run(self._receive()))["type"] != SPLICED:
             self._take(message)  # only a disconnect can come first; the server still answers the splice
@@ -75,6 +77,9 @@ class StreamedBody:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
 
     def _next(self) -> None:
+        if not self._asked:
+            self._asked = True
+            self._run(self._send({"type": STREAM}))
         self._take(self._run(self._receive()))
 
     def _take(self, message: dict) -> None:
