@@ -127,6 +127,7 @@ class BoundedRequest(WebRequest):
     casa_paused = False
     casa_splicing = None  # a threading.Event while a splice runs: set it to end the splice's wait for the client
     casa_held = False  # the body is not read until the application asks for it (spliced or streamed)
+    casa_continue = False  # the client waits for "100 Continue", sent once the application asks for the body
 
     def gotLength(self, length):
         streams, self.casa_declared = self._casa_streams(), length is not None
@@ -211,6 +212,12 @@ class BoundedRequest(WebRequest):
             # through Python even when the view then asks for a splice (what came with the headers still does).
             self.casa_held = True
             self.channel.transport.pauseProducing()
+            expect = (self.requestHeaders.getRawHeaders(b"expect") or [b""])[0]
+            if expect.lower() == b"100-continue" and self.clientproto == b"HTTP/1.1":
+                # Twisted would say "go ahead" right after these headers; a client the view refuses (a wrong
+                # offset, no permission) must not be told to send its body, so it is said when the view asks.
+                self.casa_continue = True
+                self.requestHeaders.removeHeader(b"expect")
         self.application_queue = self.server.create_application(
             self,
             {
@@ -263,11 +270,17 @@ class BoundedRequest(WebRequest):
             and hasattr(os, "splice")
         )
 
+    def _casa_go_ahead(self) -> None:
+        if self.casa_continue and not self.finished:
+            self.casa_continue = False
+            self.channel.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+
     def casa_release(self) -> None:
         """The application reads the body itself ("casaos.body.stream"): stream it from here on."""
         if not self.casa_held:
             return
         self.casa_held = False
+        self._casa_go_ahead()
         transport = getattr(self.channel, "transport", None)
         if transport is not None and not self.finished and not self.casa_splicing and not self.casa_paused:
             transport.resumeProducing()
@@ -302,6 +315,7 @@ class BoundedRequest(WebRequest):
         self.casa_held = False  # the splice resumes the socket when it is done
         if splicing:
             transport.pauseProducing()
+            self._casa_go_ahead()
         loop = asyncio.get_event_loop()
 
         def splice() -> None:

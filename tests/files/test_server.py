@@ -331,3 +331,39 @@ def test_a_disk_that_fills_up_during_a_spliced_patch_gets_507_and_keeps_the_offs
     (small_disk / "filler.bin").unlink()  # space again: the same upload goes through
     assert server.request(cookie, "PATCH", url, data, patch).status == 204
     assert (small_disk / "late.bin").read_bytes() == data
+
+
+def _expecting(server, cookie: str, url: str, offset: int, length: int, extra: str = "") -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    sock.sendall(
+        (
+            f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
+            f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\nExpect: 100-continue\r\n"
+            f"Content-Type: application/offset+octet-stream\r\nContent-Length: {length}\r\n{extra}\r\n"
+        ).encode()
+    )
+    return sock
+
+
+def test_expect_continue_is_answered_only_once_the_view_accepts_the_patch(server, admin_user, root):
+    # A client that asks first (curl does, for bodies over 1 MiB) is told to send only when the view wants the
+    # body: a refused PATCH gets its refusal instead of "100 Continue", and never sends a byte.
+    cookie = _cookie(admin_user)
+    data = os.urandom(2 * MIB)
+    url = _create(server, cookie, len(data), "asked.bin")
+    refused = _expecting(server, cookie, url, 999, len(data))
+    answer = _answer(refused)
+    refused.close()
+    assert answer.startswith(b"HTTP/1.1 409"), answer
+    assert b"100 Continue" not in answer
+    checked = _create(server, cookie, len(data), "checked.bin")
+    checksum = "Upload-Checksum: sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode() + "\r\n"
+    for url, extra, name in ((url, "", "asked.bin"), (checked, checksum, "checked.bin")):  # spliced, then read
+        accepted = _expecting(server, cookie, url, 0, len(data), extra)
+        go_ahead = _answer(accepted)
+        assert go_ahead.startswith(b"HTTP/1.1 100 Continue"), go_ahead
+        accepted.sendall(data)
+        answer = _answer(accepted)
+        accepted.close()
+        assert answer.startswith(b"HTTP/1.1 204"), answer
+        assert (root / name).read_bytes() == data
