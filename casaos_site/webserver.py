@@ -271,9 +271,10 @@ class BoundedRequest(WebRequest):
         )
 
     def _casa_go_ahead(self) -> None:
-        if self.casa_continue and not self.finished:
+        transport = getattr(self.channel, "transport", None)  # the channel is gone once the client is
+        if self.casa_continue and not self.finished and transport is not None:
             self.casa_continue = False
-            self.channel.transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+            transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def casa_release(self) -> None:
         """The application reads the body itself ("casaos.body.stream"): stream it from here on."""
