@@ -1,8 +1,9 @@
 """Moving a request body from the client's socket into a file inside the kernel (splice(2) through a pipe).
 
 The web server (casaos_site/webserver.py) runs this in a worker thread when the application asks for it (the
-tus upload view, once it has checked the request): the bytes never enter Python, which is what lets an upload
-run near the speed of `cp` on the same disk. Plain functions on file descriptors, no Twisted and no Django.
+tus upload view, once it has checked the request): the bytes never enter Python, and an upload runs as fast as
+a bare socket-to-file splice on the same machine (bench/files.py measures both). Plain functions on file
+descriptors, no Twisted and no Django.
 """
 
 import contextlib
