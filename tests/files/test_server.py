@@ -95,15 +95,16 @@ def _create(server, cookie, length: int, name: str) -> str:
     return urlsplit(created.getheader("Location")).path
 
 
-def _patch_head(server, cookie: str, url: str, offset: int, length: int | None) -> socket.socket:
-    """A PATCH whose headers are sent (chunked when `length` is None); the body is the caller's to send (or not)."""
+def _patch_head(server, cookie: str, url: str, offset: int, length: int | None, extra: str = "") -> socket.socket:
+    """A PATCH whose headers (plus `extra` header lines) are sent, chunked when `length` is None; the body is the
+    caller's to send (or not)."""
     framing = "Transfer-Encoding: chunked" if length is None else f"Content-Length: {length}"
     sock = socket.create_connection(("127.0.0.1", server.port), timeout=30)
     sock.sendall(
         (
             f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
             f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\n"
-            f"Content-Type: application/offset+octet-stream\r\n{framing}\r\n\r\n"
+            f"Content-Type: application/offset+octet-stream\r\n{framing}\r\n{extra}\r\n"
         ).encode()
     )
     return sock
@@ -333,25 +334,14 @@ def test_a_disk_that_fills_up_during_a_spliced_patch_gets_507_and_keeps_the_offs
     assert (small_disk / "late.bin").read_bytes() == data
 
 
-def _expecting(server, cookie: str, url: str, offset: int, length: int, extra: str = "") -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    sock.sendall(
-        (
-            f"PATCH {url} HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: sessionid={cookie}; csrftoken={CSRF}\r\n"
-            f"X-CSRFToken: {CSRF}\r\nTus-Resumable: 1.0.0\r\nUpload-Offset: {offset}\r\nExpect: 100-continue\r\n"
-            f"Content-Type: application/offset+octet-stream\r\nContent-Length: {length}\r\n{extra}\r\n"
-        ).encode()
-    )
-    return sock
-
-
 def test_expect_continue_is_answered_only_once_the_view_accepts_the_patch(server, admin_user, root):
     # A client that asks first (curl does, for bodies over 1 MiB) is told to send only when the view wants the
     # body: a refused PATCH gets its refusal instead of "100 Continue", and never sends a byte.
     cookie = _cookie(admin_user)
     data = os.urandom(2 * MIB)
     url = _create(server, cookie, len(data), "asked.bin")
-    refused = _expecting(server, cookie, url, 999, len(data))
+    expect = "Expect: 100-continue\r\n"
+    refused = _patch_head(server, cookie, url, 999, len(data), expect)
     answer = _answer(refused)
     refused.close()
     assert answer.startswith(b"HTTP/1.1 409"), answer
@@ -359,7 +349,7 @@ def test_expect_continue_is_answered_only_once_the_view_accepts_the_patch(server
     checked = _create(server, cookie, len(data), "checked.bin")
     checksum = "Upload-Checksum: sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode() + "\r\n"
     for url, extra, name in ((url, "", "asked.bin"), (checked, checksum, "checked.bin")):  # spliced, then read
-        accepted = _expecting(server, cookie, url, 0, len(data), extra)
+        accepted = _patch_head(server, cookie, url, 0, len(data), expect + extra)
         go_ahead = _answer(accepted)
         assert go_ahead.startswith(b"HTTP/1.1 100 Continue"), go_ahead
         accepted.sendall(data)
