@@ -117,6 +117,9 @@ class BoundedRequest(WebRequest):
     as soon as its headers are in, and each piece of the body goes to it as it arrives: the upload view writes
     while the client still sends, and nothing is staged. The socket stops being read while the application is
     STREAM_AHEAD messages behind, so a slow disk holds the client back instead of filling memory.
+
+    Splicing (casa_splice): a body of a declared length is held until the application asks for it, either to be
+    written into a file inside the kernel or streamed as above (casaos_site/body_splice.py has the protocol).
     """
 
     casa_refused = False
