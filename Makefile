@@ -3,7 +3,7 @@ SHELL := /bin/bash
 PY := .venv/bin/python
 export DJANGO_SETTINGS_MODULE ?= casaos_site.settings
 
-.PHONY: run setup services migrate test test-setup lint format bench clean
+.PHONY: run setup services migrate test test-setup lint format bench lock clean
 
 run: setup services migrate   ## set up everything and serve the web admin with its workers
 	@$(PY) manage.py preflight
@@ -36,6 +36,12 @@ format:
 
 bench: test-setup   ## benchmarks: ratios against a baseline measured in the same run
 	@DJANGO_SETTINGS_MODULE=casaos_site.settings_test $(PY) -m bench
+
+lock:   ## re-resolve requirements*.in into the locks: exact versions and hashes, valid on every platform
+	@CASAOS_DEV=1 bash scripts/setup.sh >/dev/null
+	@.venv/bin/uv pip compile -q --universal --generate-hashes --python-version 3.11 requirements.in -o requirements.txt
+	@.venv/bin/uv pip compile -q --universal --generate-hashes --python-version 3.11 requirements-dev.in -o requirements-dev.txt
+	@echo "locks written: review 'git diff requirements*.txt', run make test, commit them with the .in change"
 
 clean:
 	rm -rf var/test var/staticfiles

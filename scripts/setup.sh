@@ -16,18 +16,18 @@ fi
 command -v npm >/dev/null || apt_install nodejs npm
 command -v python3 >/dev/null || apt_install python3 python3-venv
 
-# Python venv, reinstalled only when the requirement files change.
+# Python venv from the locks (exact versions and hashes), reinstalled only when a lock changes.
 if [ ! -x .venv/bin/python ]; then
   say "creating the Python virtual environment"
   python3 -m venv .venv || { apt_install python3-venv; python3 -m venv .venv; }
 fi
-req_files="requirements.txt"; [ "${CASAOS_DEV:-0}" = 1 ] && req_files="requirements.txt requirements-dev.txt"
-for f in $req_files; do
-  stamp=".venv/.installed-$f-$(sha256sum "$f" | cut -c1-16)"
-  [ -f "$stamp" ] && continue
-  say "installing Python packages from $f"
-  .venv/bin/pip install -q --disable-pip-version-check -r "$f"
-  rm -f ".venv/.installed-$f-"*; touch "$stamp"
-done
+locks=(requirements.txt); [ "${CASAOS_DEV:-0}" = 1 ] && locks+=(requirements-dev.txt)
+stamp=".venv/.installed-$(cat "${locks[@]}" | sha256sum | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  say "installing Python packages from ${locks[*]}"
+  # --require-hashes: a package whose file differs from the one locked is refused, never installed.
+  .venv/bin/pip install -q --disable-pip-version-check --require-hashes --no-deps $(printf -- '-r %s ' "${locks[@]}")
+  rm -f .venv/.installed-*; touch "$stamp"
+fi
 
 bash scripts/assets.sh
