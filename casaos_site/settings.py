@@ -164,10 +164,18 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 # ---------------------------------------------------------------------------- redis, channels, celery
+# channels-redis waits up to 5 s (its brpop_timeout) in BZPOPMIN on each socket's channel; the client's read timeout
+# must outlast that wait, or every socket that hears nothing for 5 s dies (redis-py 8 defaults to exactly 5 s).
+CHANNEL_LAYER_READ_TIMEOUT = 20
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "casaos:channels"},
+        "CONFIG": {
+            "hosts": [
+                {"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT, "socket_connect_timeout": 2}
+            ],
+            "prefix": "casaos:channels",
+        },
     }
 }
 CELERY_BROKER_URL = REDIS_URL
