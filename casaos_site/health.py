@@ -1,5 +1,6 @@
 """Health checks of every component the admin depends on; each returns "ok" or a short error text."""
 
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FuturesTimeout
@@ -47,12 +48,30 @@ def engine_version() -> dict | None:
         return None
 
 
+NO_SERVICE_NAMES = (
+    "containers cannot find each other by service name, so apps with a database fail: Podman needs the dnsname "
+    "plugin (apt-get install golang-github-containernetworking-plugin-dnsname)"
+)
+_names_checked: dict[str, tuple[float, bool]] = {}  # engine URL -> (when, resolves): a probe creates a network
+NAMES_RECHECK_SECONDS = 300
+
+
 def check_engine() -> str:
     try:
-        runtime.get_engine(settings.ENGINE_URL).version()
+        engine = runtime.get_engine(settings.ENGINE_URL)
+        engine.version()
+        resolves = _service_names_resolve(engine)
     except Exception as exc:
         return f"engine unreachable at {settings.ENGINE_URL}: {_short(exc)}"
-    return OK
+    return OK if resolves else NO_SERVICE_NAMES
+
+
+def _service_names_resolve(engine) -> bool:
+    when, resolves = _names_checked.get(settings.ENGINE_URL, (0.0, False))
+    if time.monotonic() - when > NAMES_RECHECK_SECONDS:
+        resolves = engine.service_names_resolve()
+        _names_checked[settings.ENGINE_URL] = (time.monotonic(), resolves)
+    return resolves
 
 
 def check_worker() -> str:

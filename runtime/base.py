@@ -167,6 +167,10 @@ class Engine(abc.ABC):
     def version(self) -> VersionInfo:
         """Engine name, version and negotiated API version; raises EngineUnavailable if it does not answer."""
 
+    def service_names_resolve(self) -> bool:
+        """Whether containers on an app network find each other by service name (an app finding its database)."""
+        return True
+
     @abc.abstractmethod
     def pull(self, image: str, on_progress: ProgressCallback | None = None) -> str:
         """Pull an image, reporting per-layer byte progress; returns the local image id."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 import threading
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
@@ -151,6 +152,22 @@ class DockerEngine(Engine):
         with _mapped():
             path = f"/v{info.version}/libpod/containers/{quote(ref, safe='')}/healthcheck"
             self.api._raise_for_status(self.api._get(self.api.base_url + path))
+
+    def service_names_resolve(self) -> bool:
+        """Docker's embedded DNS always resolves them. Podman 4 with CNI does only with the dnsname plugin: a network
+        created without it reports dns_enabled false, so a throw-away network is created and asked."""
+        info = self._info or self.version()
+        if info.engine != "podman":
+            return True
+        name = f"casaos-dns-probe-{secrets.token_hex(4)}"
+        with _mapped():
+            self.api.create_network(name, driver="bridge")
+            try:
+                path = f"/v{info.version}/libpod/networks/{name}/json"
+                network = self.api._result(self.api._get(self.api.base_url + path), json=True)
+            finally:
+                self.api.remove_network(name)
+        return bool(network.get("dns_enabled"))
 
     def pull(self, image: str, on_progress: ProgressCallback | None = None) -> str:
         """Pull with per-layer progress; errors reported inside the stream are raised too."""

@@ -81,3 +81,39 @@ def test_status_page_needs_login(client, db):
 
 def test_healthz_refuses_post(client, db):
     assert client.post("/healthz").status_code == 405
+
+
+DNSNAME = Path("/usr/lib/cni/dnsname")
+
+
+@pytest.fixture
+def podman_without_dnsname(settings, registry):
+    """Podman as it is on a fresh Debian machine without the recommended dnsname CNI plugin."""
+    import runtime
+
+    settings.ENGINE_URL = runtime.PODMAN_URL
+    health._names_checked.clear()
+    aside = DNSNAME.with_name("dnsname.casaos-test-aside")
+    DNSNAME.rename(aside)
+    try:
+        yield
+    finally:
+        aside.rename(DNSNAME)
+        health._names_checked.clear()
+
+
+@pytest.mark.podman
+def test_the_status_page_tells_a_podman_that_cannot_resolve_service_names(podman_without_dnsname, client, admin_user):
+    assert health.check_engine() == health.NO_SERVICE_NAMES
+    client.force_login(admin_user)
+    page = client.get("/system/status/").content.decode()
+    assert "cannot find each other by service name" in page and "dnsname" in page
+
+
+@pytest.mark.podman
+def test_podman_as_set_up_resolves_service_names(settings, registry):
+    import runtime
+
+    settings.ENGINE_URL = runtime.PODMAN_URL
+    health._names_checked.clear()
+    assert health.check_engine() == "ok"
