@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 
 from .env import ConfigError
@@ -28,11 +29,15 @@ def load_or_create_key(path: Path) -> str:
             path.chmod(0o600)
         return check_key(path.read_text())
     key = secrets.token_urlsafe(50)
-    # O_EXCL: two processes starting at once must not both write a key.
+    # Written whole under a name of its own, then linked into place: link() fails if another process starting at
+    # the same moment got there first, and a reader never sees a half-written (empty) key.
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(key)
+        os.link(tmp, path)
     except FileExistsError:
         return check_key(path.read_text())
-    with os.fdopen(fd, "w") as handle:
-        handle.write(key)
+    finally:
+        Path(tmp).unlink()
     return key

@@ -1,6 +1,8 @@
 """Django settings for the CasaOS home cloud. Every knob is a CASAOS_* environment variable (see README)."""
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -22,9 +24,10 @@ def _prepare_data_dir(path: Path) -> Path:
         path.mkdir(parents=True, exist_ok=True)
         (path / "logs").mkdir(exist_ok=True)
         (path / "staticfiles").mkdir(exist_ok=True)
-        probe = path / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        # A name of its own: every process checks at start, and a shared name let one delete another's probe.
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test-")
+        os.close(fd)
+        Path(probe).unlink()
     except OSError as exc:
         _fail(f"data directory {path} is not writable ({exc.strerror}); set CASAOS_DATA_DIR")
     return path
@@ -186,6 +189,10 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+try:
+    CELERY_WORKER_CONCURRENCY = env_int("WORKERS", 4)  # installs and copies run side by side
+except ConfigError as exc:
+    _fail(str(exc))
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request must never hang because Redis is down: publishing gives up quickly and the caller reports it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}

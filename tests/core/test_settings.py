@@ -4,6 +4,8 @@ import os
 import stat
 import subprocess
 import sys
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -88,3 +90,36 @@ def test_production_settings_hash_passwords_with_argon2():
     from django.conf import settings
 
     assert settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def _all_at_once(fn, count: int = 48) -> list:
+    """Run fn in many threads released together; returns what each returned or raised."""
+    barrier = threading.Barrier(count)
+
+    def run():
+        barrier.wait()
+        try:
+            return fn()
+        except BaseException as exc:  # SystemExit from a failed start-up check included
+            return exc
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(lambda _: run(), range(count)))
+
+
+def test_processes_starting_together_never_fail_the_data_directory_check(tmp_path):
+    from casaos_site.settings import _prepare_data_dir
+
+    for _ in range(5):
+        results = _all_at_once(lambda: _prepare_data_dir(tmp_path))
+        assert all(r == tmp_path for r in results), [r for r in results if r != tmp_path][:3]
+    assert not list(tmp_path.glob(".write-test*"))
+
+
+def test_processes_starting_together_share_one_complete_key(tmp_path):
+    for round_ in range(5):
+        key_file = tmp_path / f"secret_key_{round_}"
+        keys = _all_at_once(lambda key_file=key_file: load_or_create_key(key_file))
+        assert all(isinstance(k, str) for k in keys), [k for k in keys if not isinstance(k, str)][:3]
+        assert set(keys) == {key_file.read_text()}
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"secret_key_{n}" for n in range(5)]
