@@ -8,7 +8,7 @@ export DJANGO_SETTINGS_MODULE ?= casaos_site.settings
 run: setup services migrate   ## set up everything and serve the web admin with its workers
 	@$(PY) manage.py preflight
 	@echo "CasaOS is starting on http://$${CASAOS_BIND:-127.0.0.1:8000}/  (Ctrl-C stops it)"
-	@exec .venv/bin/honcho -f Procfile start
+	@exec .venv/bin/supervisord -c "$$($(PY) scripts/procfile.py supervisord)"
 
 setup:
 	@bash scripts/setup.sh
