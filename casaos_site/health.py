@@ -40,6 +40,15 @@ def check_redis() -> str:
     return OK
 
 
+def redis_persistent() -> bool:
+    """Whether Redis keeps its data across a restart (AOF); a Redis that hides CONFIG is given the benefit."""
+    try:
+        client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2)
+        return client.config_get("appendonly").get("appendonly", "yes") in (b"yes", "yes")
+    except redis.ResponseError:
+        return True
+
+
 def engine_version() -> dict | None:
     """Version facts of the container engine, or None when it does not answer."""
     try:

@@ -26,11 +26,19 @@ apt_install() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
-wait_for() {
-  # wait_for "description" seconds command...: polls until the command succeeds.
-  local what="$1" seconds="$2"; shift 2
+warn() { printf 'casaos: warning: %s\n' "$*" >&2; }
+
+poll() {
+  # poll seconds command...: true once the command succeeds, false when the time is up.
+  local seconds="$1"; shift
   for _ in $(seq 1 $((seconds * 5))); do "$@" >/dev/null 2>&1 && return 0; sleep 0.2; done
-  die "$what did not come up within ${seconds}s"
+  return 1
+}
+
+wait_for() {
+  # wait_for "description" seconds command...: polls until the command succeeds, or stops the set-up.
+  local what="$1" seconds="$2"; shift 2
+  poll "$seconds" "$@" || die "$what did not come up within ${seconds}s"
 }
 
 redis_url() { echo "${CASAOS_REDIS_URL:-redis://127.0.0.1:6379/0}"; }

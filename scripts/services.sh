@@ -1,16 +1,24 @@
 #!/usr/bin/env bash
 # Starts the container engine and Redis when they are not already running. Idempotent.
+# Without Redis nothing runs, so its failure stops the set-up. An engine that does not come up is a warning (the web
+# admin, files and accounts work without it; the status page and installs say it is down), unless
+# CASAOS_REQUIRE_ENGINE=1 (the test set-up) makes it an error too.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$VAR/logs"
 
 engine_ping() { curl -fsS --max-time 2 --unix-socket "$1" http://engine/_ping; }
+
+engine_down() {
+  [ "${CASAOS_REQUIRE_ENGINE:-0}" = 1 ] && die "$1"
+  warn "$1; starting without it: apps cannot be installed or run until it answers"
+}
 
 start_engine() {
   local url socket; url="$(engine_url)"; socket="${url#unix://}"
   [ "$url" = "$socket" ] && return 0          # a tcp:// engine is someone else's to run
   engine_ping "$socket" >/dev/null 2>&1 && return 0
   if [ "$socket" = /var/run/docker.sock ] || [ "$socket" = /run/docker.sock ]; then
-    command -v dockerd >/dev/null || die "no Docker engine: install docker.io (make run does) or set CASAOS_ENGINE_URL"
+    command -v dockerd >/dev/null || { engine_down "no Docker engine: install docker.io (make run does) or set CASAOS_ENGINE_URL"; return; }
     if [ -d /run/systemd/system ] && command -v systemctl >/dev/null; then
       say "starting docker (systemd)"; as_root systemctl start docker
     else
@@ -20,11 +28,11 @@ start_engine() {
       as_root setsid nohup dockerd "${args[@]}" >"$VAR/logs/dockerd.log" 2>&1 < /dev/null &
       echo $! >"$RUN_DIR/dockerd.pid"
     fi
-    wait_for "the Docker engine (see $VAR/logs/dockerd.log)" 60 engine_ping "$socket"
+    poll 60 engine_ping "$socket" || engine_down "the Docker engine did not come up within 60s (see $VAR/logs/dockerd.log)"
   elif [ "$socket" = /run/podman/podman.sock ]; then
-    bash "$ROOT/scripts/podman.sh"
+    bash "$ROOT/scripts/podman.sh" || engine_down "Podman's socket did not come up (see $VAR/logs/podman.log)"
   else
-    die "the engine socket $socket does not answer"
+    engine_down "the engine socket $socket does not answer"
   fi
 }
 
@@ -36,9 +44,11 @@ start_redis() {
   case "$host" in 127.0.0.1|localhost) ;; *) die "Redis at $host:$port does not answer";; esac
   command -v redis-server >/dev/null || die "no Redis: install redis-server (make run does)"
   mkdir -p "$VAR/redis"
+  # Append-only file: Celery's queue and the channel layer outlive a restart of Redis (at most a second is lost).
   say "starting redis on $host:$port"
   redis-server --daemonize yes --bind "$host" --port "$port" --dir "$VAR/redis" \
-    --logfile "$VAR/logs/redis.log" --pidfile "$RUN_DIR/redis.pid" --save "" --appendonly no
+    --logfile "$VAR/logs/redis.log" --pidfile "$RUN_DIR/redis.pid" --save "" \
+    --appendonly yes --appendfsync everysec
   wait_for "Redis" 20 redis-cli -h "$host" -p "$port" ping
 }
 

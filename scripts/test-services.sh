@@ -22,6 +22,7 @@ fi
 
 # The engine we start for tests resolves Docker Hub names through the loopback registry.
 export CASAOS_REGISTRY_MIRROR="http://$REGISTRY"
+export CASAOS_REQUIRE_ENGINE=1  # tests need the engine: no starting without it here
 bash "$ROOT/scripts/services.sh"
 bash "$ROOT/scripts/test-images.sh"
 bash "$ROOT/scripts/podman.sh"

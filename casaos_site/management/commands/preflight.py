@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from casaos_site.health import check_database, check_engine, check_redis
+from casaos_site.health import check_database, check_engine, check_redis, redis_persistent
 
 
 class Command(BaseCommand):
@@ -18,6 +18,11 @@ class Command(BaseCommand):
             if state != "ok":
                 # The UI still starts: its status page names the broken part too.
                 self.stderr.write(f"casaos: warning: {name}: {state}")
+        if problems["redis"] == "ok" and not redis_persistent():
+            self.stderr.write(
+                "casaos: warning: redis: the append-only file is off, so a restart of Redis loses queued work "
+                "(set `appendonly yes`; see docs/install.md)"
+            )
         if problems["database"] == "ok":
             # First run: while no admin exists, the console shows the one-time setup token (accounts issue).
             from accounts.services.setup import setup_token_announce

@@ -1,0 +1,60 @@
+"""The set-up scripts of `make run`: what they start, and what they do when something will not start."""
+
+import io
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import redis
+from django.core.management import call_command
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _services(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
+    env = {**os.environ, "CASAOS_DATA_DIR": str(tmp_path), **env}
+    return subprocess.run(
+        ["bash", "scripts/services.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def _preflight() -> str:
+    err = io.StringIO()
+    call_command("preflight", stdout=io.StringIO(), stderr=err)
+    return err.getvalue()
+
+
+@pytest.mark.redis
+def test_an_engine_that_does_not_answer_is_a_warning_not_a_stop(tmp_path, redis_client):
+    dead = {"CASAOS_ENGINE_URL": f"unix://{tmp_path}/no-engine.sock", "CASAOS_REDIS_URL": "redis://127.0.0.1:6379/0"}
+    result = _services(tmp_path, **dead)
+    assert result.returncode == 0, result.stderr
+    assert "casaos: warning:" in result.stderr and "apps cannot be installed" in result.stderr
+    required = _services(tmp_path, CASAOS_REQUIRE_ENGINE="1", **dead)  # the test set-up: no tests without it
+    assert required.returncode != 0 and "does not answer" in required.stderr
+
+
+@pytest.mark.redis
+@pytest.mark.docker
+def test_our_redis_keeps_queued_work_across_a_crash(tmp_path, engine, settings, db):
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    assert _services(tmp_path, CASAOS_REDIS_URL=url).returncode == 0
+    pid_file = tmp_path / "run" / "redis.pid"
+    try:
+        redis.Redis.from_url(url).rpush("celery", "queued install")
+        time.sleep(1.5)  # appendfsync everysec: what is a second old is on disk
+        os.kill(int(pid_file.read_text()), signal.SIGKILL)
+        time.sleep(0.5)
+        assert _services(tmp_path, CASAOS_REDIS_URL=url).returncode == 0
+        assert redis.Redis.from_url(url).lrange("celery", 0, -1) == [b"queued install"]
+        settings.REDIS_URL = url
+        assert "append-only" not in _preflight()
+        redis.Redis.from_url(url).config_set("appendonly", "no")  # a host's Redis as Debian configures it
+        assert "redis: the append-only file is off" in _preflight()
+    finally:
+        os.kill(int(pid_file.read_text()), signal.SIGTERM)
