@@ -10,6 +10,8 @@ import yaml
 from runtime.errors import ComposeError
 
 MAX_BYTES = 1 << 20  # a compose file is text written by hand; anything larger is an attack or a mistake
+MAX_DEPTH = 64  # real compose files nest about 6 deep
+MAX_NODES = 100_000  # values after alias expansion; the largest real store app has a few hundred
 
 
 class _Loader(yaml.SafeLoader):
@@ -65,6 +67,42 @@ _Loader.add_constructor("tag:yaml.org,2002:int", _construct_int)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# libyaml's parser when present (20x faster; events carry the same anchors); the shape does not depend on scalars.
+_EVENTS = getattr(yaml, "CSafeLoader", _Loader)
+
+
+def check_shape(text: str) -> None:
+    """Refuse a document too deep or too large once its aliases are expanded, before anything is built from it.
+
+    One pass over the parser's events (the parser is not recursive; PyYAML's composer and constructor are): each
+    anchor's expanded size is known when its node ends, and an alias adds that size where it is used. A 370-byte
+    "billion laughs" is refused after reading it, not after gigabytes of dicts; 5,000 levels of nesting are refused
+    before Python recurses into them. Cost is linear in the text.
+    """
+    open_sizes: list[list] = []  # per open collection: [expanded size so far, its anchor]
+    anchored: dict[str, int] = {}
+    for event in yaml.parse(text, Loader=_EVENTS):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_sizes) >= MAX_DEPTH:
+                raise ComposeError(f"the document is nested deeper than {MAX_DEPTH} levels")
+            open_sizes.append([1, event.anchor])
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            size, anchor = open_sizes.pop()
+        elif isinstance(event, yaml.AliasEvent):
+            size, anchor = anchored.get(event.anchor, 1), None
+        elif isinstance(event, yaml.ScalarEvent):
+            size, anchor = 1, event.anchor
+        else:
+            continue
+        if anchor:
+            anchored[anchor] = size
+        if open_sizes:
+            open_sizes[-1][0] += size
+            if open_sizes[-1][0] > MAX_NODES:
+                raise ComposeError(f"the document has more than {MAX_NODES:,} values once its aliases are expanded")
+
+
 def load_yaml(text: str | bytes) -> dict[str, Any]:
     """Parse compose YAML into plain dicts/lists/scalars; the top level must be a mapping."""
     if isinstance(text, bytes):
@@ -75,6 +113,7 @@ def load_yaml(text: str | bytes) -> dict[str, Any]:
         raise ComposeError("compose file is larger than 1 MiB")
     text = text.lstrip("\ufeff").replace("\r\n", "\n")
     try:
+        check_shape(text)
         tree = yaml.load(text, Loader=_Loader)
     except yaml.YAMLError as exc:
         raise ComposeError(f"invalid YAML: {exc}") from None

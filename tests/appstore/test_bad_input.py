@@ -164,3 +164,16 @@ def test_it_refuses_relative_and_missing_folders(tmp_path):
         with pytest.raises(StoreError):
             make_store(path=path)
     assert Store.objects.count() == count
+
+
+@pytest.mark.django_db
+def test_a_compose_bomb_in_a_store_is_listed_as_a_problem_and_the_rest_imports(store_server, allow_lan):
+    from tests.attacks.payloads import LAUGHS
+
+    bomb = (LAUGHS + "name: bomb\nservices:\n  web:\n    image: busybox\nx-casaos:\n  title: {en_us: Bomb}\n").encode()
+    url = store_server.publish_zip(ODD_STORE, "bomb.zip", extra={"Apps/Bomb/docker-compose.yml": bomb})
+    store = sync(make_store(url=url))
+    assert store.status == Store.Status.OK and store.app_count == 6
+    reasons = {p["app"]: p["reason"] for p in store.problems}
+    assert "aliases are expanded" in reasons["Bomb"]
+    assert not CatalogApp.objects.filter(store_app_id="bomb").exists()

@@ -84,3 +84,23 @@ def test_it_interpolates_values_but_not_keys():
     project = load_project(text, variables={"AppID": "demo", "TAG": "1.25"})
     assert project.name == "demo" and project.images == ("nginx:1.25",)
     assert project.container("web").labels["$AppID"] == "x"
+
+
+def test_it_refuses_an_alias_bomb_before_expanding_it():
+    from tests.attacks.payloads import LAUGHS
+
+    with pytest.raises(ComposeError, match="100,000 values once its aliases are expanded"):
+        load_yaml(LAUGHS + "services: {web: {image: busybox}}\n")
+
+
+def test_it_counts_aliases_at_their_expanded_size_but_accepts_real_reuse():
+    shared = "x-env: &env {" + ", ".join(f"K{i}: v" for i in range(50)) + "}\n"
+    services = "".join(f"  s{i}: {{image: busybox, environment: *env}}\n" for i in range(100))
+    tree = load_yaml(shared + "services:\n" + services)
+    assert len(tree["services"]) == 100 and tree["services"]["s99"]["environment"]["K49"] == "v"
+
+
+@pytest.mark.parametrize("depth", [65, 900])
+def test_it_refuses_nesting_deeper_than_any_compose_file(depth):
+    with pytest.raises(ComposeError, match="nested deeper than 64"):
+        load_yaml("services: {web: {image: busybox, labels: " + "[" * depth + "]" * depth + "}}\n")
