@@ -28,9 +28,19 @@ def _prepare_data_dir(path: Path) -> Path:
         fd, probe = tempfile.mkstemp(dir=path, prefix=".write-test-")
         os.close(fd)
         Path(probe).unlink()
+        _private(path, 0o700)  # the database, keys and logs are for our processes alone
     except OSError as exc:
         _fail(f"data directory {path} is not writable ({exc.strerror}); set CASAOS_DATA_DIR")
     return path
+
+
+def _private(path: Path, mode: int) -> None:
+    """Restrict a path of ours (created first if it is a file) to its owner; another owner's path is left alone."""
+    if mode == 0o600 and not path.exists():
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))  # SQLite takes an empty file as a new database
+    info = path.stat()
+    if info.st_uid == os.geteuid() and info.st_mode & 0o777 != mode:
+        path.chmod(mode)
 
 
 # ---------------------------------------------------------------------------- paths and secrets
@@ -127,6 +137,8 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # TOTP keys and session keys live in it: 0600 (SQLite gives its -wal and -shm files the same mode).
+    _private(Path(DATABASES["default"]["NAME"]), 0o600)
     # Web, worker and beat share the file: wait for locks instead of failing, and let readers run beside a writer.
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

@@ -123,3 +123,19 @@ def test_processes_starting_together_share_one_complete_key(tmp_path):
         assert all(isinstance(k, str) for k in keys), [k for k in keys if not isinstance(k, str)][:3]
         assert set(keys) == {key_file.read_text()}
     assert sorted(p.name for p in tmp_path.iterdir()) == [f"secret_key_{n}" for n in range(5)]
+
+
+def test_the_data_directory_and_database_are_private(tmp_path):
+    data = tmp_path / "data"
+    env = {**os.environ, "CASAOS_DATA_DIR": str(data), "DJANGO_SETTINGS_MODULE": "casaos_site.settings"}
+    env.pop("DATABASE_URL", None)
+    subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=120)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    for name in ("casaos.sqlite3", "casaos.sqlite3-wal", "secret_key"):
+        if (data / name).exists() or name != "casaos.sqlite3-wal":
+            assert stat.S_IMODE((data / name).stat().st_mode) == 0o600, name
+    data.chmod(0o755)  # an install from before: tightened at the next start
+    (data / "casaos.sqlite3").chmod(0o644)
+    subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, check=True, timeout=120)
+    assert stat.S_IMODE(data.stat().st_mode) == 0o700
+    assert stat.S_IMODE((data / "casaos.sqlite3").stat().st_mode) == 0o600
