@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import selectors
-from .models import User
+from .models import APIToken, User
 from .permissions import IsAdmin, IsMember, StepUpRequired, request_token
 from .serializers import (
     AuditEventSerializer,
@@ -61,7 +61,7 @@ class TokenListView(APIView):
         row, raw = api_token_create(
             user=request.user,
             name=serializer.validated_data["name"],
-            scope=serializer.validated_data["scope"],
+            scope=serializer.validated_data.get("scope", APIToken.Scope.READ),  # the model's default: read
             expires_at=expires,
             request=request,
         )

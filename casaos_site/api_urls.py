@@ -25,7 +25,12 @@ def api_root(request, format=None):
 urlpatterns = [
     path("", api_root, name="api-root"),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    # An HTML page only: its template renderer has nothing to render an OPTIONS description with.
+    path(
+        "docs/",
+        SpectacularSwaggerSplitView.as_view(url_name="api-schema", http_method_names=["get", "head"]),
+        name="api-docs",
+    ),
     path("", include("storage.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("appstore.api_urls")),

@@ -220,6 +220,7 @@ REST_FRAMEWORK = {
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsMember"],
+    "DEFAULT_METADATA_CLASS": "casaos_site.metadata.Metadata",
     "DEFAULT_PARSER_CLASSES": [
         "casaos_site.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
