@@ -1,5 +1,7 @@
 """Request guards: first-run setup, the MFA step, session tracking, and the Content-Security-Policy header."""
 
+import secrets
+from functools import wraps
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -81,6 +83,30 @@ class MFAGateMiddleware:
 INLINE_STYLE_PREFIXES = ("/api/",)
 
 
+class CspNonce:
+    """This response's style nonce, made when a template first renders it; the policy names it only then."""
+
+    value = ""
+
+    def __str__(self) -> str:
+        if not self.value:
+            self.value = secrets.token_urlsafe(18)
+        return self.value
+
+
+def csp_style_attributes(view):
+    """Allow style attributes on the view's page: a vendored script there styles its elements with them (xterm.js
+    colours 24-bit text this way). Style elements still need the nonce, and scripts stay 'self'."""
+
+    @wraps(view)
+    def wrapped(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response.csp_style_attributes = True
+        return response
+
+    return wrapped
+
+
 class ContentSecurityPolicyMiddleware:
     """A strict CSP on every response: our own scripts and styles only, websockets to ourselves."""
 
@@ -88,26 +114,22 @@ class ContentSecurityPolicyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        request.csp_nonce = CspNonce()
         response = self.get_response(request)
         if "Content-Security-Policy" not in response:
-            response["Content-Security-Policy"] = self.policy(request)
+            response["Content-Security-Policy"] = self.policy(request, response)
         return response
 
     @staticmethod
-    def policy(request) -> str:
+    def policy(request, response) -> str:
         # Chromium does not let 'self' cover ws:/wss: in every version: name our own host's socket explicitly.
         scheme = "wss" if request.is_secure() else "ws"
         socket = f"{scheme}://{request.get_host()}"
-        # The third-party pages under /api/ (DRF's browsable API, Swagger UI) set inline styles; styles only,
-        # scripts stay 'self' everywhere. Our own templates never need this.
-        styles = (
-            "style-src 'self' 'unsafe-inline'" if request.path.startswith(INLINE_STYLE_PREFIXES) else "style-src 'self'"
-        )
         return "; ".join(
             (
                 "default-src 'self'",
                 "script-src 'self'",
-                styles,
+                *_style_sources(request, response),
                 "img-src 'self' data:",
                 "font-src 'self'",
                 f"connect-src 'self' {socket}",
@@ -117,3 +139,16 @@ class ContentSecurityPolicyMiddleware:
                 "frame-ancestors 'none'",
             )
         )
+
+
+def _style_sources(request, response) -> list[str]:
+    """Our own stylesheets; <style> elements carrying the nonce if the page rendered one; attributes on request."""
+    # The third-party pages under /api/ (DRF's browsable API, Swagger UI) set inline styles; styles only,
+    # scripts stay 'self' everywhere. Our own templates never need this.
+    if request.path.startswith(INLINE_STYLE_PREFIXES):
+        return ["style-src 'self' 'unsafe-inline'"]
+    nonce = request.csp_nonce.value
+    sources = [f"style-src 'self' 'nonce-{nonce}'" if nonce else "style-src 'self'"]
+    if getattr(response, "csp_style_attributes", False):
+        sources.append("style-src-attr 'unsafe-inline'")
+    return sources

@@ -9,6 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.middleware import csp_style_attributes
 from accounts.permissions import admin_required, member_required, stepup_is_fresh, stepup_required
 from runtime.errors import EngineError
 
@@ -188,6 +189,7 @@ def logs_download(request, pk: int):
 
 @admin_required
 @stepup_required
+@csp_style_attributes
 def terminal(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
     return render(request, "apps/terminal.html", {"card": app_card(inst), "services": app_services(inst=inst)})

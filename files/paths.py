@@ -7,6 +7,7 @@ followed, and the result must stay inside the base (`Path.is_relative_to`, never
 outside our own protected folders (DATA_DIR, the code, system folders).
 """
 
+import errno
 import os
 import unicodedata
 from dataclasses import dataclass
@@ -40,10 +41,13 @@ OS_ERROR_STATUS = {
 }
 
 
-def from_os_error(exc: OSError) -> PathError:
-    """A file-system error met while acting on a checked path, as a clear 4xx (507 for a full disk)."""
-    status = 507 if exc.errno == 28 else OS_ERROR_STATUS.get(type(exc).__name__, 409)
-    name = Path(exc.filename).name if exc.filename else ""
+def from_os_error(exc: OSError, *, name: str = "") -> PathError:
+    """A file-system error met while acting on a checked path, as a clear 4xx (507: a full or read-only disk).
+    `name`: what the user knows the entry as, when the error is about a file of ours (a partial upload)."""
+    if exc.errno == errno.EROFS:
+        return PathError(_("This disk is read-only."), 507)
+    status = 507 if exc.errno == errno.ENOSPC else OS_ERROR_STATUS.get(type(exc).__name__, 409)
+    name = name or (Path(exc.filename).name if exc.filename else "")
     return PathError(f"{exc.strerror or exc}: {name}" if name else str(exc.strerror or exc), status)
 
 

@@ -10,10 +10,12 @@ import shutil
 from pathlib import Path
 
 from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 
 from casaos_site.events import publish_on_commit
 
+from ..models import Upload
 from ..paths import RESERVED_PREFIX, PathError
 
 _libc = ctypes.CDLL(None, use_errno=True)
@@ -83,11 +85,46 @@ def tree_size(path: Path) -> tuple[int, int]:
     return total, count
 
 
-def check_free_space(folder: Path, needed: int) -> None:
-    """Refuse (507) what would leave less than the configured reserve free on the target disk."""
+def check_free_space(folder: Path, needed: int, *, upload: Upload | None = None) -> None:
+    """Refuse (507) what would not fit on the target disk beside the bytes open uploads there may still write and
+    the configured reserve. `upload`: the upload being checked, already recorded (its promise is `needed`)."""
     free = shutil.disk_usage(folder).free
-    if needed + settings.FILES_FREE_SPACE_RESERVE > free:
-        raise PathError(_("Not enough free space on this disk."), 507)
+    promised = _promised_to_uploads(folder.stat().st_dev, exclude=upload)
+    reserve = settings.FILES_FREE_SPACE_RESERVE
+    if needed + promised + reserve > free:
+        raise PathError(_no_space_message(needed=needed, free=free, promised=promised, reserve=reserve), 507)
+
+
+def _promised_to_uploads(device: int, *, exclude: Upload | None) -> int:
+    """Bytes the open uploads on this file system may still write (length - offset); each one's partial file tells
+    which file system it is on."""
+    rows = Upload.objects.filter(status=Upload.Status.ACTIVE)
+    if exclude is not None:
+        rows = rows.exclude(pk=exclude.pk)
+    promised = 0
+    for partial, length, offset in rows.values_list("partial", "length", "offset"):
+        try:
+            if os.lstat(partial).st_dev == device:
+                promised += max(length - offset, 0)
+        except OSError:
+            continue  # no partial file (terminated meanwhile): it promises nothing
+    return promised
+
+
+def _no_space_message(*, needed: int, free: int, promised: int, reserve: int) -> str:
+    """What a refusal for space says: every figure that went into it, and the setting behind the reserve."""
+    sizes = {
+        "needed": filesizeformat(needed),
+        "free": filesizeformat(free),
+        "promised": filesizeformat(promised),
+        "reserve": filesizeformat(reserve),
+    }
+    message = _("Not enough free space: %(needed)s needed, %(free)s free") % sizes
+    if promised:
+        message += _(" (%(promised)s of it promised to uploads in progress)") % sizes
+    if reserve:
+        message += _(", and %(reserve)s is kept free on this disk (CASAOS_FILES_FREE_SPACE_RESERVE)") % sizes
+    return message + "."
 
 
 def remove_entry(path: Path) -> None:

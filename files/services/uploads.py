@@ -7,6 +7,8 @@ a network drop, a page reload or a server restart."""
 
 import fcntl
 import os
+import re
+import stat
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -24,6 +26,7 @@ from ..paths import (
     PathError,
     Target,
     check_name,
+    files_root,
     from_os_error,
     resolve,
     resolve_in,
@@ -32,6 +35,7 @@ from ..paths import (
 from ..tus import CHECKSUM_MISMATCH, TusError
 from .common import changed, check_free_space, free_name, rename_noreplace
 
+PARTIAL_NAME = re.compile(rf"{re.escape(RESERVED_PREFIX)}upload-([0-9a-f]{{32}})\.part")
 READ_SIZE = 4 * 1024 * 1024  # >= one message of the server (manage.py serve): each is handed on without a copy
 CONFLICTS = ("keep_both", "overwrite", "fail")
 
@@ -72,30 +76,57 @@ def upload_create(*, user=None, share=None, directory: str, length: int, metadat
     folder = _folder(probe)
     if not folder.real.is_dir():
         raise PathError(_("The destination is not a folder."), 400)
-    check_free_space(folder.real, length)
+    check_free_space(folder.real, length)  # early, before any subfolder is made; _reserve checks again
     top = folder
     if relative:
         folder = _subfolders(folder, relative)
     if conflict == "fail" and (folder.real / filename).exists():
         raise PathError(_("“%(name)s” already exists.") % {"name": filename}, 409)
     upload_id = uuid.uuid4()
-    partial = folder.real / f"{RESERVED_PREFIX}upload-{upload_id.hex}.part"
-    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
     view_dir = folder.view_path if share is None else "/".join(folder.parts[len(top.parts) :])
-    upload = Upload.objects.create(
+    upload = Upload(
         id=upload_id,
         user=user,
         share=share,
         directory=view_dir,
         filename=filename,
-        partial=str(partial),
+        partial=str(folder.real / f"{RESERVED_PREFIX}upload-{upload_id.hex}.part"),  # PARTIAL_NAME
         length=length,
         metadata=metadata,
         conflict=conflict,
     )
+    _reserve(upload, folder.real)
     if length == 0:
         _complete(upload)
     return upload
+
+
+def _reserve(upload: Upload, folder: Path) -> None:
+    """Record the upload, make its partial file, then check the disk counting every other open upload's promise.
+
+    The row comes first, so no partial file ever exists without one (a database that refuses the write leaves
+    nothing on disk); any failure after it removes both. Every creation checks after its own row and file exist,
+    so of two racing creations the later check counts the other: together they never promise more than the disk.
+    """
+    upload.save(force_insert=True)
+    try:
+        _partial_make(upload)
+    except BaseException:
+        upload.delete()
+        raise
+    try:
+        check_free_space(folder, upload.length, upload=upload)
+    except BaseException:
+        upload_terminate(upload=upload)
+        raise
+
+
+def _partial_make(upload: Upload) -> None:
+    """The empty partial file, ours alone (a name nobody else may create, never through a symlink)."""
+    try:
+        os.close(os.open(upload.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+    except OSError as exc:  # a read-only or full disk, a folder we may not write: in the user's words
+        raise from_os_error(exc, name=upload.filename) from exc
 
 
 def _partial_of(upload: Upload) -> Path:
@@ -206,10 +237,39 @@ def upload_terminate(*, upload: Upload) -> None:
 
 
 def uploads_expire() -> int:
-    """Remove partial files of uploads untouched for CASAOS_FILES_UPLOAD_EXPIRY_HOURS (the hourly cleanup)."""
+    """Remove uploads untouched for CASAOS_FILES_UPLOAD_EXPIRY_HOURS, and partial files as old that no upload owns
+    (left by a crash or an older version); the hourly cleanup. Returns how many of either went."""
     cutoff = timezone.now() - timedelta(hours=settings.FILES_UPLOAD_EXPIRY_HOURS)
     stale = list(Upload.objects.filter(updated_at__lt=cutoff))
     for upload in stale:
         with transaction.atomic():
             upload_terminate(upload=upload)
-    return len(stale)
+    return len(stale) + _orphans_remove(cutoff.timestamp())
+
+
+def _orphans_remove(cutoff: float) -> int:
+    """Delete partial upload files under the files root last written before `cutoff` whose upload has no row."""
+    found = dict(_partials_older_than(files_root(), cutoff))
+    owned = {u.hex for u in Upload.objects.filter(pk__in=[uuid.UUID(h) for h in found]).values_list("pk", flat=True)}
+    for upload_hex in found.keys() - owned:
+        found[upload_hex].unlink(missing_ok=True)
+    return len(found.keys() - owned)
+
+
+def _partials_older_than(top: Path, cutoff: float):
+    """(upload id in hex, path) of each partial upload file under `top` not written since `cutoff`."""
+    for dirpath, dirnames, filenames in os.walk(top):
+        dirnames[:] = [d for d in dirnames if not d.startswith(RESERVED_PREFIX)]  # the trash keeps what it holds
+        for name in filenames:
+            match = PARTIAL_NAME.fullmatch(name)
+            path = Path(dirpath, name)
+            if match and _regular_file_older_than(path, cutoff):
+                yield match[1], path
+
+
+def _regular_file_older_than(path: Path, cutoff: float) -> bool:
+    try:
+        st = path.lstat()
+    except OSError:
+        return False
+    return stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff

@@ -190,6 +190,11 @@
       headers: {"X-CSRFToken": F.csrfToken()},
       fingerprint: function (f) { return Promise.resolve(["casa-files", folder, relativePath || f.name, f.size, f.lastModified].join("|")); },
       removeFingerprintOnSuccess: true,
+      // Not enough space (507) does not heal within the retries: say why at once, not after each retry has failed.
+      onShouldRetry: function (error, attempt, options) {
+        const status = error.originalResponse ? error.originalResponse.getStatus() : 0;
+        return status !== 507 && window.tus.defaultOptions.onShouldRetry(error, attempt, options);
+      },
       onProgress: function (sent, total) {
         const pct = total ? Math.round(100 * sent / total) : 100;
         bar.value = pct;

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -95,3 +96,34 @@ def test_the_api_pages_relax_styles_only(client, admin_user):
     assert "style-src 'self' 'unsafe-inline'" in policy
     assert "script-src 'self';" in policy
     assert "unsafe-inline" not in client.get("/")["Content-Security-Policy"]
+
+
+def _terminal_page(client, admin_user):
+    from accounts.permissions import STEPUP_SESSION_KEY
+    from apps.models import Installation
+
+    inst = Installation.objects.create(name="web", compose="services: {web: {image: busybox}}", status="running")
+    client.force_login(admin_user)
+    session = client.session
+    session[STEPUP_SESSION_KEY] = time.time()
+    session.save()
+    return client.get(f"/apps/{inst.pk}/terminal/")
+
+
+def test_the_terminal_admits_style_elements_with_its_own_nonce_and_never_inline_scripts(client, admin_user):
+    # xterm.js writes <style> elements (given the page's nonce) and style attributes (24-bit colours).
+    first = _terminal_page(client, admin_user)
+    second = client.get(first.request["PATH_INFO"])
+    policy = first["Content-Security-Policy"]
+    nonce = re.search(r'id="terminal"[^>]*\snonce="([^"]+)"', first.content.decode())[1]
+    assert f"style-src 'self' 'nonce-{nonce}';" in policy and "style-src-attr 'unsafe-inline'" in policy
+    assert "script-src 'self';" in policy and policy.count("unsafe-inline") == 1
+    assert nonce not in second["Content-Security-Policy"]  # a fresh nonce on every response
+    html = first.content.decode()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html) and not re.search(r"\sstyle=", html)
+
+
+def test_pages_that_render_no_nonce_name_none(client, admin_user):
+    client.force_login(admin_user)
+    policy = client.get("/")["Content-Security-Policy"]
+    assert "nonce-" not in policy and "style-src-attr" not in policy and "style-src 'self';" in policy

@@ -1,6 +1,7 @@
 """Fixtures of the file manager tests: a fresh files root per test, API clients, tree snapshots, and a web server
 subprocess of our own (`manage.py serve`, the server `make run` starts) to kill and start again."""
 
+import contextlib
 import http.client
 import os
 import signal
@@ -34,13 +35,60 @@ def root(tmp_path, settings):
 
 
 @pytest.fixture
-def small_disk(root):
-    """A 4 MiB file system inside the root (tmpfs: the test suite runs as root, as `make test` must)."""
-    mount = root / "small"
-    mount.mkdir()
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=4m", "tmpfs", str(mount)], check=True)
-    yield mount
-    subprocess.run(["umount", "-l", str(mount)], check=True)
+def disk(root):
+    """disk(name, mib): a file system of that size mounted at <root>/<name> (tmpfs: the test suite runs as root,
+    as `make test` must); every one made is unmounted afterwards."""
+    mounts: list[Path] = []
+
+    def make(name: str, mib: int) -> Path:
+        mount = root / name
+        mount.mkdir()
+        subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={mib}m", "tmpfs", str(mount)], check=True)
+        mounts.append(mount)
+        return mount
+
+    yield make
+    for mount in reversed(mounts):
+        subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+@pytest.fixture
+def small_disk(disk):
+    """A 4 MiB file system inside the root."""
+    return disk("small", 4)
+
+
+@pytest.fixture
+def read_only_folder(root):
+    """<root>/locked: a real read-only mount (a bind mount of itself, remounted read-only)."""
+    folder = root / "locked"
+    folder.mkdir()
+    subprocess.run(["mount", "--bind", str(folder), str(folder)], check=True)
+    try:
+        subprocess.run(["mount", "-o", "remount,ro,bind", str(folder)], check=True)
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=True)
+
+
+@contextlib.contextmanager
+def read_only_database():
+    """The database refuses every write meanwhile, as one on a read-only disk does (SQLite's query_only,
+    PostgreSQL's read-only transactions: the test needs transactional_db there, each statement its own)."""
+    from django.db import connection
+
+    on, off = (
+        ("PRAGMA query_only = ON", "PRAGMA query_only = OFF")
+        if connection.vendor == "sqlite"
+        else ("SET default_transaction_read_only = on", "SET default_transaction_read_only = off")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(on)
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(off)
 
 
 @pytest.fixture

@@ -3,7 +3,9 @@
 import base64
 import hashlib
 import os
+import time
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -170,3 +172,71 @@ def test_abandoned_uploads_are_cleaned_up(admin_api, root, settings):
     Upload.objects.update(updated_at=timezone.now() - timedelta(hours=settings.FILES_UPLOAD_EXPIRY_HOURS + 1))
     assert uploads_expire() == 1
     assert list(root.iterdir()) == [] and not Upload.objects.exists()
+
+
+# ---------------------------------------------------------------------------- free space and what uploads promised
+MIB = 1024 * 1024
+
+
+def test_a_refusal_for_space_says_what_is_needed_free_and_kept_in_reserve(admin_api, disk, settings):
+    small = disk("small", 64)
+    settings.FILES_FREE_SPACE_RESERVE = 256 * MIB
+    response = create(admin_api, MIB, filename="a.bin", path="small")
+    assert response.status_code == 507
+    message = response.content.decode().replace("\xa0", " ")
+    assert message.startswith("Not enough free space: 1.0 MB needed, 6") and "MB free" in message
+    assert "256.0 MB is kept free on this disk (CASAOS_FILES_FREE_SPACE_RESERVE)" in message
+    assert list(small.iterdir()) == [] and not Upload.objects.exists()
+
+
+def test_creating_an_upload_counts_the_space_other_open_uploads_were_promised(admin_api, disk, root, settings):
+    small = disk("small", 64)
+    settings.FILES_FREE_SPACE_RESERVE = 4 * MIB
+    first = create(admin_api, 40 * MIB, filename="first.bin", path="small")["Location"]
+    assert create(admin_api, 30 * MIB, filename="other-disk.bin", path="").status_code == 201  # not this disk
+    assert patch(admin_api, first, 0, b"x" * 8 * MIB).status_code == 204  # written bytes are no longer owed
+
+    refused = create(admin_api, 30 * MIB, filename="second.bin", path="small")
+    assert refused.status_code == 507
+    assert "32.0 MB of it promised to uploads in progress" in refused.content.decode().replace("\xa0", " ")
+    assert len(list(small.glob(".casaos-upload-*.part"))) == 1 and Upload.objects.count() == 2
+
+    assert admin_api.delete(first, **TUS).status_code == 204  # the promise ends with the upload
+    assert create(admin_api, 30 * MIB, filename="second.bin", path="small").status_code == 201
+
+
+def test_an_upload_into_a_read_only_mount_is_refused_and_leaves_nothing(admin_api, read_only_folder):
+    response = create(admin_api, 10, filename="a.txt", path="locked")
+    assert response.status_code == 507 and "read-only" in response.content.decode()
+    assert list(read_only_folder.iterdir()) == [] and not Upload.objects.exists()
+
+
+def test_a_database_that_refuses_the_write_leaves_no_partial_file(admin_user, root, transactional_db):
+    from django.db import DatabaseError
+
+    from files.services import upload_create
+    from tests.files.conftest import read_only_database
+
+    with read_only_database(), pytest.raises(DatabaseError):
+        upload_create(user=admin_user, directory="", length=10, metadata={"filename": "a.txt"})
+    assert list(root.iterdir()) == [] and not Upload.objects.exists()
+
+
+def test_the_cleanup_removes_partial_files_no_upload_owns_once_they_are_old(admin_api, root, settings):
+    from files.services import uploads_expire
+
+    owned = create(admin_api, 10, filename="a.txt", path="")
+    assert owned.status_code == 201
+    (root / "deep" / "er").mkdir(parents=True)
+    old_orphan = root / "deep" / "er" / ".casaos-upload-0123456789abcdef0123456789abcdef.part"
+    fresh_orphan = root / ".casaos-upload-fedcba9876543210fedcba9876543210.part"
+    for orphan in (old_orphan, fresh_orphan):
+        orphan.write_bytes(b"left")
+    long_ago = time.time() - (settings.FILES_UPLOAD_EXPIRY_HOURS + 1) * 3600
+    for path in (old_orphan, *root.glob(".casaos-upload-*.part")):
+        os.utime(path, (long_ago, long_ago))  # old, the owned one too: its row still keeps it
+    os.utime(fresh_orphan, None)  # an upload being created right now may not have its row yet
+
+    uploads_expire()
+    assert not old_orphan.exists() and fresh_orphan.exists()
+    assert Path(Upload.objects.get().partial).exists()
