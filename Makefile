@@ -23,9 +23,15 @@ test-setup:
 	@CASAOS_DEV=1 bash scripts/setup.sh
 	@bash scripts/test-services.sh
 
+PYTEST := CASAOS_REQUIRE_SERVICES=1 DJANGO_SETTINGS_MODULE=casaos_site.settings_test .venv/bin/pytest --durations=15
+TEST_WORKERS ?= 3
+
 test: test-setup   ## the same set-up plus test-only services, then the whole suite
 	@.venv/bin/ruff check .
-	@CASAOS_REQUIRE_SERVICES=1 DJANGO_SETTINGS_MODULE=casaos_site.settings_test .venv/bin/pytest --durations=15 $(PYTEST_ARGS)
+	@# Most of the suite waits on the engine, the browser and sockets: several processes share the cores well.
+	@$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	@# Tests that disturb shared services run alone; "no tests collected" (5) is fine when PYTEST_ARGS picks none.
+	@$(PYTEST) -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 
 lint:
 	@CASAOS_DEV=1 bash scripts/setup.sh >/dev/null

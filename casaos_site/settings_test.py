@@ -1,9 +1,24 @@
-"""Settings for the test suite: its own data directory, Redis database and SQLite file."""
+"""Settings for the test suite: its own data directory, Redis database and SQLite file.
+
+Under pytest-xdist (`make test` runs the suite in several processes) each worker gets a data directory and a Redis
+database of its own: the live stack of one worker must never take another's tasks or read its database.
+"""
 
 import os
 from pathlib import Path
 
 _base = Path(__file__).resolve().parent.parent
+# Databases 9-14 belong to tests that start stacks of their own (see docs/development.md); helpers use 1-5.
+_XDIST_REDIS_DB = {"gw0": 15, "gw1": 8, "gw2": 7, "gw3": 6}
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+# Set once, in the worker itself (whatever the shell exported); the processes a test starts inherit the worker's
+# values, or the ones the test gives them on purpose.
+if _worker and os.environ.get("CASAOS_TEST_ISOLATED") != _worker:
+    if _worker not in _XDIST_REDIS_DB:
+        raise SystemExit(f"casaos tests: at most {len(_XDIST_REDIS_DB)} xdist workers (got {_worker})")
+    os.environ["CASAOS_DATA_DIR"] = str(_base / "var" / f"test-{_worker}")
+    os.environ["CASAOS_REDIS_URL"] = f"redis://127.0.0.1:6379/{_XDIST_REDIS_DB[_worker]}"
+    os.environ["CASAOS_TEST_ISOLATED"] = _worker
 os.environ.setdefault("CASAOS_DATA_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("CASAOS_REDIS_URL", "redis://127.0.0.1:6379/15")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are still synchronous.

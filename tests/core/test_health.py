@@ -103,6 +103,7 @@ def podman_without_dnsname(settings, registry):
 
 
 @pytest.mark.podman
+@pytest.mark.serial  # Podman tests running beside it would create networks without name resolution
 def test_the_status_page_tells_a_podman_that_cannot_resolve_service_names(podman_without_dnsname, client, admin_user):
     assert health.check_engine() == health.NO_SERVICE_NAMES
     client.force_login(admin_user)

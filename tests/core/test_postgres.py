@@ -36,7 +36,7 @@ def test_it_runs_the_core_suite_on_postgresql(postgres_env):
             "-p",
             "no:cacheprovider",
             "-m",
-            "not stack and not browser",
+            "not stack and not browser and not serial",
             "--create-db",
         ],
         cwd=ROOT,
