@@ -13,7 +13,8 @@ from runtime.errors import EngineError, EngineUnavailable
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, name="apps.install", autoretry_for=(EngineUnavailable,), retry_backoff=5, max_retries=5)
+# No automatic retry: the pipeline waits out an engine outage itself (a retry would count as an interruption).
+@shared_task(bind=True, name="apps.install")
 def app_install(self, installation_id: int) -> None:
     """Run (or resume) one install."""
     from .services import app_install_run

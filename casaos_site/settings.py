@@ -330,6 +330,7 @@ try:
     APPS_WEB_TIMEOUT = env_int("APPS_WEB_TIMEOUT", 120)  # seconds the web port may take to answer
     APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
     APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
+    APPS_ENGINE_WAIT = env_int("APPS_ENGINE_WAIT", 600)  # seconds an install waits for an engine that went away
 except ConfigError as exc:
     _fail(str(exc))
 CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
