@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import stepup_is_fresh
@@ -60,6 +61,7 @@ def app_install(
             ports=ports,
             web_port=_web_port(project),
             requested_by=user if getattr(user, "pk", None) else None,
+            heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
         audit_record(
             actor=user,
