@@ -16,8 +16,9 @@ from django.utils import timezone
 
 import runtime
 from apps import tasks
-from apps.models import Installation
-from apps.services import app_install, app_reconcile, lifecycle
+from apps.models import AppEvent, AppLock, Installation
+from apps.services import app_install, app_reconcile, lifecycle, recovery
+from apps.services.control import app_control
 from casaos_site.celery import queued_args
 from tests.apps.conftest import ENGINES, HTTPD, wipe
 from tests.apps.test_worker_crash import BROKER, Worker
@@ -35,7 +36,9 @@ def broker(monkeypatch, redis_client):
     # Not the current app: shared tasks resolve to the current app (see tests/apps/test_worker_crash.py).
     sender = Celery(broker=BROKER, set_as_current=False)
     monkeypatch.setattr(tasks.app_install, "delay", lambda pk: sender.send_task("apps.install", args=[pk]))
-    monkeypatch.setattr(lifecycle, "queued_args", lambda name: queued_args(name, celery_app=sender))
+    monkeypatch.setattr(tasks.app_operation, "delay", lambda pk: sender.send_task("apps.operation", args=[pk]))
+    for module in (lifecycle, recovery):
+        monkeypatch.setattr(module, "queued_args", lambda name: queued_args(name, celery_app=sender))
     yield client
     client.flushdb()
 
@@ -84,3 +87,20 @@ def test_installs_whose_queued_task_was_lost_are_queued_again_and_then_run(broke
     finally:
         worker.stop()
     assert set(Installation.objects.filter(pk__in=pks).values_list("attempts", flat=True)) == {1}
+
+
+def test_an_operation_waiting_in_the_queue_is_late_not_interrupted(broker, docker_engine, admin_user, app_name):
+    inst = Installation.objects.create(name=app_name, compose=WEB, status=S.STOPPED)
+    event = app_control(user=admin_user, installation=inst, action="start")
+    queued = timezone.now() - timedelta(minutes=2)  # every worker has been busy since: nobody took it yet
+    AppLock.objects.filter(installation=inst).update(started_at=queued, heartbeat_at=queued)
+
+    assert recovery.operation_reconcile() == []  # its task still waits in the queue
+    event.refresh_from_db()
+    assert event.outcome == AppEvent.Outcome.STARTED
+
+    broker.flushdb()  # now it is lost: the app must not stay locked
+    assert recovery.operation_reconcile() == [app_name]
+    event.refresh_from_db()
+    assert event.outcome == AppEvent.Outcome.FAILED and "queued task was lost" in event.message
+    assert not AppLock.objects.filter(installation=inst).exists()
