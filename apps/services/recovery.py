@@ -42,7 +42,7 @@ def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
             .order_by("-created_at")
             .first()
         )
-        if event is not None and (event.pk,) in waiting:
+        if event is not None and _never_beat(lock) and (event.pk,) in waiting:
             continue  # queued behind busy workers: late, not interrupted
         # Claim it: only one reconcile may work on it (a fresh heartbeat tells the others to keep off).
         if not AppLock.objects.filter(pk=lock.pk, heartbeat_at=lock.heartbeat_at).update(heartbeat_at=timezone.now()):
@@ -61,11 +61,15 @@ def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
 
 
 def _still_queued(locks: list[AppLock]) -> set[tuple]:
-    """The operations whose task still waits in the queue. Only a lock that never beat can be one: a worker that
-    took its task beats every few seconds."""
-    if not any(lock.heartbeat_at - lock.started_at < timedelta(seconds=1) for lock in locks):
+    """The operations whose task still waits in the queue (read only when a lock never beat: see _never_beat)."""
+    if not any(_never_beat(lock) for lock in locks):
         return set()
     return queued_args("apps.operation") or set()
+
+
+def _never_beat(lock: AppLock) -> bool:
+    """No worker ever took this operation's task (one that did beats every few seconds), so it may still be queued."""
+    return abs(lock.heartbeat_at - lock.started_at) < timedelta(seconds=1)
 
 
 def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
