@@ -15,13 +15,15 @@ from casaos_site.celery import queued_args
 from runtime import labels as L
 from runtime.errors import EngineError
 
-from ..models import AppLock, Installation
+from ..models import AppEvent, AppLock, Installation
 from .cleanup import app_objects_remove, heartbeat
 from .common import InstallError, app_publish, app_publish_flush, app_publish_removed, app_update, engine
+from .operation import install_history_close
 from .pipeline import app_install_end
 
 log = logging.getLogger(__name__)
 S = Installation.Status
+Outcome = AppEvent.Outcome
 QUEUE_GRACE = 10  # seconds from queueing an install to a worker claiming it, at most, when a worker is free
 
 
@@ -34,6 +36,9 @@ def app_cancel(*, user, installation: Installation, request=None) -> Installatio
     if Installation.objects.filter(pk=installation.pk, status=S.PENDING).update(
         status=S.CANCELLED, error=_("The install was cancelled."), updated_at=timezone.now()
     ):
+        install_history_close(
+            installation=installation, outcome=Outcome.CANCELLED, message=_("The install was cancelled.")
+        )
         installation.refresh_from_db()
         app_publish(installation)
         return installation

@@ -22,13 +22,15 @@ from runtime.compose import ComposeError, Project
 from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFound, NotFound, PortInUse
 from runtime.specs import ContainerSpec, Dependency
 
-from ..models import Installation
+from ..models import AppEvent, Installation
 from .cleanup import app_objects_remove, heartbeat
 from .common import InstallCancelled, InstallFailed, app_publish, app_publish_flush, app_update, engine
 from .install import app_project
+from .operation import install_history_close
 
 log = logging.getLogger(__name__)
 S = Installation.Status
+Outcome = AppEvent.Outcome
 POLL = 0.1  # seconds between probes of the web port once it is slow to answer
 POLL_FIRST = 0.02  # ... and during the first second: most apps answer almost at once, and every probe is cheap
 CANCEL_CHECK = 0.5  # seconds between looks at the cancel flag
@@ -57,13 +59,12 @@ def _run_to_the_end(inst: Installation, eng: Engine) -> None:
     Waiting for the engine is part of this attempt, not a new one: a short outage costs seconds, never the install.
     """
     # The first pass of a first attempt has no earlier attempt's containers to look for (a retry after a failure
-    # or a cancel, whose clean-up may have left something, keeps where that attempt stopped).
-    fresh = inst.attempts == 1 and not inst.progress.get("stopped_at")
+    # or a cancel, whose clean-up may have left something, is marked in its progress).
+    fresh = inst.attempts == 1 and not inst.progress
     while True:
         try:
-            run = _Run(inst, eng, app_project(installation=inst))
-            run.fresh = fresh
-            run.execute()
+            _Run(inst, eng, app_project(installation=inst), fresh=fresh).execute()
+            install_history_close(installation=inst, outcome=Outcome.DONE, message=_("Installed and running."))
             return
         except InstallCancelled:
             _cancelled(inst, eng)
@@ -152,6 +153,8 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
         message = f"{message} " + _("Some objects could not be removed: %(problems)s") % {
             "problems": "; ".join(problems)
         }
+    outcome = Outcome.CANCELLED if status == S.CANCELLED else Outcome.FAILED
+    install_history_close(installation=inst, outcome=outcome, message=message)
     return app_update(
         inst,
         status=status,
@@ -177,7 +180,7 @@ def _claim(pk: int, worker: str) -> Installation | None:
 class _Run:
     """One pass of the pipeline over a translated project."""
 
-    def __init__(self, inst: Installation, eng: Engine, project: Project) -> None:
+    def __init__(self, inst: Installation, eng: Engine, project: Project, *, fresh: bool = False) -> None:
         self.inst, self.eng, self.project = inst, eng, project
         self.app = {L.APP: inst.name}
         self._checked = 0.0
@@ -186,10 +189,10 @@ class _Run:
         self._created: set[str] = set()  # containers this pass made (known not to run yet)
         # The first pass of an install: the request checked that none of its containers exist, so there is no
         # earlier attempt's container to look for (a resumed or retried pass, and AppApply, look).
-        self.fresh = False
+        self.fresh = fresh
         self.timings: dict[str, int] = {}  # milliseconds per step of this pass, kept with the final state
         self._lap_at = ("", time.monotonic())
-        if inst.attempts == 1:  # from the request to a worker taking it (the claim wrote updated_at)
+        if fresh:  # from the request to a worker taking it (the claim wrote updated_at)
             self.timings["queued"] = round((inst.updated_at - inst.created_at).total_seconds() * 1000)
 
     def execute(self) -> None:

@@ -32,7 +32,8 @@ BROKER = "redis://127.0.0.1:6379/12"  # this module's own: the suite's workers l
 class Worker:
     """`celery worker` as the Procfile runs it, under a fixed name (a restarted worker keeps its name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
+        self.extra = extra  # more `celery worker` options (a later --concurrency wins)
         self.name = f"crash-{uuid.uuid4().hex[:8]}@%h"
         self.log_path = ARTIFACTS / f"worker-crash-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen | None = None
@@ -61,6 +62,7 @@ class Worker:
                     "--without-mingle",
                     "-n",
                     self.name,
+                    *self.extra,
                 ],
                 cwd=ROOT,
                 env=self.env,
