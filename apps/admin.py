@@ -5,7 +5,7 @@ from django.shortcuts import redirect
 from django.utils.translation import gettext_lazy as _
 
 from .models import Installation
-from .services import InstallError, app_cancel, app_uninstall
+from .services import InstallError, app_cancel, app_install_retry, app_uninstall
 
 
 @admin.register(Installation)
@@ -15,7 +15,7 @@ class InstallationAdmin(admin.ModelAdmin):
     list_display = ("name", "title", "status", "source", "web_port", "attempts", "updated_at")
     list_filter = ("status", "source")
     search_fields = ("name", "title")
-    actions = ("cancel_installs", "uninstall_apps")
+    actions = ("cancel_installs", "retry_installs", "uninstall_apps")
     readonly_fields = [f.name for f in Installation._meta.fields]
 
     def add_view(self, request, form_url="", extra_context=None):
@@ -30,6 +30,12 @@ class InstallationAdmin(admin.ModelAdmin):
     @admin.action(description=_("Cancel the selected installs"))
     def cancel_installs(self, request, queryset):
         self._each(request, queryset, lambda inst: app_cancel(user=request.user, installation=inst, request=request))
+
+    @admin.action(description=_("Retry the selected failed or cancelled installs"))
+    def retry_installs(self, request, queryset):
+        self._each(
+            request, queryset, lambda inst: app_install_retry(user=request.user, installation=inst, request=request)
+        )
 
     @admin.action(description=_("Uninstall the selected apps (keeping their data)"))
     def uninstall_apps(self, request, queryset):

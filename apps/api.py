@@ -14,16 +14,26 @@ from .models import Installation
 from .selectors import app_state
 from .selectors_manage import app_get_for, app_visible
 from .serializers import AppStateSerializer, InstallAcceptedSerializer, InstallRequestSerializer
-from .services import ConsentRequired, InstallError, app_cancel, app_install, app_uninstall
+from .services import ConsentRequired, InstallError, app_cancel, app_install, app_install_retry, app_uninstall
+
+# A refusal's HTTP status by its code; anything else is the client's to fix (400).
+REFUSAL_STATUS = {"busy": 409, "stepup": 403, "forbidden": 403, "engine": 503}
+
+
+def refusal_status(exc) -> int:
+    """409 busy, 403 step-up or forbidden, 503 when the container engine does not answer (not the client's fault),
+    else 400."""
+    if getattr(exc, "stepup", False):
+        return status.HTTP_403_FORBIDDEN
+    return REFUSAL_STATUS.get(getattr(exc, "code", None), status.HTTP_400_BAD_REQUEST)
 
 
 def _refused(exc: InstallError) -> Response:
-    """A refused request: 400 with the reason; consent problems say which flags (403 when only step-up is missing)."""
+    """A refused request with the reason; consent problems say which flags."""
     body = {"detail": exc.messages[0], "code": exc.code}
     if isinstance(exc, ConsentRequired):
         body.update(flags=exc.flags, stepup=exc.stepup)
-        return Response(body, status=status.HTTP_403_FORBIDDEN if exc.stepup else status.HTTP_400_BAD_REQUEST)
-    return Response(body, status=status.HTTP_403_FORBIDDEN if exc.code == "stepup" else status.HTTP_400_BAD_REQUEST)
+    return Response(body, status=refusal_status(exc))
 
 
 class AppListView(APIView):
@@ -44,6 +54,7 @@ class AppListView(APIView):
             202: InstallAcceptedSerializer,
             400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
             403: OpenApiResponse(description="not an admin, or a step-up is needed"),
+            503: OpenApiResponse(description="the container engine does not answer"),
         },
     )
     def post(self, request):
@@ -84,6 +95,29 @@ class AppDetailView(APIView):
         delete_data = request.query_params.get("delete_data", "").lower() in ("1", "true", "yes")
         try:
             app_uninstall(user=request.user, installation=inst, delete_data=delete_data, request=request)
+        except InstallError as exc:
+            return _refused(exc)
+        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+
+
+class AppRetryView(APIView):
+    """Retry a failed or cancelled install with the settings it was asked with (the same checks as a new one)."""
+
+    permission_classes = [IsAdmin]
+
+    @extend_schema(
+        request=None,
+        responses={
+            202: AppStateSerializer,
+            400: OpenApiResponse(description="not failed or cancelled, or a port it publishes is taken now"),
+            403: OpenApiResponse(description="host access: a fresh step-up is needed"),
+            503: OpenApiResponse(description="the container engine does not answer"),
+        },
+    )
+    def post(self, request, pk: int):
+        inst = get_object_or_404(Installation, pk=pk)
+        try:
+            inst = app_install_retry(user=request.user, installation=inst, request=request)
         except InstallError as exc:
             return _refused(exc)
         return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAdmin, IsMember, StepUpRequired
 from runtime.errors import EngineError
 
+from .api import refusal_status
 from .docker_run import DockerRunError, compose_from_run
 from .selectors import app_state
 from .selectors_manage import app_container_of, app_detail, app_get_for, app_history, app_stats, grants_of
@@ -27,14 +28,11 @@ from .views_manage import log_lines
 
 
 def refused(exc: InstallError) -> Response:
-    """409 when the app is busy, 403 when a step-up is missing, else 400; consent problems list their flags."""
+    """The refusal with its reason, its status by its code (api.refusal_status); consent problems list their flags."""
     body = {"detail": " ".join(exc.messages), "code": exc.code}
     if isinstance(exc, ConsentRequired):
         body.update(flags=exc.flags, stepup=exc.stepup)
-    code = {"busy": 409, "stepup": 403}.get(exc.code, 400)
-    if isinstance(exc, ConsentRequired) and exc.stepup:
-        code = 403
-    return Response(body, status=code)
+    return Response(body, status=refusal_status(exc))
 
 
 def accepted(event) -> Response:

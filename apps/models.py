@@ -115,6 +115,7 @@ class AppEvent(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
         ROLLED_BACK = "rolled_back", _("Rolled back")
+        CANCELLED = "cancelled", _("Cancelled")
 
     installation = models.ForeignKey(Installation, on_delete=models.CASCADE, related_name="history")
     operation = models.CharField(_("operation"), max_length=32)

@@ -6,6 +6,8 @@ from django.db.models import QuerySet
 
 from .models import Installation
 
+BRINGING_UP = ("start", "restart")  # operations after which an app counts as running only once it is ready
+
 # The steps of an install, in order, as the progress page lists them.
 STEPS = (
     Installation.Status.PENDING,
@@ -43,7 +45,12 @@ def app_claimed_ports(*, exclude_pk: int | None = None) -> dict[str, str]:
 def app_state(installation: Installation) -> dict[str, Any]:
     """Everything a page or API client shows about an app; also the payload of every live event."""
     inst = installation
+    operation = app_operation(inst)
     status = Installation.Status(inst.status)
+    if status in Installation.SETTLED and operation in BRINGING_UP:
+        # Its containers may run already, but as with an install it is ready once its web port answers (or its
+        # health checks pass): the start or restart waits for that, then records the real status.
+        status = Installation.Status.STARTING
     progress = inst.progress or {}
     return {
         "id": inst.pk,
@@ -53,7 +60,10 @@ def app_state(installation: Installation) -> dict[str, Any]:
         "status": status.value,
         "status_label": str(status.label),
         "in_progress": inst.in_progress,
+        "settled": inst.status in Installation.SETTLED,  # installed: running, stopped or partly running
         "cancel_requested": inst.cancel_requested,
+        "operation": operation,
+        "actions": _actions(inst, operation),
         "detail": inst.detail,
         "error": inst.error,
         "web_port": inst.web_port,
@@ -67,6 +77,32 @@ def app_state(installation: Installation) -> dict[str, Any]:
         },
         "updated_at": inst.updated_at.isoformat() if inst.updated_at else None,
     }
+
+
+def app_operation(inst: Installation) -> str:
+    """The operation running on the app now, or "" (its lock: one query unless the caller selected it; an install
+    in progress holds none, so its many progress events cost nothing)."""
+    if inst.pk is None or inst.status in Installation.IN_PROGRESS:
+        return ""
+    lock = getattr(inst, "lock", None)
+    return lock.operation if lock is not None else ""
+
+
+def _actions(inst: Installation, operation: str) -> list[str]:
+    """What may be asked of the app now: the pages show these buttons and no others (members: start and open)."""
+    status = inst.status
+    if status in Installation.IN_PROGRESS:
+        return [] if inst.cancel_requested else ["cancel"]
+    if operation or status == Installation.Status.REMOVING:
+        return []
+    if status in Installation.ENDED:
+        return ["retry", "remove"]
+    actions = ["open", "restart", "update", "settings", "remove"]
+    if status != Installation.Status.RUNNING:
+        actions.append("start")
+    if status != Installation.Status.STOPPED:
+        actions.append("stop")
+    return actions
 
 
 def _steps(status: Installation.Status, stopped_at: str) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ MASK = "••••••"
 
 def app_visible(*, user) -> QuerySet[Installation]:
     """Admins see every app; a member sees only the apps granted to them."""
-    apps = Installation.objects.order_by("name")
+    apps = Installation.objects.order_by("name").select_related("lock")  # app_state reads the running operation
     if getattr(user, "is_admin", False):
         return apps
     if not getattr(user, "is_authenticated", False):
@@ -60,10 +60,8 @@ def app_card(inst: Installation) -> dict[str, Any]:
     """What a tile (and every live event about the app) shows: state, operation, update, how to open it."""
     # Reverse one-to-ones: cached when the caller used select_related, one small query otherwise.
     update = inst.update_state if hasattr(inst, "update_state") else None
-    operation = inst.lock.operation if hasattr(inst, "lock") else ""
     return {
         **app_state(inst),
-        "operation": operation,
         "icon": _icon(inst),
         "initial": (inst.title or inst.name)[:1].upper(),
         "update_available": bool((update and update.available) or _store_marked(inst)) and not (update and update.held),

@@ -54,7 +54,13 @@ class AppStateSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField()
     in_progress = serializers.BooleanField()
+    settled = serializers.BooleanField(help_text="installed: running, stopped or partly running")
     cancel_requested = serializers.BooleanField()
+    operation = serializers.CharField(help_text='the operation running on the app now (start, update...), or ""')
+    actions = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="what may be asked now: open, start, stop, restart, update, settings, remove, retry, cancel",
+    )
     detail = serializers.CharField()
     error = serializers.CharField()
     web_port = serializers.IntegerField(allow_null=True)

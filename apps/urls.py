@@ -8,6 +8,7 @@ urlpatterns = [
     path("<int:pk>/", views.detail, name="app-detail"),
     path("<int:pk>/state/", views.state, name="app-state"),
     path("<int:pk>/cancel/", views.cancel, name="app-cancel"),
+    path("<int:pk>/retry/", views.retry, name="app-retry"),
     path("<int:pk>/uninstall/", views.uninstall, name="app-uninstall"),
 ]
 urlpatterns += urls_manage.urlpatterns  # installed apps: tiles, control, logs, settings, updates (issue 6)

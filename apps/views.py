@@ -13,7 +13,7 @@ from .forms import InstallForm
 from .models import Installation
 from .selectors import app_state
 from .selectors_manage import app_get_for, app_visible
-from .services import ConsentRequired, InstallError, app_cancel, app_install, app_uninstall
+from .services import ConsentRequired, InstallError, app_cancel, app_install, app_install_retry, app_uninstall
 
 
 def _host(request) -> str:
@@ -83,6 +83,22 @@ def cancel(request, pk: int):
     except InstallError as exc:
         messages.error(request, exc.messages[0])
     return render(request, "apps/partials/_install.html", _state_context(request, inst))
+
+
+@admin_required
+@require_POST
+def retry(request, pk: int):
+    """Queue a failed or cancelled install again with the settings it was asked with; its progress page follows."""
+    inst = get_object_or_404(Installation, pk=pk)
+    here = reverse("app-detail", args=[pk])
+    try:
+        app_install_retry(user=request.user, installation=inst, request=request)
+    except ConsentRequired as exc:  # host access it was granted: the password again first
+        messages.warning(request, exc.messages[0])
+        return _redirect(request, f"{reverse('stepup')}?next={here}" if exc.stepup else here)
+    except InstallError as exc:
+        messages.error(request, exc.messages[0])
+    return _redirect(request, here)
 
 
 @admin_required

@@ -13,6 +13,7 @@ from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
 from accounts.permissions import IsAdmin, IsMember
+from apps.api import refusal_status
 
 from . import services
 from .forms import InstallForm
@@ -143,6 +144,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
             202: CatalogInstallAcceptedSerializer,
             400: OpenApiResponse(description="a value, the name or a port is refused; consent needed (`flags`)"),
             403: OpenApiResponse(description="host access: an admin with a fresh step-up only"),
+            503: OpenApiResponse(description="the container engine does not answer"),
         },
     )
     @action(detail=True, methods=["post"])
@@ -207,8 +209,7 @@ def _refused(exc: ValidationError) -> Response:
     body = {"detail": exc.messages[0], "code": getattr(exc, "code", None) or "install"}
     if hasattr(exc, "flags"):
         body.update(flags=exc.flags, stepup=exc.stepup)
-    forbidden = getattr(exc, "stepup", False) or body["code"] == "forbidden"
-    return Response(body, status=status.HTTP_403_FORBIDDEN if forbidden else status.HTTP_400_BAD_REQUEST)
+    return Response(body, status=refusal_status(exc))
 
 
 def _accepted(request, inst) -> dict:

@@ -149,8 +149,8 @@ def app_install(request, pk: int):
     if request.method == "POST" and form.is_valid():
         inst = _install_post(request, app, form)
         if inst is not None:
-            messages.success(request, _("Installing %(name)s…") % {"name": inst.name})
-            return redirect("app-detail", pk=inst.pk)  # the install's live progress page
+            # No "Installing…" message: it would stay beside whatever the install became (the page is live).
+            return redirect("app-detail", pk=inst.pk)
         # Typed values can grant host access the template did not ask for: show what they would.
         report = risk_of_compose(render_compose(app, form.values()), app_id=form.cleaned_data["name"])
     return render(

@@ -1,11 +1,51 @@
 """The Celery application: Redis broker, tasks discovered in every Django app."""
 
+import base64
+import json
+import logging
 import os
 
 from celery import Celery
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casaos_site.settings")
 
+log = logging.getLogger(__name__)
+
 app = Celery("casaos")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+def queued_args(task_name: str, *, celery_app: Celery | None = None) -> set[tuple] | None:
+    """The arguments of every `task_name` message waiting in the default queue; None when the broker cannot be read.
+
+    A message a worker has taken is no longer in the queue (Redis moves it to the worker's unacknowledged set), so
+    this tells "still waiting for a free worker" from "lost" (a flushed or restarted Redis, a failed publish).
+    """
+    celery_app = celery_app or app
+    queue = celery_app.conf.task_default_queue
+    try:
+        with celery_app.connection_for_read() as conn:
+            channel = conn.default_channel
+            # The Redis transport keeps one list per priority step, named by its own rule.
+            keys = [channel._q_for_pri(queue, pri) for pri in channel.priority_steps]
+            with channel.conn_or_acquire() as client:
+                raw = [item for key in keys for item in client.lrange(key, 0, -1)]
+    except Exception as exc:  # no Redis, or a broker we cannot read this way
+        log.warning("cannot read the task queue: %s", exc)
+        return None
+    return {args for item in raw if (args := _task_args(item, task_name)) is not None}
+
+
+def _task_args(raw: bytes, task_name: str) -> tuple | None:
+    """The positional arguments of one queued message when it is a `task_name` task (protocol 2, JSON)."""
+    try:
+        message = json.loads(raw)
+        if message.get("headers", {}).get("task") != task_name:
+            return None
+        body = message["body"]
+        if message.get("properties", {}).get("body_encoding") == "base64":
+            body = base64.b64decode(body)
+        return tuple(json.loads(body)[0])
+    except (ValueError, KeyError, TypeError, IndexError):
+        return None

@@ -7,11 +7,13 @@ from concurrent.futures import TimeoutError as FuturesTimeout
 
 import redis
 from django.conf import settings
-from django.db import connection
+from django.db import OperationalError, connection, transaction
+from django.db.migrations.recorder import MigrationRecorder
 
 import runtime
 
 OK = "ok"
+PROBE_WAIT_MS = 500  # how long the database probe waits for a writer that holds the SQLite write lock
 
 
 def _short(exc: BaseException) -> str:
@@ -20,14 +22,38 @@ def _short(exc: BaseException) -> str:
 
 
 def check_database() -> str:
+    """A real write, rolled back: a database that reads fine but refuses writes (a read-only data directory, a full
+    disk) is reported here, not at the next save. Nothing is kept, so probes of several processes never collide."""
+    table = MigrationRecorder.Migration._meta.db_table
     try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
+        if connection.vendor == "sqlite":  # wait for another writer briefly, not the 20 s the requests wait
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA busy_timeout = {PROBE_WAIT_MS}")
+        with transaction.atomic(), connection.cursor() as cursor:
+            # Our own table's name (not input); a row that always exists, rewritten as it is.
+            cursor.execute(f"UPDATE {table} SET id = id WHERE id = (SELECT MIN(id) FROM {table})")
+            transaction.set_rollback(True)
+    except OperationalError as exc:
+        if "database is locked" in str(exc):
+            return OK  # another connection is writing right now: the database takes writes
+        return database_problem(exc) or f"database error: {_short(exc)}"
     except Exception as exc:
         return f"database error: {_short(exc)}"
     finally:
         connection.close()
     return OK
+
+
+def database_problem(exc: BaseException | None) -> str | None:
+    """Words for a database that refuses writes or does not answer (what /healthz and error answers say), else None."""
+    if not isinstance(exc, OperationalError):
+        return None
+    text = _short(exc)
+    if "readonly" not in text.lower() and "read-only" not in text.lower():
+        return f"database unavailable: {text}"
+    if connection.vendor == "sqlite":
+        return f"database is read-only ({text}): is the data directory {settings.DATA_DIR} writable?"
+    return f"database is read-only ({text})"
 
 
 def check_redis() -> str:
@@ -84,18 +110,18 @@ def _service_names_resolve(engine) -> bool:
 
 
 def check_worker() -> str:
-    # A real round trip: broker -> a worker runs the task -> result backend -> here.
-    from casaos_site.tasks import ping
+    """Some worker answers a broadcast ping. Its main process answers, not a pool slot: a worker whose every slot
+    runs a long install is busy, not dead (a queued ping task would wait behind those installs and time out)."""
+    from casaos_site.celery import app
 
     # Without Redis there is no broker: say so at once instead of letting Celery retry its connection.
     if check_redis() != OK:
         return "no worker answered: the broker (redis) is unreachable"
     try:
-        result = ping.apply_async(expires=settings.HEALTH_TIMEOUT, retry=False)
-        answer = result.get(timeout=settings.HEALTH_TIMEOUT)
+        replies = app.control.ping(timeout=settings.HEALTH_TIMEOUT, limit=1)
     except Exception as exc:
-        return f"no worker answered: {_short(exc) or 'timeout'}"
-    return OK if answer == "pong" else f"unexpected worker answer {answer!r}"
+        return f"no worker answered: {_short(exc)}"
+    return OK if replies else f"no worker answered within {settings.HEALTH_TIMEOUT} s"
 
 
 CHECKS: dict[str, Callable[[], str]] = {

@@ -367,9 +367,11 @@ try:
     APPS_WEB_TIMEOUT = env_int("APPS_WEB_TIMEOUT", 120)  # seconds the web port may take to answer
     APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
     APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
+    APPS_ENGINE_WAIT = env_int("APPS_ENGINE_WAIT", 600)  # seconds an install waits for an engine that went away
 except ConfigError as exc:
     _fail(str(exc))
-CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
+# Every 20 s: a lost queued task is queued again, and an orphaned install resumed, within a minute.
+CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 20.0}
 
 # ---------------------------------------------------------------------------- installed apps (issue 6)
 try:
@@ -383,7 +385,7 @@ if APPS_UPDATE_CHECK_HOURS > 0:
         "task": "apps.update_check",
         "schedule": APPS_UPDATE_CHECK_HOURS * 3600.0,
     }
-CELERY_BEAT_SCHEDULE["apps-operation-reconcile"] = {"task": "apps.operation_reconcile", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["apps-operation-reconcile"] = {"task": "apps.operation_reconcile", "schedule": 20.0}
 
 # ---------------------------------------------------------------------------- accounts (accounts/)
 # Lockout: this many credential failures within LOCKOUT_SECONDS lock the account name / the client address

@@ -28,3 +28,6 @@ urlpatterns = [
     path("api/", include("casaos_site.api_urls")),
     path("", include("storage.urls")),
 ]
+
+# A database that refuses writes answers 503 naming it (JSON under /api/), not a bare 500 page.
+handler500 = "casaos_site.views.server_error"

@@ -1,13 +1,17 @@
 """Project-level pages: health, status and the pages whose feature arrives later."""
 
-from django.http import JsonResponse
+import sys
+
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from accounts.permissions import member_required
 
-from .health import engine_version, run_checks
+from .health import database_problem, engine_version, run_checks
 
 
 @require_GET
@@ -28,3 +32,20 @@ def status_page(request):
 @member_required
 def coming(request, title: str):
     return render(request, "coming.html", {"title": title})
+
+
+def server_error(request):
+    """The 500 handler (views, middleware, the API): a database that refuses writes or does not answer is a 503 that
+    names it; the API always answers JSON."""
+    problem = database_problem(sys.exc_info()[1])
+    api = request.path.startswith("/api/")
+    if problem is None:
+        if api:
+            return JsonResponse(
+                {"detail": "Server error; the log has the details.", "code": "server_error"}, status=500
+            )
+        return defaults.server_error(request)
+    if api:
+        return JsonResponse({"detail": problem, "code": "database"}, status=503)
+    # Rendered without the request: its context processors would read the database again.
+    return HttpResponse(render_to_string("503.html", {"problem": problem}), status=503)

@@ -158,6 +158,7 @@ class LiveStack:
             token.unlink(missing_ok=True)
 
     def start_worker(self) -> None:
+        name = f"test-{self.port}@{socket.gethostname()}"
         self.worker = self.spawn(
             "worker",
             sys.executable,
@@ -171,8 +172,18 @@ class LiveStack:
             "--without-gossip",
             "--without-mingle",
             "-n",
-            f"test-{self.port}@%h",
+            name,
         )
+        self._wait_for_worker(name)
+
+    def _wait_for_worker(self, name: str) -> None:
+        """Until the worker answers a ping (/healthz asks the same way: a worker still starting is no worker)."""
+        from casaos_site.celery import app
+
+        deadline = time.monotonic() + 60
+        while not app.control.ping(destination=[name], timeout=0.5):
+            if self.worker.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"the worker did not start; see {ARTIFACTS / 'worker.log'}")
 
     def restart_worker(self) -> None:
         """A worker with nothing queued or running: in-process tests before this one queue tasks into the same

@@ -55,10 +55,12 @@ ROUTES: dict[str, dict] = {
     "app-detail": {"access": MEMBER},
     "app-state": {"access": MEMBER},
     "app-cancel": {"access": ADMIN, "methods": ["POST"]},
+    "app-retry": {"access": ADMIN, "methods": ["POST"]},
     "app-uninstall": {"access": ADMIN, "methods": ["POST"]},
     "api-apps": {"access": MEMBER},  # POST (install) is admin-only: tests/apps/test_api.py
     "api-app-detail": {"access": MEMBER},  # DELETE (uninstall) is admin-only: tests/apps/test_api.py
     "api-app-cancel": {"access": ADMIN, "methods": ["POST"]},
+    "api-app-retry": {"access": ADMIN, "methods": ["POST"]},
     # installed apps (issue 6): members see, open and start granted apps (else 404); everything else is admin
     "apps-list": {"access": MEMBER},
     "apps-tiles-order": {"access": MEMBER, "methods": ["POST"]},

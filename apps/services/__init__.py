@@ -1,7 +1,7 @@
 """Every write of the apps feature; the page, the API, the admin and the tasks call these."""
 
 from .common import ConsentRequired, InstallError, app_publish
-from .install import app_install, app_project
+from .install import app_install, app_install_retry, app_project
 from .lifecycle import app_cancel, app_reconcile, app_uninstall, app_uninstall_run
 from .pipeline import app_install_end, app_install_run
 from .status import app_events_listen, app_status_of, app_status_refresh
@@ -13,6 +13,7 @@ __all__ = [
     "app_events_listen",
     "app_install",
     "app_install_end",
+    "app_install_retry",
     "app_install_run",
     "app_project",
     "app_publish",

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import stepup_is_fresh
@@ -18,6 +19,7 @@ from runtime.errors import EngineError, NotFound
 from ..models import Installation
 from ..selectors import app_claimed_ports, app_name_taken
 from .common import ConsentRequired, InstallError, app_publish, engine
+from .operation import install_history_open
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_COMPOSE = 256 * 1024  # bytes; real compose files are a few KiB
@@ -36,8 +38,6 @@ def app_install(
     request=None,
 ) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed."""
-    from ..tasks import app_install as app_install_task
-
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
     clean_inputs = _clean_inputs(inputs or {})
@@ -46,9 +46,7 @@ def app_install(
         final_name = _choose_name(name, compose)
         variables = {**_builtins(final_name, clean_inputs), **clean_inputs, "AppID": final_name}
         project = _load(compose, variables, final_name)
-        _check_consent(project, consent=consent, request=request)
-        ports = _check_ports(project)
-        _check_engine(project)
+        ports = _check_all(project, consent=consent, request=request)
         inst = Installation.objects.create(
             name=final_name,
             title=_title(project, store_app),
@@ -60,6 +58,7 @@ def app_install(
             ports=ports,
             web_port=_web_port(project),
             requested_by=user if getattr(user, "pk", None) else None,
+            heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
         audit_record(
             actor=user,
@@ -68,9 +67,46 @@ def app_install(
             target=final_name,
             details={"source": source, "images": list(project.images), "ports": ports},
         )
-        transaction.on_commit(lambda: app_install_task.delay(inst.pk))
-        transaction.on_commit(lambda: app_publish(inst))
+        install_history_open(installation=inst, user=user)
+        _queue(inst)
     return inst
+
+
+def app_install_retry(*, user, installation: Installation, request=None) -> Installation:
+    """Queue a failed or cancelled install again with the settings it was asked with, after the checks a new install
+    passes (its ports may be taken by now; host access it was granted needs a fresh step-up again)."""
+    with transaction.atomic():
+        inst = Installation.objects.filter(pk=installation.pk).first()
+        if inst is None or inst.status not in Installation.ENDED:
+            raise InstallError(_("Only a failed or cancelled install can be retried."), code="state")
+        project = _load(inst.compose, inst.variables, inst.name)
+        ports = _check_all(project, consent=True, request=request, app=inst.name)
+        now = timezone.now()
+        Installation.objects.filter(pk=inst.pk).update(
+            status=Installation.Status.PENDING,
+            detail="",
+            error="",
+            attempts=0,
+            cancel_requested=False,
+            worker="",
+            ports=ports,
+            progress={"retried": True},  # the pipeline then looks for what the earlier attempt may have left
+            heartbeat_at=now,
+            updated_at=now,
+        )
+        inst.refresh_from_db()
+        audit_record(actor=user, action="app.retry", request=request, target=inst.name)
+        install_history_open(installation=inst, user=user, retry=True)
+        _queue(inst)
+    return inst
+
+
+def _queue(inst: Installation) -> None:
+    """The pipeline's task and the first live event, once the row is committed."""
+    from ..tasks import app_install as app_install_task
+
+    transaction.on_commit(lambda: app_install_task.delay(inst.pk))
+    transaction.on_commit(lambda: app_publish(inst))
 
 
 def app_project(*, installation: Installation) -> Project:
@@ -164,6 +200,14 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
 
 
+def _check_all(project: Project, *, consent: bool, request, app: str = "") -> list[str]:
+    """What an install and its retry both pass: consent to host access, free ports, free container names."""
+    _check_consent(project, consent=consent, request=request)
+    ports = _check_ports(project)
+    _check_engine(project, app=app)
+    return ports
+
+
 def _check_consent(project: Project, *, consent: bool, request) -> None:
     """Host access (the app store's risk report, high flags) needs explicit consent and a fresh password re-check."""
     report = risk_of_project(project)
@@ -224,17 +268,18 @@ def _port_free(port: int, protocol: str, host_ip: str) -> bool:
     return True
 
 
-def _check_engine(project: Project) -> None:
-    """Fixed container names must not belong to a container that already exists."""
+def _check_engine(project: Project, *, app: str = "") -> None:
+    """Container names must not belong to a container that already exists (but `app`'s own, which a retry reuses)."""
     eng = engine()
     for spec in project.containers:
         try:
-            eng.inspect(spec.name)
+            found = eng.inspect(spec.name)
         except NotFound:
             continue
         except EngineError as exc:
             raise _engine_down(exc) from exc
-        raise InstallError(_("A container named %(name)s already exists.") % {"name": spec.name}, code="name")
+        if not app or found.labels.get(L.APP) != app:
+            raise InstallError(_("A container named %(name)s already exists.") % {"name": spec.name}, code="name")
 
 
 def _engine_down(exc: EngineError) -> InstallError:

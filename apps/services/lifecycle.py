@@ -11,16 +11,20 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import stepup_is_fresh
 from accounts.services import audit_record
+from casaos_site.celery import queued_args
 from runtime import labels as L
 from runtime.errors import EngineError
 
-from ..models import AppLock, Installation
+from ..models import AppEvent, AppLock, Installation
 from .cleanup import app_objects_remove, heartbeat
 from .common import InstallError, app_publish, app_publish_flush, app_publish_removed, app_update, engine
+from .operation import install_history_close
 from .pipeline import app_install_end
 
 log = logging.getLogger(__name__)
 S = Installation.Status
+Outcome = AppEvent.Outcome
+QUEUE_GRACE = 10  # seconds from queueing an install to a worker claiming it, at most, when a worker is free
 
 
 def app_cancel(*, user, installation: Installation, request=None) -> Installation:
@@ -32,6 +36,9 @@ def app_cancel(*, user, installation: Installation, request=None) -> Installatio
     if Installation.objects.filter(pk=installation.pk, status=S.PENDING).update(
         status=S.CANCELLED, error=_("The install was cancelled."), updated_at=timezone.now()
     ):
+        install_history_close(
+            installation=installation, outcome=Outcome.CANCELLED, message=_("The install was cancelled.")
+        )
         installation.refresh_from_db()
         app_publish(installation)
         return installation
@@ -99,31 +106,22 @@ def app_uninstall_run(*, installation_id: int) -> bool:
 
 
 def app_reconcile(*, restarted_worker: str = "", worker_started_at: datetime | None = None) -> list[str]:
-    """Resume (or, after too many attempts, fail and clean up) installs and removals whose worker is gone.
+    """Resume (or, after too many attempts, fail and clean up) installs and removals whose worker is gone, and queue
+    again the installs whose queued task was lost.
 
     `restarted_worker` names a worker that has just started (at `worker_started_at`): whatever it was running
     before is orphaned now. Only what it ran before: this reconcile is itself a task, and by the time it runs the
     new worker, under the same name, may already be running a fresh install that must not be started twice.
     """
-    from ..tasks import app_install as app_install_task
     from ..tasks import app_uninstall as app_uninstall_task
 
-    now = timezone.now()
-    stale = now - timedelta(seconds=settings.APPS_STALE_SECONDS)
-    lost = now - timedelta(seconds=settings.APPS_STALE_SECONDS * 5)  # queued, but the message never arrived
-    orphaned = Q(status__in=Installation.WORKING, heartbeat_at__lt=stale) | Q(status=S.PENDING, heartbeat_at__lt=lost)
+    stale = timezone.now() - timedelta(seconds=settings.APPS_STALE_SECONDS)
+    orphaned = Q(status__in=Installation.WORKING, heartbeat_at__lt=stale)
     if restarted_worker:
         before_start = Q(heartbeat_at__lt=worker_started_at) if worker_started_at else Q()
         orphaned |= Q(status__in=Installation.WORKING, worker=restarted_worker) & before_start
-    handled = []
-    for inst in Installation.objects.filter(orphaned):
-        if not _release(inst):
-            continue  # someone else took it between our read and our write
-        if inst.attempts >= settings.APPS_MAX_ATTEMPTS:
-            _give_up(inst)
-        else:
-            app_install_task.delay(inst.pk)
-        handled.append(inst.name)
+    handled = [inst.name for inst in Installation.objects.filter(orphaned) if app_install_resume(installation=inst)]
+    handled += [inst.name for inst in _lost_in_queue() if _requeue(inst)]
     for inst in Installation.objects.filter(status=S.REMOVING, heartbeat_at__lt=stale):
         app_update(inst)
         app_uninstall_task.delay(inst.pk)
@@ -133,11 +131,61 @@ def app_reconcile(*, restarted_worker: str = "", worker_started_at: datetime | N
     return handled
 
 
+def app_install_resume(*, installation: Installation) -> bool:
+    """Queue an install whose worker is gone again (or give it up after too many attempts); False if someone else
+    took it meanwhile."""
+    from ..tasks import app_install as app_install_task
+
+    inst = installation
+    if not _release(inst):
+        return False
+    if inst.attempts >= settings.APPS_MAX_ATTEMPTS:
+        _give_up(inst)
+    else:
+        app_install_task.delay(inst.pk)
+    return True
+
+
+def app_install_lost(*, installation_id: int, worker: str) -> bool:
+    """The pool process running this install died (its worker lives on and said so): resume it at once."""
+    inst = Installation.objects.filter(pk=installation_id, status__in=Installation.WORKING, worker=worker).first()
+    return inst is not None and app_install_resume(installation=inst)
+
+
+def _lost_in_queue() -> list[Installation]:
+    """Queued installs that no worker took and whose task is no longer in the queue (Redis lost it, or it was never
+    sent). An install still waiting in the queue for a free worker is left alone, however long it waits."""
+    queued = timezone.now() - timedelta(seconds=QUEUE_GRACE)
+    pending = list(Installation.objects.filter(Q(heartbeat_at__lt=queued) | Q(heartbeat_at=None), status=S.PENDING))
+    if not pending:
+        return []
+    waiting = queued_args("apps.install")
+    if waiting is None:  # the queue cannot be read: only what has waited far too long (a second task is harmless)
+        lost = timezone.now() - timedelta(seconds=settings.APPS_STALE_SECONDS * 5)
+        return [inst for inst in pending if inst.heartbeat_at is None or inst.heartbeat_at < lost]
+    return [inst for inst in pending if (inst.pk,) not in waiting]
+
+
+def _requeue(inst: Installation) -> bool:
+    """Send a lost install's task again (a duplicate finds the install taken and does nothing)."""
+    from ..tasks import app_install as app_install_task
+
+    now = timezone.now()
+    if not Installation.objects.filter(pk=inst.pk, status=S.PENDING, heartbeat_at=inst.heartbeat_at).update(
+        heartbeat_at=now, updated_at=now, detail=_("Queued again: the task queue had lost it.")
+    ):
+        return False
+    inst.refresh_from_db()
+    app_publish(inst)
+    app_install_task.delay(inst.pk)
+    return True
+
+
 def _release(inst: Installation) -> bool:
     """Put an orphaned install back in the queue, unless its state changed since we read it."""
     now = timezone.now()
     released = Installation.objects.filter(pk=inst.pk, status=inst.status, heartbeat_at=inst.heartbeat_at).update(
-        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=_("Resuming an interrupted install…")
+        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=_("Resuming after a restart…")
     )
     if released:
         inst.refresh_from_db()

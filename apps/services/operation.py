@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 S = Installation.Status
 LOCK_BEAT_SECONDS = 10
 LOCK_STALE = timedelta(minutes=5)  # a lock without a heartbeat this long belonged to a worker that died
+INSTALL, RETRY = "install", "retry"  # the history lines of an install and of its retries (no lock: the status is it)
 
 
 class AppBusy(InstallError):
@@ -63,6 +64,23 @@ def operation_end(*, event: AppEvent, outcome: str, message: str = "", details: 
     return event
 
 
+def install_history_open(*, installation: Installation, user=None, retry: bool = False) -> AppEvent:
+    """The history line of an install (or of its retry), closed by install_history_close when it ends."""
+    return AppEvent.objects.create(installation=installation, operation=RETRY if retry else INSTALL, user=_user(user))
+
+
+def install_history_close(*, installation: Installation, outcome: str, message: str = "") -> None:
+    """Close the install's open history line with how it ended; an install queued before the history existed gets
+    a closed line of its own."""
+    open_line = AppEvent.objects.filter(
+        installation=installation, operation__in=(INSTALL, RETRY), outcome=AppEvent.Outcome.STARTED
+    ).first()  # the newest (the model's ordering)
+    if open_line is None:
+        AppEvent.objects.create(installation=installation, operation=INSTALL, outcome=outcome, message=message[:4000])
+        return
+    AppEvent.objects.filter(pk=open_line.pk).update(outcome=outcome, message=message[:4000])
+
+
 def operation_running(*, installation: Installation) -> str:
     """The operation now running on the app, or ""."""
     return AppLock.objects.filter(installation=installation).values_list("operation", flat=True).first() or ""
@@ -84,6 +102,11 @@ def _busy_message(inst: Installation, status: str | None) -> str:
         return _("%(app)s is still being installed; wait until it has finished.") % {"app": inst}
     if status == S.REMOVING:
         return _("%(app)s is being removed.") % {"app": inst}
+    if status in Installation.ENDED:
+        return _("%(app)s was not installed (%(status)s): retry the install, or remove it.") % {
+            "app": inst,
+            "status": S(status).label,
+        }
     return _("%(app)s cannot do that in its current state (%(status)s).") % {"app": inst, "status": S(status).label}
 
 

@@ -22,18 +22,21 @@ from runtime.compose import ComposeError, Project
 from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFound, NotFound, PortInUse
 from runtime.specs import ContainerSpec, Dependency
 
-from ..models import Installation
+from ..models import AppEvent, Installation
 from .cleanup import app_objects_remove, heartbeat
 from .common import InstallCancelled, InstallFailed, app_publish, app_publish_flush, app_update, engine
 from .install import app_project
+from .operation import install_history_close
 
 log = logging.getLogger(__name__)
 S = Installation.Status
+Outcome = AppEvent.Outcome
 POLL = 0.1  # seconds between probes of the web port once it is slow to answer
 POLL_FIRST = 0.02  # ... and during the first second: most apps answer almost at once, and every probe is cheap
 CANCEL_CHECK = 0.5  # seconds between looks at the cancel flag
 SETTLE = 2.0  # seconds an app without a web port must stay up before it counts as running
 DEFAULT_HEALTH_INTERVAL = 30.0  # Docker's own default between two health checks
+ENGINE_POLL = 1.0  # seconds between looks at an engine that went away: the install resumes this soon after it is back
 
 
 def app_install_run(*, installation_id: int, worker: str = "") -> Installation | None:
@@ -44,27 +47,94 @@ def app_install_run(*, installation_id: int, worker: str = "") -> Installation |
     eng = engine()
     with heartbeat(inst.pk):
         try:
-            run = _Run(inst, eng, app_project(installation=inst))
-            run.fresh = inst.attempts == 1
-            run.execute()
-        except InstallCancelled:
-            app_install_end(installation=inst, eng=eng, status=S.CANCELLED, message=_("The install was cancelled."))
-        except EngineUnavailable as exc:
-            # Nothing can be cleaned up without the engine: go back to the queue and let the task retry.
-            app_update(inst, status=S.PENDING, detail=_("Waiting for the container engine…"), error=exc.message)
-            raise
-        except (InstallFailed, ComposeError) as exc:
-            app_install_end(installation=inst, eng=eng, status=S.FAILED, message=str(exc))
-        except EngineError as exc:
-            app_install_end(installation=inst, eng=eng, status=S.FAILED, message=exc.message)
-        except Exception as exc:
-            log.exception("install of %s failed unexpectedly", inst.name)
-            app_install_end(
-                installation=inst, eng=eng, status=S.FAILED, message=_("Unexpected error: %(error)s") % {"error": exc}
-            )
+            _run_to_the_end(inst, eng)
         finally:
             app_publish_flush()  # the final state reaches the pages before the task counts as done
     return inst
+
+
+def _run_to_the_end(inst: Installation, eng: Engine) -> None:
+    """Run the pipeline until it succeeds or fails; an engine outage is waited out, then the pass runs again.
+
+    Waiting for the engine is part of this attempt, not a new one: a short outage costs seconds, never the install.
+    """
+    # The first pass of a first attempt has no earlier attempt's containers to look for (a retry after a failure
+    # or a cancel, whose clean-up may have left something, is marked in its progress).
+    fresh = inst.attempts == 1 and not inst.progress
+    while True:
+        try:
+            _Run(inst, eng, app_project(installation=inst), fresh=fresh).execute()
+            install_history_close(installation=inst, outcome=Outcome.DONE, message=_("Installed and running."))
+            return
+        except InstallCancelled:
+            _cancelled(inst, eng)
+            return
+        except Exception as exc:
+            outage = _engine_outage(eng, exc)
+            if outage is None:
+                app_install_end(installation=inst, eng=eng, status=S.FAILED, message=_failure_message(inst, exc))
+                return
+        fresh = False
+        try:
+            back = _engine_await(inst, eng, outage)
+        except InstallCancelled:
+            _cancelled(inst, eng)
+            return
+        if not back:
+            message = _("The container engine did not answer for %(seconds)s seconds (%(error)s).") % {
+                "seconds": settings.APPS_ENGINE_WAIT,
+                "error": outage,
+            }
+            app_install_end(installation=inst, eng=eng, status=S.FAILED, message=message)
+            return
+
+
+def _cancelled(inst: Installation, eng: Engine) -> None:
+    app_install_end(installation=inst, eng=eng, status=S.CANCELLED, message=_("The install was cancelled."))
+
+
+def _failure_message(inst: Installation, exc: Exception) -> str:
+    """What the page shows for a failed pass (an unexpected error is logged with its traceback too)."""
+    if isinstance(exc, InstallFailed | ComposeError):
+        return str(exc)
+    if isinstance(exc, EngineError):
+        return exc.message
+    log.error("install of %s failed unexpectedly", inst.name, exc_info=exc)
+    return _("Unexpected error: %(error)s") % {"error": exc}
+
+
+def _engine_outage(eng: Engine, exc: Exception) -> str | None:
+    """Why the engine is away when this failure came from it being away, else None (a real failure).
+
+    A stream cut by a dying engine surfaces as a generic error (a pull "could not download"), so any failure is
+    checked against the engine itself.
+    """
+    if isinstance(exc, EngineUnavailable):
+        return exc.message
+    if not isinstance(exc, EngineError | InstallFailed):
+        return None
+    try:
+        eng.version()
+    except EngineError as down:
+        return down.message
+    return None
+
+
+def _engine_await(inst: Installation, eng: Engine, reason: str) -> bool:
+    """Wait (heartbeat beating, cancel watched) until the engine answers again; False after APPS_ENGINE_WAIT."""
+    app_update(inst, detail=_("Waiting for the container engine: %(error)s…") % {"error": reason[:200]}, error="")
+    deadline = time.monotonic() + settings.APPS_ENGINE_WAIT
+    while time.monotonic() < deadline:
+        time.sleep(ENGINE_POLL)
+        if Installation.objects.filter(pk=inst.pk, cancel_requested=True).exists():
+            raise InstallCancelled
+        try:
+            eng.version()
+        except EngineError:
+            continue
+        app_update(inst, detail=_("The container engine is back; resuming…"))
+        return True
+    return False
 
 
 def app_install_end(*, installation: Installation, eng: Engine, status: str, message: str) -> Installation:
@@ -83,6 +153,8 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
         message = f"{message} " + _("Some objects could not be removed: %(problems)s") % {
             "problems": "; ".join(problems)
         }
+    outcome = Outcome.CANCELLED if status == S.CANCELLED else Outcome.FAILED
+    install_history_close(installation=inst, outcome=outcome, message=message)
     return app_update(
         inst,
         status=status,
@@ -108,7 +180,7 @@ def _claim(pk: int, worker: str) -> Installation | None:
 class _Run:
     """One pass of the pipeline over a translated project."""
 
-    def __init__(self, inst: Installation, eng: Engine, project: Project) -> None:
+    def __init__(self, inst: Installation, eng: Engine, project: Project, *, fresh: bool = False) -> None:
         self.inst, self.eng, self.project = inst, eng, project
         self.app = {L.APP: inst.name}
         self._checked = 0.0
@@ -117,10 +189,10 @@ class _Run:
         self._created: set[str] = set()  # containers this pass made (known not to run yet)
         # The first pass of an install: the request checked that none of its containers exist, so there is no
         # earlier attempt's container to look for (a resumed or retried pass, and AppApply, look).
-        self.fresh = False
+        self.fresh = fresh
         self.timings: dict[str, int] = {}  # milliseconds per step of this pass, kept with the final state
         self._lap_at = ("", time.monotonic())
-        if inst.attempts == 1:  # from the request to a worker taking it (the claim wrote updated_at)
+        if fresh:  # from the request to a worker taking it (the claim wrote updated_at)
             self.timings["queued"] = round((inst.updated_at - inst.created_at).total_seconds() * 1000)
 
     def execute(self) -> None:

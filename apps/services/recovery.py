@@ -2,7 +2,8 @@
 
 An interrupted settings change or update is undone from its snapshot (the previous compose, on the exact
 image ids); an interrupted start, stop or restart just gets its status re-read. The lock is then released,
-and the history says what happened. Beat runs this every minute; a worker that starts runs it at once.
+and the history says what happened. Beat runs this every 20 s. An operation whose task still waits in the queue
+(every worker busy) is late, not interrupted, and is left alone.
 """
 
 import logging
@@ -13,6 +14,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from casaos_site.celery import queued_args
 from runtime.errors import EngineError, EngineUnavailable
 
 from ..models import AppEvent, AppLock, AppUpdateState
@@ -31,13 +33,17 @@ def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
     close_old_connections()
     limit = timezone.now() - timedelta(seconds=stale_seconds or settings.APPS_STALE_SECONDS)
     recovered = []
-    for lock in AppLock.objects.filter(heartbeat_at__lt=limit).select_related("installation"):
+    locks = list(AppLock.objects.filter(heartbeat_at__lt=limit).select_related("installation"))
+    waiting = _still_queued(locks)
+    for lock in locks:
         inst = lock.installation
         event = (
             AppEvent.objects.filter(installation=inst, operation=lock.operation, outcome=Outcome.STARTED)
             .order_by("-created_at")
             .first()
         )
+        if event is not None and _never_beat(lock) and (event.pk,) in waiting:
+            continue  # queued behind busy workers: late, not interrupted
         # Claim it: only one reconcile may work on it (a fresh heartbeat tells the others to keep off).
         if not AppLock.objects.filter(pk=lock.pk, heartbeat_at=lock.heartbeat_at).update(heartbeat_at=timezone.now()):
             continue
@@ -54,9 +60,23 @@ def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
     return recovered
 
 
+def _still_queued(locks: list[AppLock]) -> set[tuple]:
+    """The operations whose task still waits in the queue (read only when a lock never beat: see _never_beat)."""
+    if not any(_never_beat(lock) for lock in locks):
+        return set()
+    return queued_args("apps.operation") or set()
+
+
+def _never_beat(lock: AppLock) -> bool:
+    """No worker ever took this operation's task (one that did beats every few seconds), so it may still be queued."""
+    return abs(lock.heartbeat_at - lock.started_at) < timedelta(seconds=1)
+
+
 def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     eng = engine()
-    interrupted = _("The %(operation)s was interrupted (the worker stopped).") % {"operation": operation}
+    interrupted = _("The %(operation)s was interrupted (the worker stopped, or its queued task was lost).") % {
+        "operation": operation
+    }
     snapshot = AppUpdateState.objects.filter(installation=inst).values_list("snapshot", flat=True).first()
     try:
         # Only this operation's own snapshot: one taken by an earlier change would undo that change too.

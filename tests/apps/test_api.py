@@ -153,3 +153,12 @@ def test_an_install_in_progress_cannot_be_deleted_but_can_be_cancelled(admin_api
 def test_the_schema_documents_the_endpoints(admin_api):
     schema = admin_api.get("/api/schema/").content
     assert b"/api/apps/{id}/" in schema and b"/api/apps/{id}/cancel/" in schema
+
+
+def test_an_install_with_the_engine_down_is_a_503_not_a_client_error(admin_api, app_name, settings, tmp_path):
+    settings.ENGINE_URL = f"unix://{tmp_path}/no-engine.sock"
+    response = _post(admin_api, {"compose": WEB, "name": app_name})
+
+    assert response.status_code == 503, response.content
+    assert response.json()["code"] == "engine" and "does not answer" in response.json()["detail"]
+    assert not Installation.objects.exists()

@@ -1,21 +1,28 @@
-"""The engine restarts in the middle of an update: the app ends rolled back and running, never half-updated.
+"""The engine restarts in the middle of an update: the app ends rolled back and running, never half-updated;
+and an engine outage in the middle of an install is waited out, then the install resumes within seconds.
 
 Real processes: Podman's API service is killed while the new container is starting, and started again a few
 seconds later (its containers live on, as Docker's do with live-restore; the API is what goes away). Podman
 rather than Docker because killing the Docker daemon would stop every other container on this machine.
 """
 
+import os
+import shutil
 import subprocess
+import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
 import runtime
 from apps.models import AppEvent, Installation
+from apps.services import app_install, app_install_run
 from apps.services.control import app_operation_run
 from apps.services.update import app_update_start
 from runtime import labels as L
+from tests.apps.conftest import HTTPD
 from tests.apps.conftest import install_running as install
 from tests.apps.test_change import get, moving_tag_on, retag, web
 from tests.conftest import ROOT
@@ -93,3 +100,121 @@ def _with_command(compose: str) -> str:
     """The test app, with a start that takes a few seconds (the `command` goes under the service's keys)."""
     head, sep, rest = compose.partition("\n    volumes:")
     return head + SLOW_START + sep + rest
+
+
+# ---------------------------------------------------------------------------- an outage during an install (issue 11)
+class PodmanService:
+    """A Podman API service of this test's own, on its own socket, over the machine's Podman storage.
+
+    Killing it is an engine outage for the services pointed at it, and for nobody else; the containers it started
+    live on (conmon keeps them), as with the shared service.
+    """
+
+    def __init__(self) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix="casa-podman-"))
+        self.url = f"unix://{self.folder}/podman.sock"
+        (self.folder / "containers.conf").write_text(
+            '[containers]\ndefault_ulimits = []\n[engine]\nruntime = "runc"\n'  # as scripts/podman.sh writes it
+        )
+        (self.folder / "registries.conf").write_text(
+            'unqualified-search-registries = ["docker.io"]\n[[registry]]\nlocation = "127.0.0.1:5000"\ninsecure = true\n'
+        )
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> None:
+        env = {
+            **os.environ,
+            "CONTAINERS_CONF": str(self.folder / "containers.conf"),
+            "CONTAINERS_REGISTRIES_CONF": str(self.folder / "registries.conf"),
+        }
+        log = (self.folder / "podman.log").open("ab")
+        self.proc = subprocess.Popen(
+            ["podman", "system", "service", "--time=0", self.url], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+        _wait_for(lambda: _answers(self.url), 30, "the test's podman service")
+
+    def kill(self) -> None:
+        """SIGKILL to the service's own process only (never its containers' monitors)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+
+    def close(self) -> None:
+        self.kill()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def _answers(url: str) -> bool:
+    try:
+        runtime.get_engine(url).version()
+    except runtime.EngineError:
+        return False
+    return True
+
+
+def _wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, f"{what}: not reached within {timeout} s"
+        time.sleep(0.05)
+    return value
+
+
+@pytest.fixture
+def own_podman(podman_engine, settings):
+    """The services use a Podman service this test may kill and start again."""
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed")
+    service = PodmanService()
+    service.start()
+    settings.ENGINE_URL = service.url
+    yield service
+    service.close()
+
+
+def _row(pk: int) -> Installation:
+    return Installation.objects.get(pk=pk)
+
+
+def _saying(pk: int, text: str) -> Installation | None:
+    row = _row(pk)
+    return row if text in row.detail else None
+
+
+def test_an_engine_outage_during_an_install_is_waited_out_and_not_counted(own_podman, admin_user, app_name):
+    compose = _with_command(web(HTTPD))
+    inst = app_install(user=admin_user, compose=compose, name=app_name)
+    runner = threading.Thread(target=app_install_run, kwargs={"installation_id": inst.pk})
+    runner.start()
+    try:
+        # The container is starting (it serves after 4 s): the install is waiting for its web port.
+        _wait_for(lambda: "web interface" in _row(inst.pk).detail, 90, "waiting for the web port")
+        own_podman.kill()
+        waiting = _wait_for(lambda: _saying(inst.pk, "Waiting for the container engine"), 15, "waiting for the engine")
+        assert "Connection refused" in waiting.detail or "No such file" in waiting.detail, waiting.detail
+        time.sleep(5)  # an outage of several seconds: the install waits in place
+        waiting = _row(inst.pk)
+        assert (waiting.status, waiting.attempts, waiting.error) == (S.STARTING, 1, "")
+    finally:
+        own_podman.start()
+    back = time.monotonic()
+    runner.join(timeout=120)
+
+    inst.refresh_from_db()
+    assert inst.status == S.RUNNING, inst.error
+    assert time.monotonic() - back < 15  # resumed within seconds of the engine's return
+    assert (inst.attempts, inst.error) == (1, "")  # waiting was not an attempt, and left no stale error
+    assert get(inst.web_port) == "hello v1"
+
+
+def test_an_engine_that_stays_away_fails_the_install_naming_the_cause(docker_engine, admin_user, app_name, settings):
+    inst = app_install(user=admin_user, compose=web(HTTPD), name=app_name)
+    settings.ENGINE_URL = f"unix://{tempfile.gettempdir()}/no-engine-{app_name}.sock"  # then the engine goes away
+    settings.APPS_ENGINE_WAIT = 2
+
+    app_install_run(installation_id=inst.pk)
+
+    inst.refresh_from_db()
+    assert (inst.status, inst.attempts) == (S.FAILED, 1)
+    assert inst.error.startswith("The container engine did not answer for 2 seconds"), inst.error
+    assert "No such file or directory" in inst.error

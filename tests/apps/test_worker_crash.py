@@ -32,7 +32,8 @@ BROKER = "redis://127.0.0.1:6379/12"  # this module's own: the suite's workers l
 class Worker:
     """`celery worker` as the Procfile runs it, under a fixed name (a restarted worker keeps its name)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *extra: str) -> None:
+        self.extra = extra  # more `celery worker` options (a later --concurrency wins)
         self.name = f"crash-{uuid.uuid4().hex[:8]}@%h"
         self.log_path = ARTIFACTS / f"worker-crash-{uuid.uuid4().hex[:6]}.log"
         self.proc: subprocess.Popen | None = None
@@ -61,6 +62,7 @@ class Worker:
                     "--without-mingle",
                     "-n",
                     self.name,
+                    *self.extra,
                 ],
                 cwd=ROOT,
                 env=self.env,
@@ -151,3 +153,22 @@ def test_a_worker_killed_mid_pull_leaves_nothing_stuck(
     else:  # no attempts left: given up cleanly, with nothing of the app left on the engine
         assert inst.status == S.FAILED and "interrupted" in inst.error
         assert leftovers(docker_engine, app_name) == NOTHING
+
+
+def test_a_killed_pool_process_has_its_install_resumed_at_once(worker, docker_engine, admin_user, app_name, slow_image):
+    # The worker lives on and starts a new pool process; the install must not wait a minute for its heartbeat to
+    # go stale, looking alive all that time.
+    import psutil
+
+    worker.start()
+    compose = f"services:\n  web:\n    image: {slow_image}\n    ports: ['${{WEBUI_PORT}}:8080']\n"
+    inst = app_install(user=admin_user, compose=compose, name=app_name)
+    _wait_for(lambda: Installation.objects.get(pk=inst.pk).progress.get("current", 0) > 0, 60, "pull started")
+
+    for child in psutil.Process(worker.proc.pid).children():  # the pool processes (one runs the install)
+        child.kill()
+
+    _wait_for(lambda: Installation.objects.filter(pk=inst.pk, attempts=2).exists(), 15, "install resumed")
+    done = (S.RUNNING, S.FAILED, S.CANCELLED, S.STOPPED)
+    inst = _wait_for(lambda: Installation.objects.filter(pk=inst.pk, status__in=done).first(), 180, "install settled")
+    assert (inst.status, inst.attempts, inst.error) == (S.RUNNING, 2, "")

@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
@@ -41,7 +42,38 @@ def test_it_names_an_unreachable_redis(settings):
     ids=["broker-down", "no-worker"],
 )
 def test_it_reports_no_worker_without_one(redis_url, redis_client):
-    # A fresh process, as the web server would be.
+    answer = _worker_check(redis_url)
+    assert answer.startswith("no worker answered"), answer
+
+
+@pytest.mark.redis
+def test_a_worker_whose_every_slot_is_busy_is_alive(redis_client):
+    # One slot, held by a long task, and more work queued behind it: the worker is busy, not dead.
+    import redis as redis_lib
+    from celery import Celery
+
+    from tests.apps.test_worker_crash import BROKER, Worker
+
+    broker = redis_lib.Redis.from_url(BROKER)
+    broker.flushdb()
+    worker = Worker("--concurrency=1", "--include=tests.core.busy_tasks")
+    worker.start()
+    try:
+        sender = Celery(broker=BROKER, set_as_current=False)
+        for _ in range(2):
+            sender.send_task("tests.hold", args=[60])
+        deadline = time.monotonic() + 30
+        while b"tests.hold" not in worker.log_path.read_bytes():
+            assert time.monotonic() < deadline, "the worker did not take the task"
+            time.sleep(0.1)
+        assert _worker_check(BROKER) == "ok"
+    finally:
+        worker.kill()
+        broker.flushdb()
+
+
+def _worker_check(redis_url: str) -> str:
+    """check_worker in a fresh process, as the web server would run it."""
     code = "import django; django.setup(); from casaos_site.health import check_worker; print(check_worker())"
     env = {
         **os.environ,
@@ -50,7 +82,7 @@ def test_it_reports_no_worker_without_one(redis_url, redis_client):
         "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
     }
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
-    assert result.stdout.strip().startswith("no worker answered"), result.stdout + result.stderr
+    return result.stdout.strip() or result.stderr
 
 
 def test_healthz_is_degraded_and_503_when_a_part_is_down(client, settings, tmp_path, db, monkeypatch):
