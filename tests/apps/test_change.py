@@ -1,13 +1,15 @@
 """Settings edits, updates with rollback, and uninstall with and without data (real Docker, loopback registry)."""
 
 import contextlib
+import html
+import re
 import time
 import urllib.request
 import uuid
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from accounts.permissions import STEPUP_SESSION_KEY
 from apps.models import AppEvent, AppUpdateState, Installation
@@ -155,6 +157,49 @@ def test_it_refuses_a_port_taken_by_another_app_before_changing_anything(docker_
         app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(ports=["1:8080"])})
     assert not AppEvent.objects.filter(installation=inst).exists()
     assert [c.id for c in docker_engine.list({L.APP: app_name})] == before
+
+
+def test_the_first_apply_of_fields_works_on_an_app_pasted_with_crlf_line_ends(docker_engine, admin_user, app_name):
+    # A browser's textarea sends CRLF: the settings form's compose document then looked "changed" and won over
+    # the fields, so the first Apply re-applied the same document and said "Done" (issue 11, item 7).
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1").replace("\n", "\r\n"), app_name)
+    assert "\r" not in inst.compose
+    crlf = inst.compose.replace("\n", "\r\n")  # as apps installed before this fix have it stored
+    Installation.objects.filter(pk=inst.pk).update(compose=crlf)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/apps/{inst.pk}/settings/").content.decode()
+    raw = html.unescape(re.search(r'<textarea name="raw"[^>]*>\n(.*?)</textarea>', page, re.S).group(1))
+    form = {
+        "raw": raw.replace("\r\n", "\n").replace("\n", "\r\n"),  # what a browser sends back untouched
+        "web__env": "GREETING=hi\r\nEXTRA=1",
+        "web__ports": f"127.0.0.1:{inst.web_port}:8080",
+        "web__volumes": "data:/data",
+        "web__restart": "unless-stopped",
+    }
+
+    assert client.post(f"/apps/{inst.pk}/settings/", form).status_code == 302
+    event = run(AppEvent.objects.get(installation=inst, operation="settings"), inst)
+
+    assert event.outcome == Outcome.DONE, event.message
+    (container,) = docker_engine.list({L.APP: app_name})
+    config = docker_engine.container_config(container.id)
+    assert config["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert "EXTRA=1" in config["Config"]["Env"]
+
+
+def test_it_says_what_it_cannot_apply_instead_of_claiming_success(docker_engine, admin_user, app_name):
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
+    with pytest.raises(InstallError, match="not both"):  # one of them would be dropped without a word
+        app_settings_change(
+            user=admin_user,
+            installation=inst,
+            edits={"web": ServiceEdit(restart="always")},
+            compose=inst.compose.replace("hi", "ho"),
+        )
+    with pytest.raises(InstallError, match="Nothing changed"):  # the same document, other line ends and spacing
+        app_settings_change(user=admin_user, installation=inst, compose=inst.compose.replace("\n", "  \r\n"))
+    assert not AppEvent.objects.filter(installation=inst).exists()
 
 
 # ---------------------------------------------------------------------------- updates
