@@ -42,11 +42,13 @@ def app_reconcile(restarted_worker: str = "", worker_started_at: str = "") -> li
 
 @worker_ready.connect
 def _reconcile_at_start(sender=None, **kwargs) -> None:
-    # This worker was just (re)started: what it ran before is orphaned now. Installs of other dead workers
-    # become stale a minute later, so look once more then (beat keeps looking every minute too).
+    # This worker was just (re)started: what it ran before is orphaned now. Installs of other dead workers, and
+    # operations (their locks do not name a worker), become stale a minute later, so look once more then (beat
+    # keeps looking every minute too, but a machine that just rebooted should not depend on it).
     hostname = getattr(sender, "hostname", "") or ""
     app_reconcile.delay(restarted_worker=hostname, worker_started_at=timezone.now().isoformat())
     app_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
+    app_operation_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
 
 
 @worker_init.connect

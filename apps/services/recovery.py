@@ -1,8 +1,10 @@
 """Operations whose worker died: never leave an app half-changed.
 
-An interrupted settings change or update is undone from its snapshot (the previous compose, on the exact
-image ids); an interrupted start, stop or restart just gets its status re-read. The lock is then released,
-and the history says what happened. Beat runs this every minute; a worker that starts runs it at once.
+An interrupted settings change or update is undone from its snapshot (the old containers set aside are renamed
+back; anything else comes back from the previous compose, on the exact image ids), unless its journal says it was
+committed (the new containers were healthy): then only the old containers are removed. An interrupted start, stop
+or restart just gets its status re-read. The lock is then released, and the history says what happened. Beat runs
+this every minute; a worker that starts runs it once the dead worker's locks are stale.
 """
 
 import logging
@@ -20,6 +22,8 @@ from .common import InstallFailed, engine
 from .control import app_settle
 from .operation import operation_end
 from .reconfigure import snapshot_restore
+from .recreate import COMMITTED, asides_remove
+from .update import update_done
 
 log = logging.getLogger(__name__)
 Outcome = AppEvent.Outcome
@@ -56,13 +60,15 @@ def operation_reconcile(*, stale_seconds: int | None = None) -> list[str]:
 
 def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     eng = engine()
-    interrupted = _("The %(operation)s was interrupted (the worker stopped).") % {"operation": operation}
+    interrupted = _("The %(operation)s was interrupted (its worker or the container engine stopped).") % {
+        "operation": operation
+    }
     snapshot = AppUpdateState.objects.filter(installation=inst).values_list("snapshot", flat=True).first()
     try:
         # Only this operation's own snapshot: one taken by an earlier change would undo that change too.
         if operation in CHANGES and snapshot and snapshot.get("event") == event_id:
-            snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
-            message, outcome = interrupted + " " + _("The previous configuration was restored."), Outcome.ROLLED_BACK
+            outcome, message = _change_recover(inst, eng, operation, snapshot)
+            message = f"{interrupted} {message}"
         else:
             message, outcome = interrupted, Outcome.FAILED
     except EngineUnavailable:
@@ -70,5 +76,19 @@ def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     except (InstallFailed, EngineError, ValueError) as exc:
         error = exc.message if isinstance(exc, EngineError) else str(exc)
         message, outcome = interrupted + " " + _("Restoring failed: %(error)s") % {"error": error}, Outcome.FAILED
-    app_settle(inst, eng, error=message)
+    app_settle(inst, eng, error="" if outcome == Outcome.DONE else message)
     return outcome, message
+
+
+def _change_recover(inst, eng, operation: str, snapshot: dict) -> tuple[str, str]:
+    """Finish a committed change (its new containers were healthy), undo any other."""
+    step = snapshot.get("step", "")
+    if snapshot.get("phase") == COMMITTED:
+        asides_remove(inst=inst, eng=eng, snapshot=snapshot)
+        if operation == "update":
+            update_done(installation=inst)
+        return Outcome.DONE, _("The new configuration was already running healthy; it was kept.")
+    snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
+    return Outcome.ROLLED_BACK, _("It stopped while %(step)s; the previous configuration was restored.") % {
+        "step": step or _("getting ready")
+    }

@@ -74,6 +74,7 @@ services:
     ports: ["127.0.0.1:${{WEBUI_PORT}}:8080"]
     environment:
       GREETING: hi
+    stop_grace_period: 1s  # busybox httpd as pid 1 ignores SIGTERM: a change stops the old container gracefully
     volumes:
       - data:/data{healthcheck}
 volumes:
@@ -331,11 +332,14 @@ def test_it_deletes_only_the_apps_own_data_with_step_up(
     assert neighbour.is_dir() and (media / "film.mkv").exists()
 
 
-def _store_template(image: str, port: int, extra_env: str = "") -> str:
+def _store_template(image: str, port: int, name: str, extra_env: str = "") -> str:
+    """Like most store apps, with a fixed container name."""
     return f"""
 services:
   web:
     image: {image}
+    container_name: {name}
+    stop_grace_period: 1s
     ports: ["127.0.0.1:{port}:8080"]
     environment:
       GREETING: hello{extra_env}
@@ -360,7 +364,7 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
         store_app_id=app_name,
         title={"en_us": "Store web"},
         title_sort="store web",
-        compose=_store_template(f"{REGISTRY}/casa/httpd:1", port),
+        compose=_store_template(f"{REGISTRY}/casa/httpd:1", port, f"{app_name}-store"),
         content_hash="v1",
     )
     compose = render_compose(app, {f.key: f.initial for f in install_fields(app, name=app_name)})
@@ -371,7 +375,8 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
     )
     assert not app_update_check(installation=inst, force=True).available
 
-    app.compose, app.content_hash = _store_template(f"{REGISTRY}/casa/httpd:2", port, "\n      NEW: '1'"), "v2"
+    new = _store_template(f"{REGISTRY}/casa/httpd:2", port, f"{app_name}-store", "\n      NEW: '1'")
+    app.compose, app.content_hash = new, "v2"
     app.save()
     state = app_update_check(installation=inst, force=True)
     assert state.available and "app store" in state.reason
@@ -380,6 +385,7 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
 
     assert event.outcome == Outcome.DONE, event.message
     assert get(port) == "hello v2"
+    assert [c.name for c in docker_engine.list({L.APP: app_name})] == [f"{app_name}-store"]
     env = exec_out(docker_engine, app_name, "env")
     assert "GREETING=mine" in env and "NEW=1" in env
     assert f"{settings.APPS_DATA_ROOT}/{app_name}/config:/config" in inst.compose  # the data path stays
@@ -396,19 +402,20 @@ def test_it_undoes_an_update_whose_worker_died_half_way(docker_engine, admin_use
 
     from apps.models import AppLock
     from apps.services.control import AppApply
-    from apps.services.reconfigure import _remove_changed, snapshot_take
+    from apps.services.reconfigure import snapshot_take
     from apps.services.recovery import operation_reconcile
     from runtime.compose import load_project
 
     inst = install(admin_user, web(moving_tag), app_name)
     retag("2", moving_tag.rsplit(":", 1)[1])
     event = app_update_start(user=admin_user, installation=inst)
-    # What the worker got done before it died: snapshot, new image pulled, old container removed, nothing created.
+    # What the worker got done before it died: snapshot, new image pulled; and the old container is gone (not even
+    # set aside): it comes back from the previous compose on the exact old image, although the tag now means v2.
     snapshot_take(inst=inst, eng=docker_engine, event_id=event.pk)
     project = load_project(inst.compose, variables=inst.variables, project_name=inst.name)
     AppApply(inst, docker_engine, project, refresh=True).pull()
-    _remove_changed(inst, docker_engine, project, fresh_images=True)
-    assert docker_engine.list({L.APP: app_name}) == []
+    (old,) = docker_engine.list({L.APP: app_name})
+    docker_engine.remove(old.id, force=True)
     AppLock.objects.filter(installation=inst).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
 
     assert operation_reconcile(stale_seconds=60) == [app_name]

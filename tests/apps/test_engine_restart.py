@@ -8,8 +8,10 @@ rather than Docker because killing the Docker daemon would stop every other cont
 import subprocess
 import threading
 import time
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 import runtime
 from apps.models import AppEvent, Installation
@@ -18,7 +20,7 @@ from apps.services.update import app_update_start
 from runtime import labels as L
 from tests.apps.conftest import install_running as install
 from tests.apps.test_change import get, moving_tag_on, retag, web
-from tests.conftest import ROOT
+from tests.conftest import REGISTRY, ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
@@ -48,11 +50,11 @@ def _engine_start() -> None:
 
 
 def _restart_engine_once_replaced(eng: runtime.Engine, app: str, old_id: str, seen: dict) -> None:
-    """Wait until the update has swapped the container, then take the engine away for a few seconds."""
+    """Wait until the update has made the new container (the old one set aside), then take the engine away."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        ids = {c.id for c in eng.list({L.APP: app})}
-        if ids and old_id not in ids:
+        ids = {c.id for c in eng.list({L.APP: app})} - {old_id}
+        if ids:
             seen["new"] = ids
             _engine_stop()
             time.sleep(4)
@@ -83,8 +85,8 @@ def test_an_engine_restart_during_an_update_ends_rolled_back_and_running(podman,
     assert "engine does not answer" in event.message and "restored" in event.message
     assert inst.status == S.RUNNING, inst.error
     assert inst.compose == compose_before  # the stored configuration is the old one
-    (container,) = podman.list({L.APP: app_name})  # one container: the new one is gone
-    assert container.running and container.id not in seen["new"]
+    (container,) = podman.list({L.APP: app_name})  # one container: the new one is gone, nothing set aside is left
+    assert container.running and container.id == old.id and container.name == old.name  # the old one came back
     assert podman.container_config(container.id)["Image"] == old_image  # by id, although the tag now means v2
     assert get(inst.web_port) == "hello v1"
 
@@ -93,3 +95,52 @@ def _with_command(compose: str) -> str:
     """The test app, with a start that takes a few seconds (the `command` goes under the service's keys)."""
     head, sep, rest = compose.partition("\n    volumes:")
     return head + SLOW_START + sep + rest
+
+
+def test_an_engine_away_longer_than_the_wait_leaves_the_change_to_the_recovery(
+    podman, admin_user, app_name, registry, monkeypatch
+):
+    from apps.models import AppLock
+    from apps.services import reconfigure
+    from apps.services.recovery import operation_reconcile
+    from apps.services.settings_edit import app_settings_change
+
+    monkeypatch.setattr(reconfigure, "ENGINE_WAIT", 0)  # the engine stays away longer than the change waits
+    fixed = web(f"{REGISTRY}/casa/httpd:1").replace("    image:", f"    container_name: {app_name}-web\n    image:")
+    inst = install(admin_user, fixed, app_name)
+    name = f"{app_name}-web"
+    old = podman.inspect(name)
+    event = app_settings_change(user=admin_user, installation=inst, compose=_with_command(fixed))
+    seen: dict = {}
+    chaos = threading.Thread(target=_engine_away_once_replaced, args=(podman, app_name, old.id, seen))
+    chaos.start()
+
+    app_operation_run(event_id=event.pk)  # meets the engine gone, and cannot restore: it leaves the app locked
+    chaos.join(timeout=120)
+    assert seen.get("new"), "the change never made the new container; the engine was not stopped"
+    event.refresh_from_db()
+    assert event.outcome == Outcome.STARTED and AppLock.objects.filter(installation=inst).exists()
+
+    _engine_start()
+    AppLock.objects.filter(installation=inst).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
+    assert operation_reconcile(stale_seconds=60) == [app_name]
+
+    event.refresh_from_db()
+    inst.refresh_from_db()
+    assert event.outcome == Outcome.ROLLED_BACK, event.message
+    assert inst.status == S.RUNNING and not AppLock.objects.exists()
+    (container,) = podman.list({L.APP: app_name})  # the old container itself, under its fixed name
+    assert (container.id, container.name) == (old.id, name) and container.running
+    assert get(inst.web_port) == "hello v1"
+
+
+def _engine_away_once_replaced(eng: runtime.Engine, app: str, old_id: str, seen: dict) -> None:
+    """Stop the engine once the change has made the new container (started again by the test, much later)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        ids = {c.id for c in eng.list({L.APP: app})} - {old_id}
+        if ids:
+            seen["new"] = ids
+            _engine_stop()
+            return
+        time.sleep(0.05)

@@ -19,6 +19,7 @@ COMPOSE = f"""services:
       - "127.0.0.1:${{WEBUI_PORT}}:8080"
     environment:
       GREETING: hi
+    stop_grace_period: 1s
     volumes:
       - data:/data
 volumes:
