@@ -75,6 +75,10 @@ class SettingsForm(forms.Form):
         raw = compose_text(self.cleaned_data.get("raw", "")).strip()
         return raw if raw and raw != compose_text(self.compose).strip() else None
 
+    def raw_changed(self) -> bool:
+        """True once a posted compose document differs from the stored one (the page then shows it open)."""
+        return hasattr(self, "cleaned_data") and self.raw_compose() is not None
+
     def edits(self) -> dict[str, ServiceEdit]:
         try:
             return {name: edit for name in self.services if (edit := self._edit(name)) is not None}

@@ -200,6 +200,12 @@ def test_it_says_what_it_cannot_apply_instead_of_claiming_success(docker_engine,
         )
     with pytest.raises(InstallError, match="Nothing changed"):  # the same document, other line ends and spacing
         app_settings_change(user=admin_user, installation=inst, compose=inst.compose.replace("\n", "  \r\n"))
+    client = Client()
+    client.force_login(admin_user)
+    form = {"raw": inst.compose.replace("hi", "ho"), "web__env": "GREETING=hi", "web__restart": "always"}
+    form |= {"web__ports": f"127.0.0.1:{inst.web_port}:8080", "web__volumes": "data:/data"}
+    page = client.post(f"/apps/{inst.pk}/settings/", form).content.decode()
+    assert "not both" in page and "<details open>" in page  # the edited document stays in sight
     assert not AppEvent.objects.filter(installation=inst).exists()
 
 
