@@ -206,6 +206,9 @@ def test_it_says_what_it_cannot_apply_instead_of_claiming_success(docker_engine,
     form |= {"web__ports": f"127.0.0.1:{inst.web_port}:8080", "web__volumes": "data:/data"}
     page = client.post(f"/apps/{inst.pk}/settings/", form).content.decode()
     assert "not both" in page and "<details open>" in page  # the edited document stays in sight
+    body = {"services": {"web": {"restart": "always"}}, "compose": inst.compose.replace("hi", "ho")}
+    response = client.post(f"/api/apps/{inst.pk}/settings/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "both"
     assert not AppEvent.objects.filter(installation=inst).exists()
 
 
