@@ -108,8 +108,8 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
         try:
             outcome, message, details = _runners()[event.operation](event=event, inst=inst, eng=eng)
         except OperationPending as exc:
-            # The lock stays without a heartbeat: operation_reconcile takes the change over once the engine is back.
-            app_update(inst, error=str(exc), detail=_("Waiting for the container engine…"))
+            # The lock stays without a heartbeat: operation_reconcile takes the change over (once the engine is back).
+            app_update(inst, detail=str(exc))
             return None
         except EngineUnavailable as exc:
             outcome, message, details = (

@@ -137,6 +137,10 @@ def config_change(
     `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
     (an update of a `latest`-style tag). Returns the operation's (outcome, message, details).
     """
+    if event_id and AppUpdateState.objects.filter(installation=inst, snapshot__event=event_id).exists():
+        # The same task again (redelivered after its worker died): starting over from the half-made state would
+        # snapshot that state and set aside the real old containers. The recovery finishes or undoes it instead.
+        raise OperationPending(_("This change was interrupted; it is being finished or undone."))
     snapshot = snapshot_take(inst=inst, eng=eng, event_id=event_id)  # the recovery restores it if we die
     variables = variables if variables is not None else inst.variables
     try:

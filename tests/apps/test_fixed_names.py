@@ -12,6 +12,7 @@ from apps.models import AppEvent, AppLock, Installation
 from apps.services.common import InstallError
 from apps.services.settings_edit import ServiceEdit, app_settings_change
 from apps.services.update import app_update_start
+from runtime import labels as L
 from runtime.compose import load_project
 from tests.apps.conftest import HTTPD, leftovers
 from tests.apps.conftest import install_running as install
@@ -219,6 +220,9 @@ def test_a_worker_dying_at_any_step_leaves_the_app_running_under_its_name(
     with pytest.raises(WorkerDied):
         control.app_operation_run(event_id=event.pk)
     monkeypatch.undo()
+    left = sorted((c.id, c.name, c.state) for c in eng.list({L.APP: app_name}))
+    assert control.app_operation_run(event_id=event.pk) is None  # its task again (redelivered): left to the recovery
+    assert sorted((c.id, c.name, c.state) for c in eng.list({L.APP: app_name})) == left
     AppLock.objects.filter(installation=inst).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
 
     assert operation_reconcile(stale_seconds=60) == [app_name]
