@@ -90,7 +90,8 @@ def _differs(eng: Engine, info: ContainerInfo, spec: ContainerSpec | None, fresh
 
 
 def _joins(spec: ContainerSpec, names: set[str]) -> bool:
-    return any(mode.removeprefix("container:") in names for mode in (spec.network_mode, spec.pid, spec.ipc) if mode)
+    modes = (spec.network_mode, spec.pid, spec.ipc)
+    return any(mode.startswith("container:") and mode.removeprefix("container:") in names for mode in modes)
 
 
 def _set_aside(inst: Installation, eng: Engine, snapshot: dict, info: ContainerInfo, spec) -> None:

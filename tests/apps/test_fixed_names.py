@@ -14,7 +14,7 @@ from apps.services.settings_edit import ServiceEdit, app_settings_change
 from apps.services.update import app_update_start
 from runtime import labels as L
 from runtime.compose import load_project
-from tests.apps.conftest import HTTPD, leftovers
+from tests.apps.conftest import BUSYBOX, HTTPD, leftovers
 from tests.apps.conftest import install_running as install
 from tests.apps.test_change import exec_out, get, moving_tag_on, retag, run
 from tests.conftest import free_port
@@ -143,6 +143,24 @@ def test_it_refuses_a_fixed_name_another_container_already_has(docker_engine, ad
         assert not AppEvent.objects.filter(installation=inst).exists()
     finally:
         docker_engine.remove(squatter, force=True)
+
+
+def test_a_container_in_a_replaced_ones_network_namespace_follows_it(docker_engine, admin_user, app_name, registry):
+    sidecar = f"  sidecar:\n    image: {BUSYBOX}\n    network_mode: service:web\n    stop_grace_period: 1s\n"
+    compose = fixed_web(app_name).replace("volumes:\n  data:", sidecar + "volumes:\n  data:")
+    inst = install(admin_user, compose, app_name)
+    before = {c.name: c.id for c in docker_engine.list({L.APP: app_name})}
+
+    event = run(
+        app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"A": "1"})}), inst
+    )
+
+    assert event.outcome == Outcome.DONE, event.message
+    after = {c.name: c for c in docker_engine.list({L.APP: app_name})}
+    assert after.keys() == before.keys() and all(after[n].id != before[n] for n in before)  # both were replaced
+    web = docker_engine.inspect(f"{app_name}-web")
+    assert docker_engine.container_config(f"{app_name}-sidecar-1")["HostConfig"]["NetworkMode"] == f"container:{web.id}"
+    assert after[f"{app_name}-sidecar-1"].running
 
 
 # ---------------------------------------------------------------------------- the worker dies at a step
