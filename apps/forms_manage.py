@@ -5,7 +5,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .docker_run import DockerRunError, compose_from_run
 from .services.common import InstallError
-from .services.install import MAX_COMPOSE
+from .services.install import MAX_COMPOSE, compose_text
 from .services.settings_edit import RESTART_POLICIES, ServiceEdit, env_from_text, lines_from_text
 
 _CODE = {"spellcheck": "false", "class": "code"}
@@ -72,8 +72,12 @@ class SettingsForm(forms.Form):
 
     def raw_compose(self) -> str | None:
         """The raw document when the person changed it (it then wins over the per-service fields)."""
-        raw = self.cleaned_data.get("raw", "").replace("\r\n", "\n")
-        return raw if raw.strip() and raw.strip() != self.compose.strip() else None
+        raw = compose_text(self.cleaned_data.get("raw", "")).strip()
+        return raw if raw and raw != compose_text(self.compose).strip() else None
+
+    def raw_changed(self) -> bool:
+        """True once a posted compose document differs from the stored one (the page then shows it open)."""
+        return hasattr(self, "cleaned_data") and self.raw_compose() is not None
 
     def edits(self) -> dict[str, ServiceEdit]:
         try:

@@ -4,6 +4,9 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from runtime import ContainerInfo, Engine
+from runtime import labels as L
+
 from .models import Installation
 
 BRINGING_UP = ("start", "restart")  # operations after which an app counts as running only once it is ready
@@ -31,6 +34,12 @@ def app_get(*, pk: int) -> Installation:
 def app_name_taken(*, name: str) -> bool:
     """True when a row already uses the name."""
     return Installation.objects.filter(name=name).exists()
+
+
+def app_containers_of(*, eng: Engine, name: str, **labels: str) -> list[ContainerInfo]:
+    """The app's containers on the engine (optionally with more labels), without old ones set aside by a change
+    that is still running: those belong to the change, which removes them or puts them back."""
+    return [c for c in eng.list({L.APP: name, **labels}) if not L.is_aside(c.name)]
 
 
 def app_claimed_ports(*, exclude_pk: int | None = None) -> dict[str, str]:

@@ -13,7 +13,7 @@ from runtime.compose import ComposeError
 from runtime.errors import EngineError, NotFound
 
 from .models import AppEvent, AppGrant, AppTile, Installation
-from .selectors import app_state
+from .selectors import app_containers_of, app_state
 
 # Environment names whose values are secrets: shown masked on the detail page.
 SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH|SALT|COOKIE", re.IGNORECASE)
@@ -97,7 +97,7 @@ def _inspected(inst: Installation, eng) -> dict[str, ContainerInfo]:
     # events listener pushes this right after that event.
     found = {}
     try:
-        for listed in eng.list({L.APP: inst.name}):
+        for listed in app_containers_of(eng=eng, name=inst.name):
             with contextlib.suppress(NotFound):  # removed meanwhile
                 found[listed.name] = eng.inspect(listed.id)
     except EngineError:
@@ -138,7 +138,7 @@ def app_stats(*, inst: Installation, eng) -> dict[str, Any]:
     """CPU (100 = one core) and memory of the app's running containers, summed and per service."""
     services, cpu, memory = [], 0.0, 0
     try:
-        containers = [c for c in eng.list({L.APP: inst.name}) if c.running]
+        containers = [c for c in app_containers_of(eng=eng, name=inst.name) if c.running]
     except EngineError:
         containers = []
     for info in containers:
@@ -166,7 +166,7 @@ def app_services(*, inst: Installation) -> list[str]:
 
 def app_container_of(*, inst: Installation, service: str, eng) -> str:
     """The container id of one service of the app (NotFound when it has none)."""
-    for info in eng.list({L.APP: inst.name, L.SERVICE: service}):
+    for info in app_containers_of(eng=eng, name=inst.name, **{L.SERVICE: service}):
         return info.id
     raise NotFound(f"{inst.name} has no container for {service}")
 

@@ -71,6 +71,9 @@ def _reconcile_at_start(sender=None, **kwargs) -> None:
     finally:
         connection.close()  # the main process keeps no database connection of its own
     app_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
+    # Operations' locks do not name a worker: theirs become stale a minute later too (a machine that just rebooted
+    # should not wait for beat).
+    app_operation_reconcile.apply_async(countdown=settings.APPS_STALE_SECONDS + 5)
 
 
 @task_failure.connect

@@ -224,6 +224,11 @@ class Engine(abc.ABC):
         """Remove a container; `volumes` also removes its anonymous volumes."""
 
     @abc.abstractmethod
+    def rename(self, ref: str, name: str) -> None:
+        """Give a container another name (Conflict when the name is taken, NotFound when the container is gone);
+        renaming it to the name it has already is not an error. Its labels, volumes and id stay."""
+
+    @abc.abstractmethod
     def wait(self, ref: str, *, timeout: float | None = None) -> int:
         """Block until the container exits; returns its exit code."""
 

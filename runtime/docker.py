@@ -265,6 +265,13 @@ class DockerEngine(Engine):
         with _mapped():
             self.api.remove_container(ref, force=force, v=volumes)
 
+    def rename(self, ref: str, name: str) -> None:
+        """Rename a container; to its own name is a no-op (Docker refuses that with 400, Podman accepts it)."""
+        with _mapped():
+            if self.api.inspect_container(ref)["Name"].lstrip("/") == name:
+                return
+            self.api.rename(ref, name)
+
     def wait(self, ref: str, *, timeout: float | None = None) -> int:
         """Block until exit; returns the exit code."""
         with _mapped():

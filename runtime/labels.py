@@ -44,6 +44,19 @@ def container_name(project: str, service: str, number: int = 1) -> str:
     return f"{project}-{service}-{number}"
 
 
+ASIDE = "-casaos-old"  # an old container set aside while its replacement starts under its name
+
+
+def aside_name(name: str) -> str:
+    """The name an old container carries while its replacement starts: <name>-casaos-old."""
+    return f"{name}{ASIDE}"
+
+
+def is_aside(name: str) -> bool:
+    """True for an old container set aside by a change that is not finished yet."""
+    return name.endswith(ASIDE)
+
+
 def network_name(project: str, key: str) -> str:
     """Compose naming for project networks: <project>_<key> (e.g. myapp_default)."""
     return f"{project}_{key}"

@@ -13,14 +13,14 @@ from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
 from runtime import ContainerInfo, Engine, PullAggregator
-from runtime import labels as L
 from runtime.compose import ComposeError, Project
 from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppLock, Installation
+from ..selectors import app_containers_of
 from .common import InstallError, InstallFailed, app_update, engine
 from .install import app_project
-from .operation import lock_heartbeat, operation_begin, operation_end
+from .operation import OperationPending, lock_heartbeat, operation_begin, operation_end
 from .pipeline import _Run
 from .status import app_status_of
 
@@ -107,6 +107,10 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
     with lock_heartbeat(inst.pk):
         try:
             outcome, message, details = _runners()[event.operation](event=event, inst=inst, eng=eng)
+        except OperationPending as exc:
+            # The lock stays without a heartbeat: operation_reconcile takes the change over (once the engine is back).
+            app_update(inst, detail=str(exc))
+            return None
         except EngineUnavailable as exc:
             outcome, message, details = (
                 Outcome.FAILED,
@@ -128,7 +132,7 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
 def app_settle(inst: Installation, eng: Engine, *, error: str = "") -> Installation:
     """Record the status the containers show now, with the last error (or none)."""
     try:
-        status, detail = app_status_of(eng.list({L.APP: inst.name}))
+        status, detail = app_status_of(app_containers_of(eng=eng, name=inst.name))
     except EngineError:
         status, detail = inst.status, _("The container engine does not answer.")
     return app_update(inst, status=status, detail=detail, error=error)
@@ -173,7 +177,9 @@ def containers_in_order(
 ) -> list[ContainerInfo]:
     """The app's containers in the project's start order (or its reverse)."""
     order = {spec.name: i for i, spec in enumerate(project.containers)} if project else {}
-    found = sorted(eng.list({L.APP: name}), key=lambda c: order.get(c.name, -1 if reverse else len(order)))
+    found = sorted(
+        app_containers_of(eng=eng, name=name), key=lambda c: order.get(c.name, -1 if reverse else len(order))
+    )
     return list(reversed(found)) if reverse else found
 
 

@@ -38,6 +38,7 @@ def app_install(
     request=None,
 ) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed."""
+    compose = compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
     clean_inputs = _clean_inputs(inputs or {})
@@ -107,6 +108,11 @@ def _queue(inst: Installation) -> None:
 
     transaction.on_commit(lambda: app_install_task.delay(inst.pk))
     transaction.on_commit(lambda: app_publish(inst))
+
+
+def compose_text(text: str) -> str:
+    """A compose document as we store it: LF line ends (a browser's textarea sends CRLF; YAML reads both alike)."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def app_project(*, installation: Installation) -> Project:

@@ -26,6 +26,10 @@ class AppBusy(InstallError):
         super().__init__(message, code="busy")
 
 
+class OperationPending(Exception):
+    """The engine went away half-way through a change: the lock stays, and the recovery finishes or undoes it."""
+
+
 def operation_begin(
     *, installation: Installation, operation: str, user=None, allowed=Installation.SETTLED, details: dict | None = None
 ) -> AppEvent:

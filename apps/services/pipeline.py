@@ -23,6 +23,7 @@ from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFou
 from runtime.specs import ContainerSpec, Dependency
 
 from ..models import AppEvent, Installation
+from ..selectors import app_containers_of
 from .cleanup import app_objects_remove, heartbeat
 from .common import InstallCancelled, InstallFailed, app_publish, app_publish_flush, app_update, engine
 from .install import app_project
@@ -249,7 +250,7 @@ class _Run:
     def create_containers(self) -> None:
         """The containers, in start order; one an earlier attempt made with the same config is kept."""
         self.step(S.CREATING, _("Creating containers…"))
-        existing = {} if self.fresh else {c.name: c for c in self.eng.list(self.app)}
+        existing = {} if self.fresh else {c.name: c for c in app_containers_of(eng=self.eng, name=self.inst.name)}
         for spec in self.project.containers:
             self.check_cancel()
             self._create_container(spec, existing.get(spec.name))
@@ -521,7 +522,7 @@ class _Run:
 
     def _check_alive(self) -> None:
         """Fail when a container stopped with an error, died or keeps restarting (exit code 0 is a finished job)."""
-        for info in self.eng.list(self.app):
+        for info in app_containers_of(eng=self.eng, name=self.inst.name):
             if info.state in ("dead", "restarting") or (info.state == "exited" and info.exit_code not in (0, None)):
                 raise InstallFailed(self._stopped_message(info))
 

@@ -1,8 +1,9 @@
 """Change a running app safely: snapshot, apply a new configuration, and restore the snapshot when it fails.
 
 Settings edits and updates both go through `config_change`. The new containers are made by the install
-pipeline's own steps (AppApply); only containers whose configuration or image changed are recreated, and
-volumes and bind folders are never touched, so data survives a failed change as well as a good one.
+pipeline's own steps (AppApply); only containers whose configuration or image changed are replaced, each one set
+aside under another name until its replacement is healthy (recreate.py), so a rollback brings the very same old
+containers back. Volumes and bind folders are never touched, so data survives a failed change as well as a good one.
 """
 
 import logging
@@ -18,10 +19,12 @@ from runtime.compose import Project, load_project
 from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppUpdateState, Installation
-from ..selectors import app_claimed_ports
-from .common import InstallError, InstallFailed, app_update
+from ..selectors import app_claimed_ports, app_containers_of
+from .common import InstallError, InstallFailed, app_update, engine
 from .control import AppApply, stop_all
-from .install import _check_consent, _port_free, _web_port, app_project
+from .install import _check_consent, _engine_down, _port_free, _web_port, app_project
+from .operation import OperationPending
+from .recreate import asides_remove, asides_restore, containers_set_aside, image_of, journal
 
 log = logging.getLogger(__name__)
 Outcome = AppEvent.Outcome
@@ -37,12 +40,29 @@ def config_validate(
         project = load_project(compose, variables=variables, project_name=inst.name)
     except ValueError as exc:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
-    if {s.name for s in project.containers} - {f"{inst.name}-{s.service}-1" for s in project.containers}:
-        raise InstallError(_("Fixed container names are not allowed when changing an app."), code="compose")
+    _names_check(inst, project)
     if _new_risks(inst, project):
         _check_consent(project, consent=consent, request=request)
     ports_check(inst=inst, project=project)
     return project
+
+
+def _names_check(inst: Installation, project: Project) -> None:
+    """Every container name (a fixed `container_name` too), and the name its old one is set aside under, is free
+    or this app's own."""
+    eng = engine()
+    for name in (n for spec in project.containers for n in (spec.name, L.aside_name(spec.name))):
+        try:
+            found = eng.inspect(name)
+        except NotFound:
+            continue
+        except EngineError as exc:
+            raise _engine_down(exc) from exc
+        if found.name == name and found.labels.get(L.APP) != inst.name:  # not an id that only starts with the name
+            raise InstallError(
+                _("A container named %(name)s already exists and is not part of this app.") % {"name": name},
+                code="name",
+            )
 
 
 def _new_risks(inst: Installation, project: Project) -> set[str]:
@@ -80,7 +100,7 @@ def ports_check(*, inst: Installation, project: Project) -> list[str]:
 def snapshot_take(*, inst: Installation, eng: Engine, event_id: int | None = None) -> dict:
     """What restores the app as it is now: the stored request and each container's exact image and config hash."""
     containers = {}
-    for info in eng.list({L.APP: inst.name}):
+    for info in app_containers_of(eng=eng, name=inst.name):
         try:
             image_id = eng.container_config(info.id).get("Image", "")
         except NotFound:
@@ -117,6 +137,10 @@ def config_change(
     `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
     (an update of a `latest`-style tag). Returns the operation's (outcome, message, details).
     """
+    if event_id and AppUpdateState.objects.filter(installation=inst, snapshot__event=event_id).exists():
+        # The same task again (redelivered after its worker died): starting over from the half-made state would
+        # snapshot that state and set aside the real old containers. The recovery finishes or undoes it instead.
+        raise OperationPending(_("This change was interrupted; it is being finished or undone."))
     snapshot = snapshot_take(inst=inst, eng=eng, event_id=event_id)  # the recovery restores it if we die
     variables = variables if variables is not None else inst.variables
     try:
@@ -131,19 +155,34 @@ def config_change(
             web_port=_web_port(project),
             publish_state=False,
         )
-        _remove_changed(inst, eng, project, fresh_images=fresh_images)
-        apply.create()
-        apply.start()
-        apply.wait_ready()
+        _replace(inst=inst, eng=eng, apply=apply, snapshot=snapshot, fresh_images=fresh_images)
     except (InstallFailed, EngineError, ValueError) as exc:
         reason = exc.message if isinstance(exc, EngineError) else str(exc)
         log.warning("%s of %s failed (%s); restoring the previous configuration", what, inst.name, reason)
         return _restore(inst=inst, eng=eng, snapshot=snapshot, reason=reason)
+    try:
+        asides_remove(inst=inst, eng=eng, snapshot=snapshot)
+    except EngineUnavailable as exc:
+        raise OperationPending(
+            _("The container engine went away while the old containers were removed; that ends when it is back.")
+        ) from exc
     return Outcome.DONE, "", {"images": list(project.images)}
 
 
+def _replace(*, inst: Installation, eng: Engine, apply: AppApply, snapshot: dict, fresh_images: bool) -> None:
+    """Set the changed containers aside, then create, start and wait for the new ones; each step journalled first."""
+    containers_set_aside(inst=inst, eng=eng, project=apply.project, snapshot=snapshot, fresh_images=fresh_images)
+    journal(inst=inst, snapshot=snapshot, step=_("creating the new containers"))
+    apply.create()
+    journal(inst=inst, snapshot=snapshot, step=_("starting the new containers"))
+    apply.start()
+    journal(inst=inst, snapshot=snapshot, step=_("waiting until the app is healthy"))
+    apply.wait_ready()
+
+
 def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) -> tuple[str, str, dict]:
-    """Put the previous compose, variables and exact images back; retry while the engine is restarting."""
+    """Put the previous compose, variables and exact images back; retry while the engine is restarting, and leave
+    the rest to the recovery when it stays away (OperationPending: the app stays locked until then)."""
     app_update(inst, detail=_("It did not come up healthy; restoring the previous configuration…"))
     deadline = time.monotonic() + ENGINE_WAIT
     while True:
@@ -151,12 +190,12 @@ def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) ->
             snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
         except EngineUnavailable as exc:
             if time.monotonic() > deadline:
-                return (
-                    Outcome.FAILED,
-                    _("%(reason)s The previous configuration could not be restored either: %(error)s")
-                    % {"reason": reason, "error": exc.message},
-                    {},
-                )
+                raise OperationPending(
+                    _(
+                        "%(reason)s The container engine does not answer: the previous configuration comes back when it does."
+                    )
+                    % {"reason": reason}
+                ) from exc
             time.sleep(3)
             continue
         except (InstallFailed, EngineError, ValueError) as exc:
@@ -187,10 +226,13 @@ def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None
         for spec in project.containers
     )
     project = replace(project, containers=pinned)
-    for info in eng.list({L.APP: inst.name}):
+    asides_restore(inst=inst, eng=eng, snapshot=snapshot)  # the old containers themselves come back
+    for info in app_containers_of(eng=eng, name=inst.name):
         was = recorded.get(info.name)
-        if was is None or _image_of(eng, info.id) != was["image_id"] or info.labels.get(L.CONFIG_HASH) != was["hash"]:
+        if was is None or image_of(eng, info.id) != was["image_id"] or info.labels.get(L.CONFIG_HASH) != was["hash"]:
+            journal(inst=inst, snapshot=snapshot, step=_("removing %(name)s") % {"name": info.name})
             eng.remove(info.id, force=True)
+    journal(inst=inst, snapshot=snapshot, step=_("restoring"))
     apply = AppApply(inst, eng, project)
     apply.create()
     if any(c["running"] for c in recorded.values()):
@@ -198,25 +240,6 @@ def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None
         apply.wait_ready()
     else:
         stop_all(inst, eng, project)
-
-
-def _remove_changed(inst: Installation, eng: Engine, project: Project, *, fresh_images: bool) -> None:
-    """Containers the new project no longer has go; with fresh images, so do those whose tag moved on."""
-    specs = {spec.name: spec for spec in project.containers}
-    for info in eng.list({L.APP: inst.name}):
-        spec = specs.get(info.name)
-        stale = spec is None or (fresh_images and _image_of(eng, info.id) != eng.image_id(spec.image))
-        if stale:
-            if info.running:
-                eng.stop(info.id, timeout=spec.stop_grace_period if spec else None)
-            eng.remove(info.id, force=True)
-
-
-def _image_of(eng: Engine, ref: str) -> str:
-    try:
-        return eng.container_config(ref).get("Image", "")
-    except NotFound:
-        return ""
 
 
 def _ports(project: Project) -> list[str]:

@@ -1,9 +1,11 @@
 """Operations whose worker died: never leave an app half-changed.
 
-An interrupted settings change or update is undone from its snapshot (the previous compose, on the exact
-image ids); an interrupted start, stop or restart just gets its status re-read. The lock is then released,
-and the history says what happened. Beat runs this every 20 s. An operation whose task still waits in the queue
-(every worker busy) is late, not interrupted, and is left alone.
+An interrupted settings change or update is undone from its snapshot (the old containers set aside are renamed
+back; anything else comes back from the previous compose, on the exact image ids), unless its journal says it was
+committed (the new containers were healthy): then only the old containers are removed. An interrupted start, stop
+or restart just gets its status re-read. The lock is then released, and the history says what happened. Beat runs
+this every 20 s; a worker that starts runs it once the dead worker's locks are stale. An operation whose task still
+waits in the queue (every worker busy) is late, not interrupted, and is left alone.
 """
 
 import logging
@@ -22,6 +24,8 @@ from .common import InstallFailed, engine
 from .control import app_settle
 from .operation import operation_end
 from .reconfigure import snapshot_restore
+from .recreate import COMMITTED, asides_remove
+from .update import update_done
 
 log = logging.getLogger(__name__)
 Outcome = AppEvent.Outcome
@@ -74,15 +78,15 @@ def _never_beat(lock: AppLock) -> bool:
 
 def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     eng = engine()
-    interrupted = _("The %(operation)s was interrupted (the worker stopped, or its queued task was lost).") % {
-        "operation": operation
-    }
+    interrupted = _(
+        "The %(operation)s was interrupted (its worker or the container engine stopped, or its queued task was lost)."
+    ) % {"operation": operation}
     snapshot = AppUpdateState.objects.filter(installation=inst).values_list("snapshot", flat=True).first()
     try:
         # Only this operation's own snapshot: one taken by an earlier change would undo that change too.
         if operation in CHANGES and snapshot and snapshot.get("event") == event_id:
-            snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
-            message, outcome = interrupted + " " + _("The previous configuration was restored."), Outcome.ROLLED_BACK
+            outcome, message = _change_recover(inst, eng, operation, snapshot)
+            message = f"{interrupted} {message}"
         else:
             message, outcome = interrupted, Outcome.FAILED
     except EngineUnavailable:
@@ -90,5 +94,19 @@ def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     except (InstallFailed, EngineError, ValueError) as exc:
         error = exc.message if isinstance(exc, EngineError) else str(exc)
         message, outcome = interrupted + " " + _("Restoring failed: %(error)s") % {"error": error}, Outcome.FAILED
-    app_settle(inst, eng, error=message)
+    app_settle(inst, eng, error="" if outcome == Outcome.DONE else message)
     return outcome, message
+
+
+def _change_recover(inst, eng, operation: str, snapshot: dict) -> tuple[str, str]:
+    """Finish a committed change (its new containers were healthy), undo any other."""
+    step = snapshot.get("step", "")
+    if snapshot.get("phase") == COMMITTED:
+        asides_remove(inst=inst, eng=eng, snapshot=snapshot)
+        if operation == "update":
+            update_done(installation=inst)
+        return Outcome.DONE, _("The new configuration was already running healthy; it was kept.")
+    snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
+    return Outcome.ROLLED_BACK, _("It stopped while %(step)s; the previous configuration was restored.") % {
+        "step": step or _("getting ready")
+    }

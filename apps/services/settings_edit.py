@@ -18,7 +18,7 @@ from runtime.compose import ComposeError, load_yaml
 from ..models import AppEvent, Installation
 from .common import InstallError
 from .control import operation_queue
-from .install import MAX_COMPOSE
+from .install import MAX_COMPOSE, compose_text
 from .reconfigure import config_change, config_validate
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
@@ -60,12 +60,16 @@ def app_settings_change(
 ) -> AppEvent:
     """Validate new settings (form edits or a whole raw compose) and queue applying them."""
     inst = installation
-    if compose is None:
-        compose = compose_with_edits(inst.compose, edits or {})
+    if compose is not None and edits:
+        # One of them would be dropped without a word: say so instead.
+        raise InstallError(
+            _("Change either the settings fields or the compose document, not both at once."), code="both"
+        )
+    compose = compose_with_edits(inst.compose, edits or {}) if compose is None else compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
     config_validate(inst=inst, compose=compose, consent=consent, request=request)
-    if compose == inst.compose:
+    if load_yaml(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
         raise InstallError(_("Nothing changed."), code="unchanged")
     return operation_queue(
         user=user,

@@ -13,6 +13,7 @@ from runtime import labels as L
 from runtime.errors import Conflict, EngineError, NotFound
 
 from ..models import Installation
+from ..selectors import app_containers_of
 from .common import app_update
 
 log = logging.getLogger(__name__)
@@ -58,7 +59,7 @@ def _containers(eng: Engine, name: str) -> list[ContainerInfo]:
     """The app's containers as inspect sees them: Docker sends `die` before its container list stops saying
     "running", so a `docker kill` (kill, die and nothing after) would otherwise never be noticed."""
     found = []
-    for listed in eng.list({L.APP: name}):
+    for listed in app_containers_of(eng=eng, name=name):
         with contextlib.suppress(NotFound):  # removed meanwhile: its destroy event follows
             found.append(eng.inspect(listed.id))
     return found

@@ -130,10 +130,15 @@ def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str
         inst=inst, eng=eng, compose=event.details["compose"], fresh_images=True, what="update", event_id=event.pk
     )
     if outcome == Outcome.DONE:
-        AppUpdateState.objects.filter(installation=inst).update(available=False, reason="", checked_at=None)
-        _store_record(inst)
+        update_done(installation=inst)
         message = _("Updated.")
     return outcome, message, {**details, "compose": ""}
+
+
+def update_done(*, installation: Installation) -> None:
+    """After an update: nothing is available any more, and a store app now runs the store's current template."""
+    AppUpdateState.objects.filter(installation=installation).update(available=False, reason="", checked_at=None)
+    _store_record(installation)
 
 
 # ---------------------------------------------------------------------------- the store's new template

@@ -333,7 +333,10 @@ def _caps(caps: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def validate_container_name(name: str, path: str) -> str:
-    """Container names become DNS names and paths: keep Docker's alphabet."""
+    """Container names become DNS names and paths: keep Docker's alphabet. The aside suffix is ours: another app
+    holding `<name>-casaos-old` would block every change of the app that owns `<name>`."""
     if not _CONTAINER_NAME.match(name):
         raise ComposeError(f"invalid container name {name!r}", path)
+    if L.is_aside(name):
+        raise ComposeError(f"container names ending in {L.ASIDE!r} are reserved", path)
     return name

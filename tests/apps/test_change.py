@@ -1,13 +1,15 @@
 """Settings edits, updates with rollback, and uninstall with and without data (real Docker, loopback registry)."""
 
 import contextlib
+import html
+import re
 import time
 import urllib.request
 import uuid
 
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 
 from accounts.permissions import STEPUP_SESSION_KEY
 from apps.models import AppEvent, AppUpdateState, Installation
@@ -72,6 +74,7 @@ services:
     ports: ["127.0.0.1:${{WEBUI_PORT}}:8080"]
     environment:
       GREETING: hi
+    stop_grace_period: 1s  # busybox httpd as pid 1 ignores SIGTERM: a change stops the old container gracefully
     volumes:
       - data:/data{healthcheck}
 volumes:
@@ -155,6 +158,58 @@ def test_it_refuses_a_port_taken_by_another_app_before_changing_anything(docker_
         app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(ports=["1:8080"])})
     assert not AppEvent.objects.filter(installation=inst).exclude(operation="install").exists()
     assert [c.id for c in docker_engine.list({L.APP: app_name})] == before
+
+
+def test_the_first_apply_of_fields_works_on_an_app_pasted_with_crlf_line_ends(docker_engine, admin_user, app_name):
+    # A browser's textarea sends CRLF: the settings form's compose document then looked "changed" and won over
+    # the fields, so the first Apply re-applied the same document and said "Done" (issue 11, item 7).
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1").replace("\n", "\r\n"), app_name)
+    assert "\r" not in inst.compose
+    crlf = inst.compose.replace("\n", "\r\n")  # as apps installed before this fix have it stored
+    Installation.objects.filter(pk=inst.pk).update(compose=crlf)
+    client = Client()
+    client.force_login(admin_user)
+    page = client.get(f"/apps/{inst.pk}/settings/").content.decode()
+    raw = html.unescape(re.search(r'<textarea name="raw"[^>]*>\n(.*?)</textarea>', page, re.S).group(1))
+    form = {
+        "raw": raw.replace("\r\n", "\n").replace("\n", "\r\n"),  # what a browser sends back untouched
+        "web__env": "GREETING=hi\r\nEXTRA=1",
+        "web__ports": f"127.0.0.1:{inst.web_port}:8080",
+        "web__volumes": "data:/data",
+        "web__restart": "unless-stopped",
+    }
+
+    assert client.post(f"/apps/{inst.pk}/settings/", form).status_code == 302
+    event = run(AppEvent.objects.get(installation=inst, operation="settings"), inst)
+
+    assert event.outcome == Outcome.DONE, event.message
+    (container,) = docker_engine.list({L.APP: app_name})
+    config = docker_engine.container_config(container.id)
+    assert config["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    assert "EXTRA=1" in config["Config"]["Env"]
+
+
+def test_it_says_what_it_cannot_apply_instead_of_claiming_success(docker_engine, admin_user, app_name):
+    inst = install(admin_user, web(f"{REGISTRY}/casa/httpd:1"), app_name)
+    with pytest.raises(InstallError, match="not both"):  # one of them would be dropped without a word
+        app_settings_change(
+            user=admin_user,
+            installation=inst,
+            edits={"web": ServiceEdit(restart="always")},
+            compose=inst.compose.replace("hi", "ho"),
+        )
+    with pytest.raises(InstallError, match="Nothing changed"):  # the same document, other line ends and spacing
+        app_settings_change(user=admin_user, installation=inst, compose=inst.compose.replace("\n", "  \r\n"))
+    client = Client()
+    client.force_login(admin_user)
+    form = {"raw": inst.compose.replace("hi", "ho"), "web__env": "GREETING=hi", "web__restart": "always"}
+    form |= {"web__ports": f"127.0.0.1:{inst.web_port}:8080", "web__volumes": "data:/data"}
+    page = client.post(f"/apps/{inst.pk}/settings/", form).content.decode()
+    assert "not both" in page and "<details open>" in page  # the edited document stays in sight
+    body = {"services": {"web": {"restart": "always"}}, "compose": inst.compose.replace("hi", "ho")}
+    response = client.post(f"/api/apps/{inst.pk}/settings/", body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["code"] == "both"
+    assert not AppEvent.objects.filter(installation=inst).exists()
 
 
 # ---------------------------------------------------------------------------- updates
@@ -287,11 +342,14 @@ def test_it_deletes_only_the_apps_own_data_with_step_up(
     assert neighbour.is_dir() and (media / "film.mkv").exists()
 
 
-def _store_template(image: str, port: int, extra_env: str = "") -> str:
+def _store_template(image: str, port: int, name: str, extra_env: str = "") -> str:
+    """Like most store apps, with a fixed container name."""
     return f"""
 services:
   web:
     image: {image}
+    container_name: {name}
+    stop_grace_period: 1s
     ports: ["127.0.0.1:{port}:8080"]
     environment:
       GREETING: hello{extra_env}
@@ -316,7 +374,7 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
         store_app_id=app_name,
         title={"en_us": "Store web"},
         title_sort="store web",
-        compose=_store_template(f"{REGISTRY}/casa/httpd:1", port),
+        compose=_store_template(f"{REGISTRY}/casa/httpd:1", port, f"{app_name}-store"),
         content_hash="v1",
     )
     compose = render_compose(app, {f.key: f.initial for f in install_fields(app, name=app_name)})
@@ -327,7 +385,8 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
     )
     assert not app_update_check(installation=inst, force=True).available
 
-    app.compose, app.content_hash = _store_template(f"{REGISTRY}/casa/httpd:2", port, "\n      NEW: '1'"), "v2"
+    new = _store_template(f"{REGISTRY}/casa/httpd:2", port, f"{app_name}-store", "\n      NEW: '1'")
+    app.compose, app.content_hash = new, "v2"
     app.save()
     state = app_update_check(installation=inst, force=True)
     assert state.available and "app store" in state.reason
@@ -336,6 +395,7 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
 
     assert event.outcome == Outcome.DONE, event.message
     assert get(port) == "hello v2"
+    assert [c.name for c in docker_engine.list({L.APP: app_name})] == [f"{app_name}-store"]
     env = exec_out(docker_engine, app_name, "env")
     assert "GREETING=mine" in env and "NEW=1" in env
     assert f"{settings.APPS_DATA_ROOT}/{app_name}/config:/config" in inst.compose  # the data path stays
@@ -352,19 +412,20 @@ def test_it_undoes_an_update_whose_worker_died_half_way(docker_engine, admin_use
 
     from apps.models import AppLock
     from apps.services.control import AppApply
-    from apps.services.reconfigure import _remove_changed, snapshot_take
+    from apps.services.reconfigure import snapshot_take
     from apps.services.recovery import operation_reconcile
     from runtime.compose import load_project
 
     inst = install(admin_user, web(moving_tag), app_name)
     retag("2", moving_tag.rsplit(":", 1)[1])
     event = app_update_start(user=admin_user, installation=inst)
-    # What the worker got done before it died: snapshot, new image pulled, old container removed, nothing created.
+    # What the worker got done before it died: snapshot, new image pulled; and the old container is gone (not even
+    # set aside): it comes back from the previous compose on the exact old image, although the tag now means v2.
     snapshot_take(inst=inst, eng=docker_engine, event_id=event.pk)
     project = load_project(inst.compose, variables=inst.variables, project_name=inst.name)
     AppApply(inst, docker_engine, project, refresh=True).pull()
-    _remove_changed(inst, docker_engine, project, fresh_images=True)
-    assert docker_engine.list({L.APP: app_name}) == []
+    (old,) = docker_engine.list({L.APP: app_name})
+    docker_engine.remove(old.id, force=True)
     AppLock.objects.filter(installation=inst).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
 
     assert operation_reconcile(stale_seconds=60) == [app_name]

@@ -12,9 +12,11 @@ import subprocess
 import tempfile
 import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.utils import timezone
 
 import runtime
 from apps.models import AppEvent, Installation
@@ -25,7 +27,7 @@ from runtime import labels as L
 from tests.apps.conftest import HTTPD
 from tests.apps.conftest import install_running as install
 from tests.apps.test_change import get, moving_tag_on, retag, web
-from tests.conftest import ROOT
+from tests.conftest import REGISTRY, ROOT
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
@@ -55,11 +57,11 @@ def _engine_start() -> None:
 
 
 def _restart_engine_once_replaced(eng: runtime.Engine, app: str, old_id: str, seen: dict) -> None:
-    """Wait until the update has swapped the container, then take the engine away for a few seconds."""
+    """Wait until the update has made the new container (the old one set aside), then take the engine away."""
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
-        ids = {c.id for c in eng.list({L.APP: app})}
-        if ids and old_id not in ids:
+        ids = {c.id for c in eng.list({L.APP: app})} - {old_id}
+        if ids:
             seen["new"] = ids
             _engine_stop()
             time.sleep(4)
@@ -68,6 +70,7 @@ def _restart_engine_once_replaced(eng: runtime.Engine, app: str, old_id: str, se
         time.sleep(0.05)
 
 
+@pytest.mark.serial  # kills the shared Podman service: Podman tests beside it would fail
 def test_an_engine_restart_during_an_update_ends_rolled_back_and_running(podman, admin_user, app_name, podman_tag):
     inst = install(admin_user, _with_command(web(podman_tag)), app_name)
     (old,) = podman.list({L.APP: app_name})
@@ -90,8 +93,8 @@ def test_an_engine_restart_during_an_update_ends_rolled_back_and_running(podman,
     assert "engine does not answer" in event.message and "restored" in event.message
     assert inst.status == S.RUNNING, inst.error
     assert inst.compose == compose_before  # the stored configuration is the old one
-    (container,) = podman.list({L.APP: app_name})  # one container: the new one is gone
-    assert container.running and container.id not in seen["new"]
+    (container,) = podman.list({L.APP: app_name})  # one container: the new one is gone, nothing set aside is left
+    assert container.running and container.id == old.id and container.name == old.name  # the old one came back
     assert podman.container_config(container.id)["Image"] == old_image  # by id, although the tag now means v2
     assert get(inst.web_port) == "hello v1"
 
@@ -218,3 +221,53 @@ def test_an_engine_that_stays_away_fails_the_install_naming_the_cause(docker_eng
     assert (inst.status, inst.attempts) == (S.FAILED, 1)
     assert inst.error.startswith("The container engine did not answer for 2 seconds"), inst.error
     assert "No such file or directory" in inst.error
+
+
+@pytest.mark.serial  # kills the shared Podman service: Podman tests beside it would fail
+def test_an_engine_away_longer_than_the_wait_leaves_the_change_to_the_recovery(
+    podman, admin_user, app_name, registry, monkeypatch
+):
+    from apps.models import AppLock
+    from apps.services import reconfigure
+    from apps.services.recovery import operation_reconcile
+    from apps.services.settings_edit import app_settings_change
+
+    monkeypatch.setattr(reconfigure, "ENGINE_WAIT", 0)  # the engine stays away longer than the change waits
+    fixed = web(f"{REGISTRY}/casa/httpd:1").replace("    image:", f"    container_name: {app_name}-web\n    image:")
+    inst = install(admin_user, fixed, app_name)
+    name = f"{app_name}-web"
+    old = podman.inspect(name)
+    event = app_settings_change(user=admin_user, installation=inst, compose=_with_command(fixed))
+    seen: dict = {}
+    chaos = threading.Thread(target=_engine_away_once_replaced, args=(podman, app_name, old.id, seen))
+    chaos.start()
+
+    app_operation_run(event_id=event.pk)  # meets the engine gone, and cannot restore: it leaves the app locked
+    chaos.join(timeout=120)
+    assert seen.get("new"), "the change never made the new container; the engine was not stopped"
+    event.refresh_from_db()
+    assert event.outcome == Outcome.STARTED and AppLock.objects.filter(installation=inst).exists()
+
+    _engine_start()
+    AppLock.objects.filter(installation=inst).update(heartbeat_at=timezone.now() - timedelta(minutes=2))
+    assert operation_reconcile(stale_seconds=60) == [app_name]
+
+    event.refresh_from_db()
+    inst.refresh_from_db()
+    assert event.outcome == Outcome.ROLLED_BACK, event.message
+    assert inst.status == S.RUNNING and not AppLock.objects.exists()
+    (container,) = podman.list({L.APP: app_name})  # the old container itself, under its fixed name
+    assert (container.id, container.name) == (old.id, name) and container.running
+    assert get(inst.web_port) == "hello v1"
+
+
+def _engine_away_once_replaced(eng: runtime.Engine, app: str, old_id: str, seen: dict) -> None:
+    """Stop the engine once the change has made the new container (started again by the test, much later)."""
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        ids = {c.id for c in eng.list({L.APP: app})} - {old_id}
+        if ids:
+            seen["new"] = ids
+            _engine_stop()
+            return
+        time.sleep(0.05)

@@ -18,10 +18,11 @@ import redis as redis_lib
 from celery import Celery
 
 from apps import tasks
-from apps.models import Installation
+from apps.models import AppEvent, AppLock, AppUpdateState, Installation
 from apps.services import app_install
+from apps.services.settings_edit import app_settings_change
 from runtime import labels as L
-from tests.apps.conftest import NOTHING, leftovers
+from tests.apps.conftest import HTTPD, NOTHING, leftovers
 from tests.conftest import ARTIFACTS, ROOT, _database_url
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
@@ -172,3 +173,51 @@ def test_a_killed_pool_process_has_its_install_resumed_at_once(worker, docker_en
     done = (S.RUNNING, S.FAILED, S.CANCELLED, S.STOPPED)
     inst = _wait_for(lambda: Installation.objects.filter(pk=inst.pk, status__in=done).first(), 180, "install settled")
     assert (inst.status, inst.attempts, inst.error) == (S.RUNNING, 2, "")
+
+
+def _fixed_web(name: str, command: str = "") -> str:
+    return (
+        f"services:\n  web:\n    image: {HTTPD}\n    container_name: {name}-web\n    stop_grace_period: 1s\n"
+        f"    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n    volumes: [data:/data]\n{command}volumes:\n  data: {{}}\n"
+    )
+
+
+def test_a_worker_killed_while_a_fixed_name_container_is_replaced_leaves_the_old_one_running(
+    worker, docker_engine, admin_user, app_name, monkeypatch
+):
+    sender = Celery(broker=BROKER, set_as_current=False)
+    monkeypatch.setattr(tasks.app_operation, "delay", lambda pk: sender.send_task("apps.operation", args=[pk]))
+    worker.env["CASAOS_APPS_STALE_SECONDS"] = "3"  # the restarted worker's own recovery looks 8 s after its start
+    worker.start()
+    inst = app_install(user=admin_user, compose=_fixed_web(app_name), name=app_name)
+    inst = _wait_for(lambda: Installation.objects.filter(pk=inst.pk, status=S.RUNNING).first(), 60, "installed")
+    name = f"{app_name}-web"
+    old = docker_engine.inspect(name).id
+    docker_engine.exec(name, ["sh", "-c", "echo kept > /data/file"], tty=False).read_all()
+
+    # The new configuration takes 30 s to answer: the worker is waiting for it when it is killed.
+    slow = "    command: ['sh', '-c', 'sleep 30; exec httpd -f -p 8080 -h /www']\n"
+    event = app_settings_change(user=admin_user, installation=inst, compose=_fixed_web(app_name, slow))
+    _wait_for(
+        lambda: AppUpdateState.objects.filter(installation=inst, snapshot__step__startswith="waiting").exists(),
+        60,
+        "the new container started",
+    )
+    worker.kill()
+    assert sorted(c.name for c in docker_engine.list({L.APP: app_name})) == [name, L.aside_name(name)]
+
+    worker.start()  # it recovers what the dead one left once the lock is stale
+
+    event = _wait_for(
+        lambda: AppEvent.objects.exclude(outcome=AppEvent.Outcome.STARTED).filter(pk=event.pk).first(),
+        60,
+        "the interrupted change recovered",
+    )
+    assert event.outcome == AppEvent.Outcome.ROLLED_BACK and "interrupted" in event.message, event.message
+    (web,) = docker_engine.list({L.APP: app_name})  # nothing set aside or half-made is left
+    assert (web.id, web.name) == (old, name) and docker_engine.inspect(name).running
+    assert docker_engine.exec(name, ["cat", "/data/file"], tty=False).read_all().decode().strip() == "kept"
+    inst.refresh_from_db()
+    assert inst.status == S.RUNNING and not AppLock.objects.exists()
+    with urllib.request.urlopen(f"http://127.0.0.1:{inst.web_port}/", timeout=5) as resp:
+        assert resp.read().decode().strip() == "hello v1"

@@ -47,7 +47,7 @@ def test_it_restarts_and_updates_an_app_from_its_page(
 ):
     compose = (
         f"services:\n  web:\n    image: {moving_tag}\n    ports: ['127.0.0.1:${{WEBUI_PORT}}:8080']\n"
-        "    environment: {GREETING: hi, API_TOKEN: abc}\n"
+        "    environment: {GREETING: hi, API_TOKEN: abc}\n    stop_grace_period: 1s\n"
     )
     inst = app_install(user=admin_user, compose=compose, name=app_name)  # the live worker installs it
     for _ in range(300):

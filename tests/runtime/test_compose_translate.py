@@ -350,6 +350,8 @@ def test_it_validates_names_and_reserved_labels():
         load("services:\n  'bad name': {image: x}\n")
     with pytest.raises(ComposeError, match="invalid container name"):
         web("container_name: ../evil")
+    with pytest.raises(ComposeError, match="reserved"):  # the name a change sets another app's old container aside as
+        web("container_name: other-web-casaos-old")
     with pytest.raises(ComposeError, match="reserved label"):
         web("labels: {io.casaos.app: other-app}")
     with pytest.raises(ComposeError, match="image is required"):

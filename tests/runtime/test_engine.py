@@ -280,6 +280,25 @@ def test_it_maps_missing_objects_and_name_clashes(any_engine, project):
         any_engine.create_network(proj.networks[0])
 
 
+def test_it_renames_a_container_keeping_its_id_and_labels(any_engine, project):
+    spec, other = _install(
+        any_engine, f"services:\n  a:\n    image: {BUSYBOX}\n  b:\n    image: {BUSYBOX}\n", project
+    ).containers
+    before = any_engine.inspect(spec.name)
+
+    any_engine.rename(spec.name, f"{spec.name}-aside")
+    any_engine.rename(f"{spec.name}-aside", f"{spec.name}-aside")  # its own name again: nothing to do
+
+    moved = any_engine.inspect(f"{spec.name}-aside")
+    assert (moved.id, moved.labels, moved.running) == (before.id, before.labels, True)
+    with pytest.raises(runtime.NotFound):
+        any_engine.inspect(spec.name)
+    with pytest.raises(runtime.Conflict):
+        any_engine.rename(moved.id, other.name)
+    with pytest.raises(runtime.NotFound):
+        any_engine.rename(spec.name, f"{spec.name}-again")
+
+
 def test_it_maps_a_dead_socket_to_engine_unavailable(tmp_path):
     engine = runtime.get_engine(f"unix://{tmp_path}/nothing.sock")
     with pytest.raises(runtime.EngineUnavailable) as exc:
