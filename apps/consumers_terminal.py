@@ -71,7 +71,9 @@ class AppTerminalConsumer(SessionBoundConsumer):
         """Engine output to the browser until the shell exits or the socket closes."""
         try:
             while chunk := self.session.recv(4096):
-                _on_loop(self.send(bytes_data=chunk), loop).result(timeout=10)
+                # Waits as long as the loop needs (a busy server is slow, not broken): giving up here would leave an
+                # open socket that never shows output again.
+                _on_loop(self.send(bytes_data=chunk), loop).result()
             _on_loop(self.close(code=1000), loop)  # the shell exited: end the page's session
         except (EngineError, OSError, TimeoutError, RuntimeError):
             pass  # the socket (or the server's loop) went away first

@@ -8,8 +8,10 @@ import os
 from pathlib import Path
 
 _base = Path(__file__).resolve().parent.parent
-# Databases 9-14 belong to tests that start stacks of their own (see docs/development.md); helpers use 1-5.
+# Databases 10 and 11 belong to tests that start stacks of their own (see docs/development.md).
 _XDIST_REDIS_DB = {"gw0": 15, "gw1": 8, "gw2": 7, "gw3": 6}
+# A second database per worker for tests that run a broker of their own (a worker they kill, a queue they flush).
+_XDIST_SPARE_DB = {"gw0": 12, "gw1": 14, "gw2": 13, "gw3": 9}
 _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
 # Set once, in the worker itself (whatever the shell exported); the processes a test starts inherit the worker's
 # values, or the ones the test gives them on purpose.
@@ -18,9 +20,11 @@ if _worker and os.environ.get("CASAOS_TEST_ISOLATED") != _worker:
         raise SystemExit(f"casaos tests: at most {len(_XDIST_REDIS_DB)} xdist workers (got {_worker})")
     os.environ["CASAOS_DATA_DIR"] = str(_base / "var" / f"test-{_worker}")
     os.environ["CASAOS_REDIS_URL"] = f"redis://127.0.0.1:6379/{_XDIST_REDIS_DB[_worker]}"
+    os.environ["CASAOS_TEST_SPARE_REDIS_URL"] = f"redis://127.0.0.1:6379/{_XDIST_SPARE_DB[_worker]}"
     os.environ["CASAOS_TEST_ISOLATED"] = _worker
 os.environ.setdefault("CASAOS_DATA_DIR", str(_base / "var" / "test"))
 os.environ.setdefault("CASAOS_REDIS_URL", "redis://127.0.0.1:6379/15")
+os.environ.setdefault("CASAOS_TEST_SPARE_REDIS_URL", "redis://127.0.0.1:6379/12")
 # Playwright's sync API runs an event loop in the test thread; the ORM calls made beside it are still synchronous.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 

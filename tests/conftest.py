@@ -267,8 +267,19 @@ def page(browser, request):
 
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests run last, so the rest of the suite never shares its thread with Playwright's event loop."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Files that start the live stack run after all others, and browser tests last of all.
+
+    Once started, the live stack's worker takes every task queued on its broker, also those that an in-process test
+    queues and runs itself: it must not be running yet while those tests run (under xdist each worker takes whole
+    files in this order). Browser tests last: the rest never shares its thread with Playwright's event loop.
+    """
+    stack_files = {item.path for item in items if "live_stack" in item.fixturenames}
+
+    def order(item) -> tuple[bool, bool]:
+        browser = item.get_closest_marker("browser") is not None
+        return (browser or item.path in stack_files, browser)
+
+    items.sort(key=order)
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -47,7 +47,7 @@ async def _drain(comm: WebsocketCommunicator) -> None:
         await comm.receive_output()
 
 
-async def _until(comm: WebsocketCommunicator, found, seconds: float = 15) -> None:
+async def _until(comm: WebsocketCommunicator, found, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     seen = b""
     while time.monotonic() < deadline:

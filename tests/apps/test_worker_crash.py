@@ -27,7 +27,8 @@ from tests.conftest import ARTIFACTS, ROOT, _database_url
 
 pytestmark = [pytest.mark.docker, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 S = Installation.Status
-BROKER = "redis://127.0.0.1:6379/12"  # this module's own: the suite's workers listen on 15
+# A broker of this test process's own (settings_test gives each xdist worker one): no live stack listens there.
+BROKER = os.environ["CASAOS_TEST_SPARE_REDIS_URL"]
 
 
 class Worker:
