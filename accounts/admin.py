@@ -16,7 +16,7 @@ from .selectors import active_admin_remains
 from .services.audit import audit_record
 from .services.sessions import sessions_end_all, sessions_sockets_close
 from .services.tokens import api_token_revoke
-from .services.users import LastAdminError, user_delete, user_guard_last_admin
+from .services.users import LastAdminError, audit_install_right, user_delete, user_guard_last_admin
 
 
 class CasaAdminSite(OTPAdminSite):
@@ -66,22 +66,28 @@ class UserAdmin(BaseUserAdmin):
 
     form = UserChangeForm
 
-    list_display = ("username", "email", "role", "is_active", "mfa_enabled", "last_login")
-    list_filter = ("role", "is_active", "mfa_enabled")
+    list_display = ("username", "email", "role", "may_install_apps", "is_active", "mfa_enabled", "last_login")
+    list_filter = ("role", "may_install_apps", "is_active", "mfa_enabled")
     readonly_fields = ("mfa_enabled", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Role", {"fields": ("role", "is_active", "mfa_enabled")}),
+        ("Role", {"fields": ("role", "may_install_apps", "is_active", "mfa_enabled")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "role", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "role", "may_install_apps", "password1", "password2")}),
+    )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
             audit_record(action="user.created", request=request, target=obj.username, details={"role": obj.role})
+            if obj.may_install_apps:
+                audit_install_right(actor=request.user, user=obj, request=request)
             return
+        if "may_install_apps" in form.changed_data:
+            audit_install_right(actor=request.user, user=obj, request=request)
         if "role" in form.changed_data:
             audit_record(action="user.role_changed", request=request, target=obj.username, details={"role": obj.role})
             sessions_sockets_close(user=obj)

@@ -30,6 +30,11 @@ class User(AbstractUser):
     def is_admin(self) -> bool:
         return self.is_active and (self.role == self.Role.ADMIN or self.is_superuser)
 
+    @property
+    def can_install(self) -> bool:
+        """Admins, and members an admin allowed to install apps (accounts.permissions.user_may_install)."""
+        return self.is_admin or (self.is_active and self.may_install_apps)
+
     def has_perm(self, perm, obj=None) -> bool:
         # The admin role means everything, in the Django admin too; members get no model permissions there.
         return self.is_admin or super().has_perm(perm, obj)

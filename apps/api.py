@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from accounts.permissions import IsAdmin, IsMember
+from accounts.permissions import CanInstall, IsAdmin, IsMember
 
 from .models import Installation
 from .selectors import app_state
@@ -18,19 +18,21 @@ from .services import ConsentRequired, InstallError, app_cancel, app_install, ap
 
 
 def _refused(exc: InstallError) -> Response:
-    """A refused request: 400 with the reason; consent problems say which flags (403 when only step-up is missing)."""
+    """A refused request: 400 with the reason; consent problems say which flags (403 when only step-up is missing,
+    or when only an admin may do it)."""
     body = {"detail": exc.messages[0], "code": exc.code}
     if isinstance(exc, ConsentRequired):
         body.update(flags=exc.flags, stepup=exc.stepup)
         return Response(body, status=status.HTTP_403_FORBIDDEN if exc.stepup else status.HTTP_400_BAD_REQUEST)
-    return Response(body, status=status.HTTP_403_FORBIDDEN if exc.code == "stepup" else status.HTTP_400_BAD_REQUEST)
+    forbidden = exc.code in ("stepup", "forbidden")
+    return Response(body, status=status.HTTP_403_FORBIDDEN if forbidden else status.HTTP_400_BAD_REQUEST)
 
 
 class AppListView(APIView):
-    """Installed apps (members read); POST installs from a compose document (admins)."""
+    """Installed apps (members read); POST installs from a compose document (admins, members allowed to install)."""
 
     def get_permissions(self):
-        return [IsAdmin()] if self.request.method == "POST" else [IsMember()]
+        return [CanInstall()] if self.request.method == "POST" else [IsMember()]
 
     @extend_schema(responses={200: AppStateSerializer(many=True)})
     def get(self, request):
@@ -43,7 +45,7 @@ class AppListView(APIView):
         responses={
             202: InstallAcceptedSerializer,
             400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
-            403: OpenApiResponse(description="not an admin, or a step-up is needed"),
+            403: OpenApiResponse(description="not allowed to install, host access without an admin, or a step-up"),
         },
     )
     def post(self, request):

@@ -8,7 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.permissions import IsAdmin, IsMember, StepUpRequired
+from accounts.permissions import CanInstall, IsAdmin, IsMember, StepUpRequired
 from runtime.errors import EngineError
 
 from .docker_run import DockerRunError, compose_from_run
@@ -27,11 +27,12 @@ from .views_manage import log_lines
 
 
 def refused(exc: InstallError) -> Response:
-    """409 when the app is busy, 403 when a step-up is missing, else 400; consent problems list their flags."""
+    """409 when the app is busy, 403 when a step-up or an admin is missing, else 400; consent problems list their
+    flags."""
     body = {"detail": " ".join(exc.messages), "code": exc.code}
     if isinstance(exc, ConsentRequired):
         body.update(flags=exc.flags, stepup=exc.stepup)
-    code = {"busy": 409, "stepup": 403}.get(exc.code, 400)
+    code = {"busy": 409, "stepup": 403, "forbidden": 403}.get(exc.code, 400)
     if isinstance(exc, ConsentRequired) and exc.stepup:
         code = 403
     return Response(body, status=code)
@@ -332,7 +333,7 @@ class AppGrantsView(APIView):
 class CustomAppView(APIView):
     """Install a custom app from a compose document or `docker run` commands (202 with the app)."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [CanInstall]
 
     @extend_schema(request=CustomSerializer, responses={202: OpenApiTypes.OBJECT})
     def post(self, request):

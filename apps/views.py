@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import admin_required, member_required
+from accounts.permissions import admin_required, installer_required, member_required
 
 from .forms import InstallForm
 from .models import Installation
@@ -33,7 +33,7 @@ def index(request):
     return render(request, template, context)
 
 
-@admin_required
+@installer_required
 def install(request):
     """Install from a pasted compose document; the progress page takes over once it is queued."""
     form = InstallForm(request.POST or None)

@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import admin_required, member_required, stepup_is_fresh, stepup_required
+from accounts.permissions import admin_required, installer_required, member_required, stepup_is_fresh, stepup_required
 from runtime.errors import EngineError
 
 from .forms_manage import CustomAppForm, SettingsForm
@@ -315,7 +315,7 @@ def grants(request, pk: int):
 
 
 # ---------------------------------------------------------------------------- custom apps
-@admin_required
+@installer_required
 def custom(request):
     """Paste or upload a compose file, or paste `docker run` commands; installed like any app."""
     form = CustomAppForm(request.POST or None, request.FILES or None)

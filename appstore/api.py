@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
-from accounts.permissions import IsAdmin, IsMember
+from accounts.permissions import CanInstall, IsAdmin, IsMember
 
 from . import services
 from .forms import InstallForm
@@ -140,10 +140,10 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         responses={
             202: CatalogInstallAcceptedSerializer,
             400: OpenApiResponse(description="a value, the name or a port is refused; consent needed (`flags`)"),
-            403: OpenApiResponse(description="host access: an admin with a fresh step-up only"),
+            403: OpenApiResponse(description="not allowed to install; host access: an admin with a fresh step-up only"),
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[CanInstall])
     def install(self, request, pk=None):
         """Install this app: template defaults, overridden by `values`; the same path as the install form."""
         app = self.get_object()
