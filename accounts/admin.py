@@ -1,12 +1,14 @@
 """The Django admin: django-otp's admin site (MFA applies here too), users with roles, tokens, lockouts, audit."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
@@ -137,8 +139,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.action(description="Revoke the selected tokens")
 def revoke_tokens(modeladmin, request, queryset):
+    """Asks first on a page naming the tokens (as Django's own delete action does), then revokes them."""
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Revoke tokens?",
+            "opts": modeladmin.model._meta,
+            "tokens": queryset.select_related("user"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/revoke_tokens.html", context)
     for token in queryset:
         api_token_revoke(token=token, actor=request.user, request=request)
+    modeladmin.message_user(request, f"{len(queryset)} token(s) revoked.")
+    return None
 
 
 @admin.register(APIToken)

@@ -162,19 +162,22 @@ def stepup_is_fresh(request) -> bool:
     return bool(stamp) and time.time() - float(stamp) < STEPUP_SECONDS
 
 
-class StepUpRequired(BasePermission):
-    """DRF: the user re-entered their password (and OTP) within the last 15 minutes.
+def request_stepped_up(request) -> bool:
+    """The user re-entered their password (and OTP) within the last 15 minutes, or calls with a full-scope API
+    token: it was made in a verified session for this very purpose. Services check it through this."""
+    token = request_token(request)
+    if token is not None:
+        return token.scope == token.Scope.FULL
+    return stepup_is_fresh(request)
 
-    A full-scope API token counts as stepped up: it was made in a verified session for this very purpose.
-    """
+
+class StepUpRequired(BasePermission):
+    """DRF: request_stepped_up (a fresh step-up in the session, or a full-scope API token)."""
 
     message = "This action needs you to confirm your password again (step-up)."
 
     def has_permission(self, request, view) -> bool:
-        token = request_token(request)
-        if token is not None:
-            return token.scope == token.Scope.FULL
-        return stepup_is_fresh(request)
+        return request_stepped_up(request)
 
 
 def _stepup_url(request) -> str:

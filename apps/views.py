@@ -88,12 +88,11 @@ def cancel(request, pk: int):
 @admin_required
 @require_POST
 def uninstall(request, pk: int):
-    """Remove the app's containers and networks (its data stays unless asked); back to the list."""
+    """Remove the app's containers and networks, keeping its data; back to the list. (Deleting the data too is on
+    the app's own page, behind a confirmation that names it and asks for the password.)"""
     inst = get_object_or_404(Installation, pk=pk)
     try:
-        app_uninstall(
-            user=request.user, installation=inst, delete_data=request.POST.get("delete_data") == "on", request=request
-        )
+        app_uninstall(user=request.user, installation=inst, request=request)
     except InstallError as exc:
         messages.error(request, exc.messages[0])
         return _redirect(request, reverse("app-detail", args=[pk]))
