@@ -129,3 +129,11 @@ def test_the_token_page_asks_before_revoking_and_names_the_token(member_user):
     page = client.get("/settings/tokens/").content.decode()
     assert f'data-confirm="Revoke the token “grafana” ({row.prefix}…)?' in page
     assert 'data-confirm-ok="Revoke"' in page and 'id="confirm-dialog"' in page
+
+
+def test_a_hostile_token_name_stays_text_in_the_confirmation(member_user):
+    api_token_create(user=member_user, name='"><img src=x onerror=alert(1)>', scope=APIToken.Scope.READ)
+    client = Client()
+    client.force_login(member_user)
+    page = client.get("/settings/tokens/").content.decode()
+    assert "<img src=x" not in page and "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
