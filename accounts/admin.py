@@ -1,12 +1,14 @@
 """The Django admin: django-otp's admin site (MFA applies here too), users with roles, tokens, lockouts, audit."""
 
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.forms import UserChangeForm as BaseUserChangeForm
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
 
@@ -16,7 +18,7 @@ from .selectors import active_admin_remains
 from .services.audit import audit_record
 from .services.sessions import sessions_end_all, sessions_sockets_close
 from .services.tokens import api_token_revoke
-from .services.users import LastAdminError, user_delete, user_guard_last_admin
+from .services.users import LastAdminError, audit_install_right, user_delete, user_guard_last_admin
 
 
 class CasaAdminSite(OTPAdminSite):
@@ -66,22 +68,28 @@ class UserAdmin(BaseUserAdmin):
 
     form = UserChangeForm
 
-    list_display = ("username", "email", "role", "is_active", "mfa_enabled", "last_login")
-    list_filter = ("role", "is_active", "mfa_enabled")
+    list_display = ("username", "email", "role", "may_install_apps", "is_active", "mfa_enabled", "last_login")
+    list_filter = ("role", "may_install_apps", "is_active", "mfa_enabled")
     readonly_fields = ("mfa_enabled", "last_login", "date_joined")
     fieldsets = (
         (None, {"fields": ("username", "password")}),
         ("Personal info", {"fields": ("first_name", "last_name", "email")}),
-        ("Role", {"fields": ("role", "is_active", "mfa_enabled")}),
+        ("Role", {"fields": ("role", "may_install_apps", "is_active", "mfa_enabled")}),
         ("Dates", {"fields": ("last_login", "date_joined")}),
     )
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "role", "password1", "password2")}),)
+    add_fieldsets = (
+        (None, {"classes": ("wide",), "fields": ("username", "role", "may_install_apps", "password1", "password2")}),
+    )
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         if not change:
             audit_record(action="user.created", request=request, target=obj.username, details={"role": obj.role})
+            if obj.may_install_apps:
+                audit_install_right(actor=request.user, user=obj, request=request)
             return
+        if "may_install_apps" in form.changed_data:
+            audit_install_right(actor=request.user, user=obj, request=request)
         if "role" in form.changed_data:
             audit_record(action="user.role_changed", request=request, target=obj.username, details={"role": obj.role})
             sessions_sockets_close(user=obj)
@@ -131,8 +139,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 @admin.action(description="Revoke the selected tokens")
 def revoke_tokens(modeladmin, request, queryset):
+    """Asks first on a page naming the tokens (as Django's own delete action does), then revokes them."""
+    if request.POST.get("confirmed") != "yes":
+        context = {
+            **modeladmin.admin_site.each_context(request),
+            "title": "Revoke tokens?",
+            "opts": modeladmin.model._meta,
+            "tokens": queryset.select_related("user"),
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(request, "admin/accounts/revoke_tokens.html", context)
     for token in queryset:
         api_token_revoke(token=token, actor=request.user, request=request)
+    modeladmin.message_user(request, f"{len(queryset)} token(s) revoked.")
+    return None
 
 
 @admin.register(APIToken)

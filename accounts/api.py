@@ -123,7 +123,8 @@ class UserListView(APIView):
 
 
 class UserDetailView(APIView):
-    """Admins: one user; PATCH changes role, state, e-mail or password; DELETE removes them (step-up)."""
+    """Admins: one user; PATCH changes role, state, e-mail, install right or password; DELETE removes them
+    (step-up)."""
 
     def get_permissions(self):
         if self.request.method == "GET":
@@ -150,6 +151,7 @@ class UserDetailView(APIView):
                 role=data.get("role", user.role),
                 is_active=data.get("is_active", user.is_active),
                 email=data.get("email", user.email),
+                may_install_apps=data.get("may_install_apps"),
             )
         except LastAdminError:
             raise ValidationError("The home cloud needs at least one active admin.") from None

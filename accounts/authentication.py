@@ -5,7 +5,7 @@ from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from .net import client_address
-from .services.lockout import lockout_failure, lockout_is_locked
+from .services.lockout import lockout_token_failure
 from .services.tokens import TOKEN_PREFIX, api_token_lookup
 
 KEYWORD = "Bearer"
@@ -27,14 +27,10 @@ class APITokenAuthentication(BaseAuthentication):
         return self._check(request, parts[1])
 
     def _check(self, request, raw: str):
-        address = client_address(request)
-        if lockout_is_locked(address=address):
-            raise exceptions.AuthenticationFailed(_("Too many failed attempts; try again later."))
-        valid_shape = raw.startswith(TOKEN_PREFIX) and len(raw) <= MAX_TOKEN_LENGTH and raw.isascii()
-        token = api_token_lookup(raw=raw) if valid_shape else None
+        # A valid token always works: locks from failed passwords or bad tokens are for guesses, not for it.
+        token = api_token_lookup(raw=raw) if _well_formed(raw) else None
         if token is None:
-            lockout_failure(username=None, address=address, request=request, action="token.failure")
-            raise exceptions.AuthenticationFailed(_("Invalid or expired token."))
+            _refuse(request)
         # A read token may only read, whatever the view allows.
         if token.scope == token.Scope.READ and request.method not in ("GET", "HEAD", "OPTIONS"):
             raise exceptions.PermissionDenied(_("This token is read-only."))
@@ -42,3 +38,17 @@ class APITokenAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request):
         return KEYWORD
+
+
+def _well_formed(raw: str) -> bool:
+    return raw.startswith(TOKEN_PREFIX) and len(raw) <= MAX_TOKEN_LENGTH and raw.isascii()
+
+
+def _refuse(request):
+    """A bad token counts once in its address's token bucket; past that bucket's limit the answer is 429."""
+    wait = lockout_token_failure(address=client_address(request), request=request)
+    if wait:
+        raise exceptions.Throttled(
+            wait=wait, detail=str(_("Too many invalid API tokens from this address; try again later."))
+        )
+    raise exceptions.AuthenticationFailed(_("Invalid or expired token."))

@@ -115,6 +115,14 @@ class UserEditForm(forms.Form):
     email = forms.EmailField(label=_("E-mail"), required=False)
     role = forms.ChoiceField(label=_("Role"), choices=User.Role.choices)
     is_active = forms.BooleanField(label=_("Active (may log in)"), required=False)
+    may_install_apps = forms.BooleanField(
+        label=_("May install apps"),
+        required=False,
+        help_text=_(
+            "Members: install apps that ask for no host access (those need an admin); the apps they install are "
+            "theirs to see. Admins always may."
+        ),
+    )
 
 
 class UserPasswordForm(NewPasswordMixin):

@@ -15,12 +15,25 @@ class User(AbstractUser):
         MEMBER = "member", _("Member")
 
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
+    # Installing changes the machine: admins always may, a member only when an admin allowed it (off by default).
+    may_install_apps = models.BooleanField(
+        _("may install apps"),
+        default=False,
+        help_text=_(
+            "Members: may install apps that ask for no host access; the apps they install are granted to them."
+        ),
+    )
     # Kept by the MFA services so websocket checks can decide without a database query in the event loop.
     mfa_enabled = models.BooleanField(_("MFA enabled"), default=False, editable=False)
 
     @property
     def is_admin(self) -> bool:
         return self.is_active and (self.role == self.Role.ADMIN or self.is_superuser)
+
+    @property
+    def can_install(self) -> bool:
+        """Admins, and members an admin allowed to install apps (accounts.permissions.user_may_install)."""
+        return self.is_admin or (self.is_active and self.may_install_apps)
 
     def has_perm(self, perm, obj=None) -> bool:
         # The admin role means everything, in the Django admin too; members get no model permissions there.
@@ -111,11 +124,14 @@ class APIToken(models.Model):
 
 
 class FailureCounter(models.Model):
-    """Recent credential failures for one account name or one client address, and the lock they caused."""
+    """Recent credential failures for one account name, one client address or one address's API tokens, and the
+    lock they caused."""
 
     class Kind(models.TextChoices):
         ACCOUNT = "account", _("Account")
         ADDRESS = "address", _("Address")
+        # Bad API tokens from one address: their own bucket, so they lock neither logins nor valid tokens.
+        TOKEN = "token", _("API tokens from an address")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # The account name as typed (lower-cased), known or not: locking only real accounts would reveal which exist.

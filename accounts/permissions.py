@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.translation import gettext_lazy
 from django_otp import DEVICE_ID_SESSION_KEY
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -28,6 +29,17 @@ def user_is_allowed(user) -> bool:
 
 def user_is_admin(user) -> bool:
     return user_is_allowed(user) and user.is_admin
+
+
+# Installing changes the machine: an admin, or a member an admin allowed to ("may install apps", off by default).
+# Host access (the risk report's high flags) needs an admin whatever the member may do.
+INSTALL_REFUSED = gettext_lazy(
+    "Installing apps needs an administrator, or a member an administrator allowed to install apps."
+)
+
+
+def user_may_install(user) -> bool:
+    return user_is_allowed(user) and user.can_install
 
 
 def session_mfa_satisfied(user, session) -> bool:
@@ -70,6 +82,15 @@ class IsAdmin(BasePermission):
         return user_is_admin(request.user) and request_mfa_satisfied(request)
 
 
+class CanInstall(BasePermission):
+    """Admins, and members allowed to install apps."""
+
+    message = INSTALL_REFUSED
+
+    def has_permission(self, request, view) -> bool:
+        return user_may_install(request.user) and request_mfa_satisfied(request)
+
+
 class IsReadOrAdmin(BasePermission):
     """Members may read, admins may also write (lists that everyone sees but only admins change)."""
 
@@ -108,6 +129,19 @@ def admin_required(view):
     return wrapper
 
 
+def installer_required(view):
+    """Page decorator: admins and members allowed to install apps (403 with the reason for other members)."""
+
+    @member_required
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not user_may_install(request.user):
+            raise PermissionDenied(INSTALL_REFUSED)
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
 def scope_user_allowed(scope) -> bool:
     """Websocket consumers call this on connect and per event (middleware does not run for websockets).
 
@@ -128,19 +162,22 @@ def stepup_is_fresh(request) -> bool:
     return bool(stamp) and time.time() - float(stamp) < STEPUP_SECONDS
 
 
-class StepUpRequired(BasePermission):
-    """DRF: the user re-entered their password (and OTP) within the last 15 minutes.
+def request_stepped_up(request) -> bool:
+    """The user re-entered their password (and OTP) within the last 15 minutes, or calls with a full-scope API
+    token: it was made in a verified session for this very purpose. Services check it through this."""
+    token = request_token(request)
+    if token is not None:
+        return token.scope == token.Scope.FULL
+    return stepup_is_fresh(request)
 
-    A full-scope API token counts as stepped up: it was made in a verified session for this very purpose.
-    """
+
+class StepUpRequired(BasePermission):
+    """DRF: request_stepped_up (a fresh step-up in the session, or a full-scope API token)."""
 
     message = "This action needs you to confirm your password again (step-up)."
 
     def has_permission(self, request, view) -> bool:
-        token = request_token(request)
-        if token is not None:
-            return token.scope == token.Scope.FULL
-        return stepup_is_fresh(request)
+        return request_stepped_up(request)
 
 
 def _stepup_url(request) -> str:

@@ -9,7 +9,17 @@ from .models import APIToken, AuditEvent, User, UserSession
 class UserSerializer(serializers.ModelSerializer):
     class Meta:
         model = User
-        fields = ["id", "username", "email", "role", "is_active", "mfa_enabled", "last_login", "date_joined"]
+        fields = [
+            "id",
+            "username",
+            "email",
+            "role",
+            "is_active",
+            "may_install_apps",
+            "mfa_enabled",
+            "last_login",
+            "date_joined",
+        ]
         read_only_fields = ["id", "username", "mfa_enabled", "last_login", "date_joined"]
 
 
@@ -17,6 +27,7 @@ class UserCreateSerializer(serializers.Serializer):
     username = serializers.RegexField(r"^[\w.@+-]+\Z", max_length=150)
     email = serializers.EmailField(required=False, allow_blank=True, default="")
     role = serializers.ChoiceField(choices=User.Role.choices, default=User.Role.MEMBER)
+    may_install_apps = serializers.BooleanField(required=False, default=False)
     password = serializers.CharField(write_only=True, trim_whitespace=False)
 
     def validate_username(self, value):
@@ -33,6 +44,7 @@ class UserUpdateSerializer(serializers.Serializer):
     email = serializers.EmailField(required=False, allow_blank=True)
     role = serializers.ChoiceField(choices=User.Role.choices, required=False)
     is_active = serializers.BooleanField(required=False)
+    may_install_apps = serializers.BooleanField(required=False)
     password = serializers.CharField(write_only=True, required=False, trim_whitespace=False)
 
 

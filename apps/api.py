@@ -8,7 +8,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
-from accounts.permissions import IsAdmin, IsMember
+from accounts.permissions import CanInstall, IsAdmin, IsMember
 
 from .models import Installation
 from .selectors import app_state
@@ -29,7 +29,7 @@ def refusal_status(exc) -> int:
 
 
 def _refused(exc: InstallError) -> Response:
-    """A refused request with the reason; consent problems say which flags."""
+    """A refused request with the reason (its status from refusal_status); consent problems say which flags."""
     body = {"detail": exc.messages[0], "code": exc.code}
     if isinstance(exc, ConsentRequired):
         body.update(flags=exc.flags, stepup=exc.stepup)
@@ -37,10 +37,10 @@ def _refused(exc: InstallError) -> Response:
 
 
 class AppListView(APIView):
-    """Installed apps (members read); POST installs from a compose document (admins)."""
+    """Installed apps (members read); POST installs from a compose document (admins, members allowed to install)."""
 
     def get_permissions(self):
-        return [IsAdmin()] if self.request.method == "POST" else [IsMember()]
+        return [CanInstall()] if self.request.method == "POST" else [IsMember()]
 
     @extend_schema(responses={200: AppStateSerializer(many=True)})
     def get(self, request):
@@ -53,7 +53,7 @@ class AppListView(APIView):
         responses={
             202: InstallAcceptedSerializer,
             400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
-            403: OpenApiResponse(description="not an admin, or a step-up is needed"),
+            403: OpenApiResponse(description="not allowed to install, host access without an admin, or a step-up"),
             503: OpenApiResponse(description="the container engine does not answer"),
         },
     )

@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.permissions import admin_required, member_required
+from accounts.permissions import admin_required, installer_required, member_required
 
 from .forms import InstallForm
 from .models import Installation
@@ -33,7 +33,7 @@ def index(request):
     return render(request, template, context)
 
 
-@admin_required
+@installer_required
 def install(request):
     """Install from a pasted compose document; the progress page takes over once it is queued."""
     form = InstallForm(request.POST or None)
@@ -104,12 +104,11 @@ def retry(request, pk: int):
 @admin_required
 @require_POST
 def uninstall(request, pk: int):
-    """Remove the app's containers and networks (its data stays unless asked); back to the list."""
+    """Remove the app's containers and networks, keeping its data; back to the list. (Deleting the data too is on
+    the app's own page, behind a confirmation that names it and asks for the password.)"""
     inst = get_object_or_404(Installation, pk=pk)
     try:
-        app_uninstall(
-            user=request.user, installation=inst, delete_data=request.POST.get("delete_data") == "on", request=request
-        )
+        app_uninstall(user=request.user, installation=inst, request=request)
     except InstallError as exc:
         messages.error(request, exc.messages[0])
         return _redirect(request, reverse("app-detail", args=[pk]))

@@ -7,10 +7,12 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts.middleware import csp_style_attributes
-from accounts.permissions import admin_required, member_required, stepup_is_fresh, stepup_required
+from accounts.permissions import admin_required, installer_required, member_required, stepup_required
+from accounts.views.common import stepup_from_post
 from runtime.errors import EngineError
 
 from .forms_manage import CustomAppForm, SettingsForm
@@ -31,7 +33,7 @@ from .services.common import InstallError, engine
 from .services.control import app_control
 from .services.export import app_export
 from .services.settings_edit import app_settings_change, service_settings
-from .services.uninstall import app_remove
+from .services.uninstall import app_deletable_data, app_remove
 from .services.update import app_hold, app_update_all, app_update_check, app_update_start
 from .services.visibility import app_grants_set, tile_hide, tiles_reorder
 
@@ -126,7 +128,10 @@ def app_open_state(request, pk: int):
 def manage(request, pk: int):
     """One app: status, controls, containers (ports, volumes, env with secrets masked), updates, history."""
     inst = app_get_for(user=request.user, pk=pk)
-    context = {**app_detail(inst=inst, eng=engine()), "is_admin": request.user.is_admin}
+    eng = engine()
+    context = {**app_detail(inst=inst, eng=eng), "is_admin": request.user.is_admin}
+    if request.user.is_admin:  # the uninstall confirmation names what "delete its data" removes
+        context["data"] = app_deletable_data(inst=inst, eng=eng)
     return render(request, "apps/manage.html", context)
 
 
@@ -283,13 +288,15 @@ def export(request, pk: int):
 
 @admin_required
 @require_POST
+@sensitive_post_parameters("password", "code")
 def remove(request, pk: int):
-    """Uninstall; with "also delete this app's data" ticked, only after a fresh step-up."""
+    """Uninstall; with "also delete this app's data" ticked, only once the password (and code) typed into the
+    confirmation checks out: deleting data asks every time, whatever the 15-minute step-up window says."""
     inst = app_get_for(user=request.user, pk=pk)
     delete_data = request.POST.get("delete_data") == "on"
-    if delete_data and not stepup_is_fresh(request):
-        messages.warning(request, _("Confirm your password, then choose to delete the data again."))
-        return redirect(reverse("stepup") + "?next=" + reverse("app-manage", args=[pk]))
+    if delete_data and (problem := stepup_from_post(request)):
+        messages.error(request, _("%(problem)s Nothing was removed.") % {"problem": problem})
+        return _back(request, pk)
     try:
         app_remove(user=request.user, installation=inst, delete_data=delete_data, request=request)
     except InstallError as exc:
@@ -317,7 +324,7 @@ def grants(request, pk: int):
 
 
 # ---------------------------------------------------------------------------- custom apps
-@admin_required
+@installer_required
 def custom(request):
     """Paste or upload a compose file, or paste `docker run` commands; installed like any app."""
     form = CustomAppForm(request.POST or None, request.FILES or None)

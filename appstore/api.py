@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
-from accounts.permissions import IsAdmin, IsMember
+from accounts.permissions import CanInstall, IsAdmin, IsMember
 from apps.api import refusal_status
 
 from . import services
@@ -143,11 +143,11 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         responses={
             202: CatalogInstallAcceptedSerializer,
             400: OpenApiResponse(description="a value, the name or a port is refused; consent needed (`flags`)"),
-            403: OpenApiResponse(description="host access: an admin with a fresh step-up only"),
+            403: OpenApiResponse(description="not allowed to install; host access: an admin with a fresh step-up only"),
             503: OpenApiResponse(description="the container engine does not answer"),
         },
     )
-    @action(detail=True, methods=["post"])
+    @action(detail=True, methods=["post"], permission_classes=[CanInstall])
     def install(self, request, pk=None):
         """Install this app: template defaults, overridden by `values`; the same path as the install form."""
         app = self.get_object()

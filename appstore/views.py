@@ -12,7 +12,14 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from accounts.permissions import admin_required, member_required, stepup_is_fresh, user_is_admin
+from accounts.permissions import (
+    admin_required,
+    installer_required,
+    member_required,
+    stepup_is_fresh,
+    user_is_admin,
+    user_may_install,
+)
 
 from . import services
 from .assets import CONTENT_TYPES, asset_path
@@ -97,7 +104,8 @@ def app_detail(request, pk: int):
             "installed": app.installed,
             "update_available": app.update_available,
             "runs_here": not app.architecture_list or host_architecture() in app.architecture_list,
-            "may_install": user_is_admin(request.user) or not report.needs_consent,
+            "may_install": user_may_install(request.user) and (user_is_admin(request.user) or not report.needs_consent),
+            "host_access": report.needs_consent,
         },
     )
 
@@ -137,7 +145,7 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
         return None
 
 
-@member_required
+@installer_required
 def app_install(request, pk: int):
     """The install form: prefilled from the template, ports checked, consent and step-up for host access."""
     app = _app(pk)

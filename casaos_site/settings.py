@@ -389,10 +389,13 @@ CELERY_BEAT_SCHEDULE["apps-operation-reconcile"] = {"task": "apps.operation_reco
 
 # ---------------------------------------------------------------------------- accounts (accounts/)
 # Lockout: this many credential failures within LOCKOUT_SECONDS lock the account name / the client address
-# for LOCKOUT_SECONDS (password, OTP, setup token, API token). `manage.py unlock <username>` lifts it.
+# for LOCKOUT_SECONDS (password, OTP, setup token). Bad API tokens count in a bucket of their own per address:
+# past LOCKOUT_TOKEN_FAILURES they are refused with 429, valid tokens and logins are never locked by them.
+# `manage.py unlock <username> [--address ...]` lifts a lock.
 try:
     LOCKOUT_ACCOUNT_FAILURES = env_int("LOCKOUT_ACCOUNT_FAILURES", 5)
     LOCKOUT_ADDRESS_FAILURES = env_int("LOCKOUT_ADDRESS_FAILURES", 20)
+    LOCKOUT_TOKEN_FAILURES = env_int("LOCKOUT_TOKEN_FAILURES", 30)
     LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 15 * 60)
     SESSION_COOKIE_AGE = env_int("SESSION_DAYS", 14) * 24 * 3600
 except ConfigError as exc:

@@ -70,6 +70,12 @@ def member_user(db):
 
 
 @pytest.fixture
+def installer_user(db):
+    """A member an admin allowed to install apps."""
+    return UserFactory(username="installer", installer=True)
+
+
+@pytest.fixture
 def password():
     return PASSWORD
 

@@ -1,4 +1,4 @@
-"""Model factories for tests (traits: admin, member)."""
+"""Model factories for tests (traits: admin, installer; a member by default)."""
 
 import factory
 
@@ -8,7 +8,7 @@ PASSWORD = "correct horse battery staple"
 
 
 class UserFactory(factory.django.DjangoModelFactory):
-    """A member by default; `UserFactory(admin=True)` makes an admin."""
+    """A member by default; `UserFactory(admin=True)` makes an admin, `installer=True` a member who may install."""
 
     class Meta:
         model = User
@@ -20,6 +20,7 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     class Params:
         admin = factory.Trait(role=User.Role.ADMIN)
+        installer = factory.Trait(may_install_apps=True)
 
     @factory.post_generation
     def password(self, create, extracted, **kwargs):

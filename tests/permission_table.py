@@ -3,21 +3,23 @@ a route with no entry here fails the suite, so every new page, fragment, API end
 placed in it on purpose.
 
 Key: the URL pattern name (or, for unnamed admin routes, the route string). Value: a dict with
-    "access": one of PUBLIC, ANONYMOUS_ONLY, MFA_STEP, MEMBER, ADMIN, NOBODY (see below),
+    "access": one of PUBLIC, ANONYMOUS_ONLY, MFA_STEP, MEMBER, INSTALLER, ADMIN, NOBODY (see below),
     "kwargs": (optional) URL kwargs for reverse(), with ids that need not exist (404 counts as "reached"),
     "methods": (optional) the HTTP methods to try, default ["GET"],
     "mfa_step": (optional) True when a password-only session may use it too (logging out),
     "lands_on_login": (optional) True when its success is a redirect to the login page (logging out),
     "admin_may_be_refused": (optional) True when an admin may get a 403 from the model's own rules.
 Keys ending in ":*" cover a whole URL namespace (the Django admin). Missing URL kwargs are filled with ids
-that do not exist. The walk tries four callers: anonymous, a member, an admin, and a session that gave an MFA
-admin's password but not the code (which must reach nothing but the MFA step).
+that do not exist. The walk tries five callers: anonymous, a member, a member an admin allowed to install apps,
+an admin, and a session that gave an MFA admin's password but not the code (which must reach nothing but the MFA
+step).
 """
 
 PUBLIC = "public"  # anyone, logged in or not (health check, login page assets)
 ANONYMOUS_ONLY = "anonymous"  # pages for logged-out people (login, first-run setup)
 MFA_STEP = "mfa-step"  # the second login step: sessions that gave the password of an MFA user, not yet the code
 MEMBER = "member"  # any logged-in, MFA-verified user
+INSTALLER = "installer"  # admins, and members an admin allowed to install apps ("may install apps")
 ADMIN = "admin"  # admins only
 NOBODY = "nobody"  # closed to everyone (secrets nobody may read back, e.g. another person's TOTP key)
 
@@ -31,9 +33,10 @@ ROUTES: dict[str, dict] = {
     "system-status": {"access": MEMBER},
     "storage": {"access": MEMBER},
     "appstore": {"access": MEMBER},
-    # appstore: catalogue pages for everyone, stores for admins (the install form checks consent itself)
+    # appstore: catalogue pages for everyone, installing for installers, stores for admins (host access needs an
+    # admin, consent and step-up whoever installs: tests/appstore/test_install.py, tests/apps/test_install_right.py)
     "appstore-app": {"access": MEMBER},
-    "appstore-install": {"access": MEMBER, "methods": ["GET", "POST"]},
+    "appstore-install": {"access": INSTALLER, "methods": ["GET", "POST"]},
     "appstore-placeholder": {"access": MEMBER},
     "appstore-asset": {"access": MEMBER},
     "appstore-stores": {"access": ADMIN, "methods": ["GET", "POST"]},
@@ -47,17 +50,16 @@ ROUTES: dict[str, dict] = {
     "api-catalog-list": {"access": MEMBER},
     "api-catalog-detail": {"access": MEMBER},
     "api-catalog-categories": {"access": MEMBER},
-    # members install apps without host access, like the install form; flagged apps: admin + step-up (tests)
-    "api-catalog-install": {"access": MEMBER, "methods": ["POST"]},
+    "api-catalog-install": {"access": INSTALLER, "methods": ["POST"]},
     "apps": {"access": MEMBER},
-    # apps (install pipeline): members read, admins install, cancel and uninstall
-    "app-install": {"access": ADMIN, "methods": ["GET", "POST"]},
+    # apps (install pipeline): members read, installers install, admins cancel and uninstall
+    "app-install": {"access": INSTALLER, "methods": ["GET", "POST"]},
     "app-detail": {"access": MEMBER},
     "app-state": {"access": MEMBER},
     "app-cancel": {"access": ADMIN, "methods": ["POST"]},
     "app-retry": {"access": ADMIN, "methods": ["POST"]},
     "app-uninstall": {"access": ADMIN, "methods": ["POST"]},
-    "api-apps": {"access": MEMBER},  # POST (install) is admin-only: tests/apps/test_api.py
+    "api-apps": {"access": MEMBER},  # POST (install) is for installers: tests/apps/test_install_right.py
     "api-app-detail": {"access": MEMBER},  # DELETE (uninstall) is admin-only: tests/apps/test_api.py
     "api-app-cancel": {"access": ADMIN, "methods": ["POST"]},
     "api-app-retry": {"access": ADMIN, "methods": ["POST"]},
@@ -65,7 +67,7 @@ ROUTES: dict[str, dict] = {
     "apps-list": {"access": MEMBER},
     "apps-tiles-order": {"access": MEMBER, "methods": ["POST"]},
     "apps-update-all": {"access": ADMIN, "methods": ["POST"]},
-    "apps-custom": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "apps-custom": {"access": INSTALLER, "methods": ["GET", "POST"]},
     "apps-containers": {"access": ADMIN},
     "apps-container-adopt": {"access": ADMIN, "methods": ["GET", "POST"]},
     "apps-container-control": {"access": ADMIN, "methods": ["POST"], "kwargs": {"action": "start"}},
@@ -87,7 +89,7 @@ ROUTES: dict[str, dict] = {
     "app-remove": {"access": ADMIN, "methods": ["POST"]},
     "app-grants": {"access": ADMIN, "methods": ["GET", "POST"]},
     "api-apps-update-all": {"access": ADMIN, "methods": ["POST"]},
-    "api-apps-custom": {"access": ADMIN, "methods": ["POST"]},
+    "api-apps-custom": {"access": INSTALLER, "methods": ["POST"]},
     "api-apps-containers": {"access": ADMIN},
     "api-apps-container-action": {"access": ADMIN, "methods": ["POST"], "kwargs": {"action": "start"}},
     "api-app-info": {"access": MEMBER},

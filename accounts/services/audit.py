@@ -1,6 +1,10 @@
 """The audit log: one function every app calls for security-relevant events."""
 
 import logging
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import AuditEvent
 from accounts.net import client_address
@@ -27,9 +31,15 @@ def _clean(details: dict | None) -> dict:
     }
 
 
+def _django_request(request):
+    # A DRF request's `.user` runs its authenticators: read inside one (a bad API token is audited there), it would
+    # authenticate again, and again. The Django request underneath holds whoever is known so far.
+    return getattr(request, "_request", request)
+
+
 def _actor(actor, request):
     if actor is None and request is not None:
-        actor = getattr(request, "user", None)
+        actor = getattr(_django_request(request), "user", None)
     return actor if getattr(actor, "is_authenticated", False) else None
 
 
@@ -45,4 +55,26 @@ def audit_record(*, actor=None, action: str, request=None, target: str = "", det
         details=_clean(details),
     )
     log.info("audit %s actor=%s target=%s address=%s", action, event.actor_name or "-", event.target, event.address)
+    return event
+
+
+def audit_coalesce(
+    *, action: str, request=None, target: str = "", window: timedelta, now: datetime | None = None
+) -> AuditEvent:
+    """Record an event that comes in floods (bad API tokens): repeats from the same address within `window` of the
+    entry's first one add to its `count` and `last_at` instead of adding rows (and log lines)."""
+    now = now or timezone.now()
+    address = client_address(request) if request is not None else None
+    with transaction.atomic():
+        event = (
+            AuditEvent.objects.select_for_update()
+            .filter(action=action, address=address, target=str(target)[:255], at__gte=now - window)
+            .first()
+        )
+        if event is None:
+            return audit_record(
+                action=action, request=request, target=target, details={"count": 1, "last_at": now.isoformat()}
+            )
+        event.details = {**event.details, "count": int(event.details.get("count", 1)) + 1, "last_at": now.isoformat()}
+        event.save(update_fields=["details"])
     return event

@@ -23,15 +23,37 @@ def user_guard_last_admin(*, user: User, role: str, is_active: bool) -> None:
         raise LastAdminError
 
 
-def user_create(*, actor, username: str, password: str, role: str, email: str = "", request=None) -> User:
+def user_create(
+    *, actor, username: str, password: str, role: str, email: str = "", may_install_apps: bool = False, request=None
+) -> User:
     """Create a user (admins do this in the settings page, the API or the Django admin)."""
-    user = User.objects.create_user(username=username, email=email, password=password, role=role)
+    user = User.objects.create_user(
+        username=username, email=email, password=password, role=role, may_install_apps=may_install_apps
+    )
     audit_record(actor=actor, action="user.created", request=request, target=username, details={"role": role})
+    if may_install_apps:
+        audit_install_right(actor=actor, user=user, request=request)
     return user
 
 
-def user_update(*, actor, user: User, role: str, is_active: bool, email: str, request=None) -> User:
-    """Change role, active state and e-mail; a disabled user's sessions end at once."""
+def audit_install_right(*, actor, user: User, request=None) -> None:
+    """Record who allowed (or stopped) a member installing apps (the page, the API and the Django admin)."""
+    audit_record(
+        actor=actor,
+        action="user.install_right",
+        request=request,
+        target=user.username,
+        details={"may_install_apps": user.may_install_apps},
+    )
+
+
+def user_update(
+    *, actor, user: User, role: str, is_active: bool, email: str, may_install_apps: bool | None = None, request=None
+) -> User:
+    """Change role, active state, e-mail and the install right (None: unchanged); a disabled user's sessions end
+    at once."""
+    if may_install_apps is None:
+        may_install_apps = user.may_install_apps
     with transaction.atomic():
         user_guard_last_admin(user=user, role=role, is_active=is_active)
         changes = {}
@@ -39,7 +61,8 @@ def user_update(*, actor, user: User, role: str, is_active: bool, email: str, re
             changes["role"] = f"{user.role} -> {role}"
         if is_active != user.is_active:
             changes["active"] = is_active
-        user.role, user.is_active, user.email = role, is_active, email
+        right_changed = may_install_apps != user.may_install_apps
+        user.role, user.is_active, user.email, user.may_install_apps = role, is_active, email, may_install_apps
         if role != User.Role.ADMIN:
             user.is_superuser = False
         user.save()
@@ -58,6 +81,8 @@ def user_update(*, actor, user: User, role: str, is_active: bool, email: str, re
     if "active" in changes:
         action = "user.enabled" if is_active else "user.disabled"
         audit_record(actor=actor, action=action, request=request, target=user.username)
+    if right_changed:
+        audit_install_right(actor=actor, user=user, request=request)
     return user
 
 

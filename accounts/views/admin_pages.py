@@ -49,7 +49,8 @@ def user_create_view(request):
 
 
 def _user_page(request, user, *, edit=None, password=None, status=200):
-    edit = edit or UserEditForm(initial={"email": user.email, "role": user.role, "is_active": user.is_active})
+    initial = {"email": user.email, "role": user.role, "is_active": user.is_active}
+    edit = edit or UserEditForm(initial={**initial, "may_install_apps": user.may_install_apps})
     return page(
         request,
         "user.html",

@@ -9,14 +9,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import stepup_is_fresh
+from accounts.permissions import INSTALL_REFUSED, stepup_is_fresh, user_is_admin, user_may_install
 from accounts.services import audit_record
 from appstore.risk import HIGH, risk_of_project
 from runtime import labels as L
 from runtime.compose import ComposeError, Project, load_project, load_yaml
 from runtime.errors import EngineError, NotFound
 
-from ..models import Installation
+from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
 from .common import ConsentRequired, InstallError, app_publish, engine
 from .operation import install_history_open
@@ -38,6 +38,8 @@ def app_install(
     request=None,
 ) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed."""
+    if not user_may_install(user):
+        raise InstallError(str(INSTALL_REFUSED), code="forbidden")
     compose = compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
@@ -47,7 +49,7 @@ def app_install(
         final_name = _choose_name(name, compose)
         variables = {**_builtins(final_name, clean_inputs), **clean_inputs, "AppID": final_name}
         project = _load(compose, variables, final_name)
-        ports = _check_all(project, consent=consent, request=request)
+        ports = _check_all(project, user=user, consent=consent, request=request)
         inst = Installation.objects.create(
             name=final_name,
             title=_title(project, store_app),
@@ -61,13 +63,10 @@ def app_install(
             requested_by=user if getattr(user, "pk", None) else None,
             heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
-        audit_record(
-            actor=user,
-            action="app.install",
-            request=request,
-            target=final_name,
-            details={"source": source, "images": list(project.images), "ports": ports},
-        )
+        details = {"source": source, "images": list(project.images), "ports": ports}
+        if _grant_to_member(inst, user):
+            details["granted_to"] = user.get_username()
+        audit_record(actor=user, action="app.install", request=request, target=final_name, details=details)
         install_history_open(installation=inst, user=user)
         _queue(inst)
     return inst
@@ -81,7 +80,7 @@ def app_install_retry(*, user, installation: Installation, request=None) -> Inst
         if inst is None or inst.status not in Installation.ENDED:
             raise InstallError(_("Only a failed or cancelled install can be retried."), code="state")
         project = _load(inst.compose, inst.variables, inst.name)
-        ports = _check_all(project, consent=True, request=request, app=inst.name)
+        ports = _check_all(project, user=user, consent=True, request=request, app=inst.name)
         now = timezone.now()
         Installation.objects.filter(pk=inst.pk).update(
             status=Installation.Status.PENDING,
@@ -206,20 +205,27 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
 
 
-def _check_all(project: Project, *, consent: bool, request, app: str = "") -> list[str]:
+def _check_all(project: Project, *, user, consent: bool, request, app: str = "") -> list[str]:
     """What an install and its retry both pass: consent to host access, free ports, free container names."""
-    _check_consent(project, consent=consent, request=request)
+    _check_consent(project, user=user, consent=consent, request=request)
     ports = _check_ports(project)
     _check_engine(project, app=app)
     return ports
 
 
-def _check_consent(project: Project, *, consent: bool, request) -> None:
-    """Host access (the app store's risk report, high flags) needs explicit consent and a fresh password re-check."""
+def _check_consent(project: Project, *, user, consent: bool, request) -> None:
+    """Host access (the app store's risk report, high flags) needs an admin, explicit consent and a fresh password
+    re-check; a member never consents to it, whatever they may install."""
     report = risk_of_project(project)
     if not report.needs_consent:
         return
     flags = report.phrases(HIGH)
+    if not user_is_admin(user):
+        raise InstallError(
+            _("Only an administrator can install an app that asks for access to the host: %(flags)s.")
+            % {"flags": "; ".join(flags)},
+            code="forbidden",
+        )
     if not consent:
         raise ConsentRequired(
             _("This app asks for access to the host: %(flags)s. Review and confirm to install it.")
@@ -232,6 +238,14 @@ def _check_consent(project: Project, *, consent: bool, request) -> None:
             flags=flags,
             stepup=True,
         )
+
+
+def _grant_to_member(inst: Installation, user) -> bool:
+    """A member who installs an app sees it (admins see every app anyway)."""
+    if user_is_admin(user):
+        return False
+    AppGrant.objects.create(installation=inst, user=user)
+    return True
 
 
 def _check_ports(project: Project) -> list[str]:

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import stepup_is_fresh
+from accounts.permissions import request_stepped_up
 from accounts.services import audit_record
 from casaos_site.celery import queued_args
 from runtime import labels as L
@@ -55,7 +55,7 @@ def app_uninstall(*, user, installation: Installation, delete_data: bool = False
         raise InstallError(_("This app is still being installed: cancel the install first."), code="state")
     if AppLock.objects.filter(installation=installation).exists():  # start, update, settings... (services/control)
         raise InstallError(_("Another operation is running on this app; try again when it has finished."), code="busy")
-    if delete_data and (request is None or not stepup_is_fresh(request)):
+    if delete_data and (request is None or not request_stepped_up(request)):
         raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     with transaction.atomic():
         app_update(

@@ -1,4 +1,5 @@
-"""Uninstall: data is kept unless the admin ticks "also delete this app's data" (with a fresh step-up).
+"""Uninstall: data is kept unless the admin ticks "also delete this app's data" (with a fresh step-up: the page's
+confirmation asks for the password every time, an API client needs a fresh step-up or a full-scope token).
 
 Then only what belongs to the app goes: its named volumes (by label) and its own folder under the apps data
 root (<root>/<app name>), and only when no other app mounts anything inside it. A shared folder such as a
@@ -11,9 +12,11 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
-from accounts.permissions import stepup_is_fresh
+from accounts.permissions import request_stepped_up
 from runtime import Engine
+from runtime import labels as L
 from runtime.compose import ComposeError
+from runtime.errors import EngineError
 
 from ..models import AppEvent, Installation
 from .common import InstallError, app_update
@@ -26,15 +29,9 @@ Outcome = AppEvent.Outcome
 S = Installation.Status
 
 
-def app_remove(
-    *, user, installation: Installation, delete_data: bool = False, stepped_up: bool = False, request=None
-) -> AppEvent:
-    """Queue the uninstall; deleting data needs a step-up within the last minutes.
-
-    `stepped_up`: the caller verified it (a DRF full-scope token); otherwise the request's session must show it.
-    """
-    fresh = stepped_up or (request is not None and hasattr(request, "session") and stepup_is_fresh(request))
-    if delete_data and not fresh:
+def app_remove(*, user, installation: Installation, delete_data: bool = False, request=None) -> AppEvent:
+    """Queue the uninstall; deleting data needs a step-up within the last minutes (or a full-scope API token)."""
+    if delete_data and (request is None or not request_stepped_up(request)):
         raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
     folders = [str(p) for p in app_data_folders(installation)] if delete_data else []
     return operation_queue(
@@ -58,6 +55,25 @@ def run_uninstall(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[
     for folder in event.details.get("folders") or []:
         _delete_folder(Path(folder), app_name=inst.name)
     return Outcome.DONE, _("Removed."), {}
+
+
+def app_deletable_data(*, inst: Installation, eng: Engine) -> dict:
+    """What "also delete this app's data" would remove, for the confirmation to name: the named volumes, the app's
+    own folder, how many unnamed volumes its containers have; and the folders it uses that are kept."""
+    try:
+        volumes = sorted(v.name for v in eng.list_volumes({L.APP: inst.name}))
+    except EngineError:
+        volumes = []
+    folders = app_data_folders(inst)
+    mounts = _mounts(inst)
+    return {
+        "volumes": volumes,
+        "folders": [str(f) for f in folders],
+        "unnamed": sum(1 for m in mounts if m.type == "volume" and not m.source),
+        "kept": sorted(
+            {m.source for m in mounts if m.type == "bind" and not any(_inside(m.source, f) for f in folders)}
+        ),
+    }
 
 
 def app_data_folders(inst: Installation) -> list[Path]:
@@ -86,6 +102,13 @@ def _delete_folder(folder: Path, *, app_name: str) -> None:
 def _bind_sources(inst: Installation) -> list[str]:
     try:
         return [src for spec in app_project(installation=inst).containers for src in spec.bind_sources]
+    except ComposeError:
+        return []
+
+
+def _mounts(inst: Installation) -> list:
+    try:
+        return [m for spec in app_project(installation=inst).containers for m in spec.mounts]
     except ComposeError:
         return []
 

@@ -84,3 +84,29 @@ def test_a_bulk_delete_goes_through_the_service(client, root):
     assert response.status_code == 302
     assert not User.objects.filter(pk=member.pk).exists()
     assert AuditEvent.objects.filter(action="user.deleted", target="kid", actor=root).exists()
+
+
+def test_the_install_right_is_shown_edited_and_audited_in_the_django_admin(client, root):
+    kid = UserFactory(username="kid")
+    assert 'name="may_install_apps"' in client.get(f"{ADMIN}{kid.pk}/change/").content.decode()
+    assert _change(client, kid, may_install_apps="on").status_code == 302
+    assert User.objects.get(pk=kid.pk).may_install_apps
+    assert AuditEvent.objects.get(action="user.install_right", target="kid").details == {"may_install_apps": True}
+    assert "may_install_apps" in client.get(f"{ADMIN}?may_install_apps__exact=1").content.decode()
+
+
+def test_revoking_tokens_in_the_django_admin_asks_first(client, root):
+    from accounts.models import APIToken
+    from accounts.services.tokens import api_token_create
+
+    row, _raw = api_token_create(user=root, name="grafana", scope=APIToken.Scope.READ)
+    action = {"action": "revoke_tokens", "_selected_action": [row.pk]}
+    page = client.post("/django-admin/accounts/apitoken/", action)
+    assert (
+        page.status_code == 200 and "grafana" in page.content.decode() and "Yes, revoke them" in page.content.decode()
+    )
+    row.refresh_from_db()
+    assert row.revoked_at is None
+    assert client.post("/django-admin/accounts/apitoken/", {**action, "confirmed": "yes"}).status_code == 302
+    row.refresh_from_db()
+    assert row.revoked_at is not None and AuditEvent.objects.filter(action="token.revoked").exists()

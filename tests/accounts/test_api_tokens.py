@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from accounts.models import APIToken, AuditEvent, User
+from accounts.models import APIToken, AuditEvent, FailureCounter, User
 from accounts.services.tokens import api_token_create
 from tests.accounts.conftest import password_only_client
+from tests.factories import PASSWORD
 
 
 def _bearer(raw: str) -> dict:
@@ -107,16 +108,53 @@ def test_a_disabled_users_token_is_refused(read_token, member_user):
     assert Client().get("/api/me/", **_bearer(read_token)).status_code == 401
 
 
-def test_wrong_tokens_lock_the_address(read_token, settings):
-    settings.LOCKOUT_ADDRESS_FAILURES = 3
-    for n in range(3):
-        Client().get("/api/me/", HTTP_AUTHORIZATION=f"Bearer casa_guess{n}", HTTP_X_FORWARDED_FOR=f"10.0.0.{n}")
-    assert Client().get("/api/me/", **_bearer(read_token)).status_code == 401
+def test_a_bad_token_counts_once_in_its_own_bucket_and_locks_nothing_else(read_token, member_user):
+    assert Client().get("/api/me/", **_bearer("casa_guess")).status_code == 401
+    assert list(FailureCounter.objects.values_list("kind", "key", "failures")) == [("token", "127.0.0.1", 1)]
+    assert Client().get("/api/me/", **_bearer(read_token)).status_code == 200
+    login = Client().post("/login/", {"username": "member", "password": PASSWORD})
+    assert login.status_code == 302 and login["Location"] == "/"
+
+
+def test_a_flood_of_bad_tokens_is_one_audit_entry_with_a_count(client, admin_user, settings, caplog):
+    settings.LOCKOUT_TOKEN_FAILURES = 100
+    for n in range(25):
+        Client().get("/api/me/", **_bearer(f"casa_guess{n}"))
+    (entry,) = AuditEvent.objects.filter(action="token.failure")
+    assert entry.address == "127.0.0.1" and entry.details["count"] == 25 and entry.details["last_at"]
+    assert sum("token.failure" in r.getMessage() for r in caplog.records) == 1  # nor does it flood the log file
+    client.force_login(admin_user)
+    assert "\u00d7 25" in client.get("/settings/audit/").content.decode()
+
+
+def test_bad_tokens_beyond_their_limit_get_429_and_valid_ones_still_work(read_token, member_user, settings):
+    settings.LOCKOUT_TOKEN_FAILURES = 3
+    # A forged X-Forwarded-For (no trusted proxy) changes nothing: every guess comes from the same peer.
+    answers = [
+        Client().get("/api/me/", **_bearer(f"casa_guess{n}"), HTTP_X_FORWARDED_FOR=f"10.0.0.{n}").status_code
+        for n in range(5)
+    ]
+    assert answers == [401, 401, 401, 429, 429]  # the third reaches the limit; what follows is beyond it
+    refused = Client().get("/api/me/", **_bearer("casa_again"))
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many invalid API tokens" in refused.json()["detail"]
+    assert AuditEvent.objects.filter(action="lockout.started", details__kind="token").count() == 1
+    assert AuditEvent.objects.get(action="token.failure").details["count"] == 6
+    assert Client().get("/api/me/", **_bearer(read_token)).status_code == 200
+    assert Client().post("/login/", {"username": "member", "password": PASSWORD}).status_code == 302
+    call_command("unlock", "--address", "127.0.0.1")
+    assert Client().get("/api/me/", **_bearer("casa_guess9")).status_code == 401
+
+
+def test_a_password_lock_on_the_address_does_not_refuse_a_valid_token(read_token, settings):
+    settings.LOCKOUT_ADDRESS_FAILURES = 2
+    for _ in range(2):
+        Client().post("/login/", {"username": "nobody", "password": "wrong"})
+    assert FailureCounter.objects.get(kind="address").is_locked()
+    assert Client().get("/api/me/", **_bearer(read_token)).status_code == 200
 
 
 def test_an_mfa_user_needs_a_verified_session_to_create_a_token(client, mfa_member):
-    from tests.factories import PASSWORD
-
     password_only_client(client, mfa_member, PASSWORD)
     assert client.post("/api/tokens/", {"name": "x", "scope": "full"}).status_code == 403
     assert client.post("/settings/tokens/", {"name": "x", "scope": "full"}).status_code == 302

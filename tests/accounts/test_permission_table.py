@@ -1,5 +1,6 @@
-"""Walk every URL route (pages, fragments, API, Django admin) as anonymous, member, admin and a session that
-gave only the password of an MFA user, and hold each answer against tests/permission_table.py."""
+"""Walk every URL route (pages, fragments, API, Django admin) as anonymous, member, a member allowed to install
+apps, admin and a session that gave only the password of an MFA user, and hold each answer against
+tests/permission_table.py."""
 
 import re
 import uuid
@@ -90,24 +91,33 @@ def test_every_route_has_an_entry_in_the_permission_table():
 
 
 def test_every_entry_names_a_known_access_level():
-    levels = {table.PUBLIC, table.ANONYMOUS_ONLY, table.MFA_STEP, table.MEMBER, table.ADMIN, table.NOBODY}
+    levels = {
+        table.PUBLIC,
+        table.ANONYMOUS_ONLY,
+        table.MFA_STEP,
+        table.MEMBER,
+        table.INSTALLER,
+        table.ADMIN,
+        table.NOBODY,
+    }
     assert {entry["access"] for entry in table.ROUTES.values()} <= levels
 
 
 @pytest.fixture
 def people(db):
     member = UserFactory(username="walk-member")
+    installer = UserFactory(installer=True, username="walk-installer")
     admin = UserFactory(admin=True, username="walk-admin")
     guarded = UserFactory(admin=True, username="walk-mfa")
     give_mfa(guarded)
     # One admin with MFA would make MFA required for every admin; the plain admin here stands for those without.
     admin_mfa_requirement_set(required=False, actor=None)
-    return {"member": member, "admin": admin, "guarded": guarded}
+    return {"member": member, "installer": installer, "admin": admin, "guarded": guarded}
 
 
 def _client_for(role, people, client_factory):
     client = client_factory()
-    if role == "member" or role == "admin":
+    if role in ("member", "installer", "admin"):
         client.force_login(people[role])
         session = client.session
         session[STEPUP_SESSION_KEY] = 9e12  # step-up fresh: the walk checks roles, step-up has its own tests
@@ -135,14 +145,16 @@ def expected(entry: dict, role: str) -> set[str]:
         return {"login", "forbidden"}
     if role == "password-only":
         return {"reached"} if access == table.MFA_STEP or entry.get("mfa_step") else {"login", "forbidden"}
-    if access == table.ADMIN and role == "member":
+    if access == table.ADMIN and role in ("member", "installer"):
+        return {"login", "forbidden"}
+    if access == table.INSTALLER and role == "member":
         return {"login", "forbidden"}
     if entry.get("admin_may_be_refused") and role == "admin":
         return {"reached", "forbidden"}
     return {"reached"}
 
 
-@pytest.mark.parametrize("role", ["anonymous", "member", "admin", "password-only"])
+@pytest.mark.parametrize("role", ["anonymous", "member", "installer", "admin", "password-only"])
 def test_each_route_answers_each_role_as_the_table_says(role, people):
     from django.test import Client
 

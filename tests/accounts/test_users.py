@@ -154,3 +154,56 @@ def test_nobody_ends_someone_elses_session(member_user):
     mine.force_login(member_user)
     assert mine.post(f"/settings/sessions/{row.pk}/end/").status_code == 404
     assert theirs.get("/").status_code == 200
+
+
+def test_an_admin_allows_a_member_to_install_apps_on_their_page(client, admin_user, member_user):
+    _stepped_up(client, admin_user)
+    page = client.get(f"/settings/users/{member_user.pk}/").content.decode()
+    assert 'name="may_install_apps"' in page and "checked" not in page.split('name="may_install_apps"')[1][:40]
+    client.post(
+        f"/settings/users/{member_user.pk}/",
+        {"email": "", "role": "member", "is_active": "on", "may_install_apps": "on"},
+    )
+    member_user.refresh_from_db()
+    assert member_user.may_install_apps and member_user.can_install and not member_user.is_admin
+    event = AuditEvent.objects.get(action="user.install_right", target="member")
+    assert event.actor == admin_user and event.details == {"may_install_apps": True}
+    assert "installs apps" in client.get("/settings/users/").content.decode()
+    client.post(f"/settings/users/{member_user.pk}/", {"email": "", "role": "member", "is_active": "on"})
+    member_user.refresh_from_db()
+    assert not member_user.may_install_apps
+
+
+def test_the_users_api_shows_and_changes_the_install_right(admin_user, member_user):
+    client = _stepped_up(Client(), admin_user)
+    assert client.get(f"/api/users/{member_user.pk}/").json()["may_install_apps"] is False
+    response = client.patch(
+        f"/api/users/{member_user.pk}/", {"may_install_apps": True}, content_type="application/json"
+    )
+    assert response.status_code == 200 and response.json()["may_install_apps"] is True
+    assert User.objects.get(pk=member_user.pk).may_install_apps
+    created = client.post(
+        "/api/users/",
+        {"username": "kid", "password": NEW_PASSWORD, "may_install_apps": True},
+        content_type="application/json",
+    )
+    assert created.status_code == 201 and User.objects.get(username="kid").may_install_apps
+    assert AuditEvent.objects.filter(action="user.install_right", target="kid").exists()
+
+
+def test_a_member_cannot_give_themselves_the_install_right(member_user):
+    client = _stepped_up(Client(), member_user)
+    assert (
+        client.patch(
+            f"/api/users/{member_user.pk}/", {"may_install_apps": True}, content_type="application/json"
+        ).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/settings/users/{member_user.pk}/",
+            {"email": "", "role": "member", "is_active": "on", "may_install_apps": "on"},
+        ).status_code
+        == 403
+    )
+    assert not User.objects.get(pk=member_user.pk).may_install_apps

@@ -144,10 +144,10 @@ def risky(db):
 
 
 def test_flagged_apps_need_an_admin_consent_and_a_step_up(
-    client, admin_user, member_user, risky, docker_engine, app_name, django_capture_on_commit_callbacks
+    client, admin_user, installer_user, risky, docker_engine, app_name, django_capture_on_commit_callbacks
 ):
     body = {"name": app_name}
-    client.force_login(member_user)
+    client.force_login(installer_user)  # a member allowed to install, yet not to give an app host access
     response = install(client, risky, {**body, "consent": True}, django_capture_on_commit_callbacks)
     assert response.status_code == 403 and response.json()["code"] == "forbidden"
 

@@ -94,24 +94,28 @@ def test_it_shows_the_risk_report_in_plain_words(client, admin_user, odd):
     assert 'data-risk="cap_add"' in page
 
 
-def test_members_cannot_install_flagged_apps(client, member_user, odd):
-    login(client, member_user)
+def test_members_cannot_install_flagged_apps(client, member_user, installer_user, odd):
     risky = app("risky")
-    assert "Needs an administrator" in client.get(reverse("appstore-app", args=[risky.pk])).content.decode()
+    for user in (member_user, installer_user):  # allowed to install or not, a member never gets host access
+        login(client, user)
+        assert "Needs an administrator" in client.get(reverse("appstore-app", args=[risky.pk])).content.decode()
     response = client.post(reverse("appstore-install", args=[risky.pk]), {"name": "risky", "consent": "on"})
     assert response.status_code == 302 and response["Location"] == reverse("appstore-app", args=[risky.pk])
-
-
-def test_the_install_form_is_prefilled_and_labelled_from_x_casaos(client, member_user, odd, settings):
     login(client, member_user)
+    response = client.post(reverse("appstore-install", args=[risky.pk]), {"name": "risky", "consent": "on"})
+    assert response.status_code == 403 and "needs an administrator" in response.content.decode()
+
+
+def test_the_install_form_is_prefilled_and_labelled_from_x_casaos(client, installer_user, odd, settings):
+    login(client, installer_user)
     page = client.get(reverse("appstore-install", args=[app("hello").pk])).content.decode()
     assert "What the page says" in page and 'value="hello"' in page  # env label and value
     assert "Web UI port" in page and 'value="18080"' in page
     assert f'value="{settings.APPSTORE_APPS_DATA_ROOT}/hello/data"' in page  # /DATA/AppData/$AppID → data root
 
 
-def test_it_reports_a_busy_port_and_suggests_a_free_one(client, member_user, odd):
-    login(client, member_user)
+def test_it_reports_a_busy_port_and_suggests_a_free_one(client, installer_user, odd):
+    login(client, installer_user)
     with socket.socket() as busy:
         busy.bind(("0.0.0.0", 0))
         busy.listen()
