@@ -46,7 +46,7 @@ class StoreViewSet(ViewSet):
     """Stores: list and read (members), add, switch, sync and remove (admins)."""
 
     queryset = Store.objects.none()  # only tells the schema what `id` is
-    lookup_value_regex = "[0-9]+"  # anything else is no route (404), never a query with a bad id
+    lookup_value_converter = "int"  # anything else is no route (404), never a query with a bad id
 
     def get_permissions(self):
         # Everyone sees where the catalogue comes from; only admins change it.
@@ -121,7 +121,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
 
     permission_classes = [IsMember]
     queryset = CatalogApp.objects.none()  # the schema's view of `id`; get_queryset() gives the real rows
-    lookup_value_regex = "[0-9]+"
+    lookup_value_converter = "int"
 
     def get_queryset(self):
         if self.action in ("retrieve", "install"):

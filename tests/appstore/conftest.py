@@ -142,3 +142,16 @@ def sync(store):
     store_sync_run(store_id=store.pk)
     store.refresh_from_db()
     return store
+
+
+@pytest.fixture
+def default_store(db):
+    """The store the data migration configures; a transactional test that ran before (same process) flushed it."""
+    from django.conf import settings
+
+    from appstore.models import Store
+
+    store, _ = Store.objects.get_or_create(
+        is_default=True, defaults={"name": "CasaOS official", "kind": "zip", "url": settings.APPSTORE_DEFAULT_STORE_URL}
+    )
+    return store

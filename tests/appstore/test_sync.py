@@ -182,8 +182,8 @@ def test_it_keeps_folder_store_assets_inside_the_store(db, tmp_path):
     assert hello.icon == "" and hello.screenshots == []
 
 
-def test_the_default_store_fails_gracefully_without_internet(db):
-    store = Store.objects.get(is_default=True)
+def test_the_default_store_fails_gracefully_without_internet(default_store):
+    store = default_store
     assert store.status == Store.Status.NEW  # configured, never synced on its own
     store = sync(store)
     assert store.status == Store.Status.ERROR

@@ -205,7 +205,9 @@ def test_assets_are_served_from_our_origin_with_a_sandbox(client, member_user, o
     assert placeholder["Content-Type"] == "image/svg+xml" and b">A</text>" in placeholder.content
 
 
-def test_admins_manage_stores_on_the_stores_page(client, admin_user, odd, django_capture_on_commit_callbacks):
+def test_admins_manage_stores_on_the_stores_page(
+    client, admin_user, odd, default_store, django_capture_on_commit_callbacks
+):
     login(client, admin_user)
     page = client.get(reverse("appstore-stores")).content.decode()
     assert "Odd store" in page and "CasaOS official" in page and "2 apps could not be imported" in page
