@@ -95,6 +95,7 @@ PHRASES = {
     "host_pid": _("every process on this machine (host PID)"),
     "host_ipc": _("this machine's shared memory (host IPC)"),
     "host_userns": _("to run without user isolation (host user namespace)"),
+    "host_cgroup": _("this machine's control groups (host cgroup namespace)"),
     "unconfined": _("to run without its security profile (AppArmor or seccomp off)"),
     "cap_add": _("extra kernel powers"),
     "devices": _("hardware devices"),
@@ -204,6 +205,7 @@ def _namespace_flags(svc) -> list[RiskFlag]:
         ("host_pid", svc.pid),
         ("host_ipc", svc.ipc),
         ("host_userns", svc.userns_mode),
+        ("host_cgroup", svc.cgroup),
     )
     return [RiskFlag(code, HIGH, svc.service, "host") for code, value in pairs if value == "host"]
 

@@ -145,12 +145,20 @@ class DockerEngine(Engine):
         the result as the timer would: failing streak, retries and start period included (read it with inspect).
         Conflict when the container is not running or has no health check.
         """
+        if self._engine_name() == "podman":
+            self._libpod_get(f"containers/{quote(ref, safe='')}/healthcheck")
+
+    def _engine_name(self) -> str:
+        """docker or podman (asked once)."""
+        return (self._info or self.version()).engine
+
+    def _libpod_get(self, path: str) -> requests.Response:
+        """GET one of Podman's own endpoints (for what its Docker-compatible API leaves out)."""
         info = self._info or self.version()
-        if info.engine != "podman":
-            return
         with _mapped():
-            path = f"/v{info.version}/libpod/containers/{quote(ref, safe='')}/healthcheck"
-            self.api._raise_for_status(self.api._get(self.api.base_url + path))
+            resp = self.api._get(f"{self.api.base_url}/v{info.version}/libpod/{path}")
+            self.api._raise_for_status(resp)
+            return resp
 
     def pull(self, image: str, on_progress: ProgressCallback | None = None) -> str:
         """Pull with per-layer progress; errors reported inside the stream are raised too."""
@@ -219,11 +227,24 @@ class DockerEngine(Engine):
                     )
                 if spec.files:
                     self.api.put_archive(cid, "/", files_tar(spec.files))
+            if spec.cgroup:
+                self._check_cgroup(cid, spec.cgroup)
         except E.EngineError:
             with contextlib.suppress(E.EngineError), _mapped():
                 self.api.remove_container(cid, force=True)
             raise
         return cid
+
+    def _check_cgroup(self, cid: str, mode: str) -> None:
+        """Podman before 5 ignores CgroupnsMode on its Docker API: refuse rather than run in another namespace."""
+        if self._engine_name() != "podman":
+            return  # Docker honours it (API 1.41)
+        actual = (self._libpod_get(f"containers/{cid}/json").json().get("HostConfig") or {}).get("CgroupMode", "")
+        if actual != mode:
+            raise E.InvalidSpec(
+                f"this Podman cannot give the container the cgroup namespace it asks for (cgroup: {mode}); "
+                f"it would share {'the host' if actual == 'host' else actual or 'another'} one instead"
+            )
 
     def start(self, ref: str) -> None:
         """Start a container (PortInUse when a published port is taken)."""

@@ -8,6 +8,7 @@ import threading
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import runtime
 from casaos_site.events import apublish
@@ -133,3 +134,10 @@ def app_update(installation: Installation, *, publish_state: bool = True, write:
     if publish_state:
         app_publish(installation)
     return installation
+
+
+def never_pulled(image: str) -> str:
+    """Why an image with `pull_policy: never` stops an install."""
+    return _(
+        "The image %(image)s is not on this machine, and the app asks never to download it (pull_policy: never)."
+    ) % {"image": image}

@@ -17,7 +17,7 @@ from runtime.errors import EngineError, NotFound
 
 from ..models import Installation
 from ..selectors import app_claimed_ports, app_name_taken
-from .common import ConsentRequired, InstallError, app_publish, engine
+from .common import ConsentRequired, InstallError, app_publish, engine, never_pulled
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_COMPOSE = 256 * 1024  # bytes; real compose files are a few KiB
@@ -225,8 +225,12 @@ def _port_free(port: int, protocol: str, host_ip: str) -> bool:
 
 
 def _check_engine(project: Project) -> None:
-    """Fixed container names must not belong to a container that already exists."""
+    """Fixed container names must not belong to a container that already exists; `pull_policy: never` images
+    must be here already."""
     eng = engine()
+    for image in project.images:
+        if project.pull_policy(image) == "never" and not _image_here(eng, image):
+            raise InstallError(never_pulled(image), code="compose")
     for spec in project.containers:
         try:
             eng.inspect(spec.name)
@@ -235,6 +239,13 @@ def _check_engine(project: Project) -> None:
         except EngineError as exc:
             raise _engine_down(exc) from exc
         raise InstallError(_("A container named %(name)s already exists.") % {"name": spec.name}, code="name")
+
+
+def _image_here(eng, image: str) -> bool:
+    try:
+        return eng.image_exists(image)
+    except EngineError as exc:
+        raise _engine_down(exc) from exc
 
 
 def _engine_down(exc: EngineError) -> InstallError:

@@ -24,7 +24,15 @@ from runtime.specs import ContainerSpec, Dependency
 
 from ..models import Installation
 from .cleanup import app_objects_remove, heartbeat
-from .common import InstallCancelled, InstallFailed, app_publish, app_publish_flush, app_update, engine
+from .common import (
+    InstallCancelled,
+    InstallFailed,
+    app_publish,
+    app_publish_flush,
+    app_update,
+    engine,
+    never_pulled,
+)
 from .install import app_project
 
 log = logging.getLogger(__name__)
@@ -154,8 +162,11 @@ class _Run:
         agg = PullAggregator(self.project.images, self._on_progress)
         missing = []
         for image in self.project.images:
-            if self.eng.image_exists(image):
+            policy = self.project.pull_policy(image)
+            if policy != "always" and self.eng.image_exists(image):
                 agg.image_done(image)
+            elif policy == "never":
+                raise InstallFailed(never_pulled(image))
             else:
                 missing.append(image)
         return self._pulls_start(missing, agg)

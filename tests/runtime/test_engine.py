@@ -143,6 +143,44 @@ services:
         time.sleep(0.3)
 
 
+def test_a_link_reaches_the_linked_service_by_its_alias(any_engine, project):
+    text = f"""
+services:
+  web:
+    image: {HTTPD}
+  probe:
+    image: {BUSYBOX}
+    command: ["sh", "-c", "wget -q -O - http://database:8080/ && sleep 3600"]
+    links: ["web:database"]
+"""
+    proj = _install(any_engine, text, project)
+    assert proj.services == ("web", "probe")  # the link made web start first
+    networks = any_engine.container_config(f"{project}-web-1")["NetworkSettings"]["Networks"]
+    assert "database" in networks[f"{project}_default"]["Aliases"]
+    deadline = time.monotonic() + 20
+    while "hello v1" not in "\n".join(any_engine.logs(f"{project}-probe-1")):
+        assert time.monotonic() < deadline, "probe never reached web by the link's alias"
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize("mode", ["private", "host"])
+def test_it_sets_the_cgroup_namespace_or_refuses(any_engine, project, mode):
+    text = f"services:\n  job:\n    image: {BUSYBOX}\n    cgroup: {mode}\n"
+    if any_engine.version().engine == "docker":
+        _install(any_engine, text, project)
+        assert any_engine.container_config(f"{project}-job-1")["HostConfig"]["CgroupnsMode"] == mode
+        return
+    # Podman 4 ignores CgroupnsMode on its Docker API: it either happens to match, or the create is refused.
+    try:
+        _install(any_engine, text, project)
+    except runtime.InvalidSpec as exc:
+        assert f"cgroup: {mode}" in exc.message
+        assert any_engine.list({L.APP: project}) == []  # the container it made is gone again
+        return
+    job = f"{project}-job-1"
+    assert any_engine._libpod_get(f"containers/{job}/json").json()["HostConfig"]["CgroupMode"] == mode
+
+
 def test_it_reads_logs_tail_and_follow(any_engine, project):
     text = f"""
 services:
