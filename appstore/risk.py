@@ -231,10 +231,17 @@ def risk_of_project(project: Project) -> RiskReport:
     return RiskReport(flags=[flag for svc in exposure(project) for flag in _service_flags(svc)])
 
 
-def risk_of_compose(compose: str, *, app_id: str) -> RiskReport:
-    """Translate a compose file the way the installer will, then report; a file we cannot read fails closed."""
+def unchecked_report(reason: str) -> RiskReport:
+    """A template we could not translate before its install values exist: it fails closed until then."""
+    return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", reason[:300])])
+
+
+def risk_of_compose(compose: str, *, app_id: str, variables: dict[str, str] | None = None) -> RiskReport:
+    """Translate a compose file the way the installer will (with the variables the person set), then report;
+    a file we cannot read fails closed."""
+    values = {**template_variables(app_id), **(variables or {}), "AppID": app_id}  # as the installer merges them
     try:
-        project = load_project(compose, variables=template_variables(app_id), project_name=project_name(app_id))
+        project = load_project(compose, variables=values, project_name=project_name(app_id))
     except ComposeError as exc:
         return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", str(exc)[:300])])
     return risk_of_project(project)

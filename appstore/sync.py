@@ -32,7 +32,7 @@ from .parsing import (
     read_store_info,
 )
 from .parsing.layout import MAX_JSON, contained, read_json, v1_app_folders, v2_index_items
-from .risk import risk_of_project
+from .risk import risk_of_project, unchecked_report
 
 log = logging.getLogger(__name__)
 
@@ -96,14 +96,14 @@ def _download_limits(max_bytes: int) -> Limits:
 def _finish(
     template: AppTemplate, assets: AssetCollector, app_dir: Path | None, *, icon: str = "", thumbnail: str = ""
 ) -> ParsedApp:
-    report = risk_of_project(template.project) if template.project else None
+    report = risk_of_project(template.project) if template.project else unchecked_report(template.unchecked)
     return ParsedApp(
         template=template,
         icon=assets.collect(icon or template.icon, app_dir=app_dir),
         thumbnail=assets.collect(thumbnail or template.thumbnail, app_dir=app_dir),
         screenshots=[name for ref in template.screenshots[:8] if (name := assets.collect(ref, app_dir=app_dir))],
-        risk=report.as_dict() if report else {},
-        needs_consent=bool(report and report.needs_consent),
+        risk=report.as_dict(),
+        needs_consent=report.needs_consent,
     )
 
 

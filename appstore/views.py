@@ -17,7 +17,7 @@ from accounts.permissions import admin_required, member_required, stepup_is_fres
 from . import services
 from .assets import CONTENT_TYPES, asset_path
 from .forms import InstallForm, LanSettingForm, StoreAddForm
-from .install import form_port_errors, install_fields, render_compose, store_install
+from .install import form_port_errors, install_fields, install_inputs, render_compose, store_install
 from .models import AppstoreSettings, CatalogApp, Store
 from .parsing import pick, project_name
 from .risk import RiskReport, risk_of_compose
@@ -137,6 +137,13 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
         return None
 
 
+def _typed_risk(app: CatalogApp, form: InstallForm) -> RiskReport:
+    """Typed values can grant host access the template did not ask for: the report of what they would do."""
+    values = form.values()
+    name = form.cleaned_data.get("name") or project_name(app.store_app_id)
+    return risk_of_compose(render_compose(app, values), app_id=name, variables=install_inputs(values))
+
+
 @member_required
 def app_install(request, pk: int):
     """The install form: prefilled from the template, ports checked, consent and step-up for host access."""
@@ -146,13 +153,12 @@ def app_install(request, pk: int):
         messages.error(request, _("Only an administrator can install an app that asks for host access."))
         return redirect("appstore-app", pk=app.pk)
     form = _install_form(request, app, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        inst = _install_post(request, app, form)
+    if request.method == "POST":
+        inst = _install_post(request, app, form) if form.is_valid() else None
         if inst is not None:
             messages.success(request, _("Installing %(name)s…") % {"name": inst.name})
             return redirect("app-detail", pk=inst.pk)  # the install's live progress page
-        # Typed values can grant host access the template did not ask for: show what they would.
-        report = risk_of_compose(render_compose(app, form.values()), app_id=form.cleaned_data["name"])
+        report = _typed_risk(app, form)
     return render(
         request,
         "appstore/install.html",

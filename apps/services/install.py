@@ -12,7 +12,7 @@ from accounts.permissions import stepup_is_fresh
 from accounts.services import audit_record
 from appstore.risk import HIGH, risk_of_project
 from runtime import labels as L
-from runtime.compose import ComposeError, Project, load_project, load_yaml
+from runtime.compose import ComposeError, MissingVariable, Project, load_project, load_yaml
 from runtime.errors import EngineError, NotFound
 
 from ..models import Installation
@@ -160,6 +160,11 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
     """Parse, interpolate and translate; anything unsupported is refused with the key that caused it."""
     try:
         return load_project(compose, variables=variables, project_name=name)
+    except MissingVariable as exc:
+        raise InstallError(
+            _("The app needs a value for %(name)s: %(message)s") % {"name": exc.name, "message": exc.message},
+            code="inputs",
+        ) from exc
     except ComposeError as exc:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
 
