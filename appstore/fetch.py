@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -177,7 +178,6 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    started = time.monotonic()
     with session(allow_lan=allow_lan) as s, _open(s, url, headers, limits) as resp:
         if resp.status_code == 304:
             raise NotModified
@@ -185,32 +185,62 @@ def fetch(
             raise FetchError(f"the server answered {resp.status_code} {resp.reason or ''}".strip())
         declared = int(resp.headers.get("Content-Length") or 0) or None
         if declared and declared > limits.max_bytes:
-            raise FetchError(f"the file is too large ({declared} bytes, limit {limits.max_bytes})")
-        digest, size, chunks = hashlib.sha256(), 0, []
-        out = dest.open("wb") if dest else None
-        try:
-            for chunk in resp.iter_content(CHUNK):
-                size += len(chunk)
-                if size > limits.max_bytes:
-                    raise FetchError(f"the file is larger than the limit of {limits.max_bytes} bytes")
-                if time.monotonic() - started > limits.deadline:
-                    raise FetchError(f"the download took longer than {limits.deadline:.0f} seconds")
-                digest.update(chunk)
-                out.write(chunk) if out else chunks.append(chunk)
-                if on_progress:
-                    on_progress(size, declared)
-        except requests.RequestException as exc:
-            raise FetchError(f"the download broke off: {_reason(exc)}") from None
-        finally:
-            if out:
-                out.close()
+            raise FetchError(f"the file is too large ({_mib(declared)}; the limit is {_mib(limits.max_bytes)})")
+        if dest is None:
+            chunks: list[bytes] = []
+            digest, size = _stream(resp, chunks.append, limits, declared, on_progress)
+        else:
+            digest, size = _stream_to_file(resp, dest, limits, declared, on_progress)
         return Download(
             url=resp.url,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=digest,
             content_type=resp.headers.get("Content-Type", ""),
             etag=resp.headers.get("ETag", ""),
             last_modified=resp.headers.get("Last-Modified", ""),
             body=None if dest else b"".join(chunks),
             path=dest,
         )
+
+
+def _stream_to_file(
+    resp: requests.Response, dest: Path, limits: Limits, declared: int | None, on_progress
+) -> tuple[str, int]:
+    """Write the body to `dest` chunk by chunk (never whole in memory); a refused or broken download leaves no file."""
+    if declared and declared > shutil.disk_usage(dest.parent).free:
+        raise FetchError(f"there is not enough free disk space for the file ({_mib(declared)})")
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with part.open("xb") as out:
+            result = _stream(resp, out.write, limits, declared, on_progress)
+        part.replace(dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _stream(resp: requests.Response, write, limits: Limits, declared: int | None, on_progress) -> tuple[str, int]:
+    """Hand the body to `write` in chunks, counting real bytes and time; returns (sha256, size)."""
+    started = time.monotonic()
+    digest, size = hashlib.sha256(), 0
+    try:
+        for chunk in resp.iter_content(CHUNK):
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise FetchError(f"the file is larger than the limit of {_mib(limits.max_bytes)}")
+            if time.monotonic() - started > limits.deadline:
+                raise FetchError(f"the download took longer than {limits.deadline:.0f} seconds")
+            digest.update(chunk)
+            write(chunk)
+            if on_progress:
+                on_progress(size, declared)
+    except requests.RequestException as exc:
+        raise FetchError(f"the download broke off: {_reason(exc)}") from None
+    except OSError as exc:
+        raise FetchError(f"the download could not be saved: {exc.strerror or exc}") from None
+    return digest.hexdigest(), size
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:.1f} MiB" if size >= 1024**2 else f"{size} bytes"

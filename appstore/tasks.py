@@ -3,7 +3,7 @@
 from celery import shared_task
 
 
-@shared_task(name="appstore.sync_store", ignore_result=True, soft_time_limit=900, time_limit=960)
+@shared_task(name="appstore.sync_store", ignore_result=True, soft_time_limit=1800, time_limit=1860)
 def sync_store(store_id: int) -> None:
     """Sync one store."""
     from .services import store_sync_run

@@ -307,13 +307,14 @@ try:
     APPSTORE_DEFAULT_STORE_URL = env_str(
         "APPSTORE_DEFAULT_STORE_URL", "https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip"
     )
-    APPSTORE_MAX_ARCHIVE = env_int("APPSTORE_MAX_ARCHIVE", 64 * 1024**2)  # bytes of a store zip
-    APPSTORE_MAX_UNPACKED = env_int("APPSTORE_MAX_UNPACKED", 256 * 1024**2)  # bytes once unpacked
+    # Real community stores are zips of 150 MB and more (screenshots): streamed to disk, never held in memory.
+    APPSTORE_MAX_ARCHIVE = env_int("APPSTORE_MAX_ARCHIVE", 512 * 1024**2)  # bytes of a store zip
+    APPSTORE_MAX_UNPACKED = env_int("APPSTORE_MAX_UNPACKED", 1024**3)  # bytes once unpacked
     APPSTORE_MAX_ENTRIES = env_int("APPSTORE_MAX_ENTRIES", 20_000)
     APPSTORE_MAX_ASSET = env_int("APPSTORE_MAX_ASSET", 2 * 1024**2)  # bytes per icon / screenshot
     APPSTORE_CONNECT_TIMEOUT = env_int("APPSTORE_CONNECT_TIMEOUT", 5)  # seconds
     APPSTORE_READ_TIMEOUT = env_int("APPSTORE_READ_TIMEOUT", 15)  # seconds without a byte
-    APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 180)  # seconds for a whole download
+    APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 900)  # seconds for a whole download
     APPSTORE_ASSET_BUDGET = env_int("APPSTORE_ASSET_BUDGET", 90)  # seconds of remote asset fetching per sync
     # Where installed apps keep their data by default (CasaOS: /DATA/AppData/<app id>).
     APPSTORE_APPS_DATA_ROOT = env_path("APPS_DATA_ROOT", DATA_DIR / "AppData")
