@@ -78,12 +78,11 @@ class InstallForm(forms.Form):
 
 def _variable_field(f: InstallField, label: str) -> forms.CharField:
     """A variable the template requires: its ${NAME:?message} is the help text and the refusal."""
-    message = f.help or _("The app needs a value for %(name)s.") % {"name": f.container}
     return forms.CharField(
         label=label,
         required=f.required,
         max_length=4096,
         strip=False,
         help_text=f.help or f.container,
-        error_messages={"required": message},
+        error_messages={"required": _("The app cannot start without this value.")},
     )

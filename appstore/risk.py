@@ -241,7 +241,8 @@ def risk_of_compose(compose: str, *, app_id: str, variables: dict[str, str] | No
     a file we cannot read fails closed."""
     values = {**template_variables(app_id), **(variables or {}), "AppID": app_id}  # as the installer merges them
     try:
-        project = load_project(compose, variables=values, project_name=project_name(app_id))
+        # A required value not typed yet reads as "" (the form asks for it; the installer refuses without it).
+        project = load_project(compose, variables=values, project_name=project_name(app_id), collect_required=True)
     except ComposeError as exc:
         return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", str(exc)[:300])])
     return risk_of_project(project)

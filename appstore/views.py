@@ -28,6 +28,7 @@ from .selectors import (
     catalog_get,
     catalog_mark,
     catalog_recommended,
+    catalog_status,
     host_architecture,
     install_marks,
     store_list,
@@ -57,6 +58,9 @@ def index(request):
     query = _query(request)
     page, categories = catalog_browse(query, page=request.GET.get("page"), size=PAGE_SIZE)
     filtered = any((query.search, query.category, query.author_type, query.arch, query.store))
+    status = catalog_status()
+    if request.htmx and request.GET.get("poll") and not status.empty:
+        return HttpResponse(headers={"HX-Refresh": "true"})  # the stores loaded: the whole page, shelves too
     context = {
         "query": query,
         "page": page,
@@ -65,7 +69,7 @@ def index(request):
         "author_types": CatalogApp.AuthorType.choices,
         "host_arch": host_architecture(),
         "params": request.GET.copy(),
-        "has_stores": Store.objects.filter(enabled=True).exists(),
+        "status": status,
     }
     if request.htmx and request.htmx.target == "catalog-results":
         return render(request, "appstore/partials/_results.html", context)
@@ -237,6 +241,14 @@ def stores(request):
             "lan_form": LanSettingForm(initial={"allow_lan_stores": AppstoreSettings.load().allow_lan_stores}),
         },
     )
+
+
+@admin_required
+@require_POST
+def catalog_retry(request):
+    """The App Store page's Retry: sync again every enabled store whose last sync failed."""
+    services.store_sync_failed(user=request.user, request=request)
+    return redirect("appstore")
 
 
 @admin_required

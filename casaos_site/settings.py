@@ -304,6 +304,7 @@ CELERY_BEAT_SCHEDULE["files-cleanup"] = {"task": "files.tasks.files_cleanup", "s
 try:
     APPSTORE_DIR = DATA_DIR / "appstore"
     APPSTORE_SYNC_MINUTES = env_int("APPSTORE_SYNC_MINUTES", 60)  # periodic sync of every enabled store; 0: off
+    APPSTORE_SYNC_AT_START = env_bool("APPSTORE_SYNC_AT_START", True)  # sync due stores when the worker starts
     APPSTORE_DEFAULT_STORE_URL = env_str(
         "APPSTORE_DEFAULT_STORE_URL", "https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip"
     )

@@ -43,6 +43,11 @@ class StoreServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if self.path.startswith("/status/"):  # /status/503/<anything>: that answer, no body
+                    self.send_response(int(self.path.split("/")[2]))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 if self.path.startswith(("/nolength/", "/broken/")):
                     self._raw(self.path.split("/", 2)[1], self.path.split("/", 2)[2])
                     return
