@@ -5,6 +5,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from runtime.subnets import DEFAULT_POOL, DEFAULT_PREFIX, SubnetPool
+
 from .env import ConfigError, env_bool, env_int, env_list, env_path, env_str
 from .secrets import load_or_create_key
 
@@ -332,8 +334,15 @@ try:
     APPS_WEB_TIMEOUT = env_int("APPS_WEB_TIMEOUT", 120)  # seconds the web port may take to answer
     APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
     APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
+    # App networks take a small subnet each from this pool (Docker's defaults give each a /16 and run out after
+    # about 30); the default keeps clear of 192.168.0.0/16 and 10.0.0.0/8, which home networks use.
+    APPS_SUBNET_POOL = env_list("APPS_SUBNET_POOL", DEFAULT_POOL)
+    APPS_SUBNET_PREFIX = env_int("APPS_SUBNET_PREFIX", DEFAULT_PREFIX)  # /24: 254 addresses per app network
+    SubnetPool.parse(APPS_SUBNET_POOL, APPS_SUBNET_PREFIX)
 except ConfigError as exc:
     _fail(str(exc))
+except ValueError as exc:
+    _fail(f"CASAOS_APPS_SUBNET_POOL / CASAOS_APPS_SUBNET_PREFIX: {exc}")
 CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 60.0}
 
 # ---------------------------------------------------------------------------- installed apps (issue 6)

@@ -32,6 +32,9 @@ from runtime.payload import create_body, endpoint, files_tar
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 
 _PORT_TAKEN = ("port is already allocated", "address already in use")
+# Docker: "Pool overlaps with other one on this address space"; Podman: "subnet ... is already used on the host
+# or by another config".
+_SUBNET_TAKEN = ("pool overlaps", "is already used on the host or by another config")
 _IMAGE_MISSING = (
     "manifest unknown",
     "not found",
@@ -85,6 +88,8 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
     code = exc.status_code or 0
     if any(s in lowered for s in _PORT_TAKEN):
         return E.PortInUse(message)
+    if any(s in lowered for s in _SUBNET_TAKEN):
+        return E.SubnetTaken(message)
     if image and (code == 404 or any(s in lowered for s in _IMAGE_MISSING)):
         return E.ImageNotFound(f"image {image} not found: {message}")
     if isinstance(exc, docker.errors.ImageNotFound):
@@ -355,6 +360,14 @@ class DockerEngine(Engine):
                 attachable=spec.attachable,
             )
         return res["Id"]
+
+    def network_subnets(self) -> list[str]:
+        """Every subnet any network on the engine holds (ours, foreign ones, the default bridge)."""
+        with _mapped():
+            rows = self.api.networks()
+        return [
+            pool["Subnet"] for r in rows for pool in ((r.get("IPAM") or {}).get("Config") or []) if pool.get("Subnet")
+        ]
 
     def remove_network(self, name: str) -> None:
         """Remove a network."""

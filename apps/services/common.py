@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 import runtime
 from casaos_site.events import apublish
+from runtime.subnets import SubnetPool
 
 from ..models import Installation
 from ..selectors import app_state
@@ -141,3 +142,8 @@ def never_pulled(image: str) -> str:
     return _(
         "The image %(image)s is not on this machine, and the app asks never to download it (pull_policy: never)."
     ) % {"image": image}
+
+
+def app_subnet_pool() -> SubnetPool:
+    """The pool app networks take their subnets from (CASAOS_APPS_SUBNET_POOL, checked at start)."""
+    return SubnetPool.parse(settings.APPS_SUBNET_POOL, settings.APPS_SUBNET_PREFIX)

@@ -29,6 +29,7 @@ from .common import (
     InstallFailed,
     app_publish,
     app_publish_flush,
+    app_subnet_pool,
     app_update,
     engine,
     never_pulled,
@@ -174,9 +175,10 @@ class _Run:
     def prepare(self) -> None:
         """Networks, volumes and bind folders; what already exists for this app is reused."""
         have = {n.name for n in self.eng.list_networks(self.app)}
+        pool = app_subnet_pool()
         for net in self.project.networks:
             if not net.external and net.name not in have:
-                self.eng.create_network(net)
+                self.eng.create_network_in_pool(net, pool)  # a small subnet of our pool, not a default /16
         volumes = {v.name for v in self.eng.list_volumes({})}
         for vol in self.project.volumes:
             if not vol.external and vol.name not in volumes:
