@@ -34,6 +34,7 @@ class StoreAdmin(admin.ModelAdmin):
         "progress",
         "message",
         "error",
+        "error_code",
         "problems",
         "app_count",
         "synced_at",
@@ -48,6 +49,7 @@ class StoreAdmin(admin.ModelAdmin):
         "progress",
         "message",
         "error",
+        "error_code",
         "problems",
         "app_count",
         "synced_at",
@@ -63,6 +65,15 @@ class StoreAdmin(admin.ModelAdmin):
         for store in queryset:
             services.store_sync(store=store)
         messages.info(request, f"{queryset.count()} store(s) queued.")
+
+    def save_model(self, request, obj, form, change):
+        # Switching a store on or off goes through the service (audit, and a sync when it comes back on).
+        enabled = obj.enabled
+        if change and "enabled" in form.changed_data:
+            obj.enabled = not enabled
+        super().save_model(request, obj, form, change)
+        if obj.enabled != enabled:
+            services.store_set_enabled(user=request.user, store=obj, enabled=enabled, request=request)
 
     def delete_model(self, request, obj):
         services.store_delete(user=request.user, store=obj, request=request)

@@ -7,8 +7,11 @@ admin allows LAN stores; sizes and times are bounded while streaming, never trus
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import ipaddress
+import shutil
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,7 +29,15 @@ USER_AGENT = "casaos-home-cloud-appstore/1"
 
 
 class FetchError(Exception):
-    """A download failed; the message is shown on the store."""
+    """A download failed; the message is shown on the store, `code` says what kind of failure it was.
+
+    Codes: dns, offline, refused, timeout, tls, unreachable (no connection); server (5xx), http (another
+    status); too_large, deadline, broken, disk, blocked, url, other.
+    """
+
+    def __init__(self, message: str, code: str = "other") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class NotModified(Exception):
@@ -39,6 +50,19 @@ class Unreachable(FetchError):
 
 class BlockedAddress(FetchError):
     """The URL leads to loopback, link-local, private or otherwise internal addresses."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, "blocked")
+
+
+# errno of the socket under a failed connection -> what it means for a person
+_ERRNO_CODES = {
+    errno.ENETUNREACH: "offline",
+    errno.EHOSTUNREACH: "offline",
+    errno.ENETDOWN: "offline",
+    errno.ECONNREFUSED: "refused",
+    errno.ETIMEDOUT: "timeout",
+}
 
 
 @dataclass(frozen=True)
@@ -81,11 +105,11 @@ def check_url(url: str) -> str:
     """Refuse anything but http(s) URLs with a host and without credentials."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
-        raise FetchError(f"only http and https URLs are allowed, not {parts.scheme or 'no scheme'!r}")
+        raise FetchError(f"only http and https URLs are allowed, not {parts.scheme or 'no scheme'!r}", "url")
     if not parts.hostname:
-        raise FetchError("the URL has no host")
+        raise FetchError("the URL has no host", "url")
     if parts.username or parts.password:
-        raise FetchError("URLs with a user name or password are not allowed")
+        raise FetchError("URLs with a user name or password are not allowed", "url")
     return url
 
 
@@ -142,21 +166,53 @@ def _open(s: requests.Session, url: str, headers: dict[str, str], limits: Limits
         except BlockedAddress:
             raise
         except requests.RequestException as exc:
-            raise Unreachable(f"could not reach {urlsplit(url).hostname}: {_reason(exc)}") from None
+            raise Unreachable(f"could not reach {urlsplit(url).hostname}: {_reason(exc)}", _failure(exc)) from None
         if resp.is_redirect:
             resp.close()
             url = urljoin(url, resp.headers.get("Location", ""))
             continue
         return resp
-    raise FetchError("too many redirects")
+    raise FetchError("too many redirects", "http")
+
+
+def _causes(exc: BaseException):
+    """The exception and what it wraps, outermost first (requests wraps urllib3 wraps the socket's OSError)."""
+    cause: BaseException | None = exc
+    seen: set[int] = set()
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        yield cause
+        cause = cause.__cause__ or cause.__context__ or _reason_attr(cause)
+
+
+def _reason_attr(exc: BaseException) -> BaseException | None:
+    reason = getattr(exc, "reason", None)  # urllib3's MaxRetryError keeps the real error here
+    if isinstance(reason, BaseException):
+        return reason
+    args = [a for a in getattr(exc, "args", ()) if isinstance(a, BaseException)]
+    return args[0] if args else None
+
+
+def _failure(exc: BaseException) -> str:
+    """Why no connection could be made, as a FetchError code."""
+    for cause in _causes(exc):
+        if isinstance(cause, socket.gaierror) or "NameResolution" in type(cause).__name__:
+            return "dns"
+        if isinstance(cause, requests.exceptions.SSLError):
+            return "tls"
+        if isinstance(cause, requests.exceptions.Timeout | TimeoutError | socket.timeout):
+            return "timeout"
+        if isinstance(cause, OSError) and cause.errno in _ERRNO_CODES:
+            return _ERRNO_CODES[cause.errno]
+    return "unreachable"
 
 
 def _reason(exc: Exception) -> str:
-    cause = exc
-    while cause.__cause__ or cause.__context__:
-        cause = cause.__cause__ or cause.__context__
-        if isinstance(cause, BlockedAddress):
-            raise cause
+    causes = list(_causes(exc))
+    blocked = next((c for c in causes if isinstance(c, BlockedAddress)), None)
+    if blocked is not None:
+        raise blocked
+    cause = causes[-1]
     text = str(cause) or type(cause).__name__
     return text[:200]
 
@@ -177,40 +233,74 @@ def fetch(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    started = time.monotonic()
     with session(allow_lan=allow_lan) as s, _open(s, url, headers, limits) as resp:
         if resp.status_code == 304:
             raise NotModified
         if resp.status_code != 200:
-            raise FetchError(f"the server answered {resp.status_code} {resp.reason or ''}".strip())
+            raise FetchError(
+                f"the server answered {resp.status_code} {resp.reason or ''}".strip(),
+                "server" if resp.status_code >= 500 else "http",
+            )
         declared = int(resp.headers.get("Content-Length") or 0) or None
         if declared and declared > limits.max_bytes:
-            raise FetchError(f"the file is too large ({declared} bytes, limit {limits.max_bytes})")
-        digest, size, chunks = hashlib.sha256(), 0, []
-        out = dest.open("wb") if dest else None
-        try:
-            for chunk in resp.iter_content(CHUNK):
-                size += len(chunk)
-                if size > limits.max_bytes:
-                    raise FetchError(f"the file is larger than the limit of {limits.max_bytes} bytes")
-                if time.monotonic() - started > limits.deadline:
-                    raise FetchError(f"the download took longer than {limits.deadline:.0f} seconds")
-                digest.update(chunk)
-                out.write(chunk) if out else chunks.append(chunk)
-                if on_progress:
-                    on_progress(size, declared)
-        except requests.RequestException as exc:
-            raise FetchError(f"the download broke off: {_reason(exc)}") from None
-        finally:
-            if out:
-                out.close()
+            raise FetchError(
+                f"the file is too large ({_mib(declared)}; the limit is {_mib(limits.max_bytes)})", "too_large"
+            )
+        if dest is None:
+            chunks: list[bytes] = []
+            digest, size = _stream(resp, chunks.append, limits, declared, on_progress)
+        else:
+            digest, size = _stream_to_file(resp, dest, limits, declared, on_progress)
         return Download(
             url=resp.url,
             size=size,
-            sha256=digest.hexdigest(),
+            sha256=digest,
             content_type=resp.headers.get("Content-Type", ""),
             etag=resp.headers.get("ETag", ""),
             last_modified=resp.headers.get("Last-Modified", ""),
             body=None if dest else b"".join(chunks),
             path=dest,
         )
+
+
+def _stream_to_file(
+    resp: requests.Response, dest: Path, limits: Limits, declared: int | None, on_progress
+) -> tuple[str, int]:
+    """Write the body to `dest` chunk by chunk (never whole in memory); a refused or broken download leaves no file."""
+    if declared and declared > shutil.disk_usage(dest.parent).free:
+        raise FetchError(f"there is not enough free disk space for the file ({_mib(declared)})", "disk")
+    part = dest.with_name(dest.name + ".part")
+    try:
+        with part.open("xb") as out:
+            result = _stream(resp, out.write, limits, declared, on_progress)
+        part.replace(dest)
+    except BaseException:
+        part.unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _stream(resp: requests.Response, write, limits: Limits, declared: int | None, on_progress) -> tuple[str, int]:
+    """Hand the body to `write` in chunks, counting real bytes and time; returns (sha256, size)."""
+    started = time.monotonic()
+    digest, size = hashlib.sha256(), 0
+    try:
+        for chunk in resp.iter_content(CHUNK):
+            size += len(chunk)
+            if size > limits.max_bytes:
+                raise FetchError(f"the file is larger than the limit of {_mib(limits.max_bytes)}", "too_large")
+            if time.monotonic() - started > limits.deadline:
+                raise FetchError(f"the download took longer than {limits.deadline:.0f} seconds", "deadline")
+            digest.update(chunk)
+            write(chunk)
+            if on_progress:
+                on_progress(size, declared)
+    except requests.RequestException as exc:
+        raise FetchError(f"the download broke off: {_reason(exc)}", "broken") from None
+    except OSError as exc:
+        raise FetchError(f"the download could not be saved: {exc.strerror or exc}", "disk") from None
+    return digest.hexdigest(), size
+
+
+def _mib(size: int) -> str:
+    return f"{size / 1024**2:.1f} MiB" if size >= 1024**2 else f"{size} bytes"

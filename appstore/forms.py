@@ -49,7 +49,9 @@ class InstallForm(forms.Form):
         self.install_fields = fields
         for f in fields:
             label = f.label or f.container
-            if f.kind == "port":
+            if f.kind == "variable":
+                self.fields[f.key] = _variable_field(f, label)
+            elif f.kind == "port":
                 self.fields[f.key] = forms.IntegerField(
                     label=label,
                     min_value=1,
@@ -72,3 +74,15 @@ class InstallForm(forms.Form):
 
     def values(self) -> dict[str, str]:
         return {f.key: str(self.cleaned_data[f.key]) for f in self.install_fields if f.key in self.cleaned_data}
+
+
+def _variable_field(f: InstallField, label: str) -> forms.CharField:
+    """A variable the template requires: its ${NAME:?message} is the help text and the refusal."""
+    return forms.CharField(
+        label=label,
+        required=f.required,
+        max_length=4096,
+        strip=False,
+        help_text=f.help or f.container,
+        error_messages={"required": _("The app cannot start without this value.")},
+    )

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from runtime.compose import ComposeError, interpolate, load_yaml
+from runtime.compose import ComposeError, RequiredVariable, interpolate, load_yaml, required_variables
 
 from .models import CatalogApp
 from .parsing import pick, project_name
@@ -21,20 +21,23 @@ from .parsing.template import template_variables
 
 CASAOS_DATA = "/DATA/AppData/"
 _APPID = re.compile(r"\$\{?AppID\}?")
+VAR = "var__"  # form keys of the variables a template requires: var__<NAME>
 
 
 @dataclass
 class InstallField:
     """One editable value of a template: an env var, a published port or a bind source."""
 
-    key: str  # form field name: env__<svc>__<KEY>, port__<svc>__<i>, vol__<svc>__<i>
-    kind: str  # env | port | volume
+    key: str  # form field name: env__<svc>__<KEY>, port__<svc>__<i>, vol__<svc>__<i>, var__<NAME>
+    kind: str  # env | port | volume | variable
     service: str
     label: str  # what x-casaos says about it (or the raw name)
     initial: str
     container: str  # the variable name, container port or container path
     protocol: str = "tcp"
     extra: dict[str, Any] = field(default_factory=dict)
+    required: bool = False  # a ${NAME:?message} the template cannot do without
+    help: str = ""  # what the template says about it (its ${NAME:?message})
 
 
 def data_root() -> str:
@@ -85,7 +88,7 @@ def _port_entries(ports: Any) -> list[tuple[int, str, str, str]]:
             )
         else:
             spec, _s, proto = str(port).partition("/")
-            parts = spec.split(":")
+            parts = _split_colons(spec)
             published, target = (parts[-2], parts[-1]) if len(parts) >= 2 else ("", parts[0])
         if published.isdigit():
             entries.append((i, published, target, (proto or "tcp").lower()))
@@ -101,20 +104,39 @@ def _bind_entries(volumes: Any) -> list[tuple[int, str, str]]:
             if vol.get("type", "volume") != "bind":
                 continue
         else:
-            source, _s, rest = str(vol).partition(":")
-            target = rest.split(":")[0]
+            source, target, *_options = [*_split_colons(str(vol)), ""]
         if source.startswith(("/", "$", "./", "~")) and target:
             entries.append((i, source, target))
     return entries
 
 
+def _split_colons(text: str) -> list[str]:
+    """Split short syntax ("src:dst:ro", "8080:80") on colons outside ${...}: ${DATA:-/srv}:/data is two parts."""
+    parts, depth, start = [], 0, 0
+    for i, char in enumerate(text):
+        if text.startswith("${", i):
+            depth += 1
+        elif char == "}" and depth:
+            depth -= 1
+        elif char == ":" and not depth:
+            parts.append(text[start:i])
+            start = i + 1
+    return [*parts, text[start:]]
+
+
 def install_fields(app: CatalogApp, *, name: str, language: str = "en") -> list[InstallField]:
-    """Every value a person may change before installing, labelled from x-casaos, prefilled for this machine."""
+    """Every value a person may change before installing, labelled from x-casaos, prefilled for this machine.
+
+    Variables the template requires (${NAME:?message}) come first; a value that uses one is set through it.
+    """
     tree = load_yaml(app.compose)
-    fields: list[InstallField] = []
+    required = _required(app, name)
+    fields = [_variable_field(app, var, language) for var in required]
     for svc_name, svc in (tree.get("services") or {}).items():
         svc = svc or {}
         for key, value in _env_items(svc.get("environment")):
+            if _uses(value, required):
+                continue
             label = _describe(app, svc_name, "envs", key, language)
             fields.append(
                 InstallField(f"env__{svc_name}__{key}", "env", svc_name, label, _resolved(value or "", name), key)
@@ -123,6 +145,8 @@ def install_fields(app: CatalogApp, *, name: str, language: str = "en") -> list[
             label = _describe(app, svc_name, "ports", target, language)
             fields.append(InstallField(f"port__{svc_name}__{i}", "port", svc_name, label, published, target, proto))
         for i, source, target in _bind_entries(svc.get("volumes")):
+            if _uses(source, required):
+                continue
             label = _describe(app, svc_name, "volumes", target, language)
             fields.append(
                 InstallField(
@@ -135,6 +159,40 @@ def install_fields(app: CatalogApp, *, name: str, language: str = "en") -> list[
                 )
             )
     return fields
+
+
+def _required(app: CatalogApp, name: str) -> tuple[RequiredVariable, ...]:
+    """The template's ${NAME:?message} variables that we do not provide ourselves (AppID, TZ, PUID, PGID)."""
+    try:
+        return required_variables(app.compose, template_variables(name, tz=settings.TIME_ZONE))
+    except ComposeError:
+        return ()  # the sync read it; an unreadable template has no form at all
+
+
+def _variable_field(app: CatalogApp, var: RequiredVariable, language: str) -> InstallField:
+    """A required variable: labelled like the env entry of the same name when x-casaos describes one."""
+    labels = (_describe(app, service, "envs", var.name, language) for service in app.services)
+    label = next(filter(None, labels), "")
+    return InstallField(
+        f"{VAR}{var.name}", "variable", "", label, "", var.name, required=not var.allow_empty, help=var.message
+    )
+
+
+def _uses(value: Any, required: tuple[RequiredVariable, ...]) -> bool:
+    """True when a raw value refers to one of the required variables (the variable's field sets it)."""
+    if not required or value is None:
+        return False
+    found: dict[str, RequiredVariable] = {}
+    try:
+        interpolate(str(value), {}, required=found)
+    except ComposeError:
+        return False
+    return any(var.name in found for var in required)
+
+
+def install_inputs(values: dict[str, str]) -> dict[str, str]:
+    """The variables the person set in the form ({"PASSWORD": "..."}), for the installer's `inputs`."""
+    return {key.removeprefix(VAR): value for key, value in values.items() if key.startswith(VAR)}
 
 
 def _escape(value: str) -> str:
@@ -167,7 +225,7 @@ def render_compose(app: CatalogApp, values: dict[str, str]) -> str:
                     port["published"] = str(new)
                 else:
                     head, _s, proto = str(port).partition("/")
-                    parts = head.split(":")
+                    parts = _split_colons(head)
                     parts[-2] = str(new)
                     svc["ports"][i] = ":".join(parts) + (f"/{proto}" if proto else "")
         for i, _source, target in _bind_entries(svc.get("volumes")):
@@ -176,7 +234,7 @@ def render_compose(app: CatalogApp, values: dict[str, str]) -> str:
                 if isinstance(vol, dict):
                     vol["source"] = _escape(new)
                 else:
-                    rest = str(vol).split(":", 1)[1]
+                    rest = ":".join(_split_colons(str(vol))[1:])
                     svc["volumes"][i] = f"{_escape(new)}:{rest}"
     return yaml.safe_dump(tree, sort_keys=False, allow_unicode=True)
 
@@ -249,8 +307,8 @@ def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], c
     from .risk import HIGH, risk_of_compose
     from .updates import installed_template_record
 
-    compose = render_compose(app, values)
-    report = risk_of_compose(compose, app_id=name)
+    compose, inputs = render_compose(app, values), install_inputs(values)
+    report = risk_of_compose(compose, app_id=name, variables=inputs)
     if report.needs_consent:  # the installer checks again; these messages fit the form better
         flags = report.phrases(HIGH)
         if not user_is_admin(user):
@@ -268,7 +326,7 @@ def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], c
             user=user,
             compose=compose,
             name=name or project_name(app.store_app_id),
-            inputs={},
+            inputs=inputs,
             source="store",
             store_app=app,
             consent=consent,

@@ -11,7 +11,10 @@ class AppstoreSettings(models.Model):
     allow_lan_stores = models.BooleanField(
         _("allow LAN stores"),
         default=False,
-        help_text=_("Let store URLs point at this machine or the local network (loopback, private ranges)."),
+        help_text=_(
+            "Allow stores that are folders on this machine, and store URLs that lead to this machine or the local "
+            "network (loopback, private ranges)."
+        ),
     )
 
     class Meta:
@@ -53,6 +56,9 @@ class Store(models.Model):
     progress = models.PositiveSmallIntegerField(_("progress"), default=0)
     message = models.CharField(_("progress message"), max_length=300, blank=True)
     error = models.TextField(_("last error"), blank=True)
+    # What kind of failure `error` is (appstore.fetch.FetchError / sync.SyncError codes: dns, offline, http...):
+    # it picks the plain words the App Store page shows, and whether a retry may help.
+    error_code = models.CharField(_("kind of error"), max_length=32, blank=True)
     problems = models.JSONField(_("apps that could not be imported"), default=list, blank=True)
     app_count = models.PositiveIntegerField(_("apps"), default=0)
     # Conditional download state: the validators of the last good download.

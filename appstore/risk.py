@@ -95,6 +95,7 @@ PHRASES = {
     "host_pid": _("every process on this machine (host PID)"),
     "host_ipc": _("this machine's shared memory (host IPC)"),
     "host_userns": _("to run without user isolation (host user namespace)"),
+    "host_cgroup": _("this machine's control groups (host cgroup namespace)"),
     "unconfined": _("to run without its security profile (AppArmor or seccomp off)"),
     "cap_add": _("extra kernel powers"),
     "devices": _("hardware devices"),
@@ -204,6 +205,7 @@ def _namespace_flags(svc) -> list[RiskFlag]:
         ("host_pid", svc.pid),
         ("host_ipc", svc.ipc),
         ("host_userns", svc.userns_mode),
+        ("host_cgroup", svc.cgroup),
     )
     return [RiskFlag(code, HIGH, svc.service, "host") for code, value in pairs if value == "host"]
 
@@ -229,10 +231,18 @@ def risk_of_project(project: Project) -> RiskReport:
     return RiskReport(flags=[flag for svc in exposure(project) for flag in _service_flags(svc)])
 
 
-def risk_of_compose(compose: str, *, app_id: str) -> RiskReport:
-    """Translate a compose file the way the installer will, then report; a file we cannot read fails closed."""
+def unchecked_report(reason: str) -> RiskReport:
+    """A template we could not translate before its install values exist: it fails closed until then."""
+    return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", reason[:300])])
+
+
+def risk_of_compose(compose: str, *, app_id: str, variables: dict[str, str] | None = None) -> RiskReport:
+    """Translate a compose file the way the installer will (with the variables the person set), then report;
+    a file we cannot read fails closed."""
+    values = {**template_variables(app_id), **(variables or {}), "AppID": app_id}  # as the installer merges them
     try:
-        project = load_project(compose, variables=template_variables(app_id), project_name=project_name(app_id))
+        # A required value not typed yet reads as "" (the form asks for it; the installer refuses without it).
+        project = load_project(compose, variables=values, project_name=project_name(app_id), collect_required=True)
     except ComposeError as exc:
         return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", str(exc)[:300])])
     return risk_of_project(project)

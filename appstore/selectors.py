@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 
 from .models import CatalogApp, InstalledTemplate, Store
 from .parsing import normalise_architectures
+from .problems import store_problem
 from .search import search
 
 LIST_FIELDS = (
@@ -62,11 +63,42 @@ def store_state(store: Store) -> dict:
         "progress": store.progress,
         "message": store.message,
         "error": store.error,
+        "error_code": store.error_code,
+        "problem": store_problem(store),  # the error in plain words ("No network: ...")
         "app_count": store.app_count,
         "problem_count": len(store.problems or []),
         "synced_at": store.synced_at.isoformat() if store.synced_at else None,
         "attempted_at": store.attempted_at.isoformat() if store.attempted_at else None,
     }
+
+
+@dataclass(frozen=True)
+class CatalogStatus:
+    """Why the catalogue is as it is: the enabled stores still loading and those whose last sync failed."""
+
+    empty: bool  # no app of any enabled store
+    has_stores: bool  # at least one store is enabled
+    loading: list[Store]
+    failed: list[dict]  # {"store", "problem" (plain words), "detail" (the technical error)}
+
+    @property
+    def retryable(self) -> bool:
+        """Nothing is loading and something failed: the page offers Retry."""
+        return bool(self.failed) and not self.loading
+
+
+def catalog_status() -> CatalogStatus:
+    """The enabled stores' sync state, for a page that must say why it shows no app."""
+    stores = list(Store.objects.filter(enabled=True))
+    failed = [
+        {"store": s, "problem": store_problem(s), "detail": s.error} for s in stores if s.status == Store.Status.ERROR
+    ]
+    return CatalogStatus(
+        empty=not catalog_apps().exists(),
+        has_stores=bool(stores),
+        loading=[s for s in stores if s.is_busy or s.status == Store.Status.NEW],
+        failed=failed,
+    )
 
 
 # ---------------------------------------------------------------------------- catalogue

@@ -24,7 +24,9 @@ class StoreSerializer(serializers.Serializer):
     status = serializers.CharField()
     progress = serializers.IntegerField()
     message = serializers.CharField()
-    error = serializers.CharField()
+    error = serializers.CharField(help_text="the last sync's error as the download or the reader said it")
+    error_code = serializers.CharField(help_text="its kind: dns, offline, refused, timeout, http, too_large, ...")
+    problem = serializers.CharField(help_text="the same in plain words, e.g. 'No network: github.com ...'")
     app_count = serializers.IntegerField()
     problem_count = serializers.IntegerField()
     synced_at = serializers.CharField(allow_null=True)
@@ -116,14 +118,17 @@ class InstallFieldSerializer(serializers.Serializer):
     """One value of the template a person may set before installing (the install form's fields)."""
 
     key = serializers.CharField(
-        help_text="the key to use in `values`: env__<service>__<VAR>, port__<service>__<i>, vol__<service>__<i>"
+        help_text="the key to use in `values`: env__<service>__<VAR>, port__<service>__<i>, vol__<service>__<i>, "
+        "var__<NAME> (a variable the template requires)"
     )
-    kind = serializers.ChoiceField(choices=["env", "port", "volume"])
+    kind = serializers.ChoiceField(choices=["env", "port", "volume", "variable"])
     service = serializers.CharField()
     label = serializers.CharField()
     initial = serializers.CharField(help_text="the default for this machine")
     container = serializers.CharField(help_text="the variable name, container port or container path")
     protocol = serializers.CharField()
+    required = serializers.BooleanField(help_text="the install is refused without a value")
+    help = serializers.CharField(help_text="what the template says about the value (its ${NAME:?message})")
 
 
 class CatalogInstallSerializer(serializers.Serializer):

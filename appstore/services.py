@@ -9,10 +9,13 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from accounts.services import audit_record
 from casaos_site.events import publish
@@ -20,6 +23,7 @@ from casaos_site.events import publish
 from .fetch import FetchError, check_url
 from .models import AppstoreSettings, CatalogApp, Store
 from .parsing import pick
+from .problems import is_transient
 from .selectors import store_state
 from .sync import (
     ParsedApp,
@@ -39,6 +43,9 @@ log = logging.getLogger(__name__)
 STORES_GROUP = "appstore.stores"
 STORE_EVENT = "store.state"
 STALE_SYNC = timedelta(minutes=30)  # a "syncing" row older than this belongs to a worker that died
+BUSY = (Store.Status.QUEUED, Store.Status.SYNCING)
+SYNC_RETRIES = 6  # automatic attempts after a network or server failure: 30 s, 1, 2, 4, 8, 16 minutes later
+SYNC_BACKOFF = 30  # seconds before the first of them; each next one waits twice as long
 
 
 class StoreError(ValidationError):
@@ -82,6 +89,14 @@ def _validated_source(url: str, path: str) -> tuple[str, str, str]:
         except FetchError as exc:
             raise StoreError(str(exc), code="url") from None
         return _kind_for_url(url), url, ""
+    if not AppstoreSettings.load().allow_lan_stores:
+        # A folder is a store on this machine: the switch that allows those covers it (the sync checks again).
+        raise StoreError(
+            _(
+                "A folder is a store on this machine: turn on “Allow stores on this machine and the local network” first."
+            ),
+            code="lan",
+        )
     folder = Path(path)
     if not folder.is_absolute():
         raise StoreError(_("The folder must be an absolute path."), code="path")
@@ -110,7 +125,7 @@ def store_create(*, user, url: str = "", path: str = "", name: str = "", request
 
 def store_set_enabled(*, user, store: Store, enabled: bool, request=None) -> Store:
     """Switch a store on or off; a disabled store's apps leave the catalogue (they come back on the next sync)."""
-    store.enabled = enabled
+    was_enabled, store.enabled = store.enabled, enabled
     store.save(update_fields=["enabled"])
     audit_record(
         actor=user,
@@ -118,6 +133,8 @@ def store_set_enabled(*, user, store: Store, enabled: bool, request=None) -> Sto
         request=request,
         target=store.source,
     )
+    if enabled and not was_enabled:
+        store_sync(store=store)  # its apps come back now, not at the next hourly sync
     _publish(store)
     return store
 
@@ -160,6 +177,43 @@ def store_sync_all() -> int:
     for store in stores:
         store_sync(store=store)
     return len(stores)
+
+
+def store_sync_due() -> int:
+    """At start: queue every enabled store never synced, failed, or not synced for a sync period; returns how many."""
+    since = timezone.now() - timedelta(minutes=max(settings.APPSTORE_SYNC_MINUTES, 1))
+    due = Store.objects.filter(enabled=True).filter(
+        Q(synced_at__isnull=True) | Q(synced_at__lt=since) | Q(status=Store.Status.ERROR)
+    )
+    stores = list(due)
+    for store in stores:
+        store_sync(store=store)
+    return len(stores)
+
+
+def store_sync_failed(*, user, request=None) -> int:
+    """The App Store page's Retry: queue every enabled store whose last sync failed or never ran; how many."""
+    stores = list(Store.objects.filter(enabled=True).exclude(status__in=(Store.Status.OK, *BUSY)))
+    for store in stores:
+        store_sync(store=store)
+    audit_record(actor=user, action="appstore.store.retry", request=request, details={"stores": len(stores)})
+    return len(stores)
+
+
+def store_sync_retry_delay(*, store: Store, attempt: int) -> int | None:
+    """Seconds until the next automatic attempt after a network or server failure (None: no retry); says so."""
+    if not is_transient(store) or attempt >= SYNC_RETRIES:
+        return None
+    delay = SYNC_BACKOFF * 2**attempt
+    store.message = _("Trying again in %(minutes)s…") % {"minutes": _minutes(delay)}
+    Store.objects.filter(pk=store.pk, status=Store.Status.ERROR).update(message=store.message)
+    _publish(store)
+    return delay
+
+
+def _minutes(seconds: int) -> str:
+    minutes = round(seconds / 60)
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes} if minutes else _("a moment")
 
 
 # ---------------------------------------------------------------------------- the sync itself
@@ -215,14 +269,21 @@ def store_sync_run(*, store_id: int) -> Store | None:
         store.status, store.error, store.message = Store.Status.OK, "", _("No change since the last sync")
     except SyncError as exc:
         store.status, store.error, store.message = Store.Status.ERROR, str(exc), ""
+        store.error_code = exc.code
     except Exception as exc:  # a bug must not leave the store "syncing"; the old catalogue stays
         log.exception("sync of store %s failed", store.pk)
         store.status, store.error, store.message = Store.Status.ERROR, _("Unexpected error: %(e)s") % {"e": exc}, ""
+        store.error_code = "other"
     store.progress = 100
     if store.status == Store.Status.OK:
-        store.synced_at = timezone.now()
+        store.synced_at, store.error_code = timezone.now(), ""
     Store.objects.filter(pk=store.pk).update(
-        status=store.status, error=store.error, message=store.message, progress=100, synced_at=store.synced_at
+        status=store.status,
+        error=store.error,
+        error_code=store.error_code,
+        message=store.message,
+        progress=100,
+        synced_at=store.synced_at,
     )
     _publish(store)
     return store

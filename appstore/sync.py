@@ -32,7 +32,7 @@ from .parsing import (
     read_store_info,
 )
 from .parsing.layout import MAX_JSON, contained, read_json, v1_app_folders, v2_index_items
-from .risk import risk_of_project
+from .risk import risk_of_project, unchecked_report
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +40,14 @@ Report = Callable[[int, str], None]
 
 
 class SyncError(Exception):
-    """The store could not be synced; the message is shown on the store and the old catalogue stays."""
+    """The store could not be synced; the message is shown on the store and the old catalogue stays.
+
+    `code` is a FetchError code, or archive (the zip is refused), content (no store in it), folder (missing).
+    """
+
+    def __init__(self, message: str, code: str = "other") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Unchanged(Exception):
@@ -96,14 +103,14 @@ def _download_limits(max_bytes: int) -> Limits:
 def _finish(
     template: AppTemplate, assets: AssetCollector, app_dir: Path | None, *, icon: str = "", thumbnail: str = ""
 ) -> ParsedApp:
-    report = risk_of_project(template.project) if template.project else None
+    report = risk_of_project(template.project) if template.project else unchecked_report(template.unchecked)
     return ParsedApp(
         template=template,
         icon=assets.collect(icon or template.icon, app_dir=app_dir),
         thumbnail=assets.collect(thumbnail or template.thumbnail, app_dir=app_dir),
         screenshots=[name for ref in template.screenshots[:8] if (name := assets.collect(ref, app_dir=app_dir))],
-        risk=report.as_dict() if report else {},
-        needs_consent=bool(report and report.needs_consent),
+        risk=report.as_dict(),
+        needs_consent=report.needs_consent,
     )
 
 
@@ -290,15 +297,17 @@ def read_v2(index: object, reader: _V2Reader, *, allow_lan: bool, report: Report
 # ---------------------------------------------------------------------------- sources
 def read_folder(path: str, *, allow_lan: bool, report: Report) -> ParsedStore:
     """A store on this machine: a v1 repository or a built v2 folder."""
+    if not allow_lan:  # a folder is a store on this machine: the same switch as loopback and LAN URLs
+        raise SyncError(f"{path} is on this machine, and stores on this machine are not allowed", "blocked")
     top = Path(path)
     if not top.is_absolute() or not top.is_dir():
-        raise SyncError(f"{path} is not a folder on this machine")
+        raise SyncError(f"{path} is not a folder on this machine", "folder")
     if root := find_v1_root(top):
         return read_v1(root, allow_lan=allow_lan, report=report)
     if root := find_v2_root(top):
         index = read_json(root / "index.json", root)
         return read_v2(index, _V2Reader(root=root), allow_lan=allow_lan, report=report)
-    raise SyncError("the folder holds no store (neither an Apps/ folder nor an index.json)")
+    raise SyncError("the folder holds no store (neither an Apps/ folder nor an index.json)", "content")
 
 
 def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, report: Report) -> ParsedStore:
@@ -328,14 +337,16 @@ def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, 
         extract_zip(archive, work, ArchiveLimits(settings.APPSTORE_MAX_UNPACKED, settings.APPSTORE_MAX_ENTRIES))
         root = find_v1_root(work)
         if root is None:
-            raise SyncError("the archive holds no store (no folder with an Apps/ folder inside)")
+            raise SyncError("the archive holds no store (no folder with an Apps/ folder inside)", "content")
         parsed = read_v1(root, allow_lan=allow_lan, report=report)
         parsed.validators = Validators(download.etag, download.last_modified, download.sha256)
         return parsed
     except NotModified:
         raise Unchanged from None
-    except (FetchError, ArchiveError) as exc:
-        raise SyncError(str(exc)) from None
+    except FetchError as exc:
+        raise SyncError(str(exc), exc.code) from None
+    except ArchiveError as exc:
+        raise SyncError(str(exc), "archive") from None
     finally:
         archive.unlink(missing_ok=True)
         shutil.rmtree(work, ignore_errors=True)
@@ -359,8 +370,10 @@ def read_v2_url(url: str, seen: Validators, *, allow_lan: bool, report: Report) 
         index = json.loads(download.body or b"")
     except NotModified:
         raise Unchanged from None
-    except (FetchError, ValueError) as exc:
-        raise SyncError(f"index.json: {exc}") from None
+    except FetchError as exc:
+        raise SyncError(f"index.json: {exc}", exc.code) from None
+    except ValueError as exc:
+        raise SyncError(f"index.json: {exc}", "content") from None
     if seen.sha256 and download.sha256 == seen.sha256:
         raise Unchanged
     parsed = read_v2(index, _V2Reader(base_url=index_url, allow_lan=allow_lan), allow_lan=allow_lan, report=report)

@@ -8,6 +8,7 @@ urlpatterns = [
     path("apps/<int:pk>/install/", views.app_install, name="appstore-install"),
     path("apps/<int:pk>/placeholder.svg", views.placeholder, name="appstore-placeholder"),
     path("assets/<str:name>", views.asset, name="appstore-asset"),
+    path("retry/", views.catalog_retry, name="appstore-retry"),
     path("stores/", views.stores, name="appstore-stores"),
     path("stores/lan/", views.lan_setting, name="appstore-lan"),
     path("stores/<int:pk>/", views.store_detail, name="appstore-store"),

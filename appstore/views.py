@@ -24,7 +24,7 @@ from accounts.permissions import (
 from . import services
 from .assets import CONTENT_TYPES, asset_path
 from .forms import InstallForm, LanSettingForm, StoreAddForm
-from .install import form_port_errors, install_fields, render_compose, store_install
+from .install import form_port_errors, install_fields, install_inputs, render_compose, store_install
 from .models import AppstoreSettings, CatalogApp, Store
 from .parsing import pick, project_name
 from .risk import RiskReport, risk_of_compose
@@ -35,6 +35,7 @@ from .selectors import (
     catalog_get,
     catalog_mark,
     catalog_recommended,
+    catalog_status,
     host_architecture,
     install_marks,
     store_list,
@@ -64,6 +65,9 @@ def index(request):
     query = _query(request)
     page, categories = catalog_browse(query, page=request.GET.get("page"), size=PAGE_SIZE)
     filtered = any((query.search, query.category, query.author_type, query.arch, query.store))
+    status = catalog_status()
+    if request.htmx and request.GET.get("poll") and not status.empty:
+        return HttpResponse(headers={"HX-Refresh": "true"})  # the stores loaded: the whole page, shelves too
     context = {
         "query": query,
         "page": page,
@@ -72,7 +76,7 @@ def index(request):
         "author_types": CatalogApp.AuthorType.choices,
         "host_arch": host_architecture(),
         "params": request.GET.copy(),
-        "has_stores": Store.objects.filter(enabled=True).exists(),
+        "status": status,
     }
     if request.htmx and request.htmx.target == "catalog-results":
         return render(request, "appstore/partials/_results.html", context)
@@ -145,6 +149,13 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
         return None
 
 
+def _typed_risk(app: CatalogApp, form: InstallForm) -> RiskReport:
+    """Typed values can grant host access the template did not ask for: the report of what they would do."""
+    values = form.values()
+    name = form.cleaned_data.get("name") or project_name(app.store_app_id)
+    return risk_of_compose(render_compose(app, values), app_id=name, variables=install_inputs(values))
+
+
 @installer_required
 def app_install(request, pk: int):
     """The install form: prefilled from the template, ports checked, consent and step-up for host access."""
@@ -154,13 +165,12 @@ def app_install(request, pk: int):
         messages.error(request, _("Only an administrator can install an app that asks for host access."))
         return redirect("appstore-app", pk=app.pk)
     form = _install_form(request, app, request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        inst = _install_post(request, app, form)
+    if request.method == "POST":
+        inst = _install_post(request, app, form) if form.is_valid() else None
         if inst is not None:
             # No "Installing…" message: it would stay beside whatever the install became (the page is live).
             return redirect("app-detail", pk=inst.pk)
-        # Typed values can grant host access the template did not ask for: show what they would.
-        report = risk_of_compose(render_compose(app, form.values()), app_id=form.cleaned_data["name"])
+        report = _typed_risk(app, form)
     return render(
         request,
         "appstore/install.html",
@@ -239,6 +249,14 @@ def stores(request):
             "lan_form": LanSettingForm(initial={"allow_lan_stores": AppstoreSettings.load().allow_lan_stores}),
         },
     )
+
+
+@admin_required
+@require_POST
+def catalog_retry(request):
+    """The App Store page's Retry: sync again every enabled store whose last sync failed."""
+    services.store_sync_failed(user=request.user, request=request)
+    return redirect("appstore")
 
 
 @admin_required

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import dj_database_url
 
+from runtime.subnets import DEFAULT_POOL, DEFAULT_PREFIX, SubnetPool
+
 from .env import ConfigError, env_bool, env_int, env_list, env_path, env_str
 from .secrets import load_or_create_key
 
@@ -341,16 +343,18 @@ CELERY_BEAT_SCHEDULE["files-cleanup"] = {"task": "files.tasks.files_cleanup", "s
 try:
     APPSTORE_DIR = DATA_DIR / "appstore"
     APPSTORE_SYNC_MINUTES = env_int("APPSTORE_SYNC_MINUTES", 60)  # periodic sync of every enabled store; 0: off
+    APPSTORE_SYNC_AT_START = env_bool("APPSTORE_SYNC_AT_START", True)  # sync due stores when the worker starts
     APPSTORE_DEFAULT_STORE_URL = env_str(
         "APPSTORE_DEFAULT_STORE_URL", "https://github.com/IceWhaleTech/CasaOS-AppStore/archive/refs/heads/main.zip"
     )
-    APPSTORE_MAX_ARCHIVE = env_int("APPSTORE_MAX_ARCHIVE", 64 * 1024**2)  # bytes of a store zip
-    APPSTORE_MAX_UNPACKED = env_int("APPSTORE_MAX_UNPACKED", 256 * 1024**2)  # bytes once unpacked
+    # Real community stores are zips of 150 MB and more (screenshots): streamed to disk, never held in memory.
+    APPSTORE_MAX_ARCHIVE = env_int("APPSTORE_MAX_ARCHIVE", 512 * 1024**2)  # bytes of a store zip
+    APPSTORE_MAX_UNPACKED = env_int("APPSTORE_MAX_UNPACKED", 1024**3)  # bytes once unpacked
     APPSTORE_MAX_ENTRIES = env_int("APPSTORE_MAX_ENTRIES", 20_000)
     APPSTORE_MAX_ASSET = env_int("APPSTORE_MAX_ASSET", 2 * 1024**2)  # bytes per icon / screenshot
     APPSTORE_CONNECT_TIMEOUT = env_int("APPSTORE_CONNECT_TIMEOUT", 5)  # seconds
     APPSTORE_READ_TIMEOUT = env_int("APPSTORE_READ_TIMEOUT", 15)  # seconds without a byte
-    APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 180)  # seconds for a whole download
+    APPSTORE_DOWNLOAD_DEADLINE = env_int("APPSTORE_DOWNLOAD_DEADLINE", 900)  # seconds for a whole download
     APPSTORE_ASSET_BUDGET = env_int("APPSTORE_ASSET_BUDGET", 90)  # seconds of remote asset fetching per sync
     # Where installed apps keep their data by default (CasaOS: /DATA/AppData/<app id>).
     APPSTORE_APPS_DATA_ROOT = env_path("APPS_DATA_ROOT", DATA_DIR / "AppData")
@@ -368,8 +372,15 @@ try:
     APPS_STALE_SECONDS = env_int("APPS_STALE_SECONDS", 60)  # an install without heartbeat this long was orphaned
     APPS_MAX_ATTEMPTS = env_int("APPS_MAX_ATTEMPTS", 3)  # resumes after a dead worker before we give up
     APPS_ENGINE_WAIT = env_int("APPS_ENGINE_WAIT", 600)  # seconds an install waits for an engine that went away
+    # App networks take a small subnet each from this pool (Docker's defaults give each a /16 and run out after
+    # about 30); the default keeps clear of 192.168.0.0/16 and 10.0.0.0/8, which home networks use.
+    APPS_SUBNET_POOL = env_list("APPS_SUBNET_POOL", DEFAULT_POOL)
+    APPS_SUBNET_PREFIX = env_int("APPS_SUBNET_PREFIX", DEFAULT_PREFIX)  # /24: 254 addresses per app network
+    SubnetPool.parse(APPS_SUBNET_POOL, APPS_SUBNET_PREFIX)
 except ConfigError as exc:
     _fail(str(exc))
+except ValueError as exc:
+    _fail(f"CASAOS_APPS_SUBNET_POOL / CASAOS_APPS_SUBNET_PREFIX: {exc}")
 # Every 20 s: a lost queued task is queued again, and an orphaned install resumed, within a minute.
 CELERY_BEAT_SCHEDULE["apps-reconcile"] = {"task": "apps.reconcile", "schedule": 20.0}
 

@@ -22,7 +22,9 @@ from runtime.errors import (
     ImageNotFound,
     InvalidSpec,
     NotFound,
+    PoolExhausted,
     PortInUse,
+    SubnetTaken,
 )
 from runtime.progress import AppProgress, ImageProgress, PullAggregator
 
@@ -42,10 +44,12 @@ __all__ = [
     "InvalidSpec",
     "NetworkInfo",
     "NotFound",
+    "PoolExhausted",
     "PortBinding",
     "PortInUse",
     "PullAggregator",
     "PullProgress",
+    "SubnetTaken",
     "VersionInfo",
     "VolumeInfo",
     "get_engine",

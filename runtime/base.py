@@ -8,7 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from runtime.errors import EngineError, PoolExhausted, SubnetTaken
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
+from runtime.subnets import Subnet, SubnetPool, host_routes, parse_subnets, wants_pool, with_subnet
 
 LabelFilter = Mapping[str, str | None]  # {"io.casaos.app": "nextcloud"}; None matches any value
 
@@ -272,6 +274,34 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def create_network(self, spec: NetworkSpec) -> str:
         """Create a network; Conflict if the name exists."""
+
+    def network_subnets(self) -> list[str]:
+        """Every subnet (CIDR text) any network on the engine holds."""
+        raise NotImplementedError
+
+    def create_network_in_pool(self, spec: NetworkSpec, pool: SubnetPool, *, attempts: int = 10) -> str:
+        """Create a network, on a free subnet of `pool` when the file gives it none (a bridge without ipam).
+
+        Race-free between workers creating networks at once: each asks the engine which subnets are taken, takes
+        a free one, and when the engine refuses it because another network took it meanwhile, asks again.
+        """
+        if not wants_pool(spec):
+            return self.create_network(spec)
+        refused: list[Subnet] = []
+        routes = host_routes() if self.url.startswith("unix://") else []  # a remote engine's routes are not ours
+        for _attempt in range(attempts):
+            subnet = pool.choose([*parse_subnets(self.network_subnets()), *routes, *refused])
+            if subnet is None:
+                raise PoolExhausted(
+                    f"no free subnet is left for the app's network in the app network pool ({pool}, "
+                    f"{pool.capacity} networks of /{pool.prefix}): remove apps you no longer use, or give "
+                    "CASAOS_APPS_SUBNET_POOL more room"
+                )
+            try:
+                return self.create_network(with_subnet(spec, subnet))
+            except SubnetTaken:
+                refused.append(subnet)
+        raise EngineError(f"no subnet could be claimed for network {spec.name} after {attempts} attempts")
 
     @abc.abstractmethod
     def remove_network(self, name: str) -> None:

@@ -33,6 +33,9 @@ from runtime.payload import create_body, endpoint, files_tar
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 
 _PORT_TAKEN = ("port is already allocated", "address already in use")
+# Docker: "Pool overlaps with other one on this address space"; Podman: "subnet ... is already used on the host
+# or by another config".
+_SUBNET_TAKEN = ("pool overlaps", "is already used on the host or by another config")
 _IMAGE_MISSING = (
     "manifest unknown",
     "not found",
@@ -86,6 +89,8 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
     code = exc.status_code or 0
     if any(s in lowered for s in _PORT_TAKEN):
         return E.PortInUse(message)
+    if any(s in lowered for s in _SUBNET_TAKEN):
+        return E.SubnetTaken(message)
     if image and (code == 404 or any(s in lowered for s in _IMAGE_MISSING)):
         return E.ImageNotFound(f"image {image} not found: {message}")
     if isinstance(exc, docker.errors.ImageNotFound):
@@ -146,12 +151,20 @@ class DockerEngine(Engine):
         the result as the timer would: failing streak, retries and start period included (read it with inspect).
         Conflict when the container is not running or has no health check.
         """
+        if self._engine_name() == "podman":
+            self._libpod_get(f"containers/{quote(ref, safe='')}/healthcheck")
+
+    def _engine_name(self) -> str:
+        """docker or podman (asked once)."""
+        return (self._info or self.version()).engine
+
+    def _libpod_get(self, path: str) -> requests.Response:
+        """GET one of Podman's own endpoints (for what its Docker-compatible API leaves out)."""
         info = self._info or self.version()
-        if info.engine != "podman":
-            return
         with _mapped():
-            path = f"/v{info.version}/libpod/containers/{quote(ref, safe='')}/healthcheck"
-            self.api._raise_for_status(self.api._get(self.api.base_url + path))
+            resp = self.api._get(f"{self.api.base_url}/v{info.version}/libpod/{path}")
+            self.api._raise_for_status(resp)
+            return resp
 
     def service_names_resolve(self) -> bool:
         """Docker's embedded DNS always resolves them. Podman 4 with CNI does only with the dnsname plugin: a network
@@ -236,11 +249,24 @@ class DockerEngine(Engine):
                     )
                 if spec.files:
                     self.api.put_archive(cid, "/", files_tar(spec.files))
+            if spec.cgroup:
+                self._check_cgroup(cid, spec.cgroup)
         except E.EngineError:
             with contextlib.suppress(E.EngineError), _mapped():
                 self.api.remove_container(cid, force=True)
             raise
         return cid
+
+    def _check_cgroup(self, cid: str, mode: str) -> None:
+        """Podman before 5 ignores CgroupnsMode on its Docker API: refuse rather than run in another namespace."""
+        if self._engine_name() != "podman":
+            return  # Docker honours it (API 1.41)
+        actual = (self._libpod_get(f"containers/{cid}/json").json().get("HostConfig") or {}).get("CgroupMode", "")
+        if actual != mode:
+            raise E.InvalidSpec(
+                f"this Podman cannot give the container the cgroup namespace it asks for (cgroup: {mode}); "
+                f"it would share {'the host' if actual == 'host' else actual or 'another'} one instead"
+            )
 
     def start(self, ref: str) -> None:
         """Start a container (PortInUse when a published port is taken)."""
@@ -358,6 +384,14 @@ class DockerEngine(Engine):
                 attachable=spec.attachable,
             )
         return res["Id"]
+
+    def network_subnets(self) -> list[str]:
+        """Every subnet any network on the engine holds (ours, foreign ones, the default bridge)."""
+        with _mapped():
+            rows = self.api.networks()
+        return [
+            pool["Subnet"] for r in rows for pool in ((r.get("IPAM") or {}).get("Config") or []) if pool.get("Subnet")
+        ]
 
     def remove_network(self, name: str) -> None:
         """Remove a network."""

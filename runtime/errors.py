@@ -38,6 +38,16 @@ class PortInUse(Conflict):
     """A published host port is already bound by something else."""
 
 
+class SubnetTaken(Conflict):
+    """The engine refused a network's subnet: another network (or a host route) overlaps it."""
+
+
+class PoolExhausted(EngineError):
+    """No free subnet is left in the app network pool."""
+
+    permanent_default = True
+
+
 class InvalidSpec(EngineError):
     """The engine rejected the request as malformed (HTTP 400)."""
 

@@ -127,6 +127,7 @@ def _limits(spec: ContainerSpec) -> dict[str, Any]:
         "PidMode": spec.pid or None,
         "IpcMode": spec.ipc or None,
         "UsernsMode": spec.userns_mode or None,
+        "CgroupnsMode": spec.cgroup or None,
         "CgroupParent": spec.cgroup_parent or None,
         "Runtime": spec.runtime or None,
         "Init": spec.init,

@@ -145,6 +145,7 @@ class ContainerSpec:
     pid: str = ""
     ipc: str = ""
     userns_mode: str = ""
+    cgroup: str = ""  # cgroup namespace: "" (the engine's default), private or host
     cgroup_parent: str = ""
     security_opt: tuple[str, ...] = ()
     sysctls: dict[str, str] = field(default_factory=dict)
@@ -174,6 +175,7 @@ class ContainerSpec:
     platform: str = ""
     mac_address: str = ""
     logging: LoggingSpec | None = None
+    pull_policy: Literal["missing", "always", "never"] = "missing"  # when the installer pulls the image
     files: tuple[FileSpec, ...] = ()
     extensions: dict[str, Any] = field(default_factory=dict)  # service-level x-* (e.g. x-casaos), untouched
 

@@ -41,6 +41,7 @@ ROUTES: dict[str, dict] = {
     "appstore-asset": {"access": MEMBER},
     "appstore-stores": {"access": ADMIN, "methods": ["GET", "POST"]},
     "appstore-lan": {"access": ADMIN, "methods": ["POST"]},
+    "appstore-retry": {"access": ADMIN, "methods": ["POST"]},
     "appstore-store": {"access": ADMIN},
     "appstore-store-row": {"access": ADMIN},
     "appstore-store-action": {"access": ADMIN, "methods": ["POST"], "kwargs": {"action": "sync"}},

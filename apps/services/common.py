@@ -8,9 +8,11 @@ import threading
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 import runtime
 from casaos_site.events import apublish
+from runtime.subnets import SubnetPool
 
 from ..models import Installation
 from ..selectors import app_state
@@ -133,3 +135,15 @@ def app_update(installation: Installation, *, publish_state: bool = True, write:
     if publish_state:
         app_publish(installation)
     return installation
+
+
+def never_pulled(image: str) -> str:
+    """Why an image with `pull_policy: never` stops an install."""
+    return _(
+        "The image %(image)s is not on this machine, and the app asks never to download it (pull_policy: never)."
+    ) % {"image": image}
+
+
+def app_subnet_pool() -> SubnetPool:
+    """The pool app networks take their subnets from (CASAOS_APPS_SUBNET_POOL, checked at start)."""
+    return SubnetPool.parse(settings.APPS_SUBNET_POOL, settings.APPS_SUBNET_PREFIX)

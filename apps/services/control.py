@@ -46,7 +46,8 @@ class AppApply(_Run):
             super().pull()
             return
         self.step(Installation.Status.PULLING, _("Downloading new images…"))
-        self._pull_all(list(self.project.images), PullAggregator(self.project.images, self._on_progress))
+        images = [i for i in self.project.images if self.project.pull_policy(i) != "never"]  # kept as they are
+        self._pull_all(images, PullAggregator(tuple(images), self._on_progress))
         self._save_progress(force=True)
 
     def step(self, status: str, detail: str) -> None:

@@ -13,12 +13,12 @@ from accounts.permissions import INSTALL_REFUSED, stepup_is_fresh, user_is_admin
 from accounts.services import audit_record
 from appstore.risk import HIGH, risk_of_project
 from runtime import labels as L
-from runtime.compose import ComposeError, Project, load_project, load_yaml
+from runtime.compose import ComposeError, MissingVariable, Project, load_project, load_yaml
 from runtime.errors import EngineError, NotFound
 
 from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
-from .common import ConsentRequired, InstallError, app_publish, engine
+from .common import ConsentRequired, InstallError, app_publish, engine, never_pulled
 from .operation import install_history_open
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -201,6 +201,11 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
     """Parse, interpolate and translate; anything unsupported is refused with the key that caused it."""
     try:
         return load_project(compose, variables=variables, project_name=name)
+    except MissingVariable as exc:
+        raise InstallError(
+            _("The app needs a value for %(name)s: %(message)s") % {"name": exc.name, "message": exc.message},
+            code="inputs",
+        ) from exc
     except ComposeError as exc:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
 
@@ -289,8 +294,12 @@ def _port_free(port: int, protocol: str, host_ip: str) -> bool:
 
 
 def _check_engine(project: Project, *, app: str = "") -> None:
-    """Container names must not belong to a container that already exists (but `app`'s own, which a retry reuses)."""
+    """Container names must not belong to a container that already exists (but `app`'s own, which a retry reuses);
+    `pull_policy: never` images must be here already."""
     eng = engine()
+    for image in project.images:
+        if project.pull_policy(image) == "never" and not _image_here(eng, image):
+            raise InstallError(never_pulled(image), code="compose")
     for spec in project.containers:
         try:
             found = eng.inspect(spec.name)
@@ -300,6 +309,13 @@ def _check_engine(project: Project, *, app: str = "") -> None:
             raise _engine_down(exc) from exc
         if not app or found.labels.get(L.APP) != app:
             raise InstallError(_("A container named %(name)s already exists.") % {"name": spec.name}, code="name")
+
+
+def _image_here(eng, image: str) -> bool:
+    try:
+        return eng.image_exists(image)
+    except EngineError as exc:
+        raise _engine_down(exc) from exc
 
 
 def _engine_down(exc: EngineError) -> InstallError:

@@ -25,7 +25,16 @@ from runtime.specs import ContainerSpec, Dependency
 from ..models import AppEvent, Installation
 from ..selectors import app_containers_of
 from .cleanup import app_objects_remove, heartbeat
-from .common import InstallCancelled, InstallFailed, app_publish, app_publish_flush, app_update, engine
+from .common import (
+    InstallCancelled,
+    InstallFailed,
+    app_publish,
+    app_publish_flush,
+    app_subnet_pool,
+    app_update,
+    engine,
+    never_pulled,
+)
 from .install import app_project
 from .operation import install_history_close
 
@@ -227,8 +236,11 @@ class _Run:
         agg = PullAggregator(self.project.images, self._on_progress)
         missing = []
         for image in self.project.images:
-            if self.eng.image_exists(image):
+            policy = self.project.pull_policy(image)
+            if policy != "always" and self.eng.image_exists(image):
                 agg.image_done(image)
+            elif policy == "never":
+                raise InstallFailed(never_pulled(image))
             else:
                 missing.append(image)
         return self._pulls_start(missing, agg)
@@ -236,9 +248,10 @@ class _Run:
     def prepare(self) -> None:
         """Networks, volumes and bind folders; what already exists for this app is reused."""
         have = {n.name for n in self.eng.list_networks(self.app)}
+        pool = app_subnet_pool()
         for net in self.project.networks:
             if not net.external and net.name not in have:
-                self.eng.create_network(net)
+                self.eng.create_network_in_pool(net, pool)  # a small subnet of our pool, not a default /16
         volumes = {v.name for v in self.eng.list_volumes({})}
         for vol in self.project.volumes:
             if not vol.external and vol.name not in volumes:

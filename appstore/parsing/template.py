@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.compose import ComposeError, load_project, load_yaml
+from runtime.compose import ComposeError, load_project, load_yaml, required_variables
 from runtime.compose.model import Project
 
 from .locale import DEFAULT_LOCALE, localised, looks_localised, normalise_locale
@@ -92,6 +92,7 @@ class AppTemplate:
     services: dict[str, dict[str, list]] = field(default_factory=dict)
     images: list[str] = field(default_factory=list)
     project: Project | None = None
+    unchecked: str = ""  # why `project` is None: the risk report cannot be made before the install form
 
 
 def _text(value: Any) -> str:
@@ -231,10 +232,7 @@ def parse_template(
     app_id = (_text(tree.get("name")) or _text(data.get("id")) or folder).lower()
     if not app_id:
         raise BrokenApp("the app has no name (neither compose `name` nor `x-casaos.id`)")
-    try:
-        project = load_project(raw, variables=template_variables(app_id), project_name=project_name(app_id))
-    except ComposeError as exc:
-        raise BrokenApp(str(exc)) from None
+    project, unchecked = _project(raw, app_id)
     title = localised(data.get("title")) or {DEFAULT_LOCALE: folder or app_id}
     author, developer = _text(data.get("author")), _text(data.get("developer"))
     screenshots = data.get("screenshot_link")
@@ -265,6 +263,21 @@ def parse_template(
         index=_text(data.get("index")) or "/",
         scheme=_text(data.get("scheme")) or "http",
         services=_services_info(services, data, main),
-        images=list(project.images),
+        images=list(project.images) if project else [],
         project=project,
+        unchecked=unchecked,
     )
+
+
+def _project(raw: str, app_id: str) -> tuple[Project | None, str]:
+    """The translated template, or (None, why) when only the values the install form asks for can make it valid
+    (a ${MEDIA:?...}:/media bind reads as ":/media" until then); anything else broken is a BrokenApp."""
+    variables = template_variables(app_id)
+    try:
+        return load_project(raw, variables=variables, project_name=project_name(app_id), collect_required=True), ""
+    except ComposeError as exc:
+        required = required_variables(raw, variables)
+        if not required:
+            raise BrokenApp(str(exc)) from None
+        names = ", ".join(v.name for v in required)
+        return None, f"it depends on the values asked at install ({names})"

@@ -6,8 +6,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from runtime.compose.fields import as_str
-from runtime.compose.interpolate import interpolate, interpolate_tree
-from runtime.compose.model import Project
+from runtime.compose.interpolate import MissingVariable, interpolate, interpolate_tree
+from runtime.compose.model import Project, RequiredVariable
 from runtime.compose.parse import load_yaml
 from runtime.compose.risk import ServiceExposure, exposure
 from runtime.compose.translate import start_order, translate
@@ -15,12 +15,15 @@ from runtime.errors import ComposeError
 
 __all__ = [
     "ComposeError",
+    "MissingVariable",
     "Project",
+    "RequiredVariable",
     "ServiceExposure",
     "exposure",
     "interpolate",
     "load_project",
     "load_yaml",
+    "required_variables",
     "start_order",
 ]
 
@@ -32,16 +35,29 @@ def load_project(
     project_name: str | None = None,
     profiles: Iterable[str] = (),
     project_dir: str = "",
+    collect_required: bool = False,
 ) -> Project:
     """Parse, interpolate with `variables` only (never os.environ) and translate a compose file.
 
-    `project_name` overrides the file's `name:`; one of them must be a valid Compose project name.
+    `project_name` overrides the file's `name:`; one of them must be a valid Compose project name. An unset
+    ${V:?message} raises MissingVariable, unless `collect_required`: then it reads as "" and is listed in
+    `required_variables` (a store template is still offered, and its install form asks for the value).
     """
     tree = load_yaml(text)
     missing: set[str] = set()
-    tree = interpolate_tree(tree, variables, missing=missing)
+    required: dict[str, RequiredVariable] | None = {} if collect_required else None
+    tree = interpolate_tree(tree, variables, missing=missing, required=required)
     name = project_name or as_str(tree.get("name") or "", "name")
     if not name:
         raise ComposeError("a project name is required (pass project_name or set `name:`)", "name")
     project = translate(tree, project_name=name, variables=variables, profiles=profiles, project_dir=project_dir)
-    return replace(project, missing_variables=tuple(sorted(missing)))
+    return replace(
+        project, missing_variables=tuple(sorted(missing)), required_variables=tuple((required or {}).values())
+    )
+
+
+def required_variables(text: str | bytes, variables: Mapping[str, str]) -> tuple[RequiredVariable, ...]:
+    """The ${V:?message} variables of a compose file that `variables` leaves unset, in file order."""
+    required: dict[str, RequiredVariable] = {}
+    interpolate_tree(load_yaml(text), variables, required=required)
+    return tuple(required.values())

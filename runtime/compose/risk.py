@@ -20,6 +20,7 @@ class ServiceExposure:
     pid: str
     ipc: str
     userns_mode: str
+    cgroup: str  # "host" shares the host's cgroup namespace
     binds: tuple[MountSpec, ...]  # every host path, incl. long-syntax binds and driver_opts bind volumes
     devices: tuple[DeviceSpec, ...]
     device_requests: tuple[DeviceRequest, ...]
@@ -52,6 +53,7 @@ def service_exposure(spec: ContainerSpec) -> ServiceExposure:
         pid=spec.pid,
         ipc=spec.ipc,
         userns_mode=spec.userns_mode,
+        cgroup=spec.cgroup,
         binds=tuple(m for m in spec.mounts if m.type == "bind"),
         devices=spec.devices,
         device_requests=spec.device_requests,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from runtime import labels as L
@@ -30,7 +30,7 @@ from runtime.compose.ports import parse_ports
 from runtime.errors import ComposeError
 from runtime.specs import ContainerSpec, Dependency, FileSpec, NetworkAttachment, NetworkSpec, VolumeSpec
 
-# Every key we translate. Anything else (build, extends, volumes_from, links, ...) is rejected by name.
+# Every key we translate. Anything else (extends, volumes_from, external_links, ...) is rejected by name.
 SERVICE_KEYS = (
     "image",
     "container_name",
@@ -58,6 +58,7 @@ SERVICE_KEYS = (
     "pid",
     "ipc",
     "userns_mode",
+    "cgroup",
     "cgroup_parent",
     "security_opt",
     "sysctls",
@@ -90,6 +91,8 @@ SERVICE_KEYS = (
     "configs",
     "secrets",
     "profiles",
+    "links",
+    "pull_policy",
 )
 _SIMPLE_STR = (
     "user",
@@ -108,6 +111,8 @@ _SIMPLE_BOOL = ("privileged", "tty", "stdin_open", "read_only")
 _SIMPLE_TUPLE = ("cap_add", "cap_drop", "security_opt", "group_add", "dns", "dns_search", "dns_opt")
 _CONTAINER_NAME = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 _CONDITIONS = ("service_started", "service_healthy", "service_completed_successfully")
+_PULL_POLICIES = {"always": "always", "missing": "missing", "if_not_present": "missing", "never": "never"}
+_NO_BUILD = "is not supported: building images is not supported here, the app must name a published image"
 
 
 @dataclass(frozen=True)
@@ -121,11 +126,14 @@ class Context:
     files: Mapping[str, bytes]  # configs/secrets key -> inline content
     container_names: Mapping[str, str]  # service -> container name
     project_dir: str = ""
+    link_aliases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # service -> names its linkers use
 
 
 def translate_service(name: str, svc: dict[str, Any], ctx: Context) -> ContainerSpec:
     """ContainerSpec for one service; labels carry Compose's and ours (the config hash is added later)."""
     path = f"services.{name}"
+    if "build" in svc:
+        raise ComposeError(_NO_BUILD, join(path, "build"))
     check_keys(svc, SERVICE_KEYS, path)
     if not svc.get("image"):
         raise ComposeError("image is required (build is not supported)", path)
@@ -145,7 +153,9 @@ def translate_service(name: str, svc: dict[str, Any], ctx: Context) -> Container
         service=name,
         labels=_labels(name, svc, path, ctx),
         mounts=tuple(mounts),
-        depends_on=_depends_on(svc.get("depends_on"), join(path, "depends_on"), ctx),
+        depends_on=_with_links(
+            _depends_on(svc.get("depends_on"), join(path, "depends_on"), ctx), links(svc, path, ctx.container_names)
+        ),
         files=_files(svc, path, ctx),
         extensions=extensions(svc),
         **kw,
@@ -177,6 +187,10 @@ def _process(svc: dict[str, Any], path: str, ctx: Context) -> dict[str, Any]:
         kw["devices"] = resources.devices(svc["devices"], join(path, "devices"))
     if svc.get("expose") is not None:
         kw["expose"] = as_str_tuple(svc["expose"], join(path, "expose"))
+    if svc.get("pull_policy") is not None:
+        kw["pull_policy"] = _pull_policy(svc["pull_policy"], join(path, "pull_policy"))
+    if svc.get("cgroup") is not None:
+        kw["cgroup"] = _choice(svc["cgroup"], join(path, "cgroup"), ("host", "private"))
     if svc.get("pid") is not None:
         kw["pid"] = _namespace(svc["pid"], join(path, "pid"), ctx)
     if svc.get("ipc") is not None:
@@ -228,7 +242,7 @@ def _attachment(service: str, key: str, cfg: Any, path: str, ctx: Context) -> Ne
         raise ComposeError(f"refers to undefined network {key!r}", path)
     cfg = as_mapping(cfg, path)
     check_keys(cfg, ("aliases", "ipv4_address", "ipv6_address", "priority"), path)
-    aliases = (service, *as_str_tuple(cfg.get("aliases"), join(path, "aliases")))
+    aliases = (service, *ctx.link_aliases.get(service, ()), *as_str_tuple(cfg.get("aliases"), join(path, "aliases")))
     return NetworkAttachment(
         network=ctx.networks[key].name,
         aliases=tuple(dict.fromkeys(aliases)),
@@ -257,6 +271,43 @@ def _namespace(value: Any, path: str, ctx: Context, allowed: tuple[str, ...] = (
     if kind == "container" and target:
         return text
     raise ComposeError(f"unsupported value {text!r}", path)
+
+
+def _pull_policy(value: Any, path: str) -> str:
+    """always | missing (also if_not_present) | never; `build` is refused in words."""
+    text = as_str(value, path)
+    if text == "build":
+        raise ComposeError(_NO_BUILD.removeprefix("is not supported: "), path)
+    return _PULL_POLICIES[_choice(text, path, tuple(_PULL_POLICIES))]
+
+
+def _choice(value: Any, path: str, allowed: tuple[str, ...]) -> str:
+    """One of a few keywords."""
+    text = as_str(value, path)
+    if text not in allowed:
+        raise ComposeError(f"unsupported value {text!r} (use {', '.join(allowed)})", path)
+    return text
+
+
+def links(svc: Mapping[str, Any], path: str, services: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """`links` as (service, alias) pairs: "db" or "db:database"; each must name a service of the file."""
+    pairs = []
+    for i, item in enumerate(as_list(svc.get("links"), join(path, "links"))):
+        item_path = f"{path}.links[{i}]"
+        target, _, alias = as_str(item, item_path).partition(":")
+        if target not in services:
+            raise ComposeError(f"refers to undefined service {target!r}", item_path)
+        if not _CONTAINER_NAME.match(alias or target):
+            raise ComposeError(f"invalid alias {alias!r}", item_path)
+        pairs.append((target, alias or target))
+    return tuple(pairs)
+
+
+def _with_links(deps: tuple[Dependency, ...], linked: tuple[tuple[str, str], ...]) -> tuple[Dependency, ...]:
+    """A linked service starts first, as with Compose; an explicit depends_on entry keeps its condition."""
+    named = {d.service for d in deps}
+    extra = dict.fromkeys(target for target, _alias in linked if target not in named)
+    return deps + tuple(Dependency(service=target) for target in extra)
 
 
 def _environment(value: Any, path: str, variables: Mapping[str, str]) -> dict[str, str]:

@@ -12,7 +12,7 @@ from runtime import labels as L
 from runtime.compose.fields import as_bool, as_mapping, as_str, as_str_tuple, check_keys, extensions, join, key_values
 from runtime.compose.model import Project
 from runtime.compose.mounts import bind_source_of
-from runtime.compose.service import Context, translate_service, validate_container_name
+from runtime.compose.service import Context, links, translate_service, validate_container_name
 from runtime.errors import ComposeError
 from runtime.specs import ContainerSpec, IpamSpec, NetworkSpec, VolumeSpec
 
@@ -35,14 +35,16 @@ def translate(
     if not services:
         raise ComposeError("at least one service is required", "services")
     active, disabled = _active_services(services, set(profiles))
+    container_names = _container_names(services, project_name)
     ctx = Context(
         project=project_name,
         variables=variables or {},
         networks=_networks(tree.get("networks"), project_name),
         volumes=_volumes(tree.get("volumes"), project_name),
         files=_files(tree, variables or {}),
-        container_names=_container_names(services, project_name),
+        container_names=container_names,
         project_dir=project_dir,
+        link_aliases=_link_aliases(services, active, container_names),
     )
     specs = {name: translate_service(name, as_mapping(services[name], f"services.{name}"), ctx) for name in active}
     ordered = [_finish(specs[name]) for name in start_order(specs)]
@@ -98,13 +100,32 @@ def _dependencies(spec: ContainerSpec, specs: Mapping[str, ContainerSpec]) -> li
     return result
 
 
+def _link_aliases(
+    services: Mapping[str, Any], active: list[str], container_names: Mapping[str, str]
+) -> dict[str, tuple[str, ...]]:
+    """service -> the extra names its linkers reach it by: a link becomes a network alias of the linked service."""
+    aliases: dict[str, dict[str, None]] = {}
+    for name in active:
+        svc = as_mapping(services[name], f"services.{name}")
+        for target, alias in links(svc, f"services.{name}", container_names):
+            aliases.setdefault(target, {})[alias] = None
+    return {target: tuple(names) for target, names in aliases.items()}
+
+
+# Left out of the config hash: how an image is fetched does not change what runs (Compose leaves it out too).
+_UNHASHED = ("pull_policy",)
+# Hashed only when set, so apps installed before these keys existed keep their hash (and their containers).
+_HASHED_WHEN_SET = ("cgroup",)
+
+
 def _finish(spec: ContainerSpec) -> ContainerSpec:
     """Add the depends_on and config-hash labels (sha256 of the normalised spec, like Compose's)."""
     labels = dict(spec.labels)
     if spec.depends_on:
         labels[L.DEPENDS_ON] = ",".join(f"{d.service}:{d.condition}:{str(d.restart).lower()}" for d in spec.depends_on)
     spec = replace(spec, labels=labels)
-    payload = json.dumps(asdict(spec), sort_keys=True, default=lambda o: o.hex() if isinstance(o, bytes) else str(o))
+    fields = {k: v for k, v in asdict(spec).items() if k not in _UNHASHED and not (k in _HASHED_WHEN_SET and not v)}
+    payload = json.dumps(fields, sort_keys=True, default=lambda o: o.hex() if isinstance(o, bytes) else str(o))
     return replace(spec, labels={**labels, L.CONFIG_HASH: hashlib.sha256(payload.encode()).hexdigest()})
 
 

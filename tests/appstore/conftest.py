@@ -43,7 +43,31 @@ class StoreServer:
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
+                if self.path.startswith("/status/"):  # /status/503/<anything>: that answer, no body
+                    self.send_response(int(self.path.split("/")[2]))
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if self.path.startswith(("/nolength/", "/broken/")):
+                    self._raw(self.path.split("/", 2)[1], self.path.split("/", 2)[2])
+                    return
                 super().do_GET()
+
+            def _raw(self, how: str, name: str) -> None:
+                """No Content-Length (the body ends when the connection does), or half the body, then a reset."""
+                path = server.root / name
+                size = path.stat().st_size
+                self.close_connection = True
+                self.send_response(200)
+                if how == "broken":
+                    self.send_header("Content-Length", str(size))
+                self.end_headers()
+                with path.open("rb") as body:  # in pieces: a test may measure the memory of this process
+                    left = size if how == "nolength" else size // 2
+                    while left > 0 and (chunk := body.read(min(left, 256 * 1024))):
+                        self.wfile.write(chunk)
+                        left -= len(chunk)
+                self.wfile.flush()
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
         self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"

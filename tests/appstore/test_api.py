@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def odd(db):
+def odd(db, allow_lan):
     return sync(make_store(path=str(ODD_STORE), name="Odd store"))
 
 
@@ -53,7 +53,7 @@ def test_it_returns_an_app_with_compose_and_risk_report(member_user, odd):
     assert data["installed"] is False
 
 
-def test_admins_add_sync_disable_and_remove_stores(admin_user, django_capture_on_commit_callbacks):
+def test_admins_add_sync_disable_and_remove_stores(admin_user, allow_lan, django_capture_on_commit_callbacks):
     client = api(admin_user)
     created = client.post(reverse("api-stores-list"), {"path": str(V2_STORE)}, format="json")
     assert created.status_code == 201 and created.json()["kind"] == "folder"

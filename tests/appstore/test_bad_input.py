@@ -158,7 +158,7 @@ def test_it_refuses_store_urls_that_are_not_plain_http(url):
 
 
 @pytest.mark.django_db
-def test_it_refuses_relative_and_missing_folders(tmp_path):
+def test_it_refuses_relative_and_missing_folders(tmp_path, allow_lan):
     count = Store.objects.count()
     for path in ["relative/folder", str(tmp_path / "missing")]:
         with pytest.raises(StoreError):

@@ -21,7 +21,7 @@ HTTPD_1, HTTPD_2 = "127.0.0.1:5000/casa/httpd:1", "127.0.0.1:5000/casa/httpd:2"
 
 
 @pytest.fixture
-def hello_store(tmp_path):
+def hello_store(tmp_path, allow_lan):
     """A one-app store folder we can change between syncs (the Hello app of the odd store, httpd:1)."""
     root = tmp_path / "store"
     shutil.copytree(ODD_STORE / "Apps" / "Hello", root / "Apps" / "Hello")
@@ -138,7 +138,7 @@ def test_it_refuses_bad_values_and_changes_nothing(
 
 
 @pytest.fixture
-def risky(db):
+def risky(db, allow_lan):
     store = sync(make_store(path=str(ODD_STORE), name="Odd store"))
     return CatalogApp.objects.get(store=store, store_app_id="risky")
 

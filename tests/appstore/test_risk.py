@@ -40,10 +40,15 @@ def test_it_flags_privileged_in_every_spelling(spelling):
         ("pid: host", "host_pid"),
         ("ipc: host", "host_ipc"),
         ("userns_mode: host", "host_userns"),
+        ("cgroup: host", "host_cgroup"),
     ],
 )
 def test_it_flags_host_namespaces(spelling, code):
     assert (code, HIGH) in codes(svc(spelling))
+
+
+def test_an_apps_own_cgroup_namespace_is_harmless():
+    assert codes(svc("cgroup: private")) == set()
 
 
 @pytest.mark.parametrize(

@@ -141,7 +141,7 @@ def test_it_imports_a_v2_static_store_over_http(store_server, allow_lan, tmp_pat
     assert store_server.gets("v2/index.json") == [200, 304]
 
 
-def test_v2_locale_texts_reach_search_and_the_ui_language(client, member_user, settings):
+def test_v2_locale_texts_reach_search_and_the_ui_language(client, member_user, settings, allow_lan):
     from django.urls import reverse
 
     v2 = sync(make_store(path=str(V2_STORE)))
@@ -157,7 +157,7 @@ def test_v2_locale_texts_reach_search_and_the_ui_language(client, member_user, s
     assert (body["title"], body["description"]) == ("Hallo Zwei", "Von der v2-Pipeline gebaut, mit Zebrastreifen.")
 
 
-def test_it_imports_folder_stores_of_both_layouts(db):
+def test_it_imports_folder_stores_of_both_layouts(db, allow_lan):
     odd = sync(make_store(path=str(ODD_STORE)))
     assert odd.status == Store.Status.OK and odd.app_count == 6
     v2 = sync(make_store(path=str(V2_STORE)))
@@ -166,7 +166,7 @@ def test_it_imports_folder_stores_of_both_layouts(db):
     assert "not a file inside the store" in v2.problems[0]["reason"]
 
 
-def test_it_keeps_folder_store_assets_inside_the_store(db, tmp_path):
+def test_it_keeps_folder_store_assets_inside_the_store(db, tmp_path, allow_lan):
     import shutil
 
     shutil.copytree(ODD_STORE, tmp_path / "store")

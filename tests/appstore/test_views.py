@@ -15,7 +15,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def odd(db):
+def odd(db, allow_lan):
     return sync(make_store(path=str(ODD_STORE), name="Odd store"))
 
 
@@ -229,6 +229,6 @@ def test_members_cannot_touch_stores(client, member_user, odd):
     login(client, member_user)
     assert client.post(reverse("appstore-stores"), {"path": str(V2_STORE)}).status_code == 403
     assert client.post(reverse("appstore-store-action", args=[odd.pk, "remove"])).status_code == 403
-    assert client.post(reverse("appstore-lan"), {"allow_lan_stores": "on"}).status_code == 403
+    assert client.post(reverse("appstore-lan"), {}).status_code == 403  # an attempt to turn the switch off
     assert Store.objects.filter(pk=odd.pk).exists() and not Store.objects.filter(path=str(V2_STORE)).exists()
-    assert not AppstoreSettings.load().allow_lan_stores
+    assert AppstoreSettings.load().allow_lan_stores  # the odd store's fixture turned it on; it stays on

@@ -165,3 +165,11 @@ class _SlowProxy(BaseHTTPRequestHandler):
 
     def log_message(self, *args) -> None:  # keep test output clean
         pass
+
+
+def free_region(engine: runtime.Engine, prefix: int = 22) -> str:
+    """A part of the default app pool that no network and no route of this machine overlaps now."""
+    from runtime.subnets import DEFAULT_POOL, SubnetPool, host_routes, parse_subnets
+
+    used = [*parse_subnets(engine.network_subnets()), *host_routes()]
+    return str(next(SubnetPool.parse(DEFAULT_POOL, prefix).free(used)))

@@ -104,3 +104,33 @@ def test_it_counts_aliases_at_their_expanded_size_but_accepts_real_reuse():
 def test_it_refuses_nesting_deeper_than_any_compose_file(depth):
     with pytest.raises(ComposeError, match="nested deeper than 64"):
         load_yaml("services: {web: {image: busybox, labels: " + "[" * depth + "]" * depth + "}}\n")
+
+
+def test_a_missing_required_variable_names_itself():
+    from runtime.compose import MissingVariable
+
+    with pytest.raises(MissingVariable, match="need a token") as caught:
+        interpolate("${TOKEN:?need a token}", {})
+    assert caught.value.name == "TOKEN"
+
+
+def test_it_collects_required_variables_instead_of_failing_when_asked():
+    from runtime.compose import RequiredVariable, required_variables
+
+    text = (
+        "services:\n  web:\n    image: nginx:${TAG:?the image tag}\n"
+        "    environment:\n      PASSWORD: ${PASSWORD:?Set an admin password}\n      MAYBE: ${MAYBE?}\n"
+        "      GIVEN: ${GIVEN:?never asked}\n"
+    )
+    project = load_project(text, variables={"GIVEN": "x"}, project_name="demo", collect_required=True)
+    assert project.required_variables == (
+        RequiredVariable("TAG", "the image tag"),
+        RequiredVariable("PASSWORD", "Set an admin password"),
+        RequiredVariable("MAYBE", "", allow_empty=True),
+    )
+    assert project.images == ("nginx:",) and project.container("web").env["PASSWORD"] == ""
+    assert required_variables(text, {"GIVEN": "x"}) == project.required_variables
+    with pytest.raises(ComposeError, match="the image tag"):
+        load_project(text, variables={"GIVEN": "x"}, project_name="demo")
+    filled = load_project(text, variables={"TAG": "1", "PASSWORD": "p", "MAYBE": "", "GIVEN": "x"}, project_name="demo")
+    assert filled.images == ("nginx:1",) and filled.required_variables == ()

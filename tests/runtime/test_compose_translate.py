@@ -307,9 +307,8 @@ def test_it_reads_deploy_resources_over_legacy_keys():
         "build: .",
         "extends: {service: x}",
         "volumes_from: [db]",
-        "links: [db]",
+        "external_links: [db]",
         "env_file: .env",
-        "pull_policy: always",
         "scale: 2",
     ],
 )
@@ -395,3 +394,85 @@ def test_it_exposes_everything_a_policy_needs():
     assert view.bind_sources == ("/var/run/docker.sock", "/etc") and view.mounts_docker_socket
     assert view.devices[0].host_path == "/dev/sda" and view.cap_add == ("SYS_ADMIN",)
     assert view.image.startswith("evil@sha256:") and project.images == (view.image,)
+
+
+def test_it_turns_links_into_aliases_of_the_linked_service_and_a_start_dependency():
+    project = load("""
+        services:
+          web: {image: nginx, links: [db, "cache:redis", "db:database"], depends_on: {db: {condition: service_healthy}}}
+          db: {image: postgres}
+          cache: {image: redis}
+        """)
+    assert project.services == ("db", "cache", "web")
+    assert project.container("db").networks[0].aliases == ("db", "database")
+    assert project.container("cache").networks[0].aliases == ("cache", "redis")
+    web_spec = project.container("web")
+    assert web_spec.networks[0].aliases == ("web",)
+    assert web_spec.depends_on == (
+        Dependency("db", "service_healthy"),  # the explicit condition stays
+        Dependency("cache", "service_started"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("links", "error"),
+    [
+        ("[ghost]", r"services\.web\.links\[0\]: refers to undefined service 'ghost'"),
+        ("['db:bad name']", r"services\.web\.links\[0\]: invalid alias 'bad name'"),
+        ("{db: x}", r"services\.web\.links: must be a list"),
+    ],
+)
+def test_it_refuses_links_it_cannot_honour(links, error):
+    with pytest.raises(ComposeError, match=error):
+        load(f"services:\n  web: {{image: nginx, links: {links}}}\n  db: {{image: postgres}}\n")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("always", "always"),
+        ("missing", "missing"),
+        ("if_not_present", "missing"),
+        ("never", "never"),
+        (None, "missing"),
+    ],
+)
+def test_it_reads_pull_policy(value, expected):
+    spec = web(f"pull_policy: {value}" if value else "")
+    assert spec.pull_policy == expected
+
+
+def test_pull_policy_is_not_part_of_the_container_config_hash():
+    # How an image is fetched does not change what runs (Compose's own hash leaves it out too).
+    assert web("pull_policy: always").labels[L.CONFIG_HASH] == web("").labels[L.CONFIG_HASH]
+
+
+def test_it_refuses_building_images_in_words():
+    with pytest.raises(ComposeError, match=r"services\.web\.pull_policy: .*building images is not supported"):
+        web("pull_policy: build")
+    with pytest.raises(ComposeError, match=r"services\.web\.build: .*building images is not supported"):
+        web("build: .")
+    with pytest.raises(ComposeError, match=r"services\.web\.pull_policy: unsupported value 'daily'"):
+        web("pull_policy: daily")
+
+
+def test_it_reads_the_cgroup_namespace():
+    assert web("cgroup: private").cgroup == "private"
+    assert web("cgroup: host").cgroup == "host"
+    assert web("").cgroup == ""
+    with pytest.raises(ComposeError, match=r"services\.web\.cgroup: unsupported value 'shared'"):
+        web("cgroup: shared")
+    (view,) = exposure(load("services:\n  web: {image: nginx, cgroup: host}\n"))
+    assert view.cgroup == "host"
+
+
+def test_an_unset_cgroup_keeps_the_config_hash_of_apps_installed_before_it_existed():
+    import hashlib
+    import json
+    from dataclasses import asdict, replace
+
+    spec = web("")
+    labels = {k: v for k, v in spec.labels.items() if k != L.CONFIG_HASH}
+    old = {k: v for k, v in asdict(replace(spec, labels=labels)).items() if k not in ("cgroup", "pull_policy")}
+    payload = json.dumps(old, sort_keys=True, default=str)
+    assert spec.labels[L.CONFIG_HASH] == hashlib.sha256(payload.encode()).hexdigest()

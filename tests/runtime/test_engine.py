@@ -14,7 +14,7 @@ import runtime
 from runtime import labels as L
 from runtime.compose import load_project
 from runtime.progress import PullAggregator
-from tests.runtime.conftest import BUSYBOX, HTTPD, REGISTRY
+from tests.runtime.conftest import BUSYBOX, HTTPD, REGISTRY, free_region
 
 pytestmark = pytest.mark.docker
 
@@ -141,6 +141,79 @@ services:
     while "hello v1" not in "\n".join(any_engine.logs(f"{project}-probe-1")):
         assert time.monotonic() < deadline, "probe never reached web by its service name"
         time.sleep(0.3)
+
+
+def test_a_link_reaches_the_linked_service_by_its_alias(any_engine, project):
+    text = f"""
+services:
+  web:
+    image: {HTTPD}
+  probe:
+    image: {BUSYBOX}
+    command: ["sh", "-c", "wget -q -O - http://database:8080/ && sleep 3600"]
+    links: ["web:database"]
+"""
+    proj = _install(any_engine, text, project)
+    assert proj.services == ("web", "probe")  # the link made web start first
+    networks = any_engine.container_config(f"{project}-web-1")["NetworkSettings"]["Networks"]
+    assert "database" in networks[f"{project}_default"]["Aliases"]
+    deadline = time.monotonic() + 20
+    while "hello v1" not in "\n".join(any_engine.logs(f"{project}-probe-1")):
+        assert time.monotonic() < deadline, "probe never reached web by the link's alias"
+        time.sleep(0.3)
+
+
+@pytest.mark.parametrize("mode", ["private", "host"])
+def test_it_sets_the_cgroup_namespace_or_refuses(any_engine, project, mode):
+    text = f"services:\n  job:\n    image: {BUSYBOX}\n    cgroup: {mode}\n"
+    if any_engine.version().engine == "docker":
+        _install(any_engine, text, project)
+        assert any_engine.container_config(f"{project}-job-1")["HostConfig"]["CgroupnsMode"] == mode
+        return
+    # Podman 4 ignores CgroupnsMode on its Docker API: it either happens to match, or the create is refused.
+    try:
+        _install(any_engine, text, project)
+    except runtime.InvalidSpec as exc:
+        assert f"cgroup: {mode}" in exc.message
+        assert any_engine.list({L.APP: project}) == []  # the container it made is gone again
+        return
+    job = f"{project}-job-1"
+    assert any_engine._libpod_get(f"containers/{job}/json").json()["HostConfig"]["CgroupMode"] == mode
+
+
+def test_networks_made_at_once_get_distinct_small_subnets_of_the_pool(any_engine, project, monkeypatch):
+    from concurrent.futures import ThreadPoolExecutor
+
+    from runtime import subnets
+    from runtime.specs import NetworkSpec
+
+    region = free_region(any_engine)
+    pool = subnets.SubnetPool.parse([region], 24)  # room for four
+    monkeypatch.setattr(subnets.random, "choice", lambda seq: seq[0])  # every worker wants the same one first
+    specs = [
+        NetworkSpec(name=f"{project}_n{i}", key=f"n{i}", labels=L.network_labels(project, f"n{i}")) for i in range(4)
+    ]
+    with ThreadPoolExecutor(4) as threads:
+        list(threads.map(lambda spec: any_engine.create_network_in_pool(spec, pool), specs))
+    got = sorted(any_engine.api.inspect_network(s.name)["IPAM"]["Config"][0]["Subnet"] for s in specs)
+    assert got == [str(n) for n in pool.networks[0].subnets(new_prefix=24)]
+    with pytest.raises(runtime.PoolExhausted, match=rf"app network pool \({region}, 4 networks of /24\)"):
+        any_engine.create_network_in_pool(
+            NetworkSpec(name=f"{project}_n5", labels=L.network_labels(project, "n5")), pool
+        )
+    assert len(any_engine.list_networks({L.APP: project})) == 4
+
+
+def test_a_network_with_its_own_subnet_keeps_it(any_engine, project):
+    from runtime.specs import IpamSpec, NetworkSpec
+    from runtime.subnets import SubnetPool
+
+    own = free_region(any_engine, 24)
+    spec = NetworkSpec(
+        name=f"{project}_own", ipam=IpamSpec(config=({"subnet": own},)), labels=L.network_labels(project, "own")
+    )
+    any_engine.create_network_in_pool(spec, SubnetPool.parse(["172.31.255.0/24"]))
+    assert any_engine.api.inspect_network(spec.name)["IPAM"]["Config"][0]["Subnet"] == own
 
 
 def test_it_reads_logs_tail_and_follow(any_engine, project):
