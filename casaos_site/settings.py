@@ -233,7 +233,10 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "300/minute", "user": "3000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": f"{env_int('API_RATE_ANON', 300)}/minute",
+        "user": f"{env_int('API_RATE_USER', 3000)}/minute",
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -1,6 +1,7 @@
 """Fixtures for the real components: Redis, the container engine, the loopback registry, a live ASGI stack
 (daphne + Celery worker + sampler in subprocesses) and headless Chromium."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -131,8 +132,12 @@ class LiveStack:
         self.procs: list[subprocess.Popen] = []
         ARTIFACTS.mkdir(exist_ok=True)
 
+    def log_path(self, name: str) -> Path:
+        """Each xdist worker's processes log apart: a failure message points at the right file."""
+        return ARTIFACTS / f"{name}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+
     def spawn(self, name: str, *args: str) -> subprocess.Popen:
-        log = (ARTIFACTS / f"{name}.log").open("ab")
+        log = self.log_path(name).open("ab")
         proc = subprocess.Popen(
             args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -157,7 +162,7 @@ class LiveStack:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError(f"daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+            raise RuntimeError(f"daphne did not start; see {self.log_path('daphne')}")
         if not token_was_there:
             # serve prints a first-run setup token while no admin exists; tests that want one make their own,
             # and a token left lying about would send every other test's pages to the setup page.
@@ -184,12 +189,27 @@ class LiveStack:
 
     def _wait_for_worker(self, name: str) -> None:
         """Until the worker answers a ping (/healthz asks the same way: a worker still starting is no worker)."""
-        from casaos_site.celery import app
+        from celery import Celery
 
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            if self.worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start; see {ARTIFACTS / 'worker.log'}")
+        deadline = time.monotonic() + 120  # a loaded machine (three suites' engines at work) starts it slowly
+        # Through the stack's own broker (a throw-away stack has a Redis database of its own); the project's app
+        # publishes control messages through its own producer pool whatever connection it is given.
+        broker = Celery(broker=self.env.get("CASAOS_REDIS_URL", settings.REDIS_URL), set_as_current=False)
+        try:
+            while not broker.control.ping(destination=[name], timeout=0.5):
+                if self.worker.poll() is not None or time.monotonic() > deadline:
+                    self._worker_failed()
+        finally:
+            broker.close()
+
+    def _worker_failed(self) -> None:
+        """Kill what did not start (left running, it would take later tests' tasks) and say why."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.worker.pid, signal.SIGKILL)
+        self.worker.wait()
+        self.procs.remove(self.worker)
+        tail = self.log_path("worker").read_text(errors="replace").splitlines()[-30:]
+        raise RuntimeError("the worker did not start; the end of its log:\n" + "\n".join(tail))
 
     def restart_worker(self) -> None:
         """A worker with nothing queued or running: in-process tests before this one queue tasks into the same
@@ -209,7 +229,9 @@ class LiveStack:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # its own session: pool children go with it
+                proc.wait()
 
 
 def _database_url() -> str:
