@@ -184,12 +184,19 @@ WHITENOISE_USE_FINDERS = True
 # channels-redis waits up to 5 s (its brpop_timeout) in BZPOPMIN on each socket's channel; the client's read timeout
 # must outlast that wait, or every socket that hears nothing for 5 s dies (redis-py 8 defaults to exactly 5 s).
 CHANNEL_LAYER_READ_TIMEOUT = 20
+# A burst of sockets connecting together waits (up to `timeout` s) for one of `max_connections` pooled connections.
+CHANNEL_LAYER_POOL = {"max_connections": 64, "timeout": 10}
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "casaos_site.channel_layer.PooledRedisChannelLayer",
         "CONFIG": {
             "hosts": [
-                {"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT, "socket_connect_timeout": 2}
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT,
+                    "socket_connect_timeout": 2,
+                    **CHANNEL_LAYER_POOL,
+                }
             ],
             "prefix": "casaos:channels",
         },
