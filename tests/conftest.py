@@ -251,8 +251,21 @@ def live_stack(django_db_setup, django_db_blocker, redis_client):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url()}
     stack = LiveStack(env)
     stack.start()
+    _LIVE.append(stack)
     yield stack
+    _LIVE.remove(stack)
     stack.stop()
+
+
+_LIVE: list[LiveStack] = []  # this process's running live stack, if any
+
+
+@pytest.fixture(autouse=True)
+def _no_stack_behind_in_process_tests(request):
+    """A test of a file that never uses the stack must not run while the stack's worker listens on its broker (the
+    worker would take the tasks it queues): the file order of pytest_collection_modifyitems was not kept."""
+    if _LIVE and request.node.path not in request.config.stash.get(STACK_FILES, set()):
+        pytest.fail("the live stack is running before this in-process test: run xdist with --no-loadscope-reorder")
 
 
 # ---------------------------------------------------------------------------- browser
@@ -293,6 +306,9 @@ def page(browser, request):
     context.close()
 
 
+STACK_FILES = pytest.StashKey[set]()
+
+
 def pytest_collection_modifyitems(config, items):
     """Files that start the live stack run after all others, and browser tests last of all.
 
@@ -301,6 +317,8 @@ def pytest_collection_modifyitems(config, items):
     files in this order). Browser tests last: the rest never shares its thread with Playwright's event loop.
     """
     stack_files = {item.path for item in items if "live_stack" in item.fixturenames}
+    browser_files = {item.path for item in items if item.get_closest_marker("browser") is not None}
+    config.stash[STACK_FILES] = stack_files | browser_files  # those that may run once a stack is up
 
     def order(item) -> tuple[bool, bool]:
         browser = item.get_closest_marker("browser") is not None
