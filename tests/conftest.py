@@ -123,12 +123,13 @@ def registry():
 
 # ---------------------------------------------------------------------------- live stack
 class LiveStack:
-    """daphne, a Celery worker and the sampler, in subprocesses sharing the test database and Redis."""
+    """daphne and a Celery worker (sampler and events listener in it), in subprocesses sharing the test database
+    and Redis. No beat: tests run what beat would when they want it."""
 
     def __init__(self, env: dict[str, str]):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env
+        self.env = {**env, "CASAOS_WORKER_BEAT": "0"}
         self.procs: list[subprocess.Popen] = []
         ARTIFACTS.mkdir(exist_ok=True)
 
@@ -151,9 +152,7 @@ class LiveStack:
         token = settings.DATA_DIR / "setup-token"
         token_was_there = token.exists()
         self.spawn("daphne", py, "manage.py", "serve")
-        self.start_worker()
-        self.spawn("monitor", py, "manage.py", "monitor")
-        self.spawn("events", py, "manage.py", "app_events")  # keeps app statuses true on engine events (Procfile)
+        self.start_worker()  # with the sampler and the engine-events listener as its threads, as the Procfile runs it
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
