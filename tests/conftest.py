@@ -201,12 +201,15 @@ class LiveStack:
         finally:
             broker.close()
 
-    def _worker_failed(self) -> None:
-        """Kill what did not start (left running, it would take later tests' tasks) and say why."""
+    def _kill_worker(self) -> None:
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.worker.pid, signal.SIGKILL)
+            os.killpg(self.worker.pid, signal.SIGKILL)  # its own session: whatever it started goes with it
         self.worker.wait()
         self.procs.remove(self.worker)
+
+    def _worker_failed(self) -> None:
+        """Kill what did not start (left running, it would take later tests' tasks) and say why."""
+        self._kill_worker()
         tail = self.log_path("worker").read_text(errors="replace").splitlines()[-30:]
         raise RuntimeError("the worker did not start; the end of its log:\n" + "\n".join(tail))
 
@@ -215,9 +218,7 @@ class LiveStack:
         broker that nobody ran, and those would otherwise run here against rows that are long gone."""
         from casaos_site.celery import app
 
-        os.killpg(self.worker.pid, signal.SIGKILL)  # its own session: the prefork children go with it
-        self.worker.wait()
-        self.procs.remove(self.worker)
+        self._kill_worker()
         app.control.purge()
         self.start_worker()
 
