@@ -54,6 +54,9 @@ def _private(path: Path, mode: int) -> None:
 try:
     DATA_DIR = _prepare_data_dir(env_path("DATA_DIR", BASE_DIR / "var"))
     SECRET_KEY = load_or_create_key(DATA_DIR / "secret_key")
+    # Encrypts stored credentials (TOTP keys; later SMB, remote and backup passwords), made at first use, 0600:
+    # casaos_site/credentials.py. Back it up with the database: without it they cannot be read.
+    CREDENTIALS_KEY_FILE = DATA_DIR / "credentials.key"
     DEBUG = env_bool("DEBUG", False)
     ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ("*",))
     BIND = env_str("BIND", "127.0.0.1:8000")
@@ -424,13 +427,18 @@ if APPS_UPDATE_CHECK_HOURS > 0:
 CELERY_BEAT_SCHEDULE["apps-operation-reconcile"] = {"task": "apps.operation_reconcile", "schedule": 20.0}
 
 # ---------------------------------------------------------------------------- accounts (accounts/)
-# Lockout: this many credential failures within LOCKOUT_SECONDS lock the account name / the client address
-# for LOCKOUT_SECONDS (password, OTP, setup token). Bad API tokens count in a bucket of their own per address:
-# past LOCKOUT_TOKEN_FAILURES they are refused with 429, valid tokens and logins are never locked by them.
-# `manage.py unlock <username> [--address ...]` lifts a lock.
+# Lockout (password, OTP, setup token): LOCKOUT_ACCOUNT_FAILURES failures of one account name from one address, or
+# LOCKOUT_ADDRESS_FAILURES from one address, within LOCKOUT_SECONDS lock that pair / that address for LOCKOUT_SECONDS.
+# An account is never locked from elsewhere: past LOCKOUT_THROTTLE_AFTER failures from all addresses, each further
+# attempt waits 1, 2, 4... seconds after the last failure, at most LOCKOUT_DELAY_MAX. Bad API tokens count in a
+# bucket of their own per address: past LOCKOUT_TOKEN_FAILURES they are refused with 429, valid tokens and logins are
+# never locked by them. `manage.py unlock <username> [--address ...]` lifts locks and delays.
 try:
     LOCKOUT_ACCOUNT_FAILURES = env_int("LOCKOUT_ACCOUNT_FAILURES", 5)
     LOCKOUT_ADDRESS_FAILURES = env_int("LOCKOUT_ADDRESS_FAILURES", 20)
+    # Twice the pair's limit: one address alone, locked at its 5th failure, never slows the owner down.
+    LOCKOUT_THROTTLE_AFTER = env_int("LOCKOUT_THROTTLE_AFTER", 10)
+    LOCKOUT_DELAY_MAX = env_int("LOCKOUT_DELAY_MAX", 60)
     LOCKOUT_TOKEN_FAILURES = env_int("LOCKOUT_TOKEN_FAILURES", 30)
     LOCKOUT_SECONDS = env_int("LOCKOUT_SECONDS", 15 * 60)
     SESSION_COOKIE_AGE = env_int("SESSION_DAYS", 14) * 24 * 3600
