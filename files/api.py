@@ -131,8 +131,6 @@ class ContentView(FilesView):
     @extend_schema(parameters=[PATH_PARAM, OpenApiParameter("inline", bool)], responses={200: OpenApiTypes.BINARY})
     def get(self, request):
         target = resolve(request.user, self.query_path())
-        if not target.real.is_file():
-            raise PathError("This is not a file.", 404 if not target.real.exists() else 400)
         return file_response(request._request, target, inline=request.query_params.get("inline") == "1")
 
     @extend_schema(parameters=[PATH_PARAM], responses={200: OpenApiTypes.OBJECT})
@@ -161,7 +159,7 @@ class ZipView(FilesView):
         if not paths:
             raise PathError("Choose at least one file or folder.")
         targets = [resolve(request.user, p, follow=False) for p in paths]
-        if not all(t.real.exists() for t in targets):
+        if not all(t.exists() for t in targets):
             raise PathError("No such file or folder.", 404)
         name = (targets[0].name if len(targets) == 1 else "files") + ".zip"
         return zip_response(targets, name or "files.zip")
@@ -173,7 +171,7 @@ class ThumbnailView(FilesView):
     @extend_schema(parameters=[PATH_PARAM], responses={200: OpenApiTypes.BINARY})
     def get(self, request):
         target = resolve(request.user, self.query_path())
-        if not target.real.is_file() or not services.is_image(target.name):
+        if not target.is_file() or not services.is_image(target.name):
             raise PathError("No thumbnail for this file.", 404)
         thumb = services.thumbnail_request(target=target)
         if thumb is None:

@@ -13,7 +13,7 @@ from accounts.permissions import IsMember
 
 from . import services, tus
 from .models import ShareLink, Upload
-from .paths import PathError
+from .paths import PathError, from_os_error
 from .selectors import upload_of
 
 
@@ -25,6 +25,10 @@ def _answer(status: int, headers: dict | None = None, detail: str = "") -> HttpR
 
 
 def _refused(exc: Exception) -> HttpResponse:
+    """A refusal in the protocol's shape; a file-system error met on the way is a 4xx (or 507) in the user's words,
+    never a server error (a folder swapped for a link mid-request is ELOOP: 409)."""
+    if isinstance(exc, OSError):
+        exc = from_os_error(exc)
     return _answer(exc.status, detail=exc.message)
 
 
@@ -37,7 +41,7 @@ def tus_create(request, *, user=None, share=None, location_name: str, location_k
         upload = services.upload_create(
             user=user, share=share, directory=metadata.get("path", "") if user else "", length=length, metadata=metadata
         )
-    except (tus.TusError, PathError) as exc:
+    except (tus.TusError, PathError, OSError) as exc:
         return _refused(exc)
     location = reverse(location_name, kwargs={**location_kwargs, "upload_id": upload.pk})
     return _answer(201, {"Location": request.build_absolute_uri(location), "Upload-Offset": str(upload.offset)})
@@ -65,7 +69,7 @@ def tus_patch(request, upload: Upload) -> HttpResponse:
             content_length=int(length) if length and length.isdigit() else None,
             checksum=checksum,
         )
-    except (tus.TusError, PathError) as exc:
+    except (tus.TusError, PathError, OSError) as exc:
         return _refused(exc)
     return _answer(204, {"Upload-Offset": str(new_offset)})
 
@@ -74,9 +78,9 @@ def tus_delete(request, upload: Upload) -> HttpResponse:
     """Termination extension."""
     try:
         tus.check_version(request.headers)
-    except tus.TusError as exc:
+        services.upload_terminate(upload=upload)
+    except (tus.TusError, OSError) as exc:
         return _refused(exc)
-    services.upload_terminate(upload=upload)
     return _answer(204)
 
 
@@ -142,7 +146,7 @@ def share_uploads(request, token: str):
         return _answer(405)
     try:
         share = _share_for_upload(request, token)
-    except PathError as exc:
+    except (PathError, OSError) as exc:
         return _refused(exc)
     return tus_create(request, share=share, location_name="files-share-upload", location_kwargs={"token": token})
 
@@ -154,7 +158,7 @@ def share_upload(request, token: str, upload_id):
         return _answer(204, tus.discovery_headers())
     try:
         share = _share_for_upload(request, token)
-    except PathError as exc:
+    except (PathError, OSError) as exc:
         return _refused(exc)
     upload = Upload.objects.filter(pk=upload_id, share=share).first()
     if upload is None:

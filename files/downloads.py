@@ -8,14 +8,16 @@ import asyncio
 import mimetypes
 import os
 import re
-from collections.abc import AsyncIterator, Iterator
+import stat
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date
 
-from .paths import Target
-from .services.ops import etag_of
+from . import fs
+from .paths import PathError, Target
+from .services.ops import etag_from
 from .services.zipstream import write_zip
 
 BLOCK = 4 * 1024 * 1024  # fewer thread hops per byte; the file is read while the socket drains
@@ -58,12 +60,15 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
     return start, end
 
 
-async def _file_blocks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-    """The file's bytes in blocks, each read in a worker thread while the one before it is being sent."""
+async def _file_blocks(opener: Callable[[], int], start: int, length: int, expected=None) -> AsyncIterator[bytes]:
+    """The file's bytes in blocks, each read in a worker thread while the one before it is being sent. `opener`
+    opens the file (by descriptor); `expected`: its (device, inode) when the headers were made, or the body stops."""
     loop = asyncio.get_running_loop()
-    fd = await loop.run_in_executor(None, os.open, path, os.O_RDONLY)
+    fd = await loop.run_in_executor(None, opener)
     pending = None
     try:
+        if expected is not None and _identity(os.fstat(fd)) != expected:
+            return  # another file stands there since the headers went out: send none of it
         end = start + length
         pending = loop.run_in_executor(None, os.pread, fd, min(BLOCK, length), start)
         while pending is not None:
@@ -79,11 +84,27 @@ async def _file_blocks(path: Path, start: int, length: int) -> AsyncIterator[byt
         os.close(fd)
 
 
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def regular_file(target: Target) -> os.stat_result:
+    """The status of the file a Target names, read by descriptor (404 when missing, 400 when not a file)."""
+    try:
+        with target.fd(fs.READ) as fd:
+            st = os.fstat(fd)
+    except FileNotFoundError:
+        raise PathError("This is not a file.", 404) from None
+    if not stat.S_ISREG(st.st_mode):
+        raise PathError("This is not a file.", 400)
+    return st
+
+
 def file_response(request, target: Target, *, inline: bool = False):
-    """Serve a file with Range/If-Range, ETag and the safe headers (HEAD answers headers only)."""
-    real = target.real
-    st = real.stat()
-    size, etag = st.st_size, f'"{etag_of(real)}"'
+    """Serve a file with Range/If-Range, ETag and the safe headers (HEAD answers headers only). The file is opened
+    by descriptor beneath the root, with no link on the way, for the headers and again for the body."""
+    st = regular_file(target)
+    size, etag = st.st_size, f'"{etag_from(st)}"'
     ctype = content_type(target.name)
     inline = inline and bool(INLINE_TYPES.match(ctype.split(";")[0]))
     if request.headers.get("If-None-Match") == etag:
@@ -98,7 +119,10 @@ def file_response(request, target: Target, *, inline: bool = False):
         return response
     start, end = span or (0, size - 1)
     length = max(0, end - start + 1)
-    body = _file_blocks(real, start, length) if request.method != "HEAD" else _empty()
+    if request.method == "HEAD":
+        body = _empty()
+    else:
+        body = _file_blocks(lambda: target.open(fs.READ), start, length, _identity(st))
     response = StreamingHttpResponse(body, status=206 if span else 200, content_type=ctype)
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
@@ -140,7 +164,11 @@ def zip_response(targets: list[Target], name: str):
 
 
 def thumbnail_file_response(path: Path):
-    response = StreamingHttpResponse(_file_blocks(path, 0, path.stat().st_size), content_type="image/webp")
+    # Our own folder (<data dir>/thumbs), out of every user's reach: a path string is safe there.
+    def opener() -> int:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+
+    response = StreamingHttpResponse(_file_blocks(opener, 0, path.stat().st_size), content_type="image/webp")
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response
