@@ -72,7 +72,11 @@ def _walk(target: Target) -> Iterator[tuple[str, os.stat_result, Opener]]:
     if not stat.S_ISDIR(st.st_mode):
         return
     yield target.name + "/", st, None
-    with top.fd(fs.PATH_DIR) as fd:
+    try:
+        fd = top.open(fs.PATH_DIR)
+    except OSError:
+        return  # swapped for a link since: left out (the zip is already on its way, it must end well)
+    with fs.held(fd):
         for parts, entry, folder in fs.tree(fd, skip=reserved):
             arcname = "/".join((target.name, *parts))
             if stat.S_ISLNK(entry.st_mode):

@@ -4,9 +4,7 @@ inside the root or refuse with a 4xx: nothing lands, changes or is read outside.
 the component walk of kernels without it (files/fs.py)."""
 
 import contextlib
-import ctypes
 import io
-import os
 import zipfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,19 +14,11 @@ import pytest
 from files import fs, paths
 from files.models import FileTask, TrashItem
 from files.services import archive_run, entries_trash, filetask_run, trash_restore
-from tests.files.conftest import body, snapshot
+from tests.files.conftest import body, exchange, snapshot
 from tests.files.test_uploads import create, patch
 
 SECRET = "secret outside"
 ONLY_OUTSIDE = "only-outside.txt"
-_libc = ctypes.CDLL(None, use_errno=True)
-
-
-def exchange(a: Path, b: Path) -> None:
-    """Swap two names atomically (renameat2 RENAME_EXCHANGE): the folder and the link trade places."""
-    if _libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), fs.RENAME_EXCHANGE) != 0:
-        err = ctypes.get_errno()
-        raise OSError(err, os.strerror(err), str(a))
 
 
 @pytest.fixture(params=["openat2", "walk"])
