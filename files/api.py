@@ -187,8 +187,8 @@ class MkdirView(FilesView):
     @extend_schema(responses={201: EntrySerializer})
     def post(self, request):
         data = self.valid()
-        target = services.folder_create(user=request.user, path=data["path"], name=data["name"])
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict(), status=201)
+        made = services.folder_create(user=request.user, path=data["path"], name=data["name"])
+        return Response(selectors.entry_of(*made).as_dict(), status=201)
 
 
 class NewFileView(MkdirView):
@@ -196,8 +196,8 @@ class NewFileView(MkdirView):
 
     def post(self, request):
         data = self.valid()
-        target = services.file_create(user=request.user, path=data["path"], name=data["name"])
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict(), status=201)
+        made = services.file_create(user=request.user, path=data["path"], name=data["name"])
+        return Response(selectors.entry_of(*made).as_dict(), status=201)
 
 
 class RenameView(FilesView):
@@ -208,8 +208,8 @@ class RenameView(FilesView):
     @extend_schema(responses={200: EntrySerializer})
     def post(self, request):
         data = self.valid()
-        target = services.entry_rename(user=request.user, path=data["path"], name=data["name"])
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict())
+        made = services.entry_rename(user=request.user, path=data["path"], name=data["name"])
+        return Response(selectors.entry_of(*made).as_dict())
 
 
 class TransferView(FilesView):
@@ -281,8 +281,8 @@ class PermissionsView(FilesView):
     @extend_schema(responses={200: EntrySerializer})
     def post(self, request):
         data = self.valid()
-        target = services.permissions_change(user=request.user, request=request, **data)
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict())
+        made = services.permissions_change(user=request.user, request=request, **data)
+        return Response(selectors.entry_of(*made).as_dict())
 
 
 # ---------------------------------------------------------------------------- tasks, trash, shares, grants

@@ -24,6 +24,10 @@ def _answer(status: int, headers: dict | None = None, detail: str = "") -> HttpR
     return response
 
 
+def _gone() -> HttpResponse:
+    return _answer(404, detail=_("This upload no longer exists."))
+
+
 def _refused(exc: Exception) -> HttpResponse:
     """A refusal in the protocol's shape; a file-system error met on the way is a 4xx (or 507) in the user's words,
     never a server error (a folder swapped for a link mid-request is ELOOP: 409)."""
@@ -111,7 +115,7 @@ class UploadView(APIView):
     @extend_schema(request=None, responses={200: OpenApiResponse(description="Upload-Offset header")})
     def head(self, request, upload_id):
         upload = self._upload(request, upload_id)
-        return tus_head(upload) if upload else _answer(404)
+        return tus_head(upload) if upload else _gone()
 
     @extend_schema(request=None, responses={200: OpenApiResponse(description="Upload-Offset header")})
     def get(self, request, upload_id):
@@ -120,12 +124,12 @@ class UploadView(APIView):
     @extend_schema(request=None, responses={204: OpenApiResponse(description="New Upload-Offset header")})
     def patch(self, request, upload_id):
         upload = self._upload(request, upload_id)
-        return tus_patch(request._request, upload) if upload else _answer(404)
+        return tus_patch(request._request, upload) if upload else _gone()
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Terminated")})
     def delete(self, request, upload_id):
         upload = self._upload(request, upload_id)
-        return tus_delete(request._request, upload) if upload else _answer(404)
+        return tus_delete(request._request, upload) if upload else _gone()
 
 
 # ---------------------------------------------------------------------------- upload-only share links
@@ -162,7 +166,7 @@ def share_upload(request, token: str, upload_id):
         return _refused(exc)
     upload = Upload.objects.filter(pk=upload_id, share=share).first()
     if upload is None:
-        return _answer(404)
+        return _gone()
     handler = {
         "HEAD": lambda: tus_head(upload),
         "PATCH": lambda: tus_patch(request, upload),

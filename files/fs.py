@@ -87,9 +87,30 @@ def open_beneath(dir_fd: int, parts: Sequence[str], flags: int = os.O_PATH, mode
     flags |= os.O_NOFOLLOW | os.O_CLOEXEC
     if not parts:
         return os.open(".", flags, dir_fd=dir_fd)
+    if flags & os.O_DIRECTORY:
+        return _open_folder(dir_fd, parts, flags)
     if OPENAT2:
-        return _retrying(lambda: _openat2(dir_fd, "/".join(parts), flags, mode, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS))
+        how = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS
+        return _retrying(lambda: _openat2(dir_fd, "/".join(parts), flags, mode, how))
     return _walk_open(dir_fd, parts, flags, mode)
+
+
+def _open_folder(dir_fd: int, parts: Sequence[str], flags: int) -> int:
+    """A folder, never a link to one: ELOOP when a link stands there, as anywhere on the way (the kernel says ENOTDIR
+    for a link as the last part, and asking again would race the swap). What the name holds is opened once (O_PATH),
+    looked at, and the folder then opened from that descriptor, not through the name again."""
+    with held(_folder_only(open_beneath(dir_fd, parts), parts[-1])) as entry:
+        return os.open(".", flags, dir_fd=entry)
+
+
+def _folder_only(fd: int, name: str) -> int:
+    """`fd` if it holds a folder; otherwise it is closed and ELOOP (a link) or ENOTDIR (anything else) raised."""
+    kind = stat.S_IFMT(os.fstat(fd).st_mode)
+    if kind == stat.S_IFDIR:
+        return fd
+    os.close(fd)
+    code = errno.ELOOP if kind == stat.S_IFLNK else errno.ENOTDIR
+    raise OSError(code, os.strerror(code), name)
 
 
 def _retrying(call):
@@ -122,12 +143,7 @@ def _step_dir(fd: int, name: str, *, close: bool) -> int:
     finally:
         if close:
             os.close(fd)
-    kind = stat.S_IFMT(os.fstat(child).st_mode)
-    if kind != stat.S_IFDIR:
-        os.close(child)
-        code = errno.ELOOP if kind == stat.S_IFLNK else errno.ENOTDIR
-        raise OSError(code, os.strerror(code), name)
-    return child
+    return _folder_only(child, name)
 
 
 # ---------------------------------------------------------------------------- following links

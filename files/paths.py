@@ -55,7 +55,7 @@ def from_os_error(exc: OSError, *, name: str = "") -> PathError:
         return PathError(_("This disk is read-only."), 507)
     name = name or (Path(exc.filename).name if exc.filename else "")
     if exc.errno == errno.ELOOP:  # a folder became a link since the path was resolved: the act refused to follow
-        return PathError(_("“%(name)s” changed while in use; try again.") % {"name": name}, 409)
+        return PathError(_("This path changed while in use (something on it became a link); try again."), 409)
     status = 507 if exc.errno == errno.ENOSPC else OS_ERROR_STATUS.get(type(exc).__name__, 409)
     return PathError(f"{exc.strerror or exc}: {name}" if name else str(exc.strerror or exc), status)
 
@@ -74,11 +74,12 @@ class Base:
 @dataclass(frozen=True)
 class Target:
     """A resolved path: the base it lies in, the user's parts, and `resolved`, the names beneath the base once
-    every link on the way was followed (with follow=False, the last one is the link itself)."""
+    every link on the way was followed; `followed`: the last one's too (with follow=False it may be a link)."""
 
     base: Base
     parts: tuple[str, ...]
     resolved: tuple[str, ...]
+    followed: bool = True
 
     @property
     def view_path(self) -> str:
@@ -103,7 +104,13 @@ class Target:
 
     def open(self, flags: int = os.O_PATH, mode: int = 0o666) -> int:
         """The entry itself, opened beneath the files root with no symlink on the way or at the end (ELOOP)."""
-        return open_below_root(self.below_root, flags, mode)
+        fd = open_below_root(self.below_root, flags, mode)
+        if self.followed and flags & os.O_PATH and stat.S_ISLNK(os.fstat(fd).st_mode):
+            # O_PATH opens a link itself; every link was followed when this was resolved, so one here now stands
+            # where a file or folder stood: the same refusal as a link on the way.
+            os.close(fd)
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), self.name)
+        return fd
 
     @contextmanager
     def fd(self, flags: int = os.O_PATH) -> Iterator[int]:
@@ -141,7 +148,11 @@ class Target:
 
     def entry(self, name: str) -> "Target":
         """The entry `name` in this folder as it is named there (a link is not followed): what a verb creates."""
-        return Target(base=self.base, parts=(*self.parts, name), resolved=(*self.resolved, name))
+        return Target(base=self.base, parts=(*self.parts, name), resolved=(*self.resolved, name), followed=False)
+
+    def renamed(self, name: str) -> "Target":
+        """This entry under another name in the same folder (as named there: a link is not followed)."""
+        return Target(self.base, (*self.parts[:-1], name), (*self.resolved[:-1], name), followed=False)
 
     def child(self, name: str) -> "Target":
         """The entry `name` inside this folder (the name is checked, the result resolved again)."""
@@ -251,6 +262,12 @@ def open_real(real: Path, flags: int = os.O_PATH) -> int:
     return open_below_root(real.relative_to(root).parts, flags)
 
 
+def open_ours(real: Path, flags: int = os.O_PATH) -> int:
+    """One of our own entries (a partial upload, by the path recorded for it) opened again beneath the files root
+    with no link on the way; ValueError when the path is not a plain one beneath the root."""
+    return open_below_root(real.relative_to(files_root()).parts, flags)
+
+
 def resolve_in(base: Base, parts: tuple[str, ...], *, follow: bool = True) -> Target:
     """Walk `parts` from the base on descriptors, following links only while they stay beneath it, and check what
     comes out. With follow=False the last part itself is not followed (rename, delete and move act on a symlink,
@@ -268,7 +285,7 @@ def resolve_in(base: Base, parts: tuple[str, ...], *, follow: bool = True) -> Ta
         raise PathError(_("This path leads outside your files."), 403) from None
     except OSError as exc:
         raise from_os_error(exc) from exc
-    target = Target(base=base, parts=parts, resolved=resolved)
+    target = Target(base=base, parts=parts, resolved=resolved, followed=follow)
     if not contained(target.real, base.real):
         raise PathError(_("This path leads outside your files."), 403)
     return target

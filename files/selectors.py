@@ -229,6 +229,11 @@ def entry_info(*, user, path: str) -> Entry:
         st = target.lstat()
     except FileNotFoundError:
         raise PathError(_("No such file or folder."), 404) from None
+    return entry_of(target, st)
+
+
+def entry_of(target: Target, st: os.stat_result) -> Entry:
+    """The row of an entry whose status is known (read on the descriptor a service acted in)."""
     return _entry(target.view_path.rpartition("/")[0], target, st)
 
 
@@ -266,7 +271,7 @@ def folder_search(*, user, path: str, query: str, hidden: bool = False) -> list[
 
 def _beneath(folder: Target, parts: tuple[str, ...]) -> Target:
     """The entry at `parts` below a folder, as named there (found by a walk: no link among the folders)."""
-    return Target(base=folder.base, parts=(*folder.parts, *parts), resolved=(*folder.resolved, *parts))
+    return Target(base=folder.base, parts=(*folder.parts, *parts), resolved=(*folder.resolved, *parts), followed=False)
 
 
 def trash_list(*, user):

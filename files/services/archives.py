@@ -28,7 +28,7 @@ from .. import fs
 from ..fs import held
 from ..models import FileTask
 from ..paths import RESERVED_PREFIX, PathError, Target, check_name, from_os_error, resolve
-from .common import check_free_space, free_name, tree_size
+from .common import check_free_space, rename_free, tree_size
 from .transfer import Cancelled, Progress, filetask_finish, filetask_queue
 from .zipstream import write_zip
 
@@ -105,21 +105,46 @@ def _zip_members(zf: zipfile.ZipFile) -> list[Member]:
     return members
 
 
-def _tar_members(tf: tarfile.TarFile, dest: str) -> list[Member]:
+def _tar_members(tf: tarfile.TarFile) -> list[Member]:
     members = []
     for info in tf.getmembers():
         if not (info.isreg() or info.isdir() or info.issym()):
             raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.name}, 400)
         parts = _safe_parts(info.name)
-        try:
-            tarfile.data_filter(info, dest)  # the standard library's own check for links pointing out
-        except tarfile.FilterError as exc:
-            raise PathError(
-                _("The archive contains a link leading outside (%(name)s).") % {"name": info.name}, 400
-            ) from exc
         if parts:
             members.append(_tar_member(tf, parts, info))
+    _check_links(members)
     return members
+
+
+def _check_links(members: list[Member]) -> None:
+    """Every link leads into the archive's own tree, never through another of its links (each one alone may stay
+    inside while a chain steps out), and no entry is written through one. Judged on the names alone: nothing of the
+    archive is on disk yet, and nothing outside it is looked at."""
+    links = {m.parts for m in members if m.kind == stat.S_IFLNK}
+    for member in members:
+        through = any(member.parts[:n] in links for n in range(1, len(member.parts)))
+        if through or (member.kind == stat.S_IFLNK and not _lands_inside(member, links)):
+            name = "/".join(member.parts)
+            raise PathError(_("The archive contains a link leading outside (%(name)s).") % {"name": name}, 400)
+
+
+def _lands_inside(link: Member, links: set[tuple[str, ...]]) -> bool:
+    """The link's text, walked from its folder, stays in the archive's tree and passes no other link of it."""
+    target = PurePosixPath(link.linkname)
+    if not link.linkname or target.is_absolute():
+        return False
+    where = list(link.parts[:-1])
+    for part in target.parts:
+        if part == "..":
+            if not where:
+                return False
+            where.pop()
+        elif part != ".":
+            where.append(part)
+            if tuple(where) in links:
+                return False
+    return True
 
 
 def _tar_member(tf: tarfile.TarFile, parts: tuple[str, ...], info: tarfile.TarInfo) -> Member:
@@ -171,28 +196,28 @@ def _extract(task: FileTask) -> None:
         st = os.fstat(source)
         if not stat.S_ISREG(st.st_mode):
             raise PathError(_("This is not a zip or tar archive."), 400)
-        with _members(archive.name, os.dup(source), str(folder.real / staging)) as members:
+        with _members(archive.name, os.dup(source)) as members:
             _prepare(task, members, st.st_size, folder)
             progress = Progress(task)
             with _staging(destination, staging) as fd:
                 for member in members:
                     _write_member(fd, member, progress)
                 for name in fs.names(fd):
-                    fs.rename_noreplace(fd, name, destination, free_name(destination, name))
+                    rename_free(fd, name, destination, name)
             progress.flush()
 
 
 @contextlib.contextmanager
-def _members(name: str, fd: int, staging: str) -> Iterator[list[Member]]:
-    """Every member of the archive open as `fd`, all checked before the first is written (`staging`: where they
-    will be unpacked, for tarfile's check of where links lead); the archive stays open while they are read."""
+def _members(name: str, fd: int) -> Iterator[list[Member]]:
+    """Every member of the archive open as `fd`, all checked before the first is written; the archive stays open
+    while they are read."""
     with open(fd, "rb") as fh:
         if name.lower().endswith(".zip"):
             with zipfile.ZipFile(fh) as zf:
                 yield _zip_members(zf)
         else:
             with tarfile.open(fileobj=fh) as tf:
-                yield _tar_members(tf, staging)
+                yield _tar_members(tf)
 
 
 @contextlib.contextmanager
@@ -251,7 +276,7 @@ def _compress(task: FileTask) -> None:
             with open(os.open(temp, fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=destination), "wb") as fh:
                 for chunk in write_zip(targets, on_bytes=lambda n: progress.add(nbytes=n)):
                     fh.write(chunk)
-            fs.rename_noreplace(destination, temp, destination, free_name(destination, name))
+            rename_free(destination, temp, destination, name)
         finally:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(temp, dir_fd=destination)

@@ -2,6 +2,7 @@
 directory descriptors (files/fs.py), never on a path string."""
 
 import os
+from pathlib import Path
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
@@ -11,7 +12,7 @@ from casaos_site.events import publish_on_commit
 
 from .. import fs
 from ..models import Upload
-from ..paths import RESERVED_PREFIX, PathError, Target
+from ..paths import RESERVED_PREFIX, PathError, Target, open_ours
 
 
 def user_group(user_id: int) -> str:
@@ -34,6 +35,19 @@ def free_name(dir_fd: int, name: str) -> str:
         if not fs.exists_at(dir_fd, candidate):
             return candidate
     raise PathError(_("Too many files with this name."), 409)
+
+
+def rename_free(src_dir: int, src: str, dst_dir: int, wanted: str) -> str:
+    """Rename `src` into `dst_dir` as `wanted` or the first free "wanted (n)"; returns the name it took. A name taken
+    between the look and the rename (a user, an upload, another task) moves on to the next: nothing is replaced."""
+    for _attempt in range(20):
+        name = free_name(dst_dir, wanted)
+        try:
+            fs.rename_noreplace(src_dir, src, dst_dir, name)
+        except FileExistsError:
+            continue
+        return name
+    raise PathError(_("Could not find a free name."), 409)
 
 
 def reserved(name: str) -> bool:
@@ -68,10 +82,11 @@ def _promised_to_uploads(device: int, *, exclude: Upload | None) -> int:
     promised = 0
     for partial, length, offset in rows.values_list("partial", "length", "offset"):
         try:
-            if os.lstat(partial).st_dev == device:
-                promised += max(length - offset, 0)
-        except OSError:
-            continue  # no partial file (terminated meanwhile): it promises nothing
+            with fs.held(open_ours(Path(partial))) as fd:
+                if os.fstat(fd).st_dev == device:
+                    promised += max(length - offset, 0)
+        except (OSError, ValueError):
+            continue  # no partial file (terminated meanwhile), or not where it was: it promises nothing
     return promised
 
 

@@ -12,6 +12,7 @@ import pwd
 import secrets
 import stat
 from pathlib import Path
+from typing import NamedTuple
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -27,52 +28,62 @@ def _parent(target: Target) -> str:
     return target.view_path.rpartition("/")[0]
 
 
-def _create(parent: Target, name: str, make) -> Target:
+class Made(NamedTuple):
+    """What a quick operation acted on, and its status read on the descriptor it acted in: a look through the path
+    afterwards could meet a folder swapped for a link meanwhile, and call a done act a failure."""
+
+    target: Target
+    st: os.stat_result
+
+
+def _create(parent: Target, name: str, make) -> Made:
     """Make the entry `name` in the folder `parent` with `make(folder descriptor, name)`; 409 if the name is taken."""
     check_name(name)
     try:
         with parent.fd(fs.PATH_DIR) as fd:
             make(fd, name)
+            st = fs.lstat_at(fd, name)
     except FileExistsError:
         raise PathError(_("“%(name)s” already exists.") % {"name": name}, 409) from None
     except NotADirectoryError:
         raise PathError(_("This is not a folder."), 400) from None
-    return parent.entry(name)
+    return Made(parent.entry(name), st)
 
 
-def folder_create(*, user, path: str, name: str) -> Target:
+def folder_create(*, user, path: str, name: str) -> Made:
     """Create a folder `name` inside the folder at `path` (409 if the name is taken)."""
     parent = resolve(user, path).require_writable()
-    target = _create(parent, name, lambda fd, n: os.mkdir(n, dir_fd=fd))
+    made = _create(parent, name, lambda fd, n: os.mkdir(n, dir_fd=fd))
     changed(user=user, folder=parent.view_path)
-    return target
+    return made
 
 
-def file_create(*, user, path: str, name: str) -> Target:
+def file_create(*, user, path: str, name: str) -> Made:
     """Create an empty file `name` inside the folder at `path` (409 if the name is taken)."""
     parent = resolve(user, path).require_writable()
-    target = _create(parent, name, lambda fd, n: os.close(os.open(n, fs.CREATE | os.O_NOFOLLOW, 0o644, dir_fd=fd)))
+    made = _create(parent, name, lambda fd, n: os.close(os.open(n, fs.CREATE | os.O_NOFOLLOW, 0o644, dir_fd=fd)))
     changed(user=user, folder=parent.view_path)
-    return target
+    return made
 
 
-def entry_rename(*, user, path: str, name: str) -> Target:
+def entry_rename(*, user, path: str, name: str) -> Made:
     """Rename a file or folder in place; never replaces an existing entry (two racing renames: one wins)."""
     source = resolve(user, path, follow=False).require_writable()
     if source.is_base:
         raise PathError(_("This folder cannot be renamed."), 400)
     check_name(name)
-    if name == source.resolved[-1]:
-        return source
     try:
         with source.folder() as (fd, old):
-            fs.rename_noreplace(fd, old, fd, name)
+            if name != old:
+                fs.rename_noreplace(fd, old, fd, name)
+            st = fs.lstat_at(fd, name)
     except FileExistsError:
         raise PathError(_("“%(name)s” already exists.") % {"name": name}, 409) from None
     except FileNotFoundError:
         raise PathError(_("This file no longer exists."), 404) from None
-    changed(user=user, folder=_parent(source))
-    return resolve(user, "/".join(filter(None, (_parent(source), name))), follow=False)
+    if name != source.resolved[-1]:
+        changed(user=user, folder=_parent(source))
+    return Made(source.renamed(name), st)
 
 
 # ---------------------------------------------------------------------------- text editor
@@ -178,7 +189,7 @@ def permissions_change(
     group: str | None = None,
     recursive: bool = False,
     request=None,
-) -> Target:
+) -> Made:
     """Change mode (octal text like "755"), owner and group; admins only; symlinks are never followed."""
     if not user.is_admin:
         raise PathError(_("Only administrators can change permissions."), 403)
@@ -193,6 +204,7 @@ def permissions_change(
             for parts, _st, folder in fs.tree(fd, skip=reserved):
                 with fs.held(fs.open_beneath(folder, parts[-1:])) as entry:
                     change(entry)
+        st = os.fstat(fd)
     audit_record(
         actor=user,
         action="files.permissions",
@@ -200,4 +212,4 @@ def permissions_change(
         target=target.view_path,
         details={"mode": mode, "owner": owner, "group": group, "recursive": recursive},
     )
-    return target
+    return Made(target, st)

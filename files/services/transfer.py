@@ -9,6 +9,7 @@ import secrets
 import shutil
 import stat
 import time
+from pathlib import PurePosixPath
 
 from django.db import transaction
 from django.utils import timezone
@@ -180,49 +181,55 @@ def _transfer(task: FileTask, targets: list[Target], folder: Target) -> None:
     with folder.fd(fs.PATH_DIR) as destination:
         for target in targets:
             with target.folder() as (source, name):
-                _place(Entry(source, name, target), destination, progress, moving=moving)
+                _place(Entry(source, name), Folder(destination, folder), progress, moving=moving)
     progress.flush()
 
 
 class Entry:
-    """A source entry: the descriptor of its folder, its name there, and its Target (to follow links by)."""
+    """A source entry: the descriptor of its folder and its name there."""
 
-    def __init__(self, folder: int, name: str, target: Target | None):
-        self.folder, self.name, self.target = folder, name, target
+    def __init__(self, folder: int, name: str):
+        self.folder, self.name = folder, name
 
     def lstat(self) -> os.stat_result:
         return lstat_at(self.folder, self.name)
 
-    def inside(self, folder: int, name: str) -> "Entry":
-        return Entry(folder, name, self.target and self.target.entry(name))
+
+class Folder:
+    """A destination folder: its descriptor and, for a user's copy, its Target (where a copied link is judged)."""
+
+    def __init__(self, fd: int, target: Target | None):
+        self.fd, self.target = fd, target
+
+    def inside(self, fd: int, name: str) -> "Folder":
+        """Its subfolder `name`, open as `fd`."""
+        return Folder(fd, self.target and self.target.entry(name))
 
 
-def _place(src: Entry, dst_dir: int, progress: Progress, *, moving: bool) -> None:
-    """Put one entry into the folder `dst_dir` under the task's conflict policy (by rename on one disk)."""
+def _place(src: Entry, dst: Folder, progress: Progress, *, moving: bool) -> None:
+    """Put one entry into the folder `dst` under the task's conflict policy (by rename on one disk)."""
     policy, name = progress.task.conflict, src.name
-    same_folder = _identity(os.fstat(src.folder)) == _identity(os.fstat(dst_dir))
+    same_folder = _identity(os.fstat(src.folder)) == _identity(os.fstat(dst.fd))
     if same_folder and moving:
         _count(progress, _sizes(src))
         return
-    if fs.exists_at(dst_dir, name):
+    if fs.exists_at(dst.fd, name):
         if policy == Conflict.SKIP:
             _count(progress, _sizes(src))
             return
         if policy == Conflict.KEEP_BOTH or same_folder:
-            name = free_name(dst_dir, name)
-        elif stat.S_ISDIR(src.lstat().st_mode) and fs.is_dir_at(dst_dir, name):
-            _merge(src, dst_dir, progress, moving=moving)
+            name = free_name(dst.fd, name)
+        elif stat.S_ISDIR(src.lstat().st_mode) and fs.is_dir_at(dst.fd, name):
+            _merge(src, dst, progress, moving=moving)
             return
         else:
-            fs.remove_at(dst_dir, name)
-    if moving and src.lstat().st_dev == os.fstat(dst_dir).st_dev:
+            fs.remove_at(dst.fd, name)
+    if moving and src.lstat().st_dev == os.fstat(dst.fd).st_dev:
         sizes = _sizes(src)
-        fs.rename_noreplace(
-            src.folder, src.name, dst_dir, name
-        )  # a move on one file system is a rename, whatever the size
+        fs.rename_noreplace(src.folder, src.name, dst.fd, name)  # a move on one file system is a rename, any size
         _count(progress, sizes)
         return
-    copy_entry(src, dst_dir, name, progress)
+    copy_entry(src, dst, name, progress)
     if moving:
         fs.remove_at(src.folder, src.name)
 
@@ -240,52 +247,59 @@ def _sizes(src: Entry) -> tuple[int, int]:
         return fs.size_of(fd, skip=reserved)
 
 
-def _merge(src: Entry, dst_dir: int, progress: Progress, *, moving: bool) -> None:
+def _merge(src: Entry, dst: Folder, progress: Progress, *, moving: bool) -> None:
     with (
         held(open_beneath(src.folder, (src.name,), fs.PATH_DIR)) as inner,
-        held(open_beneath(dst_dir, (src.name,), fs.PATH_DIR)) as target,
+        held(open_beneath(dst.fd, (src.name,), fs.PATH_DIR)) as target,
     ):
         for child in fs.names(inner):
             if not reserved(child):
-                _place(src.inside(inner, child), target, progress, moving=moving)
+                _place(Entry(inner, child), dst.inside(target, src.name), progress, moving=moving)
     if moving:
         shutil.rmtree(src.name, dir_fd=src.folder, ignore_errors=True)
 
 
-def copy_entry(src: Entry, dst_dir: int, name: str, progress: Tally) -> None:
-    """Copy a file, link or folder tree into `dst_dir` as `name`, every entry made by descriptor in its folder."""
+def copy_entry(src: Entry, dst: Folder, name: str, progress: Tally) -> None:
+    """Copy a file, link or folder tree into `dst` as `name`, every entry made by descriptor in its folder."""
     st = src.lstat()
     if stat.S_ISLNK(st.st_mode):
-        # Links are copied as links only while they lead inside the base; escaping ones are left behind.
-        if src.target is None or _leads_inside(src.target):
-            os.symlink(os.readlink(src.name, dir_fd=src.folder), name, dir_fd=dst_dir)
+        # A link is copied only if, from where the copy lands, it leads beneath the base (read once: the text
+        # judged is the text written); others are left behind.
+        text = os.readlink(src.name, dir_fd=src.folder)
+        if dst.target is None or _leads_inside(dst.target, text):
+            os.symlink(text, name, dir_fd=dst.fd)
         progress.add(files=1)
     elif stat.S_ISDIR(st.st_mode) and _identity(st) not in progress.made:
-        _copy_folder(src, st, dst_dir, name, progress)
+        _copy_folder(src, st, dst, name, progress)
     elif stat.S_ISREG(st.st_mode):
-        copy_file(src, dst_dir, name, progress)
+        copy_file(src, dst.fd, name, progress)
     else:
         progress.add(files=1)  # devices, sockets, fifos are not copied
 
 
-def _leads_inside(target: Target) -> bool:
+def _leads_inside(folder: Target, text: str) -> bool:
+    """A link reading `text`, made in `folder`, leads to a place beneath the folder's base (or to nothing yet)."""
+    path = PurePosixPath(text)
+    if path.is_absolute() and not path.is_relative_to(folder.base.real):
+        return False
+    parts = path.relative_to(folder.base.real).parts if path.is_absolute() else (*folder.resolved, *path.parts)
     try:
-        resolve_in(target.base, target.resolved)
+        resolve_in(folder.base, parts)
     except PathError:
         return False
     return True
 
 
-def _copy_folder(src: Entry, st: os.stat_result, dst_dir: int, name: str, progress: Tally) -> None:
-    os.mkdir(name, 0o700, dir_fd=dst_dir)
+def _copy_folder(src: Entry, st: os.stat_result, dst: Folder, name: str, progress: Tally) -> None:
+    os.mkdir(name, 0o700, dir_fd=dst.fd)
     with (
         held(open_beneath(src.folder, (src.name,), fs.PATH_DIR)) as inner,
-        held(open_beneath(dst_dir, (name,), fs.DIR_READ)) as made,
+        held(open_beneath(dst.fd, (name,), fs.DIR_READ)) as made,
     ):
         progress.made.add(_identity(os.fstat(made)))
         for child in fs.names(inner):
             if not reserved(child):
-                copy_entry(src.inside(inner, child), made, child, progress)
+                copy_entry(Entry(inner, child), dst.inside(made, name), child, progress)
         os.fchmod(made, stat.S_IMODE(st.st_mode))
         os.utime(made, ns=(st.st_atime_ns, st.st_mtime_ns))
 

@@ -19,7 +19,7 @@ from ..fs import held
 from ..models import TrashItem
 from ..paths import RESERVED_PREFIX, PathError, files_root, open_below_root, resolve
 from .common import changed, free_name, tree_size
-from .transfer import Entry, Tally, copy_entry
+from .transfer import Entry, Folder, Tally, copy_entry
 
 
 def trash_folder(user) -> Path:
@@ -37,7 +37,7 @@ def _move(src_dir: int, src: str, dst_dir: int, dst: str) -> None:
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
-        copy_entry(Entry(src_dir, src, None), dst_dir, dst, Tally())
+        copy_entry(Entry(src_dir, src), Folder(dst_dir, None), dst, Tally())  # links as they are: they come back
         fs.remove_at(src_dir, src)
 
 

@@ -33,12 +33,13 @@ from ..paths import (
     files_root,
     from_os_error,
     open_below_root,
+    open_ours,
     resolve,
     resolve_in,
     split_view_path,
 )
 from ..tus import CHECKSUM_MISMATCH, TusError
-from .common import changed, check_free_space, free_name
+from .common import changed, check_free_space, rename_free
 
 PARTIAL_NAME = re.compile(rf"{re.escape(RESERVED_PREFIX)}upload-([0-9a-f]{{32}})\.part")
 READ_SIZE = 4 * 1024 * 1024  # >= one message of the server (manage.py serve): each is handed on without a copy
@@ -65,8 +66,8 @@ def _subfolders(folder: Target, relative: str) -> Target:
         with folder.fd(fs.PATH_DIR) as fd:
             os.close(fs.make_dirs(fd, names))
     except OSError as exc:
-        if exc.errno not in (errno.ELOOP, errno.ENOTDIR):
-            raise from_os_error(exc) from exc
+        if exc.errno != errno.ENOTDIR:
+            raise from_os_error(exc) from exc  # a link on the way (ELOOP): changed while in use
         raise PathError(_("“%(name)s” is not a folder.") % {"name": exc.filename}, 409) from None
     for name in names:
         folder = folder.entry(name)
@@ -244,16 +245,13 @@ def _complete(upload: Upload) -> None:
 
 
 def _rename_free(folder: int, upload: Upload) -> str:
-    for _attempt in range(20):
-        name = free_name(folder, upload.filename)
-        if upload.conflict == "fail" and name != upload.filename:
-            raise TusError(409, _("“%(name)s” already exists.") % {"name": upload.filename})
-        try:
-            fs.rename_noreplace(folder, _partial_name(upload), folder, name)
-        except FileExistsError:
-            continue  # someone took the name between the check and the rename: pick the next
-        return name
-    raise TusError(409, _("Could not find a free name."))
+    if upload.conflict != "fail":
+        return rename_free(folder, _partial_name(upload), folder, upload.filename)
+    try:
+        fs.rename_noreplace(folder, _partial_name(upload), folder, upload.filename)
+    except FileExistsError:
+        raise TusError(409, _("“%(name)s” already exists.") % {"name": upload.filename}) from None
+    return upload.filename
 
 
 def upload_terminate(*, upload: Upload) -> None:
@@ -267,9 +265,8 @@ def _partial_remove(partial: Path) -> None:
     """Delete a partial file by its place beneath the root, with no link on the way (a folder swapped for one
     meanwhile leaves it to the hourly cleanup, which finds it by descriptor)."""
     try:
-        parts = partial.relative_to(files_root()).parts
-        with fs.held(open_below_root(parts[:-1], fs.PATH_DIR)) as fd:
-            os.unlink(parts[-1], dir_fd=fd)
+        with fs.held(open_ours(partial.parent, fs.PATH_DIR)) as fd:
+            os.unlink(partial.name, dir_fd=fd)
     except (ValueError, OSError):
         pass
 

@@ -89,7 +89,8 @@ def _walk(target: Target) -> Iterator[tuple[str, os.stat_result, Opener]]:
 
 def _link(top: Target, parts: tuple[str, ...], arcname: str) -> Iterator[tuple[str, os.stat_result, Opener]]:
     """A link inside the selection: its file or (empty) folder when it leads inside the base."""
-    inner = _followed(Target(base=top.base, parts=(*top.parts, *parts), resolved=(*top.resolved, *parts)))
+    link = Target(base=top.base, parts=(*top.parts, *parts), resolved=(*top.resolved, *parts), followed=False)
+    inner = _followed(link)
     try:
         st = inner.lstat() if inner else None
     except OSError:

@@ -55,6 +55,18 @@ def test_it_opens_plain_names_and_refuses_a_link_anywhere_on_the_way(base):
         assert stat.S_ISLNK(os.fstat(link).st_mode)
 
 
+def test_a_link_where_a_folder_is_opened_is_eloop_like_anywhere_on_the_way(base):
+    # The kernel says ENOTDIR for a link as the last part of a folder to open; a caller must tell "a folder was
+    # swapped for a link" from "this is a file", so it is ELOOP, as on the way.
+    top, fd = base
+    (top / "a" / "to-b").symlink_to("b")
+    with pytest.raises(OSError) as exc:
+        fs.open_beneath(fd, ("a", "to-b"), fs.PATH_DIR)
+    assert exc.value.errno == errno.ELOOP
+    with pytest.raises(NotADirectoryError):
+        fs.open_beneath(fd, ("a", "b", "c.txt"), fs.PATH_DIR)
+
+
 @pytest.mark.parametrize("parts", [("..",), ("a", ".."), ("a/b",), ("",), (".",)])
 def test_it_refuses_anything_but_plain_names(base, parts):
     with pytest.raises(ValueError):
