@@ -40,7 +40,8 @@ def check_database() -> str:
     except Exception as exc:
         return f"database error: {_short(exc)}"
     finally:
-        connection.close()
+        if not connection.in_atomic_block:  # a caller's open transaction keeps its connection
+            connection.close()
     return OK
 
 

@@ -91,7 +91,7 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
         return E.PortInUse(message)
     if any(s in lowered for s in _SUBNET_TAKEN):
         return E.SubnetTaken(message)
-    if image and (code == 404 or any(s in lowered for s in _IMAGE_MISSING)):
+    if image and _about_image(lowered, image) and (code == 404 or any(s in lowered for s in _IMAGE_MISSING)):
         return E.ImageNotFound(f"image {image} not found: {message}")
     if isinstance(exc, docker.errors.ImageNotFound):
         return E.ImageNotFound(message)
@@ -102,6 +102,13 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
     if code == 400:
         return E.InvalidSpec(message)
     return E.EngineError(message, permanent=False)
+
+
+def _about_image(lowered: str, image: str) -> bool:
+    """Whether an engine message speaks of the image, not of something else "not found" (Podman's missing init
+    binary, a bind source) during a step that names an image."""
+    name = image.rsplit("/", 1)[-1].split("@")[0].split(":")[0].lower()
+    return "image" in lowered or "manifest" in lowered or name in lowered
 
 
 @contextlib.contextmanager

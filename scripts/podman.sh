@@ -4,8 +4,9 @@ source "$(dirname "$0")/lib.sh"
 SOCKET=/run/podman/podman.sock
 # Debian's Podman 4.3 networks through CNI: without the dnsname plugin (only recommended, and the set-up installs
 # without recommends) an app's containers cannot find each other by service name. Installed even when a Podman
-# already answers: its next network picks the plugin up, no restart needed.
-apt_install podman golang-github-containernetworking-plugin-dnsname
+# already answers: its next network picks the plugin up, no restart needed. catatonit is the init process
+# Podman runs for `init: true` (also only recommended): without it such an app cannot start.
+apt_install podman golang-github-containernetworking-plugin-dnsname catatonit
 curl -fsS --max-time 2 --unix-socket "$SOCKET" http://engine/_ping >/dev/null 2>&1 && exit 0
 conf="$VAR/podman"; mkdir -p "$conf" "$(dirname "$SOCKET")" "$VAR/logs"
 cat >"$conf/containers.conf" <<'CONF'

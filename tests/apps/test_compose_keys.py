@@ -92,6 +92,13 @@ services:
     assert app.labels[L.DEPENDS_ON] == "db:service_started:false"
 
 
+def test_init_true_starts_under_an_init_process_on_either_engine(app_engine, admin_user, app_name):
+    """Podman runs catatonit for `init: true`; the set-up installs it (Debian only recommends it with Podman)."""
+    inst = _install(admin_user, f"services:\n  web:\n    image: {HTTPD}\n    init: true\n", app_name)
+    assert inst.status == S.RUNNING, inst.error
+    assert app_engine.container_config(f"{app_name}-web-1")["HostConfig"]["Init"] is True
+
+
 def test_cgroup_private_reaches_the_engine(docker_engine, admin_user, app_name):
     inst = _install(admin_user, f"services:\n  job:\n    image: {BUSYBOX}\n    cgroup: private\n", app_name)
     assert inst.status == S.RUNNING, inst.error

@@ -8,7 +8,9 @@ import time
 import urllib.request
 from datetime import UTC, datetime, timedelta
 
+import docker
 import pytest
+import requests
 
 import runtime
 from runtime import labels as L
@@ -331,6 +333,18 @@ def test_it_maps_unknown_image_to_image_not_found(any_engine):
     with pytest.raises(runtime.ImageNotFound) as exc:
         any_engine.pull("127.0.0.1:5000/casa/does-not-exist:1")
     assert exc.value.permanent
+
+
+def test_a_missing_init_binary_is_not_reported_as_a_missing_image():
+    from runtime.docker import _map
+
+    response = requests.Response()
+    response.status_code = 500
+    message = "container create: container-init binary not found on the host: stat /usr/libexec/podman/catatonit"
+    error = _map(docker.errors.APIError("500", response, explanation=message), image=HTTPD)
+    assert type(error) is runtime.EngineError and "container-init binary" in str(error)
+    missing = _map(docker.errors.APIError("404", response, explanation="no such image: casa/httpd:1"), image=HTTPD)
+    assert isinstance(missing, runtime.ImageNotFound)
 
 
 def test_it_maps_a_taken_port_to_port_in_use(any_engine, project):
