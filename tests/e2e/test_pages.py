@@ -43,3 +43,24 @@ def test_the_layout_fits_a_phone(browser, live_stack, member_user, transactional
         phone.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
     finally:
         context.close()
+
+
+def test_every_page_fits_a_phone_with_files_in_the_listing(browser, live_stack, admin_user, transactional_db):
+    from django.conf import settings
+
+    long_name = settings.FILES_ROOT / "a-rather-long-file-name-for-the-quarterly-report-final-v2.txt"
+    long_name.write_text("hi")
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    phone = context.new_page()
+    wide = {}
+    try:
+        browser_login(phone, live_stack, admin_user.username)
+        for path in [p for p in PAGES if p != "/api/docs/"] + ["/settings/users/", "/files/trash/"]:
+            phone.goto(f"{live_stack.url}{path}")
+            phone.wait_for_load_state("networkidle")
+            if (width := phone.evaluate("document.documentElement.scrollWidth")) > 390:
+                wide[path] = width
+    finally:
+        context.close()
+        long_name.unlink()
+    assert wide == {}, "pages wider than a phone's screen"
