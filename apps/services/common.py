@@ -56,7 +56,7 @@ def engine() -> runtime.Engine:
     url = settings.ENGINE_URL
     with _engines_lock:
         if url not in _engines:
-            _engines[url] = runtime.get_engine(url)
+            _engines[url] = runtime.get_engine(url, pids_limit=settings.APPS_PIDS_LIMIT)
         return _engines[url]
 
 
