@@ -7,7 +7,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -48,8 +48,10 @@ _IMAGE_MISSING = (
     "repository name not known",
     "no such image",
 )
-HALT_ATTEMPTS = 5  # stops tried on a container that its engine keeps restarting (Podman 4 restarts without delay)
-HALT_SETTLE = 1.0  # seconds a halted container must stay down: a restart in flight shows within that time
+# Stops tried on a container its engine keeps restarting: Podman 4 restarts one without any delay, and a stop that
+# lands between two runs ("already stopped") does not end its loop; the next one, landing on a run, does.
+HALT_ATTEMPTS = 40
+HALT_SETTLE = 0.5  # seconds a halted container must stay down (no new restart counted) to count as halted
 _LAYER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
 
@@ -307,17 +309,22 @@ class DockerEngine(Engine):
         self.restart_policy_set(ref, "no")
         for _attempt in range(HALT_ATTEMPTS):
             self.stop(ref, timeout=10)
+            before = self._restarts(ref)
             time.sleep(HALT_SETTLE)
-            if self.inspect(ref).state not in ("running", "restarting"):
+            if self._restarts(ref) == before and self.inspect(ref).state not in ("running", "restarting"):
                 return
         raise E.EngineError(f"container {ref} keeps restarting after {HALT_ATTEMPTS} stops")
+
+    def _restarts(self, ref: str) -> int:
+        """RestartCount: the restarts its policy made since it was last started by hand."""
+        return int(self.container_config(ref).get("RestartCount") or 0)
 
     def restart_policy_set(self, ref: str, policy: str) -> bool:
         """POST /containers/{id}/update with a RestartPolicy (Docker); Podman 4's API cannot change it: False."""
         if self._engine_name() == "podman":
             return False
         name, _colon, count = policy.partition(":")
-        restart = {"Name": "" if name == "no" else name, "MaximumRetryCount": int(count or 0)}
+        restart = {"Name": name, "MaximumRetryCount": int(count or 0)}  # "no", not "": an empty name changes nothing
         with _mapped():
             self.api.update_container(ref, restart_policy=restart)
         return True
@@ -392,11 +399,13 @@ class DockerEngine(Engine):
     def events(
         self, *, labels: LabelFilter | None = None, since: datetime | None = None, until: datetime | None = None
     ) -> DockerEvents:
-        """Container events as EngineEvent dataclasses."""
-        filters = {"type": ["container"], **({"label": _label_filters(labels)} if labels else {})}
+        """Container events as EngineEvent dataclasses. Labels with a value are filtered by the engine; "has this
+        label" (a None value) here, because Podman 4's event filter matches nothing for a bare key."""
+        valued = {k: v for k, v in (labels or {}).items() if v is not None}
+        filters = {"type": ["container"], **({"label": _label_filters(valued)} if valued else {})}
         with _mapped():
             stream = self.api.events(since=since, until=until, filters=filters, decode=True)
-        return DockerEvents(stream)
+        return DockerEvents(stream, having=[k for k, v in (labels or {}).items() if v is None])
 
     def create_network(self, spec: NetworkSpec) -> str:
         """Create a network (duplicate names are refused, unlike Docker's default)."""
@@ -531,8 +540,9 @@ class DockerLogs:
 class DockerEvents:
     """Iterator of EngineEvent over the engine's event stream; close() ends it."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, having: Iterable[str] = ()) -> None:
         self._stream = stream
+        self._having = tuple(having)  # labels each event's container must carry, whatever their value
 
     def __iter__(self) -> DockerEvents:
         return self
@@ -542,7 +552,9 @@ class DockerEvents:
             with _mapped():
                 raw = next(self._stream)
             if raw.get("Type", "container") == "container" and raw.get("Action"):
-                return _event(raw)
+                event = _event(raw)
+                if all(key in event.labels for key in self._having):
+                    return event
 
     def close(self) -> None:
         """Stop listening."""

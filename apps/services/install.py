@@ -74,7 +74,7 @@ def app_install(
         )
         details = {"source": source, "images": list(project.images), "ports": ports}
         if lowered:
-            details["limits_lowered"] = [str(p) for p in lowered]
+            details["limits_lowered"] = "; ".join(str(p) for p in lowered)  # the audit log keeps flat values
         if _grant_to_member(inst, user):
             details["granted_to"] = user.get_username()
         audit_record(actor=user, action="app.install", request=request, target=final_name, details=details)

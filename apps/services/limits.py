@@ -46,7 +46,7 @@ def resources_check(
         action="app.limits_override",
         request=request,
         target=project.name,
-        details={"limits": [str(p) for p in problems]},
+        details={"limits": "; ".join(str(p) for p in problems)},
     )
     return problems
 
