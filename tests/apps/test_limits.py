@@ -169,3 +169,27 @@ def test_a_member_is_never_offered_the_override(docker_engine, installer_user, a
     text = page.content.decode()
     assert "Only an administrator can allow" in text and 'name="override_limits"' not in text
     assert not Installation.objects.exists() and not AuditEvent.objects.filter(action="app.limits_override").exists()
+
+
+def test_the_apps_page_and_the_app_page_say_restarting_repeatedly(admin_user, member_user, db):
+    from apps.models import AppGrant
+
+    loop = {"exit_code": 3, "log": "boom <script>", "restarts": 6, "at": "2026-01-01T00:00:00+00:00"}
+    inst = Installation.objects.create(
+        name="looping",
+        compose=f"services:\n  worker:\n    image: {BUSYBOX}\n",
+        status=Installation.Status.STOPPED,
+        detail="Restarting repeatedly: worker exited with code 3 (boom <script>). Stopped; start the app to try again.",
+        restart_loop={"worker": loop},
+    )
+    AppGrant.objects.create(installation=inst, user=member_user)
+    for user in (admin_user, member_user):  # a member the app is granted to sees it too
+        client = Client()
+        client.force_login(user)
+        tiles = client.get(reverse("apps")).content.decode()
+        assert "Restarting repeatedly" in tiles and "worker exited with code 3" in tiles
+        assert "boom &lt;script&gt;" in tiles and "<script>" not in tiles.split("boom")[1][:20]
+        card = client.get(reverse("app-manage", args=[inst.pk])).content.decode()
+        assert 'id="restart-loop"' in card and "exited with code 3 after 6 restarts" in card
+        api = client.get(reverse("api-app-detail", args=[inst.pk])).json()
+        assert api["restart_loop"] == [{"service": "worker", **loop}]

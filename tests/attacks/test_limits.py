@@ -116,7 +116,7 @@ def test_settings_edits_are_bound_like_installs(admin_api, engine, app):
     _wait_status(admin_api, pk, {"running"})
     assert engine.container_config(f"{app}-web-1")["HostConfig"]["PidsLimit"] == 4096  # the default
     edits = [
-        ({"services": {"web": {"memory": "1t"}}}, "mem_limit: 1 TiB is more than this machine's memory"),
+        ({"services": {"web": {"memory": "100g"}}}, "mem_limit: 100 GiB is more than this machine's memory"),
         ({"services": {"web": {"cpus": "999"}}}, "cpus: 999 CPUs is more than this machine has"),
         ({"compose": f"services:\n  web:\n    image: {BUSYBOX}\n    shm_size: 100g\n"}, "shm_size: 100 GiB"),
         ({"compose": "services:\n  web:\n    image: 'nginx; id'\n"}, "services.web.image: 'nginx; id' is not a valid"),
@@ -128,7 +128,7 @@ def test_settings_edits_are_bound_like_installs(admin_api, engine, app):
     assert admin_api.get(f"/api/apps/{pk}/history/").json()[0]["operation"] == "install"  # nothing queued
 
     allowed = admin_api.post(
-        f"/api/apps/{pk}/settings/", json={"services": {"web": {"memory": "1t"}}, "override_limits": True}
+        f"/api/apps/{pk}/settings/", json={"services": {"web": {"memory": "100g"}}, "override_limits": True}
     )
     assert allowed.status_code == 202, allowed.text
     assert AuditEvent.objects.filter(action="app.limits_override", target=app).exists()
