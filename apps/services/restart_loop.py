@@ -70,7 +70,7 @@ def restart_loop_check(*, eng: Engine, event: EngineEvent, watch: RestartWatch) 
     except NotFound:
         return False
     watch.forget(event.container_id)
-    _record(inst, service, raw, _last_line(eng, event.container_id))
+    _record(inst, service, raw, code=_exit_code(event, raw), last_line=_last_line(eng, event.container_id))
     return True
 
 
@@ -119,6 +119,11 @@ def _policy_keeps_restarting(raw: dict, count: int) -> bool:
     return policy in RESTARTING_POLICIES and int(raw.get("RestartCount") or 0) >= count
 
 
+def _exit_code(event: EngineEvent, raw: dict) -> int | None:
+    """The death's own exit code: Podman has already reset the container's by the time we inspect it (restarting)."""
+    return event.exit_code if event.exit_code is not None else (raw.get("State") or {}).get("ExitCode")
+
+
 def _last_line(eng: Engine, container_id: str) -> str:
     try:
         lines = [line.strip() for line in eng.logs(container_id, tail=5) if line.strip()]
@@ -127,10 +132,10 @@ def _last_line(eng: Engine, container_id: str) -> str:
     return lines[-1][:LOG_CHARS] if lines else ""
 
 
-def _record(inst: Installation, service: str, raw: dict, last_line: str) -> None:
+def _record(inst: Installation, service: str, raw: dict, *, code: int | None, last_line: str) -> None:
     """Keep the loop on the app, and a line in its history (the listener's next refresh publishes the state)."""
     entry = {
-        "exit_code": (raw.get("State") or {}).get("ExitCode"),
+        "exit_code": code,
         "log": last_line,
         "restarts": int(raw.get("RestartCount") or 0),
         "at": timezone.now().isoformat(),
