@@ -11,6 +11,8 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django_otp.admin import OTPAdminSite
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from .models import APIToken, AuditEvent, FailureCounter, SiteSecurity, User, UserSession
 from .permissions import request_mfa_satisfied
@@ -44,6 +46,12 @@ class CasaAdminSite(OTPAdminSite):
 
 # The project's URLconf and every app register on admin.site; giving it our class makes them all MFA-aware.
 admin.site.__class__ = CasaAdminSite
+
+# django-otp's device admins would store a TOTP key or backup codes in clear, outside our services: MFA devices are
+# ours (accounts.models) and change only through the Settings pages and `manage.py removemfa`.
+for _model in (TOTPDevice, StaticDevice):
+    if admin.site.is_registered(_model):
+        admin.site.unregister(_model)
 
 
 class UserChangeForm(BaseUserChangeForm):

@@ -8,4 +8,5 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from . import schema  # noqa: F401  (registers the token scheme with drf-spectacular)
+        # schema registers the token scheme with drf-spectacular; signals connects its receivers.
+        from . import schema, signals  # noqa: F401

@@ -1,10 +1,17 @@
-"""Accounts: users with a role, the site's security settings, API tokens, lockout counters, sessions, audit log."""
+"""Accounts: users with a role, the site's security settings, API tokens, lockout counters, sessions, audit log, and
+the MFA devices (an authenticator app with its key encrypted, backup codes as hashes)."""
+
+import secrets
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django_otp.models import Device, ThrottlingMixin, TimestampMixin
+from django_otp.plugins.otp_totp import models as totp_models
+
+from casaos_site.credentials import EncryptedTextField, code_digest
 
 
 class User(AbstractUser):
@@ -124,20 +131,28 @@ class APIToken(models.Model):
 
 
 class FailureCounter(models.Model):
-    """Recent credential failures for one account name, one client address or one address's API tokens, and the
-    lock they caused."""
+    """Recent credential failures and what they caused: a hard lock of an (account, address) pair or of an address,
+    a delay on an account's passwords or codes (never a lock: that would let anyone lock the owner out), or a bucket
+    of one address's bad API tokens."""
 
     class Kind(models.TextChoices):
-        ACCOUNT = "account", _("Account")
+        # Password guesses at an account from every address: each further attempt waits longer (capped), no lock.
+        ACCOUNT = "account", _("Account (delays)")
+        # Code guesses (OTP, backup codes) at an account: delays of their own, which password guesses never raise.
+        CODE = "code", _("Account's codes (delays)")
+        # One account name from one address: locked for LOCKOUT_SECONDS.
+        PAIR = "pair", _("Account from an address")
         ADDRESS = "address", _("Address")
         # Bad API tokens from one address: their own bucket, so they lock neither logins nor valid tokens.
         TOKEN = "token", _("API tokens from an address")
 
     kind = models.CharField(max_length=8, choices=Kind.choices)
     # The account name as typed (lower-cased), known or not: locking only real accounts would reveal which exist.
+    # A pair's key is "<name> <address>": an address has no space (a name as typed may), so it follows the last one.
     key = models.CharField(max_length=255)
     failures = models.PositiveIntegerField(default=0)
     last_failure_at = models.DateTimeField(null=True, blank=True)
+    # A lock's end, or for the delays of an account the moment its next attempt may be checked.
     locked_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -147,6 +162,11 @@ class FailureCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.key}: {self.failures}"
+
+    @property
+    def address(self) -> str:
+        """The client address of an address's or a pair's counter."""
+        return "" if self.kind in (self.Kind.ACCOUNT, self.Kind.CODE) else self.key.rsplit(" ", 1)[-1]
 
     def is_locked(self, now=None) -> bool:
         return self.locked_until is not None and self.locked_until > (now or timezone.now())
@@ -169,3 +189,75 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.address} {self.last_seen_at:%Y-%m-%d %H:%M}"
+
+
+class Authenticator(TimestampMixin, ThrottlingMixin, Device):
+    """An authenticator app (TOTP): django-otp's TOTP device, whose key is stored encrypted (casaos_site.credentials).
+
+    A copy of the database alone gives no one the codes; the key file beside it is needed too.
+    """
+
+    key = EncryptedTextField(default=totp_models.default_key, validators=[totp_models.key_validator])
+    step = models.PositiveSmallIntegerField(default=30)
+    t0 = models.BigIntegerField(default=0)
+    digits = models.PositiveSmallIntegerField(choices=[(6, 6), (8, 8)], default=6)
+    tolerance = models.PositiveSmallIntegerField(default=1)
+    drift = models.SmallIntegerField(default=0)
+    last_t = models.BigIntegerField(default=-1)
+
+    # django-otp's own verification and provisioning, unchanged: they read `key` as the hex text it decrypts to.
+    bin_key = totp_models.TOTPDevice.bin_key
+    verify_token = totp_models.TOTPDevice.verify_token
+    get_throttle_factor = totp_models.TOTPDevice.get_throttle_factor
+    config_url = totp_models.TOTPDevice.config_url
+    _read_str_from_settings = totp_models.TOTPDevice._read_str_from_settings
+
+    class Meta(Device.Meta):
+        verbose_name = _("authenticator app")
+
+
+def backup_code_salt() -> str:
+    return secrets.token_hex(16)
+
+
+class BackupCodeDevice(TimestampMixin, ThrottlingMixin, Device):
+    """A user's single-use backup codes, kept as salted scrypt hashes: a copy of the database shows none of them."""
+
+    salt = models.CharField(max_length=32, default=backup_code_salt, editable=False)
+
+    class Meta(Device.Meta):
+        verbose_name = _("backup codes")
+        verbose_name_plural = _("backup codes")
+
+    def get_throttle_factor(self) -> int:
+        return getattr(settings, "OTP_STATIC_THROTTLE_FACTOR", 1)
+
+    def add_codes(self, codes: list[str]) -> None:
+        BackupCode.objects.bulk_create([BackupCode(device=self, digest=code_digest(c, self.salt)) for c in codes])
+
+    def verify_token(self, token) -> bool:
+        """A code matches at most one stored hash, which is then deleted (each code works once)."""
+        if not self.verify_is_allowed()[0]:
+            return False
+        # One DELETE both finds and spends the code: two requests racing with it cannot both succeed.
+        used, _per_model = self.codes.filter(digest=code_digest(str(token), self.salt)).delete()
+        if not used:
+            self.throttle_increment()
+            return False
+        self.throttle_reset(commit=False)
+        self.set_last_used_timestamp(commit=False)
+        self.save()
+        return True
+
+
+class BackupCode(models.Model):
+    """One unused backup code, as its hash."""
+
+    device = models.ForeignKey(BackupCodeDevice, on_delete=models.CASCADE, related_name="codes")
+    digest = models.CharField(max_length=64, db_index=True)
+
+    class Meta:
+        verbose_name = _("backup code")
+
+    def __str__(self) -> str:
+        return f"backup code {self.pk} of device {self.device_id}"

@@ -1,12 +1,10 @@
 """Account reads: who is an admin, who needs MFA, a user's sessions and tokens, the audit log."""
 
 from django.contrib.sessions.models import Session
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .models import APIToken, AuditEvent, FailureCounter, SiteSecurity, User
+from .models import APIToken, AuditEvent, Authenticator, BackupCode, FailureCounter, SiteSecurity, User
 
 
 def admin_exists() -> bool:
@@ -38,17 +36,17 @@ def mfa_required_for(user) -> bool:
     return bool(user.mfa_enabled or (user.is_admin and admin_mfa_required()))
 
 
-def totp_device_for(user) -> TOTPDevice | None:
-    return TOTPDevice.objects.devices_for_user(user, confirmed=True).first()
+def totp_device_for(user) -> Authenticator | None:
+    return Authenticator.objects.devices_for_user(user, confirmed=True).first()
 
 
-def totp_pending_for(user) -> TOTPDevice | None:
+def totp_pending_for(user) -> Authenticator | None:
     """An enrolment started but not yet confirmed by a first code."""
-    return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
+    return Authenticator.objects.filter(user=user, confirmed=False).order_by("-pk").first()
 
 
 def backup_codes_left(user) -> int:
-    return StaticToken.objects.filter(device__user=user, device__confirmed=True).count()
+    return BackupCode.objects.filter(device__user=user, device__confirmed=True).count()
 
 
 def user_tokens(user) -> QuerySet[APIToken]:
@@ -61,13 +59,26 @@ def user_sessions(user) -> QuerySet:
     return user.tracked_sessions.filter(session_key__in=live)
 
 
+def locked_account_names() -> set[str]:
+    """Account names (lower-cased) locked from some address or waiting out their delays right now."""
+    Kind = FailureCounter.Kind
+    rows = FailureCounter.objects.filter(
+        kind__in=(Kind.ACCOUNT, Kind.CODE, Kind.PAIR), locked_until__gt=timezone.now()
+    ).values_list("kind", "key")
+    return {key.rsplit(" ", 1)[0] if kind == Kind.PAIR else key for kind, key in rows}
+
+
+def account_locks(username: str) -> list[FailureCounter]:
+    """The locks and delays on an account name right now (from which address, until when), for its admin page."""
+    Kind, name = FailureCounter.Kind, username.lower()
+    rows = FailureCounter.objects.filter(locked_until__gt=timezone.now()).order_by("locked_until")
+    rows = rows.filter(Q(kind__in=(Kind.ACCOUNT, Kind.CODE), key=name) | Q(kind=Kind.PAIR, key__startswith=f"{name} "))
+    return [row for row in rows if row.kind != Kind.PAIR or row.key.rsplit(" ", 1)[0] == name]
+
+
 def users_with_state() -> list[User]:
-    """Every user, with `.locked` set when their account name is locked out."""
-    locked = set(
-        FailureCounter.objects.filter(kind=FailureCounter.Kind.ACCOUNT, locked_until__gt=timezone.now()).values_list(
-            "key", flat=True
-        )
-    )
+    """Every user, with `.locked` set when their account name is locked from an address or delayed."""
+    locked = locked_account_names()
     users = list(User.objects.order_by("username"))
     for user in users:
         user.locked = user.username.lower() in locked

@@ -131,8 +131,6 @@ class ContentView(FilesView):
     @extend_schema(parameters=[PATH_PARAM, OpenApiParameter("inline", bool)], responses={200: OpenApiTypes.BINARY})
     def get(self, request):
         target = resolve(request.user, self.query_path())
-        if not target.real.is_file():
-            raise PathError("This is not a file.", 404 if not target.real.exists() else 400)
         return file_response(request._request, target, inline=request.query_params.get("inline") == "1")
 
     @extend_schema(parameters=[PATH_PARAM], responses={200: OpenApiTypes.OBJECT})
@@ -161,7 +159,7 @@ class ZipView(FilesView):
         if not paths:
             raise PathError("Choose at least one file or folder.")
         targets = [resolve(request.user, p, follow=False) for p in paths]
-        if not all(t.real.exists() for t in targets):
+        if not all(t.exists() for t in targets):
             raise PathError("No such file or folder.", 404)
         name = (targets[0].name if len(targets) == 1 else "files") + ".zip"
         return zip_response(targets, name or "files.zip")
@@ -173,7 +171,7 @@ class ThumbnailView(FilesView):
     @extend_schema(parameters=[PATH_PARAM], responses={200: OpenApiTypes.BINARY})
     def get(self, request):
         target = resolve(request.user, self.query_path())
-        if not target.real.is_file() or not services.is_image(target.name):
+        if not target.is_file() or not services.is_image(target.name):
             raise PathError("No thumbnail for this file.", 404)
         thumb = services.thumbnail_request(target=target)
         if thumb is None:
@@ -189,8 +187,8 @@ class MkdirView(FilesView):
     @extend_schema(responses={201: EntrySerializer})
     def post(self, request):
         data = self.valid()
-        target = services.folder_create(user=request.user, path=data["path"], name=data["name"])
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict(), status=201)
+        made = services.folder_create(user=request.user, path=data["path"], name=data["name"])
+        return Response(selectors.entry_of(*made).as_dict(), status=201)
 
 
 class NewFileView(MkdirView):
@@ -198,8 +196,8 @@ class NewFileView(MkdirView):
 
     def post(self, request):
         data = self.valid()
-        target = services.file_create(user=request.user, path=data["path"], name=data["name"])
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict(), status=201)
+        made = services.file_create(user=request.user, path=data["path"], name=data["name"])
+        return Response(selectors.entry_of(*made).as_dict(), status=201)
 
 
 class RenameView(FilesView):
@@ -210,8 +208,8 @@ class RenameView(FilesView):
     @extend_schema(responses={200: EntrySerializer})
     def post(self, request):
         data = self.valid()
-        target = services.entry_rename(user=request.user, path=data["path"], name=data["name"])
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict())
+        made = services.entry_rename(user=request.user, path=data["path"], name=data["name"])
+        return Response(selectors.entry_of(*made).as_dict())
 
 
 class TransferView(FilesView):
@@ -283,8 +281,8 @@ class PermissionsView(FilesView):
     @extend_schema(responses={200: EntrySerializer})
     def post(self, request):
         data = self.valid()
-        target = services.permissions_change(user=request.user, request=request, **data)
-        return Response(selectors.entry_info(user=request.user, path=target.view_path).as_dict())
+        made = services.permissions_change(user=request.user, request=request, **data)
+        return Response(selectors.entry_of(*made).as_dict())
 
 
 # ---------------------------------------------------------------------------- tasks, trash, shares, grants

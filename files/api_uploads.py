@@ -13,7 +13,7 @@ from accounts.permissions import IsMember
 
 from . import services, tus
 from .models import ShareLink, Upload
-from .paths import PathError
+from .paths import PathError, from_os_error
 from .selectors import upload_of
 
 
@@ -24,7 +24,15 @@ def _answer(status: int, headers: dict | None = None, detail: str = "") -> HttpR
     return response
 
 
+def _gone() -> HttpResponse:
+    return _answer(404, detail=_("This upload no longer exists."))
+
+
 def _refused(exc: Exception) -> HttpResponse:
+    """A refusal in the protocol's shape; a file-system error met on the way is a 4xx (or 507) in the user's words,
+    never a server error (a folder swapped for a link mid-request is ELOOP: 409)."""
+    if isinstance(exc, OSError):
+        exc = from_os_error(exc)
     return _answer(exc.status, detail=exc.message)
 
 
@@ -37,7 +45,7 @@ def tus_create(request, *, user=None, share=None, location_name: str, location_k
         upload = services.upload_create(
             user=user, share=share, directory=metadata.get("path", "") if user else "", length=length, metadata=metadata
         )
-    except (tus.TusError, PathError) as exc:
+    except (tus.TusError, PathError, OSError) as exc:
         return _refused(exc)
     location = reverse(location_name, kwargs={**location_kwargs, "upload_id": upload.pk})
     return _answer(201, {"Location": request.build_absolute_uri(location), "Upload-Offset": str(upload.offset)})
@@ -65,7 +73,7 @@ def tus_patch(request, upload: Upload) -> HttpResponse:
             content_length=int(length) if length and length.isdigit() else None,
             checksum=checksum,
         )
-    except (tus.TusError, PathError) as exc:
+    except (tus.TusError, PathError, OSError) as exc:
         return _refused(exc)
     return _answer(204, {"Upload-Offset": str(new_offset)})
 
@@ -74,9 +82,9 @@ def tus_delete(request, upload: Upload) -> HttpResponse:
     """Termination extension."""
     try:
         tus.check_version(request.headers)
-    except tus.TusError as exc:
+        services.upload_terminate(upload=upload)
+    except (tus.TusError, OSError) as exc:
         return _refused(exc)
-    services.upload_terminate(upload=upload)
     return _answer(204)
 
 
@@ -107,7 +115,7 @@ class UploadView(APIView):
     @extend_schema(request=None, responses={200: OpenApiResponse(description="Upload-Offset header")})
     def head(self, request, upload_id):
         upload = self._upload(request, upload_id)
-        return tus_head(upload) if upload else _answer(404)
+        return tus_head(upload) if upload else _gone()
 
     @extend_schema(request=None, responses={200: OpenApiResponse(description="Upload-Offset header")})
     def get(self, request, upload_id):
@@ -116,12 +124,12 @@ class UploadView(APIView):
     @extend_schema(request=None, responses={204: OpenApiResponse(description="New Upload-Offset header")})
     def patch(self, request, upload_id):
         upload = self._upload(request, upload_id)
-        return tus_patch(request._request, upload) if upload else _answer(404)
+        return tus_patch(request._request, upload) if upload else _gone()
 
     @extend_schema(request=None, responses={204: OpenApiResponse(description="Terminated")})
     def delete(self, request, upload_id):
         upload = self._upload(request, upload_id)
-        return tus_delete(request._request, upload) if upload else _answer(404)
+        return tus_delete(request._request, upload) if upload else _gone()
 
 
 # ---------------------------------------------------------------------------- upload-only share links
@@ -142,7 +150,7 @@ def share_uploads(request, token: str):
         return _answer(405)
     try:
         share = _share_for_upload(request, token)
-    except PathError as exc:
+    except (PathError, OSError) as exc:
         return _refused(exc)
     return tus_create(request, share=share, location_name="files-share-upload", location_kwargs={"token": token})
 
@@ -154,11 +162,11 @@ def share_upload(request, token: str, upload_id):
         return _answer(204, tus.discovery_headers())
     try:
         share = _share_for_upload(request, token)
-    except PathError as exc:
+    except (PathError, OSError) as exc:
         return _refused(exc)
     upload = Upload.objects.filter(pk=upload_id, share=share).first()
     if upload is None:
-        return _answer(404)
+        return _gone()
     handler = {
         "HEAD": lambda: tus_head(upload),
         "PATCH": lambda: tus_patch(request, upload),

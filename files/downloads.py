@@ -8,14 +8,16 @@ import asyncio
 import mimetypes
 import os
 import re
+import stat
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date
 
-from .paths import Target
-from .services.ops import etag_of
+from . import fs
+from .paths import PathError, Target
+from .services.ops import etag_from
 from .services.zipstream import write_zip
 
 BLOCK = 4 * 1024 * 1024  # fewer thread hops per byte; the file is read while the socket drains
@@ -58,56 +60,96 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | bool | None:
     return start, end
 
 
-async def _file_blocks(path: Path, start: int, length: int) -> AsyncIterator[bytes]:
-    """The file's bytes in blocks, each read in a worker thread while the one before it is being sent."""
-    loop = asyncio.get_running_loop()
-    fd = await loop.run_in_executor(None, os.open, path, os.O_RDONLY)
-    pending = None
+class FileBody:
+    """A file's bytes from `start`, `length` of them, read from a descriptor the view already opened, in blocks, each
+    read in a worker thread while the one before it is being sent. The same descriptor gave the headers, so the body
+    is the file they describe, whatever is renamed meanwhile. Django calls close() when the response is done, read
+    or not (a HEAD, a client gone before the first byte): the descriptor is closed once, and never mid-read."""
+
+    def __init__(self, fd: int, start: int, length: int):
+        self.fd, self.start, self.length = fd, start, length
+
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        return self._blocks()
+
+    async def _blocks(self) -> AsyncIterator[bytes]:
+        loop = asyncio.get_running_loop()
+        start, end = self.start, self.start + self.length
+        pending = loop.run_in_executor(None, os.pread, self.fd, min(BLOCK, self.length), start)
+        try:
+            while pending is not None:
+                block = await pending
+                start += len(block)
+                more = bool(block) and start < end
+                pending = (
+                    loop.run_in_executor(None, os.pread, self.fd, min(BLOCK, end - start), start) if more else None
+                )
+                if block:
+                    yield block
+        finally:
+            if pending is not None:
+                await asyncio.wait([pending])  # the read in flight must finish before its descriptor closes
+
+    def close(self) -> None:
+        fd, self.fd = self.fd, None
+        if fd is not None:
+            os.close(fd)
+
+
+def open_file(target: Target) -> int:
+    """The file a Target names, open for reading by descriptor (404 when missing, 400 when not a file)."""
     try:
-        end = start + length
-        pending = loop.run_in_executor(None, os.pread, fd, min(BLOCK, length), start)
-        while pending is not None:
-            block = await pending
-            start += len(block)
-            more = bool(block) and start < end
-            pending = loop.run_in_executor(None, os.pread, fd, min(BLOCK, end - start), start) if more else None
-            if block:
-                yield block
-    finally:
-        if pending is not None:
-            await asyncio.wait([pending])  # the read in flight must finish before its descriptor closes
+        fd = target.open(fs.READ)
+    except FileNotFoundError:
+        raise PathError("This is not a file.", 404) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
+        raise PathError("This is not a file.", 400)
+    return fd
 
 
 def file_response(request, target: Target, *, inline: bool = False):
-    """Serve a file with Range/If-Range, ETag and the safe headers (HEAD answers headers only)."""
-    real = target.real
-    st = real.stat()
-    size, etag = st.st_size, f'"{etag_of(real)}"'
-    ctype = content_type(target.name)
+    """Serve a file with Range/If-Range, ETag and the safe headers (HEAD answers headers only). The file is opened
+    once, by descriptor beneath the root with no link on the way: headers and body come from that descriptor."""
+    fd = open_file(target)
+    try:
+        response, body = _answer(request, fd, target.name, inline=inline)
+    except BaseException:
+        os.close(fd)
+        raise
+    if body is None:
+        os.close(fd)
+    return response
+
+
+def _answer(request, fd: int, name: str, *, inline: bool):
+    """(response, its FileBody or None) for the open file `fd`."""
+    st = os.fstat(fd)
+    size, etag = st.st_size, f'"{etag_from(st)}"'
+    ctype = content_type(name)
     inline = inline and bool(INLINE_TYPES.match(ctype.split(";")[0]))
     if request.headers.get("If-None-Match") == etag:
-        return HttpResponse(status=304, headers={"ETag": etag})
+        return HttpResponse(status=304, headers={"ETag": etag}), None
     span = parse_range(request.headers.get("Range"), size)
     if_range = request.headers.get("If-Range")
     if if_range and if_range not in (etag, http_date(st.st_mtime)):
         span = None  # the file changed since the client's first part: send it whole
     if span is False:
         response = HttpResponse(status=416, headers={"Content-Range": f"bytes */{size}"})
-        _user_headers(response, target.name, inline=False)
-        return response
+        _user_headers(response, name, inline=False)
+        return response, None
     start, end = span or (0, size - 1)
     length = max(0, end - start + 1)
-    body = _file_blocks(real, start, length) if request.method != "HEAD" else _empty()
-    response = StreamingHttpResponse(body, status=206 if span else 200, content_type=ctype)
+    body = FileBody(fd, start, length) if request.method != "HEAD" else None
+    response = StreamingHttpResponse(body or _empty(), status=206 if span else 200, content_type=ctype)
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag
     response["Last-Modified"] = http_date(st.st_mtime)
     if span:
         response["Content-Range"] = f"bytes {start}-{end}/{size}"
-    _user_headers(response, target.name, inline=inline)
-    return response
+    _user_headers(response, name, inline=inline)
+    return response, body
 
 
 async def _empty() -> AsyncIterator[bytes]:
@@ -140,7 +182,9 @@ def zip_response(targets: list[Target], name: str):
 
 
 def thumbnail_file_response(path: Path):
-    response = StreamingHttpResponse(_file_blocks(path, 0, path.stat().st_size), content_type="image/webp")
+    # Our own folder (<data dir>/thumbs), out of every user's reach: a path string is safe there.
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    response = StreamingHttpResponse(FileBody(fd, 0, os.fstat(fd).st_size), content_type="image/webp")
     response["Cache-Control"] = "private, max-age=86400"
     response["X-Content-Type-Options"] = "nosniff"
     return response

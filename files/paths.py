@@ -1,15 +1,20 @@
-"""The one path resolver: every verb turns a user's path into a real path here (SECURITY.md lesson 5).
+"""The one path resolver: every verb turns a user's path into a Target here (SECURITY.md lessons 5 and 14).
 
 A user's *view* is a set of named bases: an admin sees the whole root under the name "", a member sees
 "home" (their home folder) and one base per folder an admin granted them. A view path is relative
-("home/photos/a.jpg"); it is split, each part checked, joined to its base, resolved with every symlink
-followed, and the result must stay inside the base (`Path.is_relative_to`, never `startswith`) and
-outside our own protected folders (DATA_DIR, the code, system folders).
+("home/photos/a.jpg"); it is split and each part checked. The resolution then walks it on directory descriptors
+from the base (files/fs.py): symlinks are followed only while they stay beneath the base, and what comes out is a
+list of plain names. The result must be outside our reserved names and protected folders. Verbs act through the
+Target: it opens those names again beneath the files root with no symlink allowed anywhere on the way, so a folder
+swapped for a link after the check fails the act (ELOOP) instead of leading out. No path string is ever opened.
 """
 
 import errno
 import os
+import stat
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -17,6 +22,8 @@ from urllib.parse import unquote
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from .fs import PATH_DIR, LinkOut, held, make_dirs, open_beneath, resolve_links
 
 # Names we create ourselves (partial uploads, trash) are never reachable or listed through a view.
 RESERVED_PREFIX = ".casaos-"
@@ -46,27 +53,33 @@ def from_os_error(exc: OSError, *, name: str = "") -> PathError:
     `name`: what the user knows the entry as, when the error is about a file of ours (a partial upload)."""
     if exc.errno == errno.EROFS:
         return PathError(_("This disk is read-only."), 507)
-    status = 507 if exc.errno == errno.ENOSPC else OS_ERROR_STATUS.get(type(exc).__name__, 409)
     name = name or (Path(exc.filename).name if exc.filename else "")
+    if exc.errno == errno.ELOOP:  # a folder became a link since the path was resolved: the act refused to follow
+        return PathError(_("This path changed while in use (something on it became a link); try again."), 409)
+    status = 507 if exc.errno == errno.ENOSPC else OS_ERROR_STATUS.get(type(exc).__name__, 409)
     return PathError(f"{exc.strerror or exc}: {name}" if name else str(exc.strerror or exc), status)
 
 
 @dataclass(frozen=True)
 class Base:
-    """One named entry point of a user's view: a real folder and whether the user may write in it."""
+    """One named entry point of a user's view: a real folder and whether the user may write in it. `rel`: its
+    names beneath the files root, links already followed (how every act reaches it)."""
 
     name: str
     real: Path
     writable: bool
+    rel: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Target:
-    """A resolved path: the real path to act on, the base it lies in, and the user's view path for it."""
+    """A resolved path: the base it lies in, the user's parts, and `resolved`, the names beneath the base once
+    every link on the way was followed; `followed`: the last one's too (with follow=False it may be a link)."""
 
     base: Base
-    real: Path
     parts: tuple[str, ...]
+    resolved: tuple[str, ...]
+    followed: bool = True
 
     @property
     def view_path(self) -> str:
@@ -80,9 +93,74 @@ class Target:
     def name(self) -> str:
         return self.parts[-1] if self.parts else self.base.name
 
+    @property
+    def real(self) -> Path:
+        """Where the entry is on this machine: for display, keys and checks; never opened as a string."""
+        return self.base.real.joinpath(*self.resolved)
+
+    @property
+    def below_root(self) -> tuple[str, ...]:
+        return (*self.base.rel, *self.resolved)
+
+    def open(self, flags: int = os.O_PATH, mode: int = 0o666) -> int:
+        """The entry itself, opened beneath the files root with no symlink on the way or at the end (ELOOP)."""
+        fd = open_below_root(self.below_root, flags, mode)
+        if self.followed and flags & os.O_PATH and stat.S_ISLNK(os.fstat(fd).st_mode):
+            # O_PATH opens a link itself; every link was followed when this was resolved, so one here now stands
+            # where a file or folder stood: the same refusal as a link on the way.
+            os.close(fd)
+            raise OSError(errno.ELOOP, os.strerror(errno.ELOOP), self.name)
+        return fd
+
+    @contextmanager
+    def fd(self, flags: int = os.O_PATH) -> Iterator[int]:
+        with held(self.open(flags)) as fd:
+            yield fd
+
+    @contextmanager
+    def folder(self) -> Iterator[tuple[int, str]]:
+        """(descriptor of the folder holding the entry, the entry's name in it): what every verb acts on."""
+        if not self.resolved:
+            raise PathError(_("This folder cannot be changed."), 400)
+        with held(open_below_root(self.below_root[:-1], PATH_DIR)) as fd:
+            yield fd, self.resolved[-1]
+
+    def lstat(self) -> os.stat_result:
+        """The entry's own status (a link's, when the target is a link); FileNotFoundError when it is gone."""
+        with self.fd() as fd:
+            return os.fstat(fd)
+
+    def kind(self) -> int | None:
+        """stat.S_IFDIR, S_IFREG, S_IFLNK…: what the entry itself is, or None when there is nothing there."""
+        try:
+            return stat.S_IFMT(self.lstat().st_mode)
+        except FileNotFoundError:
+            return None
+
+    def exists(self) -> bool:
+        return self.kind() is not None
+
+    def is_dir(self) -> bool:
+        return self.kind() == stat.S_IFDIR
+
+    def is_file(self) -> bool:
+        return self.kind() == stat.S_IFREG
+
+    def entry(self, name: str) -> "Target":
+        """The entry `name` in this folder as it is named there (a link is not followed): what a verb creates."""
+        return Target(base=self.base, parts=(*self.parts, name), resolved=(*self.resolved, name), followed=False)
+
+    def renamed(self, name: str) -> "Target":
+        """This entry under another name in the same folder (as named there: a link is not followed)."""
+        return Target(self.base, (*self.parts[:-1], name), (*self.resolved[:-1], name), followed=False)
+
     def child(self, name: str) -> "Target":
         """The entry `name` inside this folder (the name is checked, the result resolved again)."""
         return resolve_in(self.base, (*self.parts, check_name(name)))
+
+    def as_base(self, *, writable: bool) -> Base:
+        """This folder as a base of its own (a shared folder: the whole world of its link)."""
+        return Base(name="", real=self.real, writable=writable, rel=self.below_root)
 
     def require_writable(self) -> "Target":
         if not self.base.writable:
@@ -169,56 +247,101 @@ def contained(real: Path, base: Path) -> bool:
     return not any(part.startswith(RESERVED_PREFIX) for part in real.relative_to(base).parts)
 
 
-def resolve_in(base: Base, parts: tuple[str, ...], *, follow: bool = True) -> Target:
-    """Join, resolve every symlink and check containment. With follow=False the last part itself is not
-    followed (rename, delete and move act on a symlink, never on what it points to)."""
-    if not base.real.is_dir():
-        raise PathError(_("This folder is not available."), 404)
-    if follow or not parts:
-        real = Path(os.path.realpath(base.real.joinpath(*parts)))
-    else:
-        parent = Path(os.path.realpath(base.real.joinpath(*parts[:-1])))
-        real = parent / parts[-1]
-        if not contained(parent, base.real):
-            raise PathError(_("This path leads outside your files."), 403)
-    if not contained(real, base.real):
+def open_below_root(parts: tuple[str, ...], flags: int = os.O_PATH, mode: int = 0o666) -> int:
+    """`parts` opened beneath the files root, no symlink anywhere (files/fs.py open_beneath)."""
+    with held(os.open(files_root(), PATH_DIR | os.O_CLOEXEC)) as root:
+        return open_beneath(root, parts, flags, mode)
+
+
+def open_real(real: Path, flags: int = os.O_PATH) -> int:
+    """The `real` path of a resolved Target (a worker task's argument) opened again beneath the files root, with no
+    link on the way; PathError if it is not a place of the root a user may reach."""
+    root = files_root()
+    if not real.is_relative_to(root) or not contained(real, root) or ".." in real.parts:
         raise PathError(_("This path leads outside your files."), 403)
-    return Target(base=base, real=real, parts=parts)
+    return open_below_root(real.relative_to(root).parts, flags)
 
 
-def link_escapes(entry: Path, base: Path) -> bool:
-    """A symlink in a listing whose target lies outside the base: shown, never followed."""
-    return not contained(Path(os.path.realpath(entry)), base)
+def open_ours(real: Path, flags: int = os.O_PATH) -> int:
+    """One of our own entries (a partial upload, by the path recorded for it) opened again beneath the files root
+    with no link on the way; ValueError when the path is not a plain one beneath the root."""
+    return open_below_root(real.relative_to(files_root()).parts, flags)
+
+
+def resolve_in(base: Base, parts: tuple[str, ...], *, follow: bool = True) -> Target:
+    """Walk `parts` from the base on descriptors, following links only while they stay beneath it, and check what
+    comes out. With follow=False the last part itself is not followed (rename, delete and move act on a symlink,
+    never on what it points to)."""
+    try:
+        base_fd = open_below_root(base.rel, PATH_DIR)
+    except (FileNotFoundError, NotADirectoryError):
+        raise PathError(_("This folder is not available."), 404) from None
+    except OSError as exc:
+        raise _refused(exc) from exc
+    try:
+        with held(base_fd):
+            resolved = resolve_links(base_fd, parts, follow_last=follow, base_real=str(base.real))
+    except LinkOut:
+        raise PathError(_("This path leads outside your files."), 403) from None
+    except OSError as exc:
+        raise from_os_error(exc) from exc
+    target = Target(base=base, parts=parts, resolved=resolved, followed=follow)
+    if not contained(target.real, base.real):
+        raise PathError(_("This path leads outside your files."), 403)
+    return target
+
+
+def _refused(exc: OSError) -> PathError:
+    """A base that cannot be opened: one that became a link leads outside."""
+    if exc.errno == errno.ELOOP:
+        return PathError(_("This path leads outside your files."), 403)
+    return from_os_error(exc)
 
 
 # ---------------------------------------------------------------------------- a user's view
 HOME = "home"
 
 
-def home_folder(user) -> Path:
-    """<root>/<FILES_HOME_DIR>/<username>; a username that is not a safe folder name uses the user id."""
+def _home_parts(user) -> tuple[str, ...]:
+    """<FILES_HOME_DIR>/<username>; a username that is not a safe folder name uses the user id."""
     name = user.get_username()
     try:
         check_name(name)
     except PathError:
         name = f"user-{user.pk}"
-    return files_root() / settings.FILES_HOME_DIR / name
+    return (*split_view_path(settings.FILES_HOME_DIR), name)
+
+
+def _root_base() -> Base:
+    files_root().mkdir(parents=True, exist_ok=True)
+    return Base(name="", real=files_root(), writable=True)
+
+
+def _home_base(user) -> Base:
+    """The member's home, made on first use beneath the root (never through a link leading out)."""
+    home = resolve_in(_root_base(), _home_parts(user))
+    with held(os.open(files_root(), PATH_DIR | os.O_CLOEXEC)) as root:
+        try:
+            os.close(make_dirs(root, home.resolved))
+        except OSError as exc:
+            raise _refused(exc) from exc
+    return Base(name=HOME, real=home.real, writable=True, rel=home.resolved)
 
 
 def user_bases(user) -> dict[str, Base]:
     """The named entry points of a user's view (admins: the whole root; members: home + granted folders)."""
     if user.is_admin:
-        files_root().mkdir(parents=True, exist_ok=True)
-        return {"": Base(name="", real=files_root(), writable=True)}
+        return {"": _root_base()}
     from .models import FolderGrant
 
-    home = home_folder(user)
-    home.mkdir(parents=True, exist_ok=True)
-    bases = {HOME: Base(name=HOME, real=Path(os.path.realpath(home)), writable=True)}
+    bases = {HOME: _home_base(user)}
     for grant in FolderGrant.objects.filter(user=user):
-        real = Path(os.path.realpath(files_root().joinpath(*split_view_path(grant.path))))
-        if contained(real, files_root()):
-            bases[grant.name] = Base(name=grant.name, real=real, writable=grant.access == FolderGrant.Access.WRITE)
+        try:
+            folder = resolve_in(_root_base(), split_view_path(grant.path))
+        except PathError:
+            continue  # a granted folder that now leads outside (or is gone) is left out of the view
+        writable = grant.access == FolderGrant.Access.WRITE
+        bases[grant.name] = Base(name=grant.name, real=folder.real, writable=writable, rel=folder.resolved)
     return bases
 
 

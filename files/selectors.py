@@ -1,5 +1,6 @@
 """Reads of the file manager: folder listings (sorted, paged), search, sizes, trash, shares and tasks."""
 
+import contextlib
 import grp
 import mimetypes
 import os
@@ -11,8 +12,10 @@ from pathlib import Path
 
 from django.utils.translation import gettext as _
 
+from . import fs
+from .fs import held
 from .models import FileTask, FolderGrant, ShareLink, TrashItem
-from .paths import RESERVED_PREFIX, PathError, Target, contained, resolve, user_bases
+from .paths import RESERVED_PREFIX, PathError, Target, open_below_root, resolve, resolve_in, user_bases
 from .services.common import tree_size
 
 MAX_PAGE_SIZE = 1000
@@ -58,16 +61,17 @@ def _group(gid: int) -> str:
         return str(gid)
 
 
-def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Path) -> Entry:
+def _entry(folder_view: str, where: Target, st: os.stat_result) -> Entry:
+    """The row of the entry `where` (not followed), whose lstat is `st`; a link shows what it leads to when that
+    stays beneath the base, and is marked as leading outside otherwise (shown, never followed)."""
+    name = where.name
     is_link = stat.S_ISLNK(st.st_mode)
-    outside = is_link and not _inside(real, base)
+    outside = False
+    if is_link:
+        target_st = _through(where)
+        outside = target_st is None
+        st = target_st or st
     is_dir = stat.S_ISDIR(st.st_mode)
-    if is_link and not outside:
-        try:
-            target_st = real.stat()
-            is_dir, st = stat.S_ISDIR(target_st.st_mode), target_st
-        except OSError:
-            outside = True  # a dangling link: shown, never followed
     return Entry(
         name=name,
         path="/".join(filter(None, (folder_view, name))),
@@ -84,29 +88,31 @@ def _entry(folder_view: str, name: str, real: Path, st: os.stat_result, base: Pa
     )
 
 
-def _scan(folder: Target, hidden: bool, *, stat_all: bool) -> list[tuple[str, os.DirEntry, bool, object]]:
-    """(name, entry, is_dir, lstat) of every entry. Without `stat_all`, from the directory alone: lstat is None
-    until the page needs it, and is_dir comes from the directory's own record of each entry's type where the file
-    system keeps one (links aside). An entry that vanishes meanwhile is left out."""
+def _through(link: Target) -> os.stat_result | None:
+    """The status of what a link leads to, when it leads somewhere beneath the base (None: out, or nowhere)."""
+    try:
+        return resolve_in(link.base, link.resolved).lstat()
+    except (PathError, OSError):
+        return None
+
+
+def _scan(folder: Target, fd: int, hidden: bool, *, stat_all: bool) -> list[tuple[str, os.DirEntry, bool, object]]:
+    """(name, entry, is_dir, lstat) of every entry of the folder open as `fd`. Without `stat_all`, from the directory
+    alone: lstat is None until the page needs it, and is_dir comes from the directory's own record of each entry's
+    type where the file system keeps one (links aside). An entry that vanishes meanwhile is left out."""
     rows = []
-    base = folder.base.real
-    with os.scandir(folder.real) as it:
+    with os.scandir(fd) as it:
         for de in it:
             name = de.name
             if name.startswith(RESERVED_PREFIX) or (not hidden and name.startswith(".")):
                 continue
             try:
                 st = de.stat(follow_symlinks=False) if stat_all else None
-                is_dir = de.is_dir() and (not de.is_symlink() or _inside(de.path, base))
+                is_dir = de.is_dir(follow_symlinks=False) or (de.is_symlink() and _leads_to_folder(folder.entry(name)))
             except OSError:
                 continue
             rows.append((name, de, is_dir, st))
     return rows
-
-
-def _inside(path: str, base: Path) -> bool:
-    """A link counts as a folder only when it leads to one inside the root (it is never followed out of it)."""
-    return contained(Path(os.path.realpath(path)), base)
 
 
 def _lstat(de: os.DirEntry) -> os.stat_result | None:
@@ -115,6 +121,12 @@ def _lstat(de: os.DirEntry) -> os.stat_result | None:
         return de.stat(follow_symlinks=False)
     except OSError:
         return None
+
+
+def _leads_to_folder(link: Target) -> bool:
+    """A link counts as a folder only when it leads to one inside the base (it is never followed out of it)."""
+    st = _through(link)
+    return st is not None and stat.S_ISDIR(st.st_mode)
 
 
 # Folders first, then the key. Only size and modified need every entry's lstat (STAT_SORTS): sorted by name or
@@ -146,18 +158,19 @@ def folder_list(
     if not user.is_admin and not [p for p in (path or "").split("/") if p not in ("", ".")]:
         return _member_root(user)
     folder = resolve(user, path)
-    if not folder.real.is_dir():
+    if not folder.is_dir():
         raise PathError(_("This is not a folder."), 400)
-    rows = _scan(folder, hidden, stat_all=sort in STAT_SORTS)
-    rows.sort(key=_SORT_KEYS[sort], reverse=reverse)
-    start = (max(page, 1) - 1) * page_size
     view = folder.view_path
-    base = folder.base.real
-    entries = [
-        _entry(view, name, folder.real / name, st, base)
-        for name, de, _is_dir, known in rows[start : start + page_size]
-        if (st := known or _lstat(de)) is not None
-    ]
+    # DirEntry.stat() of a listing by descriptor asks that descriptor: it stays open until the page is built.
+    with folder.fd(fs.DIR_READ) as fd:
+        rows = _scan(folder, fd, hidden, stat_all=sort in STAT_SORTS)
+        rows.sort(key=_SORT_KEYS[sort], reverse=reverse)
+        start = (max(page, 1) - 1) * page_size
+        entries = [
+            _entry(view, folder.entry(name), st)
+            for name, de, _is_dir, known in rows[start : start + page_size]
+            if (st := known or _lstat(de)) is not None
+        ]
     return {
         "path": view,
         "writable": folder.base.writable,
@@ -173,7 +186,8 @@ def folder_list(
 def _member_root(user) -> dict:
     entries = []
     for name, base in user_bases(user).items():
-        st = base.real.stat()
+        with held(open_below_root(base.rel)) as fd:
+            st = os.fstat(fd)
         entries.append(
             Entry(
                 name=name,
@@ -212,19 +226,23 @@ def entry_info(*, user, path: str) -> Entry:
     """One entry's details (the link itself when it is a link)."""
     target = resolve(user, path, follow=False)
     try:
-        st = target.real.lstat()
+        st = target.lstat()
     except FileNotFoundError:
         raise PathError(_("No such file or folder."), 404) from None
-    folder = target.view_path.rpartition("/")[0]
-    return _entry(folder, target.name, target.real, st, target.base.real)
+    return entry_of(target, st)
+
+
+def entry_of(target: Target, st: os.stat_result) -> Entry:
+    """The row of an entry whose status is known (read on the descriptor a service acted in)."""
+    return _entry(target.view_path.rpartition("/")[0], target, st)
 
 
 def folder_size(*, user, path: str) -> dict:
     """Bytes and files under a folder, on demand (it walks the whole tree)."""
     target = resolve(user, path)
-    if not target.real.exists():
+    if not target.exists():
         raise PathError(_("No such file or folder."), 404)
-    size, count = tree_size(target.real)
+    size, count = tree_size(target)
     return {"path": target.view_path, "size": size, "files": count}
 
 
@@ -234,19 +252,26 @@ def folder_search(*, user, path: str, query: str, hidden: bool = False) -> list[
     if not query:
         return []
     folder = resolve(user, path)
-    if not folder.real.is_dir():
+    if not folder.is_dir():
         raise PathError(_("This is not a folder."), 404)
     found: list[Entry] = []
-    for dirpath, dirnames, filenames in os.walk(folder.real):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith(RESERVED_PREFIX) and (hidden or d[0] != "."))
-        rel = Path(dirpath).relative_to(folder.real)
-        view = "/".join(p for p in (folder.view_path, *rel.parts) if p)
-        for name in sorted((*dirnames, *filenames)):
-            if query in name.lower() and not name.startswith(RESERVED_PREFIX) and (hidden or name[0] != "."):
-                found.append(_entry(view, name, Path(dirpath, name), os.lstat(Path(dirpath, name)), folder.base.real))
+
+    def skip(name: str) -> bool:
+        return name.startswith(RESERVED_PREFIX) or (not hidden and name[0] == ".")
+
+    with folder.fd() as fd, contextlib.closing(fs.tree(fd, skip=skip)) as entries:
+        for parts, st, _in in entries:
+            if query in parts[-1].lower():
+                view = "/".join(p for p in (folder.view_path, *parts[:-1]) if p)
+                found.append(_entry(view, _beneath(folder, parts), st))
                 if len(found) >= SEARCH_LIMIT:
-                    return found
+                    break
     return found
+
+
+def _beneath(folder: Target, parts: tuple[str, ...]) -> Target:
+    """The entry at `parts` below a folder, as named there (found by a walk: no link among the folders)."""
+    return Target(base=folder.base, parts=(*folder.parts, *parts), resolved=(*folder.resolved, *parts), followed=False)
 
 
 def trash_list(*, user):

@@ -1,11 +1,13 @@
 """Public share links: anyone with the link reaches exactly the shared file or folder, nothing beside it."""
 
+import stat
+
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import selectors, services
+from . import fs, selectors, services
 from .downloads import file_response, zip_response
 from .models import ShareLink
 from .paths import PathError
@@ -50,31 +52,34 @@ def share_page(request, token: str):
             context["listing"] = _share_listing(share, context["path"])
         else:
             context["entry"] = services.sharelink_target(share=share)
-    except PathError:
+    except (PathError, OSError):
         raise Http404 from None
     return render(request, "files/share.html", context)
 
 
 def _share_listing(share: ShareLink, path: str) -> dict:
     folder = services.sharelink_resolve(share=share, path=path)
-    if not folder.real.is_dir():
+    if not folder.is_dir():
         raise PathError("not a folder", 404)
-    entries = []
-    for name in sorted(p.name for p in folder.real.iterdir() if not p.name.startswith(".")):
-        try:
-            target = folder.child(name)  # links leading out of the shared folder are not listed
-        except PathError:
-            continue
-        entries.append(
-            {
-                "name": name,
-                "path": "/".join((*folder.parts, name)),
-                "is_dir": target.real.is_dir(),
-                "size": target.real.stat().st_size,
-            }
-        )
+    with folder.fd() as fd:
+        names = [name for name in fs.names(fd) if not name.startswith(".")]
+    entries = [entry for name in names if (entry := _share_entry(folder, name)) is not None]
     view = "/".join(folder.parts)
     return {"path": view, "entries": entries, "breadcrumb": selectors.breadcrumb(view)}
+
+
+def _share_entry(folder, name: str) -> dict | None:
+    """One row of a shared folder; links leading out of it, and entries gone meanwhile, are not listed."""
+    try:
+        st = folder.child(name).lstat()
+    except (PathError, OSError):
+        return None
+    return {
+        "name": name,
+        "path": "/".join((*folder.parts, name)),
+        "is_dir": stat.S_ISDIR(st.st_mode),
+        "size": st.st_size,
+    }
 
 
 @require_http_methods(["GET", "HEAD"])
@@ -85,13 +90,12 @@ def share_download(request, token: str):
         raise Http404
     try:
         target = services.sharelink_resolve(share=share, path=request.GET.get("path", ""))
-    except PathError:
+        response = file_response(request, target, inline=request.GET.get("inline") == "1")
+    except (PathError, OSError):  # not a file, or not one any more (a folder swapped for a link on the way)
         raise Http404 from None
-    if not target.real.is_file():
-        raise Http404
     if request.method == "GET" and "Range" not in request.headers:
         ShareLink.objects.filter(pk=share.pk).update(downloads=share.downloads + 1)
-    return file_response(request, target, inline=request.GET.get("inline") == "1")
+    return response
 
 
 @require_http_methods(["GET"])
@@ -102,6 +106,6 @@ def share_zip(request, token: str):
         raise Http404
     try:
         target = services.sharelink_resolve(share=share)
-    except PathError:
+    except (PathError, OSError):
         raise Http404 from None
     return zip_response([target], f"{target.name or 'shared'}.zip")

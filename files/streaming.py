@@ -6,6 +6,7 @@ permission and throttle checks and the same view, which reads `request` as befor
 """
 
 import asyncio
+import contextvars
 
 from django.core.handlers.asgi import ASGIHandler
 
@@ -74,7 +75,10 @@ class StreamedBody:
         if running is self._loop:
             coroutine.close()
             raise RuntimeError("a streamed request body is read from a worker thread, never the event loop")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result()
+        # On the loop in an empty context, not a copy of this (the view's) thread's: what the server does for the
+        # message (reading the socket again) would hand that context to the connection's next request, with the
+        # view's asgiref executor in it, gone by then, and that request would answer 500 before reaching a view.
+        return contextvars.Context().run(asyncio.run_coroutine_threadsafe, coroutine, self._loop).result()
 
     def _next(self) -> None:
         if not self._asked:

@@ -9,7 +9,7 @@ from accounts.permissions import admin_required, member_required
 
 from . import selectors, services
 from .downloads import INLINE_TYPES, content_type
-from .paths import PathError, resolve
+from .paths import PathError, from_os_error, resolve
 
 VIEW_MODES = ("list", "grid")
 
@@ -48,6 +48,8 @@ def _listing_context(request) -> dict:
             )
     except PathError as exc:
         context["error"], context["listing"] = exc.message, None
+    except OSError as exc:  # the folder changed under the listing (a link now stands where it was)
+        context["error"], context["listing"] = from_os_error(exc).message, None
     return context
 
 
@@ -89,8 +91,8 @@ def preview(request):
     try:
         target = resolve(request.user, request.GET.get("path", ""))
         info = selectors.entry_info(user=request.user, path=target.view_path)
-    except PathError as exc:
-        raise Http404(exc.message) from None
+    except (PathError, OSError) as exc:
+        raise Http404(str(exc)) from None
     if info.is_dir:
         raise Http404
     parent = target.view_path.rpartition("/")[0]

@@ -140,8 +140,6 @@ ROUTES: dict[str, dict] = {
     "admin:*": {"access": ADMIN, "admin_may_be_refused": True},
     "admin:index": {"access": ADMIN},
     "admin:logout": {"access": PUBLIC, "methods": ["POST"], "lands_on_login": True},  # logging out needs no rights
-    "admin:otp_totp_totpdevice_config": {"access": NOBODY},  # an admin reading a TOTP key would defeat MFA
-    "admin:otp_totp_totpdevice_qrcode": {"access": NOBODY},
     "api-root": {"access": MEMBER},
     "api-schema": {"access": MEMBER},
     "api-docs": {"access": MEMBER},

@@ -106,11 +106,23 @@ def sessions_sockets_close(*, user) -> None:
         _close_sockets(session_socket_group(_store(key)))
 
 
+def _rekey(request, old_key: str | None) -> None:
+    UserSession.objects.filter(session_key=old_key or "").update(session_key=request.session.session_key)
+
+
 def session_keep(*, request, user) -> None:
     """Keep this session logged in after its user's password changed; its new key keeps its row and sockets."""
     old_key = request.session.session_key
     update_session_auth_hash(request, user)  # a new key, the same data (with the socket id)
-    UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
+    _rekey(request, old_key)
+
+
+def session_cycle(*, request) -> None:
+    """Give the session a new key, keeping its data, row and sockets: after every step that raises its privilege
+    (the OTP step, an enrolment, a step-up), so a key learnt before the step is worth nothing after it."""
+    old_key = request.session.session_key
+    request.session.cycle_key()
+    _rekey(request, old_key)
 
 
 def session_logout(*, request) -> None:

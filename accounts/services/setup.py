@@ -14,7 +14,7 @@ from accounts.net import client_address
 from accounts.selectors import admin_exists
 
 from .audit import audit_record
-from .lockout import lockout_failure, lockout_is_locked
+from .lockout import Attempt, lockout_failure, lockout_refusal
 
 log = logging.getLogger("casaos.setup")
 
@@ -59,7 +59,7 @@ def setup_token_announce(write) -> str | None:
     except DatabaseError:  # not migrated yet: the next start prints it
         return None
     if done:
-        _token_path().unlink(missing_ok=True)
+        setup_token_discard()
         return None
     token = _current_token() or setup_token_issue()
     message = f"casaos: first run: open the web admin and enter this setup token: {token}"
@@ -68,12 +68,26 @@ def setup_token_announce(write) -> str | None:
     return token
 
 
+def setup_token_discard() -> None:
+    """An admin exists: the setup token can never be used again, so it must not lie about either."""
+    _token_path().unlink(missing_ok=True)
+
+
 def setup_mode() -> bool:
-    """A setup token is out and no admin exists yet (the file test first: it is the cheap one)."""
-    return _token_path().exists() and not admin_exists()
+    """A setup token is out and no admin exists yet (the file test first: it is the cheap one). A token that
+    outlived setup (an admin made another way) is removed here."""
+    if not _token_path().exists():
+        return False
+    if admin_exists():
+        setup_token_discard()
+        return False
+    return True
 
 
 def _token_matches(token: str) -> bool:
+    if admin_exists():
+        setup_token_discard()
+        return False
     expected = _current_token()
     return expected is not None and hmac.compare_digest(_normalise(token).encode(), _normalise(expected).encode())
 
@@ -81,15 +95,14 @@ def _token_matches(token: str) -> bool:
 def setup_complete(*, request, token: str, username: str, password: str, email: str = "") -> User:
     """Create the first admin if the token is right; the token is then gone for good."""
     address = client_address(request)
-    if lockout_is_locked(address=address):
+    if lockout_refusal(attempt=Attempt(None, address), throttle=None):
         raise SetupError("locked")
     if not _token_matches(token):
-        lockout_failure(username=None, address=address, request=request, action="setup.failure")
+        lockout_failure(username=None, address=address, request=request, action="setup.failure", throttle=None)
         raise SetupError("token")
     with transaction.atomic():
         if admin_exists():
             raise SetupError("done")
         user = User.objects.create_user(username=username, email=email, password=password, role=User.Role.ADMIN)
-    _token_path().unlink(missing_ok=True)
     audit_record(actor=user, action="setup.completed", request=request, target=username)
     return user

@@ -49,6 +49,23 @@ def api_token_revoke(*, token: APIToken, actor, request=None) -> None:
     )
 
 
+def api_tokens_revoke_all(*, user, reason: str, actor=None, request=None) -> int:
+    """Revoke every live token of the user (their password was set, or an admin removed their MFA): a token made by
+    whoever had the old credentials must not outlive them."""
+    tokens = list(APIToken.objects.filter(user=user, revoked_at__isnull=True))
+    now = timezone.now()
+    APIToken.objects.filter(pk__in=[t.pk for t in tokens]).update(revoked_at=now)
+    for token in tokens:
+        audit_record(
+            actor=actor,
+            action="token.revoked",
+            request=request,
+            target=f"{token.name} ({token.prefix}…)",
+            details={"owner": user.get_username(), "reason": reason},
+        )
+    return len(tokens)
+
+
 def api_token_lookup(*, raw: str) -> APIToken | None:
     """The usable token matching `raw` (not revoked, not expired, active owner), recording its use."""
     token = APIToken.objects.select_related("user").filter(digest=token_digest(raw)).first()

@@ -4,7 +4,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy
 
 from accounts.models import User
-from accounts.selectors import active_admin_remains
+from accounts.selectors import active_admin_remains, user_tokens
 
 from .audit import audit_record
 from .sessions import session_keep, sessions_end_all, sessions_sockets_close
@@ -104,8 +104,10 @@ def user_delete(*, actor, user: User, request=None) -> None:
     audit_record(actor=actor, action="user.deleted", request=request, target=username)
 
 
-def password_change(*, user: User, password: str, request) -> int:
-    """Change one's own password: this session stays, every other session of the user ends."""
+def password_change(*, user: User, password: str, request) -> tuple[int, int]:
+    """Change one's own password: this session stays, every other session of the user ends, and so do their API
+    tokens (as after any password change: accounts.signals). Returns how many sessions and tokens ended."""
+    tokens = user_tokens(user).count()
     user.set_password(password)
     user.save(update_fields=["password"])
     # Before the key changes: the current session is known by its old key in the recorded sessions.
@@ -114,4 +116,4 @@ def password_change(*, user: User, password: str, request) -> int:
     audit_record(
         actor=user, action="password.changed", request=request, target=user.username, details={"sessions_ended": ended}
     )
-    return ended
+    return ended, tokens

@@ -16,14 +16,14 @@ from accounts.forms import CodeForm, MFARemoveForm, PasswordChangeForm, TokenFor
 from accounts.net import client_address
 from accounts.permissions import member_required, request_mfa_satisfied, stepup_required
 from accounts.qr import qr_data_uri
-from accounts.services.lockout import lockout_failure
-from accounts.services.login import LockedOut, otp_check
+from accounts.services.lockout import Attempt, LockedOut, lockout_failure, lockout_refusal
+from accounts.services.login import credentials_confirm
 from accounts.services.mfa import backup_codes_regenerate, mfa_remove, totp_enrol_confirm, totp_enrol_start
 from accounts.services.sessions import session_end
 from accounts.services.tokens import api_token_create, api_token_revoke
 from accounts.services.users import password_change
 
-from .auth import LOCKED
+from .auth import refused
 
 
 def page(request, template: str, context: dict, status: int = 200):
@@ -40,9 +40,20 @@ def settings_index(request):
     """Account overview and password change."""
     form = PasswordChangeForm(request.user, request.POST or None)
     if request.method == "POST":
+        # The current password is checked here too: it gets the login's locks and delays.
+        refusal = lockout_refusal(attempt=Attempt(request.user.get_username(), client_address(request)))
+        if refusal is not None:
+            messages.error(request, refusal.message)
+            return redirect("settings")
         if form.is_valid():
-            ended = password_change(user=request.user, password=form.cleaned_data["password1"], request=request)
-            messages.success(request, _("Password changed. %(n)d other session(s) ended.") % {"n": ended})
+            ended, revoked = password_change(
+                user=request.user, password=form.cleaned_data["password1"], request=request
+            )
+            messages.success(
+                request,
+                _("Password changed. %(n)d other session(s) ended, %(t)d API token(s) revoked.")
+                % {"n": ended, "t": revoked},
+            )
             return redirect("settings")
         if form.has_error("old_password", "wrong_password"):
             lockout_failure(
@@ -64,15 +75,21 @@ def settings_mfa(request):
     if user.mfa_enabled and not request_mfa_satisfied(request):
         return redirect("login-otp")
     form = CodeForm(request.POST or None)
-    codes = None
+    codes, refusal = None, None
     if request.method == "POST" and not user.mfa_enabled and form.is_valid():
         try:
             codes = totp_enrol_confirm(request=request, user=user, code=form.cleaned_data["code"])
-        except LockedOut:
-            form.add_error("code", LOCKED)
+        except LockedOut as exc:
+            form.add_error("code", exc.message)
+            refusal = exc
         else:
             if codes is None:
                 form.add_error("code", _("That code is not right. Check the time on your phone and try again."))
+    response = page(request, "mfa.html", _mfa_context(user, form, codes))
+    return refused(response, refusal) if refusal else response
+
+
+def _mfa_context(user, form, codes) -> dict:
     context = {
         "form": form,
         "codes": codes,
@@ -87,7 +104,7 @@ def settings_mfa(request):
             qr=qr_data_uri(device.config_url),
             forced=selectors.mfa_required_for(user),
         )
-    return page(request, "mfa.html", context)
+    return context
 
 
 @require_POST
@@ -109,13 +126,9 @@ def settings_mfa_remove(request):
     ok = False
     if form.is_valid() and user.mfa_enabled:
         try:
-            ok = (
-                user.check_password(form.cleaned_data["password"])
-                and otp_check(request=request, user=user, code=form.cleaned_data["code"], action="mfa.remove_failure")
-                is not None
-            )
-        except LockedOut:
-            messages.error(request, LOCKED)
+            ok = credentials_confirm(request=request, action="mfa.remove_failure", **form.cleaned_data)
+        except LockedOut as exc:
+            messages.error(request, exc.message)
             return redirect("settings-mfa")
     if not ok:
         messages.error(request, _("MFA stays on: the password or the code was not right."))

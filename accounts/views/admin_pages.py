@@ -11,7 +11,7 @@ from accounts import selectors
 from accounts.forms import SecurityForm, UserCreateForm, UserEditForm, UserPasswordForm
 from accounts.models import User
 from accounts.permissions import admin_required, stepup_required
-from accounts.services.lockout import lockout_clear, lockout_is_locked
+from accounts.services.lockout import lockout_clear
 from accounts.services.mfa import admin_mfa_requirement_set, mfa_remove
 from accounts.services.users import LastAdminError, user_create, user_delete, user_password_reset, user_update
 
@@ -58,7 +58,7 @@ def _user_page(request, user, *, edit=None, password=None, status=200):
             "subject": user,
             "edit": edit,
             "password_form": password or UserPasswordForm(user),
-            "locked": lockout_is_locked(username=user.username),
+            "locks": selectors.account_locks(user.username),
         },
         status=status,
     )

@@ -17,7 +17,8 @@ from django.views.decorators.http import require_POST
 from accounts.forms import CodeForm, LoginForm, SetupForm, StepUpForm
 from accounts.permissions import MFA_PENDING_SESSION_KEY, member_required, request_mfa_satisfied
 from accounts.selectors import admin_exists
-from accounts.services.login import LockedOut, login_finish, login_otp, login_password, stepup_confirm
+from accounts.services.lockout import LockedOut
+from accounts.services.login import login_finish, login_otp, login_password, stepup_confirm
 from accounts.services.sessions import session_logout
 from accounts.services.setup import SetupError, setup_complete
 
@@ -25,7 +26,14 @@ from .common import back_to, safe_next
 
 # One message for an unknown user and a wrong password (SECURITY.md lesson 6).
 WRONG = gettext_lazy("That username and password do not match.")
-LOCKED = gettext_lazy("Too many failed attempts. Try again in a while, or ask an admin to unlock the account.")
+
+
+def refused(response, exc: LockedOut):
+    """An attempt refused by a lock or an account's delay: 429, with Retry-After when the wait is known."""
+    response.status_code = 429
+    if exc.retry_after:
+        response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 def _next_step(request, user):
@@ -48,14 +56,15 @@ def login_view(request):
         if form.is_valid():
             try:
                 user = login_password(request=request, **form.cleaned_data)
-            except LockedOut:
-                error = LOCKED
-            else:
-                if user is not None:
-                    return _next_step(request, user)
-                error = WRONG
-        else:
-            error = WRONG
+            except LockedOut as exc:
+                return refused(_login_page(request, form, exc.message), exc)
+            if user is not None:
+                return _next_step(request, user)
+        error = WRONG
+    return _login_page(request, form, error)
+
+
+def _login_page(request, form, error):
     context = {"form": form, "error": error, "next": safe_next(request, "dashboard")}
     return render(request, "registration/login.html", context)
 
@@ -79,10 +88,13 @@ def otp_view(request):
         try:
             if login_otp(request=request, code=form.cleaned_data["code"]):
                 return back_to(request)
-        except LockedOut:
-            auth_logout(request)
-            messages.error(request, LOCKED)
-            return redirect("login")
+        except LockedOut as exc:
+            if exc.retry_after is None:  # locked: start again from the password, once the lock is over
+                auth_logout(request)
+                messages.error(request, exc.message)
+                return redirect("login")
+            form.add_error("code", exc.message)
+            return refused(render(request, "accounts/otp.html", {"form": form, "next": safe_next(request)}), exc)
         form.add_error("code", _("That code is not right (or was already used)."))
     return render(request, "accounts/otp.html", {"form": form, "next": safe_next(request)})
 
@@ -105,7 +117,9 @@ def setup_view(request):
                 email=data["email"],
             )
         except SetupError as exc:
-            form.add_error("token", LOCKED if str(exc) == "locked" else _("That setup token is not right."))
+            form.add_error(
+                "token", LockedOut().message if str(exc) == "locked" else _("That setup token is not right.")
+            )
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             login_finish(request=request, user=user, method="setup")
@@ -125,6 +139,11 @@ def stepup_view(request):
             if stepup_confirm(request=request, **form.cleaned_data):
                 return back_to(request, "settings")
             form.add_error(None, _("That password or code is not right."))
-        except LockedOut:
-            form.add_error(None, LOCKED)
+        except LockedOut as exc:
+            form.add_error(None, exc.message)
+            return refused(_stepup_page(request, form), exc)
+    return _stepup_page(request, form)
+
+
+def _stepup_page(request, form):
     return render(request, "accounts/stepup.html", {"form": form, "next": safe_next(request, "settings")})

@@ -4,7 +4,8 @@ from django.shortcuts import redirect, resolve_url
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from accounts.services.login import LockedOut, stepup_confirm
+from accounts.services.lockout import LockedOut
+from accounts.services.login import stepup_confirm
 
 
 def safe_next(request, default: str = "dashboard") -> str:
@@ -28,6 +29,6 @@ def stepup_from_post(request) -> str:
     try:
         if stepup_confirm(request=request, password=password, code=request.POST.get("code", "")):
             return ""
-    except LockedOut:
-        return _("Too many failed attempts; try again later.")
+    except LockedOut as exc:
+        return exc.message
     return _("That password or code is not right.")

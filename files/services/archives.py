@@ -2,26 +2,33 @@
 
 Extraction checks the whole member list before writing a byte (traversal, absolute names, links that
 point out, device files, too many entries, too many bytes, a suspicious compression ratio), unpacks into
-a hidden staging folder on the target disk, and only then renames the entries into place.
+a hidden staging folder on the target disk, and only then renames the entries into place. The archive is read
+from a descriptor and every entry is made by descriptor in the staging folder, itself made in the destination's
+descriptor, held from start to end.
 """
 
-# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
-# ruff: noqa: PTH123, PTH208, PTH211
+# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, *at calls) reads clearer with os.*:
+# ruff: noqa: PTH123
 
+import contextlib
 import os
 import secrets
-import shutil
 import stat
 import tarfile
 import zipfile
-from pathlib import Path, PurePosixPath
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import IO
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from .. import fs
+from ..fs import held
 from ..models import FileTask
-from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve
-from .common import check_free_space, free_name, rename_noreplace, tree_size
+from ..paths import RESERVED_PREFIX, PathError, Target, check_name, from_os_error, resolve
+from .common import check_free_space, rename_free, tree_size
 from .transfer import Cancelled, Progress, filetask_finish, filetask_queue
 from .zipstream import write_zip
 
@@ -36,10 +43,10 @@ def is_archive(name: str) -> bool:
 def extract_create(*, user, path: str, destination: str) -> FileTask:
     """Queue the extraction of the archive at `path` into the folder `destination`."""
     archive = resolve(user, path)
-    if not archive.real.is_file() or not is_archive(archive.name):
+    if not archive.is_file() or not is_archive(archive.name):
         raise PathError(_("This is not a zip or tar archive."), 400)
     folder = resolve(user, destination).require_writable()
-    if not folder.real.is_dir():
+    if not folder.is_dir():
         raise PathError(_("The destination is not a folder."), 400)
     return _create(user, FileTask.Kind.EXTRACT, [archive.view_path], folder.view_path)
 
@@ -49,7 +56,7 @@ def compress_create(*, user, paths: list[str], destination: str, name: str) -> F
     if not paths:
         raise PathError(_("Choose at least one file or folder."), 400)
     targets = [resolve(user, p, follow=False) for p in paths]
-    if not all(t.real.exists() for t in targets):
+    if not all(t.exists() for t in targets):
         raise PathError(_("No such file or folder."), 404)
     folder = resolve(user, destination).require_writable()
     name = check_name(name if name.lower().endswith(".zip") else f"{name}.zip")
@@ -63,6 +70,17 @@ def _create(user, kind, sources, destination) -> FileTask:
 
 
 # ---------------------------------------------------------------------------- member checks
+@dataclass
+class Member:
+    """One checked entry of an archive: where it goes, what it is, and how to read it."""
+
+    parts: tuple[str, ...]
+    kind: int  # stat.S_IFREG, S_IFDIR or S_IFLNK
+    size: int = 0
+    opener: Callable[[], IO[bytes]] | None = None
+    linkname: str = ""
+
+
 def _safe_parts(name: str) -> tuple[str, ...]:
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or any(p == ".." for p in posix.parts):
@@ -73,33 +91,68 @@ def _safe_parts(name: str) -> tuple[str, ...]:
     return parts
 
 
-def _zip_members(zf: zipfile.ZipFile) -> list[tuple[tuple[str, ...], zipfile.ZipInfo]]:
+def _zip_members(zf: zipfile.ZipFile) -> list[Member]:
     members = []
     for info in zf.infolist():
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0: made on a system without Unix file types
         if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
             raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.filename}, 400)
         parts = _safe_parts(info.filename)
-        if parts:
-            members.append((parts, info))
+        if parts and info.is_dir():
+            members.append(Member(parts, stat.S_IFDIR))
+        elif parts:
+            members.append(Member(parts, stat.S_IFREG, info.file_size, lambda i=info: zf.open(i)))
     return members
 
 
-def _tar_members(tf: tarfile.TarFile, dest: Path) -> list[tuple[tuple[str, ...], tarfile.TarInfo]]:
+def _tar_members(tf: tarfile.TarFile) -> list[Member]:
     members = []
     for info in tf.getmembers():
         if not (info.isreg() or info.isdir() or info.issym()):
             raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.name}, 400)
         parts = _safe_parts(info.name)
-        try:
-            tarfile.data_filter(info, str(dest))  # the standard library's own check for links pointing out
-        except tarfile.FilterError as exc:
-            raise PathError(
-                _("The archive contains a link leading outside (%(name)s).") % {"name": info.name}, 400
-            ) from exc
         if parts:
-            members.append((parts, info))
+            members.append(_tar_member(tf, parts, info))
+    _check_links(members)
     return members
+
+
+def _check_links(members: list[Member]) -> None:
+    """Every link leads into the archive's own tree, never through another of its links (each one alone may stay
+    inside while a chain steps out), and no entry is written through one. Judged on the names alone: nothing of the
+    archive is on disk yet, and nothing outside it is looked at."""
+    links = {m.parts for m in members if m.kind == stat.S_IFLNK}
+    for member in members:
+        through = any(member.parts[:n] in links for n in range(1, len(member.parts)))
+        if through or (member.kind == stat.S_IFLNK and not _lands_inside(member, links)):
+            name = "/".join(member.parts)
+            raise PathError(_("The archive contains a link leading outside (%(name)s).") % {"name": name}, 400)
+
+
+def _lands_inside(link: Member, links: set[tuple[str, ...]]) -> bool:
+    """The link's text, walked from its folder, stays in the archive's tree and passes no other link of it."""
+    target = PurePosixPath(link.linkname)
+    if not link.linkname or target.is_absolute():
+        return False
+    where = list(link.parts[:-1])
+    for part in target.parts:
+        if part == "..":
+            if not where:
+                return False
+            where.pop()
+        elif part != ".":
+            where.append(part)
+            if tuple(where) in links:
+                return False
+    return True
+
+
+def _tar_member(tf: tarfile.TarFile, parts: tuple[str, ...], info: tarfile.TarInfo) -> Member:
+    if info.issym():
+        return Member(parts, stat.S_IFLNK, linkname=info.linkname)
+    if info.isdir():
+        return Member(parts, stat.S_IFDIR)
+    return Member(parts, stat.S_IFREG, info.size, lambda: tf.extractfile(info))
 
 
 def _check_bomb(count: int, unpacked: int, packed: int) -> None:
@@ -118,101 +171,113 @@ def archive_run(*, task: FileTask) -> None:
         return
     task.status = FileTask.Status.RUNNING
     task.save(update_fields=["status"])
-    staging = None
     try:
         if task.kind == FileTask.Kind.EXTRACT:
-            staging = _extract(task)
+            _extract(task)
         else:
             _compress(task)
     except Cancelled:
         filetask_finish(task, FileTask.Status.CANCELLED)
     except PathError as exc:
         filetask_finish(task, FileTask.Status.FAILED, exc.message)
-    except (OSError, zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
+    except OSError as exc:
+        filetask_finish(task, FileTask.Status.FAILED, from_os_error(exc).message)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
         filetask_finish(task, FileTask.Status.FAILED, str(exc))
     else:
         filetask_finish(task, FileTask.Status.DONE)
-    finally:
-        if staging is not None and staging.exists():
-            shutil.rmtree(staging, ignore_errors=True)
 
 
-def _extract(task: FileTask) -> Path:
+def _extract(task: FileTask) -> None:
     archive = resolve(task.user, task.sources[0])
     folder = resolve(task.user, task.destination).require_writable()
-    staging = folder.real / f"{RESERVED_PREFIX}extract-{secrets.token_hex(8)}"
-    packed = archive.real.stat().st_size
-    progress = Progress(task)
-    if archive.name.lower().endswith(".zip"):
-        with zipfile.ZipFile(archive.real) as zf:
-            members = _zip_members(zf)
-            _prepare(task, members, sum(i.file_size for _p, i in members), packed, folder, staging)
-            for parts, info in members:
-                _write_member(staging, parts, info.is_dir(), lambda i=info: zf.open(i), info.file_size, progress)
-    else:
-        with tarfile.open(archive.real) as tf:
-            members = _tar_members(tf, str(staging))
-            _prepare(task, members, sum(i.size for _p, i in members if i.isreg()), packed, folder, staging)
-            for parts, info in members:
-                if info.issym():
-                    (staging.joinpath(*parts[:-1])).mkdir(parents=True, exist_ok=True)
-                    os.symlink(info.linkname, staging.joinpath(*parts))
-                    continue
-                _write_member(staging, parts, info.isdir(), lambda i=info: tf.extractfile(i), info.size, progress)
-    _place_extracted(staging, folder)
-    progress.flush()
-    return staging
+    staging = f"{RESERVED_PREFIX}extract-{secrets.token_hex(8)}"
+    with archive.fd(fs.READ) as source, folder.fd(fs.PATH_DIR) as destination:
+        st = os.fstat(source)
+        if not stat.S_ISREG(st.st_mode):
+            raise PathError(_("This is not a zip or tar archive."), 400)
+        with _members(archive.name, os.dup(source)) as members:
+            _prepare(task, members, st.st_size, folder)
+            progress = Progress(task)
+            with _staging(destination, staging) as fd:
+                for member in members:
+                    _write_member(fd, member, progress)
+                for name in fs.names(fd):
+                    rename_free(fd, name, destination, name)
+            progress.flush()
 
 
-def _prepare(task, members, unpacked: int, packed: int, folder: Target, staging: Path) -> None:
+@contextlib.contextmanager
+def _members(name: str, fd: int) -> Iterator[list[Member]]:
+    """Every member of the archive open as `fd`, all checked before the first is written; the archive stays open
+    while they are read."""
+    with open(fd, "rb") as fh:
+        if name.lower().endswith(".zip"):
+            with zipfile.ZipFile(fh) as zf:
+                yield _zip_members(zf)
+        else:
+            with tarfile.open(fileobj=fh) as tf:
+                yield _tar_members(tf)
+
+
+@contextlib.contextmanager
+def _staging(destination: int, name: str) -> Iterator[int]:
+    """A hidden folder of ours in the destination, by descriptor; removed with whatever is left in it."""
+    os.mkdir(name, 0o700, dir_fd=destination)
+    try:
+        with held(fs.open_beneath(destination, (name,), fs.PATH_DIR)) as staging:
+            yield staging
+    finally:
+        fs.remove_at(destination, name)
+
+
+def _prepare(task, members: list[Member], packed: int, folder: Target) -> None:
+    unpacked = sum(m.size for m in members)
     _check_bomb(len(members), unpacked, packed)
-    check_free_space(folder.real, unpacked)
+    check_free_space(folder, unpacked)
     task.bytes_total, task.files_total = unpacked, len(members)
     task.save(update_fields=["bytes_total", "files_total"])
-    staging.mkdir()
 
 
-def _write_member(staging: Path, parts, is_dir: bool, opener, declared: int, progress: Progress) -> None:
-    target = staging.joinpath(*parts)
-    if is_dir:
-        target.mkdir(parents=True, exist_ok=True)
+def _write_member(staging: int, member: Member, progress: Progress) -> None:
+    """One entry, made in its folder's descriptor (its folders made on the way, none of them ever a link)."""
+    if member.kind == stat.S_IFDIR:
+        os.close(fs.make_dirs(staging, member.parts))
         progress.add(files=1)
         return
-    target.parent.mkdir(parents=True, exist_ok=True)
+    with held(fs.make_dirs(staging, member.parts[:-1])) as folder:
+        if member.kind == stat.S_IFLNK:
+            os.symlink(member.linkname, member.parts[-1], dir_fd=folder)
+            return
+        fd = os.open(member.parts[-1], fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
     written = 0
-    with (
-        opener() as src,
-        open(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644), "wb") as dst,
-    ):
+    with open(fd, "wb") as dst, member.opener() as src:
         while chunk := src.read(1024 * 1024):
             written += len(chunk)
-            if written > declared:  # an entry that lies about its size is a bomb
+            if written > member.size:  # an entry that lies about its size is a bomb
                 raise PathError(_("The archive's sizes do not match its content."), 400)
             dst.write(chunk)
             progress.add(nbytes=len(chunk))
     progress.add(files=1)
 
 
-def _place_extracted(staging: Path, folder: Target) -> None:
-    for name in sorted(os.listdir(staging)):
-        rename_noreplace(staging / name, folder.real / free_name(folder.real, name))
-
-
 def _compress(task: FileTask) -> None:
     folder_path, _sep, name = task.destination.partition("\n")
     folder = resolve(task.user, folder_path).require_writable()
     targets = [resolve(task.user, p, follow=False) for p in task.sources]
-    sizes = [tree_size(t.real) for t in targets]
+    sizes = [tree_size(t) for t in targets]
     task.bytes_total, task.files_total = sum(s for s, _c in sizes), sum(c for _s, c in sizes)
     task.save(update_fields=["bytes_total", "files_total"])
-    check_free_space(folder.real, task.bytes_total)
+    check_free_space(folder, task.bytes_total)
     progress = Progress(task)
-    temp = folder.real / f"{RESERVED_PREFIX}zip-{secrets.token_hex(8)}"
-    try:
-        with open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "wb") as fh:
-            for chunk in write_zip(targets, on_bytes=lambda n: progress.add(nbytes=n)):
-                fh.write(chunk)
-        rename_noreplace(temp, folder.real / free_name(folder.real, name))
-    finally:
-        temp.unlink(missing_ok=True)
+    temp = f"{RESERVED_PREFIX}zip-{secrets.token_hex(8)}"
+    with folder.fd(fs.PATH_DIR) as destination:
+        try:
+            with open(os.open(temp, fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=destination), "wb") as fh:
+                for chunk in write_zip(targets, on_bytes=lambda n: progress.add(nbytes=n)):
+                    fh.write(chunk)
+            rename_free(destination, temp, destination, name)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp, dir_fd=destination)
     progress.flush()

@@ -1,12 +1,7 @@
-"""Small helpers every file service shares: atomic no-replace rename, free names, entry sizes, events."""
+"""Small helpers every file service shares: free names, entry sizes, free space, events. Every one works on
+directory descriptors (files/fs.py), never on a path string."""
 
-# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
-# ruff: noqa: PTH104, PTH108, PTH118
-
-import ctypes
-import errno
 import os
-import shutil
 from pathlib import Path
 
 from django.conf import settings
@@ -15,12 +10,9 @@ from django.utils.translation import gettext as _
 
 from casaos_site.events import publish_on_commit
 
+from .. import fs
 from ..models import Upload
-from ..paths import RESERVED_PREFIX, PathError
-
-_libc = ctypes.CDLL(None, use_errno=True)
-_AT_FDCWD = -100
-_RENAME_NOREPLACE = 1
+from ..paths import RESERVED_PREFIX, PathError, Target, open_ours
 
 
 def user_group(user_id: int) -> str:
@@ -33,63 +25,49 @@ def changed(*, user, folder: str) -> None:
     publish_on_commit(user_group(user.pk), "files.changed", {"folder": folder})
 
 
-def rename_noreplace(src: Path, dst: Path) -> None:
-    """Atomic rename that fails if `dst` exists (renameat2 RENAME_NOREPLACE): two racing renames cannot both win."""
-    if getattr(_libc, "renameat2", None) is not None:
-        res = _libc.renameat2(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE)
-        if res == 0:
-            return
-        err = ctypes.get_errno()
-        if err not in (errno.EINVAL, errno.ENOSYS):  # EINVAL: this file system lacks the flag
-            raise OSError(err, os.strerror(err), str(src))
-    # Fallback for file systems without RENAME_NOREPLACE: hard link is atomic and refuses to replace.
-    if src.is_dir() or src.is_symlink():
-        if dst.exists() or dst.is_symlink():
-            raise FileExistsError(errno.EEXIST, "exists", str(dst))
-        os.rename(src, dst)
-        return
-    os.link(src, dst)
-    os.unlink(src)
-
-
-def free_name(folder: Path, name: str) -> str:
-    """`name`, or "name (1).ext", "name (2).ext"… the first that does not exist in `folder` (keep-both policy)."""
-    if not _exists(folder / name):
+def free_name(dir_fd: int, name: str) -> str:
+    """`name`, or "name (1).ext", "name (2).ext"… the first that does not exist in the folder (keep-both policy)."""
+    if not fs.exists_at(dir_fd, name):
         return name
     stem, dot, ext = name.partition(".") if not name.startswith(".") else (name, "", "")
     for n in range(1, 10_000):
         candidate = f"{stem} ({n}){dot}{ext}"
-        if not _exists(folder / candidate):
+        if not fs.exists_at(dir_fd, candidate):
             return candidate
     raise PathError(_("Too many files with this name."), 409)
 
 
-def _exists(path: Path) -> bool:
-    return path.exists() or path.is_symlink()
+def rename_free(src_dir: int, src: str, dst_dir: int, wanted: str) -> str:
+    """Rename `src` into `dst_dir` as `wanted` or the first free "wanted (n)"; returns the name it took. A name taken
+    between the look and the rename (a user, an upload, another task) moves on to the next: nothing is replaced."""
+    for _attempt in range(20):
+        name = free_name(dst_dir, wanted)
+        try:
+            fs.rename_noreplace(src_dir, src, dst_dir, name)
+        except FileExistsError:
+            continue
+        return name
+    raise PathError(_("Could not find a free name."), 409)
 
 
-def tree_size(path: Path) -> tuple[int, int]:
+def reserved(name: str) -> bool:
+    """Our own entries (partial uploads, staging folders, the trash): never listed, copied, zipped or counted."""
+    return name.startswith(RESERVED_PREFIX)
+
+
+def tree_size(target: Target) -> tuple[int, int]:
     """(bytes, files) of a file or a folder tree; symlinks count as themselves, never followed."""
-    st = path.lstat()
-    if not path.is_dir() or path.is_symlink():
-        return st.st_size, 1
-    total, count = 0, 0
-    for dirpath, dirnames, filenames in os.walk(path):
-        dirnames[:] = [d for d in dirnames if not d.startswith(RESERVED_PREFIX)]
-        for name in filenames:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-                count += 1
-            except OSError:
-                continue
-    return total, count
+    with target.fd() as fd:
+        return fs.size_of(fd, skip=reserved)
 
 
-def check_free_space(folder: Path, needed: int, *, upload: Upload | None = None) -> None:
+def check_free_space(folder: Target, needed: int, *, upload: Upload | None = None) -> None:
     """Refuse (507) what would not fit on the target disk beside the bytes open uploads there may still write and
     the configured reserve. `upload`: the upload being checked, already recorded (its promise is `needed`)."""
-    free = shutil.disk_usage(folder).free
-    promised = _promised_to_uploads(folder.stat().st_dev, exclude=upload)
+    with folder.fd() as fd:
+        vfs, device = os.statvfs(fd), os.fstat(fd).st_dev
+    free = vfs.f_bavail * vfs.f_frsize
+    promised = _promised_to_uploads(device, exclude=upload)
     reserve = settings.FILES_FREE_SPACE_RESERVE
     if needed + promised + reserve > free:
         raise PathError(_no_space_message(needed=needed, free=free, promised=promised, reserve=reserve), 507)
@@ -104,10 +82,11 @@ def _promised_to_uploads(device: int, *, exclude: Upload | None) -> int:
     promised = 0
     for partial, length, offset in rows.values_list("partial", "length", "offset"):
         try:
-            if os.lstat(partial).st_dev == device:
-                promised += max(length - offset, 0)
-        except OSError:
-            continue  # no partial file (terminated meanwhile): it promises nothing
+            with fs.held(open_ours(Path(partial))) as fd:
+                if os.fstat(fd).st_dev == device:
+                    promised += max(length - offset, 0)
+        except (OSError, ValueError):
+            continue  # no partial file (terminated meanwhile), or not where it was: it promises nothing
     return promised
 
 
@@ -127,13 +106,5 @@ def _no_space_message(*, needed: int, free: int, promised: int, reserve: int) ->
     return message + "."
 
 
-def remove_entry(path: Path) -> None:
-    """Delete a file, symlink or folder tree for good (the symlink itself, never its target)."""
-    if path.is_dir() and not path.is_symlink():
-        shutil.rmtree(path)
-    else:
-        path.unlink(missing_ok=True)
-
-
-def same_device(a: Path, b: Path) -> bool:
-    return a.lstat().st_dev == b.stat().st_dev
+def same_device(a: Target, b: Target) -> bool:
+    return a.lstat().st_dev == b.lstat().st_dev

@@ -1,5 +1,6 @@
 """Sharing: folders an admin grants to members, and public share links to exactly one file or folder."""
 
+import stat
 from datetime import datetime
 
 import redis
@@ -11,7 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 
 from ..models import FolderGrant, ShareLink
-from ..paths import HOME, Base, PathError, Target, check_name, resolve, resolve_in, split_view_path
+from ..paths import HOME, PathError, Target, check_name, resolve, resolve_in, split_view_path
 
 PASSWORD_TRIES = 10  # wrong share passwords per link per window before the link locks
 PASSWORD_WINDOW = 15 * 60
@@ -27,7 +28,7 @@ def grant_create(*, admin, user, path: str, name: str, access: str, request=None
     if check_name(name) == HOME or FolderGrant.objects.filter(user=user, name=name).exists():
         raise PathError(_("The member already has a folder called “%(name)s”.") % {"name": name}, 409)
     target = resolve(admin, path)
-    if not target.real.is_dir():
+    if not target.is_dir():
         raise PathError(_("Only folders can be shared with members."), 400)
     grant = FolderGrant.objects.create(user=user, path=target.view_path, name=name, access=access, created_by=admin)
     audit_record(
@@ -59,9 +60,10 @@ def sharelink_create(
     if expires_at is not None and expires_at <= timezone.now():
         raise PathError(_("The expiry must be in the future."), 400)
     target = resolve(user, path)
-    if not (target.real.exists()):
+    kind = target.kind()
+    if kind is None:
         raise PathError(_("No such file or folder."), 404)
-    is_dir = target.real.is_dir()
+    is_dir = kind == stat.S_IFDIR
     if access == ShareLink.Access.UPLOAD:
         target.require_writable()
         if not is_dir:
@@ -93,7 +95,8 @@ def sharelink_target(*, share: ShareLink, upload: bool = False) -> Target:
     target = resolve(share.user, share.path)
     if upload:
         target.require_writable()
-    if not target.real.exists() or target.real.is_dir() != share.is_dir:
+    kind = target.kind()
+    if kind is None or (kind == stat.S_IFDIR) != share.is_dir:
         raise PathError(_("The shared file is gone."), 404)
     return target
 
@@ -106,7 +109,7 @@ def sharelink_resolve(*, share: ShareLink, path: str = "") -> Target:
         if parts:
             raise PathError(_("No such file."), 404)
         return target
-    return resolve_in(Base(name="", real=target.real, writable=False), parts)
+    return resolve_in(target.as_base(writable=False), parts)
 
 
 def _redis() -> redis.Redis:

@@ -1,7 +1,7 @@
 """Image thumbnails, made by a worker and kept in <data dir>/thumbs (outside the files root)."""
 
 # fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
-# ruff: noqa: PTH105
+# ruff: noqa: PTH105, PTH123
 
 import hashlib
 import os
@@ -13,7 +13,9 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps
 
-from ..paths import PathError, Target
+from .. import fs
+from ..fs import held
+from ..paths import PathError, Target, open_real
 
 SIZE = (320, 320)
 # A request that finds no thumbnail claims its making with a marker file beside it: one task per file version
@@ -29,7 +31,8 @@ def is_image(name: str) -> bool:
 
 def thumbnail_path(real: Path) -> Path:
     """Where the thumbnail of this file version lives (a new mtime or size makes a new one)."""
-    st = real.stat()
+    with held(open_real(real)) as fd:
+        st = os.fstat(fd)
     key = hashlib.sha256(f"{real}:{st.st_mtime_ns}:{st.st_size}".encode()).hexdigest()
     return Path(settings.DATA_DIR) / "thumbs" / key[:2] / f"{key}-{SIZE[0]}.webp"
 
@@ -71,7 +74,7 @@ def _make(real: Path, out: Path) -> Path | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(real) as im:
+            with open(open_real(real, fs.READ), "rb") as fh, Image.open(fh) as im:
                 if im.width * im.height > settings.FILES_THUMBNAIL_MAX_PIXELS:
                     return None
                 im.draft("RGB", SIZE)  # JPEG decodes straight at a reduced scale
@@ -81,7 +84,7 @@ def _make(real: Path, out: Path) -> Path | None:
                 temp = out.with_suffix(f".{os.getpid()}.tmp")
                 im.convert("RGBA" if im.mode in ("RGBA", "LA", "P") else "RGB").save(temp, "WEBP", quality=80)
                 os.replace(temp, out)
-    except (OSError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError):
+    except (OSError, PathError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning, SyntaxError):
         return None
     return out
 

@@ -1,14 +1,15 @@
 """Copy and move of files and trees as worker tasks: progress in bytes and files, cancel, conflict policy."""
 
-# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
-# ruff: noqa: PTH115, PTH123, PTH208, PTH211
+# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range, *at calls) reads clearer with os.*:
 
+import contextlib
 import errno
 import os
 import secrets
 import shutil
+import stat
 import time
-from pathlib import Path
+from pathlib import PurePosixPath
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,9 +17,11 @@ from django.utils.translation import gettext as _
 
 from casaos_site.events import publish
 
+from .. import fs
+from ..fs import held, lstat_at, open_beneath
 from ..models import FileTask
-from ..paths import RESERVED_PREFIX, PathError, Target, contained, resolve
-from .common import check_free_space, free_name, remove_entry, rename_noreplace, same_device, tree_size, user_group
+from ..paths import RESERVED_PREFIX, PathError, Target, from_os_error, resolve, resolve_in
+from .common import check_free_space, free_name, reserved, same_device, tree_size, user_group
 
 STEP = 8 * 1024 * 1024
 PUBLISH_EVERY = 0.4  # seconds between progress events
@@ -49,10 +52,21 @@ def task_publish(task: FileTask) -> None:
     publish(user_group(task.user_id), "files.task", task_payload(task))
 
 
-class Progress:
+class Tally:
+    """What a copy reports to: nothing by default (a move into the trash across disks)."""
+
+    def __init__(self) -> None:
+        self.made: set[tuple[int, int]] = set()  # folders this copy made: never copied into themselves
+
+    def add(self, *, nbytes: int = 0, files: int = 0) -> None:
+        pass
+
+
+class Progress(Tally):
     """Counts bytes and files of a running task, saves and publishes them now and then, and notices cancel."""
 
     def __init__(self, task: FileTask):
+        super().__init__()
         self.task = task
         self.last = 0.0
 
@@ -80,7 +94,7 @@ def _check_sources(user, sources: list[str], folder: Target, *, kind: str) -> li
     for target in targets:
         if target.is_base:
             raise PathError(_("This folder cannot be moved or copied."), 400)
-        if not (target.real.exists() or target.real.is_symlink()):
+        if not target.exists():
             raise PathError(_("“%(name)s” no longer exists.") % {"name": target.name}, 404)
         if kind == FileTask.Kind.MOVE:
             target.require_writable()
@@ -98,7 +112,7 @@ def filetask_create(
     if conflict not in Conflict.values:
         raise PathError(_("Unknown conflict policy."), 400)
     folder = resolve(user, destination).require_writable()
-    if not folder.real.is_dir():
+    if not folder.is_dir():
         raise PathError(_("The destination is not a folder."), 400)
     targets = _check_sources(user, sources, folder, kind=kind)
     task = FileTask.objects.create(
@@ -150,89 +164,162 @@ def filetask_run(*, task: FileTask) -> None:
     except PathError as exc:
         filetask_finish(task, FileTask.Status.FAILED, exc.message)
     except OSError as exc:
-        filetask_finish(task, FileTask.Status.FAILED, f"{exc.strerror or exc}: {Path(exc.filename or '').name}")
+        filetask_finish(task, FileTask.Status.FAILED, from_os_error(exc).message)
     else:
         filetask_finish(task, FileTask.Status.DONE)
 
 
 def _transfer(task: FileTask, targets: list[Target], folder: Target) -> None:
-    sizes = [tree_size(t.real) for t in targets]
+    sizes = [tree_size(t) for t in targets]
     task.bytes_total, task.files_total = sum(s for s, _c in sizes), sum(c for _s, c in sizes)
     task.save(update_fields=["bytes_total", "files_total"])
     moving = task.kind == FileTask.Kind.MOVE
-    if not (moving and all(same_device(t.real, folder.real) for t in targets)):
-        check_free_space(folder.real, task.bytes_total)
+    if not (moving and all(same_device(t, folder) for t in targets)):
+        check_free_space(folder, task.bytes_total)
     progress = Progress(task)
     progress.flush()
-    for target in targets:
-        _place(target.real, folder.real, target.name, progress, moving=moving, base=folder.base.real)
+    with folder.fd(fs.PATH_DIR) as destination:
+        for target in targets:
+            with target.folder() as (source, name):
+                _place(Entry(source, name), Folder(destination, folder), progress, moving=moving)
     progress.flush()
 
 
-def _place(src: Path, folder: Path, name: str, progress: Progress, *, moving: bool, base: Path) -> None:
-    dst = folder / name
-    policy = progress.task.conflict
-    if dst == src and moving:
-        progress.add(nbytes=tree_size(src)[0], files=tree_size(src)[1])
+class Entry:
+    """A source entry: the descriptor of its folder and its name there."""
+
+    def __init__(self, folder: int, name: str):
+        self.folder, self.name = folder, name
+
+    def lstat(self) -> os.stat_result:
+        return lstat_at(self.folder, self.name)
+
+
+class Folder:
+    """A destination folder: its descriptor and, for a user's copy, its Target (where a copied link is judged)."""
+
+    def __init__(self, fd: int, target: Target | None):
+        self.fd, self.target = fd, target
+
+    def inside(self, fd: int, name: str) -> "Folder":
+        """Its subfolder `name`, open as `fd`."""
+        return Folder(fd, self.target and self.target.entry(name))
+
+
+def _place(src: Entry, dst: Folder, progress: Progress, *, moving: bool) -> None:
+    """Put one entry into the folder `dst` under the task's conflict policy (by rename on one disk)."""
+    policy, name = progress.task.conflict, src.name
+    same_folder = _identity(os.fstat(src.folder)) == _identity(os.fstat(dst.fd))
+    if same_folder and moving:
+        _count(progress, _sizes(src))
         return
-    if dst.exists() or dst.is_symlink():
+    if fs.exists_at(dst.fd, name):
         if policy == Conflict.SKIP:
-            size, count = tree_size(src)
-            progress.add(nbytes=size, files=count)
+            _count(progress, _sizes(src))
             return
-        if policy == Conflict.KEEP_BOTH or dst == src:
-            dst = folder / free_name(folder, name)
-        elif src.is_dir() and not src.is_symlink() and dst.is_dir() and not dst.is_symlink():
-            _merge(src, dst, progress, moving=moving, base=base)
+        if policy == Conflict.KEEP_BOTH or same_folder:
+            name = free_name(dst.fd, name)
+        elif stat.S_ISDIR(src.lstat().st_mode) and fs.is_dir_at(dst.fd, name):
+            _merge(src, dst, progress, moving=moving)
             return
         else:
-            remove_entry(dst)
-    if moving and same_device(src, folder):
-        size, count = tree_size(src)
-        rename_noreplace(src, dst)  # a move on one file system is a rename, whatever the size
-        progress.add(nbytes=size, files=count)
+            fs.remove_at(dst.fd, name)
+    if moving and src.lstat().st_dev == os.fstat(dst.fd).st_dev:
+        sizes = _sizes(src)
+        fs.rename_noreplace(src.folder, src.name, dst.fd, name)  # a move on one file system is a rename, any size
+        _count(progress, sizes)
         return
-    _copy_entry(src, dst, progress, base=base)
+    copy_entry(src, dst, name, progress)
     if moving:
-        remove_entry(src)
+        fs.remove_at(src.folder, src.name)
 
 
-def _merge(src: Path, dst: Path, progress: Progress, *, moving: bool, base: Path) -> None:
-    for child in sorted(os.listdir(src)):
-        if not child.startswith(RESERVED_PREFIX):
-            _place(src / child, dst, child, progress, moving=moving, base=base)
+def _identity(st: os.stat_result) -> tuple[int, int]:
+    return st.st_dev, st.st_ino
+
+
+def _count(progress: Tally, sizes: tuple[int, int]) -> None:
+    progress.add(nbytes=sizes[0], files=sizes[1])
+
+
+def _sizes(src: Entry) -> tuple[int, int]:
+    with held(open_beneath(src.folder, (src.name,))) as fd:
+        return fs.size_of(fd, skip=reserved)
+
+
+def _merge(src: Entry, dst: Folder, progress: Progress, *, moving: bool) -> None:
+    with (
+        held(open_beneath(src.folder, (src.name,), fs.PATH_DIR)) as inner,
+        held(open_beneath(dst.fd, (src.name,), fs.PATH_DIR)) as target,
+    ):
+        for child in fs.names(inner):
+            if not reserved(child):
+                _place(Entry(inner, child), dst.inside(target, src.name), progress, moving=moving)
     if moving:
-        shutil.rmtree(src, ignore_errors=True)
+        shutil.rmtree(src.name, dir_fd=src.folder, ignore_errors=True)
 
 
-def _copy_entry(src: Path, dst: Path, progress: Progress, *, base: Path) -> None:
-    if src.is_symlink():
-        # Links are copied as links only while they point inside the root; escaping ones are left behind.
-        if contained(Path(os.path.realpath(src)), base):
-            os.symlink(os.readlink(src), dst)
+def copy_entry(src: Entry, dst: Folder, name: str, progress: Tally) -> None:
+    """Copy a file, link or folder tree into `dst` as `name`, every entry made by descriptor in its folder."""
+    st = src.lstat()
+    if stat.S_ISLNK(st.st_mode):
+        # A link is copied only if, from where the copy lands, it leads beneath the base (read once: the text
+        # judged is the text written); others are left behind.
+        text = os.readlink(src.name, dir_fd=src.folder)
+        if dst.target is None or _leads_inside(dst.target, text):
+            os.symlink(text, name, dir_fd=dst.fd)
         progress.add(files=1)
-    elif src.is_dir():
-        dst.mkdir()
-        for child in sorted(os.listdir(src)):
-            if not child.startswith(RESERVED_PREFIX):
-                _copy_entry(src / child, dst / child, progress, base=base)
-        shutil.copystat(src, dst, follow_symlinks=False)
-    elif src.is_file():
-        copy_file(src, dst, progress)
+    elif stat.S_ISDIR(st.st_mode) and _identity(st) not in progress.made:
+        _copy_folder(src, st, dst, name, progress)
+    elif stat.S_ISREG(st.st_mode):
+        copy_file(src, dst.fd, name, progress)
     else:
         progress.add(files=1)  # devices, sockets, fifos are not copied
 
 
-def copy_file(src: Path, dst: Path, progress: Progress) -> None:
-    """Copy into a hidden temporary file beside `dst`, then rename: a cancelled copy leaves nothing half-written."""
-    temp = dst.with_name(f"{RESERVED_PREFIX}copy-{secrets.token_hex(8)}")
+def _leads_inside(folder: Target, text: str) -> bool:
+    """A link reading `text`, made in `folder`, leads to a place beneath the folder's base (or to nothing yet)."""
+    path = PurePosixPath(text)
+    if path.is_absolute() and not path.is_relative_to(folder.base.real):
+        return False
+    parts = path.relative_to(folder.base.real).parts if path.is_absolute() else (*folder.resolved, *path.parts)
     try:
-        with open(src, "rb") as fin, open(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as fout:
-            _copy_data(fin.fileno(), fout.fileno(), progress)
-        shutil.copystat(src, temp)
-        rename_noreplace(temp, dst)
+        resolve_in(folder.base, parts)
+    except PathError:
+        return False
+    return True
+
+
+def _copy_folder(src: Entry, st: os.stat_result, dst: Folder, name: str, progress: Tally) -> None:
+    os.mkdir(name, 0o700, dir_fd=dst.fd)
+    with (
+        held(open_beneath(src.folder, (src.name,), fs.PATH_DIR)) as inner,
+        held(open_beneath(dst.fd, (name,), fs.DIR_READ)) as made,
+    ):
+        progress.made.add(_identity(os.fstat(made)))
+        for child in fs.names(inner):
+            if not reserved(child):
+                copy_entry(Entry(inner, child), dst.inside(made, name), child, progress)
+        os.fchmod(made, stat.S_IMODE(st.st_mode))
+        os.utime(made, ns=(st.st_atime_ns, st.st_mtime_ns))
+
+
+def copy_file(src: Entry, dst_dir: int, name: str, progress: Tally) -> None:
+    """Copy into a hidden temporary file beside `dst`, then rename: a cancelled copy leaves nothing half-written."""
+    temp = f"{RESERVED_PREFIX}copy-{secrets.token_hex(8)}"
+    try:
+        with (
+            held(open_beneath(src.folder, (src.name,), fs.READ)) as fin,
+            held(os.open(temp, fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=dst_dir)) as fout,
+        ):
+            st = os.fstat(fin)
+            _copy_data(fin, fout, progress)
+            os.fchmod(fout, stat.S_IMODE(st.st_mode))
+            os.utime(fout, ns=(st.st_atime_ns, st.st_mtime_ns))
+        fs.rename_noreplace(dst_dir, temp, dst_dir, name)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp, dir_fd=dst_dir)
         raise
     progress.add(files=1)
 

@@ -1,6 +1,10 @@
-"""Per-user trash: delete moves an entry into <root>/.casaos-trash/<user id>/, restore puts it back."""
+"""Per-user trash: delete moves an entry into <root>/.casaos-trash/<user id>/, restore puts it back. Both ends are
+reached by descriptor: the trash folder is made beneath the root with no link on the way."""
 
-import shutil
+# fd-level work (renameat2, *at calls) reads clearer with os.*:
+
+import errno
+import os
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -10,22 +14,31 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from .. import fs
+from ..fs import held
 from ..models import TrashItem
-from ..paths import RESERVED_PREFIX, PathError, files_root, resolve
-from .common import changed, free_name, remove_entry, rename_noreplace, tree_size
+from ..paths import RESERVED_PREFIX, PathError, files_root, open_below_root, resolve
+from .common import changed, free_name, tree_size
+from .transfer import Entry, Folder, Tally, copy_entry
 
 
 def trash_folder(user) -> Path:
-    return files_root() / f"{RESERVED_PREFIX}trash" / str(user.pk)
+    return files_root().joinpath(*_trash_parts(user.pk))
 
 
-def _move(src: Path, dst: Path) -> None:
+def _trash_parts(user_id: int) -> tuple[str, str]:
+    return f"{RESERVED_PREFIX}trash", str(user_id)
+
+
+def _move(src_dir: int, src: str, dst_dir: int, dst: str) -> None:
+    """Rename, or on another disk copy by descriptor (links kept as they are) and then delete."""
     try:
-        rename_noreplace(src, dst)
+        fs.rename_noreplace(src_dir, src, dst_dir, dst)
     except OSError as exc:
-        if exc.errno != 18:  # EXDEV: another disk; copy then delete
+        if exc.errno != errno.EXDEV:
             raise
-        shutil.move(src, dst)
+        copy_entry(Entry(src_dir, src), Folder(dst_dir, None), dst, Tally())  # links as they are: they come back
+        fs.remove_at(src_dir, src)
 
 
 def entries_trash(*, user, paths: list[str]) -> list[TrashItem]:
@@ -34,27 +47,39 @@ def entries_trash(*, user, paths: list[str]) -> list[TrashItem]:
     for target in targets:
         if target.is_base:
             raise PathError(_("This folder cannot be deleted."), 400)
-        if not (target.real.exists() or target.real.is_symlink()):
+        if not target.exists():
             raise PathError(_("“%(name)s” no longer exists.") % {"name": target.name}, 404)
-    items = []
-    for target in targets:
-        holder = trash_folder(user) / uuid.uuid4().hex
-        holder.mkdir(parents=True)
-        size, _count = tree_size(target.real)
-        is_dir = target.real.is_dir() and not target.real.is_symlink()
-        _move(target.real, holder / target.name)
-        items.append(
-            TrashItem.objects.create(
-                user=user,
-                name=target.name,
-                original_path=target.view_path,
-                stored=str(holder / target.name),
-                is_dir=is_dir,
-                size=size,
-            )
-        )
-        changed(user=user, folder=target.view_path.rpartition("/")[0])
-    return items
+    return [_trash_one(user, target) for target in targets]
+
+
+def _trash_one(user, target) -> TrashItem:
+    holder = uuid.uuid4().hex
+    size, _count = tree_size(target)
+    with (
+        held(open_below_root((), fs.PATH_DIR)) as root,
+        held(fs.make_dirs(root, (*_trash_parts(user.pk), holder))) as fd,
+        target.folder() as (folder, name),
+    ):
+        is_dir = fs.is_dir_at(folder, name)
+        _move(folder, name, fd, name)
+    item = TrashItem.objects.create(
+        user=user,
+        name=target.name,
+        original_path=target.view_path,
+        stored=str(trash_folder(user) / holder / target.name),
+        is_dir=is_dir,
+        size=size,
+    )
+    changed(user=user, folder=target.view_path.rpartition("/")[0])
+    return item
+
+
+def _stored(item: TrashItem) -> tuple[str, str]:
+    """(holder folder, name) of a trashed entry, only ever inside this user's trash folder."""
+    stored = Path(item.stored)
+    if stored.parent.parent != files_root().joinpath(*_trash_parts(item.user_id)):  # we only touch what we put there
+        raise PathError(_("No such item in your trash."), 404)
+    return stored.parent.name, stored.name
 
 
 def trash_restore(*, user, item: TrashItem) -> str:
@@ -63,13 +88,19 @@ def trash_restore(*, user, item: TrashItem) -> str:
         raise PathError(_("No such item in your trash."), 404)
     parent_path, _sep, _name = item.original_path.rpartition("/")
     parent = resolve(user, parent_path).require_writable()
-    if not parent.real.is_dir():
+    if not parent.is_dir():
         raise PathError(_("The original folder no longer exists."), 409)
-    name = free_name(parent.real, item.name)
-    with transaction.atomic():
-        _move(Path(item.stored), parent.real / name)
-        Path(item.stored).parent.rmdir()
+    holder, stored = _stored(item)
+    with (
+        held(open_below_root((*_trash_parts(user.pk), holder), fs.PATH_DIR)) as source,
+        parent.fd(fs.PATH_DIR) as destination,
+        transaction.atomic(),
+    ):
+        name = free_name(destination, item.name)
+        _move(source, stored, destination, name)
         item.delete()
+    with held(open_below_root(_trash_parts(user.pk), fs.PATH_DIR)) as trash:
+        os.rmdir(holder, dir_fd=trash)
     changed(user=user, folder=parent.view_path)
     return "/".join(filter(None, (parent.view_path, name)))
 
@@ -78,9 +109,12 @@ def trash_delete(*, user, item: TrashItem) -> None:
     """Delete one trashed entry for good."""
     if item.user_id != user.pk:
         raise PathError(_("No such item in your trash."), 404)
-    holder = Path(item.stored).parent
-    if holder.parent == trash_folder(user):  # we only ever remove what we put there
-        remove_entry(holder)
+    try:
+        holder, _name = _stored(item)
+        with held(open_below_root(_trash_parts(user.pk), fs.PATH_DIR)) as trash:
+            fs.remove_at(trash, holder)
+    except (PathError, FileNotFoundError):
+        pass  # nothing of ours there any more: the row goes all the same
     item.delete()
 
 

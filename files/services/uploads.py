@@ -2,14 +2,17 @@
 atomic rename puts the finished file in place. The offset lives in the database, so an upload resumes after
 a network drop, a page reload or a server restart."""
 
-# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, copy_file_range) reads clearer with os.*:
-# ruff: noqa: PTH101, PTH105, PTH123
+# fd-level work (os.open flags O_EXCL/O_NOFOLLOW, renameat2, *at calls) reads clearer with os.*:
+# ruff: noqa: PTH123
 
+import contextlib
+import errno
 import fcntl
 import os
 import re
 import stat
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from casaos_site.body_splice import Writer
 
+from .. import fs
 from ..models import Upload
 from ..paths import (
     RESERVED_PREFIX,
@@ -28,12 +32,14 @@ from ..paths import (
     check_name,
     files_root,
     from_os_error,
+    open_below_root,
+    open_ours,
     resolve,
     resolve_in,
     split_view_path,
 )
 from ..tus import CHECKSUM_MISMATCH, TusError
-from .common import changed, check_free_space, free_name, rename_noreplace
+from .common import changed, check_free_space, rename_free
 
 PARTIAL_NAME = re.compile(rf"{re.escape(RESERVED_PREFIX)}upload-([0-9a-f]{{32}})\.part")
 READ_SIZE = 4 * 1024 * 1024  # >= one message of the server (manage.py serve): each is handed on without a copy
@@ -51,15 +57,20 @@ def _folder(upload: Upload) -> Target:
 
 
 def _subfolders(folder: Target, relative: str) -> Target:
-    """Folders of a dropped folder tree ("photos/2024/a.jpg" → photos/2024): every name checked first, then made."""
+    """Folders of a dropped folder tree ("photos/2024/a.jpg" → photos/2024): every name checked first, then made,
+    each entered by descriptor (a name that is a file or a link there: 409)."""
     names = split_view_path(relative.rpartition("/")[0])
     for name in names:
         check_name(name)
+    try:
+        with folder.fd(fs.PATH_DIR) as fd:
+            os.close(fs.make_dirs(fd, names))
+    except OSError as exc:
+        if exc.errno != errno.ENOTDIR:
+            raise from_os_error(exc) from exc  # a link on the way (ELOOP): changed while in use
+        raise PathError(_("“%(name)s” is not a folder.") % {"name": exc.filename}, 409) from None
     for name in names:
-        folder = folder.child(name)
-        folder.real.mkdir(exist_ok=True)
-        if not folder.real.is_dir() or folder.real.is_symlink():
-            raise PathError(_("“%(name)s” is not a folder.") % {"name": name}, 409)
+        folder = folder.entry(name)
     return folder
 
 
@@ -74,13 +85,13 @@ def upload_create(*, user=None, share=None, directory: str, length: int, metadat
     relative = metadata.get("relativePath") or ""
     probe = Upload(user=user, share=share, directory=directory)
     folder = _folder(probe)
-    if not folder.real.is_dir():
+    if not folder.is_dir():
         raise PathError(_("The destination is not a folder."), 400)
-    check_free_space(folder.real, length)  # early, before any subfolder is made; _reserve checks again
+    check_free_space(folder, length)  # early, before any subfolder is made; _reserve checks again
     top = folder
     if relative:
         folder = _subfolders(folder, relative)
-    if conflict == "fail" and (folder.real / filename).exists():
+    if conflict == "fail" and folder.entry(filename).exists():
         raise PathError(_("“%(name)s” already exists.") % {"name": filename}, 409)
     upload_id = uuid.uuid4()
     view_dir = folder.view_path if share is None else "/".join(folder.parts[len(top.parts) :])
@@ -95,13 +106,13 @@ def upload_create(*, user=None, share=None, directory: str, length: int, metadat
         metadata=metadata,
         conflict=conflict,
     )
-    _reserve(upload, folder.real)
+    _reserve(upload, folder)
     if length == 0:
         _complete(upload)
     return upload
 
 
-def _reserve(upload: Upload, folder: Path) -> None:
+def _reserve(upload: Upload, folder: Target) -> None:
     """Record the upload, make its partial file, then check the disk counting every other open upload's promise.
 
     The row comes first, so no partial file ever exists without one (a database that refuses the write leaves
@@ -110,7 +121,7 @@ def _reserve(upload: Upload, folder: Path) -> None:
     """
     upload.save(force_insert=True)
     try:
-        _partial_make(upload)
+        _partial_make(upload, folder)
     except BaseException:
         upload.delete()
         raise
@@ -121,20 +132,40 @@ def _reserve(upload: Upload, folder: Path) -> None:
         raise
 
 
-def _partial_make(upload: Upload) -> None:
-    """The empty partial file, ours alone (a name nobody else may create, never through a symlink)."""
+def _partial_make(upload: Upload, folder: Target) -> None:
+    """The empty partial file, ours alone (a name nobody else may create, made in the folder's descriptor)."""
     try:
-        os.close(os.open(upload.partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600))
+        with folder.fd(fs.PATH_DIR) as fd:
+            os.close(os.open(_partial_name(upload), fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600, dir_fd=fd))
     except OSError as exc:  # a read-only or full disk, a folder we may not write: in the user's words
         raise from_os_error(exc, name=upload.filename) from exc
 
 
-def _partial_of(upload: Upload) -> Path:
-    partial = Path(upload.partial)
-    # The partial must still sit in the (re-resolved) target folder: a grant revoked meanwhile stops here.
-    if partial.parent != _folder(upload).real or not partial.is_file() or partial.is_symlink():
+def _partial_name(upload: Upload) -> str:
+    return Path(upload.partial).name
+
+
+@contextlib.contextmanager
+def _partial_file(upload: Upload) -> Iterator[tuple[int, "os.FileIO"]]:
+    """(the target folder's descriptor, the partial file open for writing), both reached by descriptor.
+
+    The partial must still sit in the (re-resolved) target folder: a grant revoked meanwhile stops here."""
+    folder = _folder(upload)
+    if Path(upload.partial).parent != folder.real:
         raise TusError(404, _("This upload no longer exists."))
-    return partial
+    with folder.fd(fs.PATH_DIR) as dir_fd:
+        try:
+            fd = os.open(_partial_name(upload), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC, dir_fd=dir_fd)
+        except (FileNotFoundError, IsADirectoryError) as exc:
+            raise TusError(404, _("This upload no longer exists.")) from exc
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise TusError(404, _("This upload no longer exists.")) from exc
+            raise
+        with open(fd, "r+b") as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                raise TusError(404, _("This upload no longer exists."))
+            yield dir_fd, fh
 
 
 def upload_write(*, upload: Upload, offset: int, stream, content_length: int | None, checksum=None) -> int:
@@ -148,8 +179,7 @@ def upload_write(*, upload: Upload, offset: int, stream, content_length: int | N
         raise TusError(413, _("This request carries more bytes than the upload has left."))
     if content_length is not None and content_length > settings.FILES_UPLOAD_CHUNK_MAX:
         raise TusError(413, _("Send at most %(n)d bytes per request.") % {"n": settings.FILES_UPLOAD_CHUNK_MAX})
-    partial = _partial_of(upload)
-    with open(partial, "r+b") as fh:
+    with _partial_file(upload) as (_folder_fd, fh):
         try:
             fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -197,16 +227,14 @@ def _copy_body(stream, fd: int, offset: int, limit: int, checksum) -> int:
 
 def _complete(upload: Upload) -> None:
     """Make the bytes durable, then rename the partial into place under the conflict policy."""
-    partial = _partial_of(upload)
-    with open(partial, "rb") as fh:
+    with _partial_file(upload) as (folder, fh):
         os.fsync(fh.fileno())
-    folder = partial.parent
-    if upload.conflict == "overwrite":
-        name = upload.filename
-        os.replace(partial, folder / name)
-    else:
-        name = _rename_free(partial, folder, upload)
-    os.chmod(folder / name, 0o644)
+        os.fchmod(fh.fileno(), 0o644)
+        if upload.conflict == "overwrite":
+            name = upload.filename
+            os.replace(_partial_name(upload), name, src_dir_fd=folder, dst_dir_fd=folder)
+        else:
+            name = _rename_free(folder, upload)
     final = "/".join(filter(None, (upload.directory, name)))
     Upload.objects.filter(pk=upload.pk).update(
         status=Upload.Status.COMPLETE, final_path=final, updated_at=timezone.now()
@@ -216,24 +244,31 @@ def _complete(upload: Upload) -> None:
         changed(user=upload.user, folder=upload.directory)
 
 
-def _rename_free(partial: Path, folder: Path, upload: Upload) -> str:
-    for _attempt in range(20):
-        name = free_name(folder, upload.filename)
-        if upload.conflict == "fail" and name != upload.filename:
-            raise TusError(409, _("“%(name)s” already exists.") % {"name": upload.filename})
-        try:
-            rename_noreplace(partial, folder / name)
-        except FileExistsError:
-            continue  # someone took the name between the check and the rename: pick the next
-        return name
-    raise TusError(409, _("Could not find a free name."))
+def _rename_free(folder: int, upload: Upload) -> str:
+    if upload.conflict != "fail":
+        return rename_free(folder, _partial_name(upload), folder, upload.filename)
+    try:
+        fs.rename_noreplace(folder, _partial_name(upload), folder, upload.filename)
+    except FileExistsError:
+        raise TusError(409, _("“%(name)s” already exists.") % {"name": upload.filename}) from None
+    return upload.filename
 
 
 def upload_terminate(*, upload: Upload) -> None:
     """tus termination: drop the partial file and the record."""
     if upload.status == Upload.Status.ACTIVE:
-        Path(upload.partial).unlink(missing_ok=True)
+        _partial_remove(Path(upload.partial))
     upload.delete()
+
+
+def _partial_remove(partial: Path) -> None:
+    """Delete a partial file by its place beneath the root, with no link on the way (a folder swapped for one
+    meanwhile leaves it to the hourly cleanup, which finds it by descriptor)."""
+    try:
+        with fs.held(open_ours(partial.parent, fs.PATH_DIR)) as fd:
+            os.unlink(partial.name, dir_fd=fd)
+    except (ValueError, OSError):
+        pass
 
 
 def uploads_expire() -> int:
@@ -249,27 +284,20 @@ def uploads_expire() -> int:
 
 def _orphans_remove(cutoff: float) -> int:
     """Delete partial upload files under the files root last written before `cutoff` whose upload has no row."""
-    found = dict(_partials_older_than(files_root(), cutoff))
+    found = dict(_partials_older_than(cutoff))
     owned = {u.hex for u in Upload.objects.filter(pk__in=[uuid.UUID(h) for h in found]).values_list("pk", flat=True)}
     for upload_hex in found.keys() - owned:
-        found[upload_hex].unlink(missing_ok=True)
+        _partial_remove(files_root().joinpath(*found[upload_hex]))
     return len(found.keys() - owned)
 
 
-def _partials_older_than(top: Path, cutoff: float):
-    """(upload id in hex, path) of each partial upload file under `top` not written since `cutoff`."""
-    for dirpath, dirnames, filenames in os.walk(top):
-        dirnames[:] = [d for d in dirnames if not d.startswith(RESERVED_PREFIX)]  # the trash keeps what it holds
-        for name in filenames:
-            match = PARTIAL_NAME.fullmatch(name)
-            path = Path(dirpath, name)
-            if match and _regular_file_older_than(path, cutoff):
-                yield match[1], path
-
-
-def _regular_file_older_than(path: Path, cutoff: float) -> bool:
-    try:
-        st = path.lstat()
-    except OSError:
-        return False
-    return stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff
+def _partials_older_than(cutoff: float) -> Iterator[tuple[str, tuple[str, ...]]]:
+    """(upload id in hex, its names beneath the root) of each partial upload file not written since `cutoff`; the
+    walk enters folders by descriptor and skips our own `.casaos-` folders (the trash keeps what it holds)."""
+    with fs.held(open_below_root((), fs.PATH_DIR)) as root:
+        for parts, st, _folder in fs.tree(
+            root, skip=lambda name: name.startswith(RESERVED_PREFIX) and not PARTIAL_NAME.fullmatch(name)
+        ):
+            match = PARTIAL_NAME.fullmatch(parts[-1])
+            if match and stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                yield match[1], parts

@@ -6,9 +6,8 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django_otp.oath import TOTP
-from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.models import Authenticator, BackupCodeDevice
 from accounts.services.setup import setup_token_issue
 from tests.factories import UserFactory
 
@@ -30,10 +29,8 @@ def totp_code(key: bytes, *, at: float | None = None) -> str:
 
 def give_mfa(user, backup_codes: tuple[str, ...] = ("backup0001", "backup0002")) -> bytes:
     """Enrol the user in TOTP (and backup codes) directly; returns the TOTP key."""
-    device = TOTPDevice.objects.create(user=user, name="Authenticator", confirmed=True)
-    static = StaticDevice.objects.create(user=user, name="Backup codes", confirmed=True)
-    for code in backup_codes:
-        StaticToken.objects.create(device=static, token=code)
+    device = Authenticator.objects.create(user=user, name="Authenticator", confirmed=True)
+    BackupCodeDevice.objects.create(user=user, name="Backup codes", confirmed=True).add_codes(list(backup_codes))
     user.mfa_enabled = True
     user.save(update_fields=["mfa_enabled"])
     return device.bin_key

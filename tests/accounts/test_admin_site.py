@@ -1,8 +1,12 @@
 """The Django admin's user pages keep at least one active admin, like the Settings pages and the API."""
 
 import pytest
+from django.contrib import admin
+from django.urls import NoReverseMatch, reverse
+from django_otp.plugins.otp_static.models import StaticDevice
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, User, UserSession
+from accounts.models import AuditEvent, Authenticator, BackupCode, BackupCodeDevice, User, UserSession
 from tests.factories import PASSWORD, UserFactory
 
 ADMIN = "/django-admin/accounts/user/"
@@ -110,3 +114,14 @@ def test_revoking_tokens_in_the_django_admin_asks_first(client, root):
     assert client.post("/django-admin/accounts/apitoken/", {**action, "confirmed": "yes"}).status_code == 302
     row.refresh_from_db()
     assert row.revoked_at is not None and AuditEvent.objects.filter(action="token.revoked").exists()
+
+
+def test_no_admin_page_shows_or_sets_an_mfa_secret(client, root):
+    # django-otp's device pages showed a TOTP key as text and QR code, and stored keys and codes in clear: gone.
+    for model in (TOTPDevice, StaticDevice, Authenticator, BackupCodeDevice, BackupCode):
+        assert not admin.site.is_registered(model)
+    for name in ("admin:otp_totp_totpdevice_config", "admin:otp_totp_totpdevice_qrcode"):
+        with pytest.raises(NoReverseMatch):
+            reverse(name, args=[1])
+    assert client.get("/django-admin/otp_totp/totpdevice/").status_code == 404
+    assert client.get("/django-admin/accounts/authenticator/").status_code == 404

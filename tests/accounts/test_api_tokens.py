@@ -1,8 +1,10 @@
 """API tokens: header only, hashed, scoped, expiring, revocable; garbage is a 401, never a 500."""
 
+import io
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth.hashers import make_password
 from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
@@ -187,3 +189,46 @@ def test_the_apitoken_command_prints_a_working_token(member_user, capsys):
     call_command("apitoken", "member", "--scope", "full")
     raw = capsys.readouterr().out.strip()
     assert Client().get("/api/me/", **_bearer(raw)).json()["token_scope"] == "full"
+
+
+# ---------------------------------------------------------------------------- when tokens are revoked
+def _usable(raw: str) -> bool:
+    return Client().get("/api/me/", **_bearer(raw)).status_code == 200
+
+
+def test_removing_ones_own_mfa_keeps_ones_tokens(client, mfa_member):
+    raw = api_token_create(user=mfa_member, name="cron", scope=APIToken.Scope.READ)[1]
+    password_only_client(client, mfa_member, PASSWORD)
+    client.post("/accounts/login/otp/", {"code": "backup0001"})
+    client.post("/settings/mfa/remove/", {"password": PASSWORD, "code": "backup0002"})
+    mfa_member.refresh_from_db()
+    assert not mfa_member.mfa_enabled
+    assert _usable(raw)  # the owner gave the password and a code: nothing says someone else holds them
+
+
+def test_manage_removemfa_revokes_the_users_tokens(mfa_member):
+    raw = api_token_create(user=mfa_member, name="cron", scope=APIToken.Scope.READ)[1]
+    call_command("removemfa", mfa_member.username, stdout=io.StringIO())
+    assert not _usable(raw)
+
+
+def test_a_password_set_in_the_django_admin_revokes_the_users_tokens(client, admin_user, read_token, member_user):
+    client.force_login(admin_user)
+    new = "a different long passphrase 3"
+    answer = client.post(
+        f"/django-admin/accounts/user/{member_user.pk}/password/",
+        {"password1": new, "password2": new, "usable_password": "true"},
+    )
+    assert answer.status_code == 302
+    member_user.refresh_from_db()
+    assert member_user.check_password(new)
+    assert not _usable(read_token)
+
+
+def test_a_role_change_or_a_rehash_at_login_keeps_the_tokens(client, admin_user, read_token, member_user):
+    member_user.role = User.Role.ADMIN
+    member_user.save()
+    User.objects.filter(pk=member_user.pk).update(password=make_password(PASSWORD, hasher="pbkdf2_sha256"))
+    assert client.post("/login/", {"username": member_user.username, "password": PASSWORD}).status_code == 302
+    assert User.objects.get(pk=member_user.pk).password.startswith("argon2")  # rehashed: not a new password
+    assert _usable(read_token)

@@ -1,6 +1,8 @@
-"""Login: no enumeration, lockout per account and per address, forged proxy headers change nothing."""
+"""Login: no enumeration; locks per (account, address) and per address, delays per account (never a lock another
+address can cause); forged proxy headers change nothing."""
 
 import re
+from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
@@ -43,16 +45,67 @@ def test_unknown_user_and_wrong_password_answer_the_same(client, member_user):
     assert all("wrong password" not in str(e.details) for e in events)
 
 
-def test_it_locks_the_account_and_refuses_the_right_password(client, member_user, settings):
+def _elapse(seconds: float) -> None:
+    """Move every failure and lock into the past, as if the time had passed."""
+    for counter in FailureCounter.objects.all():
+        counter.last_failure_at -= timedelta(seconds=seconds)
+        counter.locked_until = counter.locked_until and counter.locked_until - timedelta(seconds=seconds)
+        counter.save()
+
+
+def test_it_locks_the_account_from_that_address_and_refuses_the_right_password(client, member_user, settings):
     settings.LOCKOUT_ACCOUNT_FAILURES = 3
     for n in range(3):
         # Rotating X-Forwarded-For must not make each attempt look like a new client.
         _login(client, "member", f"wrong {n}", HTTP_X_FORWARDED_FOR=f"203.0.113.{n}")
     response = _login(Client(), "member", PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7")
-    assert b"Too many failed attempts" in response.content
+    assert response.status_code == 429 and b"Too many failed attempts" in response.content
     assert not _logged_in(client)
-    assert AuditEvent.objects.filter(action="lockout.started", target="member").exists()
+    assert AuditEvent.objects.filter(action="lockout.started", target="member 127.0.0.1").exists()
     assert not AuditEvent.objects.filter(action="login.success").exists()
+
+
+def test_failures_from_other_addresses_only_delay_the_account(client, member_user, settings):
+    settings.LOCKOUT_THROTTLE_AFTER = 3
+    for n in range(3):
+        _login(Client(), "member", f"wrong {n}", REMOTE_ADDR=f"203.0.113.{n}")
+    waiting = _login(client, "member", PASSWORD, REMOTE_ADDR="198.51.100.7")
+    assert waiting.status_code == 429 and waiting["Retry-After"] == "1"
+    assert b"Try again in 1 second." in waiting.content and not _logged_in(client)
+    _elapse(1)
+    assert _login(client, "member", PASSWORD, REMOTE_ADDR="198.51.100.7").status_code == 302
+    assert _logged_in(client)
+    throttled = AuditEvent.objects.get(action="lockout.throttled")
+    assert throttled.target == "member" and throttled.details["failures"] == 3
+
+
+def test_the_delays_grow_with_each_failure_up_to_the_cap(member_user, settings):
+    settings.LOCKOUT_THROTTLE_AFTER = 2
+    settings.LOCKOUT_DELAY_MAX = 5
+    waits = []
+    for n in range(6):
+        _login(Client(), "member", "wrong", REMOTE_ADDR=f"203.0.113.{n}")
+        counter = FailureCounter.objects.get(kind="account", key="member")
+        waits.append(
+            round((counter.locked_until - counter.last_failure_at).total_seconds()) if counter.locked_until else 0
+        )
+        _elapse(60)
+    assert waits == [0, 1, 2, 4, 5, 5]
+
+
+def test_attempts_refused_during_a_delay_neither_count_nor_extend_it(client, member_user, settings):
+    settings.LOCKOUT_THROTTLE_AFTER = 2
+    for n in range(2):
+        _login(Client(), "member", "wrong", REMOTE_ADDR=f"203.0.113.{n}")
+    before = FailureCounter.objects.get(kind="account", key="member")
+    for _ in range(5):  # an attacker hammering to keep the owner out
+        assert _login(Client(), "member", "wrong", REMOTE_ADDR="203.0.113.9").status_code == 429
+    after = FailureCounter.objects.get(kind="account", key="member")
+    assert (after.failures, after.locked_until) == (before.failures, before.locked_until)
+    assert FailureCounter.objects.get(kind="address", key="203.0.113.9").failures == 5  # hammering is not free
+    assert AuditEvent.objects.filter(action="login.throttled").count() == 5
+    _elapse(1)
+    assert _login(client, "member", PASSWORD, REMOTE_ADDR="198.51.100.7").status_code == 302
 
 
 def test_unknown_names_lock_like_real_ones(client, db, settings):
@@ -97,9 +150,11 @@ def test_an_admin_unlocks_from_the_user_page(client, admin_user, member_user, se
     for _ in range(2):
         _login(Client(), "member", "wrong", REMOTE_ADDR="10.1.1.1")
     client.force_login(admin_user)
-    assert b"Unlock" in client.get(f"/settings/users/{member_user.pk}/").content
+    page = client.get(f"/settings/users/{member_user.pk}/").content.decode()
+    assert "Unlock" in page and "Locked from 10.1.1.1 until" in page  # the admin sees where the guesses come from
+    assert b"locked" in client.get("/settings/users/").content
     client.post(f"/settings/users/{member_user.pk}/unlock/")
-    assert _login(Client(), "member", PASSWORD, REMOTE_ADDR="10.1.1.2").status_code == 302
+    assert _login(Client(), "member", PASSWORD, REMOTE_ADDR="10.1.1.1").status_code == 302
 
 
 def test_a_member_cannot_unlock(client, member_user, admin_user, settings):
@@ -107,7 +162,7 @@ def test_a_member_cannot_unlock(client, member_user, admin_user, settings):
     _login(Client(), "admin", "wrong")
     client.force_login(member_user)
     assert client.post(f"/settings/users/{admin_user.pk}/unlock/").status_code == 403
-    assert FailureCounter.objects.filter(kind="account", key="admin", locked_until__isnull=False).exists()
+    assert FailureCounter.objects.filter(kind="pair", key="admin 127.0.0.1", locked_until__isnull=False).exists()
 
 
 def test_a_disabled_user_gets_the_same_answer_as_a_wrong_password(client, member_user):

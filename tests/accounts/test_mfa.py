@@ -6,10 +6,8 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.testing import WebsocketCommunicator
 from django.test import Client
-from django_otp.plugins.otp_static.models import StaticToken
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from accounts.models import AuditEvent, User
+from accounts.models import AuditEvent, Authenticator, BackupCode, User
 from accounts.permissions import STEPUP_SESSION_KEY
 from casaos_site.asgi import application
 from tests.accounts.conftest import give_mfa, password_only_client, totp_code
@@ -61,7 +59,7 @@ def test_a_replayed_totp_code_is_refused(client, mfa_admin):
 def test_a_backup_code_works_once(client, mfa_member):
     password_only_client(client, mfa_member, PASSWORD)
     assert _otp(client, "backup0001").status_code == 302
-    assert not StaticToken.objects.filter(token="backup0001").exists()
+    assert BackupCode.objects.filter(device__user=mfa_member).count() == 1
     again = password_only_client(Client(), mfa_member, PASSWORD)
     assert _otp(again, "backup0001").status_code == 200
     assert again.get("/").status_code == 302
@@ -107,7 +105,7 @@ def test_enrolment_shows_a_key_and_is_confirmed_by_a_first_code(client, member_u
     page = client.get("/settings/mfa/").content.decode()
     assert "data:image/svg+xml;base64," in page
     key = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
-    device = TOTPDevice.objects.get(user=member_user, confirmed=False)
+    device = Authenticator.objects.get(user=member_user, confirmed=False)
     assert device.bin_key == __import__("base64").b32decode(key)
     assert client.post("/settings/mfa/", {"code": "000000"}).status_code == 200
     member_user.refresh_from_db()
@@ -126,10 +124,10 @@ def test_removal_needs_the_password_and_a_code(client, mfa_member):
     client.post("/settings/mfa/remove/", {"password": PASSWORD, "code": "999999"})
     client.post("/settings/mfa/remove/", {"password": "wrong", "code": totp_code(mfa_member.totp_key)})
     mfa_member.refresh_from_db()
-    assert mfa_member.mfa_enabled and TOTPDevice.objects.filter(user=mfa_member).exists()
+    assert mfa_member.mfa_enabled and Authenticator.objects.filter(user=mfa_member).exists()
     client.post("/settings/mfa/remove/", {"password": PASSWORD, "code": "backup0002"})
     mfa_member.refresh_from_db()
-    assert not mfa_member.mfa_enabled and not TOTPDevice.objects.filter(user=mfa_member).exists()
+    assert not mfa_member.mfa_enabled and not Authenticator.objects.filter(user=mfa_member).exists()
     assert AuditEvent.objects.filter(action="mfa.removed").count() == 1
 
 
@@ -149,7 +147,7 @@ def test_once_an_admin_enrols_other_admins_must_enrol_first(client, mfa_admin):
     assert client.get("/api/me/").status_code == 403
     page = client.get("/settings/mfa/")
     assert page.status_code == 200 and b"must use MFA" in page.content
-    device = TOTPDevice.objects.get(user=other, confirmed=False)
+    device = Authenticator.objects.get(user=other, confirmed=False)
     client.post("/settings/mfa/", {"code": totp_code(device.bin_key)})
     assert client.get("/api/me/").status_code == 200
 
@@ -161,3 +159,69 @@ def test_an_admin_may_switch_the_requirement_off_with_step_up(client, mfa_admin)
     other = Client()
     assert other.post("/login/", {"username": "second", "password": PASSWORD})["Location"] == "/"
     assert User.objects.get(username="second").mfa_enabled is False
+
+
+# ---------------------------------------------------------------------------- a new session key at every step
+def _key(client) -> str:
+    return client.cookies["sessionid"].value
+
+
+def _worthless(key: str) -> bool:
+    """A client holding only this session id reaches nothing, and the server keeps no session by it."""
+    from django.contrib.sessions.models import Session
+
+    holder = Client()
+    holder.cookies["sessionid"] = key
+    return holder.get("/api/me/").status_code in (401, 403) and not Session.objects.filter(session_key=key).exists()
+
+
+@pytest.mark.parametrize("code", ["totp", "backup0001"])
+def test_the_session_id_from_before_the_otp_step_is_worthless_after_it(client, mfa_admin, code):
+    password_only_client(client, mfa_admin, PASSWORD)
+    before = _key(client)  # what someone who saw the first step (a shared screen, a proxy log) would hold
+    assert _otp(client, totp_code(mfa_admin.totp_key) if code == "totp" else code).status_code == 302
+    assert _key(client) != before and _worthless(before)
+    assert client.get("/api/me/").json()["username"] == "root"
+
+
+def test_a_step_up_gives_the_session_a_new_key(client, mfa_member):
+    password_only_client(client, mfa_member, PASSWORD)
+    _otp(client, "backup0001")
+    before = _key(client)
+    response = client.post("/accounts/stepup/", {"password": PASSWORD, "code": "backup0002", "next": "/settings/"})
+    assert response.status_code == 302 and response["Location"] == "/settings/"
+    assert _key(client) != before and _worthless(before)
+    assert client.session[STEPUP_SESSION_KEY] > 0
+
+
+def test_an_enrolment_at_login_gives_the_session_a_new_key(client, mfa_admin):
+    other = UserFactory(admin=True, username="second")
+    client.post("/login/", {"username": "second", "password": PASSWORD})
+    client.get("/settings/mfa/")  # the enrolment starts: a key to scan
+    before = _key(client)
+    device = Authenticator.objects.get(user=other, confirmed=False)
+    client.post("/settings/mfa/", {"code": totp_code(device.bin_key)})
+    assert _key(client) != before and _worthless(before)
+    assert client.get("/api/me/").json()["username"] == "second"
+
+
+def test_the_password_step_gives_the_session_a_new_key(client, mfa_admin):
+    session = client.session  # a session planted before the login (session fixation)
+    session["planted"] = True
+    session.save()
+    before = session.session_key
+    client.cookies["sessionid"] = before
+    password_only_client(client, mfa_admin, PASSWORD)
+    assert _key(client) != before and _worthless(before)
+
+
+def test_wrong_codes_from_several_addresses_delay_the_code_step_and_not_the_password(mfa_member, settings):
+    settings.LOCKOUT_THROTTLE_AFTER = 2
+    for n in range(2):
+        guesser = password_only_client(Client(REMOTE_ADDR=f"203.0.113.{n}"), mfa_member, PASSWORD)
+        assert _otp(guesser, "000000").status_code == 200
+    owner = password_only_client(Client(REMOTE_ADDR="198.51.100.7"), mfa_member, PASSWORD)  # the password step
+    waiting = _otp(owner, totp_code(mfa_member.totp_key))
+    assert waiting.status_code == 429 and waiting["Retry-After"] == "1"
+    assert b"Try again in 1 second." in waiting.content
+    assert AuditEvent.objects.filter(action="lockout.throttled", target="carol", details__kind="code").exists()

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.management import call_command
 
 from accounts.models import AuditEvent, User
-from accounts.services.setup import setup_token_announce
+from accounts.services.setup import setup_token_announce, setup_token_issue
 from tests.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,8 +50,9 @@ def test_it_refuses_a_wrong_token_even_from_a_claimed_localhost(client, setup_to
     assert setup_token not in str(event.details)
 
 
-def test_it_creates_the_first_admin_and_closes_for_good(client, setup_token):
-    response = client.post("/setup/", _form(setup_token.lower().replace("-", " ")))
+def test_it_creates_the_first_admin_and_closes_for_good(client, setup_token, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the request's commit, which the test's transaction holds
+        response = client.post("/setup/", _form(setup_token.lower().replace("-", " ")))
     assert response.status_code == 302 and response["Location"] == "/settings/mfa/"
     admin = User.objects.get()
     assert admin.username == "boss" and admin.is_admin
@@ -118,6 +119,7 @@ def test_a_fresh_install_prints_the_token_until_a_headless_admin_exists(tmp_path
         DJANGO_SUPERUSER_PASSWORD=PASSWORD,
     )
     assert created.returncode == 0, created.stderr
+    assert not (tmp_path / "setup-token").exists()  # at once: nothing else needs to start first
     again = _manage(tmp_path, "preflight")
     assert "setup token" not in again.stdout
     assert not (tmp_path / "setup-token").exists()
@@ -130,3 +132,26 @@ def test_createsuperuser_noinput_makes_an_admin(db, monkeypatch):
     )
     user = User.objects.get(username="headless")
     assert user.role == User.Role.ADMIN and user.is_admin and user.check_password(PASSWORD)
+
+
+def test_an_admin_made_on_the_console_deletes_the_setup_token(
+    setup_token, monkeypatch, django_capture_on_commit_callbacks
+):
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", PASSWORD)
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command(
+            "createsuperuser", "--noinput", "--username", "headless", "--email", "h@example.test", stdout=io.StringIO()
+        )
+    assert not (settings.DATA_DIR / "setup-token").exists()
+
+
+def test_a_member_made_first_leaves_the_setup_token(setup_token, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        User.objects.create_user(username="member-first", password=PASSWORD)
+    assert (settings.DATA_DIR / "setup-token").exists()
+
+
+def test_a_setup_token_left_from_before_goes_at_the_next_request(client, admin_user):
+    setup_token_issue()  # e.g. written before the admin was made by a path that did not remove it
+    assert client.get("/login/").status_code == 200
+    assert not (settings.DATA_DIR / "setup-token").exists()

@@ -2,6 +2,7 @@
 subprocess of our own (`manage.py serve`, the server `make run` starts) to kill and start again."""
 
 import contextlib
+import ctypes
 import http.client
 import os
 import signal
@@ -18,6 +19,7 @@ from files import paths
 from tests.conftest import ARTIFACTS, ROOT, _database_url, free_port
 
 CSRF = "c" * 32
+_libc = ctypes.CDLL(None, use_errno=True)
 
 
 @pytest.fixture
@@ -103,6 +105,14 @@ def member_api(member_user, root):
     client = APIClient()
     client.force_login(member_user)
     return client
+
+
+def exchange(a: Path, b: Path) -> None:
+    """Swap two names atomically (renameat2 RENAME_EXCHANGE): a folder and a link trade places, as an attacker with a
+    shell on the host (or in an app with the folder mounted) does in a tight loop."""
+    if _libc.renameat2(-100, os.fsencode(a), -100, os.fsencode(b), 2) != 0:  # -100: AT_FDCWD, 2: RENAME_EXCHANGE
+        err = ctypes.get_errno()
+        raise OSError(err, os.strerror(err), str(a))
 
 
 def snapshot(top: Path) -> dict:

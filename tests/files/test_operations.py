@@ -148,6 +148,83 @@ def test_extract_refuses_tar_links_pointing_out_and_devices(admin_user, tree):
         assert snapshot(tree.parent) == before
 
 
+def _tar(*members: tuple[str, str]) -> bytes:
+    """A tar of (name, link text) members: a link where there is a text, else a small file."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tf:
+        for name, link in members:
+            info = tarfile.TarInfo(name)
+            if link:
+                info.type, info.linkname = tarfile.SYMTYPE, link
+                tf.addfile(info)
+            else:
+                info.size = 1
+                tf.addfile(info, io.BytesIO(b"x"))
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize(
+    "members",
+    [
+        # Each link alone stays inside; through the first, the second climbs three folders from dst: out of the root.
+        (("a", "."), ("b", "a/a/a/../../../outside.txt")),
+        (("l", "sub"), ("l/x.txt", "")),  # a file written through a link of the archive
+        (("self", "self/x"),),
+    ],
+    ids=["chain", "through", "loop"],
+)
+def test_extract_refuses_links_that_lead_out_together_or_are_written_through(admin_user, tree, members):
+    from files.services import extract_create
+
+    (tree / "dst" / "deep").mkdir()
+    (tree / "bad.tar").write_bytes(_tar(*members))
+    before = snapshot(tree.parent)
+    task = _run(extract_create(user=admin_user, path="bad.tar", destination="dst/deep"))
+    assert task.status == "failed" and "link" in task.error
+    assert snapshot(tree.parent) == before
+
+
+def test_extract_keeps_links_that_stay_inside_the_archive(admin_user, tree):
+    from files.services import extract_create
+
+    (tree / "good.tar").write_bytes(_tar(("sub/f.txt", ""), ("up/to", "../sub/f.txt"), ("here", "sub")))
+    task = _run(extract_create(user=admin_user, path="good.tar", destination="dst"))
+    assert task.status == "done", task.error
+    assert (tree / "dst" / "up" / "to").read_text() == "x" and (tree / "dst" / "here" / "f.txt").read_text() == "x"
+
+
+def test_a_copied_link_is_judged_from_where_the_copy_lands(admin_user, tree):
+    # From src/deep the first link reaches src/sub/small.txt; copied two folders higher, the same text leads out of
+    # the root, and is left behind. The second leads to the root's src/sub from anywhere (absolute).
+    (tree / "src" / "deep").mkdir()
+    (tree / "src" / "deep" / "up").symlink_to("../../src/sub/small.txt")
+    (tree / "src" / "deep" / "abs").symlink_to(tree / "src" / "sub")
+    task = _run(filetask_create(user=admin_user, kind="copy", sources=["src/deep/up", "src/deep/abs"], destination=""))
+    assert task.status == "done", task.error
+    assert not (tree / "up").is_symlink()
+    assert (tree / "abs" / "small.txt").read_text() == "small"
+    task = _run(filetask_create(user=admin_user, kind="copy", sources=["src/deep"], destination="dst"))
+    assert (tree / "dst" / "deep" / "up").read_text() == "small"  # the same depth: it still leads inside
+
+
+def test_a_name_taken_between_the_look_and_the_rename_moves_on_to_the_next(admin_user, tree, monkeypatch):
+    from files.services import common, compress_create
+
+    original = common.free_name
+
+    def racing(dir_fd, name):
+        free = original(dir_fd, name)
+        if free == "pack.zip":
+            (tree / "dst" / free).write_text("someone else's")  # made by another client right after the look
+        return free
+
+    monkeypatch.setattr(common, "free_name", racing)
+    task = _run(compress_create(user=admin_user, paths=["src"], destination="dst", name="pack"))
+    assert task.status == "done", task.error
+    assert (tree / "dst" / "pack.zip").read_text() == "someone else's"
+    assert zipfile.ZipFile(tree / "dst" / "pack (1).zip").read("src/sub/small.txt") == b"small"
+
+
 def test_compress_writes_a_zip_of_the_selection(admin_user, tree):
     from files.services import compress_create
 

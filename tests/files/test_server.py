@@ -357,3 +357,35 @@ def test_expect_continue_is_answered_only_once_the_view_accepts_the_patch(server
         accepted.close()
         assert answer.startswith(b"HTTP/1.1 204"), answer
         assert (root / name).read_bytes() == data
+
+
+def test_requests_after_a_patch_read_by_the_view_on_the_same_connection_are_served(server, admin_user, root):
+    # The view asks for the body from its own thread (a checksum makes it read the body itself). What the server
+    # does for it (read the socket again) must not carry that thread's context: the connection's next requests
+    # would inherit the view's executor, gone by then, and answer 500 before reaching any view.
+    cookie = _cookie(admin_user)
+    data = b"x" * 100
+    url = _create(server, cookie, len(data), "then.bin")
+    headers = {"Cookie": f"sessionid={cookie}; csrftoken={CSRF}", "X-CSRFToken": CSRF, "Tus-Resumable": "1.0.0"}
+    patch = {
+        **headers,
+        "Upload-Offset": "0",
+        "Content-Type": "application/offset+octet-stream",
+        "Upload-Checksum": "sha1 " + base64.b64encode(hashlib.sha1(data).digest()).decode(),
+    }
+    mkdir = {**headers, "Content-Type": "application/json"}
+    requests = [
+        ("PATCH", url, data, patch),
+        ("PATCH", url, data, patch),  # complete already: refused before its body is read
+        *[("POST", "/api/files/mkdir/", f'{{"path": "", "name": "d{n}"}}', mkdir) for n in range(3)],
+        ("GET", "/api/files/", None, headers),
+    ]
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    statuses = []
+    for method, path, body, head in requests:
+        conn.request(method, path, body=body, headers=head)
+        answer = conn.getresponse()
+        answer.read()
+        statuses.append(answer.status)
+    conn.close()
+    assert statuses == [204, 403, 201, 201, 201, 200]

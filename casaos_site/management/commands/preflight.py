@@ -24,7 +24,13 @@ class Command(BaseCommand):
                 "(set `appendonly yes`; see docs/install.md)"
             )
         if problems["database"] == "ok":
-            # First run: while no admin exists, the console shows the one-time setup token (accounts issue).
-            from accounts.services.setup import setup_token_announce
+            self._accounts()
 
-            setup_token_announce(self.stdout.write)
+    def _accounts(self) -> None:
+        from accounts.services.setup import setup_token_announce
+        from casaos_site.credentials import credentials_check
+
+        if problem := credentials_check():
+            self.stderr.write(f"casaos: warning: credentials: {problem}")
+        # First run: while no admin exists, the console shows the one-time setup token (accounts issue).
+        setup_token_announce(self.stdout.write)
