@@ -98,7 +98,7 @@ class CustomSerializer(ConsentSerializer, LimitsOverrideSerializer):
     name = serializers.CharField(required=False, max_length=63, allow_blank=True)
 
 
-class AdoptSerializer(ConsentSerializer):
+class AdoptSerializer(ConsentSerializer, LimitsOverrideSerializer):
     name = serializers.CharField(required=False, max_length=63, allow_blank=True)
 
 
@@ -389,6 +389,7 @@ class ForeignActionView(APIView):
                     container_id=cid,
                     name=data.validated_data.get("name", ""),
                     consent=data.validated_data["consent"],
+                    override_limits=data.validated_data["override_limits"],
                     request=request,
                 )
                 return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)

@@ -193,3 +193,37 @@ def test_the_apps_page_and_the_app_page_say_restarting_repeatedly(admin_user, me
         assert 'id="restart-loop"' in card and "exited with code 3 after 6 restarts" in card
         api = client.get(reverse("api-app-detail", args=[inst.pk])).json()
         assert api["restart_loop"] == [{"service": "worker", **loop}]
+
+
+# ---------------------------------------------------------------------------- adopting a container
+def test_an_adopted_container_is_described_with_its_limits_and_none_for_unlimited():
+    from apps.services.foreign import describe
+
+    raw = {"Config": {"Image": BUSYBOX}, "HostConfig": {"Memory": 256 * 1024**2, "NanoCpus": 1_500_000_000}}
+    svc = describe(raw, service="hand")["services"]["hand"]
+    assert (svc["mem_limit"], svc["cpus"]) == (256 * 1024**2, 1.5) and "pids_limit" not in svc
+    unlimited = {"Config": {"Image": BUSYBOX}, "HostConfig": {"Memory": 0, "PidsLimit": -1, "NanoCpus": 0}}
+    assert not {"mem_limit", "pids_limit", "cpus"} & set(describe(unlimited, service="hand")["services"]["hand"])
+
+
+def test_adopting_a_container_over_the_machine_offers_the_admin_the_override(docker_engine, admin_user, app_name):
+    import runtime
+    from runtime.specs import ContainerSpec
+
+    hand = runtime.get_engine(docker_engine.url, pids_limit=0)
+    cid = hand.create(
+        ContainerSpec(name=f"{app_name}-hand", image=BUSYBOX, command=("sleep", "600"), pids_limit=100_000)
+    )
+    try:
+        client = Client()
+        client.force_login(admin_user)
+        url = reverse("apps-container-adopt", args=[cid[:12]])
+        refused = client.post(url, {"name": app_name}, follow=True).content.decode()
+        assert "pids_limit: 100000 is not a process limit" in refused and 'name="override_limits"' in refused
+        assert not Installation.objects.filter(name=app_name).exists()
+        done = client.post(url, {"name": app_name, "override_limits": "on"})
+        assert done.status_code == 302 and Installation.objects.filter(name=app_name).exists()
+        (entry,) = AuditEvent.objects.filter(action="app.limits_override", target=app_name)
+        assert f"services.{app_name}-hand.pids_limit: 100000" in entry.details["limits"]
+    finally:
+        docker_engine.remove(cid, force=True)
