@@ -191,6 +191,7 @@ def test_the_apps_page_and_the_app_page_say_restarting_repeatedly(admin_user, me
         assert "boom &lt;script&gt;" in tiles and "<script>" not in tiles.split("boom")[1][:20]
         card = client.get(reverse("app-manage", args=[inst.pk])).content.decode()
         assert 'id="restart-loop"' in card and "exited with code 3 after 6 restarts" in card
+        assert "<code>boom &lt;script&gt;</code>" in card and "boom <script>" not in card
         api = client.get(reverse("api-app-detail", args=[inst.pk])).json()
         assert api["restart_loop"] == [{"service": "worker", **loop}]
 
