@@ -228,3 +228,39 @@ def test_adopting_a_container_over_the_machine_offers_the_admin_the_override(doc
         assert f"services.{app_name}-hand.pids_limit: 100000" in entry.details["limits"]
     finally:
         docker_engine.remove(cid, force=True)
+
+
+def test_the_settings_page_offers_the_override_once_a_request_is_over_the_machine(docker_engine, admin_user, app_name):
+    from apps.forms_manage import SettingsForm
+    from apps.services.settings_edit import service_settings
+
+    compose = f"services:\n  web:\n    image: {BUSYBOX}\n"
+    inst = Installation.objects.create(name=app_name, compose=compose, status=Installation.Status.RUNNING)
+    shown = SettingsForm(services=service_settings(compose), compose=compose)
+    data = {name: shown[name].initial or "" for name in shown.fields if name not in ("consent", "override_limits")}
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("app-settings", args=[inst.pk])
+    page = client.post(url, {**data, "web__memory": "100g"}).content.decode()
+    assert "services.web.mem_limit: 100 GiB is more than this machine" in page and 'name="override_limits"' in page
+    assert not AppEvent.objects.filter(installation=inst).exists()
+    assert 'name="override_limits"' not in client.get(url).content.decode()  # offered only once it is needed
+
+    done = client.post(url, {**data, "web__memory": "100g", "override_limits": "on"})
+    assert done.status_code == 302 and AppEvent.objects.filter(installation=inst, operation="settings").exists()
+    (entry,) = AuditEvent.objects.filter(action="app.limits_override", target=app_name)
+    assert "services.web.mem_limit: 100 GiB" in entry.details["limits"]
+
+
+def test_the_install_page_says_why_an_image_or_a_request_is_refused(docker_engine, admin_user, app_name):
+    client = Client()
+    client.force_login(admin_user)
+    url = reverse("app-install")
+    bad = client.post(url, {"compose": "services:\n  web:\n    image: 'nginx; id'\n", "name": app_name})
+    text = bad.content.decode()
+    assert bad.status_code == 200 and "services.web.image: &#x27;nginx; id&#x27; is not a valid image reference" in text
+    assert 'name="override_limits"' not in text  # no override for the grammar
+
+    over = client.post(url, {"compose": f"services:\n  web:\n    image: {BUSYBOX}\n    cpus: 9999\n", "name": app_name})
+    assert "cpus: 9999 CPUs is more than this machine has" in over.content.decode()
+    assert 'name="override_limits"' in over.content.decode() and not Installation.objects.exists()
