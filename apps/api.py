@@ -67,6 +67,7 @@ class AppListView(APIView):
                 name=data.validated_data.get("name") or None,
                 inputs=data.validated_data.get("inputs") or {},
                 consent=data.validated_data["consent"],
+                override_limits=data.validated_data["override_limits"],
                 request=request,
             )
         except InstallError as exc:

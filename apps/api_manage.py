@@ -60,7 +60,18 @@ class ServiceEditSerializer(serializers.Serializer):
     memory = serializers.CharField(required=False, allow_blank=True)
 
 
-class SettingsSerializer(ConsentSerializer):
+class LimitsOverrideSerializer(serializers.Serializer):
+    override_limits = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Admins only: allow resource requests above this machine (memory, swap, shm, CPUs, process limit); "
+            "recorded in the audit log."
+        ),
+    )
+
+
+class SettingsSerializer(ConsentSerializer, LimitsOverrideSerializer):
     services = serializers.DictField(
         child=ServiceEditSerializer(), required=False, help_text="Per service: only the keys to change."
     )
@@ -81,13 +92,13 @@ class GrantsSerializer(serializers.Serializer):
     members = serializers.ListField(child=serializers.IntegerField())
 
 
-class CustomSerializer(ConsentSerializer):
+class CustomSerializer(ConsentSerializer, LimitsOverrideSerializer):
     compose = serializers.CharField(required=False, max_length=MAX_COMPOSE)
     docker_run = serializers.CharField(required=False, max_length=64 * 1024, help_text="docker run commands")
     name = serializers.CharField(required=False, max_length=63, allow_blank=True)
 
 
-class AdoptSerializer(ConsentSerializer):
+class AdoptSerializer(ConsentSerializer, LimitsOverrideSerializer):
     name = serializers.CharField(required=False, max_length=63, allow_blank=True)
 
 
@@ -181,6 +192,7 @@ class AppSettingsView(APIView):
                     edits=edits,
                     compose=data.validated_data.get("compose"),
                     consent=data.validated_data["consent"],
+                    override_limits=data.validated_data["override_limits"],
                     request=request,
                 )
             )
@@ -336,6 +348,7 @@ class CustomAppView(APIView):
                 compose=compose,
                 name=data.validated_data.get("name") or None,
                 consent=data.validated_data["consent"],
+                override_limits=data.validated_data["override_limits"],
                 request=request,
             )
         except DockerRunError as exc:
@@ -376,6 +389,7 @@ class ForeignActionView(APIView):
                     container_id=cid,
                     name=data.validated_data.get("name", ""),
                     consent=data.validated_data["consent"],
+                    override_limits=data.validated_data["override_limits"],
                     request=request,
                 )
                 return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)

@@ -54,6 +54,8 @@ OPTIONS: dict[str, tuple[str, str]] = {
     "--memory-reservation": ("mem_reservation", "str"),
     "--cpus": ("cpus", "str"),
     "--shm-size": ("shm_size", "str"),
+    "--memory-swap": ("memswap_limit", "str"),
+    "--pids-limit": ("pids_limit", "str"),
     "--tmpfs": ("tmpfs", "list"),
     "--add-host": ("extra_hosts", "list"),
     "--sysctl": ("sysctls", "list"),

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .docker_run import DockerRunError, compose_from_run
+from .forms import override_limits_field
 from .services.common import InstallError
 from .services.install import MAX_COMPOSE, compose_text
 from .services.settings_edit import RESTART_POLICIES, ServiceEdit, env_from_text, lines_from_text
@@ -24,6 +25,7 @@ class SettingsForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 18, **_CODE}),
     )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
+    override_limits = override_limits_field()
 
     def __init__(self, *args, services: dict, compose: str, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -124,6 +126,7 @@ class CustomAppForm(forms.Form):
         help_text=_("Lowercase letters, digits, '-' and '_'. Leave empty to get a unique one."),
     )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
+    override_limits = override_limits_field()
 
     def clean(self):
         data = super().clean()

@@ -58,6 +58,8 @@ class Installation(models.Model):
     worker = models.CharField(_("worker"), max_length=255, blank=True)  # the Celery node running it
     delete_data = models.BooleanField(_("delete data on removal"), default=False)
     created_objects = models.JSONField(_("objects this install created"), default=list, blank=True)
+    # Services stopped because they kept restarting: {service: {exit_code, log, restarts, at}} until the next start.
+    restart_loop = models.JSONField(_("restarting repeatedly"), default=dict, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="installations"

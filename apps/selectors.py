@@ -75,6 +75,7 @@ def app_state(installation: Installation) -> dict[str, Any]:
         "actions": _actions(inst, operation),
         "detail": inst.detail,
         "error": inst.error,
+        "restart_loop": [{"service": service, **entry} for service, entry in (inst.restart_loop or {}).items()],
         "web_port": inst.web_port,
         "steps": _steps(status, progress.get("stopped_at", "")),
         "progress": {

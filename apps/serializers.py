@@ -12,6 +12,14 @@ class InstallRequestSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=63, required=False, allow_blank=True)
     inputs = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     consent = serializers.BooleanField(required=False, default=False)
+    override_limits = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Admins only: allow resource requests above this machine (memory, swap, shm, CPUs, process limit); "
+            "recorded in the audit log."
+        ),
+    )
 
 
 class ImageProgressSerializer(serializers.Serializer):
@@ -44,6 +52,14 @@ class StepSerializer(serializers.Serializer):
     state = serializers.ChoiceField(choices=["done", "current", "todo", "stopped"])
 
 
+class RestartLoopSerializer(serializers.Serializer):
+    service = serializers.CharField()
+    exit_code = serializers.IntegerField(allow_null=True, help_text="its last exit code")
+    log = serializers.CharField(help_text="its last log line")
+    restarts = serializers.IntegerField(help_text="restarts the engine counted before it was stopped")
+    at = serializers.DateTimeField(help_text="when it was stopped")
+
+
 class AppStateSerializer(serializers.Serializer):
     """What GET /api/apps/{id}/ returns and what /ws/apps/{id}/?format=json streams as `data`."""
 
@@ -63,6 +79,13 @@ class AppStateSerializer(serializers.Serializer):
     )
     detail = serializers.CharField()
     error = serializers.CharField()
+    restart_loop = RestartLoopSerializer(
+        many=True,
+        help_text=(
+            "services stopped because they kept restarting (restarting repeatedly): start the app to try again; "
+            "empty otherwise"
+        ),
+    )
     web_port = serializers.IntegerField(allow_null=True)
     steps = StepSerializer(many=True)
     progress = ProgressSerializer()

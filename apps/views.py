@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required, installer_required, member_required
 
-from .forms import InstallForm
+from .forms import InstallForm, limits_offered
 from .models import Installation
 from .selectors import app_state
 from .selectors_manage import app_get_for, app_visible
@@ -37,7 +37,7 @@ def index(request):
 def install(request):
     """Install from a pasted compose document; the progress page takes over once it is queued."""
     form = InstallForm(request.POST or None)
-    consent = None
+    consent, code = None, ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -47,16 +47,19 @@ def install(request):
                 name=data["name"] or None,
                 inputs=data["inputs"],
                 consent=data["consent"],
+                override_limits=data["override_limits"],
                 request=request,
             )
         except ConsentRequired as exc:
             consent = {"flags": exc.flags, "stepup": exc.stepup}
             form.add_error(None, exc.messages[0])
         except InstallError as exc:
+            code = exc.code
             form.add_error(None, exc.messages[0])
         else:
             return redirect("app-detail", pk=inst.pk)
-    return render(request, "apps/install.html", {"form": form, "consent": consent})
+    limits = limits_offered(request.user, form, code)
+    return render(request, "apps/install.html", {"form": form, "consent": consent, "limits": limits})
 
 
 @member_required

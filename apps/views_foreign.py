@@ -40,7 +40,7 @@ def adopt(request, cid: str):
     except (InstallError, EngineError):
         messages.error(request, _("There is no such container, or it belongs to an app."))
         return redirect("apps-containers")
-    consent = None
+    consent, limits = None, False
     if request.method == "POST":
         try:
             inst = foreign_adopt(
@@ -48,11 +48,14 @@ def adopt(request, cid: str):
                 container_id=cid,
                 name=request.POST.get("name", "").strip(),
                 consent=request.POST.get("consent") == "on",
+                override_limits=request.POST.get("override_limits") == "on",
                 request=request,
             )
         except InstallError as exc:
             consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
+            limits = exc.code == "limits"  # the page is for admins only: the override is theirs to give
             messages.error(request, " ".join(exc.messages))
         else:
             return redirect("app-detail", pk=inst.pk)
-    return render(request, "apps/adopt.html", {"container": info, "compose": compose, "consent": consent})
+    context = {"container": info, "compose": compose, "consent": consent, "limits": limits}
+    return render(request, "apps/adopt.html", context)

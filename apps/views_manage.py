@@ -15,6 +15,7 @@ from accounts.permissions import admin_required, installer_required, member_requ
 from accounts.views.common import stepup_from_post
 from runtime.errors import EngineError
 
+from .forms import limits_offered
 from .forms_manage import CustomAppForm, SettingsForm
 from .models import Installation
 from .selectors_manage import (
@@ -207,7 +208,7 @@ def settings_page(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
     current = service_settings(inst.compose)
     form = SettingsForm(request.POST or None, services=current, compose=inst.compose)
-    consent = None
+    consent, code = None, ""
     if request.method == "POST" and form.is_valid():
         try:
             app_settings_change(
@@ -216,15 +217,23 @@ def settings_page(request, pk: int):
                 edits=form.edits(),
                 compose=form.raw_compose(),
                 consent=form.cleaned_data.get("consent", False),
+                override_limits=form.cleaned_data.get("override_limits", False),
                 request=request,
             )
         except InstallError as exc:
             consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
+            code = exc.code
             form.add_error(None, " ".join(exc.messages))
         else:
             messages.info(request, _("Applying the new settings; the previous ones come back if the app fails."))
             return _back(request, pk)
-    return render(request, "apps/settings.html", {"card": app_card(inst), "form": form, "consent": consent})
+    context = {
+        "card": app_card(inst),
+        "form": form,
+        "consent": consent,
+        "limits": limits_offered(request.user, form, code),
+    }
+    return render(request, "apps/settings.html", context)
 
 
 # ---------------------------------------------------------------------------- updates
@@ -328,7 +337,7 @@ def grants(request, pk: int):
 def custom(request):
     """Paste or upload a compose file, or paste `docker run` commands; installed like any app."""
     form = CustomAppForm(request.POST or None, request.FILES or None)
-    consent = None
+    consent, code = None, ""
     if request.method == "POST" and form.is_valid():
         from .services.install import app_install
 
@@ -338,11 +347,14 @@ def custom(request):
                 compose=form.compose_text(),
                 name=form.cleaned_data["name"] or None,
                 consent=form.cleaned_data["consent"],
+                override_limits=form.cleaned_data["override_limits"],
                 request=request,
             )
         except InstallError as exc:
             consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
+            code = exc.code
             form.add_error(None, " ".join(exc.messages))
         else:
             return redirect("app-detail", pk=inst.pk)
-    return render(request, "apps/custom.html", {"form": form, "consent": consent})
+    limits = limits_offered(request.user, form, code)
+    return render(request, "apps/custom.html", {"form": form, "consent": consent, "limits": limits})

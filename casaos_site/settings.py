@@ -417,8 +417,15 @@ try:
     APPS_UPDATE_CHECK_HOURS = env_int("APPS_UPDATE_CHECK_HOURS", 6)  # periodic update check of every app; 0: off
     APPS_UPDATE_CACHE_MINUTES = env_int("APPS_UPDATE_CACHE_MINUTES", 60)  # a check younger than this is reused
     APPS_LOG_TAIL_MAX = env_int("APPS_LOG_TAIL_MAX", 10_000)  # most log lines a page or download may ask for
+    # Processes a container may run when its compose sets no pids_limit (0: the engine's own default, none on Docker).
+    APPS_PIDS_LIMIT = env_int("APPS_PIDS_LIMIT", 4096)
+    # A container its restart policy brought back this many times within the window is in a loop: it is stopped.
+    APPS_RESTART_LOOP_COUNT = env_int("APPS_RESTART_LOOP_COUNT", 5)
+    APPS_RESTART_LOOP_WINDOW = env_int("APPS_RESTART_LOOP_WINDOW", 300)  # seconds
 except ConfigError as exc:
     _fail(str(exc))
+if APPS_PIDS_LIMIT < 0 or APPS_RESTART_LOOP_COUNT < 1 or APPS_RESTART_LOOP_WINDOW < 1:
+    _fail("CASAOS_APPS_PIDS_LIMIT must be 0 or more, CASAOS_APPS_RESTART_LOOP_COUNT and _WINDOW 1 or more")
 if APPS_UPDATE_CHECK_HOURS > 0:
     CELERY_BEAT_SCHEDULE["apps-update-check"] = {
         "task": "apps.update_check",

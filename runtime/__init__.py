@@ -8,6 +8,7 @@ from runtime.base import (
     Engine,
     EngineEvent,
     ExecSession,
+    HostResources,
     NetworkInfo,
     PortBinding,
     PullProgress,
@@ -39,6 +40,7 @@ __all__ = [
     "EngineEvent",
     "EngineUnavailable",
     "ExecSession",
+    "HostResources",
     "ImageNotFound",
     "ImageProgress",
     "InvalidSpec",
@@ -59,10 +61,14 @@ DEFAULT_URL = "unix:///var/run/docker.sock"
 PODMAN_URL = "unix:///run/podman/podman.sock"
 
 
-def get_engine(url: str = DEFAULT_URL) -> Engine:
-    """An engine for a Docker-API socket (Docker or Podman); connects lazily, so this never blocks."""
+def get_engine(url: str = DEFAULT_URL, *, pids_limit: int | None = None) -> Engine:
+    """An engine for a Docker-API socket (Docker or Podman); connects lazily, so this never blocks.
+
+    `pids_limit`: the process limit of containers whose compose sets none (None: runtime.payload's default)."""
     if not url.startswith(("unix://", "tcp://", "http://", "https://", "ssh://")):
         raise EngineError(f"unsupported engine URL {url!r}", permanent=True)
     from runtime.docker import DockerEngine  # docker-py is imported only when an engine is really wanted
 
-    return DockerEngine(url)
+    if pids_limit is None:
+        return DockerEngine(url)
+    return DockerEngine(url, pids_limit=pids_limit)

@@ -27,6 +27,15 @@ class VersionInfo:
 
 
 @dataclass(frozen=True)
+class HostResources:
+    """What the engine's host has: the ceiling of any container's memory and CPU requests."""
+
+    memory: int  # bytes of RAM
+    cpus: int
+    swap: int = 0  # bytes; 0 when unknown (the engine does not say, and it is not this machine)
+
+
+@dataclass(frozen=True)
 class PullProgress:
     """One progress report of a pull, per layer; bytes are 0 while unknown."""
 
@@ -169,6 +178,10 @@ class Engine(abc.ABC):
     def version(self) -> VersionInfo:
         """Engine name, version and negotiated API version; raises EngineUnavailable if it does not answer."""
 
+    def host_resources(self) -> HostResources:
+        """The memory and CPUs of the machine the engine runs containers on."""
+        raise NotImplementedError
+
     def service_names_resolve(self) -> bool:
         """Whether containers on an app network find each other by service name (an app finding its database)."""
         return True
@@ -220,6 +233,15 @@ class Engine(abc.ABC):
     @abc.abstractmethod
     def restart(self, ref: str, *, timeout: float | None = None) -> None:
         """Restart a container."""
+
+    def halt(self, ref: str) -> None:
+        """Stop a container for good: its restart policy no longer brings it back (`docker update --restart=no`
+        where the engine can change it in place, then a stop that holds)."""
+        raise NotImplementedError
+
+    def restart_policy_set(self, ref: str, policy: str) -> bool:
+        """Change a container's restart policy in place; False where the engine cannot (Podman 4 has no API for it)."""
+        raise NotImplementedError
 
     @abc.abstractmethod
     def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:

@@ -6,13 +6,15 @@ import contextlib
 import re
 import secrets
 import threading
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
 import docker
 import docker.errors
+import psutil
 import requests.exceptions
 
 from runtime import errors as E
@@ -21,6 +23,7 @@ from runtime.base import (
     ContainerStats,
     Engine,
     EngineEvent,
+    HostResources,
     LabelFilter,
     NetworkInfo,
     ProgressCallback,
@@ -29,7 +32,7 @@ from runtime.base import (
     VolumeInfo,
 )
 from runtime.docker_parse import container_from_inspect, container_from_summary, stats_from_raw, version_from_raw
-from runtime.payload import create_body, endpoint, files_tar
+from runtime.payload import DEFAULT_PIDS_LIMIT, create_body, endpoint, files_tar
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 
 _PORT_TAKEN = ("port is already allocated", "address already in use")
@@ -45,6 +48,10 @@ _IMAGE_MISSING = (
     "repository name not known",
     "no such image",
 )
+# Stops tried on a container its engine keeps restarting: Podman 4 restarts one without any delay, and a stop that
+# lands between two runs ("already stopped") does not end its loop; the next one, landing on a run, does.
+HALT_ATTEMPTS = 40
+HALT_SETTLE = 0.5  # seconds a halted container must stay down (no new restart counted) to count as halted
 _LAYER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
 
@@ -128,9 +135,10 @@ def _label_filters(labels: LabelFilter | None) -> list[str]:
 class DockerEngine(Engine):
     """Talks the Docker Engine API over a unix socket (or tcp); the API version is negotiated, never pinned."""
 
-    def __init__(self, url: str, *, timeout: float = 120) -> None:
+    def __init__(self, url: str, *, timeout: float = 120, pids_limit: int | None = DEFAULT_PIDS_LIMIT) -> None:
         self.url = url
         self._timeout = timeout
+        self.pids_limit = pids_limit  # for containers whose spec sets none; None or 0 leaves the engine's default
         self._api: docker.APIClient | None = None
         self._lock = threading.Lock()
         self._info: VersionInfo | None = None  # which engine answers, asked once (for Podman-only calls)
@@ -149,6 +157,14 @@ class DockerEngine(Engine):
         with _mapped():
             self._info = version_from_raw(self.api.version(), self.api.api_version)
         return self._info
+
+    def host_resources(self) -> HostResources:
+        """GET /info: the engine host's RAM and CPUs (Docker and Podman both answer); swap only when it is this
+        machine (the API does not say)."""
+        with _mapped():
+            info = self.api.info()
+        swap = psutil.swap_memory().total if self.url.startswith("unix://") else 0
+        return HostResources(memory=int(info.get("MemTotal") or 0), cpus=int(info.get("NCPU") or 0), swap=swap)
 
     def run_healthcheck(self, ref: str) -> None:
         """Podman: run the health check once through its own API; Docker runs them itself, so nothing to do.
@@ -242,7 +258,8 @@ class DockerEngine(Engine):
     def create(self, spec: ContainerSpec) -> str:
         """Create, join the remaining networks, copy config files; a half-made container is removed again."""
         with _mapped(image=spec.image):
-            cid = self.api.create_container_from_config(create_body(spec), name=spec.name)["Id"]
+            body = create_body(spec, default_pids_limit=self.pids_limit)
+            cid = self.api.create_container_from_config(body, name=spec.name)["Id"]
         try:
             with _mapped():
                 for att in spec.networks[1:]:  # API 1.41 accepts only one network at create time
@@ -292,6 +309,32 @@ class DockerEngine(Engine):
         """Restart a container."""
         with _mapped():
             self.api.restart(ref, timeout=10 if timeout is None else int(timeout))
+
+    def halt(self, ref: str) -> None:
+        """Restart policy "no" where the engine can change it, then stop until the container stays down: Podman 4
+        restarts a crashing container many times a second, and a stop between two runs does not end that loop."""
+        self.restart_policy_set(ref, "no")
+        for _attempt in range(HALT_ATTEMPTS):
+            self.stop(ref, timeout=10)
+            before = self._restarts(ref)
+            time.sleep(HALT_SETTLE)
+            if self._restarts(ref) == before and self.inspect(ref).state not in ("running", "restarting"):
+                return
+        raise E.EngineError(f"container {ref} keeps restarting after {HALT_ATTEMPTS} stops")
+
+    def _restarts(self, ref: str) -> int:
+        """RestartCount: the restarts its policy made since it was last started by hand."""
+        return int(self.container_config(ref).get("RestartCount") or 0)
+
+    def restart_policy_set(self, ref: str, policy: str) -> bool:
+        """POST /containers/{id}/update with a RestartPolicy (Docker); Podman 4's API cannot change it: False."""
+        if self._engine_name() == "podman":
+            return False
+        name, _colon, count = policy.partition(":")
+        restart = {"Name": name, "MaximumRetryCount": int(count or 0)}  # "no", not "": an empty name changes nothing
+        with _mapped():
+            self.api.update_container(ref, restart_policy=restart)
+        return True
 
     def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
         """Remove a container."""
@@ -363,11 +406,13 @@ class DockerEngine(Engine):
     def events(
         self, *, labels: LabelFilter | None = None, since: datetime | None = None, until: datetime | None = None
     ) -> DockerEvents:
-        """Container events as EngineEvent dataclasses."""
-        filters = {"type": ["container"], **({"label": _label_filters(labels)} if labels else {})}
+        """Container events as EngineEvent dataclasses. Labels with a value are filtered by the engine; "has this
+        label" (a None value) here, because Podman 4's event filter matches nothing for a bare key."""
+        valued = {k: v for k, v in (labels or {}).items() if v is not None}
+        filters = {"type": ["container"], **({"label": _label_filters(valued)} if valued else {})}
         with _mapped():
             stream = self.api.events(since=since, until=until, filters=filters, decode=True)
-        return DockerEvents(stream)
+        return DockerEvents(stream, having=[k for k, v in (labels or {}).items() if v is None])
 
     def create_network(self, spec: NetworkSpec) -> str:
         """Create a network (duplicate names are refused, unlike Docker's default)."""
@@ -502,8 +547,9 @@ class DockerLogs:
 class DockerEvents:
     """Iterator of EngineEvent over the engine's event stream; close() ends it."""
 
-    def __init__(self, stream: Any) -> None:
+    def __init__(self, stream: Any, *, having: Iterable[str] = ()) -> None:
         self._stream = stream
+        self._having = tuple(having)  # labels each event's container must carry, whatever their value
 
     def __iter__(self) -> DockerEvents:
         return self
@@ -513,7 +559,9 @@ class DockerEvents:
             with _mapped():
                 raw = next(self._stream)
             if raw.get("Type", "container") == "container" and raw.get("Action"):
-                return _event(raw)
+                event = _event(raw)
+                if all(key in event.labels for key in self._having):
+                    return event
 
     def close(self) -> None:
         """Stop listening."""

@@ -9,10 +9,14 @@ from typing import Any
 from runtime.specs import ContainerSpec, FileSpec, HealthcheckSpec, MountSpec, NetworkAttachment
 
 _NS = 1_000_000_000
+DEFAULT_PIDS_LIMIT = 4096  # processes a container may run when its compose sets no pids_limit (a fork bomb stops)
 
 
-def create_body(spec: ContainerSpec) -> dict[str, Any]:
-    """The JSON body of POST /containers/create; only the first network is attached here (API < 1.44)."""
+def create_body(spec: ContainerSpec, *, default_pids_limit: int | None = None) -> dict[str, Any]:
+    """The JSON body of POST /containers/create; only the first network is attached here (API < 1.44).
+
+    `default_pids_limit` applies when the spec sets no pids_limit; it is not part of the spec (nor of its config
+    hash), so changing it does not make every existing container look changed."""
     body: dict[str, Any] = {
         "Image": spec.image,
         "Labels": dict(spec.labels),
@@ -20,7 +24,7 @@ def create_body(spec: ContainerSpec) -> dict[str, Any]:
         "ExposedPorts": {f"{p}/tcp" if "/" not in p else p: {} for p in _expose(spec)},
         "Tty": spec.tty,
         "OpenStdin": spec.stdin_open,
-        "HostConfig": host_config(spec),
+        "HostConfig": host_config(spec, default_pids_limit=default_pids_limit),
     }
     for key, value in (("Cmd", spec.command), ("Entrypoint", spec.entrypoint)):
         if value is not None:
@@ -43,7 +47,7 @@ def create_body(spec: ContainerSpec) -> dict[str, Any]:
     return body
 
 
-def host_config(spec: ContainerSpec) -> dict[str, Any]:
+def host_config(spec: ContainerSpec, *, default_pids_limit: int | None = None) -> dict[str, Any]:
     """HostConfig: mounts, ports, namespaces, privileges and limits."""
     hc: dict[str, Any] = {
         "Binds": [_bind(m) for m in spec.mounts if m.type == "bind" and m.create_host_path],
@@ -88,7 +92,7 @@ def host_config(spec: ContainerSpec) -> dict[str, Any]:
         hc["LogConfig"] = {"Type": spec.logging.driver, "Config": dict(spec.logging.options)}
     elif spec.logging:
         hc["LogConfig"] = {"Type": "json-file", "Config": dict(spec.logging.options)}
-    hc.update(_limits(spec))
+    hc.update(_limits(spec, default_pids_limit))
     return {k: v for k, v in hc.items() if v not in ([], {})}  # Podman dislikes some empty lists; omit them
 
 
@@ -112,7 +116,7 @@ def files_tar(files: tuple[FileSpec, ...]) -> bytes:
     return buf.getvalue()
 
 
-def _limits(spec: ContainerSpec) -> dict[str, Any]:
+def _limits(spec: ContainerSpec, default_pids_limit: int | None = None) -> dict[str, Any]:
     """CPU, memory and pid limits; unset ones are left out so the engine default applies."""
     values = {
         "NanoCpus": int(spec.cpus * _NS) if spec.cpus else None,
@@ -121,7 +125,7 @@ def _limits(spec: ContainerSpec) -> dict[str, Any]:
         "Memory": spec.mem_limit,
         "MemoryReservation": spec.mem_reservation,
         "MemorySwap": spec.memswap_limit,
-        "PidsLimit": spec.pids_limit,
+        "PidsLimit": spec.pids_limit if spec.pids_limit is not None else (default_pids_limit or None),
         "OomScoreAdj": spec.oom_score_adj,
         "ShmSize": spec.shm_size,
         "PidMode": spec.pid or None,

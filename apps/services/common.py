@@ -43,7 +43,7 @@ class InstallCancelled(Exception):
     """The admin cancelled the install; raised from inside the pipeline to unwind it."""
 
 
-_engines: dict[str, runtime.Engine] = {}
+_engines: dict[tuple[str, int], runtime.Engine] = {}
 _engines_lock = threading.Lock()
 
 
@@ -53,11 +53,11 @@ def engine() -> runtime.Engine:
     Reusing it saves the API-version negotiation and a new socket on every call of an install's critical path
     (a worker's pool processes warm theirs when they start: apps.tasks).
     """
-    url = settings.ENGINE_URL
+    key = (settings.ENGINE_URL, settings.APPS_PIDS_LIMIT)
     with _engines_lock:
-        if url not in _engines:
-            _engines[url] = runtime.get_engine(url)
-        return _engines[url]
+        if key not in _engines:
+            _engines[key] = runtime.get_engine(key[0], pids_limit=key[1])
+        return _engines[key]
 
 
 class _Publisher:

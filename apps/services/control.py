@@ -22,7 +22,8 @@ from .common import InstallError, InstallFailed, app_update, engine
 from .install import app_project
 from .operation import OperationPending, lock_heartbeat, operation_begin, operation_end
 from .pipeline import _Run
-from .status import app_status_of
+from .restart_loop import restart_loop_clear
+from .status import app_status_with_loops
 
 log = logging.getLogger(__name__)
 Outcome = AppEvent.Outcome
@@ -133,16 +134,19 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
 def app_settle(inst: Installation, eng: Engine, *, error: str = "") -> Installation:
     """Record the status the containers show now, with the last error (or none)."""
     try:
-        status, detail = app_status_of(app_containers_of(eng=eng, name=inst.name))
+        status, detail, loops = app_status_with_loops(inst, app_containers_of(eng=eng, name=inst.name))
     except EngineError:
-        status, detail = inst.status, _("The container engine does not answer.")
-    return app_update(inst, status=status, detail=detail, error=error)
+        status, detail, loops = inst.status, _("The container engine does not answer."), inst.restart_loop
+    return app_update(inst, status=status, detail=detail, restart_loop=loops, error=error)
 
 
 # ---------------------------------------------------------------------------- runners
 def run_start(*, event: AppEvent, inst: Installation, eng: Engine) -> Result:
-    """Bring every container up in dependency order and wait until the app answers."""
-    AppApply(inst, eng, app_project(installation=inst)).bring_up()
+    """Bring every container up in dependency order and wait until the app answers (a container halted in a
+    restart loop gets its restart policy back first)."""
+    project = app_project(installation=inst)
+    restart_loop_clear(inst=inst, eng=eng, project=project)
+    AppApply(inst, eng, project).bring_up()
     return Outcome.DONE, _("Started."), {}
 
 
@@ -158,6 +162,7 @@ def run_restart(*, event: AppEvent, inst: Installation, eng: Engine) -> Result:
     project = app_project(installation=inst)
     app_update(inst, detail=_("Stopping…"))
     stop_all(inst, eng, project)
+    restart_loop_clear(inst=inst, eng=eng, project=project)
     AppApply(inst, eng, project).bring_up()
     return Outcome.DONE, _("Restarted."), {}
 

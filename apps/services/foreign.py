@@ -1,6 +1,6 @@
 """Containers we did not create: listed apart, started and stopped, and adopted as a custom app.
 
-Adopting describes the container as a compose service (image, command, env, ports, mounts, restart policy),
+Adopting describes the container as a compose service (image, command, env, ports, mounts, restart policy, limits),
 stops the original (kept, so nothing is lost if the new app fails) and installs the description through the
 ordinary install path, with its validation, risk report and consent.
 """
@@ -62,8 +62,11 @@ def foreign_compose(*, container_id: str, eng: Engine | None = None) -> str:
     return compose_dump(describe(eng.container_config(info.id), service=_service_name(info.name)))
 
 
-def foreign_adopt(*, user, container_id: str, name: str = "", consent: bool = False, request=None) -> Installation:
-    """Stop the container and install its description as a custom app (the original is kept, stopped)."""
+def foreign_adopt(
+    *, user, container_id: str, name: str = "", consent: bool = False, override_limits: bool = False, request=None
+) -> Installation:
+    """Stop the container and install its description as a custom app (the original is kept, stopped); its limits
+    are bound like any install's (`override_limits`: an admin allows more than this machine has)."""
     eng = engine()
     info = foreign_get(container_id=container_id, eng=eng)
     compose = foreign_compose(container_id=info.id, eng=eng)
@@ -71,7 +74,14 @@ def foreign_adopt(*, user, container_id: str, name: str = "", consent: bool = Fa
     if was_running:
         eng.stop(info.id)  # frees its ports for the new container
     try:
-        inst = app_install(user=user, compose=compose, name=name or None, consent=consent, request=request)
+        inst = app_install(
+            user=user,
+            compose=compose,
+            name=name or None,
+            consent=consent,
+            override_limits=override_limits,
+            request=request,
+        )
     except InstallError:
         if was_running:
             eng.start(info.id)
@@ -102,6 +112,7 @@ def describe(raw: dict[str, Any], *, service: str) -> dict[str, Any]:
     for key, compose_key in (("WorkingDir", "working_dir"), ("User", "user")):
         if config.get(key):
             svc[compose_key] = config[key]
+    svc.update(_limits(host))
     if host.get("Privileged"):
         svc["privileged"] = True
     if host.get("NetworkMode") == "host":
@@ -110,6 +121,13 @@ def describe(raw: dict[str, Any], *, service: str) -> dict[str, Any]:
     if named:
         tree["volumes"] = {key: {"external": True, "name": real} for key, real in named.items()}
     return tree
+
+
+def _limits(host: dict[str, Any]) -> dict[str, Any]:
+    """The memory, CPU and process limits it was given (0 and -1 are none: the install's bounds and default apply)."""
+    limits = {"mem_limit": host.get("Memory"), "pids_limit": host.get("PidsLimit")}
+    limits["cpus"] = round(host["NanoCpus"] / 1e9, 3) if host.get("NanoCpus") else None
+    return {key: value for key, value in limits.items() if value and value > 0}
 
 
 def _port(key: str, bind: dict) -> str:

@@ -19,6 +19,7 @@ from runtime.errors import EngineError, NotFound
 from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
 from .common import ConsentRequired, InstallError, app_publish, engine, never_pulled
+from .limits import resources_check, resources_clamp
 from .operation import install_history_open
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -35,9 +36,13 @@ def app_install(
     source: str = "custom",
     store_app=None,
     consent: bool = False,
+    override_limits: bool = False,
     request=None,
 ) -> Installation:
-    """Validate an install, record it as pending and queue the pipeline once the row is committed."""
+    """Validate an install, record it as pending and queue the pipeline once the row is committed.
+
+    `override_limits`: an admin allows resource requests above this host (audited); a store app's are lowered to
+    what the host has instead."""
     if not user_may_install(user):
         raise InstallError(str(INSTALL_REFUSED), code="forbidden")
     compose = compose_text(compose)
@@ -49,7 +54,11 @@ def app_install(
         final_name = _choose_name(name, compose)
         variables = {**_builtins(final_name, clean_inputs), **clean_inputs, "AppID": final_name}
         project = _load(compose, variables, final_name)
-        ports = _check_all(project, user=user, consent=consent, request=request)
+        lowered = []
+        if source == Installation.Source.STORE:
+            compose, lowered = resources_clamp(compose, project)
+            project = _load(compose, variables, final_name) if lowered else project
+        ports = _check_all(project, user=user, consent=consent, override_limits=override_limits, request=request)
         inst = Installation.objects.create(
             name=final_name,
             title=_title(project, store_app),
@@ -64,6 +73,8 @@ def app_install(
             heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
         details = {"source": source, "images": list(project.images), "ports": ports}
+        if lowered:
+            details["limits_lowered"] = "; ".join(str(p) for p in lowered)  # the audit log keeps flat values
         if _grant_to_member(inst, user):
             details["granted_to"] = user.get_username()
         audit_record(actor=user, action="app.install", request=request, target=final_name, details=details)
@@ -74,13 +85,14 @@ def app_install(
 
 def app_install_retry(*, user, installation: Installation, request=None) -> Installation:
     """Queue a failed or cancelled install again with the settings it was asked with, after the checks a new install
-    passes (its ports may be taken by now; host access it was granted needs a fresh step-up again)."""
+    passes (its ports may be taken by now; host access it was granted needs a fresh step-up again). Its resource
+    requests passed when it was asked (or an admin allowed them, audited then), and only an admin retries."""
     with transaction.atomic():
         inst = Installation.objects.filter(pk=installation.pk).first()
         if inst is None or inst.status not in Installation.ENDED:
             raise InstallError(_("Only a failed or cancelled install can be retried."), code="state")
         project = _load(inst.compose, inst.variables, inst.name)
-        ports = _check_all(project, user=user, consent=True, request=request, app=inst.name)
+        ports = _check_all(project, user=user, consent=True, override_limits=True, request=request, app=inst.name)
         now = timezone.now()
         Installation.objects.filter(pk=inst.pk).update(
             status=Installation.Status.PENDING,
@@ -210,9 +222,13 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
 
 
-def _check_all(project: Project, *, user, consent: bool, request, app: str = "") -> list[str]:
-    """What an install and its retry both pass: consent to host access, free ports, free container names."""
+def _check_all(
+    project: Project, *, user, consent: bool, override_limits: bool = False, request, app: str = ""
+) -> list[str]:
+    """What an install and its retry both pass: consent to host access, requests within the host's resources, free
+    ports, free container names."""
     _check_consent(project, user=user, consent=consent, request=request)
+    resources_check(project=project, user=user, override=override_limits, request=request)
     ports = _check_ports(project)
     _check_engine(project, app=app)
     return ports

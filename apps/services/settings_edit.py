@@ -13,12 +13,13 @@ import yaml
 from django.utils.translation import gettext as _
 
 from runtime import Engine
-from runtime.compose import ComposeError, load_yaml
+from runtime.compose import ComposeError, Project, load_yaml
 
 from ..models import AppEvent, Installation
 from .common import InstallError
 from .control import operation_queue
-from .install import MAX_COMPOSE, compose_text
+from .install import MAX_COMPOSE, app_project, compose_text
+from .limits import resources_check
 from .reconfigure import config_change, config_validate
 
 RESTART_POLICIES = ("no", "always", "unless-stopped", "on-failure")
@@ -56,9 +57,11 @@ def app_settings_change(
     edits: dict[str, ServiceEdit] | None = None,
     compose: str | None = None,
     consent: bool = False,
+    override_limits: bool = False,
     request=None,
 ) -> AppEvent:
-    """Validate new settings (form edits or a whole raw compose) and queue applying them."""
+    """Validate new settings (form edits or a whole raw compose) and queue applying them; resource requests above
+    the host that the app did not have before need an admin's `override_limits`."""
     inst = installation
     if compose is not None and edits:
         # One of them would be dropped without a word: say so instead.
@@ -68,7 +71,10 @@ def app_settings_change(
     compose = compose_with_edits(inst.compose, edits or {}) if compose is None else compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
-    config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    project = config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    resources_check(
+        project=project, user=user, override=override_limits, request=request, before=_running_project(inst)
+    )
     if load_yaml(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
         raise InstallError(_("Nothing changed."), code="unchanged")
     return operation_queue(
@@ -78,6 +84,14 @@ def app_settings_change(
         request=request,
         details={"compose": compose, "services": sorted(edits or {})},
     )
+
+
+def _running_project(inst: Installation) -> Project | None:
+    """The configuration the app runs with now (None when it no longer translates: nothing is grandfathered)."""
+    try:
+        return app_project(installation=inst)
+    except ComposeError:
+        return None
 
 
 def run_settings(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:

@@ -15,6 +15,7 @@ from runtime.errors import Conflict, EngineError, NotFound
 from ..models import Installation
 from ..selectors import app_containers_of
 from .common import app_update
+from .restart_loop import restart_loop_check, restart_loop_detail, restart_loops_current, restart_watch
 
 log = logging.getLogger(__name__)
 S = Installation.Status
@@ -41,17 +42,26 @@ def app_status_of(containers: Iterable[ContainerInfo]) -> tuple[str, str]:
     return S.DEGRADED, _("Not running: %(services)s") % {"services": ", ".join(stopped)}
 
 
+def app_status_with_loops(inst: Installation, containers: Iterable[ContainerInfo]) -> tuple[str, str, dict]:
+    """(status, detail, restart loops): the containers' status, and halted restart loops said first."""
+    containers = list(containers)
+    status, detail = app_status_of(containers)
+    loops = restart_loops_current(inst, {c.labels.get(L.SERVICE, c.name) for c in containers if c.running})
+    return status, restart_loop_detail(loops) or detail, loops
+
+
 def app_status_refresh(*, eng: Engine, name: str) -> Installation | None:
     """Re-read a settled app's containers and record (and push) its status when it changed."""
     inst = Installation.objects.filter(name=name, status__in=Installation.SETTLED).first()
     if inst is None:
         return None  # unknown, or the installer owns it right now
-    status, detail = app_status_of(_containers(eng, name))
-    if (status, detail) == (inst.status, inst.detail):
+    status, detail, loops = app_status_with_loops(inst, _containers(eng, name))
+    if (status, detail, loops) == (inst.status, inst.detail, inst.restart_loop):
         return inst
     # Only if nobody moved it meanwhile (an uninstall may have started between our read and this write).
-    if Installation.objects.filter(pk=inst.pk, status=inst.status).update(status=status, detail=detail):
-        app_update(inst, status=status, detail=detail, heartbeat_at=inst.heartbeat_at)
+    fields = {"status": status, "detail": detail, "restart_loop": loops}
+    if Installation.objects.filter(pk=inst.pk, status=inst.status).update(**fields):
+        app_update(inst, **fields, heartbeat_at=inst.heartbeat_at)
     return inst
 
 
@@ -93,9 +103,11 @@ def app_events_listen(
 ) -> None:
     """Follow the engine's container events for our apps until `stop` is set; reconnects when the engine restarts.
 
-    Beside it, every `health_seconds`, the health checks the engine does not run itself (app_health_tick).
+    Beside it, every `health_seconds`, the health checks the engine does not run itself (app_health_tick). A death
+    is also counted towards a restart loop (restart_loop.py), which halts the container.
     """
     stop = stop or threading.Event()
+    watch = restart_watch()
     threading.Thread(target=_health_loop, args=(eng, stop, health_seconds), name="app-health", daemon=True).start()
     while not stop.is_set():
         try:
@@ -108,6 +120,8 @@ def app_events_listen(
                     break
                 if event.action.split(":")[0] in RELEVANT or event.action.startswith("health_status"):
                     close_old_connections()
+                    if event.action == "die":
+                        restart_loop_check(eng=eng, event=event, watch=watch)
                     app_status_refresh(eng=eng, name=event.labels.get(L.APP, ""))
         except EngineError as exc:
             log.warning("engine events interrupted (%s); reconnecting in %ss", exc.message, retry_seconds)

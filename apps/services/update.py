@@ -23,6 +23,7 @@ from ..models import AppEvent, AppUpdateState, Installation
 from .common import InstallError, app_publish, engine
 from .control import operation_queue
 from .install import app_project
+from .limits import resources_clamp
 from .reconfigure import config_change, config_validate
 from .settings_edit import compose_dump
 
@@ -94,8 +95,11 @@ def app_update_start(*, user, installation: Installation, consent: bool = False,
         raise InstallError(
             _("%(app)s is held at its current version; release the hold first.") % {"app": inst}, code="held"
         )
-    compose = store_compose(inst) or inst.compose
-    config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    template = store_compose(inst)
+    compose = template or inst.compose
+    project = config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    if template:  # a store template asks what it likes: lowered to this host, as at install
+        compose, _lowered = resources_clamp(compose, project)
     return operation_queue(
         user=user, installation=inst, operation="update", request=request, details={"compose": compose}
     )

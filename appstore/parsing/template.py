@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runtime.compose import ComposeError, load_project, load_yaml, required_variables
+from runtime.compose.limits import check_service_count
 from runtime.compose.model import Project
 
 from .locale import DEFAULT_LOCALE, localised, looks_localised, normalise_locale
@@ -221,6 +222,7 @@ def parse_template(
     raw = raw.lstrip("\ufeff").replace("\r\n", "\n")
     try:
         tree = load_yaml(raw)
+        check_service_count(tree)  # refused even where required values would leave the rest unchecked
     except ComposeError as exc:
         raise BrokenApp(str(exc)) from None
     services = tree.get("services")

@@ -393,3 +393,53 @@ def test_it_maps_a_dead_socket_to_engine_unavailable(tmp_path):
     assert not exc.value.permanent
     # A message for people: the operating system's reason, not the SDK's nested exception tuples.
     assert exc.value.message == "the engine does not answer (No such file or directory)"
+
+
+def test_it_streams_events_of_containers_that_carry_a_label_whatever_its_value(any_engine, project):
+    # Podman 4's event filter matches nothing for a bare label key: the listener of app events heard nothing there.
+    since = datetime.now(UTC) - timedelta(seconds=1)
+    _install(any_engine, f"services:\n  ev:\n    image: {BUSYBOX}\n", project)
+    any_engine.stop(f"{project}-ev-1", timeout=1)
+    time.sleep(1)
+    until = datetime.now(UTC) + timedelta(seconds=1)
+    events = list(any_engine.events(labels={L.APP: None}, since=since, until=until))
+    mine = [e.action for e in events if e.labels.get(L.APP) == project]
+    assert "start" in mine and "die" in mine
+    assert all(L.APP in e.labels for e in events)
+
+
+def test_it_reports_the_hosts_memory_and_cpus(any_engine):
+    import os
+
+    import psutil
+
+    host = any_engine.host_resources()
+    assert host.memory == psutil.virtual_memory().total and host.cpus == os.cpu_count()
+    assert host.swap == psutil.swap_memory().total
+
+
+def test_halt_stops_a_container_its_restart_policy_keeps_bringing_back(any_engine, project):
+    text = f"""
+services:
+  crash:
+    image: {BUSYBOX}
+    restart: always
+    command: ["sh", "-c", "echo boom; exit 3"]
+"""
+    _install(any_engine, text, project)
+    ref = f"{project}-crash-1"
+    deadline = time.monotonic() + 30
+    while any_engine.container_config(ref)["RestartCount"] < 3:
+        assert time.monotonic() < deadline, "the engine never restarted it"
+        time.sleep(0.2)
+    any_engine.halt(ref)
+    count = any_engine.container_config(ref)["RestartCount"]
+    time.sleep(2)
+    config = any_engine.container_config(ref)
+    assert config["RestartCount"] == count and not config["State"]["Running"]
+    if any_engine.version().engine == "docker":
+        assert config["HostConfig"]["RestartPolicy"]["Name"] == "no"
+        assert any_engine.restart_policy_set(ref, "unless-stopped") is True
+        assert any_engine.container_config(ref)["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    else:
+        assert any_engine.restart_policy_set(ref, "no") is False  # Podman 4's API cannot change it in place
