@@ -58,6 +58,9 @@ class Installation(models.Model):
     worker = models.CharField(_("worker"), max_length=255, blank=True)  # the Celery node running it
     delete_data = models.BooleanField(_("delete data on removal"), default=False)
     created_objects = models.JSONField(_("objects this install created"), default=list, blank=True)
+    # Who approved each configuration the app ran with, and the host access it was given (apps.services.policy):
+    # [{"items": ["host_folder:/srv", ...], "by": "admin", "by_id": 1, "at": "...", "operation": "install"}]
+    consents = models.JSONField(_("consents to host access"), default=list, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="installations"

@@ -13,7 +13,7 @@ from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
 from accounts.permissions import CanInstall, IsAdmin, IsMember
-from apps.api import refusal_status
+from apps.api import refusal_body, refusal_status
 
 from . import services
 from .forms import InstallForm
@@ -168,6 +168,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
                 name=form.cleaned_data["name"],
                 values=form.values(),
                 consent=body.validated_data["consent"],
+                consent_paths=body.validated_data["consent_paths"],
                 request=request,
             )
         except ValidationError as exc:
@@ -206,10 +207,7 @@ def _first_error(form) -> str:
 
 def _refused(exc: ValidationError) -> Response:
     """The installer's refusal, shaped as POST /api/apps/ shapes it (403 when only a step-up is missing)."""
-    body = {"detail": exc.messages[0], "code": getattr(exc, "code", None) or "install"}
-    if hasattr(exc, "flags"):
-        body.update(flags=exc.flags, stepup=exc.stepup)
-    return Response(body, status=refusal_status(exc))
+    return Response(refusal_body(exc), status=refusal_status(exc))
 
 
 def _accepted(request, inst) -> dict:

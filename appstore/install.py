@@ -295,32 +295,38 @@ def form_port_errors(form) -> None:
         taken.add(port)
 
 
-def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], consent: bool, request=None):
-    """Render the template with the person's values, hand it to the installer (apps.services.app_install) and
-    remember which template it came from (the "update available" mark compares against it).
+def store_risk(app: CatalogApp, *, user=None, values: dict[str, str] | None = None, name: str = ""):
+    """The risk report of installing `app` with these form values (the defaults for this machine when None), as
+    `user` would (None: an admin): the same payloads, the same policy the installer enforces."""
+    from .risk import risk_of_compose
+
+    name = name or project_name(app.store_app_id)
+    if values is None:
+        values = {f.key: f.initial for f in install_fields(app, name=name) if f.kind != "variable"}
+    return risk_of_compose(render_compose(app, values), app_id=name, variables=install_inputs(values), user=user)
+
+
+def store_install(
+    *,
+    user,
+    app: CatalogApp,
+    name: str,
+    values: dict[str, str],
+    consent: bool,
+    consent_paths=(),
+    request=None,
+):
+    """Render the template with the person's values, hand it to the installer (apps.services.app_install: the
+    container policy, consent and step-up are checked there) and remember which template it came from (the "update
+    available" mark compares against it).
 
     Raises the installer's InstallError (a ValidationError) with a message a person can act on.
     """
-    from accounts.permissions import stepup_is_fresh, user_is_admin
-    from apps.services import ConsentRequired, InstallError, app_install
+    from apps.services import app_install
 
-    from .risk import HIGH, risk_of_compose
     from .updates import installed_template_record
 
     compose, inputs = render_compose(app, values), install_inputs(values)
-    report = risk_of_compose(compose, app_id=name, variables=inputs)
-    if report.needs_consent:  # the installer checks again; these messages fit the form better
-        flags = report.phrases(HIGH)
-        if not user_is_admin(user):
-            raise InstallError(
-                _("Only an administrator can install an app that asks for host access."), code="forbidden"
-            )
-        if not consent:
-            raise ConsentRequired(_("Your values give this app host access: confirm below to continue."), flags=flags)
-        if request is None or not stepup_is_fresh(request):
-            raise ConsentRequired(
-                _("Confirm your password again (step-up) before installing this app."), flags=flags, stepup=True
-            )
     with transaction.atomic():  # the record commits with the installation, before its task starts
         inst = app_install(
             user=user,
@@ -330,6 +336,7 @@ def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], c
             source="store",
             store_app=app,
             consent=consent,
+            consent_paths=consent_paths,
             request=request,
         )
         installed_template_record(installation=inst, app=app)

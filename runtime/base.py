@@ -169,6 +169,10 @@ class Engine(abc.ABC):
     def version(self) -> VersionInfo:
         """Engine name, version and negotiated API version; raises EngineUnavailable if it does not answer."""
 
+    def data_root(self) -> str:
+        """Where the engine keeps images, containers and volumes (Docker's /var/lib/docker); "" when unknown."""
+        return ""
+
     def service_names_resolve(self) -> bool:
         """Whether containers on an app network find each other by service name (an app finding its database)."""
         return True

@@ -62,22 +62,41 @@ def foreign_compose(*, container_id: str, eng: Engine | None = None) -> str:
     return compose_dump(describe(eng.container_config(info.id), service=_service_name(info.name)))
 
 
-def foreign_adopt(*, user, container_id: str, name: str = "", consent: bool = False, request=None) -> Installation:
-    """Stop the container and install its description as a custom app (the original is kept, stopped)."""
+def foreign_adopt(
+    *, user, container_id: str, name: str = "", consent: bool = False, consent_paths=(), request=None
+) -> Installation:
+    """Stop the container and install its description as a custom app (the original is kept, stopped).
+
+    The container's own volumes become the app's without a consent (they are what is adopted); anything else it
+    has (host folders, privileges) goes through the policy like any install."""
     eng = engine()
     info = foreign_get(container_id=container_id, eng=eng)
     compose = foreign_compose(container_id=info.id, eng=eng)
+    held = [f"foreign_volume:{m['Name']}" for m in info_mounts(eng, info.id) if m.get("Type") == "volume"]
     was_running = info.running
     if was_running:
         eng.stop(info.id)  # frees its ports for the new container
     try:
-        inst = app_install(user=user, compose=compose, name=name or None, consent=consent, request=request)
+        inst = app_install(
+            user=user,
+            compose=compose,
+            name=name or None,
+            consent=consent,
+            consent_paths=consent_paths,
+            held=held,
+            request=request,
+        )
     except InstallError:
         if was_running:
             eng.start(info.id)
         raise
     audit_record(actor=user, action="container.adopt", request=request, target=info.name, details={"app": inst.name})
     return inst
+
+
+def info_mounts(eng: Engine, ref: str) -> list[dict]:
+    """The container's mounts as the engine reports them."""
+    return list(eng.container_config(ref).get("Mounts") or [])
 
 
 def describe(raw: dict[str, Any], *, service: str) -> dict[str, Any]:

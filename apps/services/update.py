@@ -6,6 +6,7 @@ what changed, wait healthy, and restore the exact previous images and compose wh
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -87,7 +88,9 @@ def _images(compose: str, inst: Installation) -> set[str]:
 
 
 # ---------------------------------------------------------------------------- update, update all, hold
-def app_update_start(*, user, installation: Installation, consent: bool = False, request=None) -> AppEvent:
+def app_update_start(
+    *, user, installation: Installation, consent: bool = False, consent_paths: Iterable[str] = (), request=None
+) -> AppEvent:
     """Queue an update (validated like an install: new host access needs consent, new ports must be free)."""
     inst = installation
     if AppUpdateState.objects.filter(installation=inst, held=True).exists():
@@ -95,9 +98,21 @@ def app_update_start(*, user, installation: Installation, consent: bool = False,
             _("%(app)s is held at its current version; release the hold first.") % {"app": inst}, code="held"
         )
     compose = store_compose(inst) or inst.compose
-    config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    record = config_validate(
+        inst=inst,
+        compose=compose,
+        user=user,
+        operation="update",
+        consent=consent,
+        consent_paths=consent_paths,
+        request=request,
+    )
     return operation_queue(
-        user=user, installation=inst, operation="update", request=request, details={"compose": compose}
+        user=user,
+        installation=inst,
+        operation="update",
+        request=request,
+        details={"compose": compose, "consent": record},
     )
 
 
@@ -127,7 +142,13 @@ def app_hold(*, user, installation: Installation, held: bool, request=None) -> A
 def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Pull, recreate what changed (also containers whose tag moved), wait healthy, or roll back."""
     outcome, message, details = config_change(
-        inst=inst, eng=eng, compose=event.details["compose"], fresh_images=True, what="update", event_id=event.pk
+        inst=inst,
+        eng=eng,
+        compose=event.details["compose"],
+        fresh_images=True,
+        what="update",
+        event_id=event.pk,
+        record=event.details.get("consent"),
     )
     if outcome == Outcome.DONE:
         update_done(installation=inst)

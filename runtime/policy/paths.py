@@ -1,0 +1,81 @@
+"""Host paths given to a container: allowed inside the app's own folder and the installer's writable roots only.
+
+Every path is resolved first (symlinks, `..`, `//`), then compared by whole components, never as a string prefix.
+Our data directory, our code, the engine's data root and its socket are explicit host access: a consent must name
+them. A path that contains one of them (`/var` holds `/var/lib/docker`) counts as that path.
+"""
+
+from __future__ import annotations
+
+import os
+
+from runtime.policy.model import Context, Finding, host_access
+
+SYSTEM_DIRS = ("/etc", "/root", "/boot", "/proc", "/sys", "/dev", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/var")
+WHAT = {
+    "casaos_data": "the home cloud's own data (its database and secret key)",
+    "casaos_code": "the home cloud's own code",
+    "engine_data": "the container engine's data",
+    "engine_socket": "the container engine's socket",
+}
+
+
+def real(path: str) -> str:
+    """The path with every symlink, `.`, `..` and doubled slash resolved (missing tails are kept as written)."""
+    return os.path.realpath("/" + path.lstrip("/"))
+
+
+def inside(path: str, root: str) -> bool:
+    """`path` is `root` or lies below it (component-wise: /DATA-evil is not inside /DATA)."""
+    return path == root or path.startswith(root.rstrip("/") + "/")
+
+
+def allowed(path: str, ctx: Context) -> bool:
+    """No consent needed: inside the app's folder or a writable root, and clear of guarded folders."""
+    path = real(path)
+    roots = _roots(ctx)
+    return any(inside(path, r) for r in roots) and not any(
+        _touches(path, guarded, roots) for guarded in (*_protected_paths(ctx), *map(real, ctx.excluded))
+    )
+
+
+def bind_findings(source: str, target: str, key: str, ctx: Context, service: str) -> list[Finding]:
+    """Nothing for an allowed source; host access otherwise, explicit for our own data, code and the engine."""
+    if allowed(source, ctx):
+        return []
+    resolved = real(source)
+    shown = source if resolved == source else f"{source} (really {resolved})"
+    if resolved == "/":
+        reason = f"{key} gives the container the whole disk of this machine ({shown}) at {target}"
+        return [host_access("root_bind", key, source, reason, service, explicit=True)]
+    carved = (*_roots(ctx), *([real(ctx.apps_root)] if ctx.apps_root else []))
+    for code, guarded in ctx.protected:
+        if _touches(resolved, real(guarded), carved):
+            reason = f"{key} gives the container {shown} at {target}: it holds {WHAT.get(code, code)} ({guarded})"
+            return [host_access(code, key, source, reason, service, explicit=True)]
+    reason = f"{key} gives the container the host folder {shown} at {target}, outside the app's own folder"
+    return [host_access(_code(resolved, ctx), key, source, reason, service)]
+
+
+def _code(path: str, ctx: Context) -> str:
+    if ctx.apps_root and inside(path, real(ctx.apps_root)):
+        return "other_app_folder"
+    return "system_bind" if any(inside(path, d) for d in SYSTEM_DIRS) else "host_folder"
+
+
+def _roots(ctx: Context) -> tuple[str, ...]:
+    return tuple(real(r) for r in (ctx.app_data, *ctx.writable_roots) if r)
+
+
+def _protected_paths(ctx: Context) -> tuple[str, ...]:
+    return tuple(real(p) for _code, p in ctx.protected)
+
+
+def _touches(path: str, guarded: str, roots: tuple[str, ...]) -> bool:
+    """`path` lies in `guarded` (unless through an allowed root carved out below it) or contains it."""
+    if inside(guarded, path):
+        return True
+    if not inside(path, guarded):
+        return False
+    carved = [r for r in roots if r != guarded and inside(r, guarded) and inside(path, r)]
+    return not carved
