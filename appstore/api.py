@@ -142,7 +142,10 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         request=CatalogInstallSerializer,
         responses={
             202: CatalogInstallAcceptedSerializer,
-            400: OpenApiResponse(description="a value, the name or a port is refused; consent needed (`flags`)"),
+            400: OpenApiResponse(
+                description="a value, the name or a port is refused; refused by the container policy (`policy`) or "
+                "consent needed (`consent`), with `flags` and `findings`"
+            ),
             403: OpenApiResponse(description="not allowed to install; host access: an admin with a fresh step-up only"),
             503: OpenApiResponse(description="the container engine does not answer"),
         },
@@ -153,7 +156,12 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         app = self.get_object()
         body = CatalogInstallSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        form = install_form_from_api(app, **body.validated_data)
+        form = install_form_from_api(
+            app,
+            name=body.validated_data.get("name", ""),
+            values=body.validated_data.get("values"),
+            consent=body.validated_data["consent"],
+        )
         if form.is_valid():
             form_port_errors(form)
         if form.errors:

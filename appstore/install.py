@@ -295,6 +295,17 @@ def form_port_errors(form) -> None:
         taken.add(port)
 
 
+def values_for_name(app: CatalogApp, values: dict[str, str], name: str) -> dict[str, str]:
+    """Folders left at the default of the template's own name follow the name chosen: they are meant as this app's
+    own folder, not as the folder of an app of the default name (which would be another app's data)."""
+    default = project_name(app.store_app_id)
+    if not name or name == default:
+        return values
+    before = {f.key: f.initial for f in install_fields(app, name=default) if f.kind == "volume"}
+    after = {f.key: f.initial for f in install_fields(app, name=name) if f.kind == "volume"}
+    return {key: after[key] if key in before and value == before[key] else value for key, value in values.items()}
+
+
 def store_risk(app: CatalogApp, *, user=None, values: dict[str, str] | None = None, name: str = ""):
     """The risk report of installing `app` with these form values (the defaults for this machine when None), as
     `user` would (None: an admin): the same payloads, the same policy the installer enforces."""
@@ -303,6 +314,7 @@ def store_risk(app: CatalogApp, *, user=None, values: dict[str, str] | None = No
     name = name or project_name(app.store_app_id)
     if values is None:
         values = {f.key: f.initial for f in install_fields(app, name=name) if f.kind != "variable"}
+    values = values_for_name(app, values, name)
     return risk_of_compose(render_compose(app, values), app_id=name, variables=install_inputs(values), user=user)
 
 
@@ -326,6 +338,7 @@ def store_install(
 
     from .updates import installed_template_record
 
+    values = values_for_name(app, values, name)
     compose, inputs = render_compose(app, values), install_inputs(values)
     with transaction.atomic():  # the record commits with the installation, before its task starts
         inst = app_install(

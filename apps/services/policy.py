@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import request_stepped_up, user_is_admin
 from files.paths import files_root, user_bases
 from runtime import labels as L
-from runtime.compose import Project
+from runtime.compose import ComposeError, Project, load_project
 from runtime.errors import EngineError
 from runtime.policy import ANY, Context, Finding, check_project, real, uncovered
 
@@ -122,15 +122,10 @@ def policy_gate(
             findings=never,
         )
     access = [f for f in findings if not f.refused]
-    new = uncovered(access, _current(held, access))
+    new = uncovered(access, held)
     if new:
         _consent_check(new, user=user, consent=consent, named=named, request=request)
     return consent_record(access, user=user, operation=operation)
-
-
-def _current(held: Collection[str], access: list[Finding]) -> set[str]:
-    """What the running configuration already holds; an app from before records holds what it has now."""
-    return {f.id for f in access} if ANY in held else set(held)
 
 
 def _consent_check(new: list[Finding], *, user, consent: bool, named: Iterable[str], request) -> None:
@@ -144,15 +139,17 @@ def _consent_check(new: list[Finding], *, user, consent: bool, named: Iterable[s
         )
     if not consent:
         raise ConsentRequired(
-            _("This app asks for access to this machine: %(reasons)s. Review and confirm to install it.")
-            % {"reasons": _reasons(new)},
+            _("This app asks for access to this machine (%(phrases)s): %(reasons)s. Review it and confirm below.")
+            % {"phrases": ", ".join(phrases(new)), "reasons": _reasons(new)},
             flags=phrases(new),
             findings=new,
         )
     unnamed = _unnamed(new, named)
     if unnamed:
         raise ConsentRequired(
-            _("Name each of these to give it to the app (consent_paths): %(values)s. %(reasons)s.")
+            _(
+                "Name each of these to give it to the app (tick it, or list it in consent_paths): %(values)s. %(reasons)s."
+            )
             % {"values": ", ".join(f.value for f in unnamed), "reasons": _reasons(unnamed)},
             flags=phrases(unnamed),
             findings=unnamed,
@@ -193,9 +190,16 @@ def consent_latest(inst: Installation) -> dict:
     return inst.consents[-1] if inst.consents else {}
 
 
-def consent_held(inst: Installation) -> set[str]:
-    """Host access the app's running configuration was given."""
-    return set(consent_latest(inst).get("items") or ())
+def consent_held(inst: Installation, *, user=None) -> set[str]:
+    """Host access the app's running configuration was given; an app from before records holds what it has now."""
+    items = set(consent_latest(inst).get("items") or ())
+    if ANY not in items:
+        return items
+    try:
+        project = load_project(inst.compose, variables=inst.variables, project_name=inst.name)
+    except ComposeError:
+        return set()
+    return {f.id for f in policy_findings(project=project, app=inst.name, user=user) if not f.refused}
 
 
 def consent_named(inst: Installation) -> list[str]:

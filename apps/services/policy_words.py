@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 PHRASES = {
     "privileged": _("full control of this machine (privileged mode)"),
-    "engine_socket": _("full control of Docker (the container engine's socket)"),
+    "engine_socket": _("full control of Docker"),
     "engine_data": _("the container engine's data (every app's files and settings)"),
     "casaos_data": _("this home cloud's own data (its database and secret key)"),
     "casaos_code": _("this home cloud's own code"),

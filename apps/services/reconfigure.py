@@ -58,7 +58,7 @@ def config_validate(
         consent=consent,
         named=consent_paths,
         request=request,
-        held=consent_held(inst),
+        held=consent_held(inst, user=user),
         operation=operation,
     )
     ports_check(inst=inst, project=project)

@@ -57,7 +57,7 @@ SAFE_HOST = frozenset(
 
 
 def _privileged(key: str, value: bool, ctx: Context, service: str) -> list[Finding]:
-    reason = f"{key} gives the container every device and capability of this machine"
+    reason = f"{key} true gives the container every device and capability of this machine"
     return [host_access("privileged", key, "true", reason, service)] if value else []
 
 

@@ -16,29 +16,31 @@ TMPFS_OPTIONS = frozenset({"size", "mode", "uid", "gid", "nr_inodes", "noexec", 
 
 def network_findings(body: dict[str, Any], ctx: Context) -> list[Finding]:
     """POST /networks/create: a bridge without driver options, on the default IPAM driver."""
-    key, name, driver = "networks", body.get("Name", ""), body.get("Driver", "")
-    findings = _unknown(key, body, NETWORK_KEYS) + _owner(key, body.get("Labels") or {}, ctx)
+    name, driver, ipam = body.get("Name", ""), body.get("Driver", ""), body.get("IPAM") or {}
+    findings = _unknown("networks", body, NETWORK_KEYS) + _owner("networks.Labels", body.get("Labels") or {}, ctx)
     if driver not in ("", "bridge"):
-        findings.append(host_access("network_driver", key, driver, f"network {name} uses the {driver} driver"))
+        reason = f"networks.Driver {driver} of network {name} reaches beyond a private bridge"
+        findings.append(host_access("network_driver", "networks.Driver", driver, reason))
     for option in body.get("Options") or {}:
-        findings.append(host_access("network_driver", key, option, f"network {name} sets the driver option {option}"))
-    ipam = body.get("IPAM") or {}
+        reason = f"networks.Options {option} of network {name} configures the host's side of the network"
+        findings.append(host_access("network_driver", "networks.Options", option, reason))
     if ipam.get("Driver", "default") not in ("", "default") or ipam.get("Options"):
-        reason = f"network {name} uses the IPAM driver {ipam.get('Driver')} or its options"
-        findings.append(host_access("network_driver", key, ipam.get("Driver"), reason))
+        reason = f"networks.IPAM driver {ipam.get('Driver')} of network {name} or its options"
+        findings.append(host_access("network_driver", "networks.IPAM", ipam.get("Driver"), reason))
     return findings
 
 
 def volume_findings(body: dict[str, Any], ctx: Context) -> list[Finding]:
     """POST /volumes/create: a local volume, or one in RAM (tmpfs); raw devices, NFS and CIFS are host access."""
-    key, name, driver, opts = "volumes", body.get("Name", ""), body.get("Driver", ""), body.get("DriverOpts") or {}
-    findings = _unknown(key, body, VOLUME_KEYS) + _owner(key, body.get("Labels") or {}, ctx)
+    name, driver, opts = body.get("Name", ""), body.get("Driver", ""), body.get("DriverOpts") or {}
+    findings = _unknown("volumes", body, VOLUME_KEYS) + _owner("volumes.Labels", body.get("Labels") or {}, ctx)
     if driver not in ("", "local"):
-        findings.append(host_access("volume_driver", key, driver, f"volume {name} uses the volume driver {driver}"))
+        reason = f"volumes.Driver {driver} of volume {name} stores it outside the engine"
+        findings.append(host_access("volume_driver", "volumes.Driver", driver, reason))
     if opts and not _tmpfs(opts):
         shown = ",".join(f"{k}={v}" for k, v in sorted(opts.items()))
-        reason = f"volume {name} mounts {shown} (a disk, a device or a network share of the host)"
-        findings.append(host_access("volume_driver", key, shown, reason))
+        reason = f"volumes.DriverOpts {shown} of volume {name} mount a disk, device or network share of the host"
+        findings.append(host_access("volume_driver", "volumes.DriverOpts", shown, reason))
     return findings
 
 

@@ -48,13 +48,22 @@ def bind_findings(source: str, target: str, key: str, ctx: Context, service: str
     if resolved == "/":
         reason = f"{key} gives the container the whole disk of this machine ({shown}) at {target}"
         return [host_access("root_bind", key, source, reason, service, explicit=True)]
-    carved = (*_roots(ctx), *([real(ctx.apps_root)] if ctx.apps_root else []))
-    for code, guarded in ctx.protected:
-        if _touches(resolved, real(guarded), carved):
-            reason = f"{key} gives the container {shown} at {target}: it holds {WHAT.get(code, code)} ({guarded})"
-            return [host_access(code, key, source, reason, service, explicit=True)]
+    hit = _guarded(resolved, ctx)
+    if hit is not None:
+        code, guarded = hit
+        reason = f"{key} gives the container {shown} at {target}: it holds {WHAT.get(code, code)} ({guarded})"
+        return [host_access(code, key, source, reason, service, explicit=True)]
     reason = f"{key} gives the container the host folder {shown} at {target}, outside the app's own folder"
     return [host_access(_code(resolved, ctx), key, source, reason, service)]
+
+
+def _guarded(path: str, ctx: Context) -> tuple[str, str] | None:
+    """The protected folder a resolved path touches: one it lies in first (the code dir before the data dir in it),
+    else one it contains. Other apps' folders and writable roots below a protected folder are carved out of it."""
+    carved = (*_roots(ctx), *([real(ctx.apps_root)] if ctx.apps_root else []))
+    hits = [(code, guarded) for code, guarded in ctx.protected if _touches(path, real(guarded), carved)]
+    inner = [hit for hit in hits if inside(path, real(hit[1]))]
+    return (inner or hits or [None])[0]
 
 
 def _code(path: str, ctx: Context) -> str:

@@ -8,7 +8,8 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from apps.models import AppGrant, Installation
 from apps.services import InstallError, app_install
-from appstore.models import CatalogApp
+from apps.services.policy import app_data_folder
+from appstore.models import AppstoreSettings, CatalogApp
 from tests.apps.conftest import HTTPD
 from tests.appstore.conftest import ODD_STORE, make_store, sync
 from tests.conftest import free_port
@@ -20,6 +21,7 @@ WEB = f"services:\n  web:\n    image: {HTTPD}\n"
 
 @pytest.fixture
 def odd(db):
+    AppstoreSettings.objects.filter(pk=AppstoreSettings.load().pk).update(allow_lan_stores=True)  # a folder store
     store = sync(make_store(path=str(ODD_STORE), name="Odd store"))
     return {app.store_app_id: app for app in CatalogApp.objects.filter(store=store)}
 
@@ -90,6 +92,8 @@ def test_a_member_with_the_right_installs_through_the_page_and_lands_on_its_prog
     inst = Installation.objects.get(name=app_name)
     assert response.status_code == 302 and response["Location"] == reverse("app-detail", args=[inst.pk])
     assert client.get(response["Location"]).status_code == 200
+    # The folders prefilled for the template's own name followed the name chosen: this app's own folder.
+    assert app_data_folder(app_name) in inst.compose and "/hello/" not in inst.compose
 
 
 def test_a_member_with_the_right_installs_a_compose_file_and_docker_run_commands(
