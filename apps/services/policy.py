@@ -131,26 +131,24 @@ def policy_gate(
 def _consent_check(new: list[Finding], *, user, consent: bool, named: Iterable[str], request) -> None:
     if not user_is_admin(user):
         raise PolicyError(
-            _("Only an administrator can give an app access to this machine: %(reasons)s.")
-            % {"reasons": _reasons(new)},
+            _("Only an administrator can give an app access to this machine: %(phrases)s.")
+            % {"phrases": ", ".join(phrases(new))},
             code="forbidden",
             findings=new,
             flags=phrases(new),
         )
     if not consent:
         raise ConsentRequired(
-            _("This app asks for access to this machine (%(phrases)s): %(reasons)s. Review it and confirm below.")
-            % {"phrases": ", ".join(phrases(new)), "reasons": _reasons(new)},
+            _("This app asks for access to this machine: %(phrases)s. Review it and confirm below.")
+            % {"phrases": ", ".join(phrases(new))},
             flags=phrases(new),
             findings=new,
         )
     unnamed = _unnamed(new, named)
     if unnamed:
         raise ConsentRequired(
-            _(
-                "Name each of these to give it to the app (tick it, or list it in consent_paths): %(values)s. %(reasons)s."
-            )
-            % {"values": ", ".join(f.value for f in unnamed), "reasons": _reasons(unnamed)},
+            _("Tick each of these by name to give it to the app (API: consent_paths): %(values)s.")
+            % {"values": ", ".join(f.value for f in unnamed)},
             flags=phrases(unnamed),
             findings=unnamed,
         )
