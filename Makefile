@@ -29,7 +29,9 @@ TEST_WORKERS ?= 3
 test: test-setup   ## the same set-up plus test-only services, then the whole suite
 	@.venv/bin/ruff check .
 	@# Most of the suite waits on the engine, the browser and sockets: several processes share the cores well.
-	@$(PYTEST) -n $(TEST_WORKERS) --dist loadfile -m "not serial" $(PYTEST_ARGS)
+	@# Files in collection order (conftest puts the live-stack files last), not xdist's biggest-first: a live
+	@# stack's worker would take the tasks that later in-process tests queue on the same broker.
+	@$(PYTEST) -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder -m "not serial" $(PYTEST_ARGS)
 	@# Tests that disturb shared services run alone; "no tests collected" (5) is fine when PYTEST_ARGS picks none.
 	@$(PYTEST) -m serial $(PYTEST_ARGS) || [ $$? -eq 5 ]
 

@@ -6,9 +6,12 @@ casaos_site/events.py (accounts/services/sessions.py), and the socket closes at 
 `connect`/`casaos_event`/`disconnect`: only the base class changes.
 """
 
+import logging
+
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.sessions.backends.base import SessionBase
+from redis.exceptions import RedisError
 
 from casaos_site.events import MESSAGE_TYPE
 
@@ -16,6 +19,10 @@ from .services.sessions import SESSION_ENDED_EVENT, session_socket_group
 
 # The close code a page's socket sees when its session is over (htmx's ws extension reconnects, and is refused).
 SESSION_ENDED_CODE = 4401
+# "Try again later": the channel layer could not take this socket now (Redis away, or no pooled connection freed
+# in time). htmx's ws extension reconnects with backoff.
+BUSY_CODE = 1013
+log = logging.getLogger(__name__)
 
 
 def _session_alive(session: SessionBase) -> bool:
@@ -27,6 +34,16 @@ class SessionBoundConsumer(AsyncWebsocketConsumer):
 
     session_group: str | None = None
     session_ended = False
+    accepted = False
+
+    async def websocket_connect(self, message):
+        try:
+            await super().websocket_connect(message)
+        except RedisError as exc:
+            log.warning("websocket %s refused for now: the channel layer failed (%s)", self.scope.get("path"), exc)
+            if not self.accepted:
+                await super().accept()  # so the client reads the close code, not a failed handshake
+            await self.close(code=BUSY_CODE)
 
     async def accept(self, subprotocol=None, headers=None):
         session = self.scope.get("session")
@@ -39,6 +56,7 @@ class SessionBoundConsumer(AsyncWebsocketConsumer):
                 await self._end_session()
                 return
         await super().accept(subprotocol, headers)
+        self.accepted = True
 
     async def dispatch(self, message):
         # Ahead of the subclass's handlers: they never see this event, nor anything after it but the disconnect.

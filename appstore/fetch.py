@@ -1,8 +1,8 @@
 """HTTP downloads from store URLs without opening an SSRF door.
 
-Only http(s); every hop of a redirect is followed by us, not by requests; the address a connection actually
-reaches is checked after DNS (so a name that resolves to 127.0.0.1, or rebinds to it, is refused) unless the
-admin allows LAN stores; sizes and times are bounded while streaming, never trusted from headers.
+Only http(s); every hop of a redirect is followed by us, not by requests (at most MAX_REDIRECTS), and each
+connection goes only where appstore/connections.py allows. One wall-clock deadline covers the whole download
+(connect, headers, body); sizes are counted while streaming, never trusted from headers.
 """
 
 from __future__ import annotations
@@ -12,47 +12,24 @@ import hashlib
 import ipaddress
 import shutil
 import socket
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+from .addresses import address_kind
+from .connections import BlockedAddress, Deadline, FetchError, Unreachable, capped, refusal, session
+
+__all__ = ["BlockedAddress", "Download", "FetchError", "Limits", "NotModified", "Unreachable", "check_url", "fetch"]
 
 MAX_REDIRECTS = 5
 CHUNK = 64 * 1024
-USER_AGENT = "casaos-home-cloud-appstore/1"
-
-
-class FetchError(Exception):
-    """A download failed; the message is shown on the store, `code` says what kind of failure it was.
-
-    Codes: dns, offline, refused, timeout, tls, unreachable (no connection); server (5xx), http (another
-    status); too_large, deadline, broken, disk, blocked, url, other.
-    """
-
-    def __init__(self, message: str, code: str = "other") -> None:
-        super().__init__(message)
-        self.code = code
 
 
 class NotModified(Exception):
     """The server says our copy is current (HTTP 304)."""
-
-
-class Unreachable(FetchError):
-    """No connection could be made (DNS, refused, timeout)."""
-
-
-class BlockedAddress(FetchError):
-    """The URL leads to loopback, link-local, private or otherwise internal addresses."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message, "blocked")
 
 
 # errno of the socket under a failed connection -> what it means for a person
@@ -67,7 +44,7 @@ _ERRNO_CODES = {
 
 @dataclass(frozen=True)
 class Limits:
-    """How much and how long one download may take."""
+    """How much and how long one download may take (`deadline`: seconds for all of it)."""
 
     max_bytes: int
     connect_timeout: float = 5
@@ -89,20 +66,8 @@ class Download:
     path: Path | None = None
 
 
-def address_allowed(address: str, *, allow_lan: bool) -> bool:
-    """Public unicast addresses always; loopback/private/link-local only when LAN stores are allowed."""
-    ip = ipaddress.ip_address(address.split("%")[0])
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
-        ip = ip.ipv4_mapped
-    if ip.is_multicast or ip.is_unspecified:
-        return False
-    if allow_lan:
-        return True
-    return ip.is_global
-
-
 def check_url(url: str) -> str:
-    """Refuse anything but http(s) URLs with a host and without credentials."""
+    """Refuse anything but http(s) URLs with a host and without credentials, and metadata addresses spelt out."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https"):
         raise FetchError(f"only http and https URLs are allowed, not {parts.scheme or 'no scheme'!r}", "url")
@@ -110,69 +75,42 @@ def check_url(url: str) -> str:
         raise FetchError("the URL has no host", "url")
     if parts.username or parts.password:
         raise FetchError("URLs with a user name or password are not allowed", "url")
+    if _is_ip(parts.hostname) and address_kind(parts.hostname) == "never":
+        raise refusal(parts.hostname, parts.hostname, allow_lan=True)
     return url
 
 
-def _guarded(base: type, allow_lan: bool) -> type:
-    class Guarded(base):  # type: ignore[misc, valid-type]
-        def _new_conn(self):
-            sock = super()._new_conn()
-            peer = sock.getpeername()[0]
-            if not address_allowed(peer, allow_lan=allow_lan):
-                sock.close()
-                raise BlockedAddress(f"{self.host} leads to {peer}, a local or private address (not allowed)")
-            return sock
-
-    return Guarded
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    return True
 
 
-class _GuardedAdapter(HTTPAdapter):
-    """Pools whose connections check the peer address right after connecting."""
-
-    def __init__(self, allow_lan: bool):
-        self.allow_lan = allow_lan
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args, **kwargs):
-        super().init_poolmanager(*args, **kwargs)
-        http_pool = type("Pool", (HTTPConnectionPool,), {"ConnectionCls": _guarded(HTTPConnection, self.allow_lan)})
-        https_pool = type("Pool", (HTTPSConnectionPool,), {"ConnectionCls": _guarded(HTTPSConnection, self.allow_lan)})
-        self.poolmanager.pool_classes_by_scheme = {"http": http_pool, "https": https_pool}
-
-
-def session(*, allow_lan: bool) -> requests.Session:
-    """A session that never uses proxies from the environment and guards every connection."""
-    s = requests.Session()
-    s.trust_env = False
-    s.headers["User-Agent"] = USER_AGENT
-    adapter = _GuardedAdapter(allow_lan)
-    s.mount("http://", adapter)
-    s.mount("https://", adapter)
-    return s
-
-
-def _open(s: requests.Session, url: str, headers: dict[str, str], limits: Limits) -> requests.Response:
+# ---------------------------------------------------------------------------- requests and redirects
+def _open(s: requests.Session, url: str, headers: dict[str, str], limits: Limits, deadline: Deadline):
     """GET following at most MAX_REDIRECTS redirects ourselves, each hop checked again."""
-    for _hop in range(MAX_REDIRECTS + 1):
-        check_url(url)
-        try:
-            resp = s.get(
-                url,
-                headers=headers,
-                stream=True,
-                allow_redirects=False,
-                timeout=(limits.connect_timeout, limits.read_timeout),
-            )
-        except BlockedAddress:
-            raise
-        except requests.RequestException as exc:
-            raise Unreachable(f"could not reach {urlsplit(url).hostname}: {_reason(exc)}", _failure(exc)) from None
-        if resp.is_redirect:
-            resp.close()
-            url = urljoin(url, resp.headers.get("Location", ""))
-            continue
-        return resp
-    raise FetchError("too many redirects", "http")
+    for hop in range(MAX_REDIRECTS + 1):
+        resp = _get(s, url, headers, limits, deadline, redirected=hop > 0)
+        if not resp.is_redirect:
+            return resp
+        resp.close()
+        url = urljoin(url, resp.headers.get("Location", ""))
+    raise FetchError(f"the server sent more than {MAX_REDIRECTS} redirects", "redirects")
+
+
+def _get(s, url: str, headers, limits: Limits, deadline: Deadline, *, redirected: bool) -> requests.Response:
+    deadline.check()
+    timeout = (capped(limits.connect_timeout, deadline.left()), capped(limits.read_timeout, deadline.left()))
+    try:
+        return s.get(check_url(url), headers=headers, stream=True, allow_redirects=False, timeout=timeout)
+    except BlockedAddress as exc:
+        if redirected:  # say where the store sent us: the refused address may not be the store's own
+            raise BlockedAddress(f"a redirect to {url[:200]} was refused: {exc}", exc.code) from None
+        raise
+    except requests.RequestException as exc:
+        raise Unreachable(f"could not reach {urlsplit(url).hostname}: {_reason(exc)}", _failure(exc)) from None
 
 
 def _causes(exc: BaseException):
@@ -227,79 +165,89 @@ def fetch(
     dest: Path | None = None,
     on_progress: Callable[[int, int | None], None] | None = None,
 ) -> Download:
-    """Download `url` (into `dest` when given, else memory); raises NotModified, FetchError."""
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    with session(allow_lan=allow_lan) as s, _open(s, url, headers, limits) as resp:
-        if resp.status_code == 304:
-            raise NotModified
-        if resp.status_code != 200:
-            raise FetchError(
-                f"the server answered {resp.status_code} {resp.reason or ''}".strip(),
-                "server" if resp.status_code >= 500 else "http",
-            )
-        declared = int(resp.headers.get("Content-Length") or 0) or None
-        if declared and declared > limits.max_bytes:
-            raise FetchError(
-                f"the file is too large ({_mib(declared)}; the limit is {_mib(limits.max_bytes)})", "too_large"
-            )
-        if dest is None:
-            chunks: list[bytes] = []
-            digest, size = _stream(resp, chunks.append, limits, declared, on_progress)
-        else:
-            digest, size = _stream_to_file(resp, dest, limits, declared, on_progress)
+    """Download `url` (into `dest` when given, else memory) within the limits; raises NotModified, FetchError."""
+    headers = {"If-None-Match": etag, "If-Modified-Since": last_modified}
+    with Deadline(limits.deadline) as deadline, session(allow_lan=allow_lan, deadline=deadline) as s:
+        try:
+            with _open(s, url, {k: v for k, v in headers.items() if v}, limits, deadline) as resp:
+                return _Receiver(resp, limits, deadline, on_progress).download(dest)
+        except FetchError:
+            deadline.check()  # whatever broke once the time was up, it broke because the time was up
+            raise
+
+
+class _Receiver:
+    """Takes one response's body, counting real bytes against the size limit and the clock against the deadline."""
+
+    def __init__(self, resp: requests.Response, limits: Limits, deadline: Deadline, on_progress) -> None:
+        self.resp, self.limits, self.deadline, self.on_progress = resp, limits, deadline, on_progress
+        self.declared = int(resp.headers.get("Content-Length") or 0) or None
+
+    def download(self, dest: Path | None) -> Download:
+        self._check_status()
+        chunks: list[bytes] = []
+        digest, size = self._to_file(dest) if dest else self._stream(chunks.append)
+        headers = self.resp.headers
         return Download(
-            url=resp.url,
+            url=self.resp.url,
             size=size,
             sha256=digest,
-            content_type=resp.headers.get("Content-Type", ""),
-            etag=resp.headers.get("ETag", ""),
-            last_modified=resp.headers.get("Last-Modified", ""),
+            content_type=headers.get("Content-Type", ""),
+            etag=headers.get("ETag", ""),
+            last_modified=headers.get("Last-Modified", ""),
             body=None if dest else b"".join(chunks),
             path=dest,
         )
 
+    def _check_status(self) -> None:
+        status = self.resp.status_code
+        if status == 304:
+            raise NotModified
+        if status != 200:
+            reason = f"the server answered {status} {self.resp.reason or ''}".strip()
+            raise FetchError(reason, "server" if status >= 500 else "http")
+        if self.declared and self.declared > self.limits.max_bytes:
+            raise FetchError(
+                f"the file is too large ({_mib(self.declared)}; the limit is {_mib(self.limits.max_bytes)})",
+                "too_large",
+            )
 
-def _stream_to_file(
-    resp: requests.Response, dest: Path, limits: Limits, declared: int | None, on_progress
-) -> tuple[str, int]:
-    """Write the body to `dest` chunk by chunk (never whole in memory); a refused or broken download leaves no file."""
-    if declared and declared > shutil.disk_usage(dest.parent).free:
-        raise FetchError(f"there is not enough free disk space for the file ({_mib(declared)})", "disk")
-    part = dest.with_name(dest.name + ".part")
-    try:
-        with part.open("xb") as out:
-            result = _stream(resp, out.write, limits, declared, on_progress)
-        part.replace(dest)
-    except BaseException:
-        part.unlink(missing_ok=True)
-        raise
-    return result
+    def _to_file(self, dest: Path) -> tuple[str, int]:
+        """Write to `dest` chunk by chunk (never whole in memory); a refused or broken download leaves no file."""
+        if self.declared and self.declared > shutil.disk_usage(dest.parent).free:
+            raise FetchError(f"there is not enough free disk space for the file ({_mib(self.declared)})", "disk")
+        part = dest.with_name(dest.name + ".part")
+        try:
+            with part.open("xb") as out:
+                result = self._stream(out.write)
+            part.replace(dest)
+        except BaseException:
+            part.unlink(missing_ok=True)
+            raise
+        return result
 
+    def _stream(self, write) -> tuple[str, int]:
+        """Hand the body to `write` in chunks; returns (sha256, size)."""
+        digest, size = hashlib.sha256(), 0
+        try:
+            for chunk in self.resp.iter_content(CHUNK):
+                size += len(chunk)
+                self._check(size)
+                digest.update(chunk)
+                write(chunk)
+                if self.on_progress:
+                    self.on_progress(size, self.declared)
+        except requests.RequestException as exc:
+            raise FetchError(f"the download broke off: {_reason(exc)}", "broken") from None
+        except OSError as exc:
+            raise FetchError(f"the download could not be saved: {exc.strerror or exc}", "disk") from None
+        self.deadline.check()  # a body without a length "ends" when the deadline shuts the connection: not complete
+        return digest.hexdigest(), size
 
-def _stream(resp: requests.Response, write, limits: Limits, declared: int | None, on_progress) -> tuple[str, int]:
-    """Hand the body to `write` in chunks, counting real bytes and time; returns (sha256, size)."""
-    started = time.monotonic()
-    digest, size = hashlib.sha256(), 0
-    try:
-        for chunk in resp.iter_content(CHUNK):
-            size += len(chunk)
-            if size > limits.max_bytes:
-                raise FetchError(f"the file is larger than the limit of {_mib(limits.max_bytes)}", "too_large")
-            if time.monotonic() - started > limits.deadline:
-                raise FetchError(f"the download took longer than {limits.deadline:.0f} seconds", "deadline")
-            digest.update(chunk)
-            write(chunk)
-            if on_progress:
-                on_progress(size, declared)
-    except requests.RequestException as exc:
-        raise FetchError(f"the download broke off: {_reason(exc)}", "broken") from None
-    except OSError as exc:
-        raise FetchError(f"the download could not be saved: {exc.strerror or exc}", "disk") from None
-    return digest.hexdigest(), size
+    def _check(self, size: int) -> None:
+        if size > self.limits.max_bytes:
+            raise FetchError(f"the file is larger than the limit of {_mib(self.limits.max_bytes)}", "too_large")
+        self.deadline.check()
 
 
 def _mib(size: int) -> str:

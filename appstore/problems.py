@@ -24,13 +24,21 @@ PLAIN = {
     "server": gettext_lazy("%(host)s has a problem right now (it answered with a server error)."),
     "http": gettext_lazy("%(host)s has no store at this address."),
     "too_large": gettext_lazy("The store is larger than this machine accepts (CASAOS_APPSTORE_MAX_ARCHIVE)."),
-    "deadline": gettext_lazy("The download took too long."),
+    "deadline": gettext_lazy(
+        "The download took longer than this machine allows (CASAOS_APPSTORE_DOWNLOAD_DEADLINE). "
+        "The store's server may be very slow, or sending on purpose as slowly as it can."
+    ),
     "broken": gettext_lazy("The download broke off."),
     "disk": gettext_lazy("There is not enough free disk space for the store."),
     "blocked": gettext_lazy(
         "The store is on this machine or the local network, and such stores are not allowed "
         "(an administrator can allow them under Manage stores)."
     ),
+    "forbidden": gettext_lazy(
+        "The store, or a redirect from it, leads to a link-local or cloud metadata address. Such addresses are "
+        "never fetched, whatever the settings: a store has no business there."
+    ),
+    "redirects": gettext_lazy("%(host)s redirects too many times."),
     "archive": gettext_lazy("The store's archive could not be read."),
     "content": gettext_lazy("The download holds no app store."),
     "folder": gettext_lazy("The store's folder does not exist."),

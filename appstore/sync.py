@@ -10,6 +10,7 @@ import json
 import logging
 import re
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -90,13 +91,20 @@ def store_dir(store_id: int) -> Path:
     return Path(settings.APPSTORE_DIR) / "stores" / str(store_id)
 
 
-def _download_limits(max_bytes: int) -> Limits:
+def _download_limits(max_bytes: int, *, ends: float | None = None) -> Limits:
+    """The settings' limits; `ends` (a time.monotonic() value) shares one deadline between several downloads."""
+    deadline = settings.APPSTORE_DOWNLOAD_DEADLINE if ends is None else max(ends - time.monotonic(), 0)
     return Limits(
         max_bytes=max_bytes,
         connect_timeout=settings.APPSTORE_CONNECT_TIMEOUT,
         read_timeout=settings.APPSTORE_READ_TIMEOUT,
-        deadline=settings.APPSTORE_DOWNLOAD_DEADLINE,
+        deadline=deadline,
     )
+
+
+def _too_slow() -> SyncError:
+    seconds = settings.APPSTORE_DOWNLOAD_DEADLINE
+    return SyncError(f"the store's files took longer than {seconds} seconds to download", "deadline")
 
 
 # ---------------------------------------------------------------------------- reading apps
@@ -197,10 +205,18 @@ _LOCALISED = ("title", "tagline", "description", "release_notes")
 
 
 class _V2Reader:
-    """Reads the files of a built v2 store, from a folder (contained) or over HTTP relative to index.json."""
+    """Reads the files of a built v2 store, from a folder (contained) or over HTTP relative to index.json.
+
+    Over HTTP all of them, index.json included, share one download deadline: a store served slowly on purpose
+    must not hold a worker for the deadline once per file.
+    """
 
     def __init__(self, *, base_url: str = "", root: Path | None = None, allow_lan: bool = False):
         self.base_url, self.root, self.allow_lan = base_url, root, allow_lan
+        self.ends = time.monotonic() + settings.APPSTORE_DOWNLOAD_DEADLINE
+
+    def limits(self, max_bytes: int = MAX_JSON) -> Limits:
+        return _download_limits(max_bytes, ends=self.ends)
 
     def read(self, ref: str, max_bytes: int = MAX_JSON) -> bytes:
         if self.root is not None:
@@ -211,8 +227,10 @@ class _V2Reader:
                 raise BrokenApp(f"{ref!r} is too large")
             return path.read_bytes()
         try:
-            return fetch(urljoin(self.base_url, ref), allow_lan=self.allow_lan, limits=_download_limits(max_bytes)).body
+            return fetch(urljoin(self.base_url, ref), allow_lan=self.allow_lan, limits=self.limits(max_bytes)).body
         except FetchError as exc:
+            if exc.code == "deadline":  # the whole store's time is up, not this app's: stop the sync
+                raise _too_slow() from None
             raise BrokenApp(str(exc)) from None
 
     def read_json(self, ref: str) -> dict | None:
@@ -370,13 +388,10 @@ def read_v2_url(url: str, seen: Validators, *, allow_lan: bool, report: Report) 
         if url.endswith("index.json")
         else urljoin(url if url.endswith("/") or url.endswith(".json") else url + "/", "index.json")
     )
+    reader = _V2Reader(base_url=index_url, allow_lan=allow_lan)
     try:
         download = fetch(
-            index_url,
-            allow_lan=allow_lan,
-            limits=_download_limits(MAX_JSON),
-            etag=seen.etag,
-            last_modified=seen.last_modified,
+            index_url, allow_lan=allow_lan, limits=reader.limits(), etag=seen.etag, last_modified=seen.last_modified
         )
         index = json.loads(download.body or b"")
     except NotModified:
@@ -387,6 +402,6 @@ def read_v2_url(url: str, seen: Validators, *, allow_lan: bool, report: Report) 
         raise SyncError(f"index.json: {exc}", "content") from None
     if seen.sha256 and download.sha256 == seen.sha256:
         raise Unchanged
-    parsed = read_v2(index, _V2Reader(base_url=index_url, allow_lan=allow_lan), allow_lan=allow_lan, report=report)
+    parsed = read_v2(index, reader, allow_lan=allow_lan, report=report)
     parsed.validators = Validators(download.etag, download.last_modified, download.sha256)
     return parsed

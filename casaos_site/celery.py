@@ -6,6 +6,7 @@ import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casaos_site.settings")
 
@@ -49,3 +50,20 @@ def _task_args(raw: bytes, task_name: str) -> tuple | None:
         return tuple(json.loads(body)[0])
     except (ValueError, KeyError, TypeError, IndexError):
         return None
+
+
+@worker_ready.connect
+def _background_start(**kwargs) -> None:
+    from django.conf import settings
+
+    if settings.WORKER_BACKGROUND:
+        from .background import background_start
+
+        background_start()
+
+
+@worker_shutdown.connect
+def _background_stop(**kwargs) -> None:
+    from .background import background_stop
+
+    background_stop()

@@ -36,6 +36,11 @@ def _prepare_data_dir(path: Path) -> Path:
     return path
 
 
+def _memory_total() -> int:
+    """Bytes of RAM of this machine."""
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+
+
 def _private(path: Path, mode: int) -> None:
     """Restrict a path of ours (created first if it is a file) to its owner; another owner's path is left alone."""
     if mode == 0o600 and not path.exists():
@@ -184,12 +189,19 @@ WHITENOISE_USE_FINDERS = True
 # channels-redis waits up to 5 s (its brpop_timeout) in BZPOPMIN on each socket's channel; the client's read timeout
 # must outlast that wait, or every socket that hears nothing for 5 s dies (redis-py 8 defaults to exactly 5 s).
 CHANNEL_LAYER_READ_TIMEOUT = 20
+# A burst of sockets connecting together waits (up to `timeout` s) for one of `max_connections` pooled connections.
+CHANNEL_LAYER_POOL = {"max_connections": 64, "timeout": 10}
 CHANNEL_LAYERS = {
     "default": {
-        "BACKEND": "channels_redis.core.RedisChannelLayer",
+        "BACKEND": "casaos_site.channel_layer.PooledRedisChannelLayer",
         "CONFIG": {
             "hosts": [
-                {"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT, "socket_connect_timeout": 2}
+                {
+                    "address": REDIS_URL,
+                    "socket_timeout": CHANNEL_LAYER_READ_TIMEOUT,
+                    "socket_connect_timeout": 2,
+                    **CHANNEL_LAYER_POOL,
+                }
             ],
             "prefix": "casaos:channels",
         },
@@ -203,10 +215,20 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# Threads, not forked children: installs and copies wait on the engine and the disk, and each forked child held
+# ~75 MB of its own. Under 2 GB of RAM (a Pi) a prefork pool, if chosen, gets fewer children.
+LOW_MEMORY = _memory_total() < 2 * 1024**3
+CELERY_WORKER_POOL = env_str("WORKER_POOL", "threads")
+if CELERY_WORKER_POOL not in ("threads", "prefork", "solo"):
+    _fail(f"CASAOS_WORKER_POOL must be threads, prefork or solo, not {CELERY_WORKER_POOL!r}")
 try:
-    CELERY_WORKER_CONCURRENCY = env_int("WORKERS", 4)  # installs and copies run side by side
+    # installs and copies run side by side
+    CELERY_WORKER_CONCURRENCY = env_int("WORKERS", 2 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 4)
 except ConfigError as exc:
     _fail(str(exc))
+# The sampler and the engine-events listener run as threads of the worker (casaos_site/background.py)...
+WORKER_BACKGROUND = env_bool("WORKER_BACKGROUND", True)
+WORKER_BEAT = env_bool("WORKER_BEAT", True)  # ... and so does beat, unless it runs apart (`celery beat`)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request must never hang because Redis is down: publishing gives up quickly and the caller reports it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
@@ -233,7 +255,10 @@ REST_FRAMEWORK = {
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
     ],
-    "DEFAULT_THROTTLE_RATES": {"anon": "300/minute", "user": "3000/minute"},
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": f"{env_int('API_RATE_ANON', 300)}/minute",
+        "user": f"{env_int('API_RATE_USER', 3000)}/minute",
+    },
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,

@@ -10,7 +10,7 @@ from typing import Protocol
 
 from runtime.errors import EngineError, PoolExhausted, SubnetTaken
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
-from runtime.subnets import Subnet, SubnetPool, host_routes, parse_subnets, wants_pool, with_subnet
+from runtime.subnets import SPREAD, Subnet, SubnetPool, host_routes, parse_subnets, wants_pool, with_subnet
 
 LabelFilter = Mapping[str, str | None]  # {"io.casaos.app": "nextcloud"}; None matches any value
 
@@ -293,8 +293,10 @@ class Engine(abc.ABC):
             return self.create_network(spec)
         refused: list[Subnet] = []
         routes = host_routes() if self.url.startswith("unix://") else []  # a remote engine's routes are not ours
-        for _attempt in range(attempts):
-            subnet = pool.choose([*parse_subnets(self.network_subnets()), *routes, *refused])
+        for attempt in range(attempts):
+            # Each refusal means others are allocating right now: choose among more of the free subnets next time.
+            spread = SPREAD << min(attempt, 8)
+            subnet = pool.choose([*parse_subnets(self.network_subnets()), *routes, *refused], spread)
             if subnet is None:
                 raise PoolExhausted(
                     f"no free subnet is left for the app's network in the app network pool ({pool}, "

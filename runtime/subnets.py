@@ -59,12 +59,12 @@ class SubnetPool:
                 if not any(candidate.overlaps(t) for t in clashes):
                     yield candidate
 
-    def choose(self, used: Iterable[Subnet]) -> Subnet | None:
-        """One free subnet, low in the pool (so foreign networks keep most of the rest), or None when full."""
+    def choose(self, used: Iterable[Subnet], spread: int = SPREAD) -> Subnet | None:
+        """One free subnet among the `spread` lowest (so foreign networks keep most of the rest), or None when full."""
         first = []
         for candidate in self.free(used):
             first.append(candidate)
-            if len(first) == SPREAD:
+            if len(first) == spread:
                 break
         return random.choice(first) if first else None
 

@@ -1,9 +1,11 @@
 """Websocket that pushes the live system figures to the dashboard."""
 
 import json
+from functools import lru_cache
 from urllib.parse import parse_qs
 
 from django.template.loader import render_to_string
+from django.utils.translation import get_language
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
@@ -30,7 +32,11 @@ class SystemConsumer(SessionBoundConsumer):
         # Permission is re-checked per event: a user disabled mid-session stops receiving.
         if not scope_user_allowed(self.scope) or message["event"] != STATS_EVENT:
             return
-        if self.as_json:
-            await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
-        else:
-            await self.send(text_data=render_to_string("storage/partials/_stats.html", {"stats": message["data"]}))
+        as_json = json.dumps({"event": message["event"], "data": message["data"]}, sort_keys=True)
+        await self.send(text_data=as_json if self.as_json else _fragment(as_json, get_language()))
+
+
+@lru_cache(maxsize=8)
+def _fragment(sample: str, language: str | None) -> str:
+    """The dashboard's HTML for one sample, rendered once for every socket in this process, not once per socket."""
+    return render_to_string("storage/partials/_stats.html", {"stats": json.loads(sample)["data"]})

@@ -2,6 +2,7 @@
 
 import json
 import logging
+import threading
 import time
 
 import redis
@@ -33,12 +34,13 @@ def system_stats_publish(*, sampler: Sampler) -> dict:
     return figures
 
 
-def system_monitor_run(*, iterations: int | None = None) -> None:
-    """The one sampler: publish figures every CASAOS_STATS_INTERVAL seconds until stopped."""
+def system_monitor_run(*, iterations: int | None = None, stop: threading.Event | None = None) -> None:
+    """The one sampler: publish figures every CASAOS_STATS_INTERVAL seconds until `stop` is set."""
     sampler = Sampler()
+    stop = stop or threading.Event()
     count = 0
-    while iterations is None or count < iterations:
+    while (iterations is None or count < iterations) and not stop.is_set():
         started = time.monotonic()
         system_stats_publish(sampler=sampler)
         count += 1
-        time.sleep(max(0.0, settings.STATS_INTERVAL - (time.monotonic() - started)))
+        stop.wait(max(0.0, settings.STATS_INTERVAL - (time.monotonic() - started)))

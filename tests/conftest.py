@@ -1,6 +1,7 @@
 """Fixtures for the real components: Redis, the container engine, the loopback registry, a live ASGI stack
 (daphne + Celery worker + sampler in subprocesses) and headless Chromium."""
 
+import contextlib
 import os
 import signal
 import socket
@@ -122,17 +123,22 @@ def registry():
 
 # ---------------------------------------------------------------------------- live stack
 class LiveStack:
-    """daphne, a Celery worker and the sampler, in subprocesses sharing the test database and Redis."""
+    """daphne and a Celery worker (sampler and events listener in it), in subprocesses sharing the test database
+    and Redis. No beat: tests run what beat would when they want it."""
 
     def __init__(self, env: dict[str, str]):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = env
+        self.env = {**env, "CASAOS_WORKER_BEAT": "0"}
         self.procs: list[subprocess.Popen] = []
         ARTIFACTS.mkdir(exist_ok=True)
 
+    def log_path(self, name: str) -> Path:
+        """Each xdist worker's processes log apart: a failure message points at the right file."""
+        return ARTIFACTS / f"{name}-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}.log"
+
     def spawn(self, name: str, *args: str) -> subprocess.Popen:
-        log = (ARTIFACTS / f"{name}.log").open("ab")
+        log = self.log_path(name).open("ab")
         proc = subprocess.Popen(
             args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
         )
@@ -146,9 +152,7 @@ class LiveStack:
         token = settings.DATA_DIR / "setup-token"
         token_was_there = token.exists()
         self.spawn("daphne", py, "manage.py", "serve")
-        self.start_worker()
-        self.spawn("monitor", py, "manage.py", "monitor")
-        self.spawn("events", py, "manage.py", "app_events")  # keeps app statuses true on engine events (Procfile)
+        self.start_worker()  # with the sampler and the engine-events listener as its threads, as the Procfile runs it
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:
@@ -157,7 +161,7 @@ class LiveStack:
             except OSError:
                 time.sleep(0.2)
         else:
-            raise RuntimeError(f"daphne did not start; see {ARTIFACTS / 'daphne.log'}")
+            raise RuntimeError(f"daphne did not start; see {self.log_path('daphne')}")
         if not token_was_there:
             # serve prints a first-run setup token while no admin exists; tests that want one make their own,
             # and a token left lying about would send every other test's pages to the setup page.
@@ -184,21 +188,37 @@ class LiveStack:
 
     def _wait_for_worker(self, name: str) -> None:
         """Until the worker answers a ping (/healthz asks the same way: a worker still starting is no worker)."""
-        from casaos_site.celery import app
+        from celery import Celery
 
-        deadline = time.monotonic() + 60
-        while not app.control.ping(destination=[name], timeout=0.5):
-            if self.worker.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"the worker did not start; see {ARTIFACTS / 'worker.log'}")
+        deadline = time.monotonic() + 120  # a loaded machine (three suites' engines at work) starts it slowly
+        # Through the stack's own broker (a throw-away stack has a Redis database of its own); the project's app
+        # publishes control messages through its own producer pool whatever connection it is given.
+        broker = Celery(broker=self.env.get("CASAOS_REDIS_URL", settings.REDIS_URL), set_as_current=False)
+        try:
+            while not broker.control.ping(destination=[name], timeout=0.5):
+                if self.worker.poll() is not None or time.monotonic() > deadline:
+                    self._worker_failed()
+        finally:
+            broker.close()
+
+    def _kill_worker(self) -> None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.worker.pid, signal.SIGKILL)  # its own session: whatever it started goes with it
+        self.worker.wait()
+        self.procs.remove(self.worker)
+
+    def _worker_failed(self) -> None:
+        """Kill what did not start (left running, it would take later tests' tasks) and say why."""
+        self._kill_worker()
+        tail = self.log_path("worker").read_text(errors="replace").splitlines()[-30:]
+        raise RuntimeError("the worker did not start; the end of its log:\n" + "\n".join(tail))
 
     def restart_worker(self) -> None:
         """A worker with nothing queued or running: in-process tests before this one queue tasks into the same
         broker that nobody ran, and those would otherwise run here against rows that are long gone."""
         from casaos_site.celery import app
 
-        os.killpg(self.worker.pid, signal.SIGKILL)  # its own session: the prefork children go with it
-        self.worker.wait()
-        self.procs.remove(self.worker)
+        self._kill_worker()
         app.control.purge()
         self.start_worker()
 
@@ -209,7 +229,9 @@ class LiveStack:
             try:
                 proc.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                proc.kill()
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)  # its own session: pool children go with it
+                proc.wait()
 
 
 def _database_url() -> str:
@@ -230,8 +252,21 @@ def live_stack(django_db_setup, django_db_blocker, redis_client):
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url()}
     stack = LiveStack(env)
     stack.start()
+    _LIVE.append(stack)
     yield stack
+    _LIVE.remove(stack)
     stack.stop()
+
+
+_LIVE: list[LiveStack] = []  # this process's running live stack, if any
+
+
+@pytest.fixture(autouse=True)
+def _no_stack_behind_in_process_tests(request):
+    """A test of a file that never uses the stack must not run while the stack's worker listens on its broker (the
+    worker would take the tasks it queues): the file order of pytest_collection_modifyitems was not kept."""
+    if _LIVE and request.node.path not in request.config.stash.get(STACK_FILES, set()):
+        pytest.fail("the live stack is running before this in-process test: run xdist with --no-loadscope-reorder")
 
 
 # ---------------------------------------------------------------------------- browser
@@ -272,6 +307,9 @@ def page(browser, request):
     context.close()
 
 
+STACK_FILES = pytest.StashKey[set]()
+
+
 def pytest_collection_modifyitems(config, items):
     """Files that start the live stack run after all others, and browser tests last of all.
 
@@ -280,6 +318,8 @@ def pytest_collection_modifyitems(config, items):
     files in this order). Browser tests last: the rest never shares its thread with Playwright's event loop.
     """
     stack_files = {item.path for item in items if "live_stack" in item.fixturenames}
+    browser_files = {item.path for item in items if item.get_closest_marker("browser") is not None}
+    config.stash[STACK_FILES] = stack_files | browser_files  # those that may run once a stack is up
 
     def order(item) -> tuple[bool, bool]:
         browser = item.get_closest_marker("browser") is not None

@@ -95,7 +95,11 @@ def test_admins_get_the_cancel_button(redis_client, admin_user, inst):
 def test_an_unknown_app_is_refused(redis_client, member_user, db):
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/apps/999999/", headers=_headers(member_user))
-        return await communicator.connect(timeout=5)
+        answer = await communicator.connect(timeout=5)
+        # As the server would after the refusal: the consumer ends now, not in the loop's teardown (where its
+        # channel-layer receive once hung the test).
+        await communicator.disconnect()
+        return answer
 
     assert async_to_sync(scenario)() == (False, 4404)
 

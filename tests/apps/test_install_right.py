@@ -9,9 +9,9 @@ from accounts.models import AuditEvent
 from apps.models import AppGrant, Installation
 from apps.services import InstallError, app_install
 from apps.services.policy import app_data_folder
-from appstore.models import AppstoreSettings, CatalogApp
+from appstore.models import CatalogApp
 from tests.apps.conftest import HTTPD
-from tests.appstore.conftest import ODD_STORE, make_store, sync
+from tests.appstore.conftest import ODD_STORE, allow_lan, make_store, sync  # noqa: F401 (allow_lan: a fixture)
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.django_db, pytest.mark.docker]
@@ -20,8 +20,7 @@ WEB = f"services:\n  web:\n    image: {HTTPD}\n"
 
 
 @pytest.fixture
-def odd(db):
-    AppstoreSettings.objects.filter(pk=AppstoreSettings.load().pk).update(allow_lan_stores=True)  # a folder store
+def odd(db, allow_lan):  # noqa: F811 (a folder store needs the switch that allows stores on this machine)
     store = sync(make_store(path=str(ODD_STORE), name="Odd store"))
     return {app.store_app_id: app for app in CatalogApp.objects.filter(store=store)}
 

@@ -44,6 +44,7 @@ class Worker:
             "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
             "DATABASE_URL": _database_url(),
             "CASAOS_REDIS_URL": BROKER,
+            "CASAOS_WORKER_BACKGROUND": "0",  # no sampler or events listener: these tests watch the pipeline alone
         }
 
     def start(self) -> None:
@@ -162,6 +163,9 @@ def test_a_killed_pool_process_has_its_install_resumed_at_once(worker, docker_en
     # go stale, looking alive all that time.
     import psutil
 
+    # The pool that has processes to lose (threads are the default). Celery reads `-P prefork` as "no choice" and
+    # takes the configured pool, so the setting chooses it.
+    worker.env["CASAOS_WORKER_POOL"] = "prefork"
     worker.start()
     compose = f"services:\n  web:\n    image: {slow_image}\n    ports: ['${{WEBUI_PORT}}:8080']\n"
     inst = app_install(user=admin_user, compose=compose, name=app_name)

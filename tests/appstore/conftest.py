@@ -1,5 +1,6 @@
 """App store fixtures: a loopback HTTP server publishing zips of store folders, LAN stores allowed."""
 
+import contextlib
 import functools
 import os
 import threading
@@ -7,6 +8,7 @@ import time
 import zipfile
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 
@@ -21,11 +23,13 @@ SAMPLE_STORE = Path(__file__).resolve().parents[3] / "shared" / "appstore-sample
 
 
 class StoreServer:
-    """Serves a folder over HTTP on 127.0.0.1, records (method, path, status) of every request."""
+    """Serves a folder over HTTP on 127.0.0.1, records (method, path, status) of every request and its Host header."""
 
-    def __init__(self, root: Path):
+    def __init__(self, root: Path, host: str = "127.0.0.1"):
         self.root = root
         self.requests: list[tuple[str, str, int]] = []
+        self.hosts: list[str] = []
+        self.drips_ended = threading.Event()  # set when a dripping answer stops (client gone or all sent)
         server = self
 
         class Handler(SimpleHTTPRequestHandler):
@@ -34,12 +38,25 @@ class StoreServer:
 
             def send_response(self, code, message=None):
                 server.requests.append((self.command, self.path, code))
+                server.hosts.append(self.headers.get("Host", ""))
                 super().send_response(code, message)
 
             def do_GET(self):
+                if self.path.startswith("/drip"):  # /drip/<seconds>/<name>, /drip-nolength/..., /drip-head/...
+                    self._drip(*self.path.split("/")[1:3])
+                    return
+                if self.path.startswith("/slow/"):  # /slow/<seconds>/<name>: the file, after a pause
+                    _slow, seconds, name = self.path.split("/", 3)[1:]
+                    time.sleep(float(seconds))
+                    self.path = "/" + name
+                    with contextlib.suppress(OSError):  # the client may have given up meanwhile
+                        super().do_GET()
+                    return
+                if self.path.startswith("/loop/"):  # redirects to itself, forever
+                    self.path = "/redirect/" + self.path
                 if self.path.startswith("/redirect/"):
                     self.send_response(302)
-                    self.send_header("Location", self.path.removeprefix("/redirect/"))
+                    self.send_header("Location", unquote(self.path.removeprefix("/redirect/")))
                     self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
@@ -52,6 +69,30 @@ class StoreServer:
                     self._raw(self.path.split("/", 2)[1], self.path.split("/", 2)[2])
                     return
                 super().do_GET()
+
+            def _drip(self, how: str, seconds: str) -> None:
+                """One byte every `seconds`, 40 in all: of the body, or (drip-head) of the status line itself."""
+                self.close_connection = True
+                try:
+                    if how == "drip-head":
+                        server.requests.append((self.command, self.path, 200))
+                        self._drip_bytes(b"HTTP/1.1 200 OK\r\n" + b"X: " + b"x" * 40, float(seconds))
+                        return
+                    self.send_response(200)
+                    if how == "drip":
+                        self.send_header("Content-Length", "40")
+                    self.end_headers()
+                    self._drip_bytes(b"x" * 40, float(seconds))
+                except OSError:
+                    pass  # the client hung up: what a deadline does
+                finally:
+                    server.drips_ended.set()
+
+            def _drip_bytes(self, data: bytes, seconds: float) -> None:
+                for byte in data:
+                    self.wfile.write(bytes([byte]))
+                    self.wfile.flush()
+                    time.sleep(seconds)
 
             def _raw(self, how: str, name: str) -> None:
                 """No Content-Length (the body ends when the connection does), or half the body, then a reset."""
@@ -69,8 +110,8 @@ class StoreServer:
                         left -= len(chunk)
                 self.wfile.flush()
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Handler, directory=str(root)))
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd = ThreadingHTTPServer((host, 0), functools.partial(Handler, directory=str(root)))
+        self.base = f"http://{host}:{self.httpd.server_address[1]}"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
         self.thread.start()
 

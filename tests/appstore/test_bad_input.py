@@ -6,8 +6,9 @@ import zipfile
 
 import pytest
 
+from appstore.addresses import address_allowed
 from appstore.archive import ArchiveError, ArchiveLimits, extract_zip
-from appstore.fetch import FetchError, Limits, address_allowed, fetch
+from appstore.fetch import FetchError, Limits, fetch
 from appstore.models import AppstoreSettings, CatalogApp, Store
 from appstore.services import StoreError
 from tests.appstore.conftest import ODD_STORE, make_store, sync

@@ -206,8 +206,8 @@ def test_a_starting_worker_syncs_the_stores_nobody_synced(transactional_db, stor
     store = make_store(url=store_server.publish_zip(ODD_STORE, "odd.zip"), name="Fresh install")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url()}
     stack = LiveStack(env)
-    stack.start_worker()
     try:
+        stack.start_worker()
         deadline = time.monotonic() + 60
         while Store.objects.get(pk=store.pk).status != Store.Status.OK:
             assert time.monotonic() < deadline, Store.objects.get(pk=store.pk).error or "the worker never synced it"

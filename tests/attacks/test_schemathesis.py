@@ -34,12 +34,20 @@ def _fuzz(url: str, token: str, tmp_path: Path, name: str) -> None:
         f"Authorization: {headers['Authorization']}",
     ]
     argv += ["--checks", "not_a_server_error,status_code_conformance", "--phases", "coverage,fuzzing"]
-    argv += ["--max-examples", "6", "--workers", "2", "--seed", "20261206", "--no-color"]
+    # One worker: under two, hypothesis describes strategies through `ast` from two threads at once, which
+    # CPython 3.11 reports as "AST constructor recursion depth mismatch" (a runtime error, not our server's).
+    argv += ["--max-examples", "6", "--workers", "1", "--seed", "20261206", "--no-color"]
     run = subprocess.run(argv, cwd=tmp_path, capture_output=True, text=True, timeout=900)
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / f"schemathesis-{name}.log").write_text(run.stdout + run.stderr)
-    assert run.returncode == 0, run.stdout[-6000:]
+    assert run.returncode == 0, _report(run.stdout)
     assert "Tested: " in run.stdout and "server error" not in run.stdout.lower()
+
+
+def _report(out: str) -> str:
+    """The errors and failures sections (they come before the long warnings), then the summary."""
+    start = min((i for i in (out.find("= ERRORS ="), out.find("= FAILURES =")) if i >= 0), default=0)
+    return out[start : start + 6000] + "\n[…]\n" + out[-2500:]
 
 
 def test_a_read_token_finds_no_server_error_and_no_undocumented_status(
@@ -54,6 +62,9 @@ def throwaway_stack(tmp_path, redis_client):
     """A whole stack (web, worker, sampler, events) on a data directory and Redis database of its own."""
     data = tmp_path / "data"
     env = {**os.environ, "CASAOS_DATA_DIR": str(data), "CASAOS_REDIS_URL": "redis://127.0.0.1:6379/10"}
+    # The fuzzer's bad-credential cases would lock its address's token bucket (429 from then on for those cases),
+    # and it outruns 3,000 requests a minute: here it must reach the logic behind each operation, not the limits.
+    env.update(CASAOS_LOCKOUT_TOKEN_FAILURES="1000000", CASAOS_API_RATE_USER="100000")
     env["DJANGO_SETTINGS_MODULE"] = "casaos_site.settings"
     env.pop("DATABASE_URL", None)
     manage = [sys.executable, "manage.py"]

@@ -12,7 +12,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+import redis as redis_lib
 
+from storage.services import LATEST_KEY
 from tests.conftest import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -26,7 +28,8 @@ def test_every_procfile_process_has_a_systemd_unit(tmp_path):
     names = procfile.write_units(PROCESSES, directory=tmp_path, root=Path("/opt/casaos"), env_file="/etc/casaos.env")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"casaos-{n}.service" for n in PROCESSES)
     assert names == [f"casaos-{n}" for n in PROCESSES]
-    assert {"web", "worker", "beat", "monitor", "events"} <= set(PROCESSES)
+    # Two Python processes: beat, the sampler and the events listener live in the worker (issue 13).
+    assert set(PROCESSES) == {"web", "worker"}
     for name, argv in PROCESSES.items():
         text = (tmp_path / f"casaos-{name}.service").read_text()
         assert f"ExecStart=/opt/casaos/{argv[0]} " in text, text
@@ -101,6 +104,7 @@ def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path, red
     conf = subprocess.run(
         [sys.executable, "scripts/procfile.py", "supervisord"], cwd=ROOT, env=env, check=True, capture_output=True
     )
+    redis_lib.Redis.from_url(env["CASAOS_REDIS_URL"]).delete(LATEST_KEY)  # only this stack's sample counts
     log = (tmp_path / "console.log").open("wb")
     sup = subprocess.Popen(
         [str(Path(sys.executable).parent / "supervisord"), "-c", conf.stdout.decode().strip()],
@@ -115,12 +119,16 @@ def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path, red
         _wait("the stack answers healthy", lambda: _healthz(url)["status"] == "ok", 90)
         before = {name: _pids(name, tmp_path) for name in PROCESSES}
         assert all(before.values()), before
+        # The worker's threads do the work of the former processes: beat schedules, the sampler publishes.
+        _wait("beat sends its first due task", lambda: b"Sending due task" in (tmp_path / "console.log").read_bytes())
+        _wait("the sampler publishes", lambda: redis_lib.Redis.from_url(env["CASAOS_REDIS_URL"]).exists(LATEST_KEY))
+        assert len(before["worker"]) == 1, "a threads pool and thread companions: one worker process"
         victim = min(before["worker"])  # the worker's main process (its pool children are newer)
         os.kill(victim, signal.SIGKILL)
         _wait("the worker comes back", lambda: _pids("worker", tmp_path) - before["worker"])
+        assert len(_pids("worker", tmp_path)) == 1, "nothing of the killed worker outlived it"
         _wait("the stack is healthy again", lambda: _healthz(url)["checks"]["worker"] == "ok", 90)
-        for name in ("web", "beat", "monitor", "events"):
-            assert _pids(name, tmp_path) == before[name], f"{name} was restarted or stopped"
+        assert _pids("web", tmp_path) == before["web"], "web was restarted or stopped"
         console = (tmp_path / "console.log").read_text()
         assert "exited: worker (terminated by SIGKILL; not expected)" in console
         assert "spawned: 'worker'" in console

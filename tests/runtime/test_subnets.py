@@ -54,6 +54,12 @@ def test_it_chooses_low_in_the_pool_so_foreign_networks_keep_the_rest():
     assert chosen <= {net(f"172.24.{i}.0/24") for i in range(1, 9)} and len(chosen) > 1
 
 
+def test_a_wider_spread_after_refusals_scatters_racing_allocators():
+    pool = SubnetPool.parse(["172.24.0.0/13"])
+    chosen = {pool.choose([], spread=64) for _ in range(400)}
+    assert chosen <= {net(f"172.24.{i}.0/24") for i in range(64)} and len(chosen) > 40
+
+
 def test_it_reads_the_hosts_routes_except_the_default_one(tmp_path):
     table = tmp_path / "route"
     table.write_text(
