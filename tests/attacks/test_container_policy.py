@@ -15,11 +15,11 @@ from django.conf import settings
 
 from accounts.models import APIToken
 from accounts.services.tokens import api_token_create
-from apps.models import AppEvent, Installation
+from apps.models import AppEvent, AppUpdateState, Installation
 from apps.services.policy import app_data_folder
 from runtime import labels as L
 from runtime.errors import NotFound
-from runtime.specs import ContainerSpec, VolumeSpec
+from runtime.specs import ContainerSpec, MountSpec, VolumeSpec
 from tests.apps.conftest import BUSYBOX, HTTPD, NOTHING, leftovers, wipe
 from tests.attacks.conftest import Api
 
@@ -139,6 +139,39 @@ HOST_ACCESS = [
     pytest.param("privileged: true", "", "privileged", "true", id="privileged"),
     pytest.param("devices: ['/dev/null:/dev/x']", "", "devices", "/dev/null", id="devices"),
     pytest.param("network_mode: host", "", "host_network", "host", id="host-network"),
+    # 12.1: every host folder the attack reached, not only /var and /tmp
+    pytest.param("volumes: ['/opt:/h']", "", "host_folder", "/opt", id="opt-bind"),
+    pytest.param("volumes: ['/srv:/h']", "", "host_folder", "/srv", id="srv-bind"),
+    pytest.param("volumes: ['/mnt:/h']", "", "host_folder", "/mnt", id="mnt-bind"),
+    pytest.param("volumes: ['/media:/h']", "", "host_folder", "/media", id="media-bind"),
+    pytest.param("volumes: ['/etc:/h:ro']", "", "system_bind", "/etc", id="etc-bind"),
+    pytest.param(
+        "volumes: ['etc:/h']",
+        "volumes:\n  etc:\n    driver_opts: {type: none, o: bind, device: /etc}\n",
+        "system_bind",
+        "/etc",
+        id="bind-like-volume",
+    ),
+    # 12.2: host namespaces, whichever key
+    pytest.param("pid: host", "", "host_pid", "host", id="host-pid"),
+    pytest.param("ipc: host", "", "host_ipc", "host", id="host-ipc"),
+    pytest.param("userns_mode: host", "", "host_userns", "host", id="host-userns"),
+    pytest.param("cgroup: host", "", "host_cgroup", "host", id="host-cgroup"),
+    # 12.5: a network share
+    pytest.param(
+        "volumes: ['share:/d']",
+        "volumes:\n  share:\n    driver_opts: {type: cifs, o: 'vers=3.0', device: '//10.9.9.9/s'}\n",
+        "volume_driver",
+        "device=//10.9.9.9/s,o=vers=3.0,type=cifs",
+        id="cifs-volume",
+    ),
+    # 12.7: other spellings of the same capabilities and confinement
+    pytest.param("cap_add: [cap_sys_admin]", "", "cap_add", "SYS_ADMIN", id="cap-lowercase"),
+    pytest.param("cap_add: [ALL]", "", "cap_add", "ALL", id="cap-all"),
+    pytest.param("security_opt: ['seccomp=unconfined']", "", "unconfined", "seccomp=unconfined", id="seccomp"),
+    pytest.param("security_opt: ['apparmor=unconfined']", "", "unconfined", "apparmor=unconfined", id="apparmor"),
+    pytest.param("sysctls: {vm.swappiness: '1'}", "", "sysctl", "vm.swappiness=1", id="sysctl-vm"),
+    pytest.param("ulimits: {memlock: -1}", "", "ulimit", "memlock=-1:-1", id="ulimit-unlimited"),
 ]
 
 
@@ -204,6 +237,12 @@ def test_a_consented_host_folder_that_is_missing_is_not_created(admin_api, engin
     assert leftovers(engine, name) == NOTHING
 
 
+def test_a_uts_namespace_is_not_even_translated(admin_api, engine, name):
+    answer = install(admin_api, service("uts: host"), name)  # no spelling of it reaches the engine
+    assert answer.status_code == 400 and "uts" in answer.json()["detail"], answer.text
+    assert_nothing_made(engine, name)
+
+
 # ---------------------------------------------------------------------------- members (12.3)
 @pytest.mark.parametrize(("extra", "top", "code", "value"), HOST_ACCESS[:4] + HOST_ACCESS[6:8])
 def test_a_member_with_install_rights_can_never_consent(installer_api, engine, name, extra, top, code, value):
@@ -242,7 +281,9 @@ def allow_lan(transactional_db):
 
 
 # ---------------------------------------------------------------------------- settings edits (12.1)
-def test_a_settings_edit_adding_a_bind_needs_consent_and_changes_nothing(admin_api, installer_api, engine, name):
+def test_a_settings_edit_adding_a_bind_needs_consent_and_changes_nothing(
+    admin_api, installer_api, engine, name, victim
+):
     answer = install(admin_api, WEB, name)
     assert answer.status_code == 202, answer.text
     pk = answer.json()["id"]
@@ -258,6 +299,8 @@ def test_a_settings_edit_adding_a_bind_needs_consent_and_changes_nothing(admin_a
     assert tmp.status_code == 400 and finding(tmp, "host_folder")["value"] == "/tmp"
     member = installer_api.post(f"/api/apps/{pk}/settings/", json={**edit, "consent": True})
     assert member.status_code == 403
+    raw = admin_api.post(f"/api/apps/{pk}/settings/", json={"compose": service(f"pid: 'container:{victim}-web-1'")})
+    assert raw.status_code == 400 and finding(raw, "other_container")["value"] == f"container:{victim}-web-1"
 
     after = engine.container_config(f"{name}-web-1")
     assert (after["Id"], after["Mounts"], after["HostConfig"]["Binds"]) == (
@@ -266,6 +309,102 @@ def test_a_settings_edit_adding_a_bind_needs_consent_and_changes_nothing(admin_a
         before["HostConfig"]["Binds"],
     )
     assert not AppEvent.objects.filter(installation_id=pk, operation="settings").exists()
+
+
+# ---------------------------------------------------------------------------- adopting a container (12.1, 12.5)
+@pytest.fixture
+def foreign(engine, registry):
+    """Make a container by hand, outside any app (what adopting takes in), running with the mounts given."""
+    made = []
+
+    def make(*mounts: MountSpec) -> str:
+        spec = ContainerSpec(name=f"hand-{uuid.uuid4().hex[:8]}", image=HTTPD, mounts=mounts)
+        made.append(engine.create(spec))
+        engine.start(made[-1])
+        return made[-1]
+
+    yield make
+    for cid in made:
+        engine.remove(cid, force=True)
+
+
+def adopt(api: Api, cid: str, name: str, **extra):
+    return api.post(f"/api/apps/containers/{cid}/adopt/", json={"name": name, **extra})
+
+
+def test_adopting_a_container_with_the_engines_data_needs_a_consent_that_names_it(admin_api, engine, name, foreign):
+    cid = foreign(MountSpec(type="bind", source="/var", target="/h", read_only=True))
+    answer = adopt(admin_api, cid, name)
+    assert answer.status_code == 400 and finding(answer, "engine_data")["value"] == "/var", answer.text
+    answer = adopt(admin_api, cid, name, consent=True)  # consent alone does not give the engine's data
+    assert answer.status_code == 400 and finding(answer, "engine_data")["explicit"], answer.text
+    assert_nothing_made(engine, name)
+    assert engine.inspect(cid).running  # the original runs again as it did
+
+
+def test_adopting_a_container_that_uses_another_apps_volume_is_refused(admin_api, engine, name, victim, foreign):
+    cid = foreign(MountSpec(type="volume", source=f"{victim}_data", target="/steal"))
+    answer = adopt(admin_api, cid, name, consent=True)
+    assert answer.status_code == 400 and answer.json()["code"] == "policy", answer.text
+    assert finding(answer, "other_app_volume")["value"] == f"{victim}_data"
+    assert_nothing_made(engine, name)
+    assert engine.inspect(cid).running
+
+
+# ---------------------------------------------------------------------------- updates (12.1, 12.2)
+def store_app(folder: Path, app_id: str, port: int, extra: str = "", volume: str = "") -> None:
+    """One app of a folder store, as a store publishes it (its data under /DATA/AppData/$AppID)."""
+    compose = f"""services:
+  web:
+    image: {HTTPD}
+    ports: ["127.0.0.1:{port}:8080"]
+    volumes: [/DATA/AppData/$AppID/data:/data{volume}]
+    {extra}
+x-casaos: {{main: web, title: {{en_us: Turncoat}}}}
+"""
+    (folder / "Apps" / app_id).mkdir(parents=True, exist_ok=True)
+    (folder / "Apps" / app_id / "docker-compose.yml").write_text(compose)
+
+
+def test_an_update_to_a_template_that_asks_for_host_access_needs_consent_and_changes_nothing(
+    admin_api, engine, name, victim, allow_lan, tmp_path
+):
+    from appstore.models import CatalogApp, InstalledTemplate
+    from tests.appstore.conftest import make_store, sync
+    from tests.conftest import free_port
+
+    port, store = free_port(), tmp_path / "store"
+    store_app(store, name, port)
+    row = sync(make_store(path=str(store), name=f"store {name}"))
+    app = CatalogApp.objects.get(store=row, store_app_id=name)
+    assert not app.needs_consent  # its own folder under /DATA/AppData/$AppID: nothing to consent to
+    answer = admin_api.post(f"/api/catalog/{app.pk}/install/", json={"name": name})
+    assert answer.status_code == 202, answer.text
+    pk = answer.json()["id"]
+    running(admin_api, pk)
+    before = engine.container_config(f"{name}-web-1")
+
+    # The store turns: the next version joins another app's processes and takes the engine's data.
+    store_app(store, name, port, f"pid: 'container:{victim}-web-1'", ", '/var:/h'")
+    sync(row)
+    assert CatalogApp.objects.get(pk=app.pk).needs_consent
+    assert InstalledTemplate.objects.get(installation_id=pk).update_available
+    AppUpdateState.objects.update_or_create(installation_id=pk, defaults={"available": True})  # "update all" takes it
+    refused = admin_api.post(f"/api/apps/{pk}/update/", json={})
+    assert refused.status_code == 400 and refused.json()["code"] == "consent", refused.text
+    assert {f["code"] for f in refused.json()["findings"]} == {"other_container", "engine_data"}
+    refused = admin_api.post(f"/api/apps/{pk}/update/", json={"consent": True})
+    assert refused.status_code == 400 and "/var" in refused.json()["detail"]  # named, or not at all
+    everything = admin_api.post("/api/apps/update-all/", json={})
+    assert name not in everything.json()["queued"] and any(s.startswith(name) for s in everything.json()["skipped"])
+
+    after = engine.container_config(f"{name}-web-1")
+    assert (after["Id"], after["HostConfig"]["PidMode"], after["Mounts"]) == (
+        before["Id"],
+        before["HostConfig"]["PidMode"],
+        before["Mounts"],
+    )
+    assert not AppEvent.objects.filter(installation_id=pk, operation="update").exists()
 
 
 # ---------------------------------------------------------------------------- what stays allowed
