@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from files.paths import files_root
 from runtime.compose import ComposeError, RequiredVariable, interpolate, load_yaml, required_variables
 
 from .models import CatalogApp
@@ -20,6 +22,7 @@ from .parsing import pick, project_name
 from .parsing.template import template_variables
 
 CASAOS_DATA = "/DATA/AppData/"
+CASAOS_FILES = "/DATA/"
 _APPID = re.compile(r"\$\{?AppID\}?")
 VAR = "var__"  # form keys of the variables a template requires: var__<NAME>
 
@@ -59,10 +62,16 @@ def _resolved(value: Any, app_id: str) -> str:
 
 
 def _data_path(source: str, app_id: str) -> str:
-    """CasaOS's /DATA/AppData/$AppID/... becomes <apps data root>/<app id>/..."""
+    """CasaOS's folders on this machine: /DATA/AppData/$AppID/... becomes <apps data root>/<app id>/... (a folder the
+    template names there otherwise, /DATA/AppData/mongo/db, goes inside the app's own folder too, never into another
+    app's); the rest of /DATA (Media, Downloads...) is the files root, as CasaOS's /DATA is its files."""
     source = _APPID.sub(app_id, source)
     if source.startswith(CASAOS_DATA):
-        return data_root().rstrip("/") + "/" + source.removeprefix(CASAOS_DATA)
+        rest = source.removeprefix(CASAOS_DATA)
+        own = rest if rest.split("/")[0] == app_id else f"{app_id}/{rest}"
+        return data_root().rstrip("/") + "/" + own
+    if source.startswith(CASAOS_FILES) or source == CASAOS_FILES.rstrip("/"):
+        return str(Path(files_root(), source.removeprefix(CASAOS_FILES.rstrip("/")).lstrip("/")))
     return source
 
 

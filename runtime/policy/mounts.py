@@ -24,7 +24,7 @@ def _bind(key: str, entry: str, ctx: Context, service: str) -> list[Finding]:
     if len(parts) not in (2, 3):
         return [refused("unreadable", key, entry, f"{key} entry {entry!r} cannot be read one way only", service)]
     modes = parts[2].split(",") if len(parts) == 3 else []
-    findings = bind_findings(parts[0], parts[1], key, ctx, service)
+    findings = bind_findings(parts[0], parts[1], key, ctx, service, read_only="ro" in modes)
     return findings + [_propagation(key, m, service) for m in modes if m not in BIND_MODES]
 
 
@@ -40,7 +40,8 @@ def _mount(key: str, entry: dict[str, Any], ctx: Context, service: str) -> list[
         findings += [_unknown(f"{key}.BindOptions", k, service) for k in options if k not in BIND_OPTIONS]
         if options.get("Propagation", "") not in PROPAGATIONS:
             findings.append(_propagation(key, options["Propagation"], service))
-        return findings + bind_findings(source, target, key, ctx, service)
+        read_only = bool(entry.get("ReadOnly"))
+        return findings + bind_findings(source, target, key, ctx, service, read_only=read_only)
     if kind == "volume":
         options = entry.get("VolumeOptions") or {}
         findings += [_unknown(f"{key}.VolumeOptions", k, service) for k in options if k not in VOLUME_OPTIONS]

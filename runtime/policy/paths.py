@@ -12,6 +12,8 @@ import os
 from runtime.policy.model import Context, Finding, host_access
 
 SYSTEM_DIRS = ("/etc", "/root", "/boot", "/proc", "/sys", "/dev", "/usr", "/bin", "/sbin", "/lib", "/lib64", "/var")
+# Host files an app may read without consent: the clock's time zone, which every program may read anyway.
+READ_ONLY_FILES = frozenset({"/etc/localtime", "/etc/timezone"})
 WHAT = {
     "casaos_data": "the home cloud's own data (its database and secret key)",
     "casaos_code": "the home cloud's own code",
@@ -39,9 +41,11 @@ def allowed(path: str, ctx: Context) -> bool:
     )
 
 
-def bind_findings(source: str, target: str, key: str, ctx: Context, service: str) -> list[Finding]:
+def bind_findings(
+    source: str, target: str, key: str, ctx: Context, service: str, *, read_only: bool = False
+) -> list[Finding]:
     """Nothing for an allowed source; host access otherwise, explicit for our own data, code and the engine."""
-    if allowed(source, ctx):
+    if allowed(source, ctx) or (read_only and os.path.normpath(source) in READ_ONLY_FILES):
         return []
     resolved = real(source)
     shown = source if resolved == source else f"{source} (really {resolved})"

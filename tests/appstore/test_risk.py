@@ -204,3 +204,34 @@ def test_it_splits_image_references():
     assert split_image("ghcr.io/a/b:1.2@sha256:abc") == ("ghcr.io", "1.2", "sha256:abc")
     assert split_image("127.0.0.1:5000/casa/httpd:1") == ("127.0.0.1:5000", "1", "")
     assert split_image("library/redis") == ("docker.io", "", "")
+
+
+CASAOS_FOLDERS = """
+services:
+  app:
+    image: nginx:1.27
+    volumes:
+      - /DATA/AppData/$AppID/config:/config
+      - /DATA/AppData/mongo/db:/db
+      - /DATA/Media:/media
+      - /DATA:/DATA
+      - /etc/localtime:/etc/localtime:ro
+"""
+
+
+def test_casaos_folders_of_a_store_app_land_in_its_own_folder_and_the_files_root(settings, tmp_path):
+    """Wherever this machine keeps them (the try-out defaults too), with no consent and nothing under /DATA."""
+    from appstore.install import install_fields, store_risk
+    from appstore.models import CatalogApp
+
+    settings.FILES_ROOT, settings.APPS_DATA_ROOT = tmp_path / "files", tmp_path / "AppData"
+    app = CatalogApp(store_app_id="t", compose=CASAOS_FOLDERS, services={})
+    sources = [f.initial for f in install_fields(app, name="t") if f.kind == "volume"]
+    assert sources == [
+        f"{tmp_path}/AppData/t/config",
+        f"{tmp_path}/AppData/t/mongo/db",  # a folder named otherwise is still its own, never another app's
+        f"{tmp_path}/files/Media",
+        f"{tmp_path}/files",
+    ]
+    report = store_risk(app)
+    assert not report.needs_consent, report.flags

@@ -86,6 +86,15 @@ def test_other_host_folders_are_host_access(ctx, source, code):
     assert summary(findings(ctx, f"volumes: ['{source}:/h']")) == {(HOST_ACCESS, code, source)}
 
 
+def test_the_time_zone_may_be_read_but_not_written(ctx):
+    short = "volumes: ['/etc/localtime:/etc/localtime:ro']"
+    long = "volumes:\n  - {type: bind, source: /etc/timezone, target: /etc/timezone, read_only: true}"
+    assert findings(ctx, short) == findings(ctx, long) == []
+    written = "volumes: ['/etc/timezone:/etc/timezone']"
+    assert summary(findings(ctx, written)) == {(HOST_ACCESS, "system_bind", "/etc/timezone")}
+    assert findings(ctx, "volumes: ['/etc/passwd:/p:ro']")  # only those two files
+
+
 def test_the_whole_disk_must_be_named(ctx):
     (finding,) = findings(ctx, "volumes: ['/:/host:ro']")
     assert (finding.code, finding.explicit) == ("root_bind", True)
