@@ -232,6 +232,7 @@ def test_casaos_folders_of_a_store_app_land_in_its_own_folder_and_the_files_root
         f"{tmp_path}/AppData/t/mongo/db",  # a folder named otherwise is still its own, never another app's
         f"{tmp_path}/files/Media",
         f"{tmp_path}/files",
+        "/etc/localtime",  # read-only: the host's time zone
     ]
     report = store_risk(app)
     assert not report.needs_consent, report.flags
