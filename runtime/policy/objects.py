@@ -38,10 +38,18 @@ def volume_findings(body: dict[str, Any], ctx: Context) -> list[Finding]:
         reason = f"volumes.Driver {driver} of volume {name} stores it outside the engine"
         findings.append(host_access("volume_driver", "volumes.Driver", driver, reason))
     if opts and not _tmpfs(opts):
-        shown = ",".join(f"{k}={v}" for k, v in sorted(opts.items()))
+        shown = ",".join(f"{k}={_masked(v) if k == 'o' else v}" for k, v in sorted(opts.items()))
         reason = f"volumes.DriverOpts {shown} of volume {name} mount a disk, device or network share of the host"
         findings.append(host_access("volume_driver", "volumes.DriverOpts", shown, reason))
     return findings
+
+
+def _masked(options: str) -> str:
+    """Mount options as shown and recorded: a share's password never lands in a consent record or the audit log."""
+    pairs = [o.partition("=") for o in options.split(",")]
+    return ",".join(
+        f"{k}{sep}***" if sep and ("pass" in k or k == "credentials") else f"{k}{sep}{v}" for k, sep, v in pairs
+    )
 
 
 def _tmpfs(opts: dict[str, str]) -> bool:

@@ -170,6 +170,12 @@ def test_volumes_with_driver_options_are_host_access(ctx, opts):
     assert {(f.level, f.code) for f in findings(ctx, "volumes: ['data:/d']", extra)} == {(HOST_ACCESS, "volume_driver")}
 
 
+def test_a_shares_password_is_not_repeated(ctx):
+    extra = "volumes:\n  s:\n    driver_opts: {type: cifs, o: 'username=u,password=hunter2', device: '//h/s'}\n"
+    (finding,) = findings(ctx, "volumes: ['s:/s']", extra)
+    assert "hunter2" not in finding.value + finding.reason and "password=***" in finding.value
+
+
 def test_a_ram_volume_is_allowed(ctx):
     extra = "volumes:\n  cache:\n    driver_opts: {type: tmpfs, device: tmpfs, o: 'size=64m,uid=1000'}\n"
     assert findings(ctx, "volumes: ['cache:/c']", extra) == []
