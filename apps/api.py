@@ -14,7 +14,8 @@ from .models import Installation
 from .selectors import app_state
 from .selectors_manage import app_get_for, app_visible
 from .serializers import AppStateSerializer, InstallAcceptedSerializer, InstallRequestSerializer
-from .services import ConsentRequired, InstallError, app_cancel, app_install, app_install_retry, app_uninstall
+from .services import InstallError, app_cancel, app_install, app_install_retry, app_uninstall
+from .services.common import PolicyError
 
 # A refusal's HTTP status by its code; anything else is the client's to fix (400).
 REFUSAL_STATUS = {"busy": 409, "stepup": 403, "forbidden": 403, "engine": 503}
@@ -28,12 +29,17 @@ def refusal_status(exc) -> int:
     return REFUSAL_STATUS.get(getattr(exc, "code", None), status.HTTP_400_BAD_REQUEST)
 
 
+def refusal_body(exc, detail: str = "") -> dict:
+    """The reason and its code; a policy refusal adds its plain-words `flags`, the `findings` and `stepup`."""
+    body = {"detail": detail or exc.messages[0], "code": getattr(exc, "code", None) or "install"}
+    if isinstance(exc, PolicyError):
+        body.update(flags=exc.flags, findings=[f.as_dict() for f in exc.findings], stepup=getattr(exc, "stepup", False))
+    return body
+
+
 def _refused(exc: InstallError) -> Response:
-    """A refused request with the reason (its status from refusal_status); consent problems say which flags."""
-    body = {"detail": exc.messages[0], "code": exc.code}
-    if isinstance(exc, ConsentRequired):
-        body.update(flags=exc.flags, stepup=exc.stepup)
-    return Response(body, status=refusal_status(exc))
+    """A refused request with the reason (its status from refusal_status)."""
+    return Response(refusal_body(exc), status=refusal_status(exc))
 
 
 class AppListView(APIView):
@@ -52,7 +58,10 @@ class AppListView(APIView):
         request=InstallRequestSerializer,
         responses={
             202: InstallAcceptedSerializer,
-            400: OpenApiResponse(description="invalid compose, port or name taken, consent needed"),
+            400: OpenApiResponse(
+                description="invalid compose, port or name taken; refused by the container policy (`policy`) or "
+                "consent needed (`consent`), with `flags` and `findings`"
+            ),
             403: OpenApiResponse(description="not allowed to install, host access without an admin, or a step-up"),
             503: OpenApiResponse(description="the container engine does not answer"),
         },
@@ -68,6 +77,7 @@ class AppListView(APIView):
                 inputs=data.validated_data.get("inputs") or {},
                 consent=data.validated_data["consent"],
                 override_limits=data.validated_data["override_limits"],
+                consent_paths=data.validated_data["consent_paths"],
                 request=request,
             )
         except InstallError as exc:

@@ -11,11 +11,12 @@ from rest_framework.views import APIView
 from accounts.permissions import CanInstall, IsAdmin, IsMember
 from runtime.errors import EngineError
 
-from .api import refusal_status
+from .api import refusal_body, refusal_status
 from .docker_run import DockerRunError, compose_from_run
 from .selectors import app_state
 from .selectors_manage import app_container_of, app_detail, app_get_for, app_history, app_stats, grants_of
-from .services.common import ConsentRequired, InstallError, engine
+from .serializers import consent_paths_field
+from .services.common import InstallError, engine
 from .services.control import ACTIONS, app_control
 from .services.export import app_export
 from .services.foreign import foreign_adopt, foreign_control, foreign_list
@@ -28,11 +29,8 @@ from .views_manage import log_lines
 
 
 def refused(exc: InstallError) -> Response:
-    """The refusal with its reason, its status by its code (api.refusal_status); consent problems list their flags."""
-    body = {"detail": " ".join(exc.messages), "code": exc.code}
-    if isinstance(exc, ConsentRequired):
-        body.update(flags=exc.flags, stepup=exc.stepup)
-    return Response(body, status=refusal_status(exc))
+    """The refusal with its reason, its status by its code (api.refusal_status); policy refusals list findings."""
+    return Response(refusal_body(exc, " ".join(exc.messages)), status=refusal_status(exc))
 
 
 def accepted(event) -> Response:
@@ -49,6 +47,7 @@ class OperationSerializer(serializers.Serializer):
 
 class ConsentSerializer(serializers.Serializer):
     consent = serializers.BooleanField(default=False, help_text="Allow host access the new version asks for.")
+    consent_paths = consent_paths_field()
 
 
 class ServiceEditSerializer(serializers.Serializer):
@@ -193,6 +192,7 @@ class AppSettingsView(APIView):
                     compose=data.validated_data.get("compose"),
                     consent=data.validated_data["consent"],
                     override_limits=data.validated_data["override_limits"],
+                    consent_paths=data.validated_data["consent_paths"],
                     request=request,
                 )
             )
@@ -213,7 +213,11 @@ class AppUpdateView(APIView):
         try:
             return accepted(
                 app_update_start(
-                    user=request.user, installation=inst, consent=data.validated_data["consent"], request=request
+                    user=request.user,
+                    installation=inst,
+                    consent=data.validated_data["consent"],
+                    consent_paths=data.validated_data["consent_paths"],
+                    request=request,
                 )
             )
         except InstallError as exc:
@@ -349,6 +353,7 @@ class CustomAppView(APIView):
                 name=data.validated_data.get("name") or None,
                 consent=data.validated_data["consent"],
                 override_limits=data.validated_data["override_limits"],
+                consent_paths=data.validated_data["consent_paths"],
                 request=request,
             )
         except DockerRunError as exc:
@@ -390,6 +395,7 @@ class ForeignActionView(APIView):
                     name=data.validated_data.get("name", ""),
                     consent=data.validated_data["consent"],
                     override_limits=data.validated_data["override_limits"],
+                    consent_paths=data.validated_data["consent_paths"],
                     request=request,
                 )
                 return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)

@@ -60,6 +60,9 @@ class Installation(models.Model):
     created_objects = models.JSONField(_("objects this install created"), default=list, blank=True)
     # Services stopped because they kept restarting: {service: {exit_code, log, restarts, at}} until the next start.
     restart_loop = models.JSONField(_("restarting repeatedly"), default=dict, blank=True)
+    # Who approved each configuration the app ran with, and the host access it was given (apps.services.policy):
+    # [{"items": ["host_folder:/srv", ...], "by": "admin", "by_id": 1, "at": "...", "operation": "install"}]
+    consents = models.JSONField(_("consents to host access"), default=list, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="installations"

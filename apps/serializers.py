@@ -5,6 +5,30 @@ from rest_framework import serializers
 from .services.install import MAX_COMPOSE
 
 
+def consent_paths_field() -> serializers.ListField:
+    """Explicit host access: consent alone never gives an app our own data, code or the container engine's."""
+    return serializers.ListField(
+        child=serializers.CharField(max_length=4096),
+        required=False,
+        default=list,
+        max_length=64,
+        help_text="Each host path of our own data, code or the container engine the app may have, named "
+        "(with consent and a step-up).",
+    )
+
+
+class FindingSerializer(serializers.Serializer):
+    """One value of the engine payload outside the container policy's allowlist."""
+
+    level = serializers.ChoiceField(choices=["refused", "host_access"])
+    code = serializers.CharField()
+    key = serializers.CharField(help_text="where in the engine payload, e.g. HostConfig.Binds")
+    value = serializers.CharField()
+    reason = serializers.CharField()
+    service = serializers.CharField()
+    explicit = serializers.BooleanField(help_text="given only when named in consent_paths")
+
+
 class InstallRequestSerializer(serializers.Serializer):
     """POST /api/apps/: a compose document, optionally a name, variables and consent to flagged host access."""
 
@@ -20,6 +44,7 @@ class InstallRequestSerializer(serializers.Serializer):
             "recorded in the audit log."
         ),
     )
+    consent_paths = consent_paths_field()
 
 
 class ImageProgressSerializer(serializers.Serializer):

@@ -14,6 +14,20 @@ from .models import Installation
 from .selectors import app_state
 from .selectors_manage import app_get_for, app_visible
 from .services import ConsentRequired, InstallError, app_cancel, app_install, app_install_retry, app_uninstall
+from .services.common import PolicyError
+from .services.policy_words import phrase
+
+
+def consent_context(request, exc: PolicyError) -> dict:
+    """What the consent part of a form shows after a policy refusal: each finding in plain words, the paths to
+    name, whether consent was ticked, and whether only a step-up is missing (or no consent is possible at all)."""
+    return {
+        "findings": [{**f.as_dict(), "phrase": phrase(f.code)} for f in exc.findings],
+        "stepup": getattr(exc, "stepup", False),
+        "forbidden": exc.code in ("forbidden", "policy"),
+        "named": request.POST.getlist("consent_paths"),
+        "given": request.POST.get("consent") in ("on", "true", "1"),
+    }
 
 
 def _host(request) -> str:
@@ -48,10 +62,11 @@ def install(request):
                 inputs=data["inputs"],
                 consent=data["consent"],
                 override_limits=data["override_limits"],
+                consent_paths=request.POST.getlist("consent_paths"),
                 request=request,
             )
-        except ConsentRequired as exc:
-            consent = {"flags": exc.flags, "stepup": exc.stepup}
+        except PolicyError as exc:
+            consent = consent_context(request, exc)
             form.add_error(None, exc.messages[0])
         except InstallError as exc:
             code = exc.code

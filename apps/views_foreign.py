@@ -8,8 +8,9 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import admin_required
 from runtime.errors import EngineError
 
-from .services.common import InstallError
+from .services.common import InstallError, PolicyError
 from .services.foreign import foreign_adopt, foreign_compose, foreign_control, foreign_get, foreign_list
+from .views import consent_context
 
 
 @admin_required
@@ -49,10 +50,11 @@ def adopt(request, cid: str):
                 name=request.POST.get("name", "").strip(),
                 consent=request.POST.get("consent") == "on",
                 override_limits=request.POST.get("override_limits") == "on",
+                consent_paths=request.POST.getlist("consent_paths"),
                 request=request,
             )
         except InstallError as exc:
-            consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
+            consent = consent_context(request, exc) if isinstance(exc, PolicyError) else None
             limits = exc.code == "limits"  # the page is for admins only: the override is theirs to give
             messages.error(request, " ".join(exc.messages))
         else:

@@ -30,13 +30,14 @@ from .selectors_manage import (
     app_tiles,
     grants_of,
 )
-from .services.common import InstallError, engine
+from .services.common import InstallError, PolicyError, engine
 from .services.control import app_control
 from .services.export import app_export
 from .services.settings_edit import app_settings_change, service_settings
 from .services.uninstall import app_deletable_data, app_remove
 from .services.update import app_hold, app_update_all, app_update_check, app_update_start
 from .services.visibility import app_grants_set, tile_hide, tiles_reorder
+from .views import consent_context
 
 
 def _host(request) -> str:
@@ -218,10 +219,11 @@ def settings_page(request, pk: int):
                 compose=form.raw_compose(),
                 consent=form.cleaned_data.get("consent", False),
                 override_limits=form.cleaned_data.get("override_limits", False),
+                consent_paths=request.POST.getlist("consent_paths"),
                 request=request,
             )
         except InstallError as exc:
-            consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
+            consent = consent_context(request, exc) if isinstance(exc, PolicyError) else None
             code = exc.code
             form.add_error(None, " ".join(exc.messages))
         else:
@@ -243,7 +245,11 @@ def update(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
     try:
         app_update_start(
-            user=request.user, installation=inst, consent=request.POST.get("consent") == "on", request=request
+            user=request.user,
+            installation=inst,
+            consent=request.POST.get("consent") == "on",
+            consent_paths=request.POST.getlist("consent_paths"),
+            request=request,
         )
     except InstallError as exc:
         _refused(request, exc)
@@ -348,10 +354,11 @@ def custom(request):
                 name=form.cleaned_data["name"] or None,
                 consent=form.cleaned_data["consent"],
                 override_limits=form.cleaned_data["override_limits"],
+                consent_paths=request.POST.getlist("consent_paths"),
                 request=request,
             )
         except InstallError as exc:
-            consent = {"flags": getattr(exc, "flags", [])} if exc.code == "consent" else None
+            consent = consent_context(request, exc) if isinstance(exc, PolicyError) else None
             code = exc.code
             form.add_error(None, " ".join(exc.messages))
         else:

@@ -13,7 +13,7 @@ from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
 from accounts.permissions import CanInstall, IsAdmin, IsMember
-from apps.api import refusal_status
+from apps.api import refusal_body, refusal_status
 
 from . import services
 from .forms import InstallForm
@@ -142,7 +142,10 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         request=CatalogInstallSerializer,
         responses={
             202: CatalogInstallAcceptedSerializer,
-            400: OpenApiResponse(description="a value, the name or a port is refused; consent needed (`flags`)"),
+            400: OpenApiResponse(
+                description="a value, the name or a port is refused; refused by the container policy (`policy`) or "
+                "consent needed (`consent`), with `flags` and `findings`"
+            ),
             403: OpenApiResponse(description="not allowed to install; host access: an admin with a fresh step-up only"),
             503: OpenApiResponse(description="the container engine does not answer"),
         },
@@ -153,7 +156,12 @@ class CatalogViewSet(ReadOnlyModelViewSet):
         app = self.get_object()
         body = CatalogInstallSerializer(data=request.data)
         body.is_valid(raise_exception=True)
-        form = install_form_from_api(app, **body.validated_data)
+        form = install_form_from_api(
+            app,
+            name=body.validated_data.get("name", ""),
+            values=body.validated_data.get("values"),
+            consent=body.validated_data["consent"],
+        )
         if form.is_valid():
             form_port_errors(form)
         if form.errors:
@@ -168,6 +176,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
                 name=form.cleaned_data["name"],
                 values=form.values(),
                 consent=body.validated_data["consent"],
+                consent_paths=body.validated_data["consent_paths"],
                 request=request,
             )
         except ValidationError as exc:
@@ -206,10 +215,7 @@ def _first_error(form) -> str:
 
 def _refused(exc: ValidationError) -> Response:
     """The installer's refusal, shaped as POST /api/apps/ shapes it (403 when only a step-up is missing)."""
-    body = {"detail": exc.messages[0], "code": getattr(exc, "code", None) or "install"}
-    if hasattr(exc, "flags"):
-        body.update(flags=exc.flags, stepup=exc.stepup)
-    return Response(body, status=refusal_status(exc))
+    return Response(refusal_body(exc), status=refusal_status(exc))
 
 
 def _accepted(request, inst) -> dict:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import socket
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -13,6 +14,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from files.paths import files_root
 from runtime.compose import ComposeError, RequiredVariable, interpolate, load_yaml, required_variables
 
 from .models import CatalogApp
@@ -20,6 +22,7 @@ from .parsing import pick, project_name
 from .parsing.template import template_variables
 
 CASAOS_DATA = "/DATA/AppData/"
+CASAOS_FILES = "/DATA/"
 _APPID = re.compile(r"\$\{?AppID\}?")
 VAR = "var__"  # form keys of the variables a template requires: var__<NAME>
 
@@ -59,10 +62,16 @@ def _resolved(value: Any, app_id: str) -> str:
 
 
 def _data_path(source: str, app_id: str) -> str:
-    """CasaOS's /DATA/AppData/$AppID/... becomes <apps data root>/<app id>/..."""
+    """CasaOS's folders on this machine: /DATA/AppData/$AppID/... becomes <apps data root>/<app id>/... (a folder the
+    template names there otherwise, /DATA/AppData/mongo/db, goes inside the app's own folder too, never into another
+    app's); the rest of /DATA (Media, Downloads...) is the files root, as CasaOS's /DATA is its files."""
     source = _APPID.sub(app_id, source)
     if source.startswith(CASAOS_DATA):
-        return data_root().rstrip("/") + "/" + source.removeprefix(CASAOS_DATA)
+        rest = source.removeprefix(CASAOS_DATA)
+        own = rest if rest.split("/")[0] == app_id else f"{app_id}/{rest}"
+        return data_root().rstrip("/") + "/" + own
+    if source.startswith(CASAOS_FILES) or source == CASAOS_FILES.rstrip("/"):
+        return str(Path(files_root(), source.removeprefix(CASAOS_FILES.rstrip("/")).lstrip("/")))
     return source
 
 
@@ -295,32 +304,51 @@ def form_port_errors(form) -> None:
         taken.add(port)
 
 
-def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], consent: bool, request=None):
-    """Render the template with the person's values, hand it to the installer (apps.services.app_install) and
-    remember which template it came from (the "update available" mark compares against it).
+def values_for_name(app: CatalogApp, values: dict[str, str], name: str) -> dict[str, str]:
+    """Folders left at the default of the template's own name follow the name chosen: they are meant as this app's
+    own folder, not as the folder of an app of the default name (which would be another app's data)."""
+    default = project_name(app.store_app_id)
+    if not name or name == default:
+        return values
+    before = {f.key: f.initial for f in install_fields(app, name=default) if f.kind == "volume"}
+    after = {f.key: f.initial for f in install_fields(app, name=name) if f.kind == "volume"}
+    return {key: after[key] if key in before and value == before[key] else value for key, value in values.items()}
+
+
+def store_risk(app: CatalogApp, *, user=None, values: dict[str, str] | None = None, name: str = ""):
+    """The risk report of installing `app` with these form values (the defaults for this machine when None), as
+    `user` would (None: an admin): the same payloads, the same policy the installer enforces."""
+    from .risk import risk_of_compose
+
+    name = name or project_name(app.store_app_id)
+    if values is None:
+        values = {f.key: f.initial for f in install_fields(app, name=name) if f.kind != "variable"}
+    values = values_for_name(app, values, name)
+    return risk_of_compose(render_compose(app, values), app_id=name, variables=install_inputs(values), user=user)
+
+
+def store_install(
+    *,
+    user,
+    app: CatalogApp,
+    name: str,
+    values: dict[str, str],
+    consent: bool,
+    consent_paths=(),
+    request=None,
+):
+    """Render the template with the person's values, hand it to the installer (apps.services.app_install: the
+    container policy, consent and step-up are checked there) and remember which template it came from (the "update
+    available" mark compares against it).
 
     Raises the installer's InstallError (a ValidationError) with a message a person can act on.
     """
-    from accounts.permissions import stepup_is_fresh, user_is_admin
-    from apps.services import ConsentRequired, InstallError, app_install
+    from apps.services import app_install
 
-    from .risk import HIGH, risk_of_compose
     from .updates import installed_template_record
 
+    values = values_for_name(app, values, name)
     compose, inputs = render_compose(app, values), install_inputs(values)
-    report = risk_of_compose(compose, app_id=name, variables=inputs)
-    if report.needs_consent:  # the installer checks again; these messages fit the form better
-        flags = report.phrases(HIGH)
-        if not user_is_admin(user):
-            raise InstallError(
-                _("Only an administrator can install an app that asks for host access."), code="forbidden"
-            )
-        if not consent:
-            raise ConsentRequired(_("Your values give this app host access: confirm below to continue."), flags=flags)
-        if request is None or not stepup_is_fresh(request):
-            raise ConsentRequired(
-                _("Confirm your password again (step-up) before installing this app."), flags=flags, stepup=True
-            )
     with transaction.atomic():  # the record commits with the installation, before its task starts
         inst = app_install(
             user=user,
@@ -330,6 +358,7 @@ def store_install(*, user, app: CatalogApp, name: str, values: dict[str, str], c
             source="store",
             store_app=app,
             consent=consent,
+            consent_paths=consent_paths,
             request=request,
         )
         installed_template_record(installation=inst, app=app)

@@ -1,73 +1,26 @@
 """The risk report: what an app would be allowed to touch on this machine, in plain words.
 
-Computed from the *translated* project (runtime.compose), never from how the compose file spells things, so
-`privileged: "true"`, long-syntax binds, named volumes that are really binds and `CAP_SYS_ADMIN` all count.
+A view over the container policy (runtime.policy through apps.services.policy): every host-access finding of the
+app's engine payloads is a high flag, so what a person consents to on the store pages is exactly what the installer
+enforces. Image warnings (floating tags, unknown registries) are added for information; they need no consent.
 """
 
 from __future__ import annotations
 
-import posixpath
 from dataclasses import asdict, dataclass, field
 
-from django.utils.translation import gettext_lazy as _
-
-from runtime.compose import ComposeError, exposure, load_project
+from apps.services.policy import policy_findings
+from apps.services.policy_words import phrase
+from runtime.compose import ComposeError, load_project
 from runtime.compose.model import Project
+from runtime.policy import Finding
 
 from .parsing.template import project_name, template_variables
 
-HIGH = "high"
+HIGH = "high"  # host access: an admin's explicit consent and a fresh step-up
+REFUSED = "refused"  # never allowed
 WARNING = "warning"
 
-ENGINE_SOCKET_NAMES = ("docker.sock", "podman.sock", "containerd.sock", "crio.sock")
-ENGINE_DIRS = (
-    "/run",
-    "/var/run",
-    "/run/docker",
-    "/var/run/docker",
-    "/run/podman",
-    "/var/run/podman",
-    "/run/containerd",
-    "/var/run/containerd",
-    "/var/lib/docker",
-    "/var/lib/containers",
-)
-SYSTEM_DIRS = (
-    "/etc",
-    "/root",
-    "/boot",
-    "/proc",
-    "/sys",
-    "/dev",
-    "/usr",
-    "/bin",
-    "/sbin",
-    "/lib",
-    "/lib32",
-    "/lib64",
-    "/var/lib",
-    "/var/run",
-    "/run",
-    "/var/log",
-    "/var/spool",
-)
-DANGEROUS_CAPS = {
-    "ALL",
-    "SYS_ADMIN",
-    "SYS_MODULE",
-    "SYS_RAWIO",
-    "SYS_PTRACE",
-    "SYS_BOOT",
-    "SYS_TIME",
-    "NET_ADMIN",
-    "DAC_READ_SEARCH",
-    "DAC_OVERRIDE",
-    "SETFCAP",
-    "MKNOD",
-    "BPF",
-    "PERFMON",
-    "SYS_RESOURCE",
-}
 KNOWN_REGISTRIES = {
     "docker.io",
     "index.docker.io",
@@ -85,98 +38,76 @@ KNOWN_REGISTRIES = {
     "nvcr.io",
 }
 
-# What each flag means for the person installing, as the end of "This app asks for: ...".
-PHRASES = {
-    "privileged": _("full control of this machine (privileged mode)"),
-    "engine_socket": _("full control of Docker"),
-    "root_bind": _("your whole disk"),
-    "system_bind": _("system folders of this machine"),
-    "host_network": _("this machine's network (host network)"),
-    "host_pid": _("every process on this machine (host PID)"),
-    "host_ipc": _("this machine's shared memory (host IPC)"),
-    "host_userns": _("to run without user isolation (host user namespace)"),
-    "host_cgroup": _("this machine's control groups (host cgroup namespace)"),
-    "unconfined": _("to run without its security profile (AppArmor or seccomp off)"),
-    "cap_add": _("extra kernel powers"),
-    "devices": _("hardware devices"),
-    "gpu": _("the graphics card (GPU)"),
-    "latest_image": _("an image that can change without notice (latest or no tag)"),
-    "unknown_registry": _("images from a registry we do not know"),
-    "analysis_failed": _("settings we could not check"),
-}
-
 
 @dataclass(frozen=True)
 class RiskFlag:
-    """One risky setting of one service."""
+    """One risky setting of one service; `reason` names the payload key and value."""
 
     code: str
     severity: str
     service: str = ""
     detail: str = ""
+    reason: str = ""
+    explicit: bool = False  # consent must name `detail` (our own data, code, the engine's)
 
     @property
     def phrase(self) -> str:
-        return str(PHRASES.get(self.code, self.code))
+        return phrase(self.code)
 
 
 @dataclass
 class RiskReport:
-    """Every flag of an app; high flags need an admin's explicit consent."""
+    """Every flag of an app; high flags need an admin's explicit consent, refused ones are never installed."""
 
     flags: list[RiskFlag] = field(default_factory=list)
 
     @property
     def needs_consent(self) -> bool:
-        return any(f.severity == HIGH for f in self.flags)
+        return any(f.severity in (HIGH, REFUSED) for f in self.flags)
+
+    @property
+    def refused(self) -> list[RiskFlag]:
+        return [f for f in self.flags if f.severity == REFUSED]
 
     @property
     def high(self) -> list[RiskFlag]:
-        return [f for f in self.flags if f.severity == HIGH]
+        return [f for f in self.flags if f.severity in (HIGH, REFUSED)]
+
+    @property
+    def explicit(self) -> list[RiskFlag]:
+        """Host paths a consent must name one by one."""
+        return [f for f in self.flags if f.explicit]
 
     @property
     def warnings(self) -> list[RiskFlag]:
-        return [f for f in self.flags if f.severity != HIGH]
+        return [f for f in self.flags if f.severity == WARNING]
 
     def phrases(self, severity: str | None = None) -> list[str]:
         """Distinct plain-words phrases, high ones first ("full control of Docker", "your whole disk")."""
-        ordered = sorted(self.flags, key=lambda f: f.severity != HIGH)
-        chosen = [f for f in ordered if severity is None or f.severity == severity]
+        chosen = [f for f in self._ordered() if severity is None or f.severity == severity]
         return list(dict.fromkeys(f.phrase for f in chosen))
 
     def details(self) -> list[dict[str, str]]:
-        """One row per distinct (phrase, detail) for the page: what, which service, which value."""
+        """One row per distinct (phrase, detail) for the page: what, which value, which services, and why."""
         rows: dict[tuple[str, str], dict[str, str]] = {}
-        for f in sorted(self.flags, key=lambda f: f.severity != HIGH):
-            row = rows.setdefault(
-                (f.code, f.detail),
-                {"code": f.code, "severity": f.severity, "phrase": f.phrase, "detail": f.detail, "services": ""},
-            )
+        for f in self._ordered():
+            row = rows.setdefault((f.code, f.detail), {**asdict(f), "phrase": f.phrase, "services": ""})
             row["services"] = ", ".join(filter(None, dict.fromkeys([*row["services"].split(", "), f.service])))
         return list(rows.values())
+
+    def _ordered(self) -> list[RiskFlag]:
+        rank = {REFUSED: 0, HIGH: 1}
+        return sorted(self.flags, key=lambda f: rank.get(f.severity, 2))
 
     def as_dict(self) -> dict:
         return {"needs_consent": self.needs_consent, "flags": [asdict(f) for f in self.flags]}
 
     @classmethod
     def from_dict(cls, data: dict | None) -> RiskReport:
-        return cls(flags=[RiskFlag(**f) for f in (data or {}).get("flags", [])])
-
-
-def _under(path: str, roots: tuple[str, ...]) -> str | None:
-    path = posixpath.normpath(path)
-    return next((r for r in roots if path == r or path.startswith(r.rstrip("/") + "/")), None)
-
-
-def _bind_flags(service: str, source: str) -> list[RiskFlag]:
-    source = posixpath.normpath(source)
-    if source == "/":
-        return [RiskFlag("root_bind", HIGH, service, source)]
-    if posixpath.basename(source) in ENGINE_SOCKET_NAMES or source in ENGINE_DIRS:
-        return [RiskFlag("engine_socket", HIGH, service, source)]
-    if _under(source, SYSTEM_DIRS):
-        return [RiskFlag("system_bind", HIGH, service, source)]
-    return []
+        known = RiskFlag.__dataclass_fields__
+        return cls(
+            flags=[RiskFlag(**{k: v for k, v in f.items() if k in known}) for f in (data or {}).get("flags", [])]
+        )
 
 
 def split_image(ref: str) -> tuple[str, str, str]:
@@ -199,36 +130,16 @@ def _image_flags(service: str, image: str) -> list[RiskFlag]:
     return flags
 
 
-def _namespace_flags(svc) -> list[RiskFlag]:
-    pairs = (
-        ("host_network", svc.network_mode),
-        ("host_pid", svc.pid),
-        ("host_ipc", svc.ipc),
-        ("host_userns", svc.userns_mode),
-        ("host_cgroup", svc.cgroup),
-    )
-    return [RiskFlag(code, HIGH, svc.service, "host") for code, value in pairs if value == "host"]
+def _flag(finding: Finding) -> RiskFlag:
+    severity = REFUSED if finding.refused else HIGH
+    return RiskFlag(finding.code, severity, finding.service, finding.value, finding.reason, finding.explicit)
 
 
-def _service_flags(svc) -> list[RiskFlag]:
-    flags = [RiskFlag("privileged", HIGH, svc.service)] if svc.privileged else []
-    flags += _namespace_flags(svc)
-    for mount in svc.binds:
-        flags += _bind_flags(svc.service, mount.source)
-    for cap in svc.cap_add:
-        flags.append(RiskFlag("cap_add", HIGH if cap in DANGEROUS_CAPS else WARNING, svc.service, cap))
-    flags += [RiskFlag("devices", HIGH, svc.service, d.host_path) for d in svc.devices]
-    if svc.device_requests:
-        flags.append(RiskFlag("gpu", WARNING, svc.service))
-    for opt in svc.security_opt:
-        if opt.replace("=", ":").lower() in ("apparmor:unconfined", "seccomp:unconfined", "label:disable"):
-            flags.append(RiskFlag("unconfined", HIGH, svc.service, opt))
-    return flags + _image_flags(svc.service, svc.image)
-
-
-def risk_of_project(project: Project) -> RiskReport:
-    """The report of a translated project."""
-    return RiskReport(flags=[flag for svc in exposure(project) for flag in _service_flags(svc)])
+def risk_of_project(project: Project, *, user=None, app: str = "") -> RiskReport:
+    """The report of a translated project, for `user` (None: an admin, whose writable folder is the files root)."""
+    findings = policy_findings(project=project, app=app or project.name, user=user)
+    images = [flag for c in project.containers for flag in _image_flags(c.service, c.image)]
+    return RiskReport(flags=[*map(_flag, findings), *images])
 
 
 def unchecked_report(reason: str) -> RiskReport:
@@ -236,7 +147,7 @@ def unchecked_report(reason: str) -> RiskReport:
     return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", reason[:300])])
 
 
-def risk_of_compose(compose: str, *, app_id: str, variables: dict[str, str] | None = None) -> RiskReport:
+def risk_of_compose(compose: str, *, app_id: str, variables: dict[str, str] | None = None, user=None) -> RiskReport:
     """Translate a compose file the way the installer will (with the variables the person set), then report;
     a file we cannot read fails closed."""
     values = {**template_variables(app_id), **(variables or {}), "AppID": app_id}  # as the installer merges them
@@ -245,4 +156,4 @@ def risk_of_compose(compose: str, *, app_id: str, variables: dict[str, str] | No
         project = load_project(compose, variables=values, project_name=project_name(app_id), collect_required=True)
     except ComposeError as exc:
         return RiskReport(flags=[RiskFlag("analysis_failed", HIGH, "", str(exc)[:300])])
-    return risk_of_project(project)
+    return risk_of_project(project, user=user)

@@ -5,6 +5,8 @@ from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.serializers import consent_paths_field
+
 from .install import install_fields
 from .models import CatalogApp
 from .parsing import pick, project_name
@@ -139,6 +141,7 @@ class CatalogInstallSerializer(serializers.Serializer):
     consent = serializers.BooleanField(
         required=False, default=False, help_text="needed, with a fresh step-up, when the app asks for host access"
     )
+    consent_paths = consent_paths_field()
 
 
 class CatalogInstallAcceptedSerializer(serializers.Serializer):
@@ -151,9 +154,11 @@ class CatalogInstallAcceptedSerializer(serializers.Serializer):
 
 class RiskFlagSerializer(serializers.Serializer):
     code = serializers.CharField()
-    severity = serializers.CharField()
+    severity = serializers.CharField(help_text="high (host access: consent), refused (never), warning")
     service = serializers.CharField()
     detail = serializers.CharField()
+    reason = serializers.CharField(help_text="the engine payload key and value, in plain words")
+    explicit = serializers.BooleanField(help_text="consent must name `detail` in consent_paths")
     phrase = serializers.CharField()
 
 

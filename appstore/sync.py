@@ -33,7 +33,7 @@ from .parsing import (
     read_store_info,
 )
 from .parsing.layout import MAX_JSON, contained, read_json, v1_app_folders, v2_index_items
-from .risk import risk_of_project, unchecked_report
+from .risk import RiskReport, unchecked_report
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def _too_slow() -> SyncError:
 def _finish(
     template: AppTemplate, assets: AssetCollector, app_dir: Path | None, *, icon: str = "", thumbnail: str = ""
 ) -> ParsedApp:
-    report = risk_of_project(template.project) if template.project else unchecked_report(template.unchecked)
+    report = template_risk(template)
     return ParsedApp(
         template=template,
         icon=assets.collect(icon or template.icon, app_dir=app_dir),
@@ -120,6 +120,17 @@ def _finish(
         risk=report.as_dict(),
         needs_consent=report.needs_consent,
     )
+
+
+def template_risk(template: AppTemplate) -> RiskReport:
+    """The report of a default install (the form's values for this machine), as an admin would install it."""
+    if template.project is None:
+        return unchecked_report(template.unchecked)
+    from .install import store_risk
+    from .models import CatalogApp
+
+    app = CatalogApp(store_app_id=template.store_app_id, compose=template.compose, services=template.services)
+    return store_risk(app)
 
 
 def _dedupe(apps: list[ParsedApp], problems: list[dict[str, str]]) -> list[ParsedApp]:

@@ -24,10 +24,10 @@ from accounts.permissions import (
 from . import services
 from .assets import CONTENT_TYPES, asset_path
 from .forms import InstallForm, LanSettingForm, StoreAddForm
-from .install import form_port_errors, install_fields, install_inputs, render_compose, store_install
+from .install import form_port_errors, install_fields, store_install, store_risk
 from .models import AppstoreSettings, CatalogApp, Store
 from .parsing import pick, project_name
-from .risk import RiskReport, risk_of_compose
+from .risk import RiskReport
 from .selectors import (
     CatalogQuery,
     catalog_browse,
@@ -98,7 +98,7 @@ def _app(pk: int) -> CatalogApp:
 def app_detail(request, pk: int):
     """An app: sanitised description, screenshots, tips, facts, risk report, install button."""
     app = catalog_mark([_app(pk)])[0]
-    report = RiskReport.from_dict(app.risk)
+    report = store_risk(app, user=request.user)  # this person's install: their folders, today's engine
     return render(
         request,
         "appstore/detail.html",
@@ -108,7 +108,9 @@ def app_detail(request, pk: int):
             "installed": app.installed,
             "update_available": app.update_available,
             "runs_here": not app.architecture_list or host_architecture() in app.architecture_list,
-            "may_install": user_may_install(request.user) and (user_is_admin(request.user) or not report.needs_consent),
+            "may_install": user_may_install(request.user)
+            and not report.refused
+            and (user_is_admin(request.user) or not report.needs_consent),
             "host_access": report.needs_consent,
         },
     )
@@ -142,6 +144,7 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
             name=form.cleaned_data["name"],
             values=form.values(),
             consent=form.cleaned_data.get("consent", False),
+            consent_paths=request.POST.getlist("consent_paths"),
             request=request,
         )
     except ValidationError as exc:
@@ -149,18 +152,17 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
         return None
 
 
-def _typed_risk(app: CatalogApp, form: InstallForm) -> RiskReport:
+def _typed_risk(request, app: CatalogApp, form: InstallForm) -> RiskReport:
     """Typed values can grant host access the template did not ask for: the report of what they would do."""
-    values = form.values()
     name = form.cleaned_data.get("name") or project_name(app.store_app_id)
-    return risk_of_compose(render_compose(app, values), app_id=name, variables=install_inputs(values))
+    return store_risk(app, user=request.user, values=form.values(), name=name)
 
 
 @installer_required
 def app_install(request, pk: int):
     """The install form: prefilled from the template, ports checked, consent and step-up for host access."""
     app = _app(pk)
-    report = RiskReport.from_dict(app.risk)
+    report = store_risk(app, user=request.user)
     if report.needs_consent and not user_is_admin(request.user):
         messages.error(request, _("Only an administrator can install an app that asks for host access."))
         return redirect("appstore-app", pk=app.pk)
@@ -170,7 +172,7 @@ def app_install(request, pk: int):
         if inst is not None:
             # No "Installing…" message: it would stay beside whatever the install became (the page is live).
             return redirect("app-detail", pk=inst.pk)
-        report = _typed_risk(app, form)
+        report = _typed_risk(request, app, form)
     return render(
         request,
         "appstore/install.html",
@@ -179,6 +181,7 @@ def app_install(request, pk: int):
             "form": form,
             "report": report,
             "stepup_fresh": stepup_is_fresh(request),
+            "named": request.POST.getlist("consent_paths"),
             "stepup_url": _stepup_url(request),
         },
     )

@@ -182,6 +182,10 @@ class Engine(abc.ABC):
         """The memory and CPUs of the machine the engine runs containers on."""
         raise NotImplementedError
 
+    def data_root(self) -> str:
+        """Where the engine keeps images, containers and volumes (Docker's /var/lib/docker); "" when unknown."""
+        return ""
+
     def service_names_resolve(self) -> bool:
         """Whether containers on an app network find each other by service name (an app finding its database)."""
         return True

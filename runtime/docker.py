@@ -32,7 +32,7 @@ from runtime.base import (
     VolumeInfo,
 )
 from runtime.docker_parse import container_from_inspect, container_from_summary, stats_from_raw, version_from_raw
-from runtime.payload import DEFAULT_PIDS_LIMIT, create_body, endpoint, files_tar
+from runtime.payload import DEFAULT_PIDS_LIMIT, create_body, endpoint, files_tar, network_body, volume_body
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 
 _PORT_TAKEN = ("port is already allocated", "address already in use")
@@ -165,6 +165,11 @@ class DockerEngine(Engine):
             info = self.api.info()
         swap = psutil.swap_memory().total if self.url.startswith("unix://") else 0
         return HostResources(memory=int(info.get("MemTotal") or 0), cpus=int(info.get("NCPU") or 0), swap=swap)
+
+    def data_root(self) -> str:
+        """DockerRootDir of GET /info (Podman answers its graph root there)."""
+        with _mapped():
+            return str(self.api.info().get("DockerRootDir") or "")
 
     def run_healthcheck(self, ref: str) -> None:
         """Podman: run the health check once through its own API; Docker runs them itself, so nothing to do.
@@ -415,25 +420,19 @@ class DockerEngine(Engine):
         return DockerEvents(stream, having=[k for k, v in (labels or {}).items() if v is None])
 
     def create_network(self, spec: NetworkSpec) -> str:
-        """Create a network (duplicate names are refused, unlike Docker's default)."""
-        ipam = None
-        if spec.ipam:
-            ipam = {
-                "Driver": spec.ipam.driver or "default",
-                "Options": dict(spec.ipam.options),
-                "Config": [{_camel(k): v for k, v in pool.items()} for pool in spec.ipam.config],
-            }
+        """Create a network from its payload (runtime.payload.network_body: what the policy checked)."""
+        body = network_body(spec)
         with _mapped():
             res = self.api.create_network(
-                spec.name,
-                driver=spec.driver,
-                options=dict(spec.driver_opts) or None,
-                ipam=ipam,
-                check_duplicate=True,
-                internal=spec.internal,
-                labels=dict(spec.labels),
-                enable_ipv6=spec.enable_ipv6,
-                attachable=spec.attachable,
+                body["Name"],
+                driver=body["Driver"],
+                options=body["Options"] or None,
+                ipam=body.get("IPAM"),
+                check_duplicate=body["CheckDuplicate"],
+                internal=body["Internal"],
+                labels=body["Labels"],
+                enable_ipv6=body["EnableIPv6"],
+                attachable=body["Attachable"],
             )
         return res["Id"]
 
@@ -460,10 +459,11 @@ class DockerEngine(Engine):
         ]
 
     def create_volume(self, spec: VolumeSpec) -> str:
-        """Create (or reuse) a named volume."""
+        """Create (or reuse) a named volume from its payload (runtime.payload.volume_body)."""
+        body = volume_body(spec)
         with _mapped():
             res = self.api.create_volume(
-                spec.name, driver=spec.driver, driver_opts=dict(spec.driver_opts) or None, labels=dict(spec.labels)
+                body["Name"], driver=body["Driver"], driver_opts=body["DriverOpts"] or None, labels=body["Labels"]
             )
         return res["Name"]
 
@@ -518,11 +518,6 @@ def _lines(stream: Any) -> Iterator[str]:
     finally:
         with contextlib.suppress(Exception):
             stream.close()
-
-
-def _camel(key: str) -> str:
-    """ip_range -> IPRange, subnet -> Subnet (IPAM pool keys)."""
-    return {"ip_range": "IPRange"}.get(key, key[:1].upper() + key[1:])
 
 
 class DockerLogs:

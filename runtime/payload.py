@@ -6,7 +6,15 @@ import io
 import tarfile
 from typing import Any
 
-from runtime.specs import ContainerSpec, FileSpec, HealthcheckSpec, MountSpec, NetworkAttachment
+from runtime.specs import (
+    ContainerSpec,
+    FileSpec,
+    HealthcheckSpec,
+    MountSpec,
+    NetworkAttachment,
+    NetworkSpec,
+    VolumeSpec,
+)
 
 _NS = 1_000_000_000
 DEFAULT_PIDS_LIMIT = 4096  # processes a container may run when its compose sets no pids_limit (a fork bomb stops)
@@ -96,6 +104,32 @@ def host_config(spec: ContainerSpec, *, default_pids_limit: int | None = None) -
     return {k: v for k, v in hc.items() if v not in ([], {})}  # Podman dislikes some empty lists; omit them
 
 
+def network_body(spec: NetworkSpec) -> dict[str, Any]:
+    """The JSON body of POST /networks/create (duplicate names are refused, unlike Docker's default)."""
+    body: dict[str, Any] = {
+        "Name": spec.name,
+        "Driver": spec.driver,
+        "Options": dict(spec.driver_opts),
+        "CheckDuplicate": True,
+        "Internal": spec.internal,
+        "Labels": dict(spec.labels),
+        "EnableIPv6": spec.enable_ipv6,
+        "Attachable": spec.attachable,
+    }
+    if spec.ipam:
+        body["IPAM"] = {
+            "Driver": spec.ipam.driver or "default",
+            "Options": dict(spec.ipam.options),
+            "Config": [{_camel(k): v for k, v in pool.items()} for pool in spec.ipam.config],
+        }
+    return body
+
+
+def volume_body(spec: VolumeSpec) -> dict[str, Any]:
+    """The JSON body of POST /volumes/create."""
+    return {"Name": spec.name, "Driver": spec.driver, "DriverOpts": dict(spec.driver_opts), "Labels": dict(spec.labels)}
+
+
 def endpoint(att: NetworkAttachment) -> dict[str, Any]:
     """EndpointsConfig entry for one network."""
     ep: dict[str, Any] = {"Aliases": list(att.aliases)}
@@ -137,6 +171,11 @@ def _limits(spec: ContainerSpec, default_pids_limit: int | None = None) -> dict[
         "Init": spec.init,
     }
     return {k: v for k, v in values.items() if v is not None}
+
+
+def _camel(key: str) -> str:
+    """ip_range -> IPRange, subnet -> Subnet (IPAM pool keys)."""
+    return {"ip_range": "IPRange"}.get(key, key[:1].upper() + key[1:])
 
 
 def _expose(spec: ContainerSpec) -> list[str]:

@@ -26,12 +26,20 @@ class InstallError(ValidationError):
     """An install or uninstall request we refuse; the message says why in words an admin can act on."""
 
 
-class ConsentRequired(InstallError):
-    """The compose file asks for host access: the admin must see `flags`, consent and confirm (step-up)."""
+class PolicyError(InstallError):
+    """A refusal of the container policy; `findings` are the payload values at fault, `flags` their plain words."""
 
-    def __init__(self, message: str, *, flags: list[str], stepup: bool = False) -> None:
-        super().__init__(message, code="consent")
-        self.flags = flags
+    def __init__(self, message: str, *, code: str, findings=(), flags: list[str] | None = None) -> None:
+        super().__init__(message, code=code)
+        self.findings = list(findings)
+        self.flags = flags if flags is not None else list(dict.fromkeys(f.reason for f in self.findings))
+
+
+class ConsentRequired(PolicyError):
+    """The app asks for host access: an admin must see `flags`, consent and confirm (step-up)."""
+
+    def __init__(self, message: str, *, flags: list[str] | None = None, findings=(), stepup: bool = False) -> None:
+        super().__init__(message, code="consent", findings=findings, flags=flags)
         self.stepup = stepup  # True: consent was given, but the step-up re-check is missing or stale
 
 

@@ -38,11 +38,14 @@ class AppApply(_Run):
     With `refresh`, every image is pulled again (an update), not only the missing ones.
     """
 
-    def __init__(self, inst: Installation, eng: Engine, project: Project, *, refresh: bool = False) -> None:
-        super().__init__(inst, eng, project)
+    def __init__(
+        self, inst: Installation, eng: Engine, project: Project, *, refresh: bool = False, record: dict | None = None
+    ) -> None:
+        super().__init__(inst, eng, project, record=record)
         self.refresh = refresh
 
     def pull(self) -> None:
+        self.check_policy()
         if not self.refresh:
             super().pull()
             return

@@ -63,13 +63,24 @@ def foreign_compose(*, container_id: str, eng: Engine | None = None) -> str:
 
 
 def foreign_adopt(
-    *, user, container_id: str, name: str = "", consent: bool = False, override_limits: bool = False, request=None
+    *,
+    user,
+    container_id: str,
+    name: str = "",
+    consent: bool = False,
+    override_limits: bool = False,
+    consent_paths=(),
+    request=None,
 ) -> Installation:
-    """Stop the container and install its description as a custom app (the original is kept, stopped); its limits
-    are bound like any install's (`override_limits`: an admin allows more than this machine has)."""
+    """Stop the container and install its description as a custom app (the original is kept, stopped).
+
+    The container's own volumes become the app's without a consent (they are what is adopted); anything else it
+    has (host folders, privileges) goes through the policy like any install, and its limits are bound like any
+    install's (`override_limits`: an admin allows more than this machine has)."""
     eng = engine()
     info = foreign_get(container_id=container_id, eng=eng)
     compose = foreign_compose(container_id=info.id, eng=eng)
+    held = [f"foreign_volume:{m['Name']}" for m in info_mounts(eng, info.id) if m.get("Type") == "volume"]
     was_running = info.running
     if was_running:
         eng.stop(info.id)  # frees its ports for the new container
@@ -80,6 +91,8 @@ def foreign_adopt(
             name=name or None,
             consent=consent,
             override_limits=override_limits,
+            consent_paths=consent_paths,
+            held=held,
             request=request,
         )
     except InstallError:
@@ -88,6 +101,11 @@ def foreign_adopt(
         raise
     audit_record(actor=user, action="container.adopt", request=request, target=info.name, details={"app": inst.name})
     return inst
+
+
+def info_mounts(eng: Engine, ref: str) -> list[dict]:
+    """The container's mounts as the engine reports them."""
+    return list(eng.container_config(ref).get("Mounts") or [])
 
 
 def describe(raw: dict[str, Any], *, service: str) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 import re
 import socket
+from collections.abc import Collection, Iterable
 from typing import Any
 
 from django.conf import settings
@@ -9,18 +10,18 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.permissions import INSTALL_REFUSED, stepup_is_fresh, user_is_admin, user_may_install
+from accounts.permissions import INSTALL_REFUSED, user_is_admin, user_may_install
 from accounts.services import audit_record
-from appstore.risk import HIGH, risk_of_project
 from runtime import labels as L
 from runtime.compose import ComposeError, MissingVariable, Project, load_project, load_yaml
 from runtime.errors import EngineError, NotFound
 
 from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
-from .common import ConsentRequired, InstallError, app_publish, engine, never_pulled
+from .common import InstallError, app_publish, engine, never_pulled
 from .limits import resources_check, resources_clamp
 from .operation import install_history_open
+from .policy import consent_named, policy_gate
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_COMPOSE = 256 * 1024  # bytes; real compose files are a few KiB
@@ -37,12 +38,15 @@ def app_install(
     store_app=None,
     consent: bool = False,
     override_limits: bool = False,
+    consent_paths: Iterable[str] = (),
+    held: Collection[str] = (),
     request=None,
 ) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed.
 
-    `override_limits`: an admin allows resource requests above this host (audited); a store app's are lowered to
-    what the host has instead."""
+    `consent_paths` names the explicit host access consented to (our data, code, the engine's); `held` is host
+    access approved beforehand (an adopted container's own volumes). `override_limits`: an admin allows resource
+    requests above this host (audited); a store app's are lowered to what the host has instead."""
     if not user_may_install(user):
         raise InstallError(str(INSTALL_REFUSED), code="forbidden")
     compose = compose_text(compose)
@@ -55,10 +59,14 @@ def app_install(
         variables = {**_builtins(final_name, clean_inputs), **clean_inputs, "AppID": final_name}
         project = _load(compose, variables, final_name)
         lowered = []
-        if source == Installation.Source.STORE:
+        if source == Installation.Source.STORE:  # lowered first: the policy judges what will be created
             compose, lowered = resources_clamp(compose, project)
             project = _load(compose, variables, final_name) if lowered else project
-        ports = _check_all(project, user=user, consent=consent, override_limits=override_limits, request=request)
+        record = policy_gate(
+            project=project, app=final_name, user=user, consent=consent, named=consent_paths, request=request, held=held
+        )
+        resources_check(project=project, user=user, override=override_limits, request=request)
+        ports = _check_all(project)
         inst = Installation.objects.create(
             name=final_name,
             title=_title(project, store_app),
@@ -70,9 +78,12 @@ def app_install(
             ports=ports,
             web_port=_web_port(project),
             requested_by=user if getattr(user, "pk", None) else None,
+            consents=[record],
             heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
         details = {"source": source, "images": list(project.images), "ports": ports}
+        if record["items"]:
+            details["host_access"] = record["items"]
         if lowered:
             details["limits_lowered"] = "; ".join(str(p) for p in lowered)  # the audit log keeps flat values
         if _grant_to_member(inst, user):
@@ -92,9 +103,14 @@ def app_install_retry(*, user, installation: Installation, request=None) -> Inst
         if inst is None or inst.status not in Installation.ENDED:
             raise InstallError(_("Only a failed or cancelled install can be retried."), code="state")
         project = _load(inst.compose, inst.variables, inst.name)
-        ports = _check_all(project, user=user, consent=True, override_limits=True, request=request, app=inst.name)
+        # Host access it was given needs the password again (and the paths it was given, named again).
+        record = policy_gate(
+            project=project, app=inst.name, user=user, consent=True, named=consent_named(inst), request=request
+        )
+        ports = _check_all(project, app=inst.name)
         now = timezone.now()
         Installation.objects.filter(pk=inst.pk).update(
+            consents=[*inst.consents, {**record, "operation": "retry"}],
             status=Installation.Status.PENDING,
             detail="",
             error="",
@@ -222,43 +238,11 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
 
 
-def _check_all(
-    project: Project, *, user, consent: bool, override_limits: bool = False, request, app: str = ""
-) -> list[str]:
-    """What an install and its retry both pass: consent to host access, requests within the host's resources, free
-    ports, free container names."""
-    _check_consent(project, user=user, consent=consent, request=request)
-    resources_check(project=project, user=user, override=override_limits, request=request)
+def _check_all(project: Project, *, app: str = "") -> list[str]:
+    """What an install and its retry both pass besides the policy: free ports, free container names."""
     ports = _check_ports(project)
     _check_engine(project, app=app)
     return ports
-
-
-def _check_consent(project: Project, *, user, consent: bool, request) -> None:
-    """Host access (the app store's risk report, high flags) needs an admin, explicit consent and a fresh password
-    re-check; a member never consents to it, whatever they may install."""
-    report = risk_of_project(project)
-    if not report.needs_consent:
-        return
-    flags = report.phrases(HIGH)
-    if not user_is_admin(user):
-        raise InstallError(
-            _("Only an administrator can install an app that asks for access to the host: %(flags)s.")
-            % {"flags": "; ".join(flags)},
-            code="forbidden",
-        )
-    if not consent:
-        raise ConsentRequired(
-            _("This app asks for access to the host: %(flags)s. Review and confirm to install it.")
-            % {"flags": "; ".join(flags)},
-            flags=flags,
-        )
-    if request is None or not stepup_is_fresh(request):
-        raise ConsentRequired(
-            _("Confirm your password again (step-up) before installing an app with host access."),
-            flags=flags,
-            stepup=True,
-        )
 
 
 def _grant_to_member(inst: Installation, user) -> bool:

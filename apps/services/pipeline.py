@@ -20,6 +20,8 @@ from runtime import AppProgress, Engine, PullAggregator, PullProgress
 from runtime import labels as L
 from runtime.compose import ComposeError, Project
 from runtime.errors import Conflict, EngineError, EngineUnavailable, ImageNotFound, NotFound, PortInUse
+from runtime.policy import Context as PolicyContext
+from runtime.policy import allowed as policy_allowed
 from runtime.specs import ContainerSpec, Dependency
 
 from ..models import AppEvent, Installation
@@ -37,6 +39,7 @@ from .common import (
 )
 from .install import app_project
 from .operation import install_history_close
+from .policy import policy_enforce
 
 log = logging.getLogger(__name__)
 S = Installation.Status
@@ -190,8 +193,12 @@ def _claim(pk: int, worker: str) -> Installation | None:
 class _Run:
     """One pass of the pipeline over a translated project."""
 
-    def __init__(self, inst: Installation, eng: Engine, project: Project, *, fresh: bool = False) -> None:
+    def __init__(
+        self, inst: Installation, eng: Engine, project: Project, *, fresh: bool = False, record: dict | None = None
+    ) -> None:
         self.inst, self.eng, self.project = inst, eng, project
+        self.record = record  # a change's pending consent record; None: the app's own
+        self.policy: PolicyContext | None = None  # set once the container policy passed
         self.app = {L.APP: inst.name}
         self._checked = 0.0
         self._stop = False  # set when cancelled or when one pull failed: the other pulls stop at their next event
@@ -206,6 +213,7 @@ class _Run:
             self.timings["queued"] = round((inst.updated_at - inst.created_at).total_seconds() * 1000)
 
     def execute(self) -> None:
+        self.check_policy()  # nothing is downloaded for a payload the policy refuses
         self.step(S.PULLING, _("Downloading images…"))
         self._pulls_await(self.pull_begin(), during=self.prepare)  # networks and volumes while images download
         self.create_containers()
@@ -223,6 +231,7 @@ class _Run:
     # ------------------------------------------------------------------------ steps
     def pull(self) -> None:
         """Pull the missing images and wait for them."""
+        self.check_policy()
         self.step(S.PULLING, _("Downloading images…"))
         self._pulls_await(self.pull_begin())
 
@@ -245,8 +254,15 @@ class _Run:
                 missing.append(image)
         return self._pulls_start(missing, agg)
 
+    def check_policy(self) -> PolicyContext:
+        """The container policy once more, right before the engine creates anything (the request passed it too)."""
+        if self.policy is None:
+            self.policy = policy_enforce(inst=self.inst, project=self.project, record=self.record)
+        return self.policy
+
     def prepare(self) -> None:
         """Networks, volumes and bind folders; what already exists for this app is reused."""
+        self.check_policy()
         have = {n.name for n in self.eng.list_networks(self.app)}
         pool = app_subnet_pool()
         for net in self.project.networks:
@@ -263,6 +279,7 @@ class _Run:
     def create_containers(self) -> None:
         """The containers, in start order; one an earlier attempt made with the same config is kept."""
         self.step(S.CREATING, _("Creating containers…"))
+        self.check_policy()
         existing = {} if self.fresh else {c.name: c for c in app_containers_of(eng=self.eng, name=self.inst.name)}
         for spec in self.project.containers:
             self.check_cancel()
@@ -417,10 +434,15 @@ class _Run:
 
     # ------------------------------------------------------------------------ creating
     def _make_folders(self, spec: ContainerSpec) -> None:
-        """Create missing bind sources ourselves (as `-v` would), recording each so a failure removes them."""
+        """Create missing bind sources ourselves (as `-v` would), recording each so a failure removes them; only
+        inside the app's folder and its approver's writable folders: a missing host path elsewhere is refused."""
         for mount in spec.mounts:
             if mount.type != "bind" or not mount.create_host_path or Path(mount.source).exists():
                 continue
+            if not policy_allowed(mount.source, self.check_policy()):
+                raise InstallFailed(
+                    _("The folder %(path)s does not exist on this machine; create it first.") % {"path": mount.source}
+                )
             path = Path(mount.source)
             missing = [p for p in (path, *path.parents) if not p.exists()]
             for folder in reversed(missing):

@@ -8,11 +8,11 @@ containers back. Volumes and bind folders are never touched, so data survives a 
 
 import logging
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 
 from django.utils.translation import gettext as _
 
-from appstore.risk import HIGH, risk_of_project
 from runtime import Engine
 from runtime import labels as L
 from runtime.compose import Project, load_project
@@ -22,8 +22,9 @@ from ..models import AppEvent, AppUpdateState, Installation
 from ..selectors import app_claimed_ports, app_containers_of
 from .common import InstallError, InstallFailed, app_update, engine
 from .control import AppApply, stop_all
-from .install import _check_consent, _engine_down, _port_free, _web_port, app_project
+from .install import _engine_down, _port_free, _web_port, app_project
 from .operation import OperationPending
+from .policy import consent_commit, consent_held, policy_gate
 from .recreate import asides_remove, asides_restore, containers_set_aside, image_of, journal
 
 log = logging.getLogger(__name__)
@@ -32,19 +33,37 @@ ENGINE_WAIT = 90  # seconds a rollback waits for an engine that is restarting
 
 
 def config_validate(
-    *, inst: Installation, compose: str, variables: dict | None = None, consent: bool = False, request=None
-) -> Project:
-    """Like a new install: the document translates, host access has consent, and new host ports are free."""
+    *,
+    inst: Installation,
+    compose: str,
+    user,
+    operation: str,
+    variables: dict | None = None,
+    consent: bool = False,
+    consent_paths: Iterable[str] = (),
+    request=None,
+) -> tuple[dict, Project]:
+    """Like a new install: the document translates, the policy passes (host access the running configuration does
+    not hold needs consent), and new host ports are free. Returns the consent record the change will run under, and
+    the project (for the resource checks)."""
     variables = variables if variables is not None else inst.variables
     try:
         project = load_project(compose, variables=variables, project_name=inst.name)
     except ValueError as exc:
         raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
     _names_check(inst, project)
-    if _new_risks(inst, project):
-        _check_consent(project, consent=consent, request=request)
+    record = policy_gate(
+        project=project,
+        app=inst.name,
+        user=user,
+        consent=consent,
+        named=consent_paths,
+        request=request,
+        held=consent_held(inst, user=user),
+        operation=operation,
+    )
     ports_check(inst=inst, project=project)
-    return project
+    return record, project
 
 
 def _names_check(inst: Installation, project: Project) -> None:
@@ -63,15 +82,6 @@ def _names_check(inst: Installation, project: Project) -> None:
                 _("A container named %(name)s already exists and is not part of this app.") % {"name": name},
                 code="name",
             )
-
-
-def _new_risks(inst: Installation, project: Project) -> set[str]:
-    """Host access the new configuration asks for that the running one did not have."""
-    try:
-        before = set(risk_of_project(app_project(installation=inst)).phrases(HIGH))
-    except ValueError:
-        before = set()
-    return set(risk_of_project(project).phrases(HIGH)) - before
 
 
 def ports_check(*, inst: Installation, project: Project) -> list[str]:
@@ -131,11 +141,13 @@ def config_change(
     fresh_images: bool = False,
     what: str,
     event_id: int | None = None,
+    record: dict | None = None,
 ) -> tuple[str, str, dict]:
     """Apply a new compose (and variables), wait until it is healthy, or restore the snapshot.
 
     `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
-    (an update of a `latest`-style tag). Returns the operation's (outcome, message, details).
+    (an update of a `latest`-style tag). `record`: the consent record the request approved the change with (the
+    policy is checked against it, and it becomes the app's once applied). Returns (outcome, message, details).
     """
     if event_id and AppUpdateState.objects.filter(installation=inst, snapshot__event=event_id).exists():
         # The same task again (redelivered after its worker died): starting over from the half-made state would
@@ -145,7 +157,7 @@ def config_change(
     variables = variables if variables is not None else inst.variables
     try:
         project = load_project(compose, variables=variables, project_name=inst.name)
-        apply = AppApply(inst, eng, project, refresh=fresh_images)
+        apply = AppApply(inst, eng, project, refresh=fresh_images, record=record)
         apply.pull()
         app_update(
             inst,
@@ -161,7 +173,8 @@ def config_change(
         log.warning("%s of %s failed (%s); restoring the previous configuration", what, inst.name, reason)
         return _restore(inst=inst, eng=eng, snapshot=snapshot, reason=reason)
     try:
-        asides_remove(inst=inst, eng=eng, snapshot=snapshot)
+        asides_remove(inst=inst, eng=eng, snapshot=snapshot)  # journals the commit first
+        consent_commit(inst=inst, record=record)
     except EngineUnavailable as exc:
         raise OperationPending(
             _("The container engine went away while the old containers were removed; that ends when it is back.")

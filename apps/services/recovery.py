@@ -23,6 +23,7 @@ from ..models import AppEvent, AppLock, AppUpdateState
 from .common import InstallFailed, engine
 from .control import app_settle
 from .operation import operation_end
+from .policy import consent_commit
 from .reconfigure import snapshot_restore
 from .recreate import COMMITTED, asides_remove
 from .update import update_done
@@ -85,7 +86,7 @@ def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     try:
         # Only this operation's own snapshot: one taken by an earlier change would undo that change too.
         if operation in CHANGES and snapshot and snapshot.get("event") == event_id:
-            outcome, message = _change_recover(inst, eng, operation, snapshot)
+            outcome, message = _change_recover(inst, eng, operation, snapshot, event_id)
             message = f"{interrupted} {message}"
         else:
             message, outcome = interrupted, Outcome.FAILED
@@ -98,11 +99,13 @@ def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     return outcome, message
 
 
-def _change_recover(inst, eng, operation: str, snapshot: dict) -> tuple[str, str]:
+def _change_recover(inst, eng, operation: str, snapshot: dict, event_id: int | None) -> tuple[str, str]:
     """Finish a committed change (its new containers were healthy), undo any other."""
     step = snapshot.get("step", "")
     if snapshot.get("phase") == COMMITTED:
         asides_remove(inst=inst, eng=eng, snapshot=snapshot)
+        details = AppEvent.objects.filter(pk=event_id).values_list("details", flat=True).first() or {}
+        consent_commit(inst=inst, record=details.get("consent"))  # the change's consent is the app's now
         if operation == "update":
             update_done(installation=inst)
         return Outcome.DONE, _("The new configuration was already running healthy; it was kept.")

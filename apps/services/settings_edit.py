@@ -6,6 +6,7 @@ containers do not come up healthy. Values are compose syntax: `$$` is a literal 
 """
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -58,6 +59,7 @@ def app_settings_change(
     compose: str | None = None,
     consent: bool = False,
     override_limits: bool = False,
+    consent_paths: Iterable[str] = (),
     request=None,
 ) -> AppEvent:
     """Validate new settings (form edits or a whole raw compose) and queue applying them; resource requests above
@@ -71,18 +73,26 @@ def app_settings_change(
     compose = compose_with_edits(inst.compose, edits or {}) if compose is None else compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
-    project = config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    if load_yaml(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
+        raise InstallError(_("Nothing changed."), code="unchanged")
+    record, project = config_validate(
+        inst=inst,
+        compose=compose,
+        user=user,
+        operation="settings",
+        consent=consent,
+        consent_paths=consent_paths,
+        request=request,
+    )
     resources_check(
         project=project, user=user, override=override_limits, request=request, before=_running_project(inst)
     )
-    if load_yaml(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
-        raise InstallError(_("Nothing changed."), code="unchanged")
     return operation_queue(
         user=user,
         installation=inst,
         operation="settings",
         request=request,
-        details={"compose": compose, "services": sorted(edits or {})},
+        details={"compose": compose, "services": sorted(edits or {}), "consent": record},
     )
 
 
@@ -97,7 +107,12 @@ def _running_project(inst: Installation) -> Project | None:
 def run_settings(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Apply the queued compose; the previous one comes back when the changed containers fail."""
     outcome, message, details = config_change(
-        inst=inst, eng=eng, compose=event.details["compose"], what="settings", event_id=event.pk
+        inst=inst,
+        eng=eng,
+        compose=event.details["compose"],
+        what="settings",
+        event_id=event.pk,
+        record=event.details.get("consent"),
     )
     return outcome, message or _("Settings applied."), {**details, "compose": ""}  # the history keeps no copy
 

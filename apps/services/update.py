@@ -6,6 +6,7 @@ what changed, wait healthy, and restore the exact previous images and compose wh
 """
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from typing import Any
 
@@ -88,7 +89,9 @@ def _images(compose: str, inst: Installation) -> set[str]:
 
 
 # ---------------------------------------------------------------------------- update, update all, hold
-def app_update_start(*, user, installation: Installation, consent: bool = False, request=None) -> AppEvent:
+def app_update_start(
+    *, user, installation: Installation, consent: bool = False, consent_paths: Iterable[str] = (), request=None
+) -> AppEvent:
     """Queue an update (validated like an install: new host access needs consent, new ports must be free)."""
     inst = installation
     if AppUpdateState.objects.filter(installation=inst, held=True).exists():
@@ -97,11 +100,23 @@ def app_update_start(*, user, installation: Installation, consent: bool = False,
         )
     template = store_compose(inst)
     compose = template or inst.compose
-    project = config_validate(inst=inst, compose=compose, consent=consent, request=request)
+    record, project = config_validate(
+        inst=inst,
+        compose=compose,
+        user=user,
+        operation="update",
+        consent=consent,
+        consent_paths=consent_paths,
+        request=request,
+    )
     if template:  # a store template asks what it likes: lowered to this host, as at install
         compose, _lowered = resources_clamp(compose, project)
     return operation_queue(
-        user=user, installation=inst, operation="update", request=request, details={"compose": compose}
+        user=user,
+        installation=inst,
+        operation="update",
+        request=request,
+        details={"compose": compose, "consent": record},
     )
 
 
@@ -131,7 +146,13 @@ def app_hold(*, user, installation: Installation, held: bool, request=None) -> A
 def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
     """Pull, recreate what changed (also containers whose tag moved), wait healthy, or roll back."""
     outcome, message, details = config_change(
-        inst=inst, eng=eng, compose=event.details["compose"], fresh_images=True, what="update", event_id=event.pk
+        inst=inst,
+        eng=eng,
+        compose=event.details["compose"],
+        fresh_images=True,
+        what="update",
+        event_id=event.pk,
+        record=event.details.get("consent"),
     )
     if outcome == Outcome.DONE:
         update_done(installation=inst)

@@ -106,6 +106,11 @@ def test_host_access_needs_consent_then_step_up(admin_api, app_name):
     assert not Installation.objects.exists()
 
     response = _post(admin_api, {"compose": PRIVILEGED, "name": app_name, "consent": True})
+    assert response.status_code == 400 and response.json()["code"] == "consent"  # the whole disk must be named
+    assert [(f["value"], f["explicit"]) for f in response.json()["findings"]] == [("/", True)]
+    assert not Installation.objects.exists()
+
+    response = _post(admin_api, {"compose": PRIVILEGED, "name": app_name, "consent": True, "consent_paths": ["/"]})
     assert response.status_code == 403 and response.json()["stepup"]
     assert not Installation.objects.exists()
 
@@ -118,7 +123,7 @@ def test_host_access_installs_with_consent_and_a_fresh_step_up(admin_api, app_na
     session = admin_api.session
     session[STEPUP_SESSION_KEY] = time.time()
     session.save()
-    response = _post(admin_api, {"compose": PRIVILEGED, "name": app_name, "consent": True})
+    response = _post(admin_api, {"compose": PRIVILEGED, "name": app_name, "consent": True, "consent_paths": ["/"]})
     assert response.status_code == 202, response.content
 
 

@@ -303,6 +303,7 @@ volumes:
 
 def test_it_uninstalls_keeping_data_by_default(docker_engine, admin_user, app_name, registry, settings, tmp_path):
     settings.APPS_DATA_ROOT = tmp_path / "AppData"
+    settings.FILES_ROOT = tmp_path  # the media folder is the admin's to give
     media = tmp_path / "Media"
     media.mkdir()
     (media / "film.mkv").write_text("x")
@@ -321,6 +322,7 @@ def test_it_deletes_only_the_apps_own_data_with_step_up(
     docker_engine, admin_user, app_name, registry, settings, tmp_path
 ):
     settings.APPS_DATA_ROOT = tmp_path / "AppData"
+    settings.FILES_ROOT = tmp_path  # the media folder is the admin's to give
     media = tmp_path / "Media"
     media.mkdir()
     (media / "film.mkv").write_text("x")

@@ -77,6 +77,7 @@ def test_a_store_app_with_fixed_names_is_changed_updated_and_rolled_back(
     app_engine, admin_user, app_name, tmp_path, settings
 ):
     settings.APPS_WEB_TIMEOUT = 5
+    settings.FILES_ROOT = tmp_path  # its data and media folders are the admin's to give
     with moving_tag_on(app_engine) as image:
         compose, names = store_sample("Linkwarden", prefix=app_name, image=image, data=tmp_path)
         inst = install(admin_user, compose, app_name)

@@ -8,6 +8,7 @@ from django.urls import reverse
 from accounts.models import AuditEvent
 from apps.models import AppGrant, Installation
 from apps.services import InstallError, app_install
+from apps.services.policy import app_data_folder
 from appstore.models import CatalogApp
 from tests.apps.conftest import HTTPD
 from tests.appstore.conftest import ODD_STORE, allow_lan, make_store, sync  # noqa: F401 (allow_lan: a fixture)
@@ -90,6 +91,8 @@ def test_a_member_with_the_right_installs_through_the_page_and_lands_on_its_prog
     inst = Installation.objects.get(name=app_name)
     assert response.status_code == 302 and response["Location"] == reverse("app-detail", args=[inst.pk])
     assert client.get(response["Location"]).status_code == 200
+    # The folders prefilled for the template's own name followed the name chosen: this app's own folder.
+    assert app_data_folder(app_name) in inst.compose and "/hello/" not in inst.compose
 
 
 def test_a_member_with_the_right_installs_a_compose_file_and_docker_run_commands(

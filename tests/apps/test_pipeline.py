@@ -62,6 +62,13 @@ services:
 """
 
 
+@pytest.fixture(autouse=True)
+def files_root_tmp(settings):
+    """These installs bind folders under /tmp: there, the admin may write (their files root), so the container
+    policy lets the app have them without consent."""
+    settings.FILES_ROOT = "/tmp"
+
+
 def _get(port: int) -> str:
     with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as resp:
         return resp.read().decode()

@@ -45,6 +45,7 @@ def test_the_confirmation_names_the_volumes_and_the_folder_it_would_delete(
     admin_user, docker_engine, app_name, registry, settings, tmp_path
 ):
     settings.APPS_DATA_ROOT = tmp_path / "AppData"
+    settings.FILES_ROOT = tmp_path  # the media folder is the admin's to give
     media = tmp_path / "Media"
     media.mkdir()
     inst = install(admin_user, data_app(settings.APPS_DATA_ROOT, media), app_name)

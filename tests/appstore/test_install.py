@@ -11,6 +11,7 @@ from django.urls import reverse
 from accounts.permissions import STEPUP_SESSION_KEY
 from apps.models import Installation
 from apps.services import app_install_run
+from apps.services.policy import app_data_folder
 from appstore.models import CatalogApp, InstalledTemplate
 from appstore.selectors import update_available_for, updates_available
 from tests.appstore.conftest import ODD_STORE, make_store, sync
@@ -69,7 +70,11 @@ def test_it_installs_from_the_api_runs_the_app_and_marks_updates(
         hello,
         {
             "name": app_name,
-            "values": {"port__web__0": str(port), "vol__web__0": str(tmp_path / "data"), "env__web__GREETING": "hi"},
+            "values": {
+                "port__web__0": str(port),
+                "vol__web__0": app_data_folder(app_name) + "/data",
+                "env__web__GREETING": "hi",
+            },
         },
         django_capture_on_commit_callbacks,
     )
@@ -112,7 +117,10 @@ def test_a_content_change_alone_marks_an_update(
     response = install(
         client,
         hello,
-        {"name": app_name, "values": {"port__web__0": str(free_port()), "vol__web__0": str(tmp_path / "d")}},
+        {
+            "name": app_name,
+            "values": {"port__web__0": str(free_port()), "vol__web__0": app_data_folder(app_name) + "/d"},
+        },
         django_capture_on_commit_callbacks,
     )
     inst = Installation.objects.get(pk=response.json()["id"])
@@ -155,11 +163,19 @@ def test_flagged_apps_need_an_admin_consent_and_a_step_up(
     response = install(client, risky, body, django_capture_on_commit_callbacks)
     assert response.status_code == 400 and "full control of Docker" in response.json()["flags"]
     response = install(client, risky, {**body, "consent": True}, django_capture_on_commit_callbacks)
+    # The engine's socket and the whole disk are given only when the consent names them.
+    assert response.status_code == 400 and response.json()["code"] == "consent"
+    assert {f["value"] for f in response.json()["findings"]} == {"/var/run/docker.sock", "/"}
+    named = {**body, "consent": True, "consent_paths": ["/var/run/docker.sock", "/"]}
+    response = install(client, risky, named, django_capture_on_commit_callbacks)
     assert response.status_code == 403 and response.json()["stepup"] is True
     assert not Installation.objects.exists() and not InstalledTemplate.objects.exists()
 
     stepped_up(client, admin_user)
-    response = install(client, risky, {**body, "consent": True}, django_capture_on_commit_callbacks)
+    response = install(client, risky, named, django_capture_on_commit_callbacks)
     assert response.status_code == 202, response.content  # accepted, not run: it would really get the host
     inst = Installation.objects.get(name=app_name)
     assert InstalledTemplate.objects.get(installation=inst).store_app_id == "risky"
+    (record,) = inst.consents  # what was consented to, by whom, when
+    assert record["by"] == admin_user.username and record["at"] and record["operation"] == "install"
+    assert {"engine_socket:/var/run/docker.sock", "root_bind:/", "privileged:true"} <= set(record["items"])

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from accounts.permissions import STEPUP_SESSION_KEY
 from apps.models import Installation
+from apps.services.policy import app_data_folder
 from appstore.models import AppstoreSettings, CatalogApp, InstalledTemplate, Store
 from tests.appstore.conftest import ODD_STORE, V2_STORE, make_store, sync
 from tests.conftest import free_port
@@ -164,12 +165,12 @@ def test_install_hands_the_rendered_compose_to_the_installer(
             "port__web__0": str(free_port()),
             "env__web__GREETING": "costs $5",
             "env__web__TZ": "UTC",
-            "vol__web__0": str(tmp_path / "data"),
+            "vol__web__0": app_data_folder(app_name) + "/data",
         },
     )
     inst = Installation.objects.get(name=app_name)
     assert response.status_code == 302 and response["Location"] == reverse("app-detail", args=[inst.pk])
-    assert "GREETING: costs $$5" in inst.compose and f"source: {tmp_path}/data" in inst.compose
+    assert "GREETING: costs $$5" in inst.compose and f"source: {app_data_folder(app_name)}/data" in inst.compose
     assert (inst.source, inst.store_ref, inst.status) == ("store", str(hello.pk), "pending")
     record = InstalledTemplate.objects.get(installation=inst)
     assert (record.store_app_id, record.content_hash, record.update_available) == ("hello", hello.content_hash, False)
