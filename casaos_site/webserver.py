@@ -96,7 +96,7 @@ class CasaServer(Server):
                 await protocol.casa_sendfile(message)
                 if not message.get("more_body", False):
                     await super().handle_reply(protocol, {"type": "http.response.body"})
-            return None  # after a failed sendfile the connection is aborted: the rest of the response goes nowhere
+            return None  # after a failed sendfile the connection closes: the rest of the response goes nowhere
         if message.get("type") == SPLICE and isinstance(protocol, BoundedRequest):
             protocol.casa_splice(message)  # answered through the request's queue, even when the client is gone
             return None
@@ -146,7 +146,7 @@ class BoundedRequest(WebRequest):
     casa_held = False  # the body is not read until the application asks for it (spliced or streamed)
     casa_continue = False  # the client waits for "100 Continue", sent once the application asks for the body
     casa_sending = None  # a threading.Event while a sendfile runs: set it to end the wait for the client
-    casa_aborted = False  # a sendfile failed part way: the connection is aborted, nothing more is sent
+    casa_aborted = False  # a sendfile failed part way: the connection is closed, nothing more is sent
 
     def gotLength(self, length):
         streams, self.casa_declared = self._casa_streams(), length is not None
@@ -397,7 +397,8 @@ class BoundedRequest(WebRequest):
         The response must have its Content-Length (the bytes go out as they are, never chunked). A worker thread
         of its own sends them (a slow client must not hold up Django's threads); the descriptors are duplicated,
         so the application's copies may close at any time. A short send (the client left, the file shrank, a
-        read error) aborts the connection: the client sees a cut-off body, never a wrong one.
+        read error) closes the connection: the client gets what was sent, then the end of a cut-off body, never a
+        wrong one (a reset instead would make its system drop the last bytes it had not read yet).
         """
         if self.finished or self.channel is None:
             return
@@ -414,7 +415,7 @@ class BoundedRequest(WebRequest):
             logger.info("a download stopped after %d bytes: %s", result.count, result.error)
             self.casa_aborted = True
             if self.channel is not None and self.channel.transport is not None:
-                self.channel.transport.abortConnection()
+                self.channel.transport.loseConnection()
 
     def _casa_send_in_thread(self, transport, message: dict) -> asyncio.Future:
         loop = asyncio.get_running_loop()
