@@ -121,6 +121,7 @@ def test_the_apps_page_costs_the_same_queries_for_one_store_app_or_many(client, 
         return len(captured.captured_queries), page.content
 
     store_app(0)
+    queries()  # the session's first page reads what later pages find cached
     one, _page = queries()
     for i in range(1, 9):
         store_app(i)
