@@ -232,6 +232,10 @@ def _rounds(steps: dict) -> dict[str, float]:
             seconds = step()
             if round_:
                 times[name].append(seconds)
+    print(
+        "          rounds, MiB/s: "
+        + "; ".join(f"{name} " + " ".join(f"{MIB / v:.0f}" for v in values) for name, values in times.items())
+    )
     return {name: statistics.median(values) for name, values in times.items()}
 
 
