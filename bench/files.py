@@ -223,13 +223,16 @@ def _rate(seconds: float) -> str:
 
 
 def _rounds(steps: dict) -> dict[str, float]:
-    """Median seconds of each step, run in interleaved rounds (one of each per round, after one untimed warm-up
-    round): this VM's speed drifts by 2x within a minute (memory the host hands back lazily), and interleaving
-    makes every side see the same drift."""
+    """Median seconds of each step, run in interleaved rounds (one of each per round, in rotating order, after one
+    untimed warm-up round): this VM's speed drifts by 2x within a minute (memory the host hands back lazily), and
+    interleaving makes every side see the same drift."""
     times: dict[str, list[float]] = {name: [] for name in steps}
+    names = list(steps)
     for round_ in range(RUNS + 1):
-        for name, step in steps.items():
-            seconds = step()
+        # Each round starts one step later, so no step always follows the same one (a step that wrote 1 GiB
+        # leaves the virtual disk busy after its sync, which slowed whichever step always came next).
+        for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+            seconds = steps[name]()
             if round_:
                 times[name].append(seconds)
     print(
