@@ -11,6 +11,7 @@ from __future__ import annotations
 import http.client
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
@@ -176,6 +177,7 @@ def main() -> int:
     finally:
         server.terminate()
         server.wait(timeout=10)
+        shutil.rmtree(data, ignore_errors=True)  # its own throwaway data directory
     return 0
 
 
