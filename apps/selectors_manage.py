@@ -45,24 +45,27 @@ def app_is_visible(*, user, pk: int) -> bool:
 def app_tiles(*, user, show_hidden: bool = False) -> list[dict[str, Any]]:
     """The apps page: one tile per visible app, in the user's order, hidden ones left out unless asked."""
     places = {t.installation_id: t for t in AppTile.objects.filter(user=user)}
-    apps = list(app_visible(user=user).select_related("update_state", "lock"))
+    apps = list(app_visible(user=user).select_related("update_state", "lock", "store_template"))
+    icons = _icons(apps)  # every tile's icon in one query, not one per store app
     apps.sort(key=lambda i: (places[i.pk].position if i.pk in places else 10_000, i.name))
     tiles = []
     for inst in apps:
         hidden = places[inst.pk].hidden if inst.pk in places else False
         if hidden and not show_hidden:
             continue
-        tiles.append({**app_card(inst), "hidden": hidden})
+        tiles.append({**app_card(inst, icons=icons), "hidden": hidden})
     return tiles
 
 
-def app_card(inst: Installation) -> dict[str, Any]:
-    """What a tile (and every live event about the app) shows: state, operation, update, how to open it."""
+def app_card(inst: Installation, *, icons: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a tile (and every live event about the app) shows: state, operation, update, how to open it.
+
+    `icons`: the icons of many apps looked up at once (_icons); one query for this app's otherwise."""
     # Reverse one-to-ones: cached when the caller used select_related, one small query otherwise.
     update = inst.update_state if hasattr(inst, "update_state") else None
     return {
         **app_state(inst),
-        "icon": _icon(inst),
+        "icon": (icons if icons is not None else _icons([inst])).get(inst.store_ref, ""),
         "initial": (inst.title or inst.name)[:1].upper(),
         "update_available": bool((update and update.available) or _store_marked(inst)) and not (update and update.held),
         "held": bool(update and update.held),
@@ -195,19 +198,23 @@ def _casaos(inst: Installation) -> dict[str, Any]:
 
 
 def _store_marked(inst: Installation) -> bool:
-    """The app store marks store apps at each sync; the apps page shows that mark at once."""
-    from appstore.selectors import update_available_for
+    """The app store marks store apps at each sync (their installed template); the apps page shows that mark at
+    once. Cached when the caller selected `store_template`, one small query otherwise."""
+    if inst.source != Installation.Source.STORE:
+        return False
+    template = inst.store_template if hasattr(inst, "store_template") else None
+    return bool(template and template.update_available)
 
-    return inst.source == Installation.Source.STORE and update_available_for(inst)
 
-
-def _icon(inst: Installation) -> str:
-    """The store's copy of the icon (served by our own origin, never hotlinked), or "" for the initial tile."""
-    if inst.source != Installation.Source.STORE or not inst.store_ref.isdigit():
-        return ""
+def _icons(apps: list[Installation]) -> dict[str, str]:
+    """The store's copy of each store app's icon (served by our own origin, never hotlinked) by its store_ref, in
+    one query; an app without one is missing (its tile shows its initial)."""
+    refs = [i.store_ref for i in apps if i.source == Installation.Source.STORE and i.store_ref.isdigit()]
+    if not refs:
+        return {}
     from django.urls import reverse
 
     from appstore.models import CatalogApp
 
-    icon = CatalogApp.objects.filter(pk=inst.store_ref).values_list("icon", flat=True).first()
-    return reverse("appstore-asset", args=[icon]) if icon else ""
+    rows = CatalogApp.objects.filter(pk__in=refs).exclude(icon="").values_list("pk", "icon")
+    return {str(pk): reverse("appstore-asset", args=[icon]) for pk, icon in rows}

@@ -19,6 +19,8 @@ import urllib.request
 import uuid
 from pathlib import Path
 
+from bench._report import row
+
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "127.0.0.1:5000"
 ROUNDS = int(os.environ.get("BENCH_APPS_ROUNDS", "5"))
@@ -150,6 +152,7 @@ def _report(what: str, ours: list[float], base: list[float], label: str) -> None
     print(f"  {label:<28} median {b * 1000:7.0f} ms   (all: {_ms(base)})")
     print(f"  {'ours (service + task)':<28} median {o * 1000:7.0f} ms   (all: {_ms(ours)})")
     print(f"  ratio                        {o / b:7.2f} x")
+    row(f"{what} of a one-service app (service + task) vs {label}", f"{o * 1000:.0f} ms", f"{b * 1000:.0f} ms", o / b)
 
 
 def _ms(values: list[float]) -> str:

@@ -18,8 +18,10 @@ from daphne.http_protocol import HTTPFactory, WebRequest
 from daphne.server import Server
 from daphne.utils import HEADER_NAME_RE, INVALID_HEADER_VALUE_BYTES
 from django.conf import settings
+from twisted.web import http
 from twisted.web.http import _IdentityTransferDecoder
 
+from .body_sendfile import ZEROCOPY, Sent, send_file
 from .body_splice import SPLICE, SPLICED, STREAM, Spliced, splice_body
 
 # daphne receives a whole request body before the application starts, then hands it over in messages of this
@@ -58,7 +60,8 @@ class Drain:
 
 
 class CasaServer(Server):
-    """daphne's server with bounded request bodies, larger socket steps and back-pressure on streamed responses."""
+    """daphne's server with bounded request bodies, larger socket steps, back-pressure on streamed responses and
+    file ranges sent with sendfile(2) (the ASGI "http.response.zerocopysend" extension)."""
 
     # Server.run() builds its HTTP factory and listens with it in one method; this is where ours replaces it.
     @property
@@ -82,7 +85,18 @@ class CasaServer(Server):
         if drain is not None:
             drain.ready.set()  # a writer waiting for a client that went away must not wait forever
 
+    def create_application(self, protocol, scope):
+        if isinstance(protocol, BoundedRequest) and protocol.casa_can_sendfile():
+            scope["extensions"] = {**scope.get("extensions", {}), ZEROCOPY: {}}
+        return super().create_application(protocol, scope)
+
     async def handle_reply(self, protocol, message):
+        if isinstance(protocol, BoundedRequest) and (protocol.casa_aborted or message.get("type") == ZEROCOPY):
+            if not protocol.casa_aborted and not self.connections.get(protocol, {}).get("disconnected"):
+                await protocol.casa_sendfile(message)
+                if not message.get("more_body", False):
+                    await super().handle_reply(protocol, {"type": "http.response.body"})
+            return None  # after a failed sendfile the connection closes: the rest of the response goes nowhere
         if message.get("type") == SPLICE and isinstance(protocol, BoundedRequest):
             protocol.casa_splice(message)  # answered through the request's queue, even when the client is gone
             return None
@@ -131,6 +145,8 @@ class BoundedRequest(WebRequest):
     casa_splicing = None  # a threading.Event while a splice runs: set it to end the splice's wait for the client
     casa_held = False  # the body is not read until the application asks for it (spliced or streamed)
     casa_continue = False  # the client waits for "100 Continue", sent once the application asks for the body
+    casa_sending = None  # a threading.Event while a sendfile runs: set it to end the wait for the client
+    casa_aborted = False  # a sendfile failed part way: the connection is closed, nothing more is sent
 
     def gotLength(self, length):
         streams, self.casa_declared = self._casa_streams(), length is not None
@@ -369,7 +385,69 @@ class BoundedRequest(WebRequest):
                 decoder.dataReceived(b"")  # the whole body is in: Twisted finishes the request (see process)
         channel.transport.resumeProducing()  # the rest of the body, a client's goodbye, or its next request
 
+    # ------------------------------------------------------------------------ sendfile
+    def casa_can_sendfile(self) -> bool:
+        """A plain TCP connection: the socket carries exactly the bytes written to it."""
+        transport = getattr(self.channel, "transport", None)
+        return not self.isSecure() and hasattr(transport, "socket") and hasattr(os, "sendfile")
+
+    async def casa_sendfile(self, message: dict) -> None:
+        """Send message["count"] bytes of message["file"] from message["offset"], after the headers.
+
+        The response must have its Content-Length (the bytes go out as they are, never chunked). A worker thread
+        of its own sends them (a slow client must not hold up Django's threads); the descriptors are duplicated,
+        so the application's copies may close at any time. A short send (the client left, the file shrank, a
+        read error) closes the connection: the client gets what was sent, then the end of a cut-off body, never a
+        wrong one (a reset instead would make its system drop the last bytes it had not read yet).
+        """
+        if self.finished or self.channel is None:
+            return
+        if not self._response_started:
+            raise ValueError("HTTP response has not yet been started but got " + ZEROCOPY)
+        http.Request.write(self, b"")  # the status line and headers, once
+        if self.chunked or self.method == b"HEAD":
+            raise ValueError(ZEROCOPY + " needs a Content-Length and a body")
+        transport = self.channel.transport
+        await _flushed(transport)
+        result = await self._casa_send_in_thread(transport, message)
+        self.sentLength += result.count
+        if result.error is not None:
+            logger.info("a download stopped after %d bytes: %s", result.count, result.error)
+            self.casa_aborted = True
+            if self.channel is not None and self.channel.transport is not None:
+                self.channel.transport.loseConnection()
+
+    def _casa_send_in_thread(self, transport, message: dict) -> asyncio.Future:
+        loop = asyncio.get_running_loop()
+        done = loop.create_future()
+        file_fd = os.dup(message["file"].fileno())
+        sock_fd = os.dup(transport.socket.fileno())
+        self.casa_sending = stop = threading.Event()
+
+        def run() -> None:
+            try:
+                result = send_file(
+                    sock_fd,
+                    file_fd,
+                    message.get("offset", 0),
+                    message["count"],
+                    stop=stop,
+                    progress=lambda: loop.call_soon_threadsafe(self._casa_alive),
+                )
+            except Exception as exc:  # never leave the application waiting for its send()
+                logger.exception("sending a file failed")
+                result = Sent(error=OSError(str(exc)))
+            finally:
+                os.close(file_fd)
+                os.close(sock_fd)
+            loop.call_soon_threadsafe(_resolve, done, result)
+
+        threading.Thread(target=run, name="body-sendfile", daemon=True).start()
+        return done
+
     def connectionLost(self, reason):
+        if self.casa_sending is not None:
+            self.casa_sending.set()
         if self.casa_splicing is not None:
             self.casa_splicing.set()
         super().connectionLost(reason)
@@ -392,6 +470,22 @@ class BoundedRequest(WebRequest):
         transport = self.channel.transport
         transport.write(head.encode() + body.encode())
         transport.loseConnection()  # stops reading: the rest of the body is never received
+
+
+async def _flushed(transport) -> None:
+    """Until Twisted has handed the socket everything written so far (the headers): the file must follow them.
+
+    Twisted offers no public way to ask; its write buffer is `dataBuffer` from `offset`, then `_tempDataBuffer`.
+    """
+    while len(transport.dataBuffer) > transport.offset or transport._tempDataLen:
+        if transport.disconnected:
+            return  # the send that follows fails at once and says so
+        await asyncio.sleep(0.001)
+
+
+def _resolve(future: asyncio.Future, result) -> None:
+    if not future.done():
+        future.set_result(result)
 
 
 class _Discard:

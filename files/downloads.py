@@ -68,9 +68,19 @@ class FileBody:
 
     def __init__(self, fd: int, start: int, length: int):
         self.fd, self.start, self.length = fd, start, length
+        self.blocks = None
 
     def __aiter__(self) -> AsyncIterator[bytes]:
-        return self._blocks()
+        self.blocks = self._blocks()
+        return self.blocks
+
+    def fileno(self) -> int:
+        """The open file, for a server that sends the range with sendfile(2) instead (files/streaming.py)."""
+        return self.fd
+
+    def is_content_of(self, response) -> bool:
+        """The response still streams these blocks as they are (no middleware wrapped its content)."""
+        return self.blocks is not None and getattr(response, "_iterator", None) is self.blocks
 
     async def _blocks(self) -> AsyncIterator[bytes]:
         loop = asyncio.get_running_loop()
@@ -142,6 +152,7 @@ def _answer(request, fd: int, name: str, *, inline: bool):
     length = max(0, end - start + 1)
     body = FileBody(fd, start, length) if request.method != "HEAD" else None
     response = StreamingHttpResponse(body or _empty(), status=206 if span else 200, content_type=ctype)
+    response.file_body = body  # a plain file range: the server may send it with sendfile(2) (files/streaming.py)
     response["Content-Length"] = str(length)
     response["Accept-Ranges"] = "bytes"
     response["ETag"] = etag

@@ -1,8 +1,11 @@
 """tus PATCH bodies reach the upload view as the server hands them over, instead of being copied into a
-temporary file first (Django's ASGIHandler spools every request body before any view runs).
+temporary file first (Django's ASGIHandler spools every request body before any view runs); a download of a
+plain file range leaves through sendfile(2) where the server offers it (the ASGI "http.response.zerocopysend"
+extension, casaos_site/webserver.py), instead of being read into Python block by block.
 
 Only the delivery of the bytes changes: the request still goes through every middleware, the DRF authentication,
-permission and throttle checks and the same view, which reads `request` as before. Other requests are untouched.
+permission and throttle checks and the same view, which reads `request` and answers as before. Other requests
+are untouched.
 """
 
 import asyncio
@@ -10,6 +13,7 @@ import contextvars
 
 from django.core.handlers.asgi import ASGIHandler
 
+from casaos_site.body_sendfile import ZEROCOPY
 from casaos_site.body_splice import SPLICE, SPLICED, STREAM
 
 from .tus import OFFSET_CONTENT_TYPE
@@ -117,6 +121,17 @@ class BodyChannel:
         return await self.receive()
 
 
+class ZeroCopySend:
+    """The server's `send` for a request whose server offers sendfile (the handler is shared by every request, so
+    this is where one request's choice is kept)."""
+
+    def __init__(self, send):
+        self.send = send
+
+    async def __call__(self, message):
+        return await self.send(message)
+
+
 class StreamingASGIHandler(ASGIHandler):
     """Django's ASGI handler, streaming tus PATCH bodies to the view and sending large response messages."""
 
@@ -126,7 +141,18 @@ class StreamingASGIHandler(ASGIHandler):
         if streams_body(scope):
             splices = SPLICE in (scope.get("extensions") or {})
             receive = BodyChannel(receive, asyncio.get_running_loop(), send if splices else None)
+        if ZEROCOPY in (scope.get("extensions") or {}):
+            send = ZeroCopySend(send)
         await super().handle(scope, receive, send)
+
+    async def send_response(self, response, send):
+        body = _file_body(response) if isinstance(send, ZeroCopySend) else None
+        if body is None:
+            await super().send_response(response, send)
+            return
+        await send({"type": "http.response.start", "status": response.status_code, "headers": _headers(response)})
+        file = {"file": body, "offset": body.start, "count": body.length}
+        await send({"type": ZEROCOPY, **file, "more_body": False})
 
     def create_request(self, scope, body_file):
         request, error_response = super().create_request(scope, body_file)
@@ -138,3 +164,18 @@ class StreamingASGIHandler(ASGIHandler):
         if isinstance(receive, BodyChannel):
             return receive.body
         return await super().read_body(receive)
+
+
+def _file_body(response):
+    """The FileBody (files/downloads.py) a response streams, untouched by any middleware, or None."""
+    body = getattr(response, "file_body", None)
+    if body is None or not response.streaming or not response.has_header("Content-Length"):
+        return None
+    return body if body.is_content_of(response) else None
+
+
+def _headers(response) -> list[tuple[bytes, bytes]]:
+    """The response's headers and cookies as ASGI wants them (what Django's send_response does)."""
+    headers = [(str(k).encode("ascii"), str(v).encode("latin1")) for k, v in response.items()]
+    cookies = [(b"Set-Cookie", c.output(header="").encode("ascii").strip()) for c in response.cookies.values()]
+    return headers + cookies

@@ -3,6 +3,8 @@
 import uuid
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from apps.models import AppGrant, AppTile, Installation
 from apps.selectors_manage import app_stats, app_tiles
@@ -94,3 +96,36 @@ def test_tiles_keep_each_users_order_and_hidden_apps(admin_user, member_user):
     tiles_reorder(user=member_user, order=[a.pk, b.pk])  # an ungranted id is ignored
     assert not AppTile.objects.filter(user=member_user, installation=a).exists()
     assert list(AppGrant.objects.values_list("user_id", flat=True)) == [member_user.pk]
+
+
+def test_the_apps_page_costs_the_same_queries_for_one_store_app_or_many(client, admin_user, tmp_path):
+    # Each tile's icon and "update available" mark come with the page's own queries, not in two per store app.
+    from appstore.models import CatalogApp, InstalledTemplate, Store
+
+    store = Store.objects.create(name="local", kind=Store.Kind.FOLDER, path=str(tmp_path))
+    client.force_login(admin_user)
+
+    def store_app(i: int) -> None:
+        app = CatalogApp.objects.create(store=store, store_app_id=f"s{i}", title={"en_us": f"S{i}"}, icon=f"i{i}.png")
+        inst = Installation.objects.create(
+            name=f"s{i}", compose="services: {}", status=S.RUNNING, source="store", store_ref=str(app.pk)
+        )
+        InstalledTemplate.objects.create(
+            installation=inst, store=store, store_app_id=app.store_app_id, update_available=i % 2 == 0
+        )
+
+    def queries() -> tuple[int, bytes]:
+        with CaptureQueriesContext(connection) as captured:
+            page = client.get("/apps/")
+        assert page.status_code == 200
+        return len(captured.captured_queries), page.content
+
+    store_app(0)
+    queries()  # the session's first page reads what later pages find cached
+    one, _page = queries()
+    for i in range(1, 9):
+        store_app(i)
+    many, page = queries()
+    assert many == one
+    assert page.count(b'class="tile-icon"') == 9 and b"/i8.png" in page
+    assert page.count(b'class="update-flag"') == 5  # s0, s2, s4, s6, s8

@@ -82,6 +82,27 @@ def test_range_requests_and_a_streamed_upload_come_through_the_real_server(serve
     assert head.status == 200 and head.getheader("Content-Length") == str(len(data)) and head.body == b""
 
 
+def test_a_file_that_shrinks_mid_download_cuts_the_connection_never_sends_wrong_bytes(server, admin_user, root):
+    # The body leaves through sendfile(2): once the file ends before the promised Content-Length, the server must
+    # close the connection (the client sees a short body) rather than leave the client waiting for the rest.
+    data = os.urandom(MIB) * 64
+    (root / "shrinks.bin").write_bytes(data)
+    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    conn.request("GET", "/api/files/content/?path=shrinks.bin", headers={"Cookie": f"sessionid={_cookie(admin_user)}"})
+    response = conn.getresponse()
+    assert response.status == 200 and response.getheader("Content-Length") == str(len(data))
+    got = response.read(MIB)
+    os.truncate(root / "shrinks.bin", 2 * MIB)
+    try:
+        while block := response.read1(4 * MIB):
+            got += block
+    except (ConnectionError, http.client.IncompleteRead):
+        pass  # cut off, as it must be
+    assert 2 * MIB <= len(got) < len(data)
+    assert got == data[: len(got)]
+    assert server.request(_cookie(admin_user), "HEAD", "/api/files/content/?path=shrinks.bin").status == 200
+
+
 # ---------------------------------------------------------------------------- streamed PATCH bodies
 def _create(server, cookie, length: int, name: str) -> str:
     meta = f"filename {base64.b64encode(name.encode()).decode()},path "

@@ -5,6 +5,7 @@ itself, with bodies split over several `http.request` messages as daphne sends t
 import asyncio
 import base64
 import hashlib
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from django.test import Client
 from accounts.permissions import MFA_PENDING_SESSION_KEY
 from accounts.services.tokens import api_token_create
 from casaos_site.asgi import application
+from casaos_site.body_sendfile import ZEROCOPY
 from files.models import Upload
 from files.services import upload_create
 from files.services.ops import etag_of
@@ -226,3 +228,46 @@ def test_downloads_go_out_in_large_messages(admin_user, root):
         "/api/files/content/", [*headers, (b"range", b"bytes=5000000-")], [b""], method="GET", query=b"path=big.bin"
     )
     assert status == 206 and body == data[5_000_000:]
+
+
+def _zerocopy_call(headers: list[tuple[bytes, bytes]], query: bytes, method: str = "GET") -> tuple[list[dict], bytes]:
+    """One request through the ASGI app as a server offering sendfile sees it: the messages it sent, and the bytes
+    a zerocopysend asked for, read from its file at once (as the server does before the app closes it)."""
+    scope = {**_scope(method, "/api/files/content/", headers, query), "extensions": {ZEROCOPY: {}}}
+    sent, read = [], b""
+
+    requests = [{"type": "http.request", "body": b"", "more_body": False}]
+
+    async def receive():
+        if requests:
+            return requests.pop()
+        await asyncio.sleep(3600)  # no disconnect while the response goes out (Django cancels this wait)
+        return {"type": "http.disconnect"}
+
+    async def send(message):
+        nonlocal read
+        sent.append(message)
+        if message["type"] == ZEROCOPY:
+            read += os.pread(message["file"].fileno(), message["count"], message["offset"])
+
+    async_to_sync(application)(scope, receive, send)
+    return sent, read
+
+
+def test_a_file_range_goes_out_through_sendfile_where_the_server_offers_it(admin_user, root):
+    data = bytes(range(251)) * 40_000
+    (root / "big.bin").write_bytes(data)
+    headers = [(b"cookie", f"sessionid={_session(admin_user)}".encode()), (b"range", b"bytes=5000000-")]
+    sent, read = _zerocopy_call(headers, b"path=big.bin")
+    assert [m["type"] for m in sent] == ["http.response.start", ZEROCOPY]
+    assert sent[0]["status"] == 206 and (b"Content-Length", str(len(data) - 5_000_000).encode()) in sent[0]["headers"]
+    assert sent[1]["offset"] == 5_000_000 and sent[1]["more_body"] is False
+    assert read == data[5_000_000:]
+
+
+def test_a_head_or_a_refused_download_never_sends_a_file(admin_user, member_user, root):
+    (root / "big.bin").write_bytes(b"x" * 1000)
+    sent, _read = _zerocopy_call([(b"cookie", f"sessionid={_session(admin_user)}".encode())], b"path=big.bin", "HEAD")
+    assert ZEROCOPY not in [m["type"] for m in sent] and sent[0]["status"] == 200
+    sent, _read = _zerocopy_call([(b"cookie", f"sessionid={_session(member_user)}".encode())], b"path=big.bin")
+    assert ZEROCOPY not in [m["type"] for m in sent] and sent[0]["status"] in (403, 404)
