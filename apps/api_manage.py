@@ -15,7 +15,7 @@ from .api import refusal_body, refusal_status
 from .docker_run import DockerRunError, compose_from_run
 from .selectors import app_state
 from .selectors_manage import app_container_of, app_detail, app_get_for, app_history, app_stats, grants_of
-from .serializers import consent_paths_field
+from .serializers import consent_paths_field, override_limits_field
 from .services.common import InstallError, engine
 from .services.control import ACTIONS, app_control
 from .services.export import app_export
@@ -60,14 +60,7 @@ class ServiceEditSerializer(serializers.Serializer):
 
 
 class LimitsOverrideSerializer(serializers.Serializer):
-    override_limits = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text=(
-            "Admins only: allow resource requests above this machine (memory, swap, shm, CPUs, process limit); "
-            "recorded in the audit log."
-        ),
-    )
+    override_limits = override_limits_field()
 
 
 class SettingsSerializer(ConsentSerializer, LimitsOverrideSerializer):

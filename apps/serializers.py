@@ -17,6 +17,17 @@ def consent_paths_field() -> serializers.ListField:
     )
 
 
+def override_limits_field() -> serializers.BooleanField:
+    return serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "Admins only: allow resource requests above this machine (memory, swap, shm, CPUs, process limit); "
+            "recorded in the audit log."
+        ),
+    )
+
+
 class FindingSerializer(serializers.Serializer):
     """One value of the engine payload outside the container policy's allowlist."""
 
@@ -36,14 +47,7 @@ class InstallRequestSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=63, required=False, allow_blank=True)
     inputs = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
     consent = serializers.BooleanField(required=False, default=False)
-    override_limits = serializers.BooleanField(
-        required=False,
-        default=False,
-        help_text=(
-            "Admins only: allow resource requests above this machine (memory, swap, shm, CPUs, process limit); "
-            "recorded in the audit log."
-        ),
-    )
+    override_limits = override_limits_field()
     consent_paths = consent_paths_field()
 
 

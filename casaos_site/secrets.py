@@ -27,34 +27,40 @@ def create_once(path: Path, content: str) -> bool:
     """Create a 0600 file with this content unless it exists; False when another process made it first."""
     # Written whole under a name of its own, then linked into place: link() fails if another process starting at
     # the same moment got there first, and a reader never sees a half-written (empty) file.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
+    tmp = _written_aside(path, content)
     try:
-        with os.fdopen(fd, "w") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
         os.link(tmp, path)
     except FileExistsError:
         return False
     finally:
-        Path(tmp).unlink()
+        tmp.unlink()
     _sync_dir(path.parent)
     return True
 
 
 def replace_file(path: Path, content: str) -> None:
     """Replace a 0600 file at once: readers see the old content or the new one, never a mix."""
+    tmp = _written_aside(path, content)
+    try:
+        tmp.replace(path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    _sync_dir(path.parent)
+
+
+def _written_aside(path: Path, content: str) -> Path:
+    """A new 0600 file beside `path`, holding `content` on disk (fsynced), under a temporary name."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}-")
     try:
         with os.fdopen(fd, "w") as handle:
             handle.write(content)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _sync_dir(path.parent)
+    return Path(tmp)
 
 
 def _sync_dir(path: Path) -> None:
