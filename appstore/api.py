@@ -26,8 +26,8 @@ from .selectors import (
     catalog_search,
     host_architecture,
     install_marks,
-    store_list,
     store_state,
+    store_states,
 )
 from .serializers import (
     CatalogAppDetailSerializer,
@@ -54,7 +54,7 @@ class StoreViewSet(ViewSet):
 
     @extend_schema(responses=StoreSerializer(many=True))
     def list(self, request):
-        return Response(StoreSerializer([store_state(s) for s in store_list()], many=True).data)
+        return Response(StoreSerializer(store_states(), many=True).data)
 
     @extend_schema(responses=StoreDetailSerializer)
     def retrieve(self, request, pk=None):

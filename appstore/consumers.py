@@ -3,11 +3,13 @@
 import json
 from urllib.parse import parse_qs
 
+from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed, user_is_admin
 
+from .selectors import store_states
 from .services import STORE_EVENT, STORES_GROUP
 
 
@@ -16,7 +18,8 @@ def _admin(scope) -> bool:
 
 
 class StoresConsumer(SessionBoundConsumer):
-    """One HTML row per change for htmx (hx-swap-oob by id), or JSON with ?format=json."""
+    """The stores as they are on connect, then one HTML row per change for htmx (hx-swap-oob by id), or JSON with
+    ?format=json."""
 
     async def connect(self):
         if not _admin(self.scope):
@@ -25,6 +28,17 @@ class StoresConsumer(SessionBoundConsumer):
         self.as_json = parse_qs(self.scope.get("query_string", b"").decode()).get("format") == ["json"]
         await self.channel_layer.group_add(STORES_GROUP, self.channel_name)
         await self.accept()
+        if self.accepted:
+            await self.send_current()
+
+    async def send_current(self) -> None:
+        """Read after joining the group: a change the page missed before is here, one after it arrives as an event."""
+        states = await database_sync_to_async(store_states)()
+        if self.as_json:
+            for state in states:
+                await self.send(text_data=json.dumps({"event": STORE_EVENT, "data": state}))
+        else:
+            await self.send(text_data=render_to_string("appstore/partials/_store_list_live.html", {"stores": states}))
 
     async def disconnect(self, code):
         await self.channel_layer.group_discard(STORES_GROUP, self.channel_name)

@@ -46,6 +46,11 @@ def store_list() -> QuerySet[Store]:
     return Store.objects.all()
 
 
+def store_states() -> list[dict]:
+    """Every store's state in list order: the stores page, the API and the stores socket on connect."""
+    return [store_state(s) for s in store_list()]
+
+
 def store_state(store: Store) -> dict:
     """What a page row, the API and a live event show about a store (one shape for all three)."""
     return {

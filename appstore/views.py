@@ -38,8 +38,8 @@ from .selectors import (
     catalog_status,
     host_architecture,
     install_marks,
-    store_list,
     store_state,
+    store_states,
 )
 
 PAGE_SIZE = 24
@@ -247,7 +247,7 @@ def stores(request):
         request,
         "appstore/stores.html",
         {
-            "stores": [store_state(s) for s in store_list()],
+            "stores": store_states(),
             "form": form,
             "lan_form": LanSettingForm(initial={"allow_lan_stores": AppstoreSettings.load().allow_lan_stores}),
         },

@@ -76,6 +76,38 @@ def test_it_syncs_a_store_then_browses_searches_and_shows_the_risk(
     shot(page, "appstore-catalogue-dark")
 
 
+def test_a_result_clicked_right_after_typing_a_search_opens(
+    page, live_stack, admin_user, transactional_db, store_server
+):
+    """Leaving the search field is no new search: the results must not be re-rendered under a press on one of them
+    (the field's change event, sent on blur, did that: the press began on one card and ended on its copy, no click)."""
+    from appstore.models import AppstoreSettings
+
+    AppstoreSettings.objects.update_or_create(pk=1, defaults={"allow_lan_stores": True})
+    store = sync(make_store(url=store_server.publish_zip(ODD_STORE, "odd.zip"), name="Odd store"))
+    assert store.status == "ok", store.error
+    browser_login(page, live_stack, admin_user.username)
+
+    page.goto(f"{live_stack.url}/appstore/")
+    page.fill("#catalog-search", "risky")
+    page.wait_for_function("() => document.querySelector('#catalog-results .app-title')?.textContent === 'Risky Agent'")
+    link = page.locator("#catalog-results .app-card-link")
+    link.scroll_into_view_if_needed()
+    box = link.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.wait_for_timeout(300)  # a person's press: long enough for a search sent on blur to come back
+    page.mouse.up()
+    page.wait_for_selector("#risk-report")
+
+    page.goto(f"{live_stack.url}/appstore/")  # the filters still search as soon as they change
+    page.select_option("#catalog-filters select[name=author_type]", "official")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#catalog-results .app-card')].every(c => c.querySelector('.badge-official'))"
+    )
+    assert "author_type=official" in page.url and page.locator("#catalog-results .app-card").count() >= 1
+
+
 def icons_loaded(page) -> None:
     """Once the page has loaded, every card's icon (an asset or the placeholder) is there: no blank squares in a
     screenshot. Lazy-loaded icons do not hold the load event back, so they would still be empty here."""
