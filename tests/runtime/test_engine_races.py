@@ -132,6 +132,7 @@ def _churn(name: str, k: int, stop: threading.Event) -> None:
         subprocess.run(["ip", "-force", "-batch", "-"], input=cycle * 5, text=True, stderr=subprocess.DEVNULL)
 
 
+@pytest.mark.podman
 @pytest.mark.serial  # it adds and removes host interfaces many times a second: every engine on the machine sees that
 @pytest.mark.parametrize("any_engine", ["podman"], indirect=True)
 def test_podman_networks_are_made_while_host_interfaces_come_and_go(
