@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import secrets
 import threading
@@ -39,6 +40,12 @@ _PORT_TAKEN = ("port is already allocated", "address already in use")
 # Docker: "Pool overlaps with other one on this address space"; Podman: "subnet ... is already used on the host
 # or by another config".
 _SUBNET_TAKEN = ("pool overlaps", "is already used on the host or by another config")
+# Podman 4 checks a new network's subnet against the host's addresses with Go's net.InterfaceAddrs, which (before Go
+# 1.24) dumps the addresses, then the interfaces: one removed in between (any container stopping takes its veth
+# along) fails the create with this. Nothing was made, so the same request again succeeds.
+_ENGINE_RACES = ("route ip+net: no such network interface",)
+RACE_ATTEMPTS = 5  # a race hits a few percent of creates while containers come and go; five in a row do not happen
+RACE_PAUSE = 0.05  # seconds before the second attempt, doubled for each further one
 _IMAGE_MISSING = (
     "manifest unknown",
     "not found",
@@ -54,6 +61,8 @@ HALT_ATTEMPTS = 40
 HALT_SETTLE = 0.5  # seconds a halted container must stay down (no new restart counted) to count as halted
 _LAYER_ID = re.compile(r"^[0-9a-f]{12,64}$")
 _IMAGE_STATUSES = ("Pulling from", "Digest:", "Status:", "Trying to pull", "Writing manifest", "Storing signatures")
+
+log = logging.getLogger(__name__)
 
 
 def _os_reason(exc: BaseException) -> str:
@@ -94,6 +103,8 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
     message = str(exc.explanation or exc)
     lowered = message.lower()
     code = exc.status_code or 0
+    if any(s in lowered for s in _ENGINE_RACES):
+        return E.EngineRace(message)
     if any(s in lowered for s in _PORT_TAKEN):
         return E.PortInUse(message)
     if any(s in lowered for s in _SUBNET_TAKEN):
@@ -201,8 +212,8 @@ class DockerEngine(Engine):
         if info.engine != "podman":
             return True
         name = f"casaos-dns-probe-{secrets.token_hex(4)}"
+        self._network_create(name, driver="bridge")
         with _mapped():
-            self.api.create_network(name, driver="bridge")
             try:
                 path = f"/v{info.version}/libpod/networks/{name}/json"
                 network = self.api._result(self.api._get(self.api.base_url + path), json=True)
@@ -422,19 +433,35 @@ class DockerEngine(Engine):
     def create_network(self, spec: NetworkSpec) -> str:
         """Create a network from its payload (runtime.payload.network_body: what the policy checked)."""
         body = network_body(spec)
-        with _mapped():
-            res = self.api.create_network(
-                body["Name"],
-                driver=body["Driver"],
-                options=body["Options"] or None,
-                ipam=body.get("IPAM"),
-                check_duplicate=body["CheckDuplicate"],
-                internal=body["Internal"],
-                labels=body["Labels"],
-                enable_ipv6=body["EnableIPv6"],
-                attachable=body["Attachable"],
-            )
+        res = self._network_create(
+            body["Name"],
+            driver=body["Driver"],
+            options=body["Options"] or None,
+            ipam=body.get("IPAM"),
+            check_duplicate=body["CheckDuplicate"],
+            internal=body["Internal"],
+            labels=body["Labels"],
+            enable_ipv6=body["EnableIPv6"],
+            attachable=body["Attachable"],
+        )
         return res["Id"]
+
+    def _network_create(self, name: str, **options: Any) -> dict:
+        """POST /networks/create, made again (a bounded number of times, logged) when the engine lost a race."""
+        attempt = 1
+        while True:
+            try:
+                with _mapped():
+                    return self.api.create_network(name, **options)
+            except E.EngineRace as exc:
+                if attempt == RACE_ATTEMPTS:
+                    raise E.EngineRace(
+                        f"the engine could not create network {name}: it lost a race with the host's network "
+                        f"interfaces changing {attempt} times in a row ({exc.message})"
+                    ) from exc
+                log.warning("network %s: the engine lost a race (%s); creating it again", name, exc.message)
+                time.sleep(RACE_PAUSE * 2 ** (attempt - 1))
+                attempt += 1
 
     def network_subnets(self) -> list[str]:
         """Every subnet any network on the engine holds (ours, foreign ones, the default bridge)."""

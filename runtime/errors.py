@@ -18,6 +18,10 @@ class EngineUnavailable(EngineError):
     """The engine socket does not answer (daemon down, wrong path): retry later."""
 
 
+class EngineRace(EngineError):
+    """The engine tripped over a change it raced with (a host interface vanished while it read them): ask again."""
+
+
 class NotFound(EngineError):
     """A container, network, volume or exec session does not exist."""
 
