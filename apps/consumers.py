@@ -88,7 +88,8 @@ class AppConsumer(_AppsSocket):
 
 
 class AppListConsumer(_AppsSocket):
-    """The installed-apps list: re-rendered when an app's status changes (not on every byte of a pull)."""
+    """The installed-apps list as it is on connect, then re-rendered when an app's status changes (not on every
+    byte of a pull)."""
 
     async def connect(self):
         self.seen: dict[int, str] = {}
@@ -98,7 +99,18 @@ class AppListConsumer(_AppsSocket):
             self.granted = await database_sync_to_async(
                 lambda: set(app_visible(user=user).values_list("pk", flat=True))
             )()
-        await self.accept_into(APPS_GROUP)
+        if await self.accept_into(APPS_GROUP):
+            await self.send_current()
+
+    async def send_current(self) -> None:
+        """Read after joining the group: a change made before is here, one after it arrives as an event."""
+        apps = await self._apps()
+        self.seen = {app["id"]: app["status"] for app in apps}
+        if self.as_json:
+            for app in apps:
+                await self.send(text_data=json.dumps({"event": STATE_EVENT, "data": app}))
+        else:
+            await self._send_list(apps)
 
     async def member_may_see(self, event: str, pk: int | None) -> bool:
         """Every app's events reach this group: a member gets only those of the apps granted to them."""
@@ -115,11 +127,15 @@ class AppListConsumer(_AppsSocket):
         if self.seen.get(data["id"]) == status:
             return
         self.seen[data["id"]] = status
+        await self._send_list(await self._apps())
+
+    async def _apps(self) -> list[dict]:
         user = self.scope.get("user")
-        apps = await database_sync_to_async(lambda: [app_state(i) for i in app_visible(user=user)])()
-        await self.send(
-            text_data=render_to_string("apps/partials/_list.html", {"apps": apps, "host": _host(self.scope)})
-        )
+        return await database_sync_to_async(lambda: [app_state(i) for i in app_visible(user=user)])()
+
+    async def _send_list(self, apps: list[dict]) -> None:
+        html = render_to_string("apps/partials/_list.html", {"apps": apps, "host": _host(self.scope)})
+        await self.send(text_data=html)
 
 
 def _visible(pk: int, user) -> bool:

@@ -108,6 +108,7 @@ def test_the_list_socket_rerenders_on_status_changes_only(redis_client, member_u
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/apps/", headers=_headers(member_user))
         await communicator.connect(timeout=5)
+        await communicator.receive_from(timeout=5)  # the list as it is
         await database_sync_to_async(app_update)(inst, status=S.PULLING)
         first = await communicator.receive_from(timeout=5)
         await database_sync_to_async(app_update)(inst, progress={"percent": 10.0})  # same status: nothing sent
@@ -127,6 +128,8 @@ def test_the_json_list_socket_tells_members_only_about_their_apps(redis_client, 
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/apps/?format=json", headers=_headers(member_user))
         await communicator.connect(timeout=5)
+        current = json.loads(await communicator.receive_from(timeout=5))
+        assert current["data"]["id"] == inst.pk  # the granted app as it is; the other one never
         await database_sync_to_async(app_update)(other, status=S.PULLING)  # not granted: never sent
         await database_sync_to_async(app_update)(inst, status=S.PULLING)
         first = json.loads(await communicator.receive_from(timeout=5))
@@ -146,12 +149,32 @@ def test_admins_hear_about_every_app_on_the_json_list_socket(redis_client, admin
     async def scenario():
         communicator = WebsocketCommunicator(application, "/ws/apps/?format=json", headers=_headers(admin_user))
         await communicator.connect(timeout=5)
+        current = json.loads(await communicator.receive_from(timeout=5))
         await database_sync_to_async(app_update)(inst, status=S.PULLING)
         message = json.loads(await communicator.receive_from(timeout=5))
         await communicator.disconnect()
-        return message
+        return current, message
 
-    assert async_to_sync(scenario)()["data"]["id"] == inst.pk
+    current, message = async_to_sync(scenario)()
+    assert current["data"]["id"] == inst.pk and current["data"]["status"] == "pending"
+    assert (message["data"]["id"], message["data"]["status"]) == (inst.pk, "pulling")
+
+
+def test_the_list_socket_sends_a_change_made_before_it_joined(redis_client, member_user, inst):
+    """The page rendered "pulling"; the app was running before its socket joined the group: the socket says so."""
+    app_update(inst, status=S.RUNNING)
+
+    async def scenario():
+        communicator = WebsocketCommunicator(application, "/ws/apps/", headers=_headers(member_user))
+        await communicator.connect(timeout=5)
+        first = await communicator.receive_from(timeout=5)  # with no event after the connect
+        await database_sync_to_async(app_update)(inst, status=S.RUNNING)  # the same status: nothing more
+        silent = await communicator.receive_nothing(timeout=0.5)
+        await communicator.disconnect()
+        return first, silent
+
+    first, silent = async_to_sync(scenario)()
+    assert 'id="apps-list"' in first and 'data-status="running"' in first and silent
 
 
 def test_a_revoked_grant_stops_the_app_socket(redis_client, member_user, inst):
