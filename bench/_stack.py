@@ -83,8 +83,11 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def running(redis_url: str, *, extra: dict[str, str] | None = None, catalogue: bool = False) -> Iterator[Stack]:
-    """Start the Procfile's processes on a fresh data directory; stop them and remove the directory after."""
+def running(
+    redis_url: str, *, extra: dict[str, str] | None = None, catalogue: bool = False, preexec=None
+) -> Iterator[Stack]:
+    """Start the Procfile's processes on a fresh data directory; stop them and remove the directory after.
+    `preexec` runs in the supervisor's process before it starts (joining a cgroup: its children inherit it)."""
     data = Path(tempfile.mkdtemp(prefix="casaos-bench-stack-"))
     env = {
         **os.environ,
@@ -99,7 +102,7 @@ def running(redis_url: str, *, extra: dict[str, str] | None = None, catalogue: b
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         if catalogue:
             _add_samples_store(env, data)
-        sup = _start(env, data)
+        sup = _start(env, data, preexec)
         try:
             _wait_healthy(env["CASAOS_BIND"])
             yield Stack(env["CASAOS_BIND"], sup.pid, env, data)
@@ -130,7 +133,7 @@ def _add_samples_store(env: dict[str, str], data: Path) -> None:
     subprocess.run([sys.executable, "-c", code, str(SAMPLES), str(data), copies], cwd=ROOT, env=env, check=True)
 
 
-def _start(env: dict[str, str], data: Path) -> subprocess.Popen:
+def _start(env: dict[str, str], data: Path, preexec=None) -> subprocess.Popen:
     conf = subprocess.run(
         [sys.executable, "scripts/procfile.py", "--procfile", str(ROOT / "Procfile"), "supervisord"],
         cwd=ROOT,
@@ -147,6 +150,7 @@ def _start(env: dict[str, str], data: Path) -> subprocess.Popen:
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
+        preexec_fn=preexec,
     )
 
 
