@@ -84,6 +84,7 @@ async def _read_until(reader, writer, until: float, warmup_end: float, delays: l
             return
         except (asyncio.IncompleteReadError, OSError):
             result["dropped"] += 1
+            result["dropped_at"].append(round(time.time() - result["started"]))
             return
         received = time.time()
         if opcode == PING:
@@ -102,7 +103,8 @@ async def run(bind: str, cookie: str, clients: int, seconds: float, warmup: floa
     host, port = bind.rsplit(":", 1)
     start = time.time()
     delays: list[float] = []
-    result = {"clients": clients, "connected": 0, "refused": [], "dropped": 0, "frames": 0}
+    result = {"clients": clients, "connected": 0, "refused": [], "dropped": 0, "dropped_at": [], "frames": 0}
+    result["started"] = start
     until, warmup_end = start + warmup + seconds, start + warmup
     await asyncio.gather(*(client(host, int(port), cookie, until, warmup_end, delays, result) for _ in range(clients)))
     result["delays_ms"] = [round(d, 1) for d in delays]
