@@ -3,11 +3,12 @@
 import base64
 import io
 
-import qrcode
-import qrcode.image.svg
-
 
 def qr_data_uri(text: str) -> str:
+    # Loaded on the first enrolment, not with the settings pages' URLs at start-up of every process.
+    import qrcode
+    import qrcode.image.svg
+
     image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathFillImage, box_size=10, border=2)
     buffer = io.BytesIO()
     image.save(buffer)

@@ -16,7 +16,6 @@ from pathlib import Path, PurePosixPath
 from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
-from PIL import Image, UnidentifiedImageError
 
 from .fetch import BlockedAddress, FetchError, Limits, Unreachable, fetch
 from .parsing.layout import contained
@@ -56,6 +55,9 @@ def image_kind(data: bytes) -> str | None:
     """png/jpg/gif/webp (checked by decoding the header) or svg; None for anything else."""
     if _is_svg(data):
         return "svg"
+    # Pillow is loaded on the first icon, not at start-up: the web server and the worker import this module.
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > MAX_PIXELS:

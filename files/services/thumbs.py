@@ -11,7 +11,6 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps
 
 from .. import fs
 from ..fs import held
@@ -70,6 +69,8 @@ def thumbnail_make(*, real: Path) -> Path | None:
 def _make(real: Path, out: Path) -> Path | None:
     if out.exists():
         return out
+    from PIL import Image, ImageOps  # loaded on the first thumbnail, not at start-up of every process
+
     Image.MAX_IMAGE_PIXELS = settings.FILES_THUMBNAIL_MAX_PIXELS
     try:
         with warnings.catch_warnings():

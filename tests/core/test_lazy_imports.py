@@ -1,0 +1,23 @@
+"""Start-up imports: the web server loads no engine client, image library or QR code maker until one is used."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LAZY = ("docker", "PIL", "qrcode")
+
+
+def test_the_web_server_starts_without_the_libraries_it_uses_on_demand(tmp_path):
+    # As `manage.py serve` loads the application: settings, every app, the URL and websocket routes.
+    code = (
+        "import sys, django; django.setup(); import casaos_site.asgi; from django.urls import get_resolver;"
+        "get_resolver().url_patterns; print(' '.join(m for m in sys.argv[1:] if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings", "CASAOS_DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-c", code, *LAZY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""

@@ -1,0 +1,45 @@
+"""Queue latency: a task queued while a long one holds a worker slot starts in the free slot, not behind it."""
+
+import time
+
+import pytest
+
+pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+
+
+def test_a_short_task_is_taken_while_a_long_one_runs_in_the_other_slot():
+    import redis as redis_lib
+    from celery import Celery
+
+    from tests.apps.test_worker_crash import BROKER, Worker
+
+    broker = redis_lib.Redis.from_url(BROKER)
+    broker.flushdb()
+    worker = Worker("--include=tests.core.busy_tasks")  # two slots, the pool of the settings (threads)
+    worker.start()
+    try:
+        sender = Celery(broker=BROKER, set_as_current=False)
+        sender.send_task("tests.hold", args=[120])
+        _wait_until(lambda: b"tests.hold" in worker.log_path.read_bytes(), "the long task did not start")
+        sender.send_task("tests.stamp", args=["short-ran"])
+        _wait_until(lambda: broker.get("short-ran"), "the short task waited behind the long one")
+        # The short one ran while the long one still holds its slot: it was not reserved behind it.
+        active = sender.control.inspect(timeout=5).active() or {}
+        assert [t["name"] for tasks in active.values() for t in tasks] == ["tests.hold"]
+    finally:
+        worker.kill()
+        broker.flushdb()
+
+
+def test_the_worker_reserves_no_more_than_it_runs(settings):
+    # Acknowledged after the task (a killed worker's task is delivered again) and one message per slot: a prefetched
+    # message would wait behind a running task (prefork) or be invisible to the queue readers of the reconcilers.
+    assert settings.CELERY_TASK_ACKS_LATE is True
+    assert settings.CELERY_WORKER_PREFETCH_MULTIPLIER == 1
+
+
+def _wait_until(check, message: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)
