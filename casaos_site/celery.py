@@ -6,7 +6,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import worker_ready, worker_shutdown
+from celery.signals import task_postrun, worker_ready, worker_shutdown
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casaos_site.settings")
 
@@ -67,3 +67,11 @@ def _background_stop(**kwargs) -> None:
     from .background import background_stop
 
     background_stop()
+
+
+@task_postrun.connect
+def _heap_trim(**kwargs) -> None:
+    """A task's freed memory goes back to the system, not kept in its thread's arena (casaos_site/heap.py)."""
+    from .heap import heap_trim
+
+    heap_trim()

@@ -8,7 +8,7 @@ import re
 import secrets
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
@@ -43,7 +43,9 @@ _SUBNET_TAKEN = ("pool overlaps", "is already used on the host or by another con
 # Podman 4 checks a new network's subnet against the host's addresses with Go's net.InterfaceAddrs, which (before Go
 # 1.24) dumps the addresses, then the interfaces: one removed in between (any container stopping takes its veth
 # along) fails the create with this. Nothing was made, so the same request again succeeds.
-_ENGINE_RACES = ("route ip+net: no such network interface",)
+# Podman losing a race with host interfaces that come and go (other containers' veths): Go's interface listing
+# (golang/go#51934) on a network create, the dnsname plugin's dnsmasq on a container start. Nothing was made.
+_ENGINE_RACES = ("route ip+net: no such network interface", "failed to find list of interfaces")
 RACE_ATTEMPTS = 5  # a race hits a few percent of creates while containers come and go; five in a row do not happen
 RACE_PAUSE = 0.05  # seconds before the second attempt, doubled for each further one
 _IMAGE_MISSING = (
@@ -310,8 +312,7 @@ class DockerEngine(Engine):
 
     def start(self, ref: str) -> None:
         """Start a container (PortInUse when a published port is taken)."""
-        with _mapped():
-            self.api.start(ref)
+        self._raced(f"start container {ref}", lambda: self.api.start(ref))
 
     def stop(self, ref: str, *, timeout: float | None = None) -> None:
         """Stop a container."""
@@ -447,19 +448,23 @@ class DockerEngine(Engine):
         return res["Id"]
 
     def _network_create(self, name: str, **options: Any) -> dict:
-        """POST /networks/create, made again (a bounded number of times, logged) when the engine lost a race."""
+        """POST /networks/create, made again when the engine lost a race."""
+        return self._raced(f"create network {name}", lambda: self.api.create_network(name, **options))
+
+    def _raced(self, what: str, call: Callable[[], Any]) -> Any:
+        """Run an engine call, again (a bounded number of times, logged) while the engine loses a race."""
         attempt = 1
         while True:
             try:
                 with _mapped():
-                    return self.api.create_network(name, **options)
+                    return call()
             except E.EngineRace as exc:
                 if attempt == RACE_ATTEMPTS:
                     raise E.EngineRace(
-                        f"the engine could not create network {name}: it lost a race with the host's network "
-                        f"interfaces changing {attempt} times in a row ({exc.message})"
+                        f"the engine could not {what}: it lost a race with the host's network interfaces changing "
+                        f"{attempt} times in a row ({exc.message})"
                     ) from exc
-                log.warning("network %s: the engine lost a race (%s); creating it again", name, exc.message)
+                log.warning("%s: the engine lost a race (%s); trying again", what, exc.message)
                 time.sleep(RACE_PAUSE * 2 ** (attempt - 1))
                 attempt += 1
 

@@ -172,13 +172,15 @@ def test_an_app_from_before_consent_records_keeps_what_it_has(docker_engine, adm
 
 
 def test_folders_of_a_member_count_only_for_that_member(docker_engine, installer_user, admin_user, app_name):
-    from files.paths import home_folder
+    from django.conf import settings
 
-    home = home_folder(installer_user)
+    from files.paths import HOME, files_root, user_bases
+
+    home = user_bases(installer_user)[HOME].real  # made on first use, as the file manager does
     compose = web(f"    volumes: ['{home}/site:/site']\n")
     inst = app_install(user=installer_user, compose=compose, name=app_name)  # their own files: no consent
     assert inst.consents[-1]["items"] == [] and inst.consents[-1]["by"] == installer_user.username
-    other = web(f"    volumes: ['{home_folder(admin_user)}/x:/x']\n")
+    other = web(f"    volumes: ['{files_root() / settings.FILES_HOME_DIR / admin_user.get_username()}/x:/x']\n")
     with pytest.raises(Exception, match="Only an administrator"):
         app_install(user=installer_user, compose=other, name=f"{app_name}b")
     assert Path(home).is_dir()

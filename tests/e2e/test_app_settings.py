@@ -71,7 +71,7 @@ def form_value(page, live_stack, inst: Installation, field: str) -> str:
 
 
 def test_each_settings_field_changes_the_container_on_the_first_apply(
-    page, live_stack, admin_user, transactional_db, app_name, docker_engine, tmp_path
+    page, live_stack, admin_user, transactional_db, app_name, docker_engine, settings
 ):
     browser_login(page, live_stack, admin_user.username)
     inst = install_from_the_custom_page(page, live_stack, app_name)
@@ -93,11 +93,12 @@ def test_each_settings_field_changes_the_container_on_the_first_apply(
     assert config["HostConfig"]["PortBindings"]["8080/tcp"] == [{"HostIp": "127.0.0.1", "HostPort": str(port)}]
     assert inst.web_port == port and get(port) == "hello v1"
 
-    media = tmp_path / "media"
+    media = settings.FILES_ROOT / f"{app_name}-media"  # a folder of the file manager: no host-access consent
     config = apply(page, live_stack, inst, lambda pg: pg.fill("#id_web__volumes", f"data:/data\n{media}:/media:ro"))
     binds = {m["Destination"]: m for m in config["Mounts"]}
     assert binds["/media"]["Source"] == str(media) and not binds["/media"]["RW"]
     assert binds["/data"]["Name"] == f"{app_name}_data"
+    media.rmdir()  # made by the installer, empty
 
     config = apply(page, live_stack, inst, lambda pg: pg.fill("#id_web__cpus", "0.5"))
     assert config["HostConfig"]["NanoCpus"] == 500_000_000
@@ -113,3 +114,4 @@ def test_each_settings_field_changes_the_container_on_the_first_apply(
     config = apply(page, live_stack, inst, raw)
     assert "GREETING=from-raw" in config["Config"]["Env"] and "EXTRA=1" in config["Config"]["Env"]
     assert config["HostConfig"]["RestartPolicy"]["Name"] == "unless-stopped"
+    media.rmdir()  # the installer made it, empty

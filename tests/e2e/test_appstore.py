@@ -118,7 +118,7 @@ def icons_loaded(page) -> None:
 
 @pytest.mark.docker
 def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
-    page, live_stack, admin_user, transactional_db, store_server, docker_engine, app_name, tmp_path
+    page, live_stack, admin_user, transactional_db, store_server, docker_engine, app_name, tmp_path, settings
 ):
     from appstore.models import AppstoreSettings
 
@@ -134,7 +134,8 @@ def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
     port = free_port()
     page.fill("#id_name", app_name)
     page.fill("#id_port__web__0", str(port))
-    page.fill("#id_vol__web__0", str(tmp_path / "hello-data"))
+    data = settings.FILES_ROOT / f"{app_name}-data"  # a folder of the file manager: no host-access consent
+    page.fill("#id_vol__web__0", str(data))
     page.fill("#id_env__web__GREETING", "hi there")
     page.click("#install-submit")
 
@@ -165,3 +166,5 @@ def test_it_installs_an_app_from_the_store_and_the_catalogue_shows_it_installed(
     card.locator(".app-card-link").click()
     assert page.locator("#update-badge").inner_text() == "Update available"
     shot(page, "appstore-app-update")
+    assert data.is_dir()  # the folder the install page named
+    shutil.rmtree(data)

@@ -154,3 +154,20 @@ def test_podman_networks_are_made_while_host_interfaces_come_and_go(
 
 def _races(caplog) -> list[str]:
     return [r.getMessage() for r in caplog.records if r.name == "runtime.docker" and "lost a race" in r.getMessage()]
+
+
+def test_a_start_whose_dns_plugin_lost_the_race_is_made_again(monkeypatch, caplog):
+    """Podman's dnsname plugin runs dnsmasq on every start; it fails when an interface vanishes under it."""
+    lost = 'cni plugin dnsname failed: dnsmasq failed with "dnsmasq: failed to find list of interfaces: Bad file'
+    engine, starts = _engine(_FlakyApi(races=0), monkeypatch), []
+
+    def start(ref):
+        starts.append(ref)
+        if len(starts) == 1:
+            raise _api_error(lost)
+
+    engine._api.start = start
+    with caplog.at_level(logging.WARNING, logger="runtime.docker"):
+        engine.start("app-web-1")
+    assert starts == ["app-web-1", "app-web-1"]
+    assert any("start container app-web-1" in r.getMessage() and "dnsmasq" in r.getMessage() for r in caplog.records)
