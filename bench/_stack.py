@@ -1,7 +1,7 @@
 """A real web + worker stack for benchmarks that measure it from outside: started from the Procfile under
 supervisord (as `make run` does) on a data directory of its own, with a logged-in session to open its sockets.
 
-Used by bench/clients.py, bench/growth.py and bench/queue.py; bench/footprint.py starts the same layout.
+Used by bench/clients.py, bench/growth.py, bench/queue.py, bench/lowmem.py and bench/footprint.py.
 """
 
 from __future__ import annotations
@@ -84,7 +84,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running(
-    redis_url: str, *, extra: dict[str, str] | None = None, catalogue: bool = False, preexec=None
+    redis_url: str,
+    *,
+    extra: dict[str, str] | None = None,
+    catalogue: bool = False,
+    preexec=None,
+    procfile: Path = ROOT / "Procfile",
 ) -> Iterator[Stack]:
     """Start the Procfile's processes on a fresh data directory; stop them and remove the directory after.
     `preexec` runs in the supervisor's process before it starts (joining a cgroup: its children inherit it)."""
@@ -102,7 +107,7 @@ def running(
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         if catalogue:
             _add_samples_store(env, data)
-        sup = _start(env, data, preexec)
+        sup = _start(env, data, procfile, preexec)
         try:
             _wait_healthy(env["CASAOS_BIND"])
             yield Stack(env["CASAOS_BIND"], sup.pid, env, data)
@@ -133,9 +138,9 @@ def _add_samples_store(env: dict[str, str], data: Path) -> None:
     subprocess.run([sys.executable, "-c", code, str(SAMPLES), str(data), copies], cwd=ROOT, env=env, check=True)
 
 
-def _start(env: dict[str, str], data: Path, preexec=None) -> subprocess.Popen:
+def _start(env: dict[str, str], data: Path, procfile: Path, preexec=None) -> subprocess.Popen:
     conf = subprocess.run(
-        [sys.executable, "scripts/procfile.py", "--procfile", str(ROOT / "Procfile"), "supervisord"],
+        [sys.executable, "scripts/procfile.py", "--procfile", str(procfile), "supervisord"],
         cwd=ROOT,
         env=env,
         check=True,
