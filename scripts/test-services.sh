@@ -3,7 +3,8 @@
 # (Compose 1.x: the export test brings an exported app up with it). Idempotent.
 source "$(dirname "$0")/lib.sh"
 REGISTRY=127.0.0.1:5000
-apt_install docker-registry busybox-static chromium docker-compose
+# iproute2: the Podman race test adds and removes veth pairs with `ip`.
+apt_install docker-registry busybox-static chromium docker-compose iproute2
 
 registry_up() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null; }
 if ! registry_up; then
