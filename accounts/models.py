@@ -33,6 +33,16 @@ class User(AbstractUser):
     # Kept by the MFA services so websocket checks can decide without a database query in the event loop.
     mfa_enabled = models.BooleanField(_("MFA enabled"), default=False, editable=False)
 
+    class Theme(models.TextChoices):
+        SYSTEM = "system", _("Same as the system")
+        LIGHT = "light", _("Light")
+        DARK = "dark", _("Dark")
+
+    # Preferences: blank language means the browser's Accept-Language, then English.
+    language = models.CharField(_("language"), max_length=16, blank=True, choices=settings.LANGUAGES)
+    theme = models.CharField(_("theme"), max_length=8, choices=Theme.choices, default=Theme.SYSTEM)
+    hidden_widgets = models.JSONField(_("hidden home widgets"), default=list, blank=True)
+
     @property
     def is_admin(self) -> bool:
         return self.is_active and (self.role == self.Role.ADMIN or self.is_superuser)

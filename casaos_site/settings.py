@@ -171,7 +171,7 @@ AUTH_PASSWORD_VALIDATORS = [
 
 # ---------------------------------------------------------------------------- language and time
 LANGUAGE_CODE = "en"
-LANGUAGES = [("en", "English")]
+LANGUAGES = [("en", "English"), ("zh-hans", "简体中文"), ("de", "Deutsch")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env_str("TZ", "UTC")
 USE_I18N = True
