@@ -1,9 +1,9 @@
 from django.urls import path
 
-from .consumers import AppConsumer, AppListConsumer
-from .consumers_live import AppLiveConsumer
-from .consumers_logs import AppLogsConsumer
-from .consumers_terminal import AppTerminalConsumer
+from apps.consumers.install import AppConsumer, AppListConsumer
+from apps.consumers.live import AppLiveConsumer
+from apps.consumers.logs import AppLogsConsumer
+from apps.consumers.terminal import AppTerminalConsumer
 
 websocket_urlpatterns = [
     path("ws/apps/", AppListConsumer.as_asgi()),

@@ -1,13 +1,23 @@
-"""Reads of installed apps, and the one state shape the page, the API and the websocket all show."""
+"""Reads of installed apps: the one state shape the page, the API and the websocket all show; who sees which
+app, tiles, the detail view, live resource use."""
 
+import contextlib
+import re
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
+from runtime.compose import ComposeError
+from runtime.errors import EngineError, NotFound
 
-from .models import Installation
+from .models import AppEvent, AppGrant, AppTile, Installation
+
+# Environment names whose values are secrets: shown masked on the detail page.
+SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|KEY|PRIVATE|CREDENTIAL|AUTH|SALT|COOKIE", re.IGNORECASE)
+MASK = "••••••"
 
 BRINGING_UP = ("start", "restart")  # operations after which an app counts as running only once it is ready
 
@@ -129,3 +139,203 @@ def _steps(status: Installation.Status, stopped_at: str) -> list[dict[str, str]]
             state = "done" if reached else "todo"
         result.append({"key": step.value, "label": str(step.label), "state": state})
     return result
+
+
+def app_visible(*, user) -> QuerySet[Installation]:
+    """Admins see every app; a member sees only the apps granted to them."""
+    apps = Installation.objects.order_by("name").select_related("lock")  # app_state reads the running operation
+    if getattr(user, "is_admin", False):
+        return apps
+    if not getattr(user, "is_authenticated", False):
+        return apps.none()
+    return apps.filter(grants__user=user)
+
+
+def app_get_for(*, user, pk: int) -> Installation:
+    """One app this user may reach; Http404 otherwise (an ungranted app looks exactly like a missing one)."""
+    inst = app_visible(user=user).filter(pk=pk).first()
+    if inst is None:
+        raise Http404
+    return inst
+
+
+def app_is_visible(*, user, pk: int) -> bool:
+    return app_visible(user=user).filter(pk=pk).exists()
+
+
+def app_tiles(*, user, show_hidden: bool = False) -> list[dict[str, Any]]:
+    """The apps page: one tile per visible app, in the user's order, hidden ones left out unless asked."""
+    places = {t.installation_id: t for t in AppTile.objects.filter(user=user)}
+    apps = list(app_visible(user=user).select_related("update_state", "lock", "store_template"))
+    icons = _icons(apps)  # every tile's icon in one query, not one per store app
+    apps.sort(key=lambda i: (places[i.pk].position if i.pk in places else 10_000, i.name))
+    tiles = []
+    for inst in apps:
+        hidden = places[inst.pk].hidden if inst.pk in places else False
+        if hidden and not show_hidden:
+            continue
+        tiles.append({**app_card(inst, icons=icons), "hidden": hidden})
+    return tiles
+
+
+def app_card(inst: Installation, *, icons: dict[str, str] | None = None) -> dict[str, Any]:
+    """What a tile (and every live event about the app) shows: state, operation, update, how to open it.
+
+    `icons`: the icons of many apps looked up at once (_icons); one query for this app's otherwise."""
+    # Reverse one-to-ones: cached when the caller used select_related, one small query otherwise.
+    update = inst.update_state if hasattr(inst, "update_state") else None
+    return {
+        **app_state(inst),
+        "icon": (icons if icons is not None else _icons([inst])).get(inst.store_ref, ""),
+        "initial": (inst.title or inst.name)[:1].upper(),
+        "update_available": bool((update and update.available) or _store_marked(inst)) and not (update and update.held),
+        "held": bool(update and update.held),
+        "update_reason": update.reason if update else "",
+    }
+
+
+def app_open_url(*, inst: Installation, request_host: str) -> str:
+    """The app's web UI: its scheme, the host the browser used (unless the template fixes one), port, index."""
+    if not inst.web_port:
+        return ""
+    meta = _casaos(inst)
+    scheme = meta["scheme"] if meta.get("scheme") in ("http", "https") else "http"
+    host = meta.get("hostname") or request_host
+    index = meta.get("index") or "/"
+    return f"{scheme}://{host}:{inst.web_port}{index if index.startswith('/') else '/' + index}"
+
+
+def app_detail(*, inst: Installation, eng) -> dict[str, Any]:
+    """The detail page: containers with ports, mounts, masked env, image and version; history; update state."""
+    return {"card": app_card(inst), "containers": app_containers(inst=inst, eng=eng), "history": app_history(inst=inst)}
+
+
+def app_containers(*, inst: Installation, eng) -> list[dict[str, Any]]:
+    """Each service's container as the page lists it; its state is what the engine says now (also pushed live)."""
+    live = _inspected(inst, eng)
+    return [_container_facts(spec, live.get(spec.name)) for spec in _specs(inst)]
+
+
+def _inspected(inst: Installation, eng) -> dict[str, ContainerInfo]:
+    # Inspect, not the list alone: Docker's container list still says "running" for a moment after `die`, and the
+    # events listener pushes this right after that event.
+    found = {}
+    try:
+        for listed in app_containers_of(eng=eng, name=inst.name):
+            with contextlib.suppress(NotFound):  # removed meanwhile
+                found[listed.name] = eng.inspect(listed.id)
+    except EngineError:
+        return {}
+    return found
+
+
+def _container_facts(spec, info: ContainerInfo | None) -> dict[str, Any]:
+    return {
+        "service": spec.service,
+        "name": spec.name,
+        "image": spec.image,
+        "version": spec.image.rpartition(":")[2] if ":" in spec.image.rpartition("/")[2] else "latest",
+        "state": info.state if info else "missing",
+        "health": info.health if info else "",
+        "running": bool(info and info.running),
+        "id": info.id if info else "",
+        "ports": [
+            f"{p.host_ip + ':' if p.host_ip else ''}{p.published}:{p.target}/{p.protocol}"
+            for p in spec.ports
+            if p.published
+        ],
+        "mounts": [
+            {"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only} for m in spec.mounts
+        ],
+        "env": [{"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())],
+        "restart": spec.restart,
+        "cpus": spec.cpus,
+        "memory": spec.mem_limit,
+    }
+
+
+def app_history(*, inst: Installation, limit: int = 20) -> list[AppEvent]:
+    return list(AppEvent.objects.filter(installation=inst).select_related("user")[:limit])
+
+
+def app_stats(*, inst: Installation, eng) -> dict[str, Any]:
+    """CPU (100 = one core) and memory of the app's running containers, summed and per service."""
+    services, cpu, memory = [], 0.0, 0
+    try:
+        containers = [c for c in app_containers_of(eng=eng, name=inst.name) if c.running]
+    except EngineError:
+        containers = []
+    for info in containers:
+        try:
+            sample = eng.stats(info.id)
+        except (NotFound, EngineError):
+            continue
+        cpu += sample.cpu_percent
+        memory += sample.memory_usage
+        services.append(
+            {
+                "service": info.labels.get(L.SERVICE, info.name),
+                "cpu_percent": sample.cpu_percent,
+                "memory_usage": sample.memory_usage,
+                "memory_limit": sample.memory_limit,
+            }
+        )
+    return {"id": inst.pk, "cpu_percent": round(cpu, 2), "memory_usage": memory, "services": services}
+
+
+def app_services(*, inst: Installation) -> list[str]:
+    """Service names in start order (for the logs and terminal pickers)."""
+    return [spec.service for spec in _specs(inst)]
+
+
+def app_container_of(*, inst: Installation, service: str, eng) -> str:
+    """The container id of one service of the app (NotFound when it has none)."""
+    for info in app_containers_of(eng=eng, name=inst.name, **{L.SERVICE: service}):
+        return info.id
+    raise NotFound(f"{inst.name} has no container for {service}")
+
+
+def grants_of(*, inst: Installation) -> list[int]:
+    return list(AppGrant.objects.filter(installation=inst).values_list("user_id", flat=True))
+
+
+def _specs(inst: Installation):
+    from .services.install import app_project
+
+    try:
+        return app_project(installation=inst).containers
+    except (ComposeError, ValueError):
+        return ()
+
+
+def _casaos(inst: Installation) -> dict[str, Any]:
+    from runtime.compose import load_yaml
+
+    try:
+        meta = load_yaml(inst.compose).get("x-casaos")
+    except ComposeError:
+        return {}
+    return meta if isinstance(meta, dict) else {}
+
+
+def _store_marked(inst: Installation) -> bool:
+    """The app store marks store apps at each sync (their installed template); the apps page shows that mark at
+    once. Cached when the caller selected `store_template`, one small query otherwise."""
+    if inst.source != Installation.Source.STORE:
+        return False
+    template = inst.store_template if hasattr(inst, "store_template") else None
+    return bool(template and template.update_available)
+
+
+def _icons(apps: list[Installation]) -> dict[str, str]:
+    """The store's copy of each store app's icon (served by our own origin, never hotlinked) by its store_ref, in
+    one query; an app without one is missing (its tile shows its initial)."""
+    refs = [i.store_ref for i in apps if i.source == Installation.Source.STORE and i.store_ref.isdigit()]
+    if not refs:
+        return {}
+    from django.urls import reverse
+
+    from appstore.models import CatalogApp
+
+    rows = CatalogApp.objects.filter(pk__in=refs).exclude(icon="").values_list("pk", "icon")
+    return {str(pk): reverse("appstore-asset", args=[icon]) for pk, icon in rows}

@@ -128,3 +128,58 @@ class InstallAcceptedSerializer(serializers.Serializer):
     url = serializers.CharField(help_text="GET this for status and progress")
     web_port = serializers.IntegerField(allow_null=True, help_text="the host port its web interface will answer on")
     websocket = serializers.CharField(help_text="the same events as JSON: connect with ?format=json")
+
+
+class OperationSerializer(serializers.Serializer):
+    event = serializers.IntegerField()
+    operation = serializers.CharField()
+    app = serializers.IntegerField()
+
+
+class ConsentSerializer(serializers.Serializer):
+    consent = serializers.BooleanField(default=False, help_text="Allow host access the new version asks for.")
+    consent_paths = consent_paths_field()
+
+
+class ServiceEditSerializer(serializers.Serializer):
+    env = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
+    ports = serializers.ListField(child=serializers.CharField(), required=False)
+    volumes = serializers.ListField(child=serializers.CharField(), required=False)
+    restart = serializers.CharField(required=False)
+    cpus = serializers.CharField(required=False, allow_blank=True)
+    memory = serializers.CharField(required=False, allow_blank=True)
+
+
+class LimitsOverrideSerializer(serializers.Serializer):
+    override_limits = override_limits_field()
+
+
+class SettingsSerializer(ConsentSerializer, LimitsOverrideSerializer):
+    services = serializers.DictField(
+        child=ServiceEditSerializer(), required=False, help_text="Per service: only the keys to change."
+    )
+    compose = serializers.CharField(required=False, max_length=MAX_COMPOSE, help_text="A whole new compose document.")
+
+
+class UninstallSerializer(serializers.Serializer):
+    delete_data = serializers.BooleanField(
+        default=False, help_text="Also delete the app's volumes and own folder (needs a step-up)."
+    )
+
+
+class HoldSerializer(serializers.Serializer):
+    held = serializers.BooleanField()
+
+
+class GrantsSerializer(serializers.Serializer):
+    members = serializers.ListField(child=serializers.IntegerField())
+
+
+class CustomSerializer(ConsentSerializer, LimitsOverrideSerializer):
+    compose = serializers.CharField(required=False, max_length=MAX_COMPOSE)
+    docker_run = serializers.CharField(required=False, max_length=64 * 1024, help_text="docker run commands")
+    name = serializers.CharField(required=False, max_length=63, allow_blank=True)
+
+
+class AdoptSerializer(ConsentSerializer, LimitsOverrideSerializer):
+    name = serializers.CharField(required=False, max_length=63, allow_blank=True)

@@ -13,7 +13,7 @@ from rest_framework.reverse import reverse
 from rest_framework.viewsets import ReadOnlyModelViewSet, ViewSet
 
 from accounts.permissions import CanInstall, IsAdmin, IsMember
-from apps.api import refusal_body, refusal_status
+from apps.api.common import refusal_body, refusal_status
 
 from . import services
 from .forms import InstallForm

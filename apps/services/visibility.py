@@ -6,7 +6,7 @@ from django.db import transaction
 from accounts.services import audit_record
 
 from ..models import AppGrant, AppTile, Installation
-from ..selectors_manage import app_visible
+from ..selectors import app_visible
 
 
 def tiles_reorder(*, user, order: list[int]) -> None:

@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from apps.models import AppGrant, AppTile, Installation
-from apps.selectors_manage import app_stats, app_tiles
+from apps.selectors import app_stats, app_tiles
 from apps.services import app_install, app_install_run
 from apps.services.common import InstallError
 from apps.services.foreign import foreign_adopt, foreign_control, foreign_list

@@ -231,7 +231,7 @@ def test_adopting_a_container_over_the_machine_offers_the_admin_the_override(doc
 
 
 def test_the_settings_page_offers_the_override_once_a_request_is_over_the_machine(docker_engine, admin_user, app_name):
-    from apps.forms_manage import SettingsForm
+    from apps.forms import SettingsForm
     from apps.services.settings_edit import service_settings
 
     compose = f"services:\n  web:\n    image: {BUSYBOX}\n"

@@ -5,10 +5,9 @@ from django.template.loader import render_to_string
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
-
-from .models import Installation
-from .selectors_manage import app_card, app_containers, app_tiles, app_visible
-from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT, engine
+from apps.models import Installation
+from apps.selectors import app_card, app_containers, app_tiles, app_visible
+from apps.services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT, engine
 
 
 class AppLiveConsumer(SessionBoundConsumer):

@@ -11,10 +11,8 @@ from django.template.loader import render_to_string
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
-
-from .selectors import app_state
-from .selectors_manage import app_visible
-from .services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
+from apps.selectors import app_state, app_visible
+from apps.services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
 
 
 def _host(scope) -> str:

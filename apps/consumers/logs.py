@@ -10,10 +10,9 @@ from django.conf import settings
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed, user_is_admin
+from apps.selectors import app_container_of, app_get_for
+from apps.services.common import engine
 from runtime.errors import EngineError
-
-from .selectors_manage import app_container_of, app_get_for
-from .services.common import engine
 
 BATCH_SECONDS = 0.1  # lines are sent in small batches: one frame per line would flood a busy app's page
 

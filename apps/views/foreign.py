@@ -6,11 +6,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required
+from apps.services.common import InstallError, PolicyError
+from apps.services.foreign import foreign_adopt, foreign_compose, foreign_control, foreign_get, foreign_list
+from apps.views.common import consent_context
 from runtime.errors import EngineError
-
-from .services.common import InstallError, PolicyError
-from .services.foreign import foreign_adopt, foreign_compose, foreign_control, foreign_get, foreign_list
-from .views import consent_context
 
 
 @admin_required

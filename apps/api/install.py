@@ -1,6 +1,8 @@
-"""REST endpoints for apps: install (202 + id), status and progress, cancel, uninstall."""
+"""REST endpoints for installing apps: install (202 + id) from a compose document or as a custom app, status and
+progress, cancel, retry, uninstall."""
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
@@ -9,32 +11,14 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from accounts.permissions import CanInstall, IsAdmin, IsMember
-
-from .models import Installation
-from .selectors import app_state
-from .selectors_manage import app_get_for, app_visible
-from .serializers import AppStateSerializer, InstallAcceptedSerializer, InstallRequestSerializer
-from .services import InstallError, app_cancel, app_install, app_install_retry, app_uninstall
-from .services.common import PolicyError
-
-# A refusal's HTTP status by its code; anything else is the client's to fix (400).
-REFUSAL_STATUS = {"busy": 409, "stepup": 403, "forbidden": 403, "engine": 503}
-
-
-def refusal_status(exc) -> int:
-    """409 busy, 403 step-up or forbidden, 503 when the container engine does not answer (not the client's fault),
-    else 400."""
-    if getattr(exc, "stepup", False):
-        return status.HTTP_403_FORBIDDEN
-    return REFUSAL_STATUS.get(getattr(exc, "code", None), status.HTTP_400_BAD_REQUEST)
-
-
-def refusal_body(exc, detail: str = "") -> dict:
-    """The reason and its code; a policy refusal adds its plain-words `flags`, the `findings` and `stepup`."""
-    body = {"detail": detail or exc.messages[0], "code": getattr(exc, "code", None) or "install"}
-    if isinstance(exc, PolicyError):
-        body.update(flags=exc.flags, findings=[f.as_dict() for f in exc.findings], stepup=getattr(exc, "stepup", False))
-    return body
+from apps.api.common import refusal_body, refusal_status, refused
+from apps.docker_run import DockerRunError, compose_from_run
+from apps.models import Installation
+from apps.selectors import app_get_for, app_state, app_visible
+from apps.serializers import AppStateSerializer, CustomSerializer, InstallAcceptedSerializer, InstallRequestSerializer
+from apps.services import app_cancel, app_install_retry, app_uninstall
+from apps.services.common import InstallError
+from apps.services.install import app_install
 
 
 def _refused(exc: InstallError) -> Response:
@@ -146,6 +130,36 @@ class AppCancelView(APIView):
             inst = app_cancel(user=request.user, installation=inst, request=request)
         except InstallError as exc:
             return _refused(exc)
+        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+
+
+class CustomAppView(APIView):
+    """Install a custom app from a compose document or `docker run` commands (202 with the app)."""
+
+    permission_classes = [CanInstall]
+
+    @extend_schema(request=CustomSerializer, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request):
+        data = CustomSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        compose, run = data.validated_data.get("compose", ""), data.validated_data.get("docker_run", "")
+        if bool(compose.strip()) == bool(run.strip()):
+            return Response({"detail": "Give exactly one of compose and docker_run."}, status=400)
+        try:
+            compose = compose or compose_from_run(run)
+            inst = app_install(
+                user=request.user,
+                compose=compose,
+                name=data.validated_data.get("name") or None,
+                consent=data.validated_data["consent"],
+                override_limits=data.validated_data["override_limits"],
+                consent_paths=data.validated_data["consent_paths"],
+                request=request,
+            )
+        except DockerRunError as exc:
+            return Response({"detail": str(exc), "code": "docker_run"}, status=400)
+        except InstallError as exc:
+            return refused(exc)
         return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
 
 

@@ -1,48 +1,30 @@
-"""Apps pages: the installed-apps list, the custom install form and the live install progress view."""
+"""Installing apps: the installs list, install from a compose file (or a custom app), the live progress page,
+cancel, retry and uninstall from it."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required, installer_required, member_required
-
-from .forms import InstallForm, limits_offered
-from .models import Installation
-from .selectors import app_state
-from .selectors_manage import app_get_for, app_visible
-from .services import ConsentRequired, InstallError, app_cancel, app_install, app_install_retry, app_uninstall
-from .services.common import PolicyError
-from .services.policy_words import phrase
-
-
-def consent_context(request, exc: PolicyError) -> dict:
-    """What the consent part of a form shows after a policy refusal: each finding in plain words, the paths to
-    name, whether consent was ticked, and whether only a step-up is missing (or no consent is possible at all)."""
-    return {
-        "findings": [{**f.as_dict(), "phrase": phrase(f.code)} for f in exc.findings],
-        "stepup": getattr(exc, "stepup", False),
-        "forbidden": exc.code in ("forbidden", "policy"),
-        "named": request.POST.getlist("consent_paths"),
-        "given": request.POST.get("consent") in ("on", "true", "1"),
-    }
-
-
-def _host(request) -> str:
-    """The host name the browser used, for links to an app's own web port."""
-    return request.get_host().rsplit(":", 1)[0] if not request.get_host().endswith("]") else request.get_host()
+from apps.forms import CustomAppForm, InstallForm, limits_offered
+from apps.models import Installation
+from apps.selectors import app_get_for, app_state, app_visible
+from apps.services import ConsentRequired, app_cancel, app_install_retry, app_uninstall
+from apps.services.common import InstallError, PolicyError
+from apps.services.install import app_install
+from apps.views.common import consent_context, host, navigate
 
 
 def _state_context(request, inst: Installation) -> dict:
-    return {"app": app_state(inst), "is_admin": request.user.is_admin, "host": _host(request)}
+    return {"app": app_state(inst), "is_admin": request.user.is_admin, "host": host(request)}
 
 
 @member_required
 def index(request):
     """Installed apps with their live status."""
-    context = {"apps": [app_state(i) for i in app_visible(user=request.user)], "host": _host(request)}
+    context = {"apps": [app_state(i) for i in app_visible(user=request.user)], "host": host(request)}
     template = "apps/partials/_list.html" if request.htmx else "apps/index.html"
     return render(request, template, context)
 
@@ -75,6 +57,32 @@ def install(request):
             return redirect("app-detail", pk=inst.pk)
     limits = limits_offered(request.user, form, code)
     return render(request, "apps/install.html", {"form": form, "consent": consent, "limits": limits})
+
+
+@installer_required
+def custom(request):
+    """Paste or upload a compose file, or paste `docker run` commands; installed like any app."""
+    form = CustomAppForm(request.POST or None, request.FILES or None)
+    consent, code = None, ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            inst = app_install(
+                user=request.user,
+                compose=form.compose_text(),
+                name=form.cleaned_data["name"] or None,
+                consent=form.cleaned_data["consent"],
+                override_limits=form.cleaned_data["override_limits"],
+                consent_paths=request.POST.getlist("consent_paths"),
+                request=request,
+            )
+        except InstallError as exc:
+            consent = consent_context(request, exc) if isinstance(exc, PolicyError) else None
+            code = exc.code
+            form.add_error(None, " ".join(exc.messages))
+        else:
+            return redirect("app-detail", pk=inst.pk)
+    limits = limits_offered(request.user, form, code)
+    return render(request, "apps/custom.html", {"form": form, "consent": consent, "limits": limits})
 
 
 @member_required
@@ -113,10 +121,10 @@ def retry(request, pk: int):
         app_install_retry(user=request.user, installation=inst, request=request)
     except ConsentRequired as exc:  # host access it was granted: the password again first
         messages.warning(request, exc.messages[0])
-        return _redirect(request, f"{reverse('stepup')}?next={here}" if exc.stepup else here)
+        return navigate(request, f"{reverse('stepup')}?next={here}" if exc.stepup else here)
     except InstallError as exc:
         messages.error(request, exc.messages[0])
-    return _redirect(request, here)
+    return navigate(request, here)
 
 
 @admin_required
@@ -129,15 +137,6 @@ def uninstall(request, pk: int):
         app_uninstall(user=request.user, installation=inst, request=request)
     except InstallError as exc:
         messages.error(request, exc.messages[0])
-        return _redirect(request, reverse("app-detail", args=[pk]))
+        return navigate(request, reverse("app-detail", args=[pk]))
     messages.info(request, _("%(name)s is being removed.") % {"name": inst})
-    return _redirect(request, reverse("apps"))
-
-
-def _redirect(request, url: str) -> HttpResponse:
-    """A full navigation, for htmx and plain form posts alike."""
-    if request.htmx:
-        response = HttpResponse(status=204)
-        response["HX-Redirect"] = url
-        return response
-    return redirect(url)
+    return navigate(request, reverse("apps"))

@@ -14,10 +14,9 @@ from channels.db import database_sync_to_async
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import STEPUP_SECONDS, STEPUP_SESSION_KEY, scope_user_allowed, user_is_admin
 from accounts.services import audit_record
+from apps.selectors import app_container_of, app_get_for
+from apps.services.common import engine
 from runtime.errors import EngineError
-
-from .selectors_manage import app_container_of, app_get_for
-from .services.common import engine
 
 SHELL = ["sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash || exec sh"]
 
