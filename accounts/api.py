@@ -14,12 +14,14 @@ from .models import APIToken, User
 from .permissions import IsAdmin, IsMember, StepUpRequired, request_token
 from .serializers import (
     AuditEventSerializer,
+    PreferencesSerializer,
     SessionSerializer,
     TokenSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
+from .services.language import user_language_set
 from .services.lockout import lockout_clear
 from .services.sessions import session_end
 from .services.tokens import api_token_create, api_token_revoke
@@ -37,6 +39,15 @@ class MeView(APIView):
         token = request_token(request)
         data["token_scope"] = token.scope if token else None
         return Response(data)
+
+    @extend_schema(request=PreferencesSerializer, responses=UserSerializer)
+    def patch(self, request):
+        """Change your own preferences (today: `language`, "" = follow Accept-Language)."""
+        serializer = PreferencesSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "language" in serializer.validated_data:
+            user_language_set(user=request.user, language=serializer.validated_data["language"])
+        return self.get(request)
 
 
 class TokenListView(APIView):

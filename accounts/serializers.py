@@ -1,5 +1,6 @@
 """API shapes for accounts. Input validation only; writes go through services."""
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from rest_framework import serializers
 
@@ -17,10 +18,17 @@ class UserSerializer(serializers.ModelSerializer):
             "is_active",
             "may_install_apps",
             "mfa_enabled",
+            "language",
             "last_login",
             "date_joined",
         ]
-        read_only_fields = ["id", "username", "mfa_enabled", "last_login", "date_joined"]
+        read_only_fields = ["id", "username", "mfa_enabled", "language", "last_login", "date_joined"]
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """What a user may change about themselves through PATCH /api/accounts/me/."""
+
+    language = serializers.ChoiceField(choices=[("", ""), *settings.LANGUAGES], allow_blank=True)
 
 
 class UserCreateSerializer(serializers.Serializer):
