@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .models import APIToken, AuditEvent, User, UserSession
@@ -40,7 +41,7 @@ class UserCreateSerializer(serializers.Serializer):
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("That username is taken.")
+            raise serializers.ValidationError(_("That username is taken."))
         return value
 
     def validate(self, attrs):
