@@ -27,7 +27,7 @@ class UserSerializer(serializers.ModelSerializer):
 
 
 class PreferencesSerializer(serializers.Serializer):
-    """What a user may change about themselves through PATCH /api/accounts/me/."""
+    """What a user may change about themselves through PATCH /api/me/."""
 
     language = serializers.ChoiceField(choices=[("", ""), *settings.LANGUAGES], allow_blank=True)
 

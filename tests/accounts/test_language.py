@@ -105,15 +105,15 @@ def test_the_settings_page_needs_csrf(member_user):
 
 def test_the_api_shows_and_changes_the_language(member_user):
     client = _logged_in(member_user)
-    assert client.get("/api/accounts/me/").json()["language"] == ""
-    response = client.patch("/api/accounts/me/", {"language": "de"}, content_type="application/json")
+    assert client.get("/api/me/").json()["language"] == ""
+    response = client.patch("/api/me/", {"language": "de"}, content_type="application/json")
     assert response.status_code == 200 and response.json()["language"] == "de"
     member_user.refresh_from_db()
     assert member_user.language == "de"
 
 
 def test_the_api_refuses_a_language_we_do_not_offer(member_user):
-    response = _logged_in(member_user).patch("/api/accounts/me/", {"language": "xx"}, content_type="application/json")
+    response = _logged_in(member_user).patch("/api/me/", {"language": "xx"}, content_type="application/json")
     assert response.status_code == 400 and "language" in response.json()
     member_user.refresh_from_db()
     assert member_user.language == ""
@@ -122,7 +122,7 @@ def test_the_api_refuses_a_language_we_do_not_offer(member_user):
 def test_a_read_token_cannot_change_the_language(member_user):
     raw = api_token_create(user=member_user, name="dash", scope=APIToken.Scope.READ)[1]
     response = Client().patch(
-        "/api/accounts/me/", {"language": "de"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+        "/api/me/", {"language": "de"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
     )
     assert response.status_code == 403
     member_user.refresh_from_db()
@@ -138,7 +138,7 @@ def test_api_messages_follow_the_token_owners_language(member_user):
 
 
 def test_api_messages_follow_accept_language_for_anonymous_callers():
-    response = Client().get("/api/accounts/me/", HTTP_ACCEPT_LANGUAGE="zh-CN", HTTP_AUTHORIZATION="Bearer nonsense")
+    response = Client().get("/api/me/", HTTP_ACCEPT_LANGUAGE="zh-CN", HTTP_AUTHORIZATION="Bearer nonsense")
     assert response.status_code == 401 and response.json()["detail"] == "令牌无效或已过期。"
 
 
