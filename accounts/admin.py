@@ -10,6 +10,8 @@ from django.db import transaction
 from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_otp.admin import OTPAdminSite
 from django_otp.plugins.otp_static.models import StaticDevice
 from django_otp.plugins.otp_totp.models import TOTPDevice
@@ -145,13 +147,13 @@ class AuditEventAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.action(description="Revoke the selected tokens")
+@admin.action(description=gettext_lazy("Revoke the selected tokens"))
 def revoke_tokens(modeladmin, request, queryset):
     """Asks first on a page naming the tokens (as Django's own delete action does), then revokes them."""
     if request.POST.get("confirmed") != "yes":
         context = {
             **modeladmin.admin_site.each_context(request),
-            "title": "Revoke tokens?",
+            "title": _("Revoke tokens?"),
             "opts": modeladmin.model._meta,
             "tokens": queryset.select_related("user"),
             "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
@@ -159,7 +161,7 @@ def revoke_tokens(modeladmin, request, queryset):
         return TemplateResponse(request, "admin/accounts/revoke_tokens.html", context)
     for token in queryset:
         api_token_revoke(token=token, actor=request.user, request=request)
-    modeladmin.message_user(request, f"{len(queryset)} token(s) revoked.")
+    modeladmin.message_user(request, _("%(n)s token(s) revoked.") % {"n": len(queryset)})
     return None
 
 

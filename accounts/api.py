@@ -3,6 +3,7 @@
 from django.contrib.auth.password_validation import validate_password
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -14,12 +15,14 @@ from .models import APIToken, User
 from .permissions import IsAdmin, IsMember, StepUpRequired, request_token
 from .serializers import (
     AuditEventSerializer,
+    PreferencesSerializer,
     SessionSerializer,
     TokenSerializer,
     UserCreateSerializer,
     UserSerializer,
     UserUpdateSerializer,
 )
+from .services.language import user_language_set
 from .services.lockout import lockout_clear
 from .services.sessions import session_end
 from .services.tokens import api_token_create, api_token_revoke
@@ -38,6 +41,15 @@ class MeView(APIView):
         data["token_scope"] = token.scope if token else None
         return Response(data)
 
+    @extend_schema(request=PreferencesSerializer, responses=UserSerializer)
+    def patch(self, request):
+        """Change your own preferences (today: `language`, "" = follow Accept-Language)."""
+        serializer = PreferencesSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "language" in serializer.validated_data:
+            user_language_set(user=request.user, language=serializer.validated_data["language"])
+        return self.get(request)
+
 
 class TokenListView(APIView):
     """Your API tokens; POST creates one and returns it once in `token`."""
@@ -52,7 +64,7 @@ class TokenListView(APIView):
     def post(self, request):
         # A token never mints tokens: a leaked one must not outlive its own expiry or revocation.
         if request_token(request) is not None:
-            raise PermissionDenied("Create tokens from a logged-in session, not with a token.")
+            raise PermissionDenied(_("Create tokens from a logged-in session, not with a token."))
         serializer = TokenSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         expires = serializer.validated_data.get("expires_at")
@@ -154,7 +166,7 @@ class UserDetailView(APIView):
                 may_install_apps=data.get("may_install_apps"),
             )
         except LastAdminError:
-            raise ValidationError("The home cloud needs at least one active admin.") from None
+            raise ValidationError(_("The home cloud needs at least one active admin.")) from None
         if "password" in data:
             user_password_reset(actor=request.user, request=request, user=user, password=data["password"])
         return Response(UserSerializer(user).data)
@@ -163,11 +175,11 @@ class UserDetailView(APIView):
     def delete(self, request, pk: int):
         user = get_object_or_404(User, pk=pk)
         if user == request.user:
-            raise ValidationError("You cannot delete your own account.")
+            raise ValidationError(_("You cannot delete your own account."))
         try:
             user_delete(actor=request.user, request=request, user=user)
         except LastAdminError:
-            raise ValidationError("The home cloud needs at least one active admin.") from None
+            raise ValidationError(_("The home cloud needs at least one active admin.")) from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

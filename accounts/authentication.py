@@ -1,10 +1,12 @@
 """DRF authentication by API token, from the Authorization header only (never a query string)."""
 
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 
 from .net import client_address
+from .services.language import request_language
 from .services.lockout import lockout_token_failure
 from .services.tokens import TOKEN_PREFIX, api_token_lookup
 
@@ -34,6 +36,8 @@ class APITokenAuthentication(BaseAuthentication):
         # A read token may only read, whatever the view allows.
         if token.scope == token.Scope.READ and request.method not in ("GET", "HEAD", "OPTIONS"):
             raise exceptions.PermissionDenied(_("This token is read-only."))
+        # Token requests skip the session middleware's user: their messages follow the token owner's language.
+        translation.activate(request_language(request, token.user))
         return token.user, token
 
     def authenticate_header(self, request):

@@ -11,10 +11,12 @@ import logging
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils import translation
 from redis.exceptions import RedisError
 
 from casaos_site.events import MESSAGE_TYPE
 
+from .services.language import scope_language
 from .services.sessions import SESSION_ENDED_EVENT, session_socket_group
 
 # The close code a page's socket sees when its session is over (htmx's ws extension reconnects, and is refused).
@@ -59,6 +61,11 @@ class SessionBoundConsumer(AsyncWebsocketConsumer):
         self.accepted = True
 
     async def dispatch(self, message):
+        # Fragments a consumer renders speak its user's language (the pages' middleware does not run here).
+        with translation.override(scope_language(self.scope)):
+            await self._dispatch(message)
+
+    async def _dispatch(self, message):
         # Ahead of the subclass's handlers: they never see this event, nor anything after it but the disconnect.
         if message.get("type") == MESSAGE_TYPE and message.get("event") == SESSION_ENDED_EVENT:
             await self._end_session()

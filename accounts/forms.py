@@ -1,6 +1,7 @@
 """Forms of the account pages. Validation only; every change goes through a service."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.utils.translation import gettext_lazy as _
 
@@ -154,6 +155,15 @@ class TokenForm(forms.Form):
     scope = forms.ChoiceField(label=_("Scope"), choices=APIToken.Scope.choices, initial=APIToken.Scope.READ)
     expires_days = forms.TypedChoiceField(
         label=_("Expires"), choices=EXPIRY_CHOICES, coerce=int, empty_value=None, required=False
+    )
+
+
+class LanguageForm(forms.Form):
+    language = forms.ChoiceField(
+        label=_("Language"),
+        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+        required=False,
+        help_text=_("Pages, messages and the API answer in this language."),
     )
 
 

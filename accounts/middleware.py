@@ -8,10 +8,12 @@ from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from .permissions import MFA_PENDING_SESSION_KEY, session_mfa_satisfied
 from .selectors import admin_mfa_required
+from .services.language import request_language
 from .services.sessions import session_touch
 from .services.setup import setup_mode
 
@@ -43,6 +45,18 @@ class FirstRunMiddleware:
         open_paths = (reverse("setup"), reverse("healthz"), "/api/", "/favicon.ico")
         if not _static(path) and not path.startswith(open_paths) and setup_mode():
             return redirect("setup")
+        return self.get_response(request)
+
+
+class UserLanguageMiddleware:
+    """After authentication: a logged-in user's own language wins over the browser's (LocaleMiddleware's guess)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.LANGUAGE_CODE = request_language(request, request.user)
+        translation.activate(request.LANGUAGE_CODE)
         return self.get_response(request)
 
 

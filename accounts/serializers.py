@@ -1,6 +1,8 @@
 """API shapes for accounts. Input validation only; writes go through services."""
 
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from .models import APIToken, AuditEvent, User, UserSession
@@ -17,10 +19,17 @@ class UserSerializer(serializers.ModelSerializer):
             "is_active",
             "may_install_apps",
             "mfa_enabled",
+            "language",
             "last_login",
             "date_joined",
         ]
-        read_only_fields = ["id", "username", "mfa_enabled", "last_login", "date_joined"]
+        read_only_fields = ["id", "username", "mfa_enabled", "language", "last_login", "date_joined"]
+
+
+class PreferencesSerializer(serializers.Serializer):
+    """What a user may change about themselves through PATCH /api/me/."""
+
+    language = serializers.ChoiceField(choices=[("", ""), *settings.LANGUAGES], allow_blank=True)
 
 
 class UserCreateSerializer(serializers.Serializer):
@@ -32,7 +41,7 @@ class UserCreateSerializer(serializers.Serializer):
 
     def validate_username(self, value):
         if User.objects.filter(username__iexact=value).exists():
-            raise serializers.ValidationError("That username is taken.")
+            raise serializers.ValidationError(_("That username is taken."))
         return value
 
     def validate(self, attrs):

@@ -1,4 +1,6 @@
 from django.contrib import admin, messages
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from . import services
 from .models import AppstoreSettings, CatalogApp, InstalledTemplate, Store
@@ -60,11 +62,11 @@ class StoreAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # added on the stores page or through the API, where the URL is checked
 
-    @admin.action(description="Sync now")
+    @admin.action(description=gettext_lazy("Sync now"))
     def sync_now(self, request, queryset):
         for store in queryset:
             services.store_sync(store=store)
-        messages.info(request, f"{queryset.count()} store(s) queued.")
+        messages.info(request, _("%(n)s store(s) queued.") % {"n": queryset.count()})
 
     def save_model(self, request, obj, form, change):
         # Switching a store on or off goes through the service (audit, and a sync when it comes back on).

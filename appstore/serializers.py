@@ -2,10 +2,12 @@
 
 from django.urls import reverse
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.serializers import consent_paths_field
+from casaos_site.i18n import ShownField
 
 from .install import install_fields
 from .models import CatalogApp
@@ -25,7 +27,7 @@ class StoreSerializer(serializers.Serializer):
     is_default = serializers.BooleanField()
     status = serializers.CharField()
     progress = serializers.IntegerField()
-    message = serializers.CharField()
+    message = ShownField(help_text="what the sync is doing now, in your language")
     error = serializers.CharField(help_text="the last sync's error as the download or the reader said it")
     error_code = serializers.CharField(help_text="its kind: dns, offline, refused, timeout, http, too_large, ...")
     problem = serializers.CharField(help_text="the same in plain words, e.g. 'No network: github.com ...'")
@@ -47,7 +49,7 @@ class StoreCreateSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         if bool(attrs.get("url")) == bool(attrs.get("path")):
-            raise serializers.ValidationError("Give either a url or a path.")
+            raise serializers.ValidationError(_("Give either a URL or a folder."))
         return attrs
 
 

@@ -15,10 +15,10 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from accounts.services import audit_record
 from casaos_site.events import publish
+from casaos_site.i18n import deferred, deferred_ngettext
 
 from .fetch import FetchError, check_url
 from .models import AppstoreSettings, CatalogApp, Store
@@ -154,7 +154,7 @@ def store_sync(*, store: Store) -> Store:
 
     if store.is_busy and store.attempted_at and timezone.now() - store.attempted_at < STALE_SYNC:
         return store
-    store.status, store.progress, store.message = Store.Status.QUEUED, 0, _("Waiting for a worker")
+    store.status, store.progress, store.message = Store.Status.QUEUED, 0, deferred("Waiting for a worker")
     store.attempted_at = timezone.now()
     store.save(update_fields=["status", "progress", "message", "attempted_at"])
 
@@ -205,7 +205,7 @@ def store_sync_retry_delay(*, store: Store, attempt: int) -> int | None:
     if not is_transient(store) or attempt >= SYNC_RETRIES:
         return None
     delay = SYNC_BACKOFF * 2**attempt
-    store.message = _("Trying again in %(minutes)s…") % {"minutes": _minutes(delay)}
+    store.message = deferred("Trying again in %(minutes)s…", minutes=_minutes(delay))
     Store.objects.filter(pk=store.pk, status=Store.Status.ERROR).update(message=store.message)
     _publish(store)
     return delay
@@ -213,7 +213,7 @@ def store_sync_retry_delay(*, store: Store, attempt: int) -> int | None:
 
 def _minutes(seconds: int) -> str:
     minutes = round(seconds / 60)
-    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes} if minutes else _("a moment")
+    return deferred_ngettext("%(n)s minute", "%(n)s minutes", minutes, n=minutes) if minutes else deferred("a moment")
 
 
 # ---------------------------------------------------------------------------- the sync itself
@@ -224,7 +224,7 @@ def _claim(store_id: int) -> Store | None:
     if fresh_sync.exists():
         return None
     updated = Store.objects.filter(pk=store_id).update(
-        status=Store.Status.SYNCING, progress=0, attempted_at=now, message=_("Starting")
+        status=Store.Status.SYNCING, progress=0, attempted_at=now, message=deferred("Starting")
     )
     return Store.objects.get(pk=store_id) if updated else None
 
@@ -262,11 +262,11 @@ def store_sync_run(*, store_id: int) -> Store | None:
     report = _reporter(store)
     try:
         parsed = _read(store, report)
-        report(95, _("Saving the catalogue"))
+        report(95, deferred("Saving the catalogue"))
         catalog_swap(store=store, parsed=parsed)
         store.status, store.error, store.message = Store.Status.OK, "", ""
     except Unchanged:
-        store.status, store.error, store.message = Store.Status.OK, "", _("No change since the last sync")
+        store.status, store.error, store.message = Store.Status.OK, "", deferred("No change since the last sync")
     except SyncError as exc:
         store.status, store.error, store.message = Store.Status.ERROR, str(exc), ""
         store.error_code = exc.code

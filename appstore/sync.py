@@ -19,6 +19,8 @@ from urllib.parse import urljoin, urlsplit
 
 from django.conf import settings
 
+from casaos_site.i18n import deferred
+
 from .archive import ArchiveError, ArchiveLimits, extract_zip
 from .assets import AssetCollector
 from .fetch import FetchError, Limits, NotModified, fetch
@@ -157,7 +159,10 @@ def read_v1(root: Path, *, allow_lan: bool, report: Report) -> ParsedStore:
     apps, problems = [], []
     for i, (name, compose) in enumerate(folders):
         if i % 10 == 0:
-            report(30 + int(60 * i / max(len(folders), 1)), f"reading apps ({i}/{len(folders)})")
+            report(
+                30 + int(60 * i / max(len(folders), 1)),
+                deferred("Reading apps (%(done)s of %(total)s)", done=i, total=len(folders)),
+            )
         if compose is None:
             problems.append({"app": name, "reason": "no docker-compose.yml in the folder"})
             continue
@@ -297,7 +302,10 @@ def read_v2(index: object, reader: _V2Reader, *, allow_lan: bool, report: Report
     apps, problems = [], []
     for i, item in enumerate(items):
         if i % 10 == 0:
-            report(30 + int(60 * i / max(len(items), 1)), f"reading apps ({i}/{len(items)})")
+            report(
+                30 + int(60 * i / max(len(items), 1)),
+                deferred("Reading apps (%(done)s of %(total)s)", done=i, total=len(items)),
+            )
         label = str(item.get("id") or item.get("compose_url"))[:200]
         try:
             compose = reader.read(str(item["compose_url"]))
@@ -348,7 +356,10 @@ def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, 
 
     def progress(size: int, total: int | None) -> None:
         if total:
-            report(int(25 * size / total), f"downloading ({size // 1024} KiB of {total // 1024} KiB)")
+            report(
+                int(25 * size / total),
+                deferred("Downloading (%(done)s of %(total)s KiB)", done=size // 1024, total=total // 1024),
+            )
 
     try:
         download = fetch(
@@ -362,7 +373,7 @@ def read_zip_url(store_id: int, url: str, seen: Validators, *, allow_lan: bool, 
         )
         if seen.sha256 and download.sha256 == seen.sha256:
             raise Unchanged
-        report(25, "unpacking")
+        report(25, deferred("Unpacking"))
         extract_zip(archive, work, ArchiveLimits(settings.APPSTORE_MAX_UNPACKED, settings.APPSTORE_MAX_ENTRIES))
         root = find_v1_root(work)
         if root is None:

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic.base import RedirectView
+from django.views.i18n import JavaScriptCatalog
 
 from accounts.views import auth as account_auth
 from files import views as files_views
@@ -14,6 +15,10 @@ urlpatterns = [
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("system/status/", views.status_page, name="system-status"),
     path("login/", account_auth.login_view, name="login"),
+    # Django's set_language: the login page's switch (a cookie); logged-in users choose in Settings.
+    path("i18n/", include("django.conf.urls.i18n")),
+    # gettext(), ngettext() and interpolate() for static/js, in the request's language (the djangojs domain).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("logout/", account_auth.logout_view, name="logout"),
     path("setup/", account_auth.setup_view, name="setup"),
     # Each app owns its pages; the "coming" placeholders give way as the apps' issues land.

@@ -5,6 +5,7 @@ import sys
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -42,7 +43,7 @@ def server_error(request):
     if problem is None:
         if api:
             return JsonResponse(
-                {"detail": "Server error; the log has the details.", "code": "server_error"}, status=500
+                {"detail": _("Server error; the log has the details."), "code": "server_error"}, status=500
             )
         return defaults.server_error(request)
     if api:

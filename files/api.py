@@ -1,6 +1,7 @@
 """REST API of the file manager. Paths are relative to the caller's view of the root (see docs/files.md)."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -157,10 +158,10 @@ class ZipView(FilesView):
     def get(self, request):
         paths = request.query_params.getlist("path")
         if not paths:
-            raise PathError("Choose at least one file or folder.")
+            raise PathError(_("Choose at least one file or folder."))
         targets = [resolve(request.user, p, follow=False) for p in paths]
         if not all(t.exists() for t in targets):
-            raise PathError("No such file or folder.", 404)
+            raise PathError(_("No such file or folder."), 404)
         name = (targets[0].name if len(targets) == 1 else "files") + ".zip"
         return zip_response(targets, name or "files.zip")
 
@@ -172,10 +173,10 @@ class ThumbnailView(FilesView):
     def get(self, request):
         target = resolve(request.user, self.query_path())
         if not target.is_file() or not services.is_image(target.name):
-            raise PathError("No thumbnail for this file.", 404)
+            raise PathError(_("No thumbnail for this file."), 404)
         thumb = services.thumbnail_request(target=target)
         if thumb is None:
-            return Response({"detail": "Being made."}, status=status.HTTP_202_ACCEPTED)
+            return Response({"detail": _("Being made.")}, status=status.HTTP_202_ACCEPTED)
         return thumbnail_file_response(thumb)
 
 

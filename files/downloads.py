@@ -14,6 +14,7 @@ from pathlib import Path
 
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header, http_date
+from django.utils.translation import gettext as _
 
 from . import fs
 from .paths import PathError, Target
@@ -111,10 +112,10 @@ def open_file(target: Target) -> int:
     try:
         fd = target.open(fs.READ)
     except FileNotFoundError:
-        raise PathError("This is not a file.", 404) from None
+        raise PathError(_("This is not a file."), 404) from None
     if not stat.S_ISREG(os.fstat(fd).st_mode):
         os.close(fd)
-        raise PathError("This is not a file.", 400)
+        raise PathError(_("This is not a file."), 400)
     return fd
 
 

@@ -15,6 +15,7 @@ if ! redis-cli -u "$(redis_url)" ping >/dev/null 2>&1; then
 fi
 command -v npm >/dev/null || apt_install nodejs npm
 command -v python3 >/dev/null || apt_install python3 python3-venv
+apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
 
 # Python venv from the locks (exact versions and hashes), reinstalled only when a lock changes.
 if [ ! -x .venv/bin/python ]; then
@@ -31,3 +32,4 @@ if [ ! -f "$stamp" ]; then
 fi
 
 bash scripts/assets.sh
+bash scripts/messages.sh compile

@@ -4,7 +4,8 @@
 source "$(dirname "$0")/lib.sh"
 REGISTRY=127.0.0.1:5000
 # iproute2: the Podman race test adds and removes veth pairs with `ip`.
-apt_install docker-registry busybox-static chromium docker-compose iproute2
+# fonts-noto-cjk: Chromium draws the Chinese pages (and their screenshots) with real glyphs, not empty boxes.
+apt_install docker-registry busybox-static chromium docker-compose iproute2 fonts-noto-cjk
 
 registry_up() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null; }
 if ! registry_up; then

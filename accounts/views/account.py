@@ -3,6 +3,7 @@
 from base64 import b32encode
 from datetime import timedelta
 
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -12,10 +13,11 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
-from accounts.forms import CodeForm, MFARemoveForm, PasswordChangeForm, TokenForm
+from accounts.forms import CodeForm, LanguageForm, MFARemoveForm, PasswordChangeForm, TokenForm
 from accounts.net import client_address
 from accounts.permissions import member_required, request_mfa_satisfied, stepup_required
 from accounts.qr import qr_data_uri
+from accounts.services.language import user_language_set
 from accounts.services.lockout import Attempt, LockedOut, lockout_failure, lockout_refusal
 from accounts.services.login import credentials_confirm
 from accounts.services.mfa import backup_codes_regenerate, mfa_remove, totp_enrol_confirm, totp_enrol_start
@@ -62,7 +64,36 @@ def settings_index(request):
                 request=request,
                 action="password.change_failure",
             )
-    return page(request, "account.html", {"form": form, "mfa_required": selectors.mfa_required_for(request.user)})
+    context = {"form": form, "language_form": LanguageForm(initial={"language": request.user.language})}
+    return page(request, "account.html", {**context, "mfa_required": selectors.mfa_required_for(request.user)})
+
+
+@require_POST
+@member_required
+def settings_language(request):
+    """Save the user's language; the cookie keeps it on the login page after logging out."""
+    form = LanguageForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the languages offered."))
+        return redirect("settings")
+    user_language_set(user=request.user, language=form.cleaned_data["language"])
+    response = redirect("settings")
+    _language_cookie_set(response, form.cleaned_data["language"])
+    return response
+
+
+def _language_cookie_set(response, language: str) -> None:
+    if not language:  # "the browser's language": no cookie may pin another one
+        response.delete_cookie(settings.LANGUAGE_COOKIE_NAME, samesite=settings.LANGUAGE_COOKIE_SAMESITE)
+        return
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+        samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+    )
 
 
 @never_cache

@@ -9,7 +9,7 @@
   function setLiveState(live) {
     document.querySelectorAll("[data-live-state]").forEach(function (el) {
       el.classList.toggle("is-live", live);
-      el.textContent = live ? el.dataset.liveText || "live" : el.dataset.pollText || "polling";
+      el.textContent = live ? el.dataset.liveText || gettext("live") : el.dataset.pollText || gettext("polling");
     });
   }
 

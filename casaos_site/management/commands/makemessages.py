@@ -1,0 +1,7 @@
+"""Django's makemessages, also extracting the messages stored for later translation (casaos_site/i18n.py)."""
+
+from django.core.management.commands import makemessages
+
+
+class Command(makemessages.Command):
+    xgettext_options = [*makemessages.Command.xgettext_options, "--keyword=deferred", "--keyword=deferred_ngettext:1,2"]
