@@ -4,7 +4,7 @@
 # compiles them. `scripts/messages.sh compile` only compiles (set-up does this: .mo files are not committed).
 source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
-command -v msgfmt >/dev/null || apt_install gettext
+apt_install gettext  # msgfmt, xgettext: checked by package, so a stray msgfmt elsewhere hides nothing
 LANGS=(-l zh_Hans -l de)
 # Never extract from vendored, generated or test code: their strings are not ours to translate.
 IGNORE=(--ignore=.venv --ignore=node_modules --ignore=static/vendor --ignore=staticfiles --ignore=var

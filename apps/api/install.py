@@ -2,6 +2,7 @@
 progress, cancel, retry, uninstall."""
 
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import status
@@ -144,7 +145,7 @@ class CustomAppView(APIView):
         data.is_valid(raise_exception=True)
         compose, run = data.validated_data.get("compose", ""), data.validated_data.get("docker_run", "")
         if bool(compose.strip()) == bool(run.strip()):
-            return Response({"detail": "Give exactly one of compose and docker_run."}, status=400)
+            return Response({"detail": _("Give exactly one of compose and docker_run.")}, status=400)
         try:
             compose = compose or compose_from_run(run)
             inst = app_install(
