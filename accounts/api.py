@@ -14,6 +14,7 @@ from .models import APIToken, User
 from .permissions import IsAdmin, IsMember, StepUpRequired, request_token
 from .serializers import (
     AuditEventSerializer,
+    MeUpdateSerializer,
     SessionSerializer,
     TokenSerializer,
     UserCreateSerializer,
@@ -21,13 +22,14 @@ from .serializers import (
     UserUpdateSerializer,
 )
 from .services.lockout import lockout_clear
+from .services.preferences import theme_set
 from .services.sessions import session_end
 from .services.tokens import api_token_create, api_token_revoke
 from .services.users import LastAdminError, user_create, user_delete, user_password_reset, user_update
 
 
 class MeView(APIView):
-    """Who the request is authenticated as."""
+    """Who the request is authenticated as; PATCH changes your own preferences (theme)."""
 
     permission_classes = [IsMember]
 
@@ -37,6 +39,14 @@ class MeView(APIView):
         token = request_token(request)
         data["token_scope"] = token.scope if token else None
         return Response(data)
+
+    @extend_schema(request=MeUpdateSerializer, responses=UserSerializer)
+    def patch(self, request):
+        serializer = MeUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        if "theme" in serializer.validated_data:
+            theme_set(user=request.user, theme=serializer.validated_data["theme"])
+        return self.get(request)
 
 
 class TokenListView(APIView):

@@ -17,10 +17,17 @@ class UserSerializer(serializers.ModelSerializer):
             "is_active",
             "may_install_apps",
             "mfa_enabled",
+            "theme",
             "last_login",
             "date_joined",
         ]
-        read_only_fields = ["id", "username", "mfa_enabled", "last_login", "date_joined"]
+        read_only_fields = ["id", "username", "mfa_enabled", "theme", "last_login", "date_joined"]
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """What a user may change about themselves through PATCH /api/me/."""
+
+    theme = serializers.ChoiceField(choices=User.Theme.choices, required=False)
 
 
 class UserCreateSerializer(serializers.Serializer):

@@ -94,3 +94,71 @@
     ask(event.detail.question, null, function () { event.detail.issueRequest(true); });
   });
 })();
+
+// The phone navigation: the Menu button (shown under 768 px) folds the site links in and out; Escape folds them.
+(function () {
+  "use strict";
+  function setOpen(button, open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest(".nav-toggle");
+    if (button) { setOpen(button, button.getAttribute("aria-expanded") !== "true"); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    const button = document.querySelector(".nav-toggle[aria-expanded=true]");
+    if (event.key !== "Escape" || !button || !button.parentElement.contains(document.activeElement)) { return; }
+    setOpen(button, false);
+    button.focus();
+  });
+})();
+
+// One way to show a time: the server renders <time datetime="ISO" data-when>its own absolute fallback</time>
+// (casaos_site/templatetags/moment.py); here it becomes relative ("3 minutes ago") in the page's language, with the
+// absolute time in the browser's own time zone as its title. data-when="date" shows a date only. Times that htmx
+// swaps in (pages, socket fragments) are formatted as they arrive, and all of them refresh every half minute.
+(function () {
+  "use strict";
+  const UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  const REFRESH_MS = 30000;
+
+  function language() {
+    return document.documentElement.lang || navigator.language;
+  }
+
+  function relative(date, now) {
+    const seconds = (date.getTime() - now) / 1000;
+    const format = new Intl.RelativeTimeFormat(language(), { numeric: "auto" });
+    if (Math.abs(seconds) < 45) { return format.format(0, "second"); }
+    const unit = UNITS.find(function (u) { return Math.abs(seconds) >= u[1] * 0.9; }) || UNITS[UNITS.length - 1];
+    return format.format(Math.round(seconds / unit[1]), unit[0]);
+  }
+
+  function absolute(date, dateOnly) {
+    const options = dateOnly ? { dateStyle: "long" } : { dateStyle: "long", timeStyle: "short" };
+    return new Intl.DateTimeFormat(language(), options).format(date);
+  }
+
+  function formatTime(el, now) {
+    const date = new Date(el.getAttribute("datetime"));
+    if (isNaN(date.getTime())) { return; }
+    const dateOnly = el.dataset.when === "date";
+    el.textContent = dateOnly ? absolute(date, true) : relative(date, now);
+    el.title = absolute(date, dateOnly);
+  }
+
+  function formatTimes(root) {
+    const now = Date.now();
+    const scope = root && root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches("time[data-when]")) { formatTime(scope, now); }
+    scope.querySelectorAll("time[data-when]").forEach(function (el) { formatTime(el, now); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { formatTimes(document); });
+  document.addEventListener("htmx:load", function (event) { formatTimes(event.detail.elt); });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { formatTimes(event.detail.target); });
+  setInterval(function () { formatTimes(document); }, REFRESH_MS);
+  window.casaFormatTimes = formatTimes;
+})();
