@@ -162,3 +162,33 @@
   setInterval(function () { formatTimes(document); }, REFRESH_MS);
   window.casaFormatTimes = formatTimes;
 })();
+
+// Announcements: an element marked data-announce="key" (an install step, an app's state, the uploads' total) is
+// read out through the page's one live region (#casa-announcer, base.html) when its text changes. A live region
+// inside a fragment does not do it: htmx and the socket replace the fragment, and a region that is new is not read.
+(function () {
+  "use strict";
+  const EVERY_MS = 2000;  // at most one reading per key every two seconds: progress must not flood the reader
+  const seen = new Map();
+  let timer = null;
+
+  function scan(speak) {
+    const region = document.getElementById("casa-announcer");
+    const changed = [];
+    document.querySelectorAll("[data-announce]").forEach(function (el) {
+      const text = (el.dataset.announceText || el.textContent).replace(/\s+/g, " ").trim();
+      if (speak && seen.has(el.dataset.announce) && seen.get(el.dataset.announce) !== text && text) { changed.push(text); }
+      seen.set(el.dataset.announce, text);
+    });
+    if (region && changed.length) { region.textContent = changed.join(". "); }
+  }
+
+  function later() {
+    if (timer === null) { timer = setTimeout(function () { timer = null; scan(true); }, EVERY_MS); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scan(false);
+    new MutationObserver(later).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+})();

@@ -85,3 +85,16 @@ def test_the_confirm_dialog_traps_focus_and_escape_closes_it(page, live_stack, m
     page.keyboard.press("Escape")
     assert not dialog.evaluate("d => d.open")
     assert page.locator("table tbody tr").count() >= 1, "nothing was revoked"
+
+
+def test_a_marked_change_is_read_out_through_the_pages_live_region(page, live_stack, member_user, transactional_db):
+    """Install steps, app states and the uploads' total carry data-announce; a swap that replaces them is read out."""
+    browser_login(page, live_stack, member_user.username)
+    region = page.locator("#casa-announcer")
+    assert region.get_attribute("role") == "status"
+    page.evaluate("""() => { const el = document.createElement('span'); el.dataset.announce = 'demo';
+        el.textContent = 'Installing'; el.id = 'demo'; document.querySelector('main').append(el); }""")
+    page.wait_for_timeout(2500)
+    assert region.inner_text() == "", "a new element is not news"
+    page.evaluate("document.getElementById('demo').outerHTML = '<span data-announce=\"demo\">Running</span>'")
+    page.wait_for_function("() => document.getElementById('casa-announcer').textContent === 'Running'")
