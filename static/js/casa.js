@@ -192,3 +192,28 @@
     new MutationObserver(later).observe(document.body, { childList: true, subtree: true, characterData: true });
   });
 })();
+
+// Focus stays inside an open modal dialog: Tab and Shift+Tab cycle through its controls (the browser would
+// otherwise move on to its own toolbar). Escape closing it is the native <dialog>'s own.
+(function () {
+  "use strict";
+  const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+  function controls(dialog) {
+    return Array.from(dialog.querySelectorAll(FOCUSABLE)).filter(function (el) { return el.getClientRects().length > 0; });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const dialog = event.key === "Tab" && document.querySelector("dialog[open]:modal");
+    if (!dialog) { return; }
+    const inside = controls(dialog);
+    if (!inside.length) { event.preventDefault(); return; }
+    const first = inside[0], last = inside[inside.length - 1];
+    const leaving = event.shiftKey ? document.activeElement === first || !dialog.contains(document.activeElement)
+      : document.activeElement === last || !dialog.contains(document.activeElement);
+    if (leaving) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
+  });
+})();

@@ -79,9 +79,9 @@ def test_the_confirm_dialog_traps_focus_and_escape_closes_it(page, live_stack, m
     page.keyboard.press("Enter")
     dialog = page.locator("#confirm-dialog")
     assert dialog.evaluate("d => d.open")
-    for _ in range(5):  # Tab cycles inside the modal dialog: the page behind it is inert
-        page.keyboard.press("Tab")
-        assert page.evaluate("document.getElementById('confirm-dialog').contains(document.activeElement)")
+    for key in ["Tab"] * 5 + ["Shift+Tab"] * 3:  # focus cycles inside the modal dialog, never to the browser's bar
+        page.keyboard.press(key)
+        assert page.evaluate("document.getElementById('confirm-dialog').contains(document.activeElement)"), key
     page.keyboard.press("Escape")
     assert not dialog.evaluate("d => d.open")
     assert page.locator("table tbody tr").count() >= 1, "nothing was revoked"
