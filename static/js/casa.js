@@ -217,3 +217,24 @@
     }
   });
 })();
+
+// A table wider than its place scrolls sideways inside a box of its own (focusable, so the keyboard scrolls it too):
+// the page itself never gets wider than a phone's screen. Tables that fit are left alone.
+(function () {
+  "use strict";
+  function fitTables(root) {
+    const scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("main table").forEach(function (table) {
+      const place = table.parentElement;
+      if (place.classList.contains("table-scroll")) { return; }
+      if (table.getBoundingClientRect().width <= place.getBoundingClientRect().width + 1) { return; }
+      const box = document.createElement("div");
+      box.className = "table-scroll";
+      box.tabIndex = 0;
+      place.insertBefore(box, table);
+      box.append(table);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fitTables(document); });
+  document.addEventListener("htmx:load", function (event) { fitTables(event.detail.elt.parentElement || document); });
+})();
