@@ -85,3 +85,15 @@ def test_the_service_refuses_an_unknown_theme(member_user):
         theme_set(user=member_user, theme="<script>")
     member_user.refresh_from_db()
     assert member_user.theme == "system"
+
+
+def test_a_read_token_cannot_change_the_theme(client, member_user):
+    from accounts.services.tokens import api_token_create
+
+    _, raw = api_token_create(user=member_user, name="reader", scope="read")
+    response = client.patch(
+        "/api/me/", {"theme": "dark"}, content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {raw}"
+    )
+    assert response.status_code == 403
+    member_user.refresh_from_db()
+    assert member_user.theme == "system"
