@@ -5,6 +5,7 @@ import sys
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
@@ -41,14 +42,14 @@ def is_api(request) -> bool:
 def permission_denied(request, exception=None):
     """The 403 handler: the styled page inside the layout; the API answers JSON."""
     if is_api(request):
-        return JsonResponse({"detail": "You may not do this.", "code": "permission_denied"}, status=403)
+        return JsonResponse({"detail": _("You may not do this."), "code": "permission_denied"}, status=403)
     return defaults.permission_denied(request, exception)
 
 
 def page_not_found(request, exception=None):
     """The 404 handler: the styled page inside the layout; the API answers JSON."""
     if is_api(request):
-        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
     return defaults.page_not_found(request, exception)
 
 
