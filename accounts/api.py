@@ -24,13 +24,14 @@ from .serializers import (
 )
 from .services.language import user_language_set
 from .services.lockout import lockout_clear
+from .services.preferences import theme_set
 from .services.sessions import session_end
 from .services.tokens import api_token_create, api_token_revoke
 from .services.users import LastAdminError, user_create, user_delete, user_password_reset, user_update
 
 
 class MeView(APIView):
-    """Who the request is authenticated as."""
+    """Who the request is authenticated as; PATCH changes your own preferences (theme)."""
 
     permission_classes = [IsMember]
 
@@ -43,11 +44,13 @@ class MeView(APIView):
 
     @extend_schema(request=PreferencesSerializer, responses=UserSerializer)
     def patch(self, request):
-        """Change your own preferences (today: `language`, "" = follow Accept-Language)."""
+        """Change your own preferences: `language` ("" = follow Accept-Language) and `theme`."""
         serializer = PreferencesSerializer(data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         if "language" in serializer.validated_data:
             user_language_set(user=request.user, language=serializer.validated_data["language"])
+        if "theme" in serializer.validated_data:
+            theme_set(user=request.user, theme=serializer.validated_data["theme"])
         return self.get(request)
 
 

@@ -169,3 +169,7 @@ class LanguageForm(forms.Form):
 
 class SecurityForm(forms.Form):
     require_admin_mfa = forms.BooleanField(label=_("Require MFA for admins"), required=False)
+
+
+class ThemeForm(forms.Form):
+    theme = forms.ChoiceField(label=_("Theme"), choices=User.Theme.choices, widget=forms.RadioSelect)

@@ -20,16 +20,18 @@ class UserSerializer(serializers.ModelSerializer):
             "may_install_apps",
             "mfa_enabled",
             "language",
+            "theme",
             "last_login",
             "date_joined",
         ]
-        read_only_fields = ["id", "username", "mfa_enabled", "language", "last_login", "date_joined"]
+        read_only_fields = ["id", "username", "mfa_enabled", "language", "theme", "last_login", "date_joined"]
 
 
 class PreferencesSerializer(serializers.Serializer):
     """What a user may change about themselves through PATCH /api/me/."""
 
-    language = serializers.ChoiceField(choices=[("", ""), *settings.LANGUAGES], allow_blank=True)
+    language = serializers.ChoiceField(choices=[("", ""), *settings.LANGUAGES], allow_blank=True, required=False)
+    theme = serializers.ChoiceField(choices=User.Theme.choices, required=False)
 
 
 class UserCreateSerializer(serializers.Serializer):

@@ -7,6 +7,7 @@ from .views import account, admin_pages
 urlpatterns = [
     path("", account.settings_index, name="settings"),
     path("language/", account.settings_language, name="settings-language"),
+    path("theme/", account.settings_theme, name="settings-theme"),
     path("mfa/", account.settings_mfa, name="settings-mfa"),
     path("mfa/backup-codes/", account.settings_mfa_codes, name="settings-mfa-codes"),
     path("mfa/remove/", account.settings_mfa_remove, name="settings-mfa-remove"),

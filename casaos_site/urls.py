@@ -36,3 +36,6 @@ urlpatterns = [
 
 # A database that refuses writes answers 503 naming it (JSON under /api/), not a bare 500 page.
 handler500 = "casaos_site.views.server_error"
+# Errors are pages of the site (inside its layout, with a way back); the API answers them in JSON.
+handler403 = "casaos_site.views.permission_denied"
+handler404 = "casaos_site.views.page_not_found"

@@ -35,11 +35,29 @@ def coming(request, title: str):
     return render(request, "coming.html", {"title": title})
 
 
+def is_api(request) -> bool:
+    return request.path.startswith("/api/")
+
+
+def permission_denied(request, exception=None):
+    """The 403 handler: the styled page inside the layout; the API answers JSON."""
+    if is_api(request):
+        return JsonResponse({"detail": _("You may not do this."), "code": "permission_denied"}, status=403)
+    return defaults.permission_denied(request, exception)
+
+
+def page_not_found(request, exception=None):
+    """The 404 handler: the styled page inside the layout; the API answers JSON."""
+    if is_api(request):
+        return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
 def server_error(request):
     """The 500 handler (views, middleware, the API): a database that refuses writes or does not answer is a 503 that
     names it; the API always answers JSON."""
     problem = database_problem(sys.exc_info()[1])
-    api = request.path.startswith("/api/")
+    api = is_api(request)
     if problem is None:
         if api:
             return JsonResponse(

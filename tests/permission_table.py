@@ -114,6 +114,7 @@ ROUTES: dict[str, dict] = {
     "login-otp": {"access": MFA_STEP},
     "stepup": {"access": MEMBER},
     "settings": {"access": MEMBER},
+    "settings-theme": {"access": MEMBER, "methods": ["POST"]},
     "settings-mfa": {"access": MEMBER},
     "settings-mfa-codes": {"access": MEMBER, "methods": ["POST"]},
     "settings-mfa-remove": {"access": MEMBER, "methods": ["POST"]},

@@ -13,7 +13,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 
 from accounts import selectors
-from accounts.forms import CodeForm, LanguageForm, MFARemoveForm, PasswordChangeForm, TokenForm
+from accounts.forms import CodeForm, LanguageForm, MFARemoveForm, PasswordChangeForm, ThemeForm, TokenForm
 from accounts.net import client_address
 from accounts.permissions import member_required, request_mfa_satisfied, stepup_required
 from accounts.qr import qr_data_uri
@@ -21,6 +21,7 @@ from accounts.services.language import user_language_set
 from accounts.services.lockout import Attempt, LockedOut, lockout_failure, lockout_refusal
 from accounts.services.login import credentials_confirm
 from accounts.services.mfa import backup_codes_regenerate, mfa_remove, totp_enrol_confirm, totp_enrol_start
+from accounts.services.preferences import theme_set
 from accounts.services.sessions import session_end
 from accounts.services.tokens import api_token_create, api_token_revoke
 from accounts.services.users import password_change
@@ -64,8 +65,28 @@ def settings_index(request):
                 request=request,
                 action="password.change_failure",
             )
-    context = {"form": form, "language_form": LanguageForm(initial={"language": request.user.language})}
-    return page(request, "account.html", {**context, "mfa_required": selectors.mfa_required_for(request.user)})
+    return page(request, "account.html", account_context(request, form=form))
+
+
+def account_context(request, **forms) -> dict:
+    """The account page's forms (a form that failed keeps its input and errors)."""
+    forms.setdefault("form", PasswordChangeForm(request.user))
+    forms.setdefault("theme_form", ThemeForm(initial={"theme": request.user.theme}))
+    forms.setdefault("language_form", LanguageForm(initial={"language": request.user.language}))
+    return {**forms, "mfa_required": selectors.mfa_required_for(request.user)}
+
+
+@never_cache
+@member_required
+@require_POST
+def settings_theme(request):
+    """Save the user's theme (system, light or dark); the next page renders in it."""
+    form = ThemeForm(request.POST)
+    if not form.is_valid():
+        return page(request, "account.html", account_context(request, theme_form=form), status=400)
+    theme_set(user=request.user, theme=form.cleaned_data["theme"])
+    messages.success(request, _("Theme saved."))
+    return redirect("settings")
 
 
 @require_POST

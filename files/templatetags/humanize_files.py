@@ -1,21 +1,16 @@
 """Template filters of the file manager."""
 
-from datetime import UTC, datetime
-
 from django import template
-from django.utils import formats, timezone
+
+from casaos_site.templatetags.moment import when
 
 register = template.Library()
 
 
-@register.filter
+@register.filter(is_safe=True)
 def epoch(value: float) -> str:
-    """A file time (seconds since the epoch) in the site's format and time zone."""
-    try:
-        moment = datetime.fromtimestamp(float(value), tz=UTC)
-    except (TypeError, ValueError, OverflowError):
-        return ""
-    return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    """A file time (seconds since the epoch) as the site shows every time (a <time> element)."""
+    return when(value)
 
 
 @register.filter

@@ -94,3 +94,147 @@
     ask(event.detail.question, null, function () { event.detail.issueRequest(true); });
   });
 })();
+
+// The phone navigation: the Menu button (shown under 768 px) folds the site links in and out; Escape folds them.
+(function () {
+  "use strict";
+  function setOpen(button, open) {
+    button.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest(".nav-toggle");
+    if (button) { setOpen(button, button.getAttribute("aria-expanded") !== "true"); }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    const button = document.querySelector(".nav-toggle[aria-expanded=true]");
+    if (event.key !== "Escape" || !button || !button.parentElement.contains(document.activeElement)) { return; }
+    setOpen(button, false);
+    button.focus();
+  });
+})();
+
+// One way to show a time: the server renders <time datetime="ISO" data-when>its own absolute fallback</time>
+// (casaos_site/templatetags/moment.py); here it becomes relative ("3 minutes ago") in the page's language, with the
+// absolute time in the browser's own time zone as its title. data-when="date" shows a date only. Times that htmx
+// swaps in (pages, socket fragments) are formatted as they arrive, and all of them refresh every half minute.
+(function () {
+  "use strict";
+  const UNITS = [["year", 31536000], ["month", 2592000], ["week", 604800], ["day", 86400], ["hour", 3600], ["minute", 60], ["second", 1]];
+  const REFRESH_MS = 30000;
+
+  function language() {
+    return document.documentElement.lang || navigator.language;
+  }
+
+  function relative(date, now) {
+    const seconds = (date.getTime() - now) / 1000;
+    const format = new Intl.RelativeTimeFormat(language(), { numeric: "auto" });
+    if (Math.abs(seconds) < 45) { return format.format(0, "second"); }
+    const unit = UNITS.find(function (u) { return Math.abs(seconds) >= u[1] * 0.9; }) || UNITS[UNITS.length - 1];
+    return format.format(Math.round(seconds / unit[1]), unit[0]);
+  }
+
+  function absolute(date, dateOnly) {
+    const options = dateOnly ? { dateStyle: "long" } : { dateStyle: "long", timeStyle: "short" };
+    return new Intl.DateTimeFormat(language(), options).format(date);
+  }
+
+  function formatTime(el, now) {
+    const date = new Date(el.getAttribute("datetime"));
+    if (isNaN(date.getTime())) { return; }
+    const dateOnly = el.dataset.when === "date";
+    el.textContent = dateOnly ? absolute(date, true) : relative(date, now);
+    el.title = absolute(date, dateOnly);
+  }
+
+  function formatTimes(root) {
+    const now = Date.now();
+    const scope = root && root.querySelectorAll ? root : document;
+    if (scope.matches && scope.matches("time[data-when]")) { formatTime(scope, now); }
+    scope.querySelectorAll("time[data-when]").forEach(function (el) { formatTime(el, now); });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { formatTimes(document); });
+  document.addEventListener("htmx:load", function (event) { formatTimes(event.detail.elt); });
+  document.addEventListener("htmx:oobAfterSwap", function (event) { formatTimes(event.detail.target); });
+  setInterval(function () { formatTimes(document); }, REFRESH_MS);
+  window.casaFormatTimes = formatTimes;
+})();
+
+// Announcements: an element marked data-announce="key" (an install step, an app's state, the uploads' total) is
+// read out through the page's one live region (#casa-announcer, base.html) when its text changes. A live region
+// inside a fragment does not do it: htmx and the socket replace the fragment, and a region that is new is not read.
+(function () {
+  "use strict";
+  const EVERY_MS = 2000;  // at most one reading per key every two seconds: progress must not flood the reader
+  const seen = new Map();
+  let timer = null;
+
+  function scan(speak) {
+    const region = document.getElementById("casa-announcer");
+    const changed = [];
+    document.querySelectorAll("[data-announce]").forEach(function (el) {
+      const text = (el.dataset.announceText || el.textContent).replace(/\s+/g, " ").trim();
+      if (speak && seen.has(el.dataset.announce) && seen.get(el.dataset.announce) !== text && text) { changed.push(text); }
+      seen.set(el.dataset.announce, text);
+    });
+    if (region && changed.length) { region.textContent = changed.join(". "); }
+  }
+
+  function later() {
+    if (timer === null) { timer = setTimeout(function () { timer = null; scan(true); }, EVERY_MS); }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    scan(false);
+    new MutationObserver(later).observe(document.body, { childList: true, subtree: true, characterData: true });
+  });
+})();
+
+// Focus stays inside an open modal dialog: Tab and Shift+Tab cycle through its controls (the browser would
+// otherwise move on to its own toolbar). Escape closing it is the native <dialog>'s own.
+(function () {
+  "use strict";
+  const FOCUSABLE = "a[href], button:not([disabled]), input:not([disabled]):not([type=hidden]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex='-1'])";
+
+  function controls(dialog) {
+    return Array.from(dialog.querySelectorAll(FOCUSABLE)).filter(function (el) { return el.getClientRects().length > 0; });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    const dialog = event.key === "Tab" && document.querySelector("dialog[open]:modal");
+    if (!dialog) { return; }
+    const inside = controls(dialog);
+    if (!inside.length) { event.preventDefault(); return; }
+    const first = inside[0], last = inside[inside.length - 1];
+    const leaving = event.shiftKey ? document.activeElement === first || !dialog.contains(document.activeElement)
+      : document.activeElement === last || !dialog.contains(document.activeElement);
+    if (leaving) {
+      event.preventDefault();
+      (event.shiftKey ? last : first).focus();
+    }
+  });
+})();
+
+// A table wider than its place scrolls sideways inside a box of its own (focusable, so the keyboard scrolls it too):
+// the page itself never gets wider than a phone's screen. Tables that fit are left alone.
+(function () {
+  "use strict";
+  function fitTables(root) {
+    const scope = root && root.querySelectorAll ? root : document;
+    scope.querySelectorAll("main table").forEach(function (table) {
+      const place = table.parentElement;
+      if (place.classList.contains("table-scroll")) { return; }
+      if (table.getBoundingClientRect().width <= place.getBoundingClientRect().width + 1) { return; }
+      const box = document.createElement("div");
+      box.className = "table-scroll";
+      box.tabIndex = 0;
+      place.insertBefore(box, table);
+      box.append(table);
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { fitTables(document); });
+  document.addEventListener("htmx:load", function (event) { fitTables(event.detail.elt.parentElement || document); });
+})();

@@ -4,9 +4,12 @@ missing assets and script errors all show up there)."""
 import pytest
 
 from tests.conftest import ARTIFACTS, browser_login
+from tests.e2e.site_walk import walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
+PHONE = {"width": 390, "height": 844}
+WALK_SHOTS = ARTIFACTS / "walk"
 PAGES = ["/", "/system/status/", "/appstore/", "/apps/", "/files/", "/storage/", "/settings/", "/api/", "/api/docs/"]
 
 
@@ -45,22 +48,17 @@ def test_the_layout_fits_a_phone(browser, live_stack, member_user, transactional
         context.close()
 
 
-def test_every_page_fits_a_phone_with_files_in_the_listing(browser, live_stack, admin_user, transactional_db):
-    from django.conf import settings
-
-    long_name = settings.FILES_ROOT / "a-rather-long-file-name-for-the-quarterly-report-final-v2.txt"
-    long_name.write_text("hi")
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
-    phone = context.new_page()
+@pytest.mark.docker
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_page_fits_a_phone_with_files_in_the_listing(browser, live_stack, walk_site, scheme):
+    """Every page (tests/e2e/site_walk.py finds them), also admin-only, app and store pages and the error pages."""
     wide = {}
-    try:
-        browser_login(phone, live_stack, admin_user.username)
-        for path in [p for p in PAGES if p != "/api/docs/"] + ["/settings/users/", "/files/trash/"]:
-            phone.goto(f"{live_stack.url}{path}")
-            phone.wait_for_load_state("networkidle")
-            if (width := phone.evaluate("document.documentElement.scrollWidth")) > 390:
-                wide[path] = width
-    finally:
-        context.close()
-        long_name.unlink()
+
+    def visit(tab, target) -> None:
+        if (width := tab.evaluate("document.documentElement.scrollWidth")) > PHONE["width"]:
+            wide[target.key] = width
+        tab.screenshot(path=str(WALK_SHOTS / f"{PHONE['width']}-{scheme}-{target.key}.png"), full_page=True)
+
+    WALK_SHOTS.mkdir(parents=True, exist_ok=True)
+    walk(browser, live_stack, walk_site, visit, viewport=PHONE, is_mobile=True, color_scheme=scheme)
     assert wide == {}, "pages wider than a phone's screen"
