@@ -196,7 +196,12 @@ def test_an_engine_outage_during_an_install_is_waited_out_and_not_counted(own_po
         waiting = _wait_for(lambda: _saying(inst.pk, "Waiting for the container engine"), 15, "waiting for the engine")
         # The cause, in the engine's words: its socket gone, or (killed mid-request) the connection it dropped
         # or reset, depending on where in the request the kill lands.
-        causes = ("Connection refused", "No such file", "closed connection without response", "Connection reset by peer")
+        causes = (
+            "Connection refused",
+            "No such file",
+            "closed connection without response",
+            "Connection reset by peer",
+        )
         assert any(cause in waiting.detail for cause in causes), waiting.detail
         time.sleep(5)  # an outage of several seconds: the install waits in place
         waiting = _row(inst.pk)
