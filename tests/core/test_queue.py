@@ -16,7 +16,8 @@ def test_a_short_task_is_taken_while_a_long_one_runs_in_the_other_slot():
 
     broker = redis_lib.Redis.from_url(BROKER)
     broker.flushdb()
-    worker = Worker("--include=tests.core.busy_tasks")  # two slots, the pool of the settings (threads)
+    worker = Worker("--include=tests.core.busy_tasks", "--concurrency=3")  # the pool of the settings (threads)
+    worker.env["CASAOS_LONG_WORKERS"] = "1"  # two short slots: the long task below holds one of them
     worker.start()
     try:
         sender = Celery(broker=BROKER, set_as_current=False)
