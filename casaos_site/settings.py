@@ -227,7 +227,8 @@ if CELERY_WORKER_POOL not in ("threads", "prefork", "solo"):
 try:
     # Two queues, each with slots of its own (casaos_site/worker_queues.py): long operations (uninstall, update,
     # copy, store sync) never take the slots of short ones (installs, start, stop, settings, thumbnails).
-    WORKER_SHORT_SLOTS = env_int("WORKERS", 2 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 4)
+    # A prefork pool under 2 GB keeps its two children (~75 MB each): one per queue.
+    WORKER_SHORT_SLOTS = env_int("WORKERS", 1 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 4)
     WORKER_LONG_SLOTS = env_int("LONG_WORKERS", 1 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 2)
 except ConfigError as exc:
     _fail(str(exc))
