@@ -8,6 +8,8 @@ import os
 from celery import Celery
 from celery.signals import task_postrun, worker_ready, worker_shutdown
 
+from .queues import QUEUES
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casaos_site.settings")
 
 log = logging.getLogger(__name__)
@@ -18,18 +20,17 @@ app.autodiscover_tasks()
 
 
 def queued_args(task_name: str, *, celery_app: Celery | None = None) -> set[tuple] | None:
-    """The arguments of every `task_name` message waiting in the default queue; None when the broker cannot be read.
+    """The arguments of every `task_name` message waiting in our queues; None when the broker cannot be read.
 
     A message a worker has taken is no longer in the queue (Redis moves it to the worker's unacknowledged set), so
     this tells "still waiting for a free worker" from "lost" (a flushed or restarted Redis, a failed publish).
     """
     celery_app = celery_app or app
-    queue = celery_app.conf.task_default_queue
     try:
         with celery_app.connection_for_read() as conn:
             channel = conn.default_channel
             # The Redis transport keeps one list per priority step, named by its own rule.
-            keys = [channel._q_for_pri(queue, pri) for pri in channel.priority_steps]
+            keys = [channel._q_for_pri(queue, pri) for queue in QUEUES for pri in channel.priority_steps]
             with channel.conn_or_acquire() as client:
                 raw = [item for key in keys for item in client.lrange(key, 0, -1)]
     except Exception as exc:  # no Redis, or a broker we cannot read this way

@@ -227,10 +227,18 @@ CELERY_WORKER_POOL = env_str("WORKER_POOL", "threads")
 if CELERY_WORKER_POOL not in ("threads", "prefork", "solo"):
     _fail(f"CASAOS_WORKER_POOL must be threads, prefork or solo, not {CELERY_WORKER_POOL!r}")
 try:
-    # installs and copies run side by side
-    CELERY_WORKER_CONCURRENCY = env_int("WORKERS", 2 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 4)
+    # Two queues, each with slots of its own (casaos_site/worker_queues.py): long operations (uninstall, update,
+    # copy, store sync) never take the slots of short ones (installs, start, stop, settings, thumbnails).
+    # A prefork pool under 2 GB keeps its two children (~75 MB each): one per queue.
+    WORKER_SHORT_SLOTS = env_int("WORKERS", 1 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 4)
+    WORKER_LONG_SLOTS = env_int("LONG_WORKERS", 1 if LOW_MEMORY and CELERY_WORKER_POOL == "prefork" else 2)
 except ConfigError as exc:
     _fail(str(exc))
+if WORKER_SHORT_SLOTS < 1 or WORKER_LONG_SLOTS < 1:
+    _fail("CASAOS_WORKERS and CASAOS_LONG_WORKERS must be at least 1")
+CELERY_WORKER_CONCURRENCY = WORKER_SHORT_SLOTS + WORKER_LONG_SLOTS  # `--concurrency` overrides it: then split
+CELERY_WORKER_CONSUMER = "casaos_site.worker_queues:WorkerConsumer"
+CELERY_TASK_ROUTES = ("casaos_site.queues.route",)
 # The sampler and the engine-events listener run as threads of the worker (casaos_site/background.py)...
 WORKER_BACKGROUND = env_bool("WORKER_BACKGROUND", True)
 WORKER_BEAT = env_bool("WORKER_BEAT", True)  # ... and so does beat, unless it runs apart (`celery beat`)

@@ -12,6 +12,15 @@ as_root() {
   if [ "$(id -u)" -eq 0 ]; then "$@"; elif command -v sudo >/dev/null; then sudo "$@"; else die "need root for: $*"; fi
 }
 
+# Debian packages pip needs to build our compiled dependencies on this machine (`uname -m`), one per line; none
+# where PyPI has wheels (x86_64, aarch64). armhf (32-bit Raspberry Pi OS) has no wheels for ten of them, so pip
+# builds them there; psycopg runs in pure Python on the system's libpq (docs/performance.md, "CPU architectures").
+build_deps() {
+  case "$1" in
+    armv6l | armv7l | armv8l | armhf) printf '%s\n' build-essential python3-dev libffi-dev libyaml-dev libjpeg-dev zlib1g-dev libpq5 ;;
+  esac
+}
+
 APT_UPDATED=""
 apt_install() {
   # Installs only the Debian packages that are missing; a second run does nothing.

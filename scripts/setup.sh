@@ -25,6 +25,8 @@ fi
 locks=(requirements.txt); [ "${CASAOS_DEV:-0}" = 1 ] && locks+=(requirements-dev.txt)
 stamp=".venv/.installed-$(cat "${locks[@]}" | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
+  mapfile -t deps < <(build_deps "$(uname -m)")
+  [ ${#deps[@]} -eq 0 ] || apt_install "${deps[@]}"
   say "installing Python packages from ${locks[*]}"
   # --require-hashes: a package whose file differs from the one locked is refused, never installed.
   .venv/bin/pip install -q --disable-pip-version-check --require-hashes --no-deps $(printf -- '-r %s ' "${locks[@]}")

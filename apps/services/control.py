@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
+from casaos_site.queues import operation_queue as operation_queue_name
 from runtime import ContainerInfo, Engine, PullAggregator
 from runtime.compose import ComposeError, Project
 from runtime.errors import EngineError, EngineUnavailable, NotFound
@@ -99,7 +100,8 @@ def operation_queue(
             details={k: v for k, v in (details or {}).items() if k in ("delete_data", "services")},
         )
         app_update(installation, detail=_("Queued: %(operation)s…") % {"operation": operation}, publish_state=False)
-        transaction.on_commit(lambda: app_operation.delay(event.pk))
+        queue = operation_queue_name(operation)  # an uninstall or update must not take a short operation's slot
+        transaction.on_commit(lambda: app_operation.apply_async((event.pk,), queue=queue))
     return event
 
 

@@ -19,6 +19,7 @@ from apps import tasks
 from apps.models import AppEvent, AppLock, Installation
 from apps.services import app_install, app_reconcile, lifecycle, recovery
 from apps.services.control import app_control
+from apps.services.uninstall import app_remove
 from casaos_site.celery import queued_args
 from tests.apps.conftest import ENGINES, HTTPD, wipe
 from tests.apps.test_worker_crash import BROKER, Worker
@@ -36,7 +37,11 @@ def broker(monkeypatch, redis_client):
     # Not the current app: shared tasks resolve to the current app (see tests/apps/test_worker_crash.py).
     sender = Celery(broker=BROKER, set_as_current=False)
     monkeypatch.setattr(tasks.app_install, "delay", lambda pk: sender.send_task("apps.install", args=[pk]))
-    monkeypatch.setattr(tasks.app_operation, "delay", lambda pk: sender.send_task("apps.operation", args=[pk]))
+    monkeypatch.setattr(
+        tasks.app_operation,
+        "apply_async",
+        lambda args, queue: sender.send_task(tasks.app_operation.name, args=args, queue=queue),
+    )
     for module in (lifecycle, recovery):
         monkeypatch.setattr(module, "queued_args", lambda name: queued_args(name, celery_app=sender))
     yield client
@@ -89,9 +94,22 @@ def test_installs_whose_queued_task_was_lost_are_queued_again_and_then_run(broke
     assert set(Installation.objects.filter(pk__in=pks).values_list("attempts", flat=True)) == {1}
 
 
+def test_an_uninstall_waiting_in_the_long_queue_is_late_not_interrupted(broker, docker_engine, admin_user, app_name):
+    inst = Installation.objects.create(name=app_name, compose=WEB, status=S.STOPPED)
+    event = app_remove(user=admin_user, installation=inst)
+    assert broker.llen("long") == 1  # an uninstall is a long operation: its own queue, read by the reconcile too
+    queued = timezone.now() - timedelta(minutes=2)
+    AppLock.objects.filter(installation=inst).update(started_at=queued, heartbeat_at=queued)
+
+    assert recovery.operation_reconcile() == []
+    event.refresh_from_db()
+    assert event.outcome == AppEvent.Outcome.STARTED
+
+
 def test_an_operation_waiting_in_the_queue_is_late_not_interrupted(broker, docker_engine, admin_user, app_name):
     inst = Installation.objects.create(name=app_name, compose=WEB, status=S.STOPPED)
     event = app_control(user=admin_user, installation=inst, action="start")
+    assert broker.llen("celery") == 1
     queued = timezone.now() - timedelta(minutes=2)  # every worker has been busy since: nobody took it yet
     AppLock.objects.filter(installation=inst).update(started_at=queued, heartbeat_at=queued)
 

@@ -138,3 +138,18 @@ def test_a_hostile_token_name_stays_text_in_the_confirmation(member_user):
     client.force_login(member_user)
     page = client.get("/settings/tokens/").content.decode()
     assert "<img src=x" not in page and "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;" in page
+
+
+@pytest.mark.parametrize("path, queue", [("remove/", "long"), ("control/stop/", "celery")])
+def test_an_uninstall_goes_to_the_long_queue_and_a_stop_to_the_default_one(
+    admin_user, running, django_capture_on_commit_callbacks, monkeypatch, path, queue
+):
+    # An uninstall stops every container gracefully: it must not take the slot a start or stop is waiting for.
+    from apps import tasks
+
+    sent = []
+    monkeypatch.setattr(tasks.app_operation, "apply_async", lambda args, **options: sent.append(options["queue"]))
+    with django_capture_on_commit_callbacks(execute=True):
+        response = stepped_up(admin_user).post(f"/apps/{running.pk}/{path}", {})
+    assert response.status_code in (200, 302)
+    assert sent == [queue]

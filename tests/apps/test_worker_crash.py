@@ -191,7 +191,11 @@ def test_a_worker_killed_while_a_fixed_name_container_is_replaced_leaves_the_old
     worker, docker_engine, admin_user, app_name, monkeypatch
 ):
     sender = Celery(broker=BROKER, set_as_current=False)
-    monkeypatch.setattr(tasks.app_operation, "delay", lambda pk: sender.send_task("apps.operation", args=[pk]))
+    monkeypatch.setattr(
+        tasks.app_operation,
+        "apply_async",
+        lambda args, queue: sender.send_task(tasks.app_operation.name, args=args, queue=queue),
+    )
     worker.env["CASAOS_APPS_STALE_SECONDS"] = "3"  # the restarted worker's own recovery looks 8 s after its start
     worker.start()
     inst = app_install(user=admin_user, compose=_fixed_web(app_name), name=app_name)

@@ -1,4 +1,5 @@
-"""Queue latency: a task queued while a long one holds a worker slot starts in the free slot, not behind it."""
+"""Queue latency: a task queued while a long one holds a worker slot starts in the free slot, not behind it; long
+operations have a queue and slots of their own, so even a pool full of them never holds a short one back."""
 
 import time
 
@@ -15,7 +16,8 @@ def test_a_short_task_is_taken_while_a_long_one_runs_in_the_other_slot():
 
     broker = redis_lib.Redis.from_url(BROKER)
     broker.flushdb()
-    worker = Worker("--include=tests.core.busy_tasks")  # two slots, the pool of the settings (threads)
+    worker = Worker("--include=tests.core.busy_tasks", "--concurrency=3")  # the pool of the settings (threads)
+    worker.env["CASAOS_LONG_WORKERS"] = "1"  # two short slots: the long task below holds one of them
     worker.start()
     try:
         sender = Celery(broker=BROKER, set_as_current=False)
@@ -26,6 +28,38 @@ def test_a_short_task_is_taken_while_a_long_one_runs_in_the_other_slot():
         # The short one ran while the long one still holds its slot: it was not reserved behind it.
         active = sender.control.inspect(timeout=5).active() or {}
         assert [t["name"] for tasks in active.values() for t in tasks] == ["tests.hold"]
+    finally:
+        worker.kill()
+        broker.flushdb()
+
+
+def test_a_short_task_is_not_held_back_while_long_ones_fill_their_slots():
+    import redis as redis_lib
+    from celery import Celery
+
+    from casaos_site.celery import queued_args
+    from casaos_site.queues import LONG
+    from tests.apps.test_worker_crash import BROKER, Worker
+
+    broker = redis_lib.Redis.from_url(BROKER)
+    broker.flushdb()
+    worker = Worker("--include=tests.core.busy_tasks")  # two slots: one short, one long
+    worker.start()
+    try:
+        sender = Celery(broker=BROKER, set_as_current=False)
+        for _ in range(3):  # more long operations than long slots: one runs, two wait in their queue
+            sender.send_task("tests.hold", args=[120], queue=LONG)
+        _wait_until(lambda: b"tests.hold" in worker.log_path.read_bytes(), "the long task did not start")
+        sent = time.time()
+        sender.send_task("tests.stamp", args=["short-ran"])
+        _wait_until(lambda: broker.get("short-ran"), "the short task waited behind the long ones")
+        waited = float(broker.get("short-ran")) - sent
+        active = sender.control.inspect(timeout=5).active() or {}
+        assert [t["name"] for tasks in active.values() for t in tasks] == ["tests.hold"]
+        # The waiting long ones were not reserved (they stay readable in their queue) nor run in a short slot.
+        assert len(broker.lrange(LONG, 0, -1)) == 2
+        assert queued_args("tests.hold", celery_app=sender) == {(120,)}  # what the reconcilers read
+        assert waited < 2, f"the short task started {waited:.2f} s after it was queued"
     finally:
         worker.kill()
         broker.flushdb()

@@ -58,3 +58,35 @@ def test_our_redis_keeps_queued_work_across_a_crash(tmp_path, engine, settings, 
         assert "redis: the append-only file is off" in _preflight()
     finally:
         os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+@pytest.mark.parametrize("machine", ["armv7l", "armv6l"])
+def test_armhf_gets_the_build_dependencies_pip_needs(machine, tmp_path):
+    # No PyPI wheels there for ten compiled packages (docs/performance.md): pip builds them, psycopg uses libpq5.
+    assert set(_build_deps(machine, tmp_path)) == {
+        "build-essential",
+        "python3-dev",
+        "libffi-dev",
+        "libyaml-dev",
+        "libjpeg-dev",
+        "zlib1g-dev",
+        "libpq5",
+    }
+
+
+@pytest.mark.parametrize("machine", ["x86_64", "aarch64"])
+def test_machines_with_wheels_need_no_compiler(machine, tmp_path):
+    assert _build_deps(machine, tmp_path) == []
+
+
+def _build_deps(machine: str, tmp_path: Path) -> list[str]:
+    env = {**os.environ, "CASAOS_DATA_DIR": str(tmp_path)}
+    out = subprocess.run(
+        ["bash", "-c", f"source scripts/lib.sh && build_deps {machine}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return out.split()

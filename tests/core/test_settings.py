@@ -139,3 +139,10 @@ def test_the_data_directory_and_database_are_private(tmp_path):
     subprocess.run([sys.executable, "manage.py", "check"], cwd=ROOT, env=env, check=True, timeout=120)
     assert stat.S_IMODE(data.stat().st_mode) == 0o700
     assert stat.S_IMODE((data / "casaos.sqlite3").stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("name", ["CASAOS_WORKERS", "CASAOS_LONG_WORKERS"])
+def test_each_queue_needs_a_worker_slot(tmp_path, name):
+    result = _manage("check", CASAOS_DATA_DIR=str(tmp_path), **{name: "0"})
+    assert result.returncode == 2
+    assert "CASAOS_WORKERS and CASAOS_LONG_WORKERS must be at least 1" in result.stderr
