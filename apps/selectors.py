@@ -4,6 +4,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from appstore.selectors import installed_title
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 
@@ -64,7 +65,7 @@ def app_state(installation: Installation) -> dict[str, Any]:
     return {
         "id": inst.pk,
         "name": inst.name,
-        "title": inst.title or inst.name,
+        "title": installed_title(inst),  # the store's title in the reader's language
         "source": inst.source,
         "status": status.value,
         "status_label": str(status.label),
