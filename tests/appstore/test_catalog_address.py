@@ -1,6 +1,8 @@
 """The App Store's address holds its search and filters: checked on the server, never a 500, the clean address pushed
 into the history, and a page answer the browser's cache cannot mistake for a results fragment."""
 
+import shutil
+
 import pytest
 from django.urls import reverse
 
@@ -102,7 +104,8 @@ def test_a_history_restore_gets_the_whole_page(member, odd):
 
 def test_the_store_filter_appears_with_a_second_store_and_narrows(member, odd, tmp_path):
     assert 'name="store"' not in member.get(reverse("appstore")).content.decode()
-    other = sync(make_store(path=str(ODD_STORE), name="Second store"))
+    shutil.copytree(ODD_STORE, tmp_path / "second")
+    other = sync(make_store(path=str(tmp_path / "second"), name="Second store"))
     body = member.get(reverse("appstore")).content.decode()
     assert 'name="store"' in body and "Second store" in body
     body = member.get(reverse("appstore"), {"store": other.pk, "q": "hello"}).content.decode()

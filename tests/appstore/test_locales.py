@@ -70,7 +70,8 @@ def test_the_store_pages_show_the_readers_language(client, admin_user, samples):
     detail = client.get(reverse("appstore-app", args=[jellyfin.pk]), **zh).content.decode()
     assert "个人媒体系统" in detail and "Jellyfin 在媒体服务器应用中脱颖而出" in detail
     install = client.get(reverse("appstore-install", args=[siyuan.pk]), **zh).content.decode()
-    assert "思源笔记默认工作区" in install and "访问码" in install  # a volume's description; the tip
+    assert "思源笔记默认工作区" in install and "<th>访问码</th>" in install  # a volume's description; the tip
+    assert "<td><code>casaos</code></td>" in install  # the tip's table is a table (stores write credentials so)
     german = client.get(reverse("appstore-app", args=[jellyfin.pk]), HTTP_ACCEPT_LANGUAGE="de").content.decode()
     assert "Das persönliche Mediensystem" in german and "Jellyfin hebt sich" in german
     english = client.get(reverse("appstore"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
