@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import Http404
 
+from appstore.selectors import installed_title
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.compose import ComposeError
@@ -74,7 +75,7 @@ def app_state(installation: Installation) -> dict[str, Any]:
     return {
         "id": inst.pk,
         "name": inst.name,
-        "title": inst.title or inst.name,
+        "title": installed_title(inst),  # the store's title in the reader's language
         "source": inst.source,
         "status": status.value,
         "status_label": str(status.label),
@@ -143,7 +144,8 @@ def _steps(status: Installation.Status, stopped_at: str) -> list[dict[str, str]]
 
 def app_visible(*, user) -> QuerySet[Installation]:
     """Admins see every app; a member sees only the apps granted to them."""
-    apps = Installation.objects.order_by("name").select_related("lock")  # app_state reads the running operation
+    # app_state reads the running operation and the store's title in the reader's language
+    apps = Installation.objects.order_by("name").select_related("lock", "store_template")
     if getattr(user, "is_admin", False):
         return apps
     if not getattr(user, "is_authenticated", False):
@@ -184,10 +186,11 @@ def app_card(inst: Installation, *, icons: dict[str, str] | None = None) -> dict
     `icons`: the icons of many apps looked up at once (_icons); one query for this app's otherwise."""
     # Reverse one-to-ones: cached when the caller used select_related, one small query otherwise.
     update = inst.update_state if hasattr(inst, "update_state") else None
+    state = app_state(inst)
     return {
-        **app_state(inst),
+        **state,
         "icon": (icons if icons is not None else _icons([inst])).get(inst.store_ref, ""),
-        "initial": (inst.title or inst.name)[:1].upper(),
+        "initial": state["title"][:1].upper(),
         "update_available": bool((update and update.available) or _store_marked(inst)) and not (update and update.held),
         "held": bool(update and update.held),
         "update_reason": update.reason if update else "",

@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .install import InstallField
+from .models import CatalogApp
 
 
 class StoreAddForm(forms.Form):
@@ -86,3 +87,30 @@ def _variable_field(f: InstallField, label: str) -> forms.CharField:
         help_text=f.help or f.container,
         error_messages={"required": _("The app cannot start without this value.")},
     )
+
+
+class CatalogFilterForm(forms.Form):
+    """The App Store's address: search, category, author, "runs here" and store. A value that names nothing (a
+    category no store has, a store that is gone) is an error of its field: the page drops it and says so."""
+
+    q = forms.CharField(label=_("Search"), required=False, strip=True)
+    category = forms.CharField(label=_("Category"), required=False)
+    author_type = forms.ChoiceField(label=_("Author"), required=False, choices=[])
+    runs_here = forms.BooleanField(label=_("Runs on this machine"), required=False)
+    store = forms.TypedChoiceField(label=_("Store"), required=False, choices=[], coerce=int, empty_value=None)
+
+    def __init__(self, data, *, categories: list[str], stores: list[tuple[int, str]]):
+        super().__init__(data)
+        self.categories = {c.casefold(): c for c in categories}
+        self.fields["author_type"].choices = [("", _("Any author")), *CatalogApp.AuthorType.choices]
+        self.fields["store"].choices = [("", _("Every store")), *stores]
+
+    def clean_q(self) -> str:
+        # Truncated, not refused: a long paste still searches (the index reads at most 8 words anyway).
+        return self.cleaned_data["q"].replace("\x00", "")[:200]
+
+    def clean_category(self) -> str:
+        name = self.cleaned_data["category"].strip()
+        if name and name.casefold() not in self.categories:
+            raise forms.ValidationError(_("No store has this category."), code="unknown")
+        return self.categories.get(name.casefold(), "")

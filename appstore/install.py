@@ -47,9 +47,15 @@ def data_root() -> str:
     return str(getattr(settings, "APPS_DATA_ROOT", settings.APPSTORE_APPS_DATA_ROOT))
 
 
+def _target(kind: str, container: Any) -> str:
+    """What x-casaos names an entry by: a port without its protocol ("8080/tcp"), a path without a trailing "/"."""
+    text = str(container).strip()
+    return text.split("/")[0] if kind == "ports" else text.rstrip("/")
+
+
 def _describe(app: CatalogApp, service: str, kind: str, container: str, language: str) -> str:
     for item in (app.services.get(service) or {}).get(kind, []):
-        if str(item.get("container", "")).split("/")[0] == container:
+        if _target(kind, item.get("container", "")) == _target(kind, container):
             return pick(item.get("description"), language)
     return ""
 

@@ -153,6 +153,9 @@ class InstalledTemplate(models.Model):
     content_hash = models.CharField(max_length=64)  # of the template installed
     images = models.JSONField(default=list, blank=True)
     version = models.CharField(max_length=100, blank=True)
+    # The store's title in each of its locales ({locale: text}): the apps pages show the reader's own language
+    # (Installation.title keeps the English one, for the admin, logs and anything without a reader).
+    title = models.JSONField(default=dict, blank=True)
     compose_hash = models.CharField(max_length=64, blank=True)  # of the installation's compose when recorded
     update_available = models.BooleanField(_("update available"), default=False, db_index=True)
     available_version = models.CharField(max_length=100, blank=True)  # what the store offers now

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 
 from django.core.paginator import Page, Paginator
 from django.db.models import Q, QuerySet
+from django.utils.translation import get_language
 
 from .models import CatalogApp, InstalledTemplate, Store
-from .parsing import normalise_architectures
+from .parsing import normalise_architectures, pick
 from .problems import store_problem
 from .search import search
 
@@ -123,6 +124,11 @@ def catalog_apps() -> QuerySet[CatalogApp]:
     return CatalogApp.objects.filter(store__enabled=True)
 
 
+def catalog_stores() -> list[tuple[int, str]]:
+    """(id, name) of the enabled stores that offer apps: what the catalogue can be narrowed to."""
+    return list(Store.objects.filter(enabled=True, apps__isnull=False).distinct().values_list("pk", "name"))
+
+
 def catalog_search(query: CatalogQuery) -> QuerySet[CatalogApp]:
     """Full-text search over every locale plus filters, in title order (the in-memory index does the matching)."""
     ids, _counts = search(
@@ -210,6 +216,16 @@ def catalog_mark(apps, marks: InstallMarks | None = None) -> list[CatalogApp]:
         app.installed = key in marks.installed or str(app.pk) in marks.refs
         app.update_available = key in marks.updates
     return apps
+
+
+def installed_title(installation) -> str:
+    """An installed app's title in the reader's language: the store's, as recorded at install (one small query
+    unless the caller selected `store_template`), else the one the installation keeps, else its name."""
+    template = None
+    if installation.source == "store":
+        template = getattr(installation, "store_template", None)  # None when the app has no recorded template
+    own = pick(template.title, get_language() or "en") if template is not None else ""
+    return own or installation.title or installation.name
 
 
 def update_available_for(installation) -> bool:

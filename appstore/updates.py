@@ -33,6 +33,7 @@ def installed_template_record(*, installation, app: CatalogApp) -> InstalledTemp
             "content_hash": app.content_hash,
             "images": list(app.images),
             "version": app.version,
+            "title": dict(app.title or {}),
             "compose_hash": _sha(installation.compose),
             "update_available": False,
             "available_version": "",

@@ -4,9 +4,10 @@ import hashlib
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.cache import patch_vary_headers
 from django.utils.html import escape
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
@@ -23,7 +24,7 @@ from accounts.permissions import (
 
 from . import services
 from .assets import CONTENT_TYPES, asset_path
-from .forms import InstallForm, LanSettingForm, StoreAddForm
+from .forms import CatalogFilterForm, InstallForm, LanSettingForm, StoreAddForm
 from .install import form_port_errors, install_fields, store_install, store_risk
 from .models import AppstoreSettings, CatalogApp, Store
 from .parsing import pick, project_name
@@ -31,11 +32,13 @@ from .risk import RiskReport
 from .selectors import (
     CatalogQuery,
     catalog_browse,
+    catalog_categories,
     catalog_featured,
     catalog_get,
     catalog_mark,
     catalog_recommended,
     catalog_status,
+    catalog_stores,
     host_architecture,
     install_marks,
     store_state,
@@ -45,45 +48,88 @@ from .selectors import (
 PAGE_SIZE = 24
 
 
-def _query(request) -> CatalogQuery:
-    get = request.GET
-    arch = host_architecture() if get.get("runs_here") else ""
-    store = get.get("store", "")
+def _filters(request) -> CatalogFilterForm:
+    """The address's query string, checked against the categories and stores there are."""
+    categories = [c["name"] for c in catalog_categories()]
+    return CatalogFilterForm(request.GET, categories=categories, stores=catalog_stores())
+
+
+def _query(form: CatalogFilterForm) -> CatalogQuery:
+    form.is_valid()
+    data = form.cleaned_data  # the valid fields only: a value that names nothing is left out, never a 500
     return CatalogQuery(
-        search=get.get("q", "")[:200],
-        category=get.get("category", "")[:100],
-        author_type=get.get("author_type", "")[:16],
-        arch=arch,
-        store=int(store) if store.isdigit() else None,
+        search=data.get("q", ""),
+        category=data.get("category", ""),
+        author_type=data.get("author_type", ""),
+        arch=host_architecture() if data.get("runs_here") else "",
+        store=data.get("store"),
     )
+
+
+def _params(query: CatalogQuery) -> QueryDict:
+    """The query as the address writes it: the filters in use and nothing else (what links and history keep)."""
+    params = QueryDict(mutable=True)
+    values = {"q": query.search, "category": query.category, "author_type": query.author_type}
+    params.update({key: value for key, value in values.items() if value})
+    if query.arch:
+        params["runs_here"] = "1"
+    if query.store is not None:
+        params["store"] = str(query.store)
+    return params
+
+
+def _ignored(form: CatalogFilterForm) -> list[dict]:
+    """The filters of the address that were left out, with the value and why (the page says so)."""
+    return [
+        {"label": form[name].label, "value": form.data.get(name, "")[:100], "reason": errors[0]}
+        for name, errors in form.errors.items()
+    ]
+
+
+def _address(request, params: QueryDict, page) -> str:
+    """The address of what the page shows now: pushed into the history by a search, kept by a reload or a link."""
+    params = params.copy()
+    if page.number > 1:
+        params["page"] = str(page.number)
+    return request.path + (f"?{params.urlencode()}" if params else "")
 
 
 @member_required
 @require_GET
 def index(request):
-    """The catalogue: featured and recommended lists, categories with counts, search and filters."""
-    query = _query(request)
+    """The catalogue: featured and recommended lists, categories with counts, search and filters (all in the URL)."""
+    form = _filters(request)
+    query = _query(form)
     page, categories = catalog_browse(query, page=request.GET.get("page"), size=PAGE_SIZE)
-    filtered = any((query.search, query.category, query.author_type, query.arch, query.store))
+    filtered = any((query.search, query.category, query.author_type, query.arch, query.store is not None))
     status = catalog_status()
     if request.htmx and request.GET.get("poll") and not status.empty:
         return HttpResponse(headers={"HX-Refresh": "true"})  # the stores loaded: the whole page, shelves too
+    params = _params(query)
     context = {
         "query": query,
+        "form": form,
+        "ignored": _ignored(form),
         "page": page,
         "categories": categories,
         "filtered": filtered,
         "author_types": CatalogApp.AuthorType.choices,
+        "stores": form.fields["store"].choices[1:],
         "host_arch": host_architecture(),
-        "params": request.GET.copy(),
+        "params": params,
         "status": status,
     }
     if request.htmx and request.htmx.target == "catalog-results":
-        return render(request, "appstore/partials/_results.html", context)
-    marks = None if filtered else install_marks()
-    context["featured"] = [] if filtered else catalog_featured(marks=marks)
-    context["recommended"] = [] if filtered else catalog_recommended(marks=marks)
-    return render(request, "appstore/index.html", context)
+        response = render(request, "appstore/partials/_results.html", context)
+        response["HX-Push-Url"] = _address(request, params, page)  # the clean address, not the form's raw one
+    else:
+        marks = None if filtered else install_marks()
+        context["featured"] = [] if filtered else catalog_featured(marks=marks)
+        context["recommended"] = [] if filtered else catalog_recommended(marks=marks)
+        response = render(request, "appstore/index.html", context)
+    # One address, two answers (the page, the results fragment): a browser's cache must not give one for the other.
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
 
 
 def _app(pk: int) -> CatalogApp:

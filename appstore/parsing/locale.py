@@ -48,18 +48,40 @@ def django_to_locale(language: str) -> str:
     return normalise_locale(language) or DEFAULT_LOCALE
 
 
+# Chinese is written in two scripts; stores key it by region (zh_CN, zh_TW), Django by script (zh-hans, zh-hant).
+_SCRIPT_REGIONS = {"zh_Hans": ("zh_CN", "zh_SG"), "zh_Hant": ("zh_TW", "zh_HK", "zh_MO")}
+_REGION_SCRIPT = {region: script for script, regions in _SCRIPT_REGIONS.items() for region in regions}
+
+
+def locale_candidates(language: str) -> list[str]:
+    """Store locales that suit a UI language, best first: zh-hans -> zh_Hans, zh_CN, zh_SG, zh; de -> de, de_DE;
+    en -> en, en_US (stores write en_US first, and en_GB beside it)."""
+    wanted = django_to_locale(language)
+    lang = wanted.split("_")[0]
+    home = DEFAULT_LOCALE if lang == "en" else f"{lang}_{lang.upper()}"
+    return list(dict.fromkeys([wanted, *_SCRIPT_REGIONS.get(wanted, ()), lang, home]))
+
+
+def _same_language(key: str, wanted: str) -> bool:
+    """Another region of the same language, but never the other Chinese script."""
+    lang = wanted.split("_")[0]
+    if key.split("_")[0] != lang:
+        return False
+    script = _REGION_SCRIPT.get(key, key if key in _SCRIPT_REGIONS else "")
+    return not (wanted in _SCRIPT_REGIONS and script and script != wanted)
+
+
 def pick(texts: Mapping[str, str] | None, language: str = "en") -> str:
-    """The text for a UI language: exact locale, same language, en_US, any English, then anything."""
+    """The text for a UI language: its locale (zh-hans -> zh_CN), another region of it, en_US, any English, then
+    the first text there is."""
     if not texts:
         return ""
+    for key in locale_candidates(language):
+        if texts.get(key):
+            return texts[key]
     wanted = django_to_locale(language)
-    if wanted in texts:
-        return texts[wanted]
-    lang = wanted.split("_")[0]
-    same = [key for key in texts if key == lang or key.startswith(f"{lang}_")]
-    if same:
-        return texts[same[0]]
-    if DEFAULT_LOCALE in texts:
-        return texts[DEFAULT_LOCALE]
-    english = [key for key in texts if key == "en" or key.startswith("en_")]
+    for key in [k for k in texts if _same_language(k, wanted)] + [DEFAULT_LOCALE, "en", "en_GB"]:
+        if texts.get(key):
+            return texts[key]
+    english = [key for key in texts if key.startswith("en_")]
     return texts[english[0]] if english else next(iter(texts.values()))

@@ -49,7 +49,7 @@ def loc(texts) -> str:
 @register.filter
 def markdown_safe(text: str) -> str:
     """Markdown rendered, then sanitised: no raw HTML, no scripts, links only to http(s) and mail."""
-    html = md.markdown(text or "", extensions=["sane_lists"], output_format="html")
+    html = md.markdown(text or "", extensions=["sane_lists", "tables"], output_format="html")
     clean = nh3.clean(
         html,
         tags=ALLOWED_TAGS,
