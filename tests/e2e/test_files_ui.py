@@ -189,3 +189,43 @@ def test_text_files_open_in_the_code_editor_and_a_concurrent_change_is_refused(
     page.wait_for_function("() => document.getElementById('editor-status').textContent.includes('changed since')")
     assert config.read_text() == "changed elsewhere\n"
     assert csp == []
+
+
+def test_the_trash_asks_before_deleting_for_good_and_deleting_a_user_wants_the_name_typed(
+    page, live_stack, admin_user, member_user, transactional_db
+):
+    from accounts.models import User
+    from files.models import TrashItem
+
+    natives = natives_of(page)
+    folder = settings.FILES_ROOT / "e2e-trash"
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir()
+    (folder / "e2e-purge.txt").write_text("bye")
+    browser_login(page, live_stack, admin_user.username)  # a fresh login: the step-up window is open
+    page.goto(f"{live_stack.url}/files/?path=e2e-trash")
+    open_menu(page, "e2e-purge.txt").locator("[data-delete]").click()
+    page.click("#confirm-dialog-ok")
+    page.wait_for_selector("#listing tr[data-entry='e2e-purge.txt']", state="detached")
+    item = TrashItem.objects.get(name="e2e-purge.txt")
+    page.goto(f"{live_stack.url}/files/trash/")
+    page.click(f"#trash-{item.pk} [data-purge]")
+    assert "e2e-purge.txt" in page.inner_text("#confirm-dialog")
+    page.keyboard.press("Escape")
+    assert TrashItem.objects.filter(pk=item.pk).exists()
+    page.click(f"#trash-{item.pk} [data-purge]")
+    with page.expect_navigation():
+        page.click("#confirm-dialog-ok")
+    assert not TrashItem.objects.filter(pk=item.pk).exists()
+
+    page.goto(f"{live_stack.url}/settings/users/{member_user.pk}/")
+    page.click("form[data-confirm-type] button[type=submit]")
+    assert page.locator("#prompt-dialog").is_visible() and member_user.username in page.inner_text("#prompt-dialog")
+    page.keyboard.type(member_user.username[:-1])
+    assert page.is_disabled("#prompt-dialog-ok")
+    shot(page, "accounts-user-delete-typed")
+    page.keyboard.type(member_user.username[-1])
+    with page.expect_navigation():
+        page.keyboard.press("Enter")
+    assert not User.objects.filter(pk=member_user.pk).exists()
+    assert natives == []
