@@ -142,11 +142,13 @@ def test_the_address_follows_the_folder_and_the_grid_survives_a_refresh(
         timeout=30_000,
     )
     shot(page, "files-grid")
-    # Back in the same page after in-page moves: the page's own controls still work (only the listing was restored).
+    # Back restores only the listing: the uploads list keeps its rows and the file picker still uploads.
     page.go_back()
     page.wait_for_selector("#listing table.files-table")
-    page.click("#new-folder")
-    assert page.locator("#prompt-dialog").is_visible()
+    assert page.url == f"{start}/pics"
+    page.set_input_files("#file-input", files=[{"name": "after.jpg", "mimeType": "image/jpeg", "buffer": _jpeg()}])
+    page.wait_for_selector("#listing tr[data-entry='after.jpg']")
+    assert page.locator(".upload-row[data-done='1']").count() == 2
 
 
 def _jpeg() -> bytes:
