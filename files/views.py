@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.http import Http404
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.clickjacking import xframe_options_sameorigin
 
 from accounts.permissions import admin_required, member_required
@@ -12,6 +13,7 @@ from .downloads import INLINE_TYPES, content_type
 from .paths import PathError, from_os_error, resolve
 
 VIEW_MODES = ("list", "grid")
+SORT_COLUMNS = (("name", _("Name")), ("size", _("Size")), ("modified", _("Modified")))
 
 
 def _listing_context(request) -> dict:
@@ -35,6 +37,7 @@ def _listing_context(request) -> dict:
         "search": search,
         "results": None,
         "search_limit": selectors.SEARCH_LIMIT,
+        "sort_columns": SORT_COLUMNS,
     }
     try:
         if search:  # a name search under this folder, shown as a listing of its own

@@ -29,7 +29,10 @@
 //   <form data-confirm-dialog="id"> opens that <dialog>, placed inside the form: its [data-confirm-ok] submit
 //     buttons send the form, [data-confirm-cancel] closes it; in it, [data-confirm-if="checkbox-id"] parts show
 //     (and their fields count) only while that box is ticked, [data-confirm-unless="checkbox-id"] only while not;
+//   <form data-confirm="Question?" data-confirm-type="name"> asks the user to type that name first;
 //   hx-confirm="Question?" on htmx elements asks in the shared dialog too.
+// Scripts ask through window.casaDialog (below): confirm, prompt (a text field with its validation message) and
+// typed (type the name to confirm), each a promise.
 (function () {
   "use strict";
   const FIELDS = "input, select, textarea, button";
@@ -47,14 +50,13 @@
   }
 
   function ask(question, okLabel, onYes) {
-    const dialog = document.getElementById("confirm-dialog");
-    if (!dialog) { return; }  // no shared dialog on this page: nothing is sent unconfirmed
-    const ok = dialog.querySelector("button[value=ok]");
-    dialog.querySelector("[data-confirm-text]").textContent = question;
-    ok.textContent = okLabel || ok.dataset.label;
-    dialog.returnValue = "";
-    dialog.addEventListener("close", function () { if (dialog.returnValue === "ok") { onYes(); } }, { once: true });
-    dialog.showModal();
+    window.casaDialog.confirm({text: question, ok: okLabel}).then(function (yes) { if (yes) { onYes(); } });
+  }
+
+  // <form data-confirm-type="name" data-confirm="What goes?">: the user types the name before it is sent.
+  function askTyped(form, submitter) {
+    window.casaDialog.typed({text: form.dataset.confirm, expect: form.dataset.confirmType, ok: form.dataset.confirmOk})
+      .then(function (yes) { if (yes) { resubmit(form, submitter); } });
   }
 
   function resubmit(form, submitter) {
@@ -77,6 +79,7 @@
     if (!(form instanceof HTMLFormElement)) { return; }
     if (form.dataset.confirmed === "yes") { delete form.dataset.confirmed; return; }
     if (form.dataset.confirmDialog) { openDialog(form, event); return; }
+    if (form.dataset.confirmType) { event.preventDefault(); askTyped(form, event.submitter); return; }
     if (form.dataset.confirm) {
       event.preventDefault();
       ask(form.dataset.confirm, form.dataset.confirmOk, function () { resubmit(form, event.submitter); });
@@ -237,4 +240,121 @@
   }
   document.addEventListener("DOMContentLoaded", function () { fitTables(document); });
   document.addEventListener("htmx:load", function (event) { fitTables(event.detail.elt.parentElement || document); });
+})();
+
+// The shared dialogs (base.html): native <dialog>s opened with showModal(), so the page behind is inert and Escape
+// cancels; the field gets the focus, and the focus returns to the control that opened the dialog.
+//   casaDialog.confirm({text, ok, danger}) -> Promise<boolean>
+//   casaDialog.prompt({title, label, value, ok, select, validate(value) -> message, submit(value) -> Promise<message>})
+//     -> Promise<string|null>: validate runs as the user types; submit runs on OK, and a message it returns (the
+//     server's refusal) stays in the dialog beside the field instead of closing it.
+//   casaDialog.typed({text, expect, ok}) -> Promise<boolean>: OK only once the user has typed `expect` exactly.
+//   A prompt's `quiet` keeps OK disabled while the value is not valid without saying so at each key.
+(function () {
+  "use strict";
+
+  function byId(id) { return document.getElementById(id); }
+
+  // Open a dialog; resolve with what onClose makes of it once it closes, and give the focus back.
+  function open(dialog, focusOn, onClose) {
+    const opener = document.activeElement;
+    return new Promise(function (resolve) {
+      dialog.addEventListener("close", function () {
+        resolve(onClose(dialog.returnValue));
+        restoreFocus(opener);
+      }, {once: true});
+      dialog.returnValue = "";
+      dialog.showModal();
+      if (focusOn) { focusOn.focus(); }
+    });
+  }
+
+  function restoreFocus(opener) {
+    if (!opener || !opener.isConnected || opener === document.body) { return; }
+    const menu = opener.closest("details");
+    if (menu && !menu.open) { menu.querySelector("summary").focus(); return; }  // its row menu closed meanwhile
+    opener.focus();
+  }
+
+  function confirm(options) {
+    const dialog = byId("confirm-dialog");
+    if (!dialog) { return Promise.resolve(false); }  // no shared dialog on this page: nothing is sent unconfirmed
+    const ok = byId("confirm-dialog-ok");
+    dialog.querySelector("[data-confirm-text]").textContent = options.text;
+    ok.textContent = options.ok || ok.dataset.label;
+    ok.classList.toggle("danger", Boolean(options.danger));
+    return open(dialog, null, function (value) { return value === "ok"; });
+  }
+
+  function prompt(options) {
+    const dialog = byId("prompt-dialog");
+    if (!dialog) { return Promise.resolve(null); }
+    const form = byId("prompt-dialog-form"), input = byId("prompt-dialog-input"), ok = byId("prompt-dialog-ok");
+    const error = byId("prompt-dialog-error");
+    byId("prompt-dialog-title").textContent = options.title || "";
+    byId("prompt-dialog-text").textContent = options.text || "";
+    byId("prompt-dialog-text").hidden = !options.text;
+    byId("prompt-dialog-label").textContent = options.label || "";
+    ok.textContent = options.ok || ok.dataset.label;
+    ok.classList.toggle("danger", Boolean(options.danger));
+    input.value = options.value || "";
+    let accepted = null;
+
+    function show(message) {
+      error.textContent = message || "";
+      input.setAttribute("aria-invalid", message ? "true" : "false");
+      if (!message) { input.removeAttribute("aria-invalid"); }
+    }
+    function check() {
+      const message = !input.value.trim() ? error.dataset.required : (options.validate ? options.validate(input.value) : "");
+      ok.disabled = Boolean(message);
+      return message;
+    }
+    function typing() { show(input.value && !options.quiet ? check() : ""); check(); }
+    async function submit(event) {
+      event.preventDefault();
+      const message = check();
+      if (message) { show(message); input.focus(); return; }
+      ok.disabled = true;
+      const refused = options.submit ? await options.submit(input.value) : "";
+      ok.disabled = false;
+      if (refused) { show(refused); input.focus(); return; }
+      accepted = input.value;
+      dialog.close("ok");
+    }
+    show("");
+    check();
+    input.addEventListener("input", typing);
+    form.addEventListener("submit", submit);
+    const result = open(dialog, input, function () {
+      input.removeEventListener("input", typing);
+      form.removeEventListener("submit", submit);
+      return accepted;
+    });
+    selectPart(input, options.select);
+    return result;
+  }
+
+  // "report.final.txt": select "report.final" so typing a new name keeps the extension.
+  function selectPart(input, mode) {
+    const dot = input.value.lastIndexOf(".");
+    const end = mode === "stem" && dot > 0 ? dot : input.value.length;
+    input.setSelectionRange(0, end);
+  }
+
+  function typed(options) {
+    const dialog = byId("prompt-dialog");
+    const hint = dialog ? dialog.dataset.typeHint.replace("{name}", options.expect) : "";
+    return prompt({
+      title: options.text, label: hint, ok: options.ok, danger: true, quiet: true,
+      validate: function (value) { return value === options.expect ? "" : hint; },
+    }).then(function (value) { return value === options.expect; });
+  }
+
+  document.addEventListener("click", function (event) {
+    const cancel = event.target.closest && event.target.closest("[data-dialog-cancel]");
+    if (cancel) { cancel.closest("dialog").close(); }
+  });
+
+  window.casaDialog = {confirm: confirm, prompt: prompt, typed: typed};
 })();

@@ -4,6 +4,11 @@
   const F = window.casaFiles;
   function reload() { window.location.reload(); }
 
+  // Each irreversible action names what goes and asks in the page's dialog first (casa.js).
+  function ask(el, template) {
+    return window.casaDialog.confirm({text: template.replace("{name}", el.dataset.name), ok: el.textContent.trim(), danger: true});
+  }
+
   document.addEventListener("click", async function (event) {
     const el = event.target.closest("button");
     if (!el) { return; }
@@ -11,13 +16,15 @@
     if (el.dataset.restore) {
       if ((await F.api("POST", trash.dataset.api + el.dataset.restore + "/restore/")).ok) { reload(); }
     } else if (el.dataset.purge) {
-      if ((await F.api("DELETE", trash.dataset.api + el.dataset.purge + "/")).ok) { reload(); }
+      if (await ask(el, trash.dataset.msgPurge) && (await F.api("DELETE", trash.dataset.api + el.dataset.purge + "/")).ok) { reload(); }
     } else if (el.hasAttribute("data-trash-empty")) {
-      if (window.confirm(trash.dataset.msgEmpty) && (await F.api("POST", trash.dataset.api + "empty/")).ok) { reload(); }
+      if (await ask(el, trash.dataset.msgEmpty) && (await F.api("POST", trash.dataset.api + "empty/")).ok) { reload(); }
     } else if (el.dataset.revoke) {
-      if ((await F.api("DELETE", document.getElementById("shares").dataset.api + el.dataset.revoke + "/")).ok) { reload(); }
+      const shares = document.getElementById("shares");
+      if (await ask(el, shares.dataset.msgRevoke) && (await F.api("DELETE", shares.dataset.api + el.dataset.revoke + "/")).ok) { reload(); }
     } else if (el.dataset.grantDelete) {
-      if ((await F.api("DELETE", document.getElementById("grants").dataset.api + el.dataset.grantDelete + "/")).ok) { reload(); }
+      const grants = document.getElementById("grants");
+      if (await ask(el, grants.dataset.msgDelete) && (await F.api("DELETE", grants.dataset.api + el.dataset.grantDelete + "/")).ok) { reload(); }
     }
   });
 

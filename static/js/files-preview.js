@@ -1,4 +1,4 @@
-// The file view: text editor with ETag conflict detection, share link creation, extract.
+// The file view: the text editor with its conflict check, share link creation, extract.
 (function () {
   "use strict";
   const box = document.getElementById("preview");
@@ -7,20 +7,32 @@
   const path = box.dataset.path;
   let etag = null;
 
-  const editor = document.getElementById("editor");
+  // The text editor (CodeMirror, static/src/editor.js). A save sends the version it was opened at (If-Match): a file
+  // changed meanwhile elsewhere is refused (412) and the user is told, instead of overwriting the other change.
+  const form = document.getElementById("editor-form");
   const status = document.getElementById("editor-status");
-  if (editor) {
+  let view = null;
+  function tell(text, bad) {
+    status.textContent = text;
+    status.classList.toggle("bad", Boolean(bad));
+  }
+  async function save() {
+    if (!view || !form.dataset.writable) { return; }
+    const result = await F.api("PUT", box.dataset.contentUrl + "?path=" + encodeURIComponent(path),
+      {content: view.state.doc.toString()}, {"If-Match": '"' + etag + '"'});
+    if (result.ok) { etag = result.data.etag; tell(box.dataset.msgSaved); }
+    else { tell(result.status === 412 ? box.dataset.msgConflict : F.detail(result), true); }
+  }
+  if (form) {
     F.api("GET", box.dataset.textUrl + "?path=" + encodeURIComponent(path)).then(function (result) {
-      if (result.ok) { editor.value = result.data.content; etag = result.data.etag; }
-      else { status.textContent = F.detail(result); editor.readOnly = true; }
+      if (!result.ok) { tell(F.detail(result), true); return; }
+      etag = result.data.etag;
+      view = window.casaEditor.create(document.getElementById("editor"), {doc: result.data.content,
+        name: form.dataset.name, readOnly: !form.dataset.writable, nonce: form.dataset.nonce,
+        label: form.dataset.label, onSave: save});
+      form.dataset.ready = "1";
     });
-    document.getElementById("editor-form").addEventListener("submit", async function (event) {
-      event.preventDefault();
-      const result = await F.api("PUT", box.dataset.contentUrl + "?path=" + encodeURIComponent(path),
-        {content: editor.value}, {"If-Match": '"' + etag + '"'});
-      if (result.ok) { etag = result.data.etag; status.textContent = box.dataset.msgSaved; }
-      else { status.textContent = result.status === 412 ? box.dataset.msgConflict : F.detail(result); }
-    });
+    form.addEventListener("submit", function (event) { event.preventDefault(); save(); });
   }
 
   const shareForm = document.getElementById("share-form");

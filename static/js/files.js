@@ -16,33 +16,99 @@
     el.hidden = !text;
     el.classList.toggle("message-error", !!isError);
   }
+  // The listing says which query shows it (folder, view, order, page, search): a refresh keeps all of them.
   function refresh() {
-    const params = new URLSearchParams(window.location.search);
-    params.set("path", currentPath());
-    window.htmx.ajax("GET", app.dataset.listUrl + "?" + params.toString(), {target: "#listing", swap: "outerHTML"});
+    const listing = document.getElementById("listing");
+    const query = listing ? listing.dataset.query : "?path=" + encodeURIComponent(currentPath());
+    window.htmx.ajax("GET", app.dataset.listUrl + query, {target: "#listing", swap: "outerHTML"});
   }
   function refreshTasks() {
     const poller = document.getElementById("tasks-poller");
     if (poller && window.htmx) { window.htmx.trigger(poller, "casa:poll"); }
   }
-  function selection() {
-    return Array.from(document.querySelectorAll("#listing input.select:checked")).map(function (el) { return el.dataset.path; });
+  function selected() {
+    return Array.from(document.querySelectorAll("#listing input.select:checked")).map(function (el) {
+      return {path: el.dataset.path, name: el.dataset.name};
+    });
   }
   async function call(method, endpoint, body) {
     const result = await F.api(method, app.dataset.api + endpoint, body);
     if (!result.ok) { say(F.detail(result), true); } else { say(""); }
     return result;
   }
+  // A message template from the page ("Rename “{name}”") filled in.
+  function fill(template, values) {
+    return template.replace(/\{(\w+)\}/g, function (all, key) { return key in values ? values[key] : all; });
+  }
+  function validName(value) {
+    const name = value.trim();
+    if (name.indexOf("/") >= 0) { return msg.msgNameSlash; }
+    return name === "." || name === ".." ? msg.msgNameDots : "";
+  }
+  // Ask in the page's dialog; the server's refusal ("already exists") shows beside the field, the dialog stays.
+  function askThenCall(options, endpoint, bodyOf, after) {
+    return window.casaDialog.prompt(Object.assign({}, options, {
+      submit: async function (value) {
+        const result = await F.api("POST", app.dataset.api + endpoint, bodyOf(value.trim()));
+        if (!result.ok) { return F.detail(result); }
+        say("");
+        after(result);
+        return "";
+      },
+    }));
+  }
+
+  // Bulk actions wait for a selection; the count says what they will act on.
+  function syncSelection() {
+    const count = selected().length;
+    document.querySelectorAll("[data-selection]").forEach(function (button) { button.disabled = count === 0; });
+    const label = document.getElementById("selection-count");
+    label.textContent = count ? fill(label.dataset.some, {count: count}) : label.dataset.none;
+    const all = document.getElementById("select-all");
+    const boxes = document.querySelectorAll("#listing input.select");
+    if (all) { all.checked = count > 0 && count === boxes.length; all.indeterminate = count > 0 && count < boxes.length; }
+  }
+  document.addEventListener("change", function (event) {
+    if (event.target.matches("#listing input.select, #select-all")) { syncSelection(); }
+  });
+  ["htmx:afterSettle", "htmx:historyRestore"].forEach(function (type) { document.body.addEventListener(type, syncSelection); });
 
   // ---------------------------------------------------------------- folder actions
-  document.querySelectorAll("form[data-action]").forEach(function (form) {
-    form.addEventListener("submit", async function (event) {
-      event.preventDefault();
-      const name = form.elements.name.value;
-      const result = await call("POST", form.dataset.action + "/", {path: currentPath(), name: name});
-      if (result.ok) { form.reset(); refresh(); }
-    });
-  });
+  function create(kind) {
+    const title = kind === "mkdir" ? msg.msgNewFolder : msg.msgNewFile;
+    return askThenCall({title: title, label: msg.msgName, ok: msg.msgCreate, validate: validName}, kind + "/",
+      function (name) { return {path: currentPath(), name: name}; }, refresh);
+  }
+  function rename(el) {
+    return askThenCall({title: fill(msg.msgRenameTitle, {name: el.dataset.name}), label: msg.msgName, value: el.dataset.name,
+      ok: msg.msgRename, validate: validName, select: el.dataset.dir ? "all" : "stem"}, "rename/",
+      function (name) { return {path: el.dataset.rename, name: name}; }, refresh);
+  }
+  function transfer(action, items) {
+    const one = items.length === 1;
+    const template = action === "move" ? msg.msgMoveTitle : msg.msgCopyTitle;
+    const title = one ? fill(template, {name: items[0].name}) : fill(template, {name: names(items)});
+    return askThenCall({title: title, label: msg.msgDestination, value: currentPath(),
+      ok: action === "move" ? msg.msgMove : msg.msgCopy}, action + "/", function (destination) {
+      return {sources: paths(items), destination: destination, conflict: document.getElementById("conflict-policy").value};
+    }, refreshTasks);
+  }
+  async function remove(items) {
+    const text = items.length === 1 ? fill(msg.msgDeleteTitle, {name: items[0].name})
+      : fill(msg.msgDeleteMany, {count: items.length, names: names(items)});
+    if (!(await window.casaDialog.confirm({text: text, ok: msg.msgDelete, danger: true}))) { return; }
+    if ((await call("POST", "delete/", {paths: paths(items)})).ok) { refresh(); }
+  }
+  function compress(items) {
+    return askThenCall({title: msg.msgArchiveTitle, text: names(items), label: msg.msgArchive, value: "archive.zip",
+      ok: msg.msgCompress, validate: validName, select: "stem"}, "compress/",
+      function (name) { return {paths: paths(items), destination: currentPath(), name: name}; }, refreshTasks);
+  }
+  function paths(items) { return items.map(function (item) { return item.path; }); }
+  function names(items) {
+    const shown = items.slice(0, 5).map(function (item) { return item.name; }).join(", ");
+    return items.length > 5 ? shown + ", …" : shown;
+  }
 
   // Name search under the folder shown: the results replace the listing (clickable, with the folder of each).
   document.getElementById("search-form").addEventListener("submit", function (event) {
@@ -87,16 +153,21 @@
   });
 
   document.addEventListener("click", async function (event) {
-    const el = event.target.closest("button, input");
-    if (!el) { return; }
+    const el = event.target.closest("button, input, a[data-download]");
+    if (!el || !app.contains(el)) { return; }
+    const menu = el.closest("details.row-menu");
+    if (menu && el.tagName !== "SUMMARY") { menu.open = false; }  // an action chosen: its menu closes
     if (el.id === "select-all") {
       document.querySelectorAll("#listing input.select").forEach(function (box) { box.checked = el.checked; });
+      syncSelection();
+    } else if (el.dataset.create) {
+      await create(el.dataset.create);
     } else if (el.dataset.rename) {
-      const name = window.prompt(msg.msgName, el.dataset.name);
-      if (name && name !== el.dataset.name) {
-        const result = await call("POST", "rename/", {path: el.dataset.rename, name: name});
-        if (result.ok) { refresh(); }
-      }
+      await rename(el);
+    } else if (el.dataset.move || el.dataset.copy) {
+      await transfer(el.dataset.move ? "move" : "copy", [{path: el.dataset.move || el.dataset.copy, name: el.dataset.name}]);
+    } else if (el.dataset.delete) {
+      await remove([{path: el.dataset.delete, name: el.dataset.name}]);
     } else if (el.dataset.share) {
       openShare(el);
     } else if (el.dataset.size) {
@@ -110,24 +181,29 @@
     }
   });
 
+  // A row menu closes when the user clicks elsewhere or presses Escape, as a menu does.
+  document.addEventListener("click", function (event) {
+    document.querySelectorAll("details.row-menu[open]").forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+  document.addEventListener("keydown", function (event) {
+    const menu = event.key === "Escape" && event.target.closest && event.target.closest("details.row-menu[open]");
+    if (menu) { menu.open = false; menu.querySelector("summary").focus(); }
+  });
+
   async function selectionAction(action) {
-    const paths = selection();
-    if (!paths.length) { return; }
+    const items = selected();
+    if (!items.length) { return; }
     if (action === "zip") {
-      const query = paths.map(function (p) { return "path=" + encodeURIComponent(p); }).join("&");
+      const query = items.map(function (item) { return "path=" + encodeURIComponent(item.path); }).join("&");
       window.location.href = app.dataset.api + "zip/?" + query;
     } else if (action === "delete") {
-      if (!window.confirm(msg.msgConfirmDelete)) { return; }
-      if ((await call("POST", "delete/", {paths: paths})).ok) { refresh(); }
+      await remove(items);
     } else if (action === "copy" || action === "move") {
-      const destination = window.prompt(msg.msgDestination, currentPath());
-      if (destination === null) { return; }
-      const conflict = document.getElementById("conflict-policy").value;
-      if ((await call("POST", action + "/", {sources: paths, destination: destination, conflict: conflict})).ok) { refreshTasks(); }
+      await transfer(action, items);
     } else if (action === "compress") {
-      const name = window.prompt(msg.msgArchive, "archive.zip");
-      if (!name) { return; }
-      if ((await call("POST", "compress/", {paths: paths, destination: currentPath(), name: name})).ok) { refreshTasks(); }
+      await compress(items);
     }
   }
 

@@ -104,6 +104,7 @@ def test_an_admin_searches_changes_permissions_and_shares_an_upload_only_folder(
 
     # The folder page: recursive mode change from the row's dialog.
     page.goto(f"{live_stack.url}/files/?path=e2e-box")
+    page.click("#listing tr[data-entry='inbox'] summary")  # the row's menu of actions
     page.click("#listing tr[data-entry='inbox'] [data-permissions]")
     page.wait_for_selector("#permissions-dialog[open]")
     page.fill("#permissions-dialog input[name=mode]", "750")
@@ -115,6 +116,7 @@ def test_an_admin_searches_changes_permissions_and_shares_an_upload_only_folder(
     assert ((box / "inbox" / "deep" / "report-2024.txt").stat().st_mode & 0o777) == 0o750
 
     # An upload-only link with a password, used by someone without an account.
+    page.click("#listing tr[data-entry='inbox'] summary")
     page.click("#listing tr[data-entry='inbox'] [data-share]")
     page.select_option("#share-dialog-form select[name=access]", "upload")
     page.fill("#share-dialog-form input[name=password]", "drop it")

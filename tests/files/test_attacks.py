@@ -179,3 +179,27 @@ def test_a_link_leading_out_is_shown_but_never_followed(admin_api, tree):
     # Deleting the link moves the link itself to the trash; the file it pointed to is untouched.
     assert admin_api.post("/api/files/delete/", {"paths": ["escape"]}, format="json").status_code == 200
     assert (tree.parent / "outside.txt").read_text() == "secret outside"
+
+
+@pytest.mark.parametrize("bad", [*BAD, "escape-dir", "escape-dir/secret.txt"])
+def test_the_folder_page_refuses_a_traversal_given_in_its_address(admin_user, tree, bad):
+    """The Files URL carries the folder (?path=…): a shared or hand-made address is checked like any API call."""
+    from django.test import Client
+
+    outside = tree.parent / "outside-dir"
+    outside.mkdir()
+    (outside / "secret.txt").write_text("secret outside")
+    (tree / "escape-dir").symlink_to(outside)
+    client = Client()
+    client.force_login(admin_user)
+    for headers in (
+        {},
+        {"HTTP_HX_REQUEST": "true"},
+        {"HTTP_HX_REQUEST": "true", "HTTP_HX_HISTORY_RESTORE_REQUEST": "1"},
+    ):
+        for view in ("list", "grid"):
+            response = client.get("/files/", {"path": bad, "view": view}, **headers)
+            assert 400 <= response.status_code < 500, (bad, headers, response.status_code)
+            html = response.content.decode()  # the address is echoed back (data-path), nothing behind it
+            assert "secret outside" not in html and 'data-entry="secret.txt"' not in html
+    assert client.get("/files/view/", {"path": "escape-dir/secret.txt"}).status_code == 404

@@ -1,6 +1,9 @@
 """The folder page: name search shown as a listing of its own, and the owner/group/mode controls (admins only)."""
 
+import re
+
 import pytest
+from django.conf import settings
 from django.test import Client
 
 from files.templatetags.humanize_files import octal
@@ -76,3 +79,72 @@ def test_admins_get_the_permission_controls_and_members_do_not(admin_user, membe
 )
 def test_octal_reads_ls_modes(shown, expected):
     assert octal(shown) == expected
+
+
+@pytest.mark.parametrize(
+    ("name", "mime", "is_dir", "icon"),
+    [
+        ("Photos", "", True, "folder"),
+        ("a.JPG", "image/jpeg", False, "image"),
+        ("clip.mkv", "video/x-matroska", False, "video"),
+        ("song.flac", "audio/flac", False, "audio"),
+        ("paper.pdf", "application/pdf", False, "pdf"),
+        ("backup.tar.gz", "application/gzip", False, "archive"),
+        ("b.7z", "application/octet-stream", False, "archive"),
+        ("letter.docx", "application/vnd.openxmlformats-officedocument.wordprocessingml.document", False, "document"),
+        ("sheet.ods", "application/vnd.oasis.opendocument.spreadsheet", False, "document"),
+        ("compose.yaml", "application/octet-stream", False, "code"),
+        ("run.sh", "text/x-sh", False, "code"),
+        ("notes.txt", "text/plain", False, "text"),
+        ("README.md", "text/markdown", False, "text"),
+        ("blob.bin", "application/octet-stream", False, "file"),
+    ],
+)
+def test_it_picks_a_file_type_icon(name, mime, is_dir, icon):
+    from types import SimpleNamespace
+
+    from files.templatetags.humanize_files import file_icon
+
+    assert file_icon(SimpleNamespace(name=name, mime=mime, is_dir=is_dir)) == icon
+
+
+def test_a_listing_link_keeps_the_view_and_order_and_drops_defaults():
+    from files.templatetags.humanize_files import files_query
+
+    shown = {"path": "a b/c", "mode": "grid", "sort": "size", "reverse": True, "hidden": False}
+    assert files_query(shown, path="a b/c/d") == "?path=a+b/c/d&view=grid&sort=size&reverse=1"
+    assert files_query(shown, view="list", reverse=False) == "?path=a+b/c&sort=size"
+    assert files_query(shown, hidden="1", page=3) == "?path=a+b/c&view=grid&sort=size&reverse=1&hidden=1&page=3"
+    assert files_query({"path": ""}, q="x&y") == "?path=&q=x%26y"
+
+
+def test_the_listing_says_its_own_address_and_every_link_pushes_it(admin_user, tree):
+    """The address follows the folder, view and order: a refresh after an upload or a change keeps the grid."""
+    html = _page(admin_user, path="photos", view="grid", sort="modified").content.decode()
+    assert 'data-query="?path=photos&amp;view=grid&amp;sort=modified"' in html
+    assert 'hx-push-url="true"' in html and "hx-history-elt" in html
+    assert 'hx-get="?path=photos/2024&amp;view=grid&amp;sort=modified"' in html  # into a folder: same view
+    assert 'href="?path=&amp;view=grid&amp;sort=modified"' in html  # the breadcrumb too
+    listing = _page(admin_user, path="photos").content.decode()
+    assert 'href="?path=photos&amp;view=grid"' in listing  # the grid toggle
+    assert '<use href="/static/img/file-icons.svg#i-folder">' in listing
+
+
+def test_rows_carry_their_actions_and_bulk_buttons_wait_for_a_selection(member_user, tree):
+    home = tree / "home" / member_user.username
+    home.mkdir(parents=True)
+    (home / "a.txt").write_text("a")
+    html = _page(member_user, path="home").content.decode()  # a member's home is "home" in their view
+    row = html[html.index('data-entry="a.txt"') :]
+    row = row[: row.index("</tr>")]
+    for action in ("data-download", "data-rename=", "data-move=", "data-delete=", "data-share="):
+        assert action in row, action
+    buttons = re.findall(r'data-selection="(\w+)"( disabled)?', html)
+    assert len(buttons) == 5 and all(disabled for _, disabled in buttons)
+
+
+def test_no_script_of_ours_opens_a_native_dialog():
+    """prompt/confirm/alert cannot say what will happen and block the page: ours ask through casaDialog."""
+    scripts = [*sorted((settings.BASE_DIR / "static" / "js").glob("*.js")), settings.BASE_DIR / "static/src/editor.js"]
+    for script in scripts:
+        assert not re.search(r"window\.(prompt|confirm|alert)\(|(?<![\w.])alert\(", script.read_text()), script.name
