@@ -17,9 +17,9 @@ def deferred(message: str, **params) -> str:
     return message + SEP + json.dumps(params, ensure_ascii=False, default=str) if params else message
 
 
-def deferred_ngettext(singular: str, plural: str, n: int, **params) -> str:
+def deferred_ngettext(singular: str, plural: str, count: int, **params) -> str:
     """The same for a message with plural forms: the count picks the form when shown."""
-    return deferred(singular, **params, **{PLURAL: plural, COUNT: n})
+    return deferred(singular, **params, **{PLURAL: plural, COUNT: count})
 
 
 def shown(text: str) -> str:

@@ -14,7 +14,7 @@ def test_it_stores_the_english_id_whatever_language_is_active():
 
 
 @pytest.mark.parametrize(
-    ("language", "expected"), [("en", "Trying again in 2 minutes…"), ("de", "Neuer Versuch in 2 Minuten …")]
+    ("language", "expected"), [("en", "Trying again in 2 minutes…"), ("de", "Neuer Versuch in 2 Minuten\u00a0…")]
 )
 def test_it_translates_when_shown_with_nested_plural_parameters(language, expected):
     stored = deferred(

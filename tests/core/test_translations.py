@@ -18,6 +18,9 @@ LANGUAGES = ("zh_Hans", "de")
 DOMAINS = ("django", "djangojs")
 # The same exclusions as scripts/messages.sh (vendored, generated and test code are not ours to translate).
 IGNORE = [".venv", "node_modules", "static/vendor", "staticfiles", "var", "tests", "bench", "test-artifacts", "docs"]
+# Top-level entries not copied for extraction (the rest is copied without these names anywhere below it).
+SKIP = {Path(p).parts[0] for p in IGNORE if "/" not in p}
+SKIPPED = shutil.ignore_patterns("*.mo", "__pycache__", "vendor")
 PLACEHOLDER = re.compile(r"%\(\w+\)[sdrif]|%[sdrif]|\{\w*\}|</?\w+|&\w+;")
 ENTRY_LINE = re.compile(r'^(msgctxt|msgid|msgid_plural|msgstr(?:\[\d\])?) (".*")$')
 
@@ -56,10 +59,15 @@ def _translations(entry: dict) -> list[tuple[str, str]]:
 @pytest.fixture(scope="module")
 def fresh_catalogues(tmp_path_factory):
     """The committed catalogues, brought up to date with the source the way scripts/messages.sh does."""
-    locale = tmp_path_factory.mktemp("locale") / "locale"
-    shutil.copytree(ROOT / "locale", locale, ignore=shutil.ignore_patterns("*.mo"))
+    # In a copy of the source: makemessages writes into the locale folder above each file it reads.
+    tree = tmp_path_factory.mktemp("source")
+    for path in ROOT.iterdir():
+        if path.name not in SKIP and not path.name.startswith("."):
+            copy = shutil.copytree if path.is_dir() and not path.is_symlink() else shutil.copy
+            copy(path, tree / path.name, **({"ignore": SKIPPED} if copy is shutil.copytree else {}))
+    locale = tree / "locale"
     with pytest.MonkeyPatch.context() as patch:
-        patch.chdir(ROOT)
+        patch.chdir(tree)
         patch.setattr(settings, "LOCALE_PATHS", [locale])
         for domain in DOMAINS:
             call_command(
