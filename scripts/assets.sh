@@ -4,6 +4,8 @@ source "$(dirname "$0")/lib.sh"
 cd "$ROOT"
 stamp="node_modules/.casaos-$(cat package.json $(ls package-lock.json 2>/dev/null) | sha256sum | cut -c1-16)"
 if [ ! -f "$stamp" ]; then
+  # A worktree's node_modules may link to another checkout's: npm ci would empty that one, not make a copy.
+  [ -L node_modules ] && die "node_modules links to $(readlink node_modules), whose packages are not those of package-lock.json: run the set-up there"
   say "installing front-end packages from npm"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund --loglevel=error; else npm install --no-audit --no-fund --loglevel=error; fi
   rm -f node_modules/.casaos-*; touch "$stamp"
