@@ -14,6 +14,10 @@ if ! redis-cli -u "$(redis_url)" ping >/dev/null 2>&1; then
   command -v redis-server >/dev/null || apt_install redis-server
 fi
 command -v npm >/dev/null || apt_install nodejs npm
+# Storage (storage/host/): block listing, SMART health, partitioning, every filesystem we format or mount, and
+# mergerfs pools. apt_install skips what is already there.
+apt_install util-linux smartmontools parted e2fsprogs xfsprogs btrfs-progs exfatprogs ntfs-3g dosfstools mergerfs \
+  mdadm psmisc
 command -v python3 >/dev/null || apt_install python3 python3-venv
 
 # Python venv from the locks (exact versions and hashes), reinstalled only when a lock changes.
