@@ -478,5 +478,8 @@ try:
     STORAGE_HEALTH_INTERVAL = env_int("STORAGE_HEALTH_INTERVAL", 3600)  # seconds between SMART checks (beat)
 except ConfigError as exc:
     _fail(str(exc))
-CELERY_BEAT_SCHEDULE["storage-health"] = {"task": "storage.health_check_all", "schedule": float(STORAGE_HEALTH_INTERVAL)}
+CELERY_BEAT_SCHEDULE["storage-health"] = {
+    "task": "storage.health_check_all",
+    "schedule": float(STORAGE_HEALTH_INTERVAL),
+}
 STORAGE_GROUP = "storage"  # the Channels group that disk jobs and inventory changes are published to

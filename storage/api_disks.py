@@ -63,7 +63,8 @@ class DiskListView(AdminView):
     @refusals
     def get(self, request):
         inventory_refresh()
-        disks = Disk.objects.filter(present=True).prefetch_related("partitions").select_related("member_of")
+        # An array's members are part of it: the array's `array.members` names them.
+        disks = Disk.objects.filter(present=True, member_of__isnull=True).prefetch_related("partitions")
         return Response(s.DiskSerializer(disks, many=True).data)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from .command import run
+from .command import absolute, run
 from .errors import HostError
 
 # The create policies we offer: where a new file goes.
@@ -15,6 +15,9 @@ POLICIES = {
     "lfs": "least free space",
     "ff": "first found",
 }
+# mergerfs skips members with less free space than this for new files (its own default, 4G, shuts small disks out);
+# the files' own reserve (CASAOS_FILES_FREE_SPACE_RESERVE) is the same figure.
+MIN_FREE = "256M"
 CONTROL_FILE = ".mergerfs"  # mergerfs' runtime control file at the pool's root (xattrs)
 BRANCHES_XATTR = "user.mergerfs.branches"
 
@@ -35,8 +38,12 @@ def _branches(members: list[str]) -> str:
 
 def mount_argv(*, members: list[str], target: str, policy: str, name: str) -> list[str]:
     """The argv that mounts a pool (fsname names it in findmnt; cache.files=off keeps writes honest)."""
-    options = f"category.create={check_policy(policy)},moveonenospc=true,cache.files=off,fsname=mergerfs-{name}"
-    return ["mergerfs", "-o", options, "--", _branches(members), target]
+    options = (
+        f"category.create={check_policy(policy)},minfreespace={MIN_FREE},moveonenospc=true,cache.files=off,"
+        f"fsname=mergerfs-{name}"
+    )
+    # mergerfs hands `--` to FUSE as a stray argument: absolute paths are what keep these from being options.
+    return ["mergerfs", "-o", options, _branches([absolute(m) for m in members]), absolute(target)]
 
 
 def mount(*, members: list[str], target: str, policy: str, name: str) -> None:

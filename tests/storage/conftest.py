@@ -69,6 +69,11 @@ class LoopDisks:
         self.devices.append(device)
         return device
 
+    def detach(self, device: str) -> None:
+        """Take a disk away mid-test (unplugged); forgotten here, so the clean-up never detaches a reused number."""
+        subprocess.run(["losetup", "--detach", "--", device], check=True)
+        self.devices.remove(device)
+
     def cleanup(self) -> None:
         for target in _mounted_under(self.watched, self.devices):
             subprocess.run(["umount", "--lazy", "--", target], capture_output=True)

@@ -30,6 +30,14 @@ pytestmark = pytest.mark.django_db(transaction=True)
 MOUNTABLE = ["ext4", "xfs", "btrfs", "exfat", "ntfs", "vfat"]
 
 
+@pytest.fixture(autouse=True)
+def no_broker_messages(monkeypatch):
+    """Tests run the format task themselves: nothing is left in the broker for a later test's worker."""
+    queued = []
+    monkeypatch.setattr(tasks.disk_format, "delay", lambda *args: queued.append(args))
+    return queued
+
+
 @pytest.fixture
 def admin(db):
     return UserFactory(admin=True, username="storage-admin")
@@ -95,7 +103,7 @@ def test_mounts_are_reapplied_at_start_and_a_missing_disk_blocks_nothing(loop_di
     # A restart: nothing is mounted any more, and one disk was unplugged meanwhile.
     for target in (kept.target, gone.target):
         subprocess.run(["umount", "--", target], check=True)
-    subprocess.run(["losetup", "--detach", "--", gone_device], check=True)
+    loop_disks.detach(gone_device)
 
     assert tasks.storage_reapply() == {"mounts": {"Gone": "missing", "Kept": "mounted"}, "pools": {}}
     assert (media_root / "Kept" / "a.txt").read_text() == "a"
@@ -124,7 +132,7 @@ def _events(layer, channel) -> list[dict]:
 
 
 @pytest.mark.parametrize("fstype", ["ext4", "xfs", "btrfs", "exfat"])
-def test_it_formats_a_whole_disk_as_a_task_and_mounts_it(loop_disks, media_root, admin, fstype):
+def test_it_formats_a_whole_disk_as_a_task_and_mounts_it(loop_disks, media_root, admin, fstype, no_broker_messages):
     device = loop_disks.make()
     disk = disk_of(device)
     layer, channel = _progress_listener()
@@ -135,6 +143,7 @@ def test_it_formats_a_whole_disk_as_a_task_and_mounts_it(loop_disks, media_root,
     )
     assert response.status_code == 202, response.json()
     job_id = response.json()["id"]
+    assert no_broker_messages == [(job_id,)]  # queued once the job row is committed
 
     tasks.disk_format(job_id)  # what the worker runs: lookup + service
 

@@ -218,7 +218,9 @@ def test_partition_names_follow_the_kernels_rule():
 
 def test_mergerfs_argv_and_its_refusals():
     argv = mergerfs.mount_argv(members=["/media/a", "/media/b"], target="/media/pool", policy="mfs", name="pool")
-    assert argv[-3:] == ["--", "/media/a:/media/b", "/media/pool"] and "category.create=mfs" in argv[2]
+    assert argv[-2:] == ["/media/a:/media/b", "/media/pool"] and "category.create=mfs" in argv[2]
+    with pytest.raises(HostError):
+        mergerfs.mount_argv(members=["-oallow_other"], target="/media/p", policy="mfs", name="p")
     with pytest.raises(HostError):
         mergerfs.mount_argv(members=["/media/a:/etc"], target="/media/p", policy="mfs", name="p")
     with pytest.raises(HostError):
