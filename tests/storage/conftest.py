@@ -71,14 +71,19 @@ class LoopDisks:
 
     def detach(self, device: str) -> None:
         """Take a disk away mid-test (unplugged); forgotten here, so the clean-up never detaches a reused number."""
-        subprocess.run(["losetup", "--detach", "--", device], check=True)
+        subprocess.run(["losetup", "--detach", device], check=True)  # losetup reads a `--` as the device
         self.devices.remove(device)
 
     def cleanup(self) -> None:
         for target in _mounted_under(self.watched, self.devices):
             subprocess.run(["umount", "--lazy", "--", target], capture_output=True)
         for device in self.devices:
-            subprocess.run(["losetup", "--detach", "--", device], capture_output=True)
+            subprocess.run(["losetup", "--detach", device], capture_output=True)
+        attached = subprocess.run(
+            ["losetup", "--list", "--noheadings", "--output", "NAME"], capture_output=True, text=True
+        ).stdout.split()
+        leaked = [device for device in self.devices if device in attached]
+        assert not leaked, f"loop devices left attached: {leaked}"
 
 
 @pytest.fixture
