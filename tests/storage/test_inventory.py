@@ -96,7 +96,8 @@ def test_an_md_array_is_shown_instead_of_its_members():
     assert arr.kind == Disk.Kind.ARRAY and arr.array["level"] == "raid1" and not arr.array["degraded"]
     assert [(p.path, p.fstype, p.mountpoint) for p in arr.partitions] == [("/dev/md0", "ext4", "/srv/mirror")]
     assert found["serial-B"].member_of == found["serial-C"].member_of == "md-array-uuid-1"
-    assert found["serial-B"].partitions == []  # a raid member is no filesystem of its own
+    # The member's partition is listed as what it is, never as a filesystem to mount.
+    assert [p.fstype for p in found["serial-B"].partitions] == ["linux_raid_member"]
 
 
 def test_members_of_an_array_holding_the_system_are_system_disks():
@@ -110,7 +111,8 @@ def test_members_of_an_array_holding_the_system_are_system_disks():
         mounts=[("/", "/dev/md0")],
         arrays=mdstat.parse_mdstat((FIXTURES / "mdstat_raid1_clean.txt").read_text()),
     )
-    assert found["md-a1"].system_reason and found["serial-B"].system_reason == "member of md0"
+    assert found["md-a1"].system_reason == "the system (/)"
+    assert found["serial-B"].system_reason and found["serial-C"].system_reason  # they hold it as much as md0 does
 
 
 @pytest.mark.django_db
