@@ -12,10 +12,10 @@ from storage.models import Disk, HealthSample
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
-def reading(name: str, **changes):
+def reading(name: str, changes: dict | None = None):
     doc = json.loads((FIXTURES / f"smart_{name}.json").read_text())
     for attr in doc.get("ata_smart_attributes", {}).get("table", []):
-        if attr["id"] in changes:
+        if attr["id"] in (changes or {}):
             attr["raw"]["value"] = changes[attr["id"]]
     return smart.parse_smartctl(doc), doc
 
@@ -44,7 +44,7 @@ def test_it_keeps_every_reading_and_the_latest_on_the_disk(disk, published, monk
 def test_growing_bad_sectors_are_an_event(disk, published, monkeypatch):
     monkeypatch.setattr(smart, "read", lambda path: reading("sata_hdd"))
     health.disk_health_check(disk=disk)
-    monkeypatch.setattr(smart, "read", lambda path: reading("sata_hdd", **{5: 16, 197: 2}))
+    monkeypatch.setattr(smart, "read", lambda path: reading("sata_hdd", {5: 16, 197: 2}))
     sample = health.disk_health_check(disk=disk)
     assert sample.health == "warning"
     ((event, data),) = published
