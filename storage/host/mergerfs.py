@@ -7,6 +7,7 @@ from pathlib import Path
 
 from .command import absolute, run
 from .errors import HostError
+from .mount import wait_mounted
 
 # The create policies we offer: where a new file goes.
 POLICIES = {
@@ -49,6 +50,7 @@ def mount_argv(*, members: list[str], target: str, policy: str, name: str) -> li
 def mount(*, members: list[str], target: str, policy: str, name: str) -> None:
     Path(target).mkdir(parents=True, exist_ok=True)
     run(mount_argv(members=members, target=target, policy=policy, name=name), timeout=60)
+    wait_mounted(target)
 
 
 def _control(target: str) -> str:

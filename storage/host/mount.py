@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +17,7 @@ SAFE_OPTIONS = ("nosuid", "nodev", "noatime")
 # Filesystems we mount, and the FUSE helper for those this kernel may lack a driver for.
 MOUNTABLE = ("ext4", "ext3", "ext2", "xfs", "btrfs", "exfat", "ntfs", "vfat")
 FUSE_HELPERS = {"exfat": "exfat-fuse", "ntfs": "ntfs-3g"}
+MOUNT_WAIT = 5  # seconds a FUSE daemon gets to show its mount
 UMOUNT_BUSY = 32  # umount(8)'s status for "target is busy" (and other mount failures)
 
 
@@ -55,6 +57,16 @@ def mount(*, source: str, target: str, fstype: str, readonly: bool = False) -> N
     """Mount a device of our own listing on a folder we chose (created when missing)."""
     Path(target).mkdir(parents=True, exist_ok=True)
     run(mount_argv(source=source, target=target, fstype=fstype, readonly=readonly), timeout=120)
+    wait_mounted(target)
+
+
+def wait_mounted(target: str, seconds: float = MOUNT_WAIT) -> None:
+    """A FUSE helper may exit 0 before (or without) its mount being there: files must never land in the bare folder."""
+    deadline = time.monotonic() + seconds
+    while not os.path.ismount(target):
+        if time.monotonic() > deadline:
+            raise HostError(f"{target} is not mounted although the mount command succeeded")
+        time.sleep(0.05)
 
 
 def is_mounted(target: str) -> bool:

@@ -225,3 +225,10 @@ def test_mergerfs_argv_and_its_refusals():
         mergerfs.mount_argv(members=["/media/a:/etc"], target="/media/p", policy="mfs", name="p")
     with pytest.raises(HostError):
         mergerfs.mount_argv(members=["/media/a"], target="/media/p", policy="rand,allow_other", name="p")
+
+
+def test_a_mount_that_did_not_happen_is_an_error_not_a_bare_folder(tmp_path):
+    # fusefat can exit 0 without mounting: writing into the folder then would fill the system disk.
+    with pytest.raises(HostError, match="not mounted"):
+        mount.wait_mounted(str(tmp_path), seconds=0.1)
+    mount.wait_mounted("/", seconds=0)
