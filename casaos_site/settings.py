@@ -479,3 +479,20 @@ SILENCED_SYSTEM_CHECKS = [
     # HSTS preload would pin a home server's name into every browser for good; an owner opts in, not us.
     "security.W021",
 ]
+
+# ---------------------------------------------------------------------------- storage (disks, mounts, pools)
+try:
+    # Disks are mounted under <media root>/<label>, pools under <media root>/pools/<name>.
+    MEDIA_ROOT_DISKS = env_path("MEDIA_ROOT", Path("/media"))
+    # Paths whose disk is a system disk (never formatted, unmounted or ejected), besides / and DATA_DIR.
+    STORAGE_SYSTEM_PATHS = env_list("STORAGE_SYSTEM_PATHS", ("/var/lib/docker", "/var/lib/containers"))
+    # Loop devices are listed only when asked (tests, trying things out): snaps make dozens of them.
+    STORAGE_LOOP_DEVICES = env_bool("STORAGE_LOOP_DEVICES", False)
+    STORAGE_HEALTH_INTERVAL = env_int("STORAGE_HEALTH_INTERVAL", 3600)  # seconds between SMART checks (beat)
+except ConfigError as exc:
+    _fail(str(exc))
+CELERY_BEAT_SCHEDULE["storage-health"] = {
+    "task": "storage.health_check_all",
+    "schedule": float(STORAGE_HEALTH_INTERVAL),
+}
+STORAGE_GROUP = "storage"  # the Channels group that disk jobs and inventory changes are published to

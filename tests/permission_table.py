@@ -35,6 +35,16 @@ ROUTES: dict[str, dict] = {
     "system-stats": {"access": MEMBER},
     "system-status": {"access": MEMBER},
     "storage": {"access": MEMBER},
+    # storage (issue 15): disks, mounts and pools are for admins only; the refusals are in tests/storage/test_api_disks.py
+    "api-storage-disks": {"access": ADMIN},
+    "api-storage-disk": {"access": ADMIN},
+    "api-storage-disk-smart": {"access": ADMIN},
+    "api-storage-disk-format": {"access": ADMIN, "methods": ["POST"]},
+    "api-storage-disk-eject": {"access": ADMIN, "methods": ["POST"]},
+    "api-storage-mounts": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-storage-mount-unmount": {"access": ADMIN, "methods": ["POST"]},
+    "api-storage-pools": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-storage-pool": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
     "appstore": {"access": MEMBER},
     # appstore: catalogue pages for everyone, installing for installers, stores for admins (host access needs an
     # admin, consent and step-up whoever installs: tests/appstore/test_install.py, tests/apps/test_install_right.py)

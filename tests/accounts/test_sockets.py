@@ -21,7 +21,7 @@ from tests.factories import PASSWORD, UserFactory
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 # One socket of each app that needs no container to open.
-PATHS = ["/ws/system/", "/ws/appstore/stores/", "/ws/files/", "/ws/apps/", "/ws/apps/live/"]
+PATHS = ["/ws/system/", "/ws/appstore/stores/", "/ws/files/", "/ws/apps/", "/ws/apps/live/", "/ws/storage/"]
 
 
 def _login(user) -> Client:

@@ -1,0 +1,138 @@
+"""Shapes of the storage API: disks with partitions, health samples, mounts, pools and disk jobs."""
+
+from rest_framework import serializers
+
+from .formatting import FORMAT_FILESYSTEMS
+from .host.mergerfs import POLICIES
+from .models import Disk, DiskJob, HealthSample, Mount, Partition, Pool
+from .safety import confirmation_text
+
+
+class PartitionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Partition
+        fields = ["number", "name", "size", "fstype", "label", "uuid", "mountpoint", "used", "free"]
+
+
+class DiskJobSerializer(serializers.ModelSerializer):
+    disk = serializers.CharField(source="disk.stable_id")
+
+    class Meta:
+        model = DiskJob
+        fields = [
+            "id",
+            "disk",
+            "operation",
+            "fstype",
+            "label",
+            "status",
+            "progress",
+            "step",
+            "error",
+            "mount",
+            "created_at",
+            "finished_at",
+        ]
+
+
+class DiskSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="stable_id")
+    partitions = PartitionSerializer(many=True)
+    member_of = serializers.SlugRelatedField(slug_field="stable_id", read_only=True)
+    confirmation = serializers.SerializerMethodField(help_text="What to type to confirm a format.")
+
+    class Meta:
+        model = Disk
+        fields = [
+            "id",
+            "id_kind",
+            "kind",
+            "name",
+            "model",
+            "serial",
+            "wwn",
+            "size",
+            "transport",
+            "rotational",
+            "removable",
+            "is_system",
+            "system_reason",
+            "member_of",
+            "array",
+            "health",
+            "temperature",
+            "present",
+            "last_seen",
+            "partitions",
+            "confirmation",
+        ]
+
+    def get_confirmation(self, disk) -> str:
+        return confirmation_text(disk)
+
+
+class DiskDetailSerializer(DiskSerializer):
+    jobs = serializers.SerializerMethodField()
+
+    class Meta(DiskSerializer.Meta):
+        fields = [*DiskSerializer.Meta.fields, "jobs"]
+
+    def get_jobs(self, disk) -> list:
+        return DiskJobSerializer(disk.jobs.all()[:5], many=True).data
+
+
+class HealthSampleSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = HealthSample
+        fields = [
+            "at",
+            "health",
+            "available",
+            "passed",
+            "temperature",
+            "power_on_hours",
+            "reallocated",
+            "pending",
+            "uncorrectable",
+            "critical_warning",
+            "percentage_used",
+            "message",
+        ]
+
+
+class FormatSerializer(serializers.Serializer):
+    fstype = serializers.ChoiceField(choices=FORMAT_FILESYSTEMS, default="ext4")
+    label = serializers.CharField(max_length=32)
+    confirm = serializers.CharField(max_length=400, help_text="The disk's model and serial, typed (see confirmation).")
+
+
+class MountSerializer(serializers.ModelSerializer):
+    pools = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+
+    class Meta:
+        model = Mount
+        fields = ["id", "name", "target", "fs_uuid", "fstype", "label", "state", "last_error", "pools", "created_at"]
+
+
+class MountCreateSerializer(serializers.Serializer):
+    uuid = serializers.CharField(max_length=64, help_text="The filesystem's UUID, as the disk listing gives it.")
+    name = serializers.CharField(max_length=48, required=False, default="", allow_blank=True)
+
+
+class PoolSerializer(serializers.ModelSerializer):
+    members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+
+    class Meta:
+        model = Pool
+        fields = ["id", "name", "target", "policy", "members", "state", "last_error", "created_at"]
+
+
+class PoolCreateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=32)
+    members = serializers.ListField(child=serializers.IntegerField(), max_length=32, help_text="Mount ids, in order.")
+    policy = serializers.ChoiceField(choices=list(POLICIES), default="epmfs")
+
+
+class PoolChangeSerializer(serializers.Serializer):
+    members = serializers.ListField(child=serializers.IntegerField(), max_length=32, required=False)
+    policy = serializers.ChoiceField(choices=list(POLICIES), required=False)
