@@ -5,7 +5,17 @@
 
   function input() { return document.getElementById("home-search"); }
   function options() { return Array.from(document.querySelectorAll("#search-results [role=option]")); }
-  function typing(el) { return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName)); }
+  const TEXT_INPUTS = /^(text|search|email|password|number|url|tel|date|time|datetime-local|month|week)$/;
+  function typing(el) {
+    if (!el) { return false; }
+    return el.isContentEditable || /^(TEXTAREA|SELECT)$/.test(el.tagName) || (el.tagName === "INPUT" && TEXT_INPUTS.test(el.type));
+  }
+
+  function close() {
+    const results = document.getElementById("search-results");
+    if (results) { results.innerHTML = ""; }
+    if (input()) { input().setAttribute("aria-expanded", "false"); }
+  }
 
   function choose(index) {
     const all = options();
@@ -42,10 +52,14 @@
       window.location.assign(all[current()].href);
     } else if (e.key === "Escape") {
       input().value = "";
-      document.getElementById("search-results").innerHTML = "";
-      input().setAttribute("aria-expanded", "false");
+      close();
       choose(-1);
     }
+  });
+
+  // A click outside the search box closes its results.
+  document.addEventListener("click", function (e) {
+    if (input() && !(e.target.closest && e.target.closest(".home-search"))) { close(); }
   });
 
   document.addEventListener("htmx:afterSwap", function (e) {

@@ -7,6 +7,7 @@ import shutil
 import pytest
 
 from apps.models import AppGrant, AppTile, Installation
+from appstore.parsing.locale import pick
 from tests.appstore.conftest import SAMPLE_STORE, make_store, sync
 from tests.conftest import ARTIFACTS, browser_login
 
@@ -39,7 +40,7 @@ def store_apps(tmp_path, transactional_db):
     for app, (_folder, status) in zip(
         CatalogApp.objects.filter(store=store).order_by("title_sort"), SAMPLES, strict=False
     ):
-        title = app.title.get("en_us") or app.store_app_id
+        title = pick(app.title, "en") or app.store_app_id
         installed.append(
             Installation.objects.create(
                 name=app.store_app_id.lower()[:60],

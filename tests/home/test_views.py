@@ -24,7 +24,7 @@ def test_it_needs_a_login(client, db):
 def test_it_shows_a_tile_per_app_with_the_full_menu_for_an_admin(client, admin_user, apps):
     client.force_login(admin_user)
     body = client.get("/").content.decode()
-    assert body.count('class="tile') == 3
+    assert body.count('<article class="tile') == 3
     assert 'ws-connect="/ws/apps/live/"' in body and 'ws-connect="/ws/system/"' in body
     notes, vault = apps["notes"].pk, apps["vault"].pk
     for url in (
@@ -44,7 +44,7 @@ def test_a_member_sees_only_granted_apps_and_only_what_they_may_do(client, membe
     AppGrant.objects.create(installation=apps["vault"], user=member_user)
     client.force_login(member_user)
     body = client.get("/").content.decode()
-    assert body.count('class="tile') == 1 and "Vault" in body and "Notes" not in body
+    assert body.count('<article class="tile') == 1 and "Vault" in body and "Notes" not in body
     vault = apps["vault"].pk
     assert f"/api/apps/{vault}/start/" in body  # members may start an app granted to them
     for refused in ("/stop/", "/restart/", f"/apps/{vault}/settings/", f"/apps/{vault}/logs/", "#uninstall-form"):
