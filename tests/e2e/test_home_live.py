@@ -41,7 +41,7 @@ def test_a_tile_stops_and_starts_its_app_and_shows_it_live(
     assert page.locator(f"#tile-{inst.pk} .dot-running").count() == 1
 
     choose(page, inst, "Stop")
-    page.wait_for_function("() => document.getElementById('tiles-status').textContent.includes('Stopping')")
+    page.wait_for_function("() => (document.getElementById('tiles-status')?.textContent || '').includes('Stopping')")
     # No reload: the tiles arrive over /ws/apps/live/ when the engine says the app stopped.
     page.wait_for_selector(f"#tile-{inst.pk} .dot-stopped", timeout=60_000)
     assert page.url == f"{live_stack.url}/"
