@@ -48,6 +48,6 @@ def test_a_tile_stops_and_starts_its_app_and_shows_it_live(
 
     page.click(f"#tile-{inst.pk} .tile-open")
     page.wait_for_url(f"**/apps/{inst.pk}/open/")  # a stopped app's tile offers to start it
-    page.go_back()
+    page.goto(f"{live_stack.url}/")  # (not back: the browser would show its cached copy, from before the stop)
     choose(page, inst, "Start")
     page.wait_for_selector(f"#tile-{inst.pk} .dot-running", timeout=60_000)
