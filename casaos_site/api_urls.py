@@ -36,4 +36,5 @@ urlpatterns = [
     path("", include("appstore.api_urls")),
     path("", include("apps.api_urls")),
     path("", include("files.api_urls")),
+    path("", include("home.api_urls")),
 ]

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "apps",
     "files",
     "storage",
+    "home",
 ]
 
 MIDDLEWARE = [

@@ -31,6 +31,7 @@ urlpatterns = [
     path("s/", include("files.share_urls")),
     path("django-admin/", admin.site.urls),
     path("api/", include("casaos_site.api_urls")),
+    path("", include("home.urls")),
     path("", include("storage.urls")),
 ]
 

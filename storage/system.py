@@ -1,4 +1,5 @@
-"""System figures from psutil: CPU, memory, disks and network, with rates computed between samples."""
+"""System figures from psutil: CPU, memory, disks, network per interface and temperature, with rates computed
+between samples."""
 
 import os
 import time
@@ -21,6 +22,22 @@ class DiskFigures:
     percent: float
 
 
+# Container plumbing: each byte an app sends crosses its veth, a bridge and the real interface, so showing these
+# would count the same traffic again (and list one row per container).
+VIRTUAL_PREFIXES = ("veth", "docker", "br-", "cni-", "podman", "virbr", "ifb", "flannel", "cali", "tun", "tap")
+# Sensors that measure the processor (psutil names them after their hwmon driver or thermal zone type).
+CPU_SENSORS = ("coretemp", "k10temp", "zenpower", "cpu_thermal", "cpu-thermal", "soc_thermal", "x86_pkg_temp", "acpitz")
+
+
+@dataclass
+class InterfaceFigures:
+    name: str
+    sent_per_s: float
+    recv_per_s: float
+    sent_total: int
+    recv_total: int
+
+
 @dataclass
 class SystemFigures:
     time: float
@@ -37,6 +54,8 @@ class SystemFigures:
     net_recv_total: int
     uptime: float
     disks: list[DiskFigures] = field(default_factory=list)
+    interfaces: list[InterfaceFigures] = field(default_factory=list)
+    cpu_temperature: float | None = None
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -60,20 +79,58 @@ def disks() -> list[DiskFigures]:
     return found
 
 
+def is_shown_interface(name: str, stats) -> bool:
+    """A real interface that is up: not loopback (what it sends it receives, so it made ↓ equal ↑ in the totals),
+    not container plumbing."""
+    flags = getattr(stats, "flags", "") or ""
+    if name == "lo" or "loopback" in flags.split(",") or name.startswith(VIRTUAL_PREFIXES):
+        return False
+    return bool(stats.isup)
+
+
+def interface_counters() -> dict:
+    """Counters of the interfaces the dashboard shows, by name."""
+    stats = psutil.net_if_stats()
+    counters = psutil.net_io_counters(pernic=True)
+    return {name: c for name, c in counters.items() if name in stats and is_shown_interface(name, stats[name])}
+
+
+def interface_rates(previous: dict, current: dict, elapsed: float) -> list[InterfaceFigures]:
+    """Per-second rates of each interface between two readings (a counter reset or a new interface reads 0)."""
+    figures = []
+    for name, now in sorted(current.items()):
+        before = previous.get(name, now)
+        sent = max((now.bytes_sent - before.bytes_sent) / elapsed, 0.0)
+        recv = max((now.bytes_recv - before.bytes_recv) / elapsed, 0.0)
+        figures.append(InterfaceFigures(name, sent, recv, now.bytes_sent, now.bytes_recv))
+    return figures
+
+
+def cpu_temperature() -> float | None:
+    """The processor's temperature in °C where /sys/class/hwmon or /sys/class/thermal report one, else None."""
+    try:
+        sensors = psutil.sensors_temperatures()
+    except (AttributeError, OSError):  # no sensors API on this platform, or /sys unreadable
+        return None
+    for name in (*CPU_SENSORS, *sensors):
+        readings = [r.current for r in sensors.get(name, ()) if r.current and r.current > 0]
+        if readings:
+            return round(max(readings), 1)
+    return None
+
+
 class Sampler:
     """Keeps the previous network counters so each sample carries per-second rates."""
 
     def __init__(self) -> None:
-        self._last_net = psutil.net_io_counters()
+        self._last_net = interface_counters()
         self._last_time = time.monotonic()
         psutil.cpu_percent(interval=None)  # primes the CPU counter: the first call always answers 0.0
 
     def sample(self) -> SystemFigures:
         now = time.monotonic()
-        net = psutil.net_io_counters()
-        elapsed = max(now - self._last_time, 1e-3)
-        sent = (net.bytes_sent - self._last_net.bytes_sent) / elapsed
-        recv = (net.bytes_recv - self._last_net.bytes_recv) / elapsed
+        net = interface_counters()
+        interfaces = interface_rates(self._last_net, net, max(now - self._last_time, 1e-3))
         self._last_net, self._last_time = net, now
         memory = psutil.virtual_memory()
         return SystemFigures(
@@ -85,12 +142,14 @@ class Sampler:
             memory_used=memory.total - memory.available,
             memory_percent=memory.percent,
             swap_percent=psutil.swap_memory().percent,
-            net_sent_per_s=max(sent, 0.0),
-            net_recv_per_s=max(recv, 0.0),
-            net_sent_total=net.bytes_sent,
-            net_recv_total=net.bytes_recv,
+            net_sent_per_s=sum(i.sent_per_s for i in interfaces),
+            net_recv_per_s=sum(i.recv_per_s for i in interfaces),
+            net_sent_total=sum(i.sent_total for i in interfaces),
+            net_recv_total=sum(i.recv_total for i in interfaces),
             uptime=time.time() - psutil.boot_time(),
             disks=disks(),
+            interfaces=interfaces,
+            cpu_temperature=cpu_temperature(),
         )
 
 

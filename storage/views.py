@@ -1,16 +1,10 @@
-"""Dashboard and system pages."""
+"""System pages: the figures fragment the home page's widgets poll, and storage."""
 
 from django.shortcuts import render
 
 from accounts.permissions import member_required
 
 from .selectors import system_status_latest
-
-
-@member_required
-def dashboard(request):
-    """The home page: live system figures (apps join it with their issue)."""
-    return render(request, "storage/dashboard.html", {"stats": system_status_latest()})
 
 
 @member_required

@@ -32,6 +32,12 @@ ROUTES: dict[str, dict] = {
     "settings-language": {"access": MEMBER, "methods": ["POST"]},
     "logout": {"access": MEMBER, "methods": ["POST"], "mfa_step": True, "lands_on_login": True},
     "dashboard": {"access": MEMBER},
+    # the home page (issue 14): search and widget switches for every user; results are filtered per user
+    # (tests/home/test_search.py), the tiles' controls go through the apps API's own checks (tests/home/test_views.py)
+    "home-search": {"access": MEMBER},
+    "home-widgets": {"access": MEMBER, "methods": ["POST"]},
+    "api-search": {"access": MEMBER},
+    "api-home-widgets": {"access": MEMBER, "methods": ["GET", "PUT"]},
     "system-stats": {"access": MEMBER},
     "system-status": {"access": MEMBER},
     "storage": {"access": MEMBER},
