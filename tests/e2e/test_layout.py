@@ -12,7 +12,7 @@ from tests.conftest import browser_login
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 TOKYO = "Asia/Tokyo"
-BRIGHTNESS = """() => { const [r, g, b] = getComputedStyle(document.body).backgroundColor.match(/\\d+/g).map(Number);
+BRIGHTNESS = """() => { const [r, g, b] = getComputedStyle(document.documentElement).backgroundColor.match(/\\d+/g).map(Number);
   return (r + g + b) / 3; }"""
 
 
