@@ -32,12 +32,22 @@ def limits_offered(user, form: forms.Form, code: str = "") -> bool:
 
 
 class InstallForm(forms.Form):
-    """What the page asks; the install service does every real check."""
+    """The one page that installs from a compose document (pasted or uploaded) or `docker run` commands, with a
+    name, variables and consent when it is needed; the install service does every real check."""
 
     compose = forms.CharField(
         label=_("Compose document"),
+        required=False,
         max_length=MAX_COMPOSE,
-        widget=forms.Textarea(attrs={"rows": 16, "spellcheck": "false", "class": "code"}),
+        widget=forms.Textarea(attrs={"rows": 14, **_CODE}),
+    )
+    upload = forms.FileField(label=_("…or upload a compose file"), required=False)
+    docker_run = forms.CharField(
+        label=_("…or paste docker run commands"),
+        required=False,
+        max_length=64 * 1024,
+        widget=forms.Textarea(attrs={"rows": 3, **_CODE, "placeholder": "docker run -d -p 8080:80 nginx"}),
+        help_text=_("One app, one service per command; -p reads host port:container port."),
     )
     name = forms.CharField(
         label=_("App name"),
@@ -48,9 +58,7 @@ class InstallForm(forms.Form):
     inputs = forms.CharField(
         label=_("Variables"),
         required=False,
-        widget=forms.Textarea(
-            attrs={"rows": 3, "spellcheck": "false", "class": "code", "placeholder": "TZ=Europe/Berlin"}
-        ),
+        widget=forms.Textarea(attrs={"rows": 3, **_CODE, "placeholder": "TZ=Europe/Berlin"}),
         help_text=_("One NAME=value per line; the compose document sees them as ${NAME}."),
     )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
@@ -66,6 +74,37 @@ class InstallForm(forms.Form):
                 raise forms.ValidationError(_("Line %(n)s is not NAME=value."), params={"n": number})
             result[match.group(1)] = match.group(2).strip()
         return result
+
+    def clean(self):
+        data = super().clean()
+        sources = [
+            bool(data.get("compose", "").strip()),
+            bool(data.get("upload")),
+            bool(data.get("docker_run", "").strip()),
+        ]
+        if sum(sources) != 1:
+            raise forms.ValidationError(_("Give exactly one of: a compose document, a file, or docker run commands."))
+        if data.get("upload"):
+            data["compose"] = _uploaded(data["upload"])
+        elif data.get("docker_run", "").strip():
+            try:
+                data["compose"] = compose_from_run(data["docker_run"])
+            except DockerRunError as exc:
+                raise forms.ValidationError(str(exc)) from None
+        return data
+
+    def compose_text(self) -> str:
+        """The compose document, whichever way it came."""
+        return self.cleaned_data["compose"]
+
+
+def _uploaded(upload) -> str:
+    if upload.size > MAX_COMPOSE:
+        raise forms.ValidationError(_("The file is too large (at most 256 KiB)."))
+    try:
+        return upload.read().decode("utf-8")
+    except UnicodeDecodeError:
+        raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
 
 
 class SettingsForm(forms.Form):
@@ -97,11 +136,11 @@ class SettingsForm(forms.Form):
                 help_text=_("KEY=value per line; $$ is a literal $."),
             )
             self.fields[f"{name}__ports"] = forms.CharField(
-                label=_("Ports"),
+                label=_("Ports (host port → container port)"),
                 required=False,
                 initial="\n".join(current["ports"]),
-                widget=forms.Textarea(attrs={"rows": 2, **_CODE}),
-                help_text=_("host:container[/udp] per line."),
+                widget=forms.Textarea(attrs={"rows": 2, **_CODE, "placeholder": "8080:80"}),
+                help_text=_("One per line, host port:container port, e.g. 8080:80 (add /udp for UDP)."),
             )
             self.fields[f"{name}__volumes"] = forms.CharField(
                 label=_("Volumes"),
@@ -157,59 +196,6 @@ class SettingsForm(forms.Form):
                 setattr(edit, key, text(key))
                 changed = True
         return edit if changed else None
-
-
-class CustomAppForm(forms.Form):
-    """A compose document (pasted or uploaded) or `docker run` commands, a name, and consent when needed."""
-
-    compose = forms.CharField(
-        label=_("Compose document"),
-        required=False,
-        max_length=MAX_COMPOSE,
-        widget=forms.Textarea(attrs={"rows": 12, **_CODE}),
-    )
-    upload = forms.FileField(label=_("…or upload a compose file"), required=False)
-    docker_run = forms.CharField(
-        label=_("…or paste docker run commands"),
-        required=False,
-        max_length=64 * 1024,
-        widget=forms.Textarea(attrs={"rows": 4, **_CODE, "placeholder": "docker run -d -p 8080:80 nginx"}),
-    )
-    name = forms.CharField(
-        label=_("App name"),
-        max_length=63,
-        required=False,
-        help_text=_("Lowercase letters, digits, '-' and '_'. Leave empty to get a unique one."),
-    )
-    consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
-    override_limits = override_limits_field()
-
-    def clean(self):
-        data = super().clean()
-        sources = [
-            bool(data.get("compose", "").strip()),
-            bool(data.get("upload")),
-            bool(data.get("docker_run", "").strip()),
-        ]
-        if sum(sources) != 1:
-            raise forms.ValidationError(_("Give exactly one of: a compose document, a file, or docker run commands."))
-        if data.get("upload"):
-            if data["upload"].size > MAX_COMPOSE:
-                raise forms.ValidationError(_("The file is too large (at most 256 KiB)."))
-            try:
-                data["compose"] = data["upload"].read().decode("utf-8")
-            except UnicodeDecodeError:
-                raise forms.ValidationError(_("The file is not UTF-8 text.")) from None
-        elif data.get("docker_run", "").strip():
-            try:
-                data["compose"] = compose_from_run(data["docker_run"])
-            except DockerRunError as exc:
-                raise forms.ValidationError(str(exc)) from None
-        return data
-
-    def compose_text(self) -> str:
-        """The compose document, whichever way it came."""
-        return self.cleaned_data["compose"]
 
 
 def _env_text(env: dict[str, str]) -> str:

@@ -247,6 +247,11 @@ def _container_facts(spec, info: ContainerInfo | None) -> dict[str, Any]:
             for p in spec.ports
             if p.published
         ],
+        "port_pairs": [  # the page reads them "host port → container port"
+            {"host": f"{p.host_ip + ':' if p.host_ip else ''}{p.published}", "container": f"{p.target}/{p.protocol}"}
+            for p in spec.ports
+            if p.published
+        ],
         "mounts": [
             {"type": m.type, "source": m.source, "target": m.target, "read_only": m.read_only} for m in spec.mounts
         ],

@@ -58,7 +58,8 @@ class InstallForm(forms.Form):
                     min_value=1,
                     max_value=65535,
                     initial=int(f.initial),
-                    help_text=f"{f.protocol.upper()} → {f.container}",
+                    help_text=_("host port → container port %(port)s/%(protocol)s")
+                    % {"port": f.container, "protocol": f.protocol},
                 )
             else:
                 help_text = f.container if f.kind == "volume" else f"{f.service}: {f.container}"

@@ -59,9 +59,11 @@ class InvalidSpec(EngineError):
 
 
 class ComposeError(ValueError):
-    """A compose file is invalid or uses something we do not support; `path` names the key."""
+    """A compose file is invalid or uses something we do not support; `path` names the key. A YAML error also
+    says where: `line` and `column` (from 1) and `source_line`, the text of that line (0 and "" otherwise)."""
 
-    def __init__(self, message: str, path: str = "") -> None:
+    def __init__(self, message: str, path: str = "", *, line: int = 0, column: int = 0, source_line: str = "") -> None:
         super().__init__(f"{path}: {message}" if path else message)
         self.path = path
         self.message = message
+        self.line, self.column, self.source_line = line, column, source_line

@@ -87,7 +87,7 @@ ROUTES: dict[str, dict] = {
     "apps-list": {"access": MEMBER},
     "apps-tiles-order": {"access": MEMBER, "methods": ["POST"]},
     "apps-update-all": {"access": ADMIN, "methods": ["POST"]},
-    "apps-custom": {"access": INSTALLER, "methods": ["GET", "POST"]},
+    "apps-custom": {"access": INSTALLER, "methods": ["GET", "POST"]},  # 308 to app-install, the one install page
     "apps-containers": {"access": ADMIN},
     "apps-container-adopt": {"access": ADMIN, "methods": ["GET", "POST"]},
     "apps-container-control": {"access": ADMIN, "methods": ["POST"], "kwargs": {"action": "start"}},

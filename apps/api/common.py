@@ -19,8 +19,10 @@ def refusal_status(exc) -> int:
 
 
 def refusal_body(exc, detail: str = "") -> dict:
-    """The reason and its code; a policy refusal adds its plain-words `flags`, the `findings` and `stepup`."""
+    """The reason and its code; a policy refusal adds its plain-words `flags`, the `findings` and `stepup`; a YAML
+    error adds where it is: `line`, `column` and `source_line`."""
     body = {"detail": detail or exc.messages[0], "code": getattr(exc, "code", None) or "install"}
+    body.update(getattr(exc, "position", None) or {})
     if isinstance(exc, PolicyError):
         body.update(flags=exc.flags, findings=[f.as_dict() for f in exc.findings], stepup=getattr(exc, "stepup", False))
     return body

@@ -26,6 +26,15 @@ class InstallError(ValidationError):
     """An install or uninstall request we refuse; the message says why in words an admin can act on."""
 
 
+class ComposeInvalid(InstallError):
+    """A compose document we cannot read; for a YAML error, `position` says where (line, column, the line's text)."""
+
+    def __init__(self, error: ValueError) -> None:
+        super().__init__(_("The compose document is not valid: %(error)s") % {"error": error}, code="compose")
+        line = getattr(error, "line", 0)  # a ComposeError from the YAML parser knows where; others say 0
+        self.position = {"line": line, "column": error.column, "source_line": error.source_line} if line else None
+
+
 class PolicyError(InstallError):
     """A refusal of the container policy; `findings` are the payload values at fault, `flags` their plain words."""
 

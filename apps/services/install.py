@@ -18,7 +18,7 @@ from runtime.errors import EngineError, NotFound
 
 from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
-from .common import InstallError, app_publish, engine, never_pulled
+from .common import ComposeInvalid, InstallError, app_publish, engine, never_pulled
 from .limits import resources_check, resources_clamp
 from .operation import install_history_open
 from .policy import consent_named, policy_gate
@@ -185,7 +185,7 @@ def _suggested_name(compose: str) -> str:
     try:
         tree = load_yaml(compose)
     except ComposeError as exc:
-        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+        raise ComposeInvalid(exc) from exc
     if isinstance(tree.get("name"), str) and "$" not in tree["name"]:
         return tree["name"]
     services = tree.get("services")
@@ -235,7 +235,7 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
             code="inputs",
         ) from exc
     except ComposeError as exc:
-        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+        raise ComposeInvalid(exc) from exc
 
 
 def _check_all(project: Project, *, app: str = "") -> list[str]:

@@ -20,7 +20,7 @@ from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppUpdateState, Installation
 from ..selectors import app_claimed_ports, app_containers_of
-from .common import InstallError, InstallFailed, app_update, engine
+from .common import ComposeInvalid, InstallError, InstallFailed, app_update, engine
 from .control import AppApply, stop_all
 from .install import _engine_down, _port_free, _web_port, app_project
 from .operation import OperationPending
@@ -50,7 +50,7 @@ def config_validate(
     try:
         project = load_project(compose, variables=variables, project_name=inst.name)
     except ValueError as exc:
-        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+        raise ComposeInvalid(exc) from exc
     _names_check(inst, project)
     record = policy_gate(
         project=project,

@@ -17,7 +17,7 @@ from runtime import Engine
 from runtime.compose import ComposeError, Project, load_yaml
 
 from ..models import AppEvent, Installation
-from .common import InstallError
+from .common import ComposeInvalid, InstallError
 from .control import operation_queue
 from .install import MAX_COMPOSE, app_project, compose_text
 from .limits import resources_check
@@ -73,7 +73,7 @@ def app_settings_change(
     compose = compose_with_edits(inst.compose, edits or {}) if compose is None else compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
-    if load_yaml(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
+    if _tree(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
         raise InstallError(_("Nothing changed."), code="unchanged")
     record, project = config_validate(
         inst=inst,
@@ -94,6 +94,14 @@ def app_settings_change(
         request=request,
         details={"compose": compose, "services": sorted(edits or {}), "consent": record},
     )
+
+
+def _tree(compose: str) -> dict[str, Any]:
+    """The new document parsed; a YAML error is the person's to fix, with where it is."""
+    try:
+        return load_yaml(compose)
+    except ComposeError as exc:
+        raise ComposeInvalid(exc) from exc
 
 
 def _running_project(inst: Installation) -> Project | None:
@@ -138,10 +146,7 @@ def service_settings(compose: str) -> dict[str, dict[str, Any]]:
 
 def compose_with_edits(compose: str, edits: dict[str, ServiceEdit]) -> str:
     """The compose document with each edited service's keys replaced; everything else stays as written."""
-    try:
-        tree = load_yaml(compose)
-    except ComposeError as exc:
-        raise InstallError(_("The compose document is not valid: %(error)s") % {"error": exc}, code="compose") from exc
+    tree = _tree(compose)
     services = tree.get("services") or {}
     for name, edit in edits.items():
         if name not in services:

@@ -45,3 +45,12 @@ def navigate(request, url: str) -> HttpResponse:
 def refused(request, exc: InstallError) -> None:
     """The refusal's reasons as an error message on the next page."""
     messages.error(request, " ".join(exc.messages))
+
+
+def yaml_error(exc: InstallError) -> dict | None:
+    """Where a YAML error is, for the form to show the line with a caret under the column (tabs kept: it lines up)."""
+    position = getattr(exc, "position", None)
+    if not position:
+        return None
+    before = position["source_line"][: position["column"] - 1]
+    return {**position, "pointer": "".join(c if c == "\t" else " " for c in before) + "^"}

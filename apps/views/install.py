@@ -1,20 +1,21 @@
-"""Installing apps: the installs list, install from a compose file (or a custom app), the live progress page,
-cancel, retry and uninstall from it."""
+"""Installing apps: the installs list, the one install page (a compose file, pasted or uploaded, or `docker run`
+commands), the live progress page, cancel, retry and uninstall from it."""
 
 from django.contrib import messages
+from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required, installer_required, member_required
-from apps.forms import CustomAppForm, InstallForm, limits_offered
+from apps.forms import InstallForm, limits_offered
 from apps.models import Installation
 from apps.selectors import app_get_for, app_state, app_visible
 from apps.services import ConsentRequired, app_cancel, app_install_retry, app_uninstall
 from apps.services.common import InstallError, PolicyError
 from apps.services.install import app_install
-from apps.views.common import consent_context, host, navigate
+from apps.views.common import consent_context, host, navigate, yaml_error
 
 
 def _state_context(request, inst: Installation) -> dict:
@@ -31,45 +32,17 @@ def index(request):
 
 @installer_required
 def install(request):
-    """Install from a pasted compose document; the progress page takes over once it is queued."""
-    form = InstallForm(request.POST or None)
-    consent, code = None, ""
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            inst = app_install(
-                user=request.user,
-                compose=data["compose"],
-                name=data["name"] or None,
-                inputs=data["inputs"],
-                consent=data["consent"],
-                override_limits=data["override_limits"],
-                consent_paths=request.POST.getlist("consent_paths"),
-                request=request,
-            )
-        except PolicyError as exc:
-            consent = consent_context(request, exc)
-            form.add_error(None, exc.messages[0])
-        except InstallError as exc:
-            code = exc.code
-            form.add_error(None, exc.messages[0])
-        else:
-            return redirect("app-detail", pk=inst.pk)
-    limits = limits_offered(request.user, form, code)
-    return render(request, "apps/install.html", {"form": form, "consent": consent, "limits": limits})
-
-
-@installer_required
-def custom(request):
-    """Paste or upload a compose file, or paste `docker run` commands; installed like any app."""
-    form = CustomAppForm(request.POST or None, request.FILES or None)
-    consent, code = None, ""
+    """Install from a compose document (pasted or uploaded) or `docker run` commands; the progress page takes over
+    once it is queued."""
+    form = InstallForm(request.POST or None, request.FILES or None)
+    consent, code, where = None, "", None
     if request.method == "POST" and form.is_valid():
         try:
             inst = app_install(
                 user=request.user,
                 compose=form.compose_text(),
                 name=form.cleaned_data["name"] or None,
+                inputs=form.cleaned_data["inputs"],
                 consent=form.cleaned_data["consent"],
                 override_limits=form.cleaned_data["override_limits"],
                 consent_paths=request.POST.getlist("consent_paths"),
@@ -77,12 +50,22 @@ def custom(request):
             )
         except InstallError as exc:
             consent = consent_context(request, exc) if isinstance(exc, PolicyError) else None
-            code = exc.code
+            code, where = exc.code, yaml_error(exc)
             form.add_error(None, " ".join(exc.messages))
         else:
             return redirect("app-detail", pk=inst.pk)
     limits = limits_offered(request.user, form, code)
-    return render(request, "apps/custom.html", {"form": form, "consent": consent, "limits": limits})
+    return render(
+        request, "apps/install.html", {"form": form, "consent": consent, "limits": limits, "yaml_error": where}
+    )
+
+
+@installer_required
+def custom(request):
+    """The custom-app page is the install page now (one page installs from a compose file): its old address leads
+    there, a form still posted to it too (308 keeps the method and the body)."""
+    query = request.META.get("QUERY_STRING", "")
+    return HttpResponseRedirect(reverse("app-install") + (f"?{query}" if query else ""), status=308)
 
 
 @member_required

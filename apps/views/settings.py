@@ -13,7 +13,7 @@ from apps.services.common import InstallError, PolicyError
 from apps.services.export import app_export
 from apps.services.settings_edit import app_settings_change, service_settings
 from apps.services.visibility import app_grants_set
-from apps.views.common import back, consent_context
+from apps.views.common import back, consent_context, yaml_error
 
 
 @admin_required
@@ -22,7 +22,7 @@ def settings_page(request, pk: int):
     inst = app_get_for(user=request.user, pk=pk)
     current = service_settings(inst.compose)
     form = SettingsForm(request.POST or None, services=current, compose=inst.compose)
-    consent, code = None, ""
+    consent, code, where = None, "", None
     if request.method == "POST" and form.is_valid():
         try:
             app_settings_change(
@@ -37,7 +37,7 @@ def settings_page(request, pk: int):
             )
         except InstallError as exc:
             consent = consent_context(request, exc) if isinstance(exc, PolicyError) else None
-            code = exc.code
+            code, where = exc.code, yaml_error(exc)
             form.add_error(None, " ".join(exc.messages))
         else:
             messages.info(request, _("Applying the new settings; the previous ones come back if the app fails."))
@@ -47,6 +47,7 @@ def settings_page(request, pk: int):
         "form": form,
         "consent": consent,
         "limits": limits_offered(request.user, form, code),
+        "yaml_error": where,
     }
     return render(request, "apps/settings.html", context)
 

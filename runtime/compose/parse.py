@@ -56,8 +56,8 @@ def _construct_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bo
         if key_node.tag == "tag:yaml.org,2002:merge":
             continue  # merged keys may be overridden by the mapping's own keys
         key = loader.construct_object(key_node, deep=True)
-        if key in seen:
-            raise ComposeError(f"duplicate key {key!r} at line {key_node.start_mark.line + 1}")
+        if key in seen:  # reported like a syntax error: where the second one is
+            raise yaml.constructor.ConstructorError(problem=f"duplicate key {key!r}", problem_mark=key_node.start_mark)
         seen.add(key)
     loader.flatten_mapping(node)
     return loader.construct_mapping(node, deep=deep)
@@ -115,8 +115,29 @@ def load_yaml(text: str | bytes) -> dict[str, Any]:
     try:
         check_shape(text)
         tree = yaml.load(text, Loader=_Loader)
+    except yaml.MarkedYAMLError as exc:
+        raise _marked(exc, text) from None
     except yaml.YAMLError as exc:
         raise ComposeError(f"invalid YAML: {exc}") from None
     if not isinstance(tree, dict):
         raise ComposeError("a compose file must be a mapping at the top level")
     return tree
+
+
+def _marked(exc: yaml.MarkedYAMLError, text: str) -> ComposeError:
+    """The error where the parser stopped: line and column from 1, the problem in its words, and the line itself
+    (a person finds a stray colon or tab faster by its text than by a number)."""
+    mark = exc.problem_mark or exc.context_mark
+    lines = text.split("\n")
+    number = min(mark.line, len(lines) - 1)  # an error at the very end points past the last line
+    while number > 0 and not lines[number].strip():
+        number -= 1  # "expected ']' but found end of stream": the unclosed line is the one to show
+    source = lines[number]
+    column = mark.column + 1 if number == mark.line else len(source) + 1
+    problem = f"{exc.problem} ({exc.context})" if exc.context else exc.problem
+    return ComposeError(
+        f"invalid YAML at line {number + 1}, column {column}: {problem}; the line reads {source.rstrip()!r}",
+        line=number + 1,
+        column=column,
+        source_line=source,
+    )

@@ -99,10 +99,10 @@ def test_a_member_with_the_right_installs_a_compose_file_and_docker_run_commands
     installer_user, docker_engine, app_name, django_capture_on_commit_callbacks
 ):
     client = logged_in(installer_user)
-    assert client.get(reverse("apps-custom")).status_code == 200
+    assert client.get(reverse("app-install")).status_code == 200
     with django_capture_on_commit_callbacks():
         compose = client.post(reverse("api-apps"), {"compose": WEB, "name": app_name}, "application/json")
-        run = client.post(reverse("apps-custom"), {"docker_run": f"docker run -d {HTTPD}", "name": f"{app_name}-run"})
+        run = client.post(reverse("app-install"), {"docker_run": f"docker run -d {HTTPD}", "name": f"{app_name}-run"})
     assert compose.status_code == 202, compose.content
     assert run.status_code == 302, run.content
     for name in (app_name, f"{app_name}-run"):

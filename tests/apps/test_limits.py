@@ -147,15 +147,15 @@ def test_a_person_restarting_an_app_by_hand_is_no_loop(docker_engine, admin_user
 
 
 # ---------------------------------------------------------------------------- the pages
-def test_the_custom_page_offers_the_override_to_an_admin_and_it_is_audited(docker_engine, admin_user, app_name):
+def test_the_install_page_offers_the_override_to_an_admin_and_it_is_audited(docker_engine, admin_user, app_name):
     client = Client()
     client.force_login(admin_user)
     compose = f"services:\n  web:\n    image: {BUSYBOX}\n    pids_limit: -1\n"
-    refused = client.post(reverse("apps-custom"), {"compose": compose, "name": app_name})
+    refused = client.post(reverse("app-install"), {"compose": compose, "name": app_name})
     page = refused.content.decode()
     assert refused.status_code == 200 and "more than this machine has" in page and 'name="override_limits"' in page
     assert not Installation.objects.exists()
-    done = client.post(reverse("apps-custom"), {"compose": compose, "name": app_name, "override_limits": "on"})
+    done = client.post(reverse("app-install"), {"compose": compose, "name": app_name, "override_limits": "on"})
     assert done.status_code == 302
     (entry,) = AuditEvent.objects.filter(action="app.limits_override")
     assert entry.target == app_name and "services.web.pids_limit: -1" in entry.details["limits"]
@@ -165,7 +165,7 @@ def test_a_member_is_never_offered_the_override(docker_engine, installer_user, a
     client = Client()
     client.force_login(installer_user)
     compose = f"services:\n  web:\n    image: {BUSYBOX}\n    shm_size: 100t\n"
-    page = client.post(reverse("apps-custom"), {"compose": compose, "name": app_name, "override_limits": "on"})
+    page = client.post(reverse("app-install"), {"compose": compose, "name": app_name, "override_limits": "on"})
     text = page.content.decode()
     assert "Only an administrator can allow" in text and 'name="override_limits"' not in text
     assert not Installation.objects.exists() and not AuditEvent.objects.filter(action="app.limits_override").exists()

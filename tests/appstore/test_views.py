@@ -112,6 +112,7 @@ def test_the_install_form_is_prefilled_and_labelled_from_x_casaos(client, instal
     page = client.get(reverse("appstore-install", args=[app("hello").pk])).content.decode()
     assert "What the page says" in page and 'value="hello"' in page  # env label and value
     assert "Web UI port" in page and 'value="18080"' in page
+    assert "host port → container port 8080/tcp" in page  # the field is the host side of the mapping
     assert f'value="{settings.APPSTORE_APPS_DATA_ROOT}/hello/data"' in page  # /DATA/AppData/$AppID → data root
 
 

@@ -29,10 +29,10 @@ volumes:
 
 def install_from_the_custom_page(page, live_stack, name: str) -> Installation:
     """As a new user would: the compose pasted into the custom-app form (the browser sends CRLF line ends)."""
-    page.goto(f"{live_stack.url}/apps/custom/")
+    page.goto(f"{live_stack.url}/apps/install/")
     page.fill("#id_compose", COMPOSE)
     page.fill("#id_name", name)
-    page.click("#custom-form button[type=submit]")
+    page.click("#install-form button[type=submit]")
     page.wait_for_url("**/apps/*/")
     inst = Installation.objects.get(name=name)
     for _ in range(300):

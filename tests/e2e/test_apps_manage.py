@@ -96,11 +96,11 @@ def test_it_installs_a_custom_app_from_a_docker_run_command(
     page, live_stack, admin_user, transactional_db, app_name, docker_engine
 ):
     browser_login(page, live_stack, admin_user.username)
-    page.goto(f"{live_stack.url}/apps/custom/")
+    page.goto(f"{live_stack.url}/apps/install/")
     page.fill("#id_docker_run", f"docker run -d -e GREETING=pasted -p 127.0.0.1::8080 {apps_fixtures.HTTPD}")
     page.fill("#id_name", app_name)
     shot(page, "apps-custom")
-    page.click("#custom-form button[type=submit]")
+    page.click("#install-form button[type=submit]")
     page.wait_for_url("**/apps/*/")
     inst = Installation.objects.get(name=app_name)
     for _ in range(300):

@@ -134,3 +134,26 @@ def test_it_collects_required_variables_instead_of_failing_when_asked():
         load_project(text, variables={"GIVEN": "x"}, project_name="demo")
     filled = load_project(text, variables={"TAG": "1", "PASSWORD": "p", "MAYBE": "", "GIVEN": "x"}, project_name="demo")
     assert filled.images == ("nginx:1",) and filled.required_variables == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "column", "source"),
+    [
+        ("services:\n  web:\n    image: nginx: latest\n", 3, 17, "    image: nginx: latest"),  # scanner (libyaml)
+        ("services:\n  web:\n    image: a\n   ports: [80]\n", 4, 4, "   ports: [80]"),  # parser
+        ("services:\n  web:\n    image: a\n    image: b\n", 4, 5, "    image: b"),  # duplicate key (constructor)
+        ("services:\r\n  web:\r\n\timage: a\r\n", 3, 1, "\timage: a"),  # a tab, with CRLF line ends
+    ],
+)
+def test_a_yaml_error_names_its_line_column_and_the_line_itself(text, line, column, source):
+    with pytest.raises(ComposeError) as raised:
+        load_yaml(text)
+    error = raised.value
+    assert (error.line, error.column, error.source_line) == (line, column, source)
+    assert f"line {line}, column {column}" in str(error) and repr(source) in str(error)
+
+
+def test_a_yaml_error_at_the_end_of_the_document_still_names_a_line():
+    with pytest.raises(ComposeError) as raised:
+        load_yaml("services:\n  web: [unclosed\n")
+    assert raised.value.line >= 2 and "line" in str(raised.value) and "[unclosed" in raised.value.source_line
