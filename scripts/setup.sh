@@ -16,9 +16,10 @@ fi
 command -v npm >/dev/null || apt_install nodejs npm
 # Storage (storage/host/): block listing, SMART health, partitioning, every filesystem we format or mount, and
 # mergerfs pools; exfat-fuse and fusefat mount exFAT and FAT where the kernel has no driver of its own (a kernel
-# built without them, like our CI's); psmisc's fuser names what holds a busy disk. apt_install skips what is there.
+# built without them, like our CI's); psmisc's fuser names what holds a busy disk; libudev1 is what pyudev loads to
+# hear hotplug uevents. apt_install skips what is there.
 apt_install util-linux smartmontools parted e2fsprogs xfsprogs btrfs-progs exfatprogs ntfs-3g dosfstools mergerfs \
-  mdadm psmisc exfat-fuse fusefat
+  mdadm psmisc exfat-fuse fusefat libudev1
 command -v python3 >/dev/null || apt_install python3 python3-venv
 apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
 
