@@ -161,6 +161,7 @@
 
   document.addEventListener("DOMContentLoaded", function () { formatTimes(document); });
   document.addEventListener("htmx:load", function (event) { formatTimes(event.detail.elt); });
+  document.addEventListener("htmx:afterSwap", function () { formatTimes(document); });  // before settling: no flash
   document.addEventListener("htmx:oobAfterSwap", function (event) { formatTimes(event.detail.target); });
   setInterval(function () { formatTimes(document); }, REFRESH_MS);
   window.casaFormatTimes = formatTimes;
