@@ -48,6 +48,11 @@ BY_AREA = {
         "507": (ERROR, "Not enough free space on the disk."),
     },
     "/api/stores/": {"409": (ERROR, "A store with this address exists.")},
+    "/api/storage/": {
+        "409": (ERROR, "Refused for the disk's safety: a system disk, a mounted or busy filesystem, a pool member."),
+        "422": (ERROR, "The host could not do it with this filesystem (it would not mount, or not as asked)."),
+        "503": (ERROR, "A host tool (lsblk, smartctl, mount, mkfs…) failed; the body gives its words."),
+    },
 }
 # tus (resumable uploads) answers with the protocol's own statuses; more specific prefixes come later and win.
 BY_AREA["/api/files/uploads/"] = {

@@ -287,6 +287,12 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a field named "kind": each choice set gets a name of its own in the schema.
+    "ENUM_NAME_OVERRIDES": {
+        "StoreKindEnum": "appstore.models.Store.Kind",
+        "FileTaskKindEnum": "files.models.FileTask.Kind",
+        "DiskKindEnum": "storage.models.Disk.Kind",
+    },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "casaos_site.schema.add_error_responses",

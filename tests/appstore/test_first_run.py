@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from appstore import services
 from appstore.models import AppstoreSettings, CatalogApp, Store
+from casaos_site.i18n import shown
 from tests.appstore.conftest import ODD_STORE, make_store, sync
 
 pytestmark = pytest.mark.django_db
@@ -164,7 +165,7 @@ def test_network_failures_are_retried_with_backoff_and_other_failures_are_not(st
     delays = [services.store_sync_retry_delay(store=store, attempt=n) for n in range(7)]
     assert delays == [30, 60, 120, 240, 480, 960, None]
     store.refresh_from_db()
-    assert "Trying again in 16 minutes" in store.message
+    assert "Trying again in 16 minutes" in shown(store.message)  # stored as its English id, shown translated
 
     # The task itself (run eagerly: Celery applies each retry at once) tries 1 + 6 times, then waits for beat.
     sync_store.apply(args=[store.pk])

@@ -8,8 +8,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from apps.models import Installation
-from apps.selectors import app_state
-from apps.selectors_manage import app_card
+from apps.selectors import app_card, app_state
 from appstore.models import CatalogApp, InstalledTemplate
 from appstore.parsing import pick
 from appstore.parsing.locale import locale_candidates
