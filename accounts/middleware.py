@@ -18,8 +18,10 @@ from .services.sessions import session_touch
 from .services.setup import setup_mode
 
 
-def _static(path: str) -> bool:
-    return path.startswith(settings.STATIC_URL)
+def _public_asset(path: str) -> bool:
+    """Static files and the JavaScript catalog: the same for everyone, no user data; the setup, login and MFA
+    pages load them too, so no gate may send them to a page (a browser refuses HTML for a script)."""
+    return path.startswith(settings.STATIC_URL) or path == reverse("javascript-catalog")
 
 
 def _refuse(request, url: str, message: str):
@@ -43,7 +45,7 @@ class FirstRunMiddleware:
     def __call__(self, request):
         path = request.path
         open_paths = (reverse("setup"), reverse("healthz"), "/api/", "/favicon.ico")
-        if not _static(path) and not path.startswith(open_paths) and setup_mode():
+        if not _public_asset(path) and not path.startswith(open_paths) and setup_mode():
             return redirect("setup")
         return self.get_response(request)
 
@@ -71,7 +73,7 @@ class MFAGateMiddleware:
 
     def __call__(self, request):
         user = request.user
-        if user.is_authenticated and not _static(request.path):
+        if user.is_authenticated and not _public_asset(request.path):
             response = self._gate(request, user)
             if response is not None:
                 return response

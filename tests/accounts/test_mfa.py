@@ -37,6 +37,22 @@ def test_a_password_alone_reaches_no_api_and_no_htmx_fragment(client, mfa_admin)
     assert not mfa_admin.api_tokens.exists()
 
 
+def _is_the_catalog(response) -> bool:
+    return response.status_code == 200 and response["Content-Type"].startswith("text/javascript")
+
+
+def test_the_otp_page_gets_its_javascript_catalog(client, mfa_admin):
+    password_only_client(client, mfa_admin, PASSWORD)
+    assert _is_the_catalog(client.get("/jsi18n/"))  # not a redirect to the OTP page (HTML, refused as a script)
+
+
+def test_an_admin_who_must_enrol_gets_the_javascript_catalog(client, mfa_admin):
+    UserFactory(admin=True, username="second")
+    client.post("/login/", {"username": "second", "password": PASSWORD})
+    assert _is_the_catalog(client.get("/jsi18n/"))
+    assert client.get("/apps/")["Location"].startswith("/settings/mfa/?next=")  # the rest stays gated
+
+
 def test_the_otp_step_completes_the_login(client, mfa_admin):
     password_only_client(client, mfa_admin, PASSWORD)
     response = _otp(client, totp_code(mfa_admin.totp_key))

@@ -30,6 +30,11 @@ def test_it_sends_every_page_to_setup_while_no_admin_exists(client, setup_token,
     assert response["Location"] == "/setup/"
 
 
+def test_the_setup_page_gets_its_javascript_catalog(client, setup_token):
+    response = client.get("/jsi18n/")
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/javascript")
+
+
 def test_the_api_answers_as_usual_during_setup(client, setup_token):
     assert client.get("/api/me/").status_code == 401
 

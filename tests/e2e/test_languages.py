@@ -61,6 +61,14 @@ def _visit(page, url: str, path: str) -> None:
     page.wait_for_load_state("networkidle")
 
 
+def _open_the_menu(page) -> None:
+    """On a phone the navigation folds behind the Menu button: open it, so its links are read like a desktop's."""
+    toggle = page.locator(".nav-toggle")
+    if toggle.is_visible():
+        toggle.click()
+        page.locator("#site-nav").wait_for()
+
+
 def _walk(context, stack, user, language: str, pages: list[str], shots: str) -> dict:
     """Log in, visit each page; {path: problem} for pages left English or wider than the window."""
     page = context.new_page()
@@ -70,6 +78,7 @@ def _walk(context, stack, user, language: str, pages: list[str], shots: str) -> 
         _visit(page, url, path)
         name = path.strip("/").replace("/", "-").lower() or "home"
         page.screenshot(path=str(ARTIFACTS / f"lang-{language}-{shots}-{name}.png"), full_page=True)
+        _open_the_menu(page)
         if TRANSLATED[language] not in page.inner_text("body"):
             problems[path] = "not translated"
         elif leftovers := _leftovers(page):
