@@ -110,7 +110,7 @@ def pool_delete(*, pool: Pool, user=None, request=None) -> None:
     """Unmount the pool (its disks stay mounted, their files untouched) and forget it."""
     if host_mount.is_mounted(pool.target):
         try:
-            host_mount.unmount(pool.target)
+            mergerfs.unmount(pool.target)
         except Busy as exc:
             raise busy_refusal(pool.target, exc) from exc
         except HostError as exc:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 from .command import absolute, run
 from .errors import HostError
-from .mount import wait_mounted
+from .mount import PROC, wait_mounted
+from .mount import unmount as fs_unmount
 
 # The create policies we offer: where a new file goes.
 POLICIES = {
@@ -21,6 +23,8 @@ POLICIES = {
 MIN_FREE = "256M"
 CONTROL_FILE = ".mergerfs"  # mergerfs' runtime control file at the pool's root (xattrs)
 BRANCHES_XATTR = "user.mergerfs.branches"
+# The daemon lets go of its members a moment after its mount is gone; until then they cannot be unmounted.
+DAEMON_EXIT_WAIT = 10  # seconds
 
 
 def check_policy(policy: str) -> str:
@@ -51,6 +55,30 @@ def mount(*, members: list[str], target: str, policy: str, name: str) -> None:
     Path(target).mkdir(parents=True, exist_ok=True)
     run(mount_argv(members=members, target=target, policy=policy, name=name), timeout=60)
     wait_mounted(target)
+
+
+def _serves(pid_dir: Path, target: str) -> bool:
+    try:
+        argv = (pid_dir / "cmdline").read_bytes().split(b"\0")
+    except OSError:  # the process ended while we looked
+        return False
+    return Path(argv[0].decode(errors="replace")).name == "mergerfs" and target.encode() in argv
+
+
+def daemons(target: str, proc: Path = PROC) -> list[Path]:
+    """The /proc folders of the mergerfs processes that serve target, an absolute path (their argv names it)."""
+    return [pid for pid in proc.iterdir() if pid.name.isdigit() and _serves(pid, target)]
+
+
+def unmount(target: str, wait: float = DAEMON_EXIT_WAIT) -> None:
+    """Unmount a pool and wait for its daemon to end, so that its members can be unmounted straight after."""
+    target = absolute(target)
+    serving = daemons(target)
+    fs_unmount(target)
+    deadline = time.monotonic() + wait
+    # A zombie's cmdline is empty: a daemon that ended but was not reaped yet no longer serves.
+    while any(_serves(pid, target) for pid in serving) and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _control(target: str) -> str:

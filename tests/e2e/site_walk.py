@@ -1,9 +1,10 @@
-"""The browser walk of every page (tests/e2e/test_pages.py checks their width on a phone, test_a11y.py runs axe on
-them). The list comes from the URL conf and the permission table: every GET route outside the API is fetched with
+"""The browser walk of every page: one walk per colour scheme at phone size checks each page's width and runs axe on
+it (tests/e2e/test_walk_light.py and test_walk_dark.py, two files so that two workers share them). The list comes from the URL conf and the permission table: every GET route outside the API is fetched with
 real objects in its URL, and each one that answers a whole HTML document is a page. A new page is walked without
 anyone adding it here; a new route with a URL parameter fails until SAMPLES says what to put in it."""
 
 import dataclasses
+import json
 import time
 import uuid
 
@@ -12,9 +13,19 @@ from django.urls import reverse
 from tests import permission_table as table
 from tests.accounts.test_permission_table import all_routes, table_entry
 from tests.apps.conftest import HTTPD
-from tests.conftest import free_port
+from tests.conftest import ARTIFACTS, ROOT, free_port
 from tests.factories import PASSWORD
 
+PHONE = {"width": 390, "height": 844}
+WALK_SHOTS = ARTIFACTS / "walk"
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"  # a test tool, injected by the test, never served
+AXE_RUN = """async () => {
+  const result = await axe.run(document, {resultTypes: ["violations"]});
+  return result.violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => ({
+    rule: v.id, impact: v.impact, help: v.help,
+    nodes: v.nodes.slice(0, 5).map(n => n.target.join(" ") + " :: " + (n.failureSummary || "").split("\\n").slice(1, 2).join(""))
+  }));
+}"""
 LONG_NAME = "a-rather-long-file-name-for-the-quarterly-report-final-v2.txt"
 # Pages a complete walk must reach (proof that the real objects below exist and the classification kept them).
 MUST_WALK = {
@@ -219,3 +230,24 @@ def walk(browser, live_stack, site: Site, visit, **context_options) -> None:
     finally:
         for tab in opened.values():
             tab.context.close()
+
+
+def check_every_page(browser, live_stack, site: Site, scheme: str) -> None:
+    """One walk on a phone in this scheme: no page is wider than the screen, axe finds nothing serious on any."""
+    wide, violations = {}, {}
+
+    def visit(tab, target) -> None:
+        if (width := tab.evaluate("document.documentElement.scrollWidth")) > PHONE["width"]:
+            wide[target.key] = width
+        tab.add_script_tag(path=str(AXE))
+        if found := tab.evaluate(AXE_RUN):
+            violations[f"{scheme} {target.key} {target.url}"] = found
+        tab.screenshot(path=str(WALK_SHOTS / f"{PHONE['width']}-{scheme}-{target.key}.png"), full_page=True)
+
+    WALK_SHOTS.mkdir(parents=True, exist_ok=True)
+    # bypass_csp: the page's policy would refuse the injected axe script (nothing of the site's is bypassed).
+    options = {"viewport": PHONE, "is_mobile": True, "color_scheme": scheme, "bypass_csp": True}
+    walk(browser, live_stack, site, visit, **options)
+    (ARTIFACTS / f"axe-{scheme}.json").write_text(json.dumps(violations, indent=1))
+    assert wide == {}, "pages wider than a phone's screen"
+    assert violations == {}, json.dumps(violations, indent=1)

@@ -4,12 +4,9 @@ missing assets and script errors all show up there)."""
 import pytest
 
 from tests.conftest import ARTIFACTS, browser_login
-from tests.e2e.site_walk import walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
 
-PHONE = {"width": 390, "height": 844}
-WALK_SHOTS = ARTIFACTS / "walk"
 PAGES = ["/", "/system/status/", "/appstore/", "/apps/", "/files/", "/storage/", "/settings/", "/api/", "/api/docs/"]
 
 
@@ -46,19 +43,3 @@ def test_the_layout_fits_a_phone(browser, live_stack, member_user, transactional
         phone.screenshot(path=str(ARTIFACTS / "dashboard-phone.png"), full_page=True)
     finally:
         context.close()
-
-
-@pytest.mark.docker
-@pytest.mark.parametrize("scheme", ["light", "dark"])
-def test_every_page_fits_a_phone_with_files_in_the_listing(browser, live_stack, walk_site, scheme):
-    """Every page (tests/e2e/site_walk.py finds them), also admin-only, app and store pages and the error pages."""
-    wide = {}
-
-    def visit(tab, target) -> None:
-        if (width := tab.evaluate("document.documentElement.scrollWidth")) > PHONE["width"]:
-            wide[target.key] = width
-        tab.screenshot(path=str(WALK_SHOTS / f"{PHONE['width']}-{scheme}-{target.key}.png"), full_page=True)
-
-    WALK_SHOTS.mkdir(parents=True, exist_ok=True)
-    walk(browser, live_stack, walk_site, visit, viewport=PHONE, is_mobile=True, color_scheme=scheme)
-    assert wide == {}, "pages wider than a phone's screen"

@@ -4,14 +4,18 @@ Every loop device a test makes is detached, and everything mounted from it or un
 unmounted, when the test ends, passed or failed.
 """
 
+import contextlib
 import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
+from storage.host import mergerfs
+from storage.host.errors import HostError
 from tests.conftest import missing
 
 TOOLS = (
@@ -30,6 +34,7 @@ TOOLS = (
     "smartctl",
 )
 DISK_SIZE = "512M"  # sparse, so free; xfs wants more than 300 MB
+SETTLE = 15  # seconds the clean-up waits for a busy filesystem or loop device to be let go
 
 
 def _needs_root_and_tools() -> None:
@@ -40,15 +45,15 @@ def _needs_root_and_tools() -> None:
         missing(f"storage tools missing (scripts/setup.sh installs them): {', '.join(absent)}")
 
 
-def _mounted_under(paths: list[str], sources: list[str]) -> list[str]:
-    """Mount points under our folders or mounted from our devices, deepest first (pools before their disks)."""
-    out = subprocess.run(["findmnt", "--json", "--list", "-o", "TARGET,SOURCE"], capture_output=True, text=True)
+def _mounted_under(paths: list[str], sources: list[str]) -> list[tuple[str, str]]:
+    """(target, fstype) of mounts under our folders or from our devices, pools first, deepest first."""
+    out = subprocess.run(["findmnt", "--json", "--list", "-o", "TARGET,SOURCE,FSTYPE"], capture_output=True, text=True)
     found = []
     for entry in json.loads(out.stdout or '{"filesystems": []}')["filesystems"]:
         target, source = entry["target"], entry["source"] or ""
         if any(Path(target).is_relative_to(p) for p in paths) or any(source.startswith(s) for s in sources):
-            found.append(target)
-    return sorted(found, key=len, reverse=True)
+            found.append((target, entry["fstype"]))
+    return sorted(found, key=lambda mount: (mount[1] != "fuse.mergerfs", -len(mount[0])))
 
 
 class LoopDisks:
@@ -75,15 +80,44 @@ class LoopDisks:
         self.devices.remove(device)
 
     def cleanup(self) -> None:
-        for target in _mounted_under(self.watched, self.devices):
-            subprocess.run(["umount", "--lazy", "--", target], capture_output=True)
+        for target, fstype in _mounted_under(self.watched, self.devices):
+            _unmount(target, fstype)
         for device in self.devices:
             subprocess.run(["losetup", "--detach", device], capture_output=True)
-        attached = subprocess.run(
-            ["losetup", "--list", "--noheadings", "--output", "NAME"], capture_output=True, text=True
-        ).stdout.split()
-        leaked = [device for device in self.devices if device in attached]
+        leaked = _wait_detached([str(image) for image in self.folder.glob("disk*.img")])
         assert not leaked, f"loop devices left attached: {leaked}"
+
+
+def _unmount(target: str, fstype: str) -> None:
+    """A pool through the product (it waits for the daemon to let go of the disks), then a real unmount: a lazy one
+    would leave the filesystem, and so its loop device, busy behind our back."""
+    if fstype == "fuse.mergerfs":
+        with contextlib.suppress(HostError):
+            mergerfs.unmount(target)
+    deadline = time.monotonic() + SETTLE
+    while os.path.ismount(target) and time.monotonic() < deadline:
+        if subprocess.run(["umount", "--", target], capture_output=True).returncode != 0:
+            time.sleep(0.1)
+    if os.path.ismount(target):
+        subprocess.run(["umount", "--lazy", "--", target], capture_output=True)
+
+
+def _backed_by(images: list[str]) -> list[str]:
+    """Loop devices over these image files (by file, not number: another process may reuse a number we let go)."""
+    out = subprocess.run(
+        ["losetup", "--list", "--noheadings", "--raw", "--output", "NAME,BACK-FILE"], capture_output=True, text=True
+    ).stdout
+    return [line.split(" ", 1)[0] for line in out.splitlines() if line.split(" ", 1)[-1].strip() in images]
+
+
+def _wait_detached(images: list[str]) -> list[str]:
+    """Detach whatever still holds our images until none does (a device in use detaches once let go)."""
+    deadline = time.monotonic() + SETTLE
+    while (left := _backed_by(images)) and time.monotonic() < deadline:
+        for device in left:
+            subprocess.run(["losetup", "--detach", device], capture_output=True)
+        time.sleep(0.1)
+    return left
 
 
 @pytest.fixture

@@ -301,6 +301,8 @@ def test_a_pool_of_two_disks_is_written_through_changed_and_removed(loop_disks, 
 
     assert client.delete(f"/api/storage/pools/{pool.pk}/").status_code == 204
     assert not host_mount.is_mounted(pool.target) and host_mount.is_mounted(two.target)
+    assert mergerfs.daemons(pool.target) == [], "the pool's daemon still holds its members"
+    mount_remove(mount=two)  # straight after: the member is free
     assert {"storage.pool.create", "storage.pool.change", "storage.pool.delete"} <= set(
         AuditEvent.objects.values_list("action", flat=True)
     )
