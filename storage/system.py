@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field
 
 import psutil
 
+from .usage import filesystem_usage
+
 # Pseudo and container file systems say nothing about the user's disks.
 IGNORED_FSTYPES = {"squashfs", "tmpfs", "devtmpfs", "overlay", "proc", "sysfs", "cgroup", "cgroup2", "nsfs", "autofs"}
 
@@ -68,9 +70,8 @@ def disks() -> list[DiskFigures]:
     for part in psutil.disk_partitions(all=False):
         if part.fstype in IGNORED_FSTYPES or part.device in seen:
             continue
-        try:
-            usage = psutil.disk_usage(part.mountpoint)
-        except OSError:
+        usage = filesystem_usage(part.mountpoint)
+        if usage is None:
             continue
         seen.add(part.device)
         found.append(

@@ -40,7 +40,16 @@ ROUTES: dict[str, dict] = {
     "api-home-widgets": {"access": MEMBER, "methods": ["GET", "PUT"]},
     "system-stats": {"access": MEMBER},
     "system-status": {"access": MEMBER},
-    "storage": {"access": MEMBER},
+    # the Storage page (issue 15): admins only, like the API it shares its services with (tests/storage/test_page.py)
+    "storage": {"access": ADMIN},
+    "storage-cards": {"access": ADMIN},
+    "storage-mount": {"access": ADMIN, "methods": ["POST"]},
+    "storage-unmount": {"access": ADMIN, "methods": ["POST"]},
+    "storage-eject": {"access": ADMIN, "methods": ["POST"], "kwargs": {"disk_id": "serial-none"}},
+    "storage-format": {"access": ADMIN, "methods": ["POST"], "kwargs": {"disk_id": "serial-none"}},
+    "storage-pool-create": {"access": ADMIN, "methods": ["POST"]},
+    "storage-pool-change": {"access": ADMIN, "methods": ["POST"]},
+    "storage-pool-delete": {"access": ADMIN, "methods": ["POST"]},
     # storage (issue 15): disks, mounts and pools are for admins only; the refusals are in tests/storage/test_api_disks.py
     "api-storage-disks": {"access": ADMIN},
     "api-storage-disk": {"access": ADMIN},

@@ -50,10 +50,18 @@ def test_schema_documents_system_status(client, admin_user):
     assert b"/api/system/status/" in client.get("/api/schema/").content
 
 
-@pytest.mark.parametrize("path", ["/appstore/", "/apps/", "/files/", "/storage/", "/settings/"])
+@pytest.mark.parametrize("path", ["/appstore/", "/apps/", "/files/", "/settings/"])
 def test_navigation_pages_answer(client, member_user, path):
     client.force_login(member_user)
     assert client.get(path).status_code == 200
+
+
+def test_the_storage_page_is_for_admins(client, member_user, admin_user):
+    """Disks are admin business (issue 15): members get the 403 page (tests/storage/test_page.py has the rest)."""
+    client.force_login(member_user)
+    assert client.get("/storage/").status_code == 403
+    client.force_login(admin_user)
+    assert client.get("/storage/").status_code == 200
 
 
 def test_login_page_renders(client, db):

@@ -1,0 +1,101 @@
+"""What the Storage page shows: a card per disk, the pools and the mounts a pool can take, read in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext_lazy as _
+
+from .formatting import FORMAT_FILESYSTEMS
+from .inventory import inventory_refresh
+from .models import Disk, DiskJob, Mount, Partition, Pool
+from .safety import confirmation_text
+from .usage import Usage, filesystem_usage
+
+ACTIVE_JOBS = (DiskJob.Status.QUEUED, DiskJob.Status.RUNNING)
+# mergerfs create policies, in the words the page offers them (storage/host/mergerfs.py checks the names).
+POLICIES = {
+    "epmfs": _("Existing path first, then most free space"),
+    "mfs": _("Most free space"),
+    "lfs": _("Least free space"),
+    "ff": _("First found"),
+}
+
+
+@dataclass
+class PartitionRow:
+    part: Partition
+    mount: Mount | None
+    usage: Usage | None
+
+
+@dataclass
+class DiskCard:
+    disk: Disk
+    rows: list[PartitionRow]
+    health: object  # the latest HealthSample, or None before the first reading
+    job: DiskJob | None  # the running format, else the latest one
+    confirmation: str
+
+    @property
+    def mounted(self) -> list[PartitionRow]:
+        return [row for row in self.rows if row.part.mountpoint]
+
+    @property
+    def may_format(self) -> bool:
+        busy = self.job is not None and self.job.status in ACTIVE_JOBS
+        return not (self.disk.is_system or self.disk.member_of_id or self.mounted or busy)
+
+    @property
+    def may_eject(self) -> bool:
+        return not self.disk.is_system and self.disk.kind == Disk.Kind.DISK
+
+
+@dataclass
+class PoolCard:
+    pool: Pool
+    members: list[Mount]
+    usage: Usage | None
+
+
+def _row(part: Partition, mounts: dict[str, Mount]) -> PartitionRow:
+    mount = mounts.get(part.mountpoint) if part.mountpoint else None
+    return PartitionRow(part, mount, filesystem_usage(part.mountpoint) if part.mountpoint else None)
+
+
+def _card(disk: Disk, mounts: dict[str, Mount]) -> DiskCard:
+    rows = [_row(part, mounts) for part in disk.partitions.all()]
+    job = disk.jobs.filter(status__in=ACTIVE_JOBS).first() or disk.jobs.first()
+    return DiskCard(disk, rows, disk.health_samples.first(), job, confirmation_text(disk))
+
+
+def disk_cards(*, refresh: bool = True) -> list[DiskCard]:
+    """The attached disks and arrays (array members inside their array), read from the host now."""
+    if refresh:
+        inventory_refresh()
+    mounts = {m.target: m for m in Mount.objects.all()}
+    disks = Disk.objects.filter(present=True, member_of__isnull=True).prefetch_related("partitions")
+    return [_card(disk, mounts) for disk in disks]
+
+
+def pool_cards() -> list[PoolCard]:
+    return [
+        PoolCard(pool, list(pool.members.all()), filesystem_usage(pool.target))
+        for pool in Pool.objects.prefetch_related("members")
+    ]
+
+
+def poolable_mounts() -> list[Mount]:
+    """Mounts of our table that are mounted now: what a pool can be made of."""
+    return list(Mount.objects.filter(state=Mount.State.MOUNTED))
+
+
+def storage_page() -> dict:
+    """Everything the page and its live fragment render."""
+    return {
+        "cards": disk_cards(),
+        "pools": pool_cards(),
+        "poolable": poolable_mounts(),
+        "filesystems": FORMAT_FILESYSTEMS,
+        "policies": POLICIES,
+    }
