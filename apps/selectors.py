@@ -7,6 +7,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from appstore.selectors import installed_title
 from casaos_site.i18n import shown_in
@@ -309,7 +310,7 @@ def app_container_of(*, inst: Installation, service: str, eng) -> str:
     """The container id of one service of the app (NotFound when it has none)."""
     for info in app_containers_of(eng=eng, name=inst.name, **{L.SERVICE: service}):
         return info.id
-    raise NotFound(f"{inst.name} has no container for {service}")
+    raise NotFound(_("%(app)s has no container for %(service)s.") % {"app": inst.name, "service": service})
 
 
 def grants_of(*, inst: Installation) -> list[int]:

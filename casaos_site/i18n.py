@@ -1,7 +1,7 @@
 """Messages saved now and read later (a store's sync progress, a task's state): kept as the English message id
 with its parameters, and translated when shown, so each reader sees their own language whoever wrote the row (a
 Celery worker has no language; a request has its user's). makemessages extracts `deferred(...)` and
-`deferred_ngettext(...)` like gettext (casaos_site/management/commands/makemessages.py)."""
+`deferred_ngettext(...)` and `deferred_within(limit, ...)` like gettext (casaos_site/management/commands/makemessages.py)."""
 
 import json
 
