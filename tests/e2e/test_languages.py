@@ -71,7 +71,8 @@ def _walk(context, stack, user, language: str, pages: list[str], shots: str) -> 
         _visit(page, url, path)
         name = path.strip("/").replace("/", "-").lower() or "home"
         page.screenshot(path=str(ARTIFACTS / f"lang-{language}-{shots}-{name}.png"), full_page=True)
-        if TRANSLATED[language] not in page.inner_text("body"):
+        # In the DOM, not necessarily visible: a phone's navigation is folded behind its menu button.
+        if TRANSLATED[language] not in page.evaluate("document.body.textContent"):
             problems[path] = "not translated"
         elif leftovers := _leftovers(page):
             problems[path] = f"English left: {leftovers}"
