@@ -76,7 +76,7 @@ class IsMember(BasePermission):
 class IsAdmin(BasePermission):
     """Admins only."""
 
-    message = "This needs an administrator."
+    message = gettext_lazy("This needs an administrator.")
 
     def has_permission(self, request, view) -> bool:
         return user_is_admin(request.user) and request_mfa_satisfied(request)
@@ -174,7 +174,7 @@ def request_stepped_up(request) -> bool:
 class StepUpRequired(BasePermission):
     """DRF: request_stepped_up (a fresh step-up in the session, or a full-scope API token)."""
 
-    message = "This action needs you to confirm your password again (step-up)."
+    message = gettext_lazy("This action needs you to confirm your password again (step-up).")
 
     def has_permission(self, request, view) -> bool:
         return request_stepped_up(request)

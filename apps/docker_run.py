@@ -11,6 +11,8 @@ import shlex
 from dataclasses import dataclass, field
 
 import yaml
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 
 class DockerRunError(ValueError):
@@ -84,10 +86,10 @@ OPTIONS: dict[str, tuple[str, str]] = {
 IGNORED = {"-d": "flag", "--detach": "flag", "--rm": "flag", "--pull": "str", "-q": "flag", "--quiet": "flag"}
 # Options that would read files from the server or cannot be represented safely: refused with a reason.
 REFUSED = {
-    "--env-file": "paste the variables as -e NAME=value (an env file would be read from the server)",
-    "--volumes-from": "share a named volume instead",
-    "--link": "links are obsolete; apps share a network and reach each other by service name",
-    "--cidfile": "not meaningful for a managed app",
+    "--env-file": gettext_lazy("paste the variables as -e NAME=value (an env file would be read from the server)"),
+    "--volumes-from": gettext_lazy("share a named volume instead"),
+    "--link": gettext_lazy("links are obsolete; apps share a network and reach each other by service name"),
+    "--cidfile": gettext_lazy("not meaningful for a managed app"),
 }
 SHORT_FLAGS = {"d", "i", "t", "q"}
 
@@ -104,14 +106,14 @@ def _tokens(command: str) -> list[str]:
     try:
         words = shlex.split(text, comments=False)
     except ValueError as exc:
-        raise DockerRunError(f"the command cannot be split into words: {exc}") from None
+        raise DockerRunError(_("the command cannot be split into words: %(error)s") % {"error": exc}) from None
     while words and words[0] in ("sudo", "$", "#"):
         words.pop(0)
     if words[:2] == ["docker", "run"] or words[:2] == ["podman", "run"]:
         return words[2:]
     if words[:3] in (["docker", "container", "run"], ["podman", "container", "run"]):
         return words[3:]
-    raise DockerRunError("the command must start with `docker run`")
+    raise DockerRunError(_("the command must start with `docker run`"))
 
 
 def _split_option(word: str) -> list[tuple[str, str | None]]:
@@ -138,20 +140,20 @@ def _parse(words: list[str]) -> _Parsed:
             return parsed
         for name, inline in _split_option(word):
             if name in REFUSED:
-                raise DockerRunError(f"{name} is not supported: {REFUSED[name]}")
+                raise DockerRunError(_("%(option)s is not supported: %(why)s") % {"option": name, "why": REFUSED[name]})
             kind = OPTIONS[name][1] if name in OPTIONS else IGNORED.get(name)
             if kind is None:
-                raise DockerRunError(f"unknown option {name}")
+                raise DockerRunError(_("unknown option %(option)s") % {"option": name})
             if kind == "flag":
                 if inline is not None and inline.lower() not in ("true", "false"):
-                    raise DockerRunError(f"{name} takes no value")
+                    raise DockerRunError(_("%(option)s takes no value") % {"option": name})
                 value: str | bool = inline is None or inline.lower() == "true"
             elif inline is not None:
                 value = inline
             else:
                 i += 1
                 if i >= len(words):
-                    raise DockerRunError(f"{name} needs a value")
+                    raise DockerRunError(_("%(option)s needs a value") % {"option": name})
                 value = words[i]
             if name in IGNORED:
                 continue
@@ -161,7 +163,7 @@ def _parse(words: list[str]) -> _Parsed:
             else:
                 parsed.options[key] = value
         i += 1
-    raise DockerRunError("no image named: the command ends before the image")
+    raise DockerRunError(_("no image named: the command ends before the image"))
 
 
 def _key_value_list(items: list[str], what: str) -> dict[str, str]:
@@ -169,7 +171,7 @@ def _key_value_list(items: list[str], what: str) -> dict[str, str]:
     for item in items:
         key, eq, value = item.partition("=")
         if not key:
-            raise DockerRunError(f"{what} {item!r} has no name")
+            raise DockerRunError(_("%(option)s %(item)r has no name") % {"option": what, "item": item})
         # `-e NAME` alone passes the variable from the shell that ran docker: we have no such shell.
         result[key] = value if eq else ""
     return result
@@ -178,13 +180,13 @@ def _key_value_list(items: list[str], what: str) -> dict[str, str]:
 def _mount(spec: str) -> dict:
     fields = {}
     for part in spec.split(","):
-        key, _, value = part.partition("=")
+        key, _sep, value = part.partition("=")
         fields[key.strip()] = value.strip()
     kind = fields.get("type", "volume")
     source = fields.get("source") or fields.get("src") or ""
     target = fields.get("target") or fields.get("destination") or fields.get("dst") or ""
     if not target:
-        raise DockerRunError(f"--mount {spec!r} has no target")
+        raise DockerRunError(_("--mount %(spec)r has no target") % {"spec": spec})
     entry: dict = {"type": kind, "target": target}
     if source:
         entry["source"] = source
@@ -249,7 +251,7 @@ def service_from_run(command: str) -> tuple[str, dict]:
     if "stop_grace_period" in opts:
         service["stop_grace_period"] = f"{opts.pop('stop_grace_period')}s"
     if "gpus" in opts:
-        raise DockerRunError("--gpus is not supported yet")
+        raise DockerRunError(_("--gpus is not supported yet"))
     service.update(opts)
     return _service_name(parsed.options, parsed.image), service
 
@@ -257,10 +259,10 @@ def service_from_run(command: str) -> tuple[str, dict]:
 def _ulimits(items: list[str]) -> dict:
     limits: dict = {}
     for item in items:
-        name, _, value = item.partition("=")
-        soft, _, hard = value.partition(":")
+        name, _sep, value = item.partition("=")
+        soft, _sep, hard = value.partition(":")
         if not name or not soft.lstrip("-").isdigit() or (hard and not hard.lstrip("-").isdigit()):
-            raise DockerRunError(f"--ulimit {item!r} must look like nofile=1024:2048")
+            raise DockerRunError(_("--ulimit %(item)r must look like nofile=1024:2048") % {"item": item})
         limits[name] = {"soft": int(soft), "hard": int(hard)} if hard else int(soft)
     return limits
 
@@ -273,12 +275,14 @@ def compose_from_run(commands: str) -> str:
     for command in _split_commands(commands):
         name, service = service_from_run(command)
         if name in services:
-            raise DockerRunError(f"two commands give the service name {name!r}: add --name to one of them")
+            raise DockerRunError(
+                _("two commands give the service name %(name)r: add --name to one of them") % {"name": name}
+            )
         services[name] = service
         networks.update(service.get("networks", []))
         volumes.update(_named_volumes(service.get("volumes", [])))
     if not services:
-        raise DockerRunError("paste at least one `docker run` command")
+        raise DockerRunError(_("paste at least one `docker run` command"))
     document: dict = {"services": services}
     # `docker run` creates named volumes and networks on the fly; compose wants them declared.
     if networks:
@@ -294,7 +298,7 @@ def _named_volumes(entries: list) -> set[str]:
         if isinstance(entry, dict):
             source = entry.get("source", "") if entry.get("type") == "volume" else ""
         else:
-            source, sep, _ = entry.partition(":")
+            source, sep, _rest = entry.partition(":")
             source = source if sep else ""
         if source and not source.startswith(("/", ".", "~", "$")):
             names.add(source)

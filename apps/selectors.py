@@ -7,8 +7,10 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.http import Http404
+from django.utils.translation import gettext as _
 
 from appstore.selectors import installed_title
+from casaos_site.i18n import shown_in
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.compose import ComposeError
@@ -98,6 +100,14 @@ def app_state(installation: Installation) -> dict[str, Any]:
         },
         "updated_at": inst.updated_at.isoformat() if inst.updated_at else None,
     }
+
+
+def app_state_shown(state: dict[str, Any]) -> dict[str, Any]:
+    """An app's state for a reader (an API answer, a JSON frame): its stored messages (`detail`, `error`), status
+    and steps in the active language, whichever language the process that built it had (a worker publishes it)."""
+    status = Installation.Status(state["status"])
+    steps = [{**step, "label": str(Installation.Status(step["key"]).label)} for step in state.get("steps", [])]
+    return {**shown_in(state, "detail", "error", "update_reason"), "status_label": str(status.label), "steps": steps}
 
 
 def app_operation(inst: Installation) -> str:
@@ -300,7 +310,7 @@ def app_container_of(*, inst: Installation, service: str, eng) -> str:
     """The container id of one service of the app (NotFound when it has none)."""
     for info in app_containers_of(eng=eng, name=inst.name, **{L.SERVICE: service}):
         return info.id
-    raise NotFound(f"{inst.name} has no container for {service}")
+    raise NotFound(_("%(app)s has no container for %(service)s.") % {"app": inst.name, "service": service})
 
 
 def grants_of(*, inst: Installation) -> list[int]:

@@ -2,6 +2,8 @@
 
 from rest_framework import serializers
 
+from casaos_site.i18n import ShownField
+
 from .services.install import MAX_COMPOSE
 
 
@@ -106,8 +108,8 @@ class AppStateSerializer(serializers.Serializer):
         child=serializers.CharField(),
         help_text="what may be asked now: open, start, stop, restart, update, settings, remove, retry, cancel",
     )
-    detail = serializers.CharField()
-    error = serializers.CharField()
+    detail = ShownField(help_text="what it is doing now, in your language")
+    error = ShownField(help_text="how the last install or operation failed, in your language")
     restart_loop = RestartLoopSerializer(
         many=True,
         help_text=(

@@ -28,7 +28,7 @@ class StoreSerializer(serializers.Serializer):
     status = serializers.CharField()
     progress = serializers.IntegerField()
     message = ShownField(help_text="what the sync is doing now, in your language")
-    error = serializers.CharField(help_text="the last sync's error as the download or the reader said it")
+    error = ShownField(help_text="the last sync's error as the download or the reader said it")
     error_code = serializers.CharField(help_text="its kind: dns, offline, refused, timeout, http, too_large, ...")
     problem = serializers.CharField(help_text="the same in plain words, e.g. 'No network: github.com ...'")
     app_count = serializers.IntegerField()

@@ -163,7 +163,9 @@ def store_sync(*, store: Store) -> Store:
             sync_store.delay(store.pk)
         except Exception as exc:  # broker down: say so on the store instead of leaving it "queued" forever
             Store.objects.filter(pk=store.pk).update(
-                status=Store.Status.ERROR, message="", error=_("Could not queue the sync: %(error)s") % {"error": exc}
+                status=Store.Status.ERROR,
+                message="",
+                error=deferred("Could not queue the sync: %(error)s", error=str(exc)),
             )
         _publish(Store.objects.filter(pk=store.pk).first())
 
@@ -272,7 +274,11 @@ def store_sync_run(*, store_id: int) -> Store | None:
         store.error_code = exc.code
     except Exception as exc:  # a bug must not leave the store "syncing"; the old catalogue stays
         log.exception("sync of store %s failed", store.pk)
-        store.status, store.error, store.message = Store.Status.ERROR, _("Unexpected error: %(e)s") % {"e": exc}, ""
+        store.status, store.error, store.message = (
+            Store.Status.ERROR,
+            deferred("Unexpected error: %(error)s", error=str(exc)),
+            "",
+        )
         store.error_code = "other"
     store.progress = 100
     if store.status == Store.Status.OK:

@@ -1,4 +1,7 @@
-"""Health checks of every component the admin depends on; each returns "ok" or a short error text."""
+"""Health checks of every component the admin depends on; each returns "ok" or a short error text.
+
+The texts are stored messages (casaos_site.i18n): the checks run in threads without the reader's language, so the
+pages and /healthz show them translated (shown()) for whoever reads them."""
 
 import time
 from collections.abc import Callable
@@ -9,8 +12,10 @@ import redis
 from django.conf import settings
 from django.db import OperationalError, connection, transaction
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils.translation import gettext_lazy
 
 import runtime
+from casaos_site.i18n import deferred, shown
 
 OK = "ok"
 PROBE_WAIT_MS = 500  # how long the database probe waits for a writer that holds the SQLite write lock
@@ -36,9 +41,9 @@ def check_database() -> str:
     except OperationalError as exc:
         if "database is locked" in str(exc):
             return OK  # another connection is writing right now: the database takes writes
-        return database_problem(exc) or f"database error: {_short(exc)}"
+        return database_problem(exc) or deferred("database error: %(error)s", error=_short(exc))
     except Exception as exc:
-        return f"database error: {_short(exc)}"
+        return deferred("database error: %(error)s", error=_short(exc))
     finally:
         if not connection.in_atomic_block:  # a caller's open transaction keeps its connection
             connection.close()
@@ -51,10 +56,14 @@ def database_problem(exc: BaseException | None) -> str | None:
         return None
     text = _short(exc)
     if "readonly" not in text.lower() and "read-only" not in text.lower():
-        return f"database unavailable: {text}"
+        return deferred("database unavailable: %(error)s", error=text)
     if connection.vendor == "sqlite":
-        return f"database is read-only ({text}): is the data directory {settings.DATA_DIR} writable?"
-    return f"database is read-only ({text})"
+        return deferred(
+            "database is read-only (%(error)s): is the data directory %(path)s writable?",
+            error=text,
+            path=settings.DATA_DIR,
+        )
+    return deferred("database is read-only (%(error)s)", error=text)
 
 
 def check_redis() -> str:
@@ -63,7 +72,7 @@ def check_redis() -> str:
         client = redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=timeout, socket_timeout=timeout)
         client.ping()
     except Exception as exc:
-        return f"redis unreachable at {settings.REDIS_URL}: {_short(exc)}"
+        return deferred("redis unreachable at %(url)s: %(error)s", url=settings.REDIS_URL, error=_short(exc))
     return OK
 
 
@@ -84,7 +93,7 @@ def engine_version() -> dict | None:
         return None
 
 
-NO_SERVICE_NAMES = (
+NO_SERVICE_NAMES = deferred(
     "containers cannot find each other by service name, so apps with a database fail: Podman needs the dnsname "
     "plugin (apt-get install golang-github-containernetworking-plugin-dnsname)"
 )
@@ -98,7 +107,7 @@ def check_engine() -> str:
         engine.version()
         resolves = _service_names_resolve(engine)
     except Exception as exc:
-        return f"engine unreachable at {settings.ENGINE_URL}: {_short(exc)}"
+        return deferred("engine unreachable at %(url)s: %(error)s", url=settings.ENGINE_URL, error=_short(exc))
     return OK if resolves else NO_SERVICE_NAMES
 
 
@@ -117,14 +126,20 @@ def check_worker() -> str:
 
     # Without Redis there is no broker: say so at once instead of letting Celery retry its connection.
     if check_redis() != OK:
-        return "no worker answered: the broker (redis) is unreachable"
+        return deferred("no worker answered: the broker (redis) is unreachable")
     try:
         replies = app.control.ping(timeout=settings.HEALTH_TIMEOUT, limit=1)
     except Exception as exc:
-        return f"no worker answered: {_short(exc)}"
-    return OK if replies else f"no worker answered within {settings.HEALTH_TIMEOUT} s"
+        return deferred("no worker answered: %(error)s", error=_short(exc))
+    return OK if replies else deferred("no worker answered within %(seconds)s s", seconds=settings.HEALTH_TIMEOUT)
 
 
+CHECK_LABELS = {
+    "database": gettext_lazy("Database"),
+    "redis": gettext_lazy("Redis"),
+    "engine": gettext_lazy("Container engine"),
+    "worker": gettext_lazy("Background worker"),
+}
 CHECKS: dict[str, Callable[[], str]] = {
     "database": check_database,
     "redis": check_redis,
@@ -142,8 +157,21 @@ def run_checks() -> dict:
         try:
             checks[name] = future.result(timeout=settings.HEALTH_TIMEOUT * 2)
         except FuturesTimeout:
-            checks[name] = f"{name} check timed out"
+            checks[name] = deferred("%(name)s check timed out", name=name)
     # A hung check must not hold the response; its thread ends on its own socket timeout.
     pool.shutdown(wait=False, cancel_futures=True)
     status = "ok" if all(value == OK for value in checks.values()) else "degraded"
     return {"status": status, "checks": checks}
+
+
+def report_shown(report: dict) -> dict:
+    """A run_checks() report with each check's words in the active language (the page, /healthz)."""
+    return {**report, "checks": {name: shown(state) for name, state in report["checks"].items()}}
+
+
+def report_rows(report: dict) -> list[dict]:
+    """The status page's rows: each component named in the reader's language, with its words."""
+    return [
+        {"name": name, "label": CHECK_LABELS.get(name, name), "state": shown(state)}
+        for name, state in report["checks"].items()
+    ]

@@ -1,10 +1,11 @@
 """Messages saved now and read later (a store's sync progress, a task's state): kept as the English message id
 with its parameters, and translated when shown, so each reader sees their own language whoever wrote the row (a
 Celery worker has no language; a request has its user's). makemessages extracts `deferred(...)` and
-`deferred_ngettext(...)` like gettext (casaos_site/management/commands/makemessages.py)."""
+`deferred_ngettext(...)` and `deferred_within(limit, ...)` like gettext (casaos_site/management/commands/makemessages.py)."""
 
 import json
 
+from django.utils import translation
 from django.utils.translation import gettext, ngettext
 from rest_framework import serializers
 
@@ -20,6 +21,34 @@ def deferred(message: str, **params) -> str:
 def deferred_ngettext(singular: str, plural: str, count: int, **params) -> str:
     """The same for a message with plural forms: the count picks the form when shown."""
     return deferred(singular, **params, **{PLURAL: plural, COUNT: count})
+
+
+def deferred_within(limit: int, message: str, **params) -> str:
+    """deferred(), its longest plain parameter cut (with "…") until the stored text fits a column of `limit`."""
+    text = deferred(message, **params)
+    while len(text) > limit:
+        plain = [key for key, value in params.items() if isinstance(value, str) and SEP not in value and len(value) > 1]
+        if not plain:
+            return fitted(text, limit)
+        key = max(plain, key=lambda k: len(params[k]))
+        params[key] = params[key][: max(0, len(params[key]) - (len(text) - limit) - 1)] + "…"
+        text = deferred(message, **params)
+    return text
+
+
+def fitted(text: str, limit: int) -> str:
+    """A stored message that fits a column of `limit`: itself, else its English text cut (never broken JSON)."""
+    if len(text) <= limit:
+        return text
+    with translation.override("en"):
+        return shown(text)[: limit - 1] + "…"
+
+
+def deferred_join(first: str, *more: str) -> str:
+    """Stored messages said one after the other (a failure and what its clean-up found), each shown translated."""
+    if not more:
+        return first
+    return deferred("%(first)s %(then)s", first=first, then=deferred_join(*more))
 
 
 def shown(text: str) -> str:
@@ -46,6 +75,11 @@ def _params(raw: str) -> dict:
     except ValueError:  # cut short by a column's length
         return {}
     return params if isinstance(params, dict) else {}
+
+
+def shown_in(data: dict, *keys: str) -> dict:
+    """A copy of `data` with the stored messages under `keys` in the active language (an API answer, a frame)."""
+    return {**data, **{key: shown(str(data[key] or "")) for key in keys if key in data}}
 
 
 class ShownField(serializers.CharField):

@@ -1,5 +1,6 @@
 """Request body parsers of the API: DRF's, bounded where Python's own would recurse."""
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
@@ -11,4 +12,4 @@ class BoundedJSONParser(JSONParser):
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError:
-            raise ParseError("JSON parse error - the document is nested too deep") from None
+            raise ParseError(_("JSON parse error - the document is nested too deep")) from None

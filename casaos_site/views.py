@@ -12,14 +12,15 @@ from django.views.decorators.http import require_GET
 
 from accounts.permissions import member_required
 
-from .health import database_problem, engine_version, run_checks
+from .health import database_problem, engine_version, report_rows, report_shown, run_checks
+from .i18n import shown
 
 
 @require_GET
 @never_cache
 def healthz(request):
     """Machine-readable health: 200 when every component is ok, 503 when degraded."""
-    report = run_checks()
+    report = report_shown(run_checks())
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
@@ -27,7 +28,10 @@ def healthz(request):
 @never_cache
 def status_page(request):
     """The same checks for people, with the engine's version."""
-    return render(request, "system/status.html", {"report": run_checks(), "engine": engine_version()})
+    report = run_checks()
+    return render(
+        request, "system/status.html", {"report": report, "rows": report_rows(report), "engine": engine_version()}
+    )
 
 
 @member_required
@@ -57,6 +61,7 @@ def server_error(request):
     """The 500 handler (views, middleware, the API): a database that refuses writes or does not answer is a 503 that
     names it; the API always answers JSON."""
     problem = database_problem(sys.exc_info()[1])
+    problem = shown(problem) if problem else None
     api = is_api(request)
     if problem is None:
         if api:

@@ -3,6 +3,9 @@
 from pathlib import Path
 
 from celery import shared_task
+from django.utils import translation
+
+from accounts.services.language import language_resolve
 
 from .models import FileTask
 
@@ -14,10 +17,12 @@ def filetask_run(task_id: int) -> None:
     from .services import filetask_run as run
 
     task = FileTask.objects.select_related("user").get(pk=task_id)
-    if task.kind in (FileTask.Kind.EXTRACT, FileTask.Kind.COMPRESS):
-        archive_run(task=task)
-    else:
-        run(task=task)
+    # Only its owner reads a file task: its error is written in their language (a worker has none of its own).
+    with translation.override(language_resolve(user=task.user)):
+        if task.kind in (FileTask.Kind.EXTRACT, FileTask.Kind.COMPRESS):
+            archive_run(task=task)
+        else:
+            run(task=task)
 
 
 @shared_task

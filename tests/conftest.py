@@ -60,6 +60,16 @@ def project_celery_app():
 
 
 @pytest.fixture(autouse=True)
+def language_reset():
+    """A request in the test client activates its user's language in this thread (the middleware, a token's
+    authentication) and nothing ends it: the next test would run in German. Each test starts in the default."""
+    from django.utils import translation
+
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def no_setup_token_left_behind():
     """A test whose code announced a setup token (preflight, a first start) removes it: while it exists and no
     admin does, every later page of this process would redirect to /setup/."""

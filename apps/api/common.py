@@ -4,6 +4,7 @@ reason (policy refusals list their findings), and 202 with the operation."""
 from rest_framework import status
 from rest_framework.response import Response
 
+from apps.selectors import app_state, app_state_shown
 from apps.services.common import InstallError, PolicyError
 
 # A refusal's HTTP status by its code; anything else is the client's to fix (400).
@@ -37,3 +38,8 @@ def accepted(event) -> Response:
     return Response(
         {"event": event.pk, "operation": event.operation, "app": event.installation_id}, status=status.HTTP_202_ACCEPTED
     )
+
+
+def app_answer(inst) -> dict:
+    """The app's state as the API answers it: its stored messages in the caller's language."""
+    return app_state_shown(app_state(inst))

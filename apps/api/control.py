@@ -1,6 +1,7 @@
 """REST endpoints for one installed app: its containers and history, start/stop/restart, live figures, uninstall.
 Members reach only apps granted to them; changes are for admins."""
 
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.response import Response
@@ -8,11 +9,12 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin, IsMember
 from apps.api.common import accepted, refused
-from apps.selectors import app_detail, app_get_for, app_history, app_stats
+from apps.selectors import app_detail, app_get_for, app_history, app_state_shown, app_stats
 from apps.serializers import OperationSerializer, UninstallSerializer
 from apps.services.common import InstallError, engine
 from apps.services.control import ACTIONS, app_control
 from apps.services.uninstall import app_remove
+from casaos_site.i18n import shown
 
 
 class AppInfoView(APIView):
@@ -23,6 +25,7 @@ class AppInfoView(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
         detail = app_detail(inst=app_get_for(user=request.user, pk=pk), eng=engine())
+        detail["card"] = app_state_shown(detail["card"])
         detail["history"] = [_event(e) for e in detail["history"]]
         return Response(detail)
 
@@ -42,7 +45,7 @@ class AppControlView(APIView):
     def post(self, request, pk: int, action: str):
         inst = app_get_for(user=request.user, pk=pk)
         if action not in ACTIONS:
-            return Response({"detail": "unknown action"}, status=404)
+            return Response({"detail": _("Unknown action %(action)s.") % {"action": action}}, status=404)
         if action != "start" and not request.user.is_admin:
             return Response({"detail": IsAdmin.message}, status=403)
         try:
@@ -93,7 +96,7 @@ def _event(e) -> dict:
         "id": e.pk,
         "operation": e.operation,
         "outcome": e.outcome,
-        "message": e.message,
+        "message": shown(e.message),
         "user": e.user.get_username() if e.user else None,
         "at": e.created_at.isoformat(),
     }

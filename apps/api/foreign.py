@@ -7,8 +7,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
-from apps.api.common import refused
-from apps.selectors import app_state
+from apps.api.common import app_answer, refused
 from apps.serializers import AdoptSerializer
 from apps.services.common import InstallError
 from apps.services.foreign import foreign_adopt, foreign_control, foreign_list
@@ -50,7 +49,7 @@ class ForeignActionView(APIView):
                     consent_paths=data.validated_data["consent_paths"],
                     request=request,
                 )
-                return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+                return Response(app_answer(inst), status=status.HTTP_202_ACCEPTED)
             info = foreign_control(user=request.user, container_id=cid, action=action, request=request)
         except InstallError as exc:
             return refused(exc)

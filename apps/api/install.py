@@ -12,10 +12,10 @@ from rest_framework.reverse import reverse
 from rest_framework.views import APIView
 
 from accounts.permissions import CanInstall, IsAdmin, IsMember
-from apps.api.common import refusal_body, refusal_status, refused
+from apps.api.common import app_answer, refusal_body, refusal_status, refused
 from apps.docker_run import DockerRunError, compose_from_run
 from apps.models import Installation
-from apps.selectors import app_get_for, app_state, app_visible
+from apps.selectors import app_get_for, app_visible
 from apps.serializers import AppStateSerializer, CustomSerializer, InstallAcceptedSerializer, InstallRequestSerializer
 from apps.services import app_cancel, app_install_retry, app_uninstall
 from apps.services.common import InstallError
@@ -37,7 +37,7 @@ class AppListView(APIView):
     def get(self, request):
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(app_visible(user=request.user), request, view=self)
-        return paginator.get_paginated_response([app_state(i) for i in page])
+        return paginator.get_paginated_response([app_answer(i) for i in page])
 
     @extend_schema(
         request=InstallRequestSerializer,
@@ -78,7 +78,7 @@ class AppDetailView(APIView):
 
     @extend_schema(responses={200: AppStateSerializer})
     def get(self, request, pk: int):
-        return Response(app_state(app_get_for(user=request.user, pk=pk)))  # members: granted apps only
+        return Response(app_answer(app_get_for(user=request.user, pk=pk)))  # members: granted apps only
 
     @extend_schema(
         parameters=[
@@ -93,7 +93,7 @@ class AppDetailView(APIView):
             app_uninstall(user=request.user, installation=inst, delete_data=delete_data, request=request)
         except InstallError as exc:
             return _refused(exc)
-        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+        return Response(app_answer(inst), status=status.HTTP_202_ACCEPTED)
 
 
 class AppRetryView(APIView):
@@ -116,7 +116,7 @@ class AppRetryView(APIView):
             inst = app_install_retry(user=request.user, installation=inst, request=request)
         except InstallError as exc:
             return _refused(exc)
-        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+        return Response(app_answer(inst), status=status.HTTP_202_ACCEPTED)
 
 
 class AppCancelView(APIView):
@@ -131,7 +131,7 @@ class AppCancelView(APIView):
             inst = app_cancel(user=request.user, installation=inst, request=request)
         except InstallError as exc:
             return _refused(exc)
-        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+        return Response(app_answer(inst), status=status.HTTP_202_ACCEPTED)
 
 
 class CustomAppView(APIView):
@@ -161,7 +161,7 @@ class CustomAppView(APIView):
             return Response({"detail": str(exc), "code": "docker_run"}, status=400)
         except InstallError as exc:
             return refused(exc)
-        return Response(app_state(inst), status=status.HTTP_202_ACCEPTED)
+        return Response(app_answer(inst), status=status.HTTP_202_ACCEPTED)
 
 
 def _accepted(request, inst: Installation) -> dict:

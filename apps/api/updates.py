@@ -12,6 +12,7 @@ from apps.selectors import app_get_for
 from apps.serializers import ConsentSerializer, HoldSerializer, OperationSerializer
 from apps.services.common import InstallError
 from apps.services.update import app_hold, app_update_all, app_update_check, app_update_start
+from casaos_site.i18n import shown
 from runtime.errors import EngineError
 
 
@@ -89,7 +90,7 @@ def _update(state) -> dict:
     return {
         "available": state.available and not state.held,
         "held": state.held,
-        "reason": state.reason,
+        "reason": shown(state.reason),
         "checked_at": state.checked_at.isoformat() if state.checked_at else None,
         "remote_digests": state.remote_digests,
     }

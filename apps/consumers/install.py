@@ -11,7 +11,7 @@ from django.template.loader import render_to_string
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
-from apps.selectors import app_state, app_visible
+from apps.selectors import app_state, app_state_shown, app_visible
 from apps.services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT
 
 
@@ -48,10 +48,12 @@ class _AppsSocket(SessionBoundConsumer):
             return
         if not self.is_admin and not await self.member_may_see(message["event"], message["data"].get("id")):
             return
+        # A worker published the state: its stored messages and labels are said again in this socket's language.
+        data = app_state_shown(message["data"]) if message["event"] == STATE_EVENT else message["data"]
         if self.as_json:
-            await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
+            await self.send(text_data=json.dumps({"event": message["event"], "data": data}))
         elif message["event"] in (STATE_EVENT, REMOVED_EVENT):
-            await self.send_fragment(message["event"], message["data"])
+            await self.send_fragment(message["event"], data)
 
     @property
     def is_admin(self) -> bool:
@@ -106,7 +108,7 @@ class AppListConsumer(_AppsSocket):
         self.seen = {app["id"]: app["status"] for app in apps}
         if self.as_json:
             for app in apps:
-                await self.send(text_data=json.dumps({"event": STATE_EVENT, "data": app}))
+                await self.send(text_data=json.dumps({"event": STATE_EVENT, "data": app_state_shown(app)}))
         else:
             await self._send_list(apps)
 

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 import runtime
 from casaos_site.events import apublish
+from casaos_site.i18n import deferred
 from runtime.subnets import SubnetPool
 
 from ..models import Installation
@@ -20,6 +21,7 @@ from ..selectors import app_state
 APPS_GROUP = "apps"  # the installed-apps list listens here; each app also has its own group
 STATE_EVENT = "app.state"
 REMOVED_EVENT = "app.removed"
+DETAIL_CHARS = 255  # Installation.detail's column: a longer stored message is cut to fit (casaos_site.i18n)
 
 
 class InstallError(ValidationError):
@@ -155,10 +157,11 @@ def app_update(installation: Installation, *, publish_state: bool = True, write:
 
 
 def never_pulled(image: str) -> str:
-    """Why an image with `pull_policy: never` stops an install."""
-    return _(
-        "The image %(image)s is not on this machine, and the app asks never to download it (pull_policy: never)."
-    ) % {"image": image}
+    """Why an image with `pull_policy: never` stops an install (stored: shown() gives it to a request's reader)."""
+    return deferred(
+        "The image %(image)s is not on this machine, and the app asks never to download it (pull_policy: never).",
+        image=image,
+    )
 
 
 def app_subnet_pool() -> SubnetPool:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
+from casaos_site.i18n import deferred, fitted
 from casaos_site.queues import operation_queue as operation_queue_name
 from runtime import ContainerInfo, Engine, PullAggregator
 from runtime.compose import ComposeError, Project
@@ -19,7 +20,7 @@ from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppLock, Installation
 from ..selectors import app_containers_of
-from .common import InstallError, InstallFailed, app_update, engine
+from .common import DETAIL_CHARS, InstallError, InstallFailed, app_update, engine
 from .install import app_project
 from .operation import OperationPending, lock_heartbeat, operation_begin, operation_end
 from .pipeline import _Run
@@ -50,7 +51,7 @@ class AppApply(_Run):
         if not self.refresh:
             super().pull()
             return
-        self.step(Installation.Status.PULLING, _("Downloading new images…"))
+        self.step(Installation.Status.PULLING, deferred("Downloading new images…"))
         images = [i for i in self.project.images if self.project.pull_policy(i) != "never"]  # kept as they are
         self._pull_all(images, PullAggregator(tuple(images), self._on_progress))
         self._save_progress(force=True)
@@ -99,7 +100,7 @@ def operation_queue(
             target=installation.name,
             details={k: v for k, v in (details or {}).items() if k in ("delete_data", "services")},
         )
-        app_update(installation, detail=_("Queued: %(operation)s…") % {"operation": operation}, publish_state=False)
+        app_update(installation, detail=deferred("Queued: %(operation)s…", operation=operation), publish_state=False)
         queue = operation_queue_name(operation)  # an uninstall or update must not take a short operation's slot
         transaction.on_commit(lambda: app_operation.apply_async((event.pk,), queue=queue))
     return event
@@ -116,12 +117,12 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
             outcome, message, details = _runners()[event.operation](event=event, inst=inst, eng=eng)
         except OperationPending as exc:
             # The lock stays without a heartbeat: operation_reconcile takes the change over (once the engine is back).
-            app_update(inst, detail=str(exc))
+            app_update(inst, detail=fitted(str(exc), DETAIL_CHARS))
             return None
         except EngineUnavailable as exc:
             outcome, message, details = (
                 Outcome.FAILED,
-                _("The container engine does not answer (%(error)s).") % {"error": exc.message},
+                deferred("The container engine does not answer (%(error)s).", error=exc.message),
                 {},
             )
         except (InstallFailed, ComposeError, InstallError) as exc:
@@ -130,7 +131,7 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
             outcome, message, details = Outcome.FAILED, exc.message, {}
         except Exception as exc:
             log.exception("%s of %s failed unexpectedly", event.operation, inst.name)
-            outcome, message, details = Outcome.FAILED, _("Unexpected error: %(error)s") % {"error": exc}, {}
+            outcome, message, details = Outcome.FAILED, deferred("Unexpected error: %(error)s", error=exc), {}
     if Installation.objects.filter(pk=inst.pk).exists():  # an uninstall removes the row itself
         app_settle(inst, eng, error="" if outcome == Outcome.DONE else message)
     return operation_end(event=event, outcome=outcome, message=message, details=details)
@@ -141,7 +142,7 @@ def app_settle(inst: Installation, eng: Engine, *, error: str = "") -> Installat
     try:
         status, detail, loops = app_status_with_loops(inst, app_containers_of(eng=eng, name=inst.name))
     except EngineError:
-        status, detail, loops = inst.status, _("The container engine does not answer."), inst.restart_loop
+        status, detail, loops = inst.status, deferred("The container engine does not answer."), inst.restart_loop
     return app_update(inst, status=status, detail=detail, restart_loop=loops, error=error)
 
 
@@ -152,24 +153,24 @@ def run_start(*, event: AppEvent, inst: Installation, eng: Engine) -> Result:
     project = app_project(installation=inst)
     restart_loop_clear(inst=inst, eng=eng, project=project)
     AppApply(inst, eng, project).bring_up()
-    return Outcome.DONE, _("Started."), {}
+    return Outcome.DONE, deferred("Started."), {}
 
 
 def run_stop(*, event: AppEvent, inst: Installation, eng: Engine) -> Result:
     """Stop the app's containers, dependants first."""
-    app_update(inst, detail=_("Stopping…"))
+    app_update(inst, detail=deferred("Stopping…"))
     stop_all(inst, eng, _project_or_none(inst))
-    return Outcome.DONE, _("Stopped."), {}
+    return Outcome.DONE, deferred("Stopped."), {}
 
 
 def run_restart(*, event: AppEvent, inst: Installation, eng: Engine) -> Result:
     """Stop everything (dependants first), then start in dependency order and wait until ready."""
     project = app_project(installation=inst)
-    app_update(inst, detail=_("Stopping…"))
+    app_update(inst, detail=deferred("Stopping…"))
     stop_all(inst, eng, project)
     restart_loop_clear(inst=inst, eng=eng, project=project)
     AppApply(inst, eng, project).bring_up()
-    return Outcome.DONE, _("Restarted."), {}
+    return Outcome.DONE, deferred("Restarted."), {}
 
 
 def stop_all(inst: Installation, eng: Engine, project: Project | None) -> None:

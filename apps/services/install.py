@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from accounts.permissions import INSTALL_REFUSED, user_is_admin, user_may_install
 from accounts.services import audit_record
+from casaos_site.i18n import shown
 from runtime import labels as L
 from runtime.compose import ComposeError, MissingVariable, Project, load_project, load_yaml
 from runtime.errors import EngineError, NotFound
@@ -299,7 +300,7 @@ def _check_engine(project: Project, *, app: str = "") -> None:
     eng = engine()
     for image in project.images:
         if project.pull_policy(image) == "never" and not _image_here(eng, image):
-            raise InstallError(never_pulled(image), code="compose")
+            raise InstallError(shown(never_pulled(image)), code="compose")
     for spec in project.containers:
         try:
             found = eng.inspect(spec.name)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from accounts.permissions import request_stepped_up
 from accounts.services import audit_record
 from casaos_site.celery import queued_args
+from casaos_site.i18n import deferred, deferred_join
 from runtime import labels as L
 from runtime.errors import EngineError
 
@@ -34,16 +35,16 @@ def app_cancel(*, user, installation: Installation, request=None) -> Installatio
     audit_record(actor=user, action="app.cancel", request=request, target=installation.name)
     # A queued install that no worker has taken yet ends here; one being worked on sees the flag within a second.
     if Installation.objects.filter(pk=installation.pk, status=S.PENDING).update(
-        status=S.CANCELLED, error=_("The install was cancelled."), updated_at=timezone.now()
+        status=S.CANCELLED, error=deferred("The install was cancelled."), updated_at=timezone.now()
     ):
         install_history_close(
-            installation=installation, outcome=Outcome.CANCELLED, message=_("The install was cancelled.")
+            installation=installation, outcome=Outcome.CANCELLED, message=deferred("The install was cancelled.")
         )
         installation.refresh_from_db()
         app_publish(installation)
         return installation
     return app_update(
-        installation, cancel_requested=True, detail=_("Cancelling…"), heartbeat_at=installation.heartbeat_at
+        installation, cancel_requested=True, detail=deferred("Cancelling…"), heartbeat_at=installation.heartbeat_at
     )
 
 
@@ -62,7 +63,7 @@ def app_uninstall(*, user, installation: Installation, delete_data: bool = False
             installation,
             status=S.REMOVING,
             delete_data=delete_data,
-            detail=_("Removing…"),
+            detail=deferred("Removing…"),
             error="",
             publish_state=False,
         )
@@ -95,7 +96,7 @@ def app_uninstall_run(*, installation_id: int) -> bool:
             inst,
             status=S.FAILED,
             detail="",
-            error=_("The app could not be removed completely: %(problems)s") % {"problems": "; ".join(problems)},
+            error=deferred("The app could not be removed completely: %(problems)s", problems="; ".join(problems)),
         )
         return False
     pk = inst.pk
@@ -172,7 +173,7 @@ def _requeue(inst: Installation) -> bool:
 
     now = timezone.now()
     if not Installation.objects.filter(pk=inst.pk, status=S.PENDING, heartbeat_at=inst.heartbeat_at).update(
-        heartbeat_at=now, updated_at=now, detail=_("Queued again: the task queue had lost it.")
+        heartbeat_at=now, updated_at=now, detail=deferred("Queued again: the task queue had lost it.")
     ):
         return False
     inst.refresh_from_db()
@@ -185,7 +186,7 @@ def _release(inst: Installation) -> bool:
     """Put an orphaned install back in the queue, unless its state changed since we read it."""
     now = timezone.now()
     released = Installation.objects.filter(pk=inst.pk, status=inst.status, heartbeat_at=inst.heartbeat_at).update(
-        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=_("Resuming after a restart…")
+        status=S.PENDING, heartbeat_at=now, updated_at=now, detail=deferred("Resuming after a restart…")
     )
     if released:
         inst.refresh_from_db()
@@ -195,8 +196,8 @@ def _release(inst: Installation) -> bool:
 
 def _give_up(inst: Installation) -> None:
     """Too many interrupted attempts: clean up and fail, so nothing stays stuck."""
-    message = _("The install was interrupted %(count)s times and was given up.") % {"count": inst.attempts}
+    message = deferred("The install was interrupted %(count)s times and was given up.", count=inst.attempts)
     try:
         app_install_end(installation=inst, eng=engine(), status=S.FAILED, message=message)
     except EngineError as exc:
-        app_update(inst, status=S.FAILED, error=f"{message} {exc.message}")
+        app_update(inst, status=S.FAILED, error=deferred_join(message, exc.message))

@@ -14,8 +14,8 @@ from pathlib import Path
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from casaos_site.i18n import deferred, deferred_join, deferred_within
 from runtime import AppProgress, Engine, PullAggregator, PullProgress
 from runtime import labels as L
 from runtime.compose import ComposeError, Project
@@ -28,6 +28,7 @@ from ..models import AppEvent, Installation
 from ..selectors import app_containers_of
 from .cleanup import app_objects_remove, heartbeat
 from .common import (
+    DETAIL_CHARS,
     InstallCancelled,
     InstallFailed,
     app_publish,
@@ -77,7 +78,7 @@ def _run_to_the_end(inst: Installation, eng: Engine) -> None:
     while True:
         try:
             _Run(inst, eng, app_project(installation=inst), fresh=fresh).execute()
-            install_history_close(installation=inst, outcome=Outcome.DONE, message=_("Installed and running."))
+            install_history_close(installation=inst, outcome=Outcome.DONE, message=deferred("Installed and running."))
             return
         except InstallCancelled:
             _cancelled(inst, eng)
@@ -94,16 +95,17 @@ def _run_to_the_end(inst: Installation, eng: Engine) -> None:
             _cancelled(inst, eng)
             return
         if not back:
-            message = _("The container engine did not answer for %(seconds)s seconds (%(error)s).") % {
-                "seconds": settings.APPS_ENGINE_WAIT,
-                "error": outage,
-            }
+            message = deferred(
+                "The container engine did not answer for %(seconds)s seconds (%(error)s).",
+                seconds=settings.APPS_ENGINE_WAIT,
+                error=outage,
+            )
             app_install_end(installation=inst, eng=eng, status=S.FAILED, message=message)
             return
 
 
 def _cancelled(inst: Installation, eng: Engine) -> None:
-    app_install_end(installation=inst, eng=eng, status=S.CANCELLED, message=_("The install was cancelled."))
+    app_install_end(installation=inst, eng=eng, status=S.CANCELLED, message=deferred("The install was cancelled."))
 
 
 def _failure_message(inst: Installation, exc: Exception) -> str:
@@ -113,7 +115,7 @@ def _failure_message(inst: Installation, exc: Exception) -> str:
     if isinstance(exc, EngineError):
         return exc.message
     log.error("install of %s failed unexpectedly", inst.name, exc_info=exc)
-    return _("Unexpected error: %(error)s") % {"error": exc}
+    return deferred("Unexpected error: %(error)s", error=exc)
 
 
 def _engine_outage(eng: Engine, exc: Exception) -> str | None:
@@ -135,7 +137,11 @@ def _engine_outage(eng: Engine, exc: Exception) -> str | None:
 
 def _engine_await(inst: Installation, eng: Engine, reason: str) -> bool:
     """Wait (heartbeat beating, cancel watched) until the engine answers again; False after APPS_ENGINE_WAIT."""
-    app_update(inst, detail=_("Waiting for the container engine: %(error)s…") % {"error": reason[:200]}, error="")
+    app_update(
+        inst,
+        detail=deferred_within(DETAIL_CHARS, "Waiting for the container engine: %(error)s…", error=reason),
+        error="",
+    )
     deadline = time.monotonic() + settings.APPS_ENGINE_WAIT
     while time.monotonic() < deadline:
         time.sleep(ENGINE_POLL)
@@ -145,7 +151,7 @@ def _engine_await(inst: Installation, eng: Engine, reason: str) -> bool:
             eng.version()
         except EngineError:
             continue
-        app_update(inst, detail=_("The container engine is back; resuming…"))
+        app_update(inst, detail=deferred("The container engine is back; resuming…"))
         return True
     return False
 
@@ -154,7 +160,7 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
     """Undo what this install created (containers, networks, its own volumes and empty folders) and record the end."""
     inst = installation
     stopped_at = inst.status if inst.status in Installation.WORKING else inst.progress.get("stopped_at", "")
-    app_update(inst, detail=_("Removing what this install created…"))
+    app_update(inst, detail=deferred("Removing what this install created…"))
     created = inst.created_objects or []
     problems = app_objects_remove(
         eng=eng,
@@ -163,9 +169,9 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
         dirs=[o["name"] for o in created if o["kind"] == "dir"],
     )
     if problems:
-        message = f"{message} " + _("Some objects could not be removed: %(problems)s") % {
-            "problems": "; ".join(problems)
-        }
+        message = deferred_join(
+            message, deferred("Some objects could not be removed: %(problems)s", problems="; ".join(problems))
+        )
     outcome = Outcome.CANCELLED if status == S.CANCELLED else Outcome.FAILED
     install_history_close(installation=inst, outcome=outcome, message=message)
     return app_update(
@@ -214,7 +220,7 @@ class _Run:
 
     def execute(self) -> None:
         self.check_policy()  # nothing is downloaded for a payload the policy refuses
-        self.step(S.PULLING, _("Downloading images…"))
+        self.step(S.PULLING, deferred("Downloading images…"))
         self._pulls_await(self.pull_begin(), during=self.prepare)  # networks and volumes while images download
         self.create_containers()
         self.start()
@@ -232,7 +238,7 @@ class _Run:
     def pull(self) -> None:
         """Pull the missing images and wait for them."""
         self.check_policy()
-        self.step(S.PULLING, _("Downloading images…"))
+        self.step(S.PULLING, deferred("Downloading images…"))
         self._pulls_await(self.pull_begin())
 
     def create(self) -> None:
@@ -278,7 +284,7 @@ class _Run:
 
     def create_containers(self) -> None:
         """The containers, in start order; one an earlier attempt made with the same config is kept."""
-        self.step(S.CREATING, _("Creating containers…"))
+        self.step(S.CREATING, deferred("Creating containers…"))
         self.check_policy()
         existing = {} if self.fresh else {c.name: c for c in app_containers_of(eng=self.eng, name=self.inst.name)}
         for spec in self.project.containers:
@@ -287,20 +293,23 @@ class _Run:
 
     def start(self) -> None:
         """Start in dependency order, waiting for `service_healthy` / `service_completed_successfully` first."""
-        self.step(S.STARTING, _("Starting…"))
+        self.step(S.STARTING, deferred("Starting…"))
         for spec in self.project.containers:
             for dep in spec.depends_on:
                 if dep.service in self.project.services:
                     self._wait_dependency(dep)
             if spec.name not in self._created and self.eng.inspect(spec.name).running:
                 continue  # an earlier attempt got this far
-            app_update(self.inst, detail=_("Starting %(service)s…") % {"service": spec.service})
+            app_update(self.inst, detail=deferred("Starting %(service)s…", service=spec.service))
             try:
                 self.eng.start(spec.name)
             except PortInUse as exc:
                 raise InstallFailed(
-                    _("%(service)s could not start: a port it publishes is taken (%(error)s).")
-                    % {"service": spec.service, "error": exc.message}
+                    deferred(
+                        "%(service)s could not start: a port it publishes is taken (%(error)s).",
+                        service=spec.service,
+                        error=exc.message,
+                    )
                 ) from exc
 
     def wait_ready(self) -> None:
@@ -396,12 +405,12 @@ class _Run:
         try:
             self.eng.pull(image, on_event)
         except ImageNotFound as exc:
-            raise InstallFailed(_("The image %(image)s was not found in its registry.") % {"image": image}) from exc
+            raise InstallFailed(deferred("The image %(image)s was not found in its registry.", image=image)) from exc
         except EngineUnavailable:
             raise
         except EngineError as exc:
             raise InstallFailed(
-                _("Could not download %(image)s: %(error)s") % {"image": image, "error": exc.message}
+                deferred("Could not download %(image)s: %(error)s", image=image, error=exc.message)
             ) from exc
         agg.image_done(image)
 
@@ -441,7 +450,7 @@ class _Run:
                 continue
             if not policy_allowed(mount.source, self.check_policy()):
                 raise InstallFailed(
-                    _("The folder %(path)s does not exist on this machine; create it first.") % {"path": mount.source}
+                    deferred("The folder %(path)s does not exist on this machine; create it first.", path=mount.source)
                 )
             path = Path(mount.source)
             missing = [p for p in (path, *path.parents) if not p.exists()]
@@ -458,7 +467,7 @@ class _Run:
             self.eng.create(spec)
             self._created.add(spec.name)
         except Conflict as exc:
-            raise InstallFailed(_("A container named %(name)s already exists.") % {"name": spec.name}) from exc
+            raise InstallFailed(deferred("A container named %(name)s already exists.", name=spec.name)) from exc
 
     # ------------------------------------------------------------------------ waiting
     def _wait_dependency(self, dep: Dependency) -> None:
@@ -490,16 +499,19 @@ class _Run:
                 raise InstallFailed(
                     self._stopped_message(info)
                     if info.health != "unhealthy"
-                    else _("%(service)s reports itself unhealthy.") % {"service": spec.service}
+                    else deferred("%(service)s reports itself unhealthy.", service=spec.service)
                 )
             if time.monotonic() > deadline:
                 raise InstallFailed(
-                    _("%(service)s did not become healthy within %(seconds)s seconds.")
-                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT}
+                    deferred(
+                        "%(service)s did not become healthy within %(seconds)s seconds.",
+                        service=spec.service,
+                        seconds=settings.APPS_HEALTH_TIMEOUT,
+                    )
                 )
             if not announced:
                 app_update(
-                    self.inst, detail=_("Waiting for %(service)s to become healthy…") % {"service": spec.service}
+                    self.inst, detail=deferred("Waiting for %(service)s to become healthy…", service=spec.service)
                 )
                 announced = True
             self.check_cancel()
@@ -519,7 +531,7 @@ class _Run:
 
     def _wait_completed(self, spec: ContainerSpec) -> None:
         """Until a one-shot service has exited, successfully."""
-        app_update(self.inst, detail=_("Waiting for %(service)s to finish…") % {"service": spec.service})
+        app_update(self.inst, detail=deferred("Waiting for %(service)s to finish…", service=spec.service))
         deadline = time.monotonic() + settings.APPS_HEALTH_TIMEOUT
         while True:
             info = self.eng.inspect(spec.name)
@@ -529,8 +541,11 @@ class _Run:
                 raise InstallFailed(self._stopped_message(info))
             if time.monotonic() > deadline:
                 raise InstallFailed(
-                    _("%(service)s did not finish within %(seconds)s seconds.")
-                    % {"service": spec.service, "seconds": settings.APPS_HEALTH_TIMEOUT}
+                    deferred(
+                        "%(service)s did not finish within %(seconds)s seconds.",
+                        service=spec.service,
+                        seconds=settings.APPS_HEALTH_TIMEOUT,
+                    )
                 )
             self.check_cancel()
             time.sleep(0.25)
@@ -542,12 +557,15 @@ class _Run:
         next_check = 0.0
         while not _http_answers(port):
             if not next_check:  # most apps answer the first probe: the page hears of the wait only when there is one
-                app_update(self.inst, detail=_("Waiting for the web interface on port %(port)s…") % {"port": port})
+                app_update(self.inst, detail=deferred("Waiting for the web interface on port %(port)s…", port=port))
             now = time.monotonic()
             if now > deadline:
                 raise InstallFailed(
-                    _("The web interface did not answer on port %(port)s within %(seconds)s seconds.")
-                    % {"port": port, "seconds": settings.APPS_WEB_TIMEOUT}
+                    deferred(
+                        "The web interface did not answer on port %(port)s within %(seconds)s seconds.",
+                        port=port,
+                        seconds=settings.APPS_WEB_TIMEOUT,
+                    )
                 )
             if now >= next_check:
                 self._check_alive()
@@ -568,12 +586,13 @@ class _Run:
         except EngineError:
             tail = []
         service = info.labels.get(L.SERVICE, info.name)
-        message = _("%(service)s stopped right after starting (exit code %(code)s).") % {
-            "service": service,
-            "code": "?" if info.exit_code is None else info.exit_code,
-        }
+        message = deferred(
+            "%(service)s stopped right after starting (exit code %(code)s).",
+            service=service,
+            code="?" if info.exit_code is None else info.exit_code,
+        )
         if tail:
-            message += " " + _("Its last output: %(output)s") % {"output": " / ".join(tail)[-500:]}
+            message = deferred_join(message, deferred("Its last output: %(output)s", output=" / ".join(tail)[-500:]))
         return message
 
 

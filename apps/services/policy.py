@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.permissions import request_stepped_up, user_is_admin
+from casaos_site.i18n import deferred
 from files.paths import files_root, user_bases
 from runtime import labels as L
 from runtime.compose import ComposeError, Project, load_project
@@ -223,7 +224,7 @@ def policy_enforce(*, inst: Installation, project: Project, record: dict | None 
     ctx = policy_context(app=inst.name, user=_approver(record), project=project)
     bad = uncovered(check_project(project, ctx), set(record.get("items") or ()))
     if bad:
-        raise InstallFailed(_("Refused by the container policy: %(reasons)s.") % {"reasons": _reasons(bad)})
+        raise InstallFailed(deferred("Refused by the container policy: %(reasons)s.", reasons=_reasons(bad)))
     return ctx
 
 

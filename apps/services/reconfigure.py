@@ -13,6 +13,7 @@ from dataclasses import replace
 
 from django.utils.translation import gettext as _
 
+from casaos_site.i18n import deferred
 from runtime import Engine
 from runtime import labels as L
 from runtime.compose import Project, load_project
@@ -152,7 +153,7 @@ def config_change(
     if event_id and AppUpdateState.objects.filter(installation=inst, snapshot__event=event_id).exists():
         # The same task again (redelivered after its worker died): starting over from the half-made state would
         # snapshot that state and set aside the real old containers. The recovery finishes or undoes it instead.
-        raise OperationPending(_("This change was interrupted; it is being finished or undone."))
+        raise OperationPending(deferred("This change was interrupted; it is being finished or undone."))
     snapshot = snapshot_take(inst=inst, eng=eng, event_id=event_id)  # the recovery restores it if we die
     variables = variables if variables is not None else inst.variables
     try:
@@ -177,7 +178,7 @@ def config_change(
         consent_commit(inst=inst, record=record)
     except EngineUnavailable as exc:
         raise OperationPending(
-            _("The container engine went away while the old containers were removed; that ends when it is back.")
+            deferred("The container engine went away while the old containers were removed; that ends when it is back.")
         ) from exc
     return Outcome.DONE, "", {"images": list(project.images)}
 
@@ -185,18 +186,18 @@ def config_change(
 def _replace(*, inst: Installation, eng: Engine, apply: AppApply, snapshot: dict, fresh_images: bool) -> None:
     """Set the changed containers aside, then create, start and wait for the new ones; each step journalled first."""
     containers_set_aside(inst=inst, eng=eng, project=apply.project, snapshot=snapshot, fresh_images=fresh_images)
-    journal(inst=inst, snapshot=snapshot, step=_("creating the new containers"))
+    journal(inst=inst, snapshot=snapshot, step=deferred("creating the new containers"))
     apply.create()
-    journal(inst=inst, snapshot=snapshot, step=_("starting the new containers"))
+    journal(inst=inst, snapshot=snapshot, step=deferred("starting the new containers"))
     apply.start()
-    journal(inst=inst, snapshot=snapshot, step=_("waiting until the app is healthy"))
+    journal(inst=inst, snapshot=snapshot, step=deferred("waiting until the app is healthy"))
     apply.wait_ready()
 
 
 def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) -> tuple[str, str, dict]:
     """Put the previous compose, variables and exact images back; retry while the engine is restarting, and leave
     the rest to the recovery when it stays away (OperationPending: the app stays locked until then)."""
-    app_update(inst, detail=_("It did not come up healthy; restoring the previous configuration…"))
+    app_update(inst, detail=deferred("It did not come up healthy; restoring the previous configuration…"))
     deadline = time.monotonic() + ENGINE_WAIT
     while True:
         try:
@@ -204,10 +205,10 @@ def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) ->
         except EngineUnavailable as exc:
             if time.monotonic() > deadline:
                 raise OperationPending(
-                    _(
-                        "%(reason)s The container engine does not answer: the previous configuration comes back when it does."
+                    deferred(
+                        "%(reason)s The container engine does not answer: the previous configuration comes back when it does.",
+                        reason=reason,
                     )
-                    % {"reason": reason}
                 ) from exc
             time.sleep(3)
             continue
@@ -215,11 +216,14 @@ def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) ->
             error = exc.message if isinstance(exc, EngineError) else str(exc)
             return (
                 Outcome.FAILED,
-                _("%(reason)s The previous configuration could not be restored either: %(error)s")
-                % {"reason": reason, "error": error},
+                deferred(
+                    "%(reason)s The previous configuration could not be restored either: %(error)s",
+                    reason=reason,
+                    error=error,
+                ),
                 {},
             )
-        return Outcome.ROLLED_BACK, _("%(reason)s The previous configuration was restored.") % {"reason": reason}, {}
+        return Outcome.ROLLED_BACK, deferred("%(reason)s The previous configuration was restored.", reason=reason), {}
 
 
 def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None:
@@ -243,9 +247,9 @@ def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None
     for info in app_containers_of(eng=eng, name=inst.name):
         was = recorded.get(info.name)
         if was is None or image_of(eng, info.id) != was["image_id"] or info.labels.get(L.CONFIG_HASH) != was["hash"]:
-            journal(inst=inst, snapshot=snapshot, step=_("removing %(name)s") % {"name": info.name})
+            journal(inst=inst, snapshot=snapshot, step=deferred("removing %(name)s", name=info.name))
             eng.remove(info.id, force=True)
-    journal(inst=inst, snapshot=snapshot, step=_("restoring"))
+    journal(inst=inst, snapshot=snapshot, step=deferred("restoring"))
     apply = AppApply(inst, eng, project)
     apply.create()
     if any(c["running"] for c in recorded.values()):

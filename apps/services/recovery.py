@@ -14,9 +14,9 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import close_old_connections
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from casaos_site.celery import queued_args
+from casaos_site.i18n import deferred, deferred_join
 from runtime.errors import EngineError, EngineUnavailable
 
 from ..models import AppEvent, AppLock, AppUpdateState
@@ -79,22 +79,24 @@ def _never_beat(lock: AppLock) -> bool:
 
 def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     eng = engine()
-    interrupted = _(
-        "The %(operation)s was interrupted (its worker or the container engine stopped, or its queued task was lost)."
-    ) % {"operation": operation}
+    interrupted = deferred(
+        "The %(operation)s was interrupted (its worker or the container engine stopped, or its queued task was lost).",
+        operation=operation,
+    )
     snapshot = AppUpdateState.objects.filter(installation=inst).values_list("snapshot", flat=True).first()
     try:
         # Only this operation's own snapshot: one taken by an earlier change would undo that change too.
         if operation in CHANGES and snapshot and snapshot.get("event") == event_id:
             outcome, message = _change_recover(inst, eng, operation, snapshot, event_id)
-            message = f"{interrupted} {message}"
+            message = deferred_join(interrupted, message)
         else:
             message, outcome = interrupted, Outcome.FAILED
     except EngineUnavailable:
         raise  # try again at the next run, with the lock still held
     except (InstallFailed, EngineError, ValueError) as exc:
         error = exc.message if isinstance(exc, EngineError) else str(exc)
-        message, outcome = interrupted + " " + _("Restoring failed: %(error)s") % {"error": error}, Outcome.FAILED
+        message = deferred_join(interrupted, deferred("Restoring failed: %(error)s", error=error))
+        outcome = Outcome.FAILED
     app_settle(inst, eng, error="" if outcome == Outcome.DONE else message)
     return outcome, message
 
@@ -108,8 +110,8 @@ def _change_recover(inst, eng, operation: str, snapshot: dict, event_id: int | N
         consent_commit(inst=inst, record=details.get("consent"))  # the change's consent is the app's now
         if operation == "update":
             update_done(installation=inst)
-        return Outcome.DONE, _("The new configuration was already running healthy; it was kept.")
+        return Outcome.DONE, deferred("The new configuration was already running healthy; it was kept.")
     snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
-    return Outcome.ROLLED_BACK, _("It stopped while %(step)s; the previous configuration was restored.") % {
-        "step": step or _("getting ready")
-    }
+    return Outcome.ROLLED_BACK, deferred(
+        "It stopped while %(step)s; the previous configuration was restored.", step=step or deferred("getting ready")
+    )

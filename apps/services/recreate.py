@@ -11,8 +11,7 @@ were healthy it puts the old ones back; once the change is committed it only rem
 
 import logging
 
-from django.utils.translation import gettext as _
-
+from casaos_site.i18n import deferred
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.compose import Project
@@ -50,9 +49,9 @@ def containers_set_aside(
 
 def asides_remove(*, inst: Installation, eng: Engine, snapshot: dict) -> None:
     """The change is committed: remove what was set aside (an engine that is gone is left to the recovery)."""
-    journal(inst=inst, snapshot=snapshot, step=_("removing the old containers"), phase=COMMITTED)
+    journal(inst=inst, snapshot=snapshot, step=deferred("removing the old containers"), phase=COMMITTED)
     for info in _asides(eng, inst.name):
-        journal(inst=inst, snapshot=snapshot, step=_("removing %(name)s") % {"name": info.name})
+        journal(inst=inst, snapshot=snapshot, step=deferred("removing %(name)s", name=info.name))
         try:
             eng.remove(info.id, force=True)
         except EngineUnavailable:
@@ -65,7 +64,7 @@ def asides_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None:
     """Put back what was set aside: the new container under the name goes, the old one takes its name again."""
     for info in _asides(eng, inst.name):
         name = info.name.removesuffix(L.ASIDE)
-        journal(inst=inst, snapshot=snapshot, step=_("putting %(name)s back") % {"name": name})
+        journal(inst=inst, snapshot=snapshot, step=deferred("putting %(name)s back", name=name))
         _remove_own(inst, eng, name)
         eng.rename(info.id, name)
 
@@ -97,12 +96,12 @@ def _joins(spec: ContainerSpec, names: set[str]) -> bool:
 def _set_aside(inst: Installation, eng: Engine, snapshot: dict, info: ContainerInfo, spec) -> None:
     aside = L.aside_name(info.name)
     for stale in (c for c in _asides(eng, inst.name) if c.name == aside):  # left by an earlier, unfinished change
-        journal(inst=inst, snapshot=snapshot, step=_("removing %(name)s") % {"name": aside})
+        journal(inst=inst, snapshot=snapshot, step=deferred("removing %(name)s", name=aside))
         eng.remove(stale.id, force=True)
     if info.running or info.state == "restarting":
-        journal(inst=inst, snapshot=snapshot, step=_("stopping %(name)s") % {"name": info.name})
+        journal(inst=inst, snapshot=snapshot, step=deferred("stopping %(name)s", name=info.name))
         eng.stop(info.id, timeout=spec.stop_grace_period if spec else None)
-    journal(inst=inst, snapshot=snapshot, step=_("setting %(name)s aside") % {"name": info.name})
+    journal(inst=inst, snapshot=snapshot, step=deferred("setting %(name)s aside", name=info.name))
     eng.rename(info.id, aside)
 
 
@@ -116,7 +115,7 @@ def _remove_own(inst: Installation, eng: Engine, name: str) -> None:
         return
     if found.labels.get(L.APP) != inst.name:
         raise InstallFailed(
-            _("A container named %(name)s that is not part of this app is in the way.") % {"name": name}
+            deferred("A container named %(name)s that is not part of this app is in the way.", name=name)
         )
     eng.remove(found.id, force=True)
 

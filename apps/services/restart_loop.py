@@ -15,14 +15,15 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
+from casaos_site.i18n import deferred, deferred_within
 from runtime import Engine, EngineEvent
 from runtime import labels as L
 from runtime.compose import Project
 from runtime.errors import EngineError, NotFound
 
 from ..models import AppEvent, AppLock, Installation
+from .common import DETAIL_CHARS
 
 log = logging.getLogger(__name__)
 RESTARTING_POLICIES = ("always", "unless-stopped", "on-failure")
@@ -96,13 +97,19 @@ def restart_loop_detail(loops: dict) -> str:
     if not loops:
         return ""
     service, entry = next(iter(loops.items()))
-    text = _("Restarting repeatedly: %(service)s exited with code %(code)s") % {
-        "service": service,
-        "code": entry.get("exit_code"),
-    }
     if entry.get("log"):
-        text += f" ({entry['log']})"
-    return (text + ". " + _("Stopped; start the app to try again."))[:255]
+        return deferred_within(
+            DETAIL_CHARS,
+            "Restarting repeatedly: %(service)s exited with code %(code)s (%(log)s). Stopped; start the app to try again.",
+            service=service,
+            code=entry.get("exit_code"),
+            log=entry["log"],
+        )
+    return deferred(
+        "Restarting repeatedly: %(service)s exited with code %(code)s. Stopped; start the app to try again.",
+        service=service,
+        code=entry.get("exit_code"),
+    )
 
 
 def _settled_app(name: str) -> Installation | None:

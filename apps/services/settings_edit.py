@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 from django.utils.translation import gettext as _
 
+from casaos_site.i18n import deferred
 from runtime import Engine
 from runtime.compose import ComposeError, Project, load_yaml
 
@@ -122,7 +123,7 @@ def run_settings(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[s
         event_id=event.pk,
         record=event.details.get("consent"),
     )
-    return outcome, message or _("Settings applied."), {**details, "compose": ""}  # the history keeps no copy
+    return outcome, message or deferred("Settings applied."), {**details, "compose": ""}  # the history keeps no copy
 
 
 # ---------------------------------------------------------------------------- the form <-> the compose tree

@@ -6,15 +6,15 @@ import threading
 from collections.abc import Iterable
 
 from django.db import close_old_connections, connection
-from django.utils.translation import gettext as _
 
+from casaos_site.i18n import deferred, deferred_within
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.errors import Conflict, EngineError, NotFound
 
 from ..models import Installation
 from ..selectors import app_containers_of
-from .common import app_update
+from .common import DETAIL_CHARS, app_update
 from .restart_loop import restart_loop_check, restart_loop_detail, restart_loops_current, restart_watch
 
 log = logging.getLogger(__name__)
@@ -28,18 +28,18 @@ def app_status_of(containers: Iterable[ContainerInfo]) -> tuple[str, str]:
     """(status, detail) of a settled app from its containers; a finished one-shot job (exit 0) does not count."""
     containers = list(containers)
     if not containers:
-        return S.STOPPED, _("Its containers were removed outside CasaOS.")
+        return S.STOPPED, deferred("Its containers were removed outside CasaOS.")
     live = [c for c in containers if not (c.state == "exited" and c.exit_code == 0)] or containers
     running = [c for c in live if c.running]
     if len(running) == len(live):
         unhealthy = [c.labels.get(L.SERVICE, c.name) for c in running if c.health == "unhealthy"]
         if unhealthy:
-            return S.DEGRADED, _("Unhealthy: %(services)s") % {"services": ", ".join(unhealthy)}
+            return S.DEGRADED, deferred_within(DETAIL_CHARS, "Unhealthy: %(services)s", services=", ".join(unhealthy))
         return S.RUNNING, ""
     if not running:
         return S.STOPPED, ""
     stopped = [c.labels.get(L.SERVICE, c.name) for c in live if not c.running]
-    return S.DEGRADED, _("Not running: %(services)s") % {"services": ", ".join(stopped)}
+    return S.DEGRADED, deferred_within(DETAIL_CHARS, "Not running: %(services)s", services=", ".join(stopped))
 
 
 def app_status_with_loops(inst: Installation, containers: Iterable[ContainerInfo]) -> tuple[str, str, dict]:

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.utils.translation import gettext as _
 
 from accounts.permissions import request_stepped_up
+from casaos_site.i18n import deferred
 from runtime import Engine
 from runtime import labels as L
 from runtime.compose import ComposeError
@@ -48,13 +49,13 @@ def run_uninstall(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[
     """Remove containers and networks (and, when asked, volumes and the app's folder) through the pipeline's
     own removal, then the row."""
     delete_data = bool(event.details.get("delete_data"))
-    app_update(inst, status=S.REMOVING, delete_data=delete_data, detail=_("Removing…"), error="")
+    app_update(inst, status=S.REMOVING, delete_data=delete_data, detail=deferred("Removing…"), error="")
     if not app_uninstall_run(installation_id=inst.pk):
         inst.refresh_from_db()
-        return Outcome.FAILED, inst.error or _("The app could not be removed."), {}
+        return Outcome.FAILED, inst.error or deferred("The app could not be removed."), {}
     for folder in event.details.get("folders") or []:
         _delete_folder(Path(folder), app_name=inst.name)
-    return Outcome.DONE, _("Removed."), {}
+    return Outcome.DONE, deferred("Removed."), {}
 
 
 def app_deletable_data(*, inst: Installation, eng: Engine) -> dict:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
+from casaos_site.i18n import deferred, deferred_join, fitted
 from runtime import Engine
 from runtime.compose import ComposeError, load_project, load_yaml
 from runtime.errors import EngineError
@@ -29,6 +30,7 @@ from .reconfigure import config_change, config_validate
 from .settings_edit import compose_dump
 
 log = logging.getLogger(__name__)
+REASON_CHARS = 255  # AppUpdateState.reason's column
 Outcome = AppEvent.Outcome
 
 
@@ -45,13 +47,13 @@ def app_update_check(*, installation: Installation, eng: Engine | None = None, f
     if _store_marked(inst) or (
         template is not None and _images(template, inst) != set(app_project(installation=inst).images)
     ):
-        reasons.append(_("A new version is in the app store."))
+        reasons.append(deferred("A new version is in the app store."))
     for image in app_project(installation=inst).images:
         local[image], remote[image] = _digests(eng, image)
         if remote[image] and local[image] and remote[image] not in local[image]:
-            reasons.append(_("A newer image was published for %(image)s.") % {"image": image})
+            reasons.append(deferred("A newer image was published for %(image)s.", image=image))
     changed = state.available != bool(reasons)
-    state.available, state.reason = bool(reasons), " ".join(reasons)[:255]
+    state.available, state.reason = bool(reasons), _reason(reasons)
     state.local_digests, state.remote_digests, state.checked_at = local, remote, timezone.now()
     state.save()
     if changed:
@@ -156,7 +158,7 @@ def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str
     )
     if outcome == Outcome.DONE:
         update_done(installation=inst)
-        message = _("Updated.")
+        message = deferred("Updated.")
     return outcome, message, {**details, "compose": ""}
 
 
@@ -252,3 +254,11 @@ def _volume_target(entry: Any) -> str:
         return str(entry.get("target", ""))
     parts = str(entry).split(":")
     return parts[1] if len(parts) > 1 else parts[0]
+
+
+def _reason(reasons: list[str]) -> str:
+    """The reasons, stored to be shown in the reader's language; as many as the column holds."""
+    for count in range(len(reasons), 1, -1):
+        if len(joined := deferred_join(*reasons[:count])) <= REASON_CHARS:
+            return joined
+    return fitted(reasons[0], REASON_CHARS) if reasons else ""

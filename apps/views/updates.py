@@ -10,6 +10,7 @@ from apps.selectors import app_get_for
 from apps.services.common import InstallError
 from apps.services.update import app_hold, app_update_all, app_update_check, app_update_start
 from apps.views.common import back, refused
+from casaos_site.i18n import shown
 from runtime.errors import EngineError
 
 
@@ -39,7 +40,7 @@ def update_check(request, pk: int):
     except EngineError as exc:
         messages.error(request, exc.message)
     else:
-        messages.info(request, state.reason or _("%(app)s is up to date.") % {"app": inst})
+        messages.info(request, shown(state.reason) or _("%(app)s is up to date.") % {"app": inst})
     return back(request, pk)
 
 

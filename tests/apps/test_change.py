@@ -18,6 +18,7 @@ from apps.services.control import app_operation_run
 from apps.services.settings_edit import ServiceEdit, app_settings_change, service_settings
 from apps.services.uninstall import app_remove
 from apps.services.update import app_hold, app_update_check, app_update_start, compose_carry_over
+from casaos_site.i18n import shown
 from runtime import labels as L
 from runtime.compose import load_yaml
 from tests.apps.conftest import NOTHING, leftovers
@@ -143,7 +144,7 @@ def test_it_rolls_back_a_settings_change_that_breaks_the_app(docker_engine, admi
     event = run(app_settings_change(user=admin_user, installation=inst, edits={"web": edit}), inst)
 
     assert event.outcome == Outcome.ROLLED_BACK, event.message
-    assert "restored" in event.message
+    assert "restored" in shown(event.message)
     assert inst.compose == old_compose and inst.status == S.RUNNING
     assert get(port) == "hello v1"
     assert inst.error  # the page shows why
@@ -224,7 +225,7 @@ def test_it_updates_a_moved_tag_and_keeps_env_and_data(docker_engine, admin_user
 
     retag("2", moving_tag.rsplit(":", 1)[1])
     state = app_update_check(installation=inst, force=True)
-    assert state.available and "newer image" in state.reason
+    assert state.available and "newer image" in shown(state.reason)
 
     event = run(app_update_start(user=admin_user, installation=inst), inst)
 
@@ -391,7 +392,7 @@ def test_it_updates_a_store_app_to_its_new_template_keeping_edits(
     app.compose, app.content_hash = new, "v2"
     app.save()
     state = app_update_check(installation=inst, force=True)
-    assert state.available and "app store" in state.reason
+    assert state.available and "app store" in shown(state.reason)
 
     event = run(app_update_start(user=admin_user, installation=inst), inst)
 
@@ -434,6 +435,6 @@ def test_it_undoes_an_update_whose_worker_died_half_way(docker_engine, admin_use
 
     event.refresh_from_db()
     inst.refresh_from_db()
-    assert event.outcome == Outcome.ROLLED_BACK and "interrupted" in event.message
+    assert event.outcome == Outcome.ROLLED_BACK and "interrupted" in shown(event.message)
     assert inst.status == S.RUNNING and get(inst.web_port) == "hello v1"
     assert not AppLock.objects.exists()

@@ -23,6 +23,7 @@ from apps.models import AppEvent, Installation
 from apps.services import app_install, app_install_run
 from apps.services.control import app_operation_run
 from apps.services.update import app_update_start
+from casaos_site.i18n import shown
 from runtime import labels as L
 from tests.apps.conftest import HTTPD
 from tests.apps.conftest import install_running as install
@@ -90,7 +91,7 @@ def test_an_engine_restart_during_an_update_ends_rolled_back_and_running(podman,
     event.refresh_from_db()
     inst.refresh_from_db()
     assert event.outcome == Outcome.ROLLED_BACK, (event.outcome, event.message)
-    assert "engine does not answer" in event.message and "restored" in event.message
+    assert "engine does not answer" in shown(event.message) and "restored" in shown(event.message)
     assert inst.status == S.RUNNING, inst.error
     assert inst.compose == compose_before  # the stored configuration is the old one
     (container,) = podman.list({L.APP: app_name})  # one container: the new one is gone, nothing set aside is left
@@ -202,7 +203,7 @@ def test_an_engine_outage_during_an_install_is_waited_out_and_not_counted(own_po
             "closed connection without response",
             "Connection reset by peer",
         )
-        assert any(cause in waiting.detail for cause in causes), waiting.detail
+        assert any(cause in shown(waiting.detail) for cause in causes), waiting.detail
         time.sleep(5)  # an outage of several seconds: the install waits in place
         waiting = _row(inst.pk)
         assert (waiting.status, waiting.attempts, waiting.error) == (S.STARTING, 1, "")
@@ -227,8 +228,8 @@ def test_an_engine_that_stays_away_fails_the_install_naming_the_cause(docker_eng
 
     inst.refresh_from_db()
     assert (inst.status, inst.attempts) == (S.FAILED, 1)
-    assert inst.error.startswith("The container engine did not answer for 2 seconds"), inst.error
-    assert "No such file or directory" in inst.error
+    assert shown(inst.error).startswith("The container engine did not answer for 2 seconds"), inst.error
+    assert "No such file or directory" in shown(inst.error)
 
 
 @pytest.mark.serial  # kills the shared Podman service: Podman tests beside it would fail

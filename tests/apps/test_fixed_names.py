@@ -12,6 +12,7 @@ from apps.models import AppEvent, AppLock, Installation
 from apps.services.common import InstallError
 from apps.services.settings_edit import ServiceEdit, app_settings_change
 from apps.services.update import app_update_start
+from casaos_site.i18n import shown
 from runtime import labels as L
 from runtime.compose import load_project
 from tests.apps.conftest import BUSYBOX, HTTPD, leftovers
@@ -249,7 +250,7 @@ def test_a_worker_dying_at_any_step_leaves_the_app_running_under_its_name(
     event.refresh_from_db()
     inst.refresh_from_db()
     assert (event.outcome, inst.status) == (outcome, S.RUNNING), event.message
-    assert "interrupted" in event.message and not AppLock.objects.exists()
+    assert "interrupted" in shown(event.message) and not AppLock.objects.exists()
     assert names_on(eng, app_name) == [name]  # under its fixed name, nothing set aside or half-made left
     assert container(eng, name).running and exec_out_of(eng, name, "cat", "/data/file") == "kept"
     greeting = "new" if outcome == Outcome.DONE else "hi"

@@ -14,6 +14,7 @@ from apps.models import AppEvent, Installation
 from apps.selectors import app_state
 from apps.services import app_events_listen
 from apps.services.control import app_control, app_operation_run
+from casaos_site.i18n import shown
 from tests.apps.conftest import BUSYBOX, ENGINES
 from tests.apps.conftest import install_running as install
 
@@ -87,7 +88,7 @@ def test_a_restart_loop_is_halted_reported_and_started_again(app_engine, admin_u
             assert _policy(app_engine, container) == "no"
         (loop,) = app_state(inst)["restart_loop"]
         assert (loop["service"], loop["exit_code"], loop["log"]) == ("worker", 3, "boom") and loop["restarts"] >= 3
-        assert "Restarting repeatedly: worker exited with code 3 (boom)" in inst.detail
+        assert "Restarting repeatedly: worker exited with code 3 (boom)" in shown(inst.detail)
         assert AppEvent.objects.filter(installation=inst, operation="restart_loop", outcome="failed").count() == 1
 
         # The documented way back: fix the cause, then start the app. Its restart policy is as the compose says again.

@@ -21,6 +21,7 @@ from apps.services import app_install, app_reconcile, lifecycle, recovery
 from apps.services.control import app_control
 from apps.services.uninstall import app_remove
 from casaos_site.celery import queued_args
+from casaos_site.i18n import shown
 from tests.apps.conftest import ENGINES, HTTPD, wipe
 from tests.apps.test_worker_crash import BROKER, Worker
 
@@ -77,7 +78,7 @@ def test_installs_whose_queued_task_was_lost_are_queued_again_and_then_run(broke
     assert {(pk,) for pk in pks} <= queued_args("apps.install", celery_app=Celery(broker=BROKER, set_as_current=False))
     for inst in Installation.objects.filter(pk__in=pks):
         assert (inst.status, inst.attempts) == (S.PENDING, 0)
-        assert "lost" in inst.detail  # the page says why it is queued again
+        assert "lost" in shown(inst.detail)  # the page says why it is queued again
     assert app_reconcile() == []  # queued once, not once per reconcile
 
     worker = Worker()
@@ -120,5 +121,5 @@ def test_an_operation_waiting_in_the_queue_is_late_not_interrupted(broker, docke
     broker.flushdb()  # now it is lost: the app must not stay locked
     assert recovery.operation_reconcile() == [app_name]
     event.refresh_from_db()
-    assert event.outcome == AppEvent.Outcome.FAILED and "queued task was lost" in event.message
+    assert event.outcome == AppEvent.Outcome.FAILED and "queued task was lost" in shown(event.message)
     assert not AppLock.objects.filter(installation=inst).exists()

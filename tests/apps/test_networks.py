@@ -11,6 +11,7 @@ from django.db import connection
 
 from apps.models import Installation
 from apps.services import app_install, app_install_run, app_uninstall, app_uninstall_run
+from casaos_site.i18n import shown
 from tests.apps.conftest import HTTPD, NOTHING, install_running, leftovers, wipe
 from tests.runtime.conftest import free_region
 
@@ -50,7 +51,7 @@ def test_a_full_pool_fails_the_install_cleanly_and_says_why(docker_engine, admin
         app_install_run(installation_id=second.pk)
         second.refresh_from_db()
         assert second.status == Installation.Status.FAILED
-        assert "no free subnet is left" in second.error and "CASAOS_APPS_SUBNET_POOL" in second.error
+        assert "no free subnet is left" in shown(second.error) and "CASAOS_APPS_SUBNET_POOL" in shown(second.error)
         assert leftovers(docker_engine, second.name) == NOTHING  # cleaned up as any failed install
     finally:
         wipe(docker_engine, second.name)

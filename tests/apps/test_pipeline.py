@@ -18,6 +18,7 @@ from apps.services import (
     app_uninstall,
     app_uninstall_run,
 )
+from casaos_site.i18n import shown
 from runtime import labels as L
 from runtime.specs import ContainerSpec
 from tests.apps.conftest import BUSYBOX, HTTPD, NOTHING, leftovers
@@ -129,7 +130,7 @@ def test_it_fails_cleanly_when_a_health_check_keeps_failing(app_engine, admin_us
     inst = _install(admin_user, compose, app_name)
 
     assert inst.status == S.FAILED
-    assert "db reports itself unhealthy" in inst.error  # not the health timeout: the checks did run
+    assert "db reports itself unhealthy" in shown(inst.error)  # not the health timeout: the checks did run
     assert inst.progress["stopped_at"] == S.STARTING
     assert leftovers(app_engine, app_name) == NOTHING
 
@@ -139,7 +140,7 @@ def test_it_fails_cleanly_on_an_unknown_image(app_engine, admin_user, app_name):
     inst = _install(admin_user, compose, app_name, inputs={"DATA_DIR": "/tmp"})
 
     assert inst.status == S.FAILED
-    assert "nope:1" in inst.error and "not found" in inst.error
+    assert "nope:1" in shown(inst.error) and "not found" in shown(inst.error)
     assert leftovers(app_engine, app_name) == NOTHING
 
 
@@ -156,7 +157,7 @@ volumes:
     inst = _install(admin_user, compose, app_name)
 
     assert inst.status == S.FAILED
-    assert "exit code 3" in inst.error and "database missing" in inst.error
+    assert "exit code 3" in shown(inst.error) and "database missing" in shown(inst.error)
     assert inst.progress["stopped_at"] == S.STARTING
     assert leftovers(app_engine, app_name) == NOTHING
     assert not (tmp_path / "new").exists()  # the bind folders this attempt made are gone too
@@ -176,7 +177,7 @@ def test_it_fails_cleanly_when_its_container_name_is_taken_after_the_request(doc
         inst.refresh_from_db()
 
         assert inst.status == S.FAILED
-        assert taken in inst.error and "already exists" in inst.error
+        assert taken in shown(inst.error) and "already exists" in shown(inst.error)
         assert leftovers(docker_engine, app_name) == NOTHING
         assert docker_engine.inspect(taken).labels.get(L.APP) is None  # the other container is still there
     finally:
@@ -250,7 +251,7 @@ def test_it_cancels_mid_pull_and_removes_everything(docker_engine, admin_user, a
 
     inst.refresh_from_db()
     assert inst.status == S.CANCELLED
-    assert "cancelled" in inst.error
+    assert "cancelled" in shown(inst.error)
     assert inst.progress["stopped_at"] == S.PULLING
     assert 0 < inst.progress["current"] < inst.progress["total"]  # bytes, not layers: it stopped part-way
     assert leftovers(docker_engine, app_name) == NOTHING
@@ -346,7 +347,7 @@ def test_it_gives_up_after_too_many_interruptions(docker_engine, admin_user, app
     )
     assert app_reconcile() == [app_name]
     inst.refresh_from_db()
-    assert inst.status == S.FAILED and "interrupted" in inst.error
+    assert inst.status == S.FAILED and "interrupted" in shown(inst.error)
     assert leftovers(docker_engine, app_name) == NOTHING
 
 

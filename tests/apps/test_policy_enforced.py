@@ -15,6 +15,7 @@ from apps.services.common import ConsentRequired
 from apps.services.control import app_operation_run, operation_queue
 from apps.services.policy import app_data_folder
 from apps.services.settings_edit import ServiceEdit, app_settings_change
+from casaos_site.i18n import shown
 from runtime import labels as L
 from tests.apps.conftest import BUSYBOX, HTTPD, NOTHING, install_running, leftovers
 
@@ -50,7 +51,7 @@ def test_the_task_refuses_what_the_request_never_approved(app_engine, admin_user
     inst = forged(app_name, web(extra), [record(admin_user)])
     app_install_run(installation_id=inst.pk)
     inst.refresh_from_db()
-    assert inst.status == S.FAILED and "Refused by the container policy" in inst.error
+    assert inst.status == S.FAILED and "Refused by the container policy" in shown(inst.error)
     assert leftovers(app_engine, app_name) == NOTHING  # no container, network or volume, not even half made
 
 
@@ -64,7 +65,7 @@ def test_the_task_refuses_another_apps_volume_even_with_a_record(app_engine, adm
         inst = forged(app_name, compose, [record(admin_user, f"foreign_volume:{theirs}", "*")])
         app_install_run(installation_id=inst.pk)
         inst.refresh_from_db()
-        assert inst.status == S.FAILED and f"the app {app_name}x" in inst.error
+        assert inst.status == S.FAILED and f"the app {app_name}x" in shown(inst.error)
         assert leftovers(app_engine, app_name) == NOTHING
     finally:
         app_engine.remove_volume(theirs, force=True)
@@ -102,7 +103,7 @@ def test_a_missing_folder_is_created_only_in_the_apps_own_folder(docker_engine, 
     )
     app_install_run(installation_id=inst.pk)
     inst.refresh_from_db()
-    assert inst.status == S.FAILED and f"{elsewhere} does not exist" in inst.error
+    assert inst.status == S.FAILED and f"{elsewhere} does not exist" in shown(inst.error)
     assert not elsewhere.parent.exists()
     assert leftovers(docker_engine, app_name) == NOTHING
 
@@ -147,7 +148,7 @@ def test_a_change_whose_event_was_forged_is_refused_in_the_task_and_rolled_back(
     event = operation_queue(user=admin_user, installation=inst, operation="settings", details=forged_change)
     app_operation_run(event_id=event.pk)
     event.refresh_from_db()
-    assert event.outcome in (Outcome.FAILED, Outcome.ROLLED_BACK) and "container policy" in event.message
+    assert event.outcome in (Outcome.FAILED, Outcome.ROLLED_BACK) and "container policy" in shown(event.message)
     after = docker_engine.container_config(f"{app_name}-web-1")
     assert after["Id"] == before and not any(m["Source"] == "/var" for m in after["Mounts"])
 

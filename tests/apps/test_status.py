@@ -9,6 +9,7 @@ import pytest
 from apps.models import Installation
 from apps.services import app_events_listen, app_install, app_install_run, app_status_of, app_status_refresh
 from apps.services.status import app_health_tick
+from casaos_site.i18n import shown
 from runtime import ContainerInfo
 from runtime import labels as L
 from tests.apps.conftest import BUSYBOX
@@ -26,7 +27,8 @@ def _c(state: str, *, code: int | None = None, health: str = "", service: str = 
 def test_status_follows_the_containers():
     assert app_status_of([_c("running")])[0] == S.RUNNING
     assert app_status_of([_c("exited", code=137)])[0] == S.STOPPED
-    assert app_status_of([_c("running"), _c("exited", code=1, service="b")]) == (S.DEGRADED, "Not running: b")
+    status, detail = app_status_of([_c("running"), _c("exited", code=1, service="b")])
+    assert (status, shown(detail)) == (S.DEGRADED, "Not running: b")
     assert app_status_of([_c("running"), _c("exited", code=0, service="init")])[0] == S.RUNNING  # a finished job
     assert app_status_of([_c("running", health="unhealthy")])[0] == S.DEGRADED
     assert app_status_of([])[0] == S.STOPPED
@@ -102,7 +104,7 @@ services:
         _wait_for_health(app_engine, f"{app_name}-db-1", "unhealthy")  # the daemon's own next check
         app_status_refresh(eng=app_engine, name=app_name)
     inst.refresh_from_db()
-    assert (inst.status, inst.detail) == (S.DEGRADED, "Unhealthy: db")
+    assert (inst.status, shown(inst.detail)) == (S.DEGRADED, "Unhealthy: db")
 
 
 def _wait_for_health(eng, ref: str, health: str, timeout: float = 20) -> None:

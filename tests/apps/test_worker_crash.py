@@ -21,6 +21,7 @@ from apps import tasks
 from apps.models import AppEvent, AppLock, AppUpdateState, Installation
 from apps.services import app_install
 from apps.services.settings_edit import app_settings_change
+from casaos_site.i18n import shown
 from runtime import labels as L
 from tests.apps.conftest import HTTPD, NOTHING, leftovers
 from tests.conftest import ARTIFACTS, ROOT, _database_url
@@ -154,7 +155,7 @@ def test_a_worker_killed_mid_pull_leaves_nothing_stuck(
         with urllib.request.urlopen(f"http://127.0.0.1:{inst.web_port}/", timeout=5) as resp:
             assert resp.read().decode().strip() == "hello fresh"
     else:  # no attempts left: given up cleanly, with nothing of the app left on the engine
-        assert inst.status == S.FAILED and "interrupted" in inst.error
+        assert inst.status == S.FAILED and "interrupted" in shown(inst.error)
         assert leftovers(docker_engine, app_name) == NOTHING
 
 
@@ -222,7 +223,7 @@ def test_a_worker_killed_while_a_fixed_name_container_is_replaced_leaves_the_old
         60,
         "the interrupted change recovered",
     )
-    assert event.outcome == AppEvent.Outcome.ROLLED_BACK and "interrupted" in event.message, event.message
+    assert event.outcome == AppEvent.Outcome.ROLLED_BACK and "interrupted" in shown(event.message), event.message
     (web,) = docker_engine.list({L.APP: app_name})  # nothing set aside or half-made is left
     assert (web.id, web.name) == (old, name) and docker_engine.inspect(name).running
     assert docker_engine.exec(name, ["cat", "/data/file"], tty=False).read_all().decode().strip() == "kept"

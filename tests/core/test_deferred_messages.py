@@ -4,7 +4,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import translation
 
-from casaos_site.i18n import SEP, deferred, deferred_ngettext, shown
+from casaos_site.i18n import SEP, deferred, deferred_join, deferred_ngettext, deferred_within, fitted, shown
 
 
 def test_it_stores_the_english_id_whatever_language_is_active():
@@ -56,3 +56,39 @@ def test_a_store_queued_from_a_german_page_reads_in_chinese(django_capture_on_co
     assert store.message == "Waiting for a worker"
     with translation.override("zh-hans"):
         assert shown(store_state(store)["message"]) == "正在等待工作进程"
+
+
+def test_a_message_too_long_for_its_column_is_cut_in_its_parameter_and_still_translates():
+    stored = deferred_within(80, "Waiting for the container engine: %(error)s…", error="x" * 300)
+    assert len(stored) <= 80
+    with translation.override("de"):
+        assert shown(stored).startswith("Warte auf die Container-Engine: xxx")
+
+
+def test_a_message_whose_parts_cannot_be_cut_is_kept_as_cut_english_never_broken():
+    nested = deferred("Not running: %(services)s", services="web" * 100)
+    stored = fitted(deferred_join(nested, nested), 50)
+    assert len(stored) == 50 and SEP not in stored
+    assert stored.startswith("Not running: webweb")
+
+
+def test_joined_messages_are_each_translated():
+    stored = deferred_join(deferred("The install was cancelled."), deferred("Unpacking"))
+    with translation.override("zh-hans"):
+        assert shown(stored) == "安装已取消。正在解压"
+
+
+def test_the_health_checks_read_in_the_readers_language():
+    from casaos_site.health import report_rows, report_shown
+
+    report = {
+        "status": "degraded",
+        "checks": {"database": "ok", "redis": deferred("database error: %(error)s", error="x")},
+    }
+    with translation.override("de"):
+        rows = report_rows(report)
+        assert report_shown(report)["checks"]["redis"] == "Datenbankfehler: x"
+        assert [(str(row["label"]), row["state"]) for row in rows] == [
+            ("Datenbank", "ok"),
+            ("Redis", "Datenbankfehler: x"),
+        ]

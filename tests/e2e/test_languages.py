@@ -2,6 +2,7 @@
 and fits a phone (German words are long); screenshots of each land in test-artifacts/ (lang-<language>-...)."""
 
 import re
+import shutil
 import threading
 
 import pytest
@@ -130,3 +131,34 @@ def test_the_login_pages_switch_changes_the_language(page, live_stack, transacti
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "Anmelden"
     assert page.locator("html").get_attribute("lang") == "de"
+
+
+def test_the_files_page_in_chinese_with_folders_and_files(browser, live_stack, admin_user, transactional_db):
+    """The Files page with a listing, its selection bar and a row's menu: Chinese throughout (docs/screenshots/
+    files-zh-hans.png is this page)."""
+    from django.conf import settings
+
+    from accounts.services.language import user_language_set
+
+    user_language_set(user=admin_user, language="zh-hans")
+    box = settings.FILES_ROOT / "zh-listing"
+    shutil.rmtree(box, ignore_errors=True)
+    for folder in ("Documents", "Photos", "Music"):
+        (box / folder).mkdir(parents=True)
+    for name, size in (("notes.txt", 14), ("report-2025.pdf", 180_000), ("budget.xlsx", 52_000)):
+        (box / name).write_bytes(b"x" * size)
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, color_scheme="light", locale="en-US")
+    try:
+        page = context.new_page()
+        browser_login(page, live_stack, admin_user.username)
+        page.goto(f"{live_stack.url}/files/?path=zh-listing")
+        page.wait_for_selector("#listing[data-path=zh-listing]")
+        page.locator("#listing tbody input[type=checkbox]").last.check()
+        page.locator("#listing tbody tr").last.locator(".row-menu-button").click()
+        assert "文件" in page.inner_text("body")
+        assert _leftovers(page) == []
+        assert "selected" not in page.inner_text("#listing").lower()
+        page.screenshot(path=str(ARTIFACTS / "files-zh-hans.png"), full_page=True)
+    finally:
+        context.close()
+        shutil.rmtree(box, ignore_errors=True)

@@ -4,4 +4,9 @@ from django.core.management.commands import makemessages
 
 
 class Command(makemessages.Command):
-    xgettext_options = [*makemessages.Command.xgettext_options, "--keyword=deferred", "--keyword=deferred_ngettext:1,2"]
+    xgettext_options = [
+        *makemessages.Command.xgettext_options,
+        "--keyword=deferred",
+        "--keyword=deferred_ngettext:1,2",
+        "--keyword=deferred_within:2",
+    ]

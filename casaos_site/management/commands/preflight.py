@@ -1,6 +1,7 @@
 from django.core.management.base import BaseCommand
 
 from casaos_site.health import check_database, check_engine, check_redis, redis_persistent
+from casaos_site.i18n import shown
 
 
 class Command(BaseCommand):
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         for name, state in problems.items():
             if state != "ok":
                 # The UI still starts: its status page names the broken part too.
-                self.stderr.write(f"casaos: warning: {name}: {state}")
+                self.stderr.write(f"casaos: warning: {name}: {shown(state)}")
         if problems["redis"] == "ok" and not redis_persistent():
             self.stderr.write(
                 "casaos: warning: redis: the append-only file is off, so a restart of Redis loses queued work "
