@@ -125,10 +125,10 @@ def hotplug_changed() -> dict[str, list[str]]:
     }
 
 
-def _look() -> None:
+def _look(action: Callable = hotplug_changed) -> None:
     """One look at the disks; a host that cannot list them is logged, the listener goes on."""
     try:
-        hotplug_changed()
+        action()
     except HostError as exc:
         log.warning("storage: hotplug could not read the disks: %s", exc)
 
@@ -146,7 +146,8 @@ def _poll(stop: threading.Event) -> None:
 
 def hotplug_listen(*, stop: threading.Event, monitor_factory: Callable = uevents.block_monitor) -> str:
     """Hear block uevents until `stop`; where netlink is unavailable, poll the inventory. Says which it used."""
-    _look()  # start from what is attached now
+    # The baseline: what is attached at start is not "plugged in" (and our table is re-applied by storage.reapply).
+    _look(inventory_refresh)
     try:
         monitor = monitor_factory()
     except uevents.Unavailable as exc:
