@@ -91,7 +91,7 @@ def _disk_field(disks) -> forms.ChoiceField:
         label=_("Place for the app's data"),
         choices=[("", _("This machine's app data folder")), *[(target, name) for name, target in disks]],
         required=False,
-        help_text=_("The app's own folders go to <disk>/AppData/<app> on the disk chosen."),
+        help_text=_("The app's own folders go into the AppData folder of the disk chosen."),
     )
 
 
