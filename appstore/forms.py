@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .install import InstallField
+from .install import InstallField, data_on_disk
 from .models import CatalogApp
 
 
@@ -45,9 +45,11 @@ class InstallForm(forms.Form):
         help_text=_("Lowercase letters, digits, '-' and '_'."),
     )
 
-    def __init__(self, *args, fields: list[InstallField], needs_consent: bool, **kwargs):
+    def __init__(self, *args, fields: list[InstallField], needs_consent: bool, disks=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.install_fields = fields
+        if disks and any(f.kind == "volume" for f in fields):
+            self.fields["data_disk"] = _disk_field(disks)
         for f in fields:
             label = f.label or f.container
             if f.kind == "variable":
@@ -75,7 +77,22 @@ class InstallForm(forms.Form):
         return [self[f.key] for f in self.install_fields if f.kind == kind]
 
     def values(self) -> dict[str, str]:
-        return {f.key: str(self.cleaned_data[f.key]) for f in self.install_fields if f.key in self.cleaned_data}
+        values = {f.key: str(self.cleaned_data[f.key]) for f in self.install_fields if f.key in self.cleaned_data}
+        disk, name = self.cleaned_data.get("data_disk"), self.cleaned_data.get("name")
+        if not (disk and name):
+            return values
+        volumes = {f.key for f in self.install_fields if f.kind == "volume"}
+        return {k: data_on_disk(v, app_id=name, disk=disk) if k in volumes else v for k, v in values.items()}
+
+
+def _disk_field(disks) -> forms.ChoiceField:
+    """Where the app's own folders go: this machine's app data folder, or a disk or pool we mounted (only those)."""
+    return forms.ChoiceField(
+        label=_("Place for the app's data"),
+        choices=[("", _("This machine's app data folder")), *[(target, name) for name, target in disks]],
+        required=False,
+        help_text=_("The app's own folders go into the AppData folder of the disk chosen."),
+    )
 
 
 def _variable_field(f: InstallField, label: str) -> forms.CharField:

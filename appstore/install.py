@@ -81,6 +81,15 @@ def _data_path(source: str, app_id: str) -> str:
     return source
 
 
+def data_on_disk(value: str, *, app_id: str, disk: str) -> str:
+    """A folder inside the app's own folder moved to the same place on a disk we mounted (<disk>/AppData/<app>/...);
+    any other folder stays as typed."""
+    own = data_root().rstrip("/") + "/" + app_id
+    if value != own and not value.startswith(own + "/"):
+        return value
+    return f"{disk.rstrip('/')}/AppData/{app_id}{value.removeprefix(own)}"
+
+
 def _env_items(env: Any) -> list[tuple[str, Any]]:
     if isinstance(env, dict):
         return [(str(k), v) for k, v in env.items()]

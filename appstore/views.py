@@ -21,6 +21,7 @@ from accounts.permissions import (
     user_is_admin,
     user_may_install,
 )
+from storage.selectors import mounted_roots
 
 from . import services
 from .assets import CONTENT_TYPES, asset_path
@@ -166,8 +167,13 @@ def app_detail(request, pk: int):
 def _install_form(request, app: CatalogApp, data=None):
     name = (data or {}).get("name") or project_name(app.store_app_id)
     fields = install_fields(app, name=name, language=get_language() or "en")
+    disks = mounted_roots() if user_is_admin(request.user) else ()  # a member's app cannot use a whole disk
     return InstallForm(
-        data, fields=fields, needs_consent=app.needs_consent, initial={"name": project_name(app.store_app_id)}
+        data,
+        fields=fields,
+        needs_consent=app.needs_consent,
+        disks=disks,
+        initial={"name": project_name(app.store_app_id)},
     )
 
 

@@ -1,12 +1,12 @@
-"""The worker's companions: the beat scheduler, the system sampler and the engine-events listener, as threads of
-the worker process.
+"""The worker's companions: the beat scheduler, the system sampler, the engine-events listener and the storage
+hotplug listener (block uevents), as threads of the worker process.
 
 Each used to be a Python process of its own that imported all of Django (about 95 MB each). As threads of the
-worker they cost a few MB; all three spend their time waiting (on the schedule, the interval, the engine's event
-stream). Beat is a thread, not celery's forked `--beat` child: a child outlives a worker killed under it and the
-restarted worker would add a second scheduler. CASAOS_WORKER_BACKGROUND=0 turns all three off (a machine running
-`celery beat`, `manage.py monitor` and `manage.py app_events` as processes of their own); CASAOS_WORKER_BEAT=0
-only the scheduler.
+worker they cost a few MB; all four spend their time waiting (on the schedule, the interval, the engine's event
+stream, the kernel's netlink socket). Beat is a thread, not celery's forked `--beat` child: a child outlives a
+worker killed under it and the restarted worker would add a second scheduler. CASAOS_WORKER_BACKGROUND=0 turns all
+four off (a machine running `celery beat`, `manage.py monitor`, `manage.py app_events` and
+`manage.py storage_hotplug` as processes of their own); CASAOS_WORKER_BEAT=0 only the scheduler.
 """
 
 import logging
@@ -38,11 +38,13 @@ def _jobs() -> dict[str, Callable[[threading.Event], None]]:
 
     from apps.services import app_events_listen
     from apps.services.common import engine
+    from storage.hotplug import hotplug_listen
     from storage.services import system_monitor_run
 
     jobs = {
         "system-monitor": lambda stop: system_monitor_run(stop=stop),
         "app-events": lambda stop: app_events_listen(eng=engine(), stop=stop),
+        "storage-hotplug": lambda stop: hotplug_listen(stop=stop),
     }
     if settings.WORKER_BEAT:
         jobs["beat"] = _beat

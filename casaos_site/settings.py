@@ -496,10 +496,14 @@ try:
     # Loop devices are listed only when asked (tests, trying things out): snaps make dozens of them.
     STORAGE_LOOP_DEVICES = env_bool("STORAGE_LOOP_DEVICES", False)
     STORAGE_HEALTH_INTERVAL = env_int("STORAGE_HEALTH_INTERVAL", 3600)  # seconds between SMART checks (beat)
+    # Hotplug hears kernel uevents; where netlink is unavailable it looks at the disks this often instead (seconds).
+    STORAGE_HOTPLUG_POLL = env_int("STORAGE_HOTPLUG_POLL", 10)
+    STORAGE_FULL_INTERVAL = env_int("STORAGE_FULL_INTERVAL", 60)  # seconds between looks at how full mounts are
 except ConfigError as exc:
     _fail(str(exc))
 CELERY_BEAT_SCHEDULE["storage-health"] = {
     "task": "storage.health_check_all",
     "schedule": float(STORAGE_HEALTH_INTERVAL),
 }
+CELERY_BEAT_SCHEDULE["storage-full"] = {"task": "storage.full_check", "schedule": float(STORAGE_FULL_INTERVAL)}
 STORAGE_GROUP = "storage"  # the Channels group that disk jobs and inventory changes are published to

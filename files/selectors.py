@@ -164,6 +164,7 @@ def folder_list(
     # DirEntry.stat() of a listing by descriptor asks that descriptor: it stays open until the page is built.
     with folder.fd(fs.DIR_READ) as fd:
         rows = _scan(folder, fd, hidden, stat_all=sort in STAT_SORTS)
+        vfs = os.statvfs(fd)  # the disk the folder is on: where an upload into it lands
         rows.sort(key=_SORT_KEYS[sort], reverse=reverse)
         start = (max(page, 1) - 1) * page_size
         entries = [
@@ -174,6 +175,7 @@ def folder_list(
     return {
         "path": view,
         "writable": folder.base.writable,
+        "free": vfs.f_bavail * vfs.f_frsize,
         "count": len(rows),
         "page": max(page, 1),
         "page_size": page_size,
@@ -207,6 +209,7 @@ def _member_root(user) -> dict:
     return {
         "path": "",
         "writable": False,
+        "free": None,
         "count": len(entries),
         "page": 1,
         "page_size": len(entries) or 1,

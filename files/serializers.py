@@ -27,6 +27,9 @@ class EntrySerializer(serializers.Serializer):
 class ListingSerializer(serializers.Serializer):
     path = serializers.CharField()
     writable = serializers.BooleanField()
+    free = serializers.IntegerField(
+        allow_null=True, help_text="Bytes free on the disk of this folder (uploads land there)."
+    )
     count = serializers.IntegerField()
     page = serializers.IntegerField()
     page_size = serializers.IntegerField()

@@ -18,9 +18,10 @@ from .formatting import disk_format
 from .health import disk_health_check
 from .host.errors import HostError
 from .inventory import inventory_refresh
-from .models import Disk, Mount, Pool
+from .models import Disk, Mount, Pool, StorageSettings
 from .mounts import disk_eject, mount_create, mount_remove
 from .pools import pool_change, pool_create, pool_delete
+from .preferences import storage_settings_update
 from .safety import StorageRefused, refuse_raw_path
 
 HISTORY = 100  # health samples returned with a SMART reading
@@ -186,3 +187,18 @@ class PoolDetailView(AdminView):
     def delete(self, request, pk: int):
         pool_delete(pool=get_object_or_404(Pool, pk=pk), user=request.user, request=request)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class StorageSettingsView(AdminView):
+    """Automount of plugged-in disks (off by default) and the disk-full warning threshold; PATCH is audited."""
+
+    @extend_schema(responses=s.StorageSettingsSerializer)
+    def get(self, request):
+        return Response(s.StorageSettingsSerializer(StorageSettings.load()).data)
+
+    @extend_schema(request=s.StorageSettingsSerializer, responses=s.StorageSettingsSerializer)
+    def patch(self, request):
+        serializer = s.StorageSettingsSerializer(StorageSettings.load(), data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        obj = storage_settings_update(user=request.user, request=request, **serializer.validated_data)
+        return Response(s.StorageSettingsSerializer(obj).data)

@@ -17,4 +17,5 @@ urlpatterns += [
     path("storage/mounts/<int:pk>/unmount/", d.MountUnmountView.as_view(), name="api-storage-mount-unmount"),
     path("storage/pools/", d.PoolListView.as_view(), name="api-storage-pools"),
     path("storage/pools/<int:pk>/", d.PoolDetailView.as_view(), name="api-storage-pool"),
+    path("storage/settings/", d.StorageSettingsView.as_view(), name="api-storage-settings"),
 ]

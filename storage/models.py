@@ -1,8 +1,37 @@
 """Storage inventory: disks, their partitions, our own mount table, pools, health history and disk jobs."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class StorageSettings(models.Model):
+    """The one row of admin settings for storage (pk=1)."""
+
+    automount = models.BooleanField(
+        _("automount"), default=False, help_text=_("Mount a disk's filesystems as soon as it is plugged in.")
+    )
+    full_threshold = models.PositiveSmallIntegerField(
+        _("disk full warning (%)"),
+        default=90,
+        validators=[MinValueValidator(50), MaxValueValidator(99)],
+        help_text=_("Warn once when a mounted disk or pool fills above this share."),
+    )
+
+    class Meta:
+        verbose_name = _("storage settings")
+        verbose_name_plural = _("storage settings")
+
+    def __str__(self) -> str:
+        return str(_("Storage settings"))
+
+    @classmethod
+    def load(cls) -> "StorageSettings":
+        """The settings row, created on first use."""
+        obj, _created = cls.objects.get_or_create(pk=1)
+        return obj
 
 
 class Disk(models.Model):
@@ -79,6 +108,7 @@ class Mount(models.Model):
         MOUNTED = "mounted"
         MISSING = "missing"  # its disk is not attached: skipped at start, mounted again when it returns
         FAILED = "failed"
+        LOST = "lost"  # its disk went away while mounted, without an eject: reported, mounted again when it returns
 
     name = models.CharField(max_length=64, unique=True)  # the folder under CASAOS_MEDIA_ROOT
     target = models.CharField(max_length=4096, unique=True)
@@ -87,6 +117,7 @@ class Mount(models.Model):
     label = models.CharField(max_length=255, blank=True)
     state = models.CharField(max_length=16, choices=State.choices, default=State.MOUNTED)
     last_error = models.TextField(blank=True)
+    full_warned = models.BooleanField(default=False)  # above the fill threshold and announced: once per crossing
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -110,6 +141,7 @@ class Pool(models.Model):
     members = models.ManyToManyField(Mount, related_name="pools")
     state = models.CharField(max_length=16, choices=State.choices, default=State.MOUNTED)
     last_error = models.TextField(blank=True)
+    full_warned = models.BooleanField(default=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -197,6 +197,13 @@ def _reapply(mount: Mount) -> None:
         mount.state, mount.last_error = Mount.State.FAILED, str(exc)
 
 
+def reapply_one(mount: Mount) -> Mount:
+    """Mount one row of our table again where it was (nofail: the outcome is its state)."""
+    _reapply(mount)
+    mount.save(update_fields=["state", "last_error"])
+    return mount
+
+
 def mounts_reapply() -> dict[str, str]:
     """Mount our table again after a restart, nofail: a missing or broken disk is recorded and skipped."""
     try:
@@ -206,8 +213,6 @@ def mounts_reapply() -> dict[str, str]:
         return {}
     states = {}
     for mount in Mount.objects.all():
-        _reapply(mount)
-        mount.save(update_fields=["state", "last_error"])
-        states[mount.name] = mount.state
+        states[mount.name] = reapply_one(mount).state
     inventory_refresh()
     return states

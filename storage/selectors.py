@@ -24,3 +24,12 @@ def system_status_latest() -> dict:
         if time.time() - figures["time"] < FRESH_SECONDS:
             return figures
     return sample_once().as_dict()
+
+
+def mounted_roots() -> list[tuple[str, str]]:
+    """(name, folder) of each disk and pool we mounted that is mounted now: the only disks apps and files may use."""
+    from .host.mount import is_mounted
+    from .models import Mount, Pool
+
+    rows = [*Mount.objects.filter(state=Mount.State.MOUNTED), *Pool.objects.filter(state=Pool.State.MOUNTED)]
+    return [(row.name, row.target) for row in rows if is_mounted(row.target)]

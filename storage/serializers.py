@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from .formatting import FORMAT_FILESYSTEMS
 from .host.mergerfs import POLICIES
-from .models import Disk, DiskJob, HealthSample, Mount, Partition, Pool
+from .models import Disk, DiskJob, HealthSample, Mount, Partition, Pool, StorageSettings
 from .safety import confirmation_text
 
 
@@ -111,7 +111,19 @@ class MountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Mount
-        fields = ["id", "name", "target", "fs_uuid", "fstype", "label", "state", "last_error", "pools", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "target",
+            "fs_uuid",
+            "fstype",
+            "label",
+            "state",
+            "last_error",
+            "full_warned",
+            "pools",
+            "created_at",
+        ]
 
 
 class MountCreateSerializer(serializers.Serializer):
@@ -124,7 +136,7 @@ class PoolSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Pool
-        fields = ["id", "name", "target", "policy", "members", "state", "last_error", "created_at"]
+        fields = ["id", "name", "target", "policy", "members", "state", "last_error", "full_warned", "created_at"]
 
 
 class PoolCreateSerializer(serializers.Serializer):
@@ -136,3 +148,10 @@ class PoolCreateSerializer(serializers.Serializer):
 class PoolChangeSerializer(serializers.Serializer):
     members = serializers.ListField(child=serializers.IntegerField(), max_length=32, required=False)
     policy = serializers.ChoiceField(choices=list(POLICIES), required=False)
+
+
+class StorageSettingsSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StorageSettings
+        fields = ["automount", "full_threshold"]
+        extra_kwargs = {"automount": {"required": False}, "full_threshold": {"required": False}}

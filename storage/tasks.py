@@ -33,3 +33,11 @@ def storage_reapply() -> dict:
 def _reapply_at_start(**kwargs) -> None:
     # Queued, not run here: a slow or missing disk never holds the worker's start-up.
     storage_reapply.delay()
+
+
+@shared_task(name="storage.full_check")
+def full_check() -> int:
+    """Warn once when a mounted disk or pool fills above the threshold (beat)."""
+    from .fullness import full_check as check
+
+    return check()

@@ -60,6 +60,7 @@ ROUTES: dict[str, dict] = {
     "api-storage-mount-unmount": {"access": ADMIN, "methods": ["POST"]},
     "api-storage-pools": {"access": ADMIN, "methods": ["GET", "POST"]},
     "api-storage-pool": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
+    "api-storage-settings": {"access": ADMIN, "methods": ["GET", "PATCH"]},
     "appstore": {"access": MEMBER},
     # appstore: catalogue pages for everyone, installing for installers, stores for admins (host access needs an
     # admin, consent and step-up whoever installs: tests/appstore/test_install.py, tests/apps/test_install_right.py)

@@ -23,6 +23,7 @@ from runtime import labels as L
 from runtime.compose import ComposeError, Project, load_project
 from runtime.errors import EngineError
 from runtime.policy import ANY, Context, Finding, check_project, real, uncovered
+from storage.selectors import mounted_roots
 
 from ..models import Installation
 from .common import ConsentRequired, InstallFailed, PolicyError, engine
@@ -57,9 +58,10 @@ def policy_context(*, app: str, user, project: Project | None = None) -> Context
 
 
 def _writable_roots(user) -> tuple[str, ...]:
-    """The folders the user may write in the file manager (an admin: the whole files root)."""
-    if user is None:
-        return (str(files_root()),)
+    """The folders the user may write in the file manager (an admin: the whole files root and every disk and pool
+    we mounted: only our own mounts, never any folder under the media root)."""
+    if user is None or user_is_admin(user):
+        return (str(files_root()), *(target for _name, target in mounted_roots()))
     if not getattr(user, "pk", None):
         return ()
     return tuple(str(base.real) for base in user_bases(user).values() if base.writable)

@@ -73,6 +73,14 @@
   });
   ["htmx:afterSettle", "htmx:historyRestore"].forEach(function (type) { document.body.addEventListener(type, syncSelection); });
 
+  // The upload area says how much room the disk of the folder shown has (the listing carries it, per folder).
+  function syncFree() {
+    const listing = document.getElementById("listing");
+    const free = document.getElementById("upload-free");
+    if (free) { free.textContent = listing ? listing.dataset.free || "" : ""; }
+  }
+  ["htmx:afterSettle", "htmx:historyRestore"].forEach(function (type) { document.body.addEventListener(type, syncFree); });
+
   // ---------------------------------------------------------------- folder actions
   function create(kind) {
     const title = kind === "mkdir" ? msg.msgNewFolder : msg.msgNewFile;

@@ -84,6 +84,11 @@ def unmount(target: str) -> None:
         raise
 
 
+def unmount_lazy(target: str) -> None:
+    """Detach a mount whose disk is gone (it can only answer I/O errors now); the kernel drops it when unused."""
+    run(["umount", "--lazy", "--", target], timeout=30)
+
+
 def _points_under(link: Path, root: Path) -> str | None:
     try:
         target = link.readlink()

@@ -234,3 +234,14 @@ def test_members_cannot_touch_stores(client, member_user, odd):
     assert client.post(reverse("appstore-lan"), {}).status_code == 403  # an attempt to turn the switch off
     assert Store.objects.filter(pk=odd.pk).exists() and not Store.objects.filter(path=str(V2_STORE)).exists()
     assert AppstoreSettings.load().allow_lan_stores  # the odd store's fixture turned it on; it stays on
+
+
+def test_the_install_form_offers_our_mounted_disks_to_admins_only(client, admin_user, installer_user, odd, monkeypatch):
+    from appstore import views
+
+    monkeypatch.setattr(views, "mounted_roots", lambda: [("Data", "/media/Data")])
+    page = login(client, admin_user).get(reverse("appstore-install", args=[app("hello").pk])).content.decode()
+    assert "Place for the app&#x27;s data" in page and '<option value="/media/Data">Data</option>' in page
+    client.logout()
+    member_page = login(client, installer_user).get(reverse("appstore-install", args=[app("hello").pk]))
+    assert "data_disk" not in member_page.content.decode()

@@ -148,3 +148,15 @@ def test_no_script_of_ours_opens_a_native_dialog():
     scripts = [*sorted((settings.BASE_DIR / "static" / "js").glob("*.js")), settings.BASE_DIR / "static/src/editor.js"]
     for script in scripts:
         assert not re.search(r"window\.(prompt|confirm|alert)\(|(?<![\w.])alert\(", script.read_text()), script.name
+
+
+def test_the_upload_area_shows_the_free_space_of_the_disk_of_the_folder_shown(admin_user, small_disk):
+    client = Client()
+    client.force_login(admin_user)
+    listing = client.get("/api/files/", {"path": "small"}).json()
+    assert 3 * 1024 * 1024 < listing["free"] <= 4 * 1024 * 1024  # the 4 MiB disk, not the root's
+    html = _page(admin_user, path="small").content.decode()
+    upload_area = html[html.index('id="drop-zone"') :]
+    assert re.search(r'id="upload-free"[^>]*>\s*[34]\.\d\xa0MB free on this disk', upload_area)
+    fragment = client.get("/files/", {"path": "small"}, HTTP_HX_REQUEST="true").content.decode()
+    assert re.search(r'data-free="[34]\.\d\xa0MB free on this disk"', fragment)  # files.js copies it on each swap

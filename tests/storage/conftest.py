@@ -63,10 +63,20 @@ class LoopDisks:
         self.folder = folder
         self.devices: list[str] = []
         self.watched: list[str] = []
+        self.images = 0
 
     def make(self, size: str = DISK_SIZE) -> str:
-        image = self.folder / f"disk{len(self.devices)}.img"
+        return self.attach(self.image(size))
+
+    def image(self, size: str = DISK_SIZE) -> Path:
+        """A new sparse image file, not attached yet (a disk before it is plugged in)."""
+        self.images += 1
+        image = self.folder / f"disk{self.images}.img"
         subprocess.run(["truncate", "-s", size, "--", str(image)], check=True)
+        return image
+
+    def attach(self, image: Path) -> str:
+        """Plug an image in as a loop device (again, after detach: the same disk coming back)."""
         out = subprocess.run(
             ["losetup", "--find", "--show", "--partscan", "--", str(image)], check=True, capture_output=True, text=True
         )
