@@ -105,9 +105,12 @@ def app_state(installation: Installation) -> dict[str, Any]:
 def app_state_shown(state: dict[str, Any]) -> dict[str, Any]:
     """An app's state for a reader (an API answer, a JSON frame): its stored messages (`detail`, `error`), status
     and steps in the active language, whichever language the process that built it had (a worker publishes it)."""
-    status = Installation.Status(state["status"])
-    steps = [{**step, "label": str(Installation.Status(step["key"]).label)} for step in state.get("steps", [])]
-    return {**shown_in(state, "detail", "error", "update_reason"), "status_label": str(status.label), "steps": steps}
+    shown = shown_in(state, "detail", "error", "update_reason")
+    if "status" in state:  # an event may carry only what changed: translate what is there, add nothing
+        shown["status_label"] = str(Installation.Status(state["status"]).label)
+    if "steps" in state:
+        shown["steps"] = [{**step, "label": str(Installation.Status(step["key"]).label)} for step in state["steps"]]
+    return shown
 
 
 def app_operation(inst: Installation) -> str:

@@ -4,6 +4,9 @@ import pytest
 
 from appstore.risk import HIGH, WARNING, risk_of_compose, split_image
 
+# An admin's allowlist counts the disks we mounted (storage.selectors.mounted_roots reads our mount table).
+pytestmark = pytest.mark.django_db
+
 SAFE = """
 name: safe
 services:
