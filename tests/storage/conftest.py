@@ -14,9 +14,11 @@ from pathlib import Path
 
 import pytest
 
+from storage import tasks
 from storage.host import mergerfs
 from storage.host.errors import HostError
 from tests.conftest import missing
+from tests.factories import UserFactory
 
 TOOLS = (
     "losetup",
@@ -138,6 +140,19 @@ def loop_disks(tmp_path, media_root):
     disks.watched.append(str(media_root))
     yield disks
     disks.cleanup()
+
+
+@pytest.fixture
+def no_broker_messages(monkeypatch):
+    """Tests run the format task themselves: nothing is left in the broker for a later test's worker."""
+    queued = []
+    monkeypatch.setattr(tasks.disk_format, "delay", lambda *args: queued.append(args))
+    return queued
+
+
+@pytest.fixture
+def admin(db):
+    return UserFactory(admin=True, username="storage-admin")
 
 
 @pytest.fixture

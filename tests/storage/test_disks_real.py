@@ -26,21 +26,8 @@ from storage.pools import pools_reapply
 from tests.factories import UserFactory
 from tests.storage.conftest import fs_uuid, make_fs
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_broker_messages")]
 MOUNTABLE = ["ext4", "xfs", "btrfs", "exfat", "ntfs", "vfat"]
-
-
-@pytest.fixture(autouse=True)
-def no_broker_messages(monkeypatch):
-    """Tests run the format task themselves: nothing is left in the broker for a later test's worker."""
-    queued = []
-    monkeypatch.setattr(tasks.disk_format, "delay", lambda *args: queued.append(args))
-    return queued
-
-
-@pytest.fixture
-def admin(db):
-    return UserFactory(admin=True, username="storage-admin")
 
 
 def api(user, *, stepped_up=False) -> Client:

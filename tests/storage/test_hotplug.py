@@ -150,11 +150,6 @@ def test_a_mounted_disk_pulled_out_without_eject_is_reported_and_comes_back(loop
 
 
 # ---------------------------------------------------------------------------- the setting and its API
-@pytest.fixture
-def admin(db):
-    return UserFactory(admin=True, username="storage-admin")
-
-
 def client_of(user) -> Client:
     client = Client()
     client.force_login(user)

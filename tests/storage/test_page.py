@@ -17,23 +17,9 @@ from storage.host import mount as host_mount
 from storage.inventory import inventory_refresh
 from storage.models import Disk, DiskJob, HealthSample, Mount, Partition, Pool
 from storage.mounts import mount_create
-from tests.factories import UserFactory
 from tests.storage.conftest import fs_uuid, make_fs
 
-pytestmark = pytest.mark.django_db(transaction=True)
-
-
-@pytest.fixture(autouse=True)
-def no_broker_messages(monkeypatch):
-    """The tests run the format task themselves: nothing is left in the broker."""
-    queued = []
-    monkeypatch.setattr(tasks.disk_format, "delay", lambda *args: queued.append(args))
-    return queued
-
-
-@pytest.fixture
-def admin(db):
-    return UserFactory(admin=True, username="page-admin")
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("no_broker_messages")]
 
 
 def browser(user, *, stepped_up=False, csrf=False) -> Client:
