@@ -12,12 +12,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
+from casaos_site.i18n import deferred
 
 from . import serializers as s
 from .formatting import disk_format
 from .health import disk_health_check
 from .host.errors import HostError
-from .inventory import inventory_refresh
+from .inventory import inventory_current
 from .models import Disk, Mount, Pool, StorageSettings
 from .mounts import disk_eject, mount_create, mount_remove
 from .pools import pool_change, pool_create, pool_delete
@@ -58,12 +59,12 @@ class AdminView(APIView):
 
 
 class DiskListView(AdminView):
-    """Disks and arrays of the inventory, read from the host now (array members are listed under their array)."""
+    """Disks and arrays of the stored inventory (array members are listed under their array)."""
 
     @extend_schema(responses=s.DiskSerializer(many=True))
     @refusals
     def get(self, request):
-        inventory_refresh()
+        inventory_current()
         # An array's members are part of it: the array's `array.members` names them.
         disks = Disk.objects.filter(present=True, member_of__isnull=True).prefetch_related("partitions")
         return Response(s.DiskSerializer(disks, many=True).data)
@@ -86,7 +87,9 @@ class DiskSmartView(AdminView):
     def get(self, request, disk_id: str):
         disk = disk_by_id(disk_id)
         if disk.kind != Disk.Kind.DISK or not disk.present:
-            raise StorageRefused("Health is read from attached disks (an array's members have it).", code="no-smart")
+            raise StorageRefused(
+                deferred("Health is read from attached disks (an array's members have it)."), code="no-smart"
+            )
         latest = disk_health_check(disk=disk)
         history = disk.health_samples.all()[:HISTORY]
         return Response(

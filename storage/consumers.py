@@ -9,6 +9,7 @@ from django.utils.translation import get_language
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
+from monitoring.history import METRICS_EVENT
 
 from .services import STATS_EVENT, SYSTEM_GROUP
 
@@ -30,10 +31,14 @@ class SystemConsumer(SessionBoundConsumer):
 
     async def casaos_event(self, message):
         # Permission is re-checked per event: a user disabled mid-session stops receiving.
-        if not scope_user_allowed(self.scope) or message["event"] != STATS_EVENT:
+        if not scope_user_allowed(self.scope) or message["event"] not in (STATS_EVENT, METRICS_EVENT):
             return
         as_json = json.dumps({"event": message["event"], "data": message["data"]}, sort_keys=True)
-        await self.send(text_data=as_json if self.as_json else _fragment(as_json, get_language()))
+        # The history charts take their 10 s points as JSON on either kind of socket (htmx leaves JSON unswapped).
+        if self.as_json or message["event"] == METRICS_EVENT:
+            await self.send(text_data=as_json)
+        else:
+            await self.send(text_data=_fragment(as_json, get_language()))
 
 
 @lru_cache(maxsize=8)

@@ -7,9 +7,11 @@ from django.conf import settings
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed, user_is_admin
+from casaos_site.i18n import shown_in
 
 # 4403: a signed-in member, who may not see disks (4401 stays "no session").
 FORBIDDEN_CODE = 4403
+JOB_EVENT = "storage.job"  # storage.formatting's (not imported: the socket process has no use for the rest)
 
 
 def _admin_allowed(scope) -> bool:
@@ -34,4 +36,6 @@ class StorageConsumer(SessionBoundConsumer):
         # Re-checked per event: an admin demoted or disabled mid-session stops receiving.
         if not await database_sync_to_async(_admin_allowed)(self.scope):
             return
-        await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
+        # A job's step and error are stored message ids: said in this socket's user's language.
+        data = shown_in(message["data"], "step", "error") if message["event"] == JOB_EVENT else message["data"]
+        await self.send(text_data=json.dumps({"event": message["event"], "data": data}))

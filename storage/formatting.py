@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.services.audit import audit_record
 from casaos_site.events import publish
+from casaos_site.i18n import deferred
 
 from .host import format as host_format
 from .host.errors import HostError
@@ -19,15 +22,22 @@ from .safety import StorageRefused, check_confirmation, check_may_format, check_
 # What a whole-disk format offers (issue 15): ext4 is the default.
 FORMAT_FILESYSTEMS = ("ext4", "xfs", "btrfs", "exfat")
 JOB_EVENT = "storage.job"
+log = logging.getLogger(__name__)
 
 
 def _check_request(*, disk: Disk, fstype: str, label: str) -> None:
     if fstype not in FORMAT_FILESYSTEMS:
-        raise StorageRefused(f"Choose one of {', '.join(FORMAT_FILESYSTEMS)}.", code="fstype", status=400)
+        raise StorageRefused(
+            deferred("Choose one of %(choices)s.", choices=", ".join(FORMAT_FILESYSTEMS)), code="fstype", status=400
+        )
     try:
         host_format.check_label(label)
     except HostError as exc:
-        raise StorageRefused(exc.message[0].upper() + exc.message[1:] + ".", code="label", status=400) from exc
+        raise StorageRefused(
+            deferred("A label is 1 to 11 letters, digits, - or _, starting with a letter or digit."),
+            code="label",
+            status=400,
+        ) from exc
 
 
 def disk_format(*, disk: Disk, fstype: str, label: str, confirm: str, user=None, request=None) -> DiskJob:
@@ -76,15 +86,15 @@ def _progress(job: DiskJob, progress: int, step: str, status: str = DiskJob.Stat
 
 def _format_steps(job: DiskJob) -> None:
     disk = job.disk
-    _progress(job, 5, "checking")
+    _progress(job, 5, deferred("checking"))
     inventory_refresh()
     disk.refresh_from_db()
     check_may_format(disk)  # again: something may have been mounted since the job was queued
-    _progress(job, 15, "partitioning")
+    _progress(job, 15, deferred("partitioning"))
     part_path = host_format.partition_whole_disk(disk.path)
-    _progress(job, 35, "making the filesystem")
+    _progress(job, 35, deferred("making the filesystem"))
     host_format.make_filesystem(fstype=job.fstype, device=part_path, label=job.label)
-    _progress(job, 85, "mounting")
+    _progress(job, 85, deferred("mounting"))
     inventory_refresh()
     part = Partition.objects.select_related("disk").get(disk=disk, path=part_path)
     job.mount = partition_mount(part, name=job.label, user=job.requested_by)
@@ -98,8 +108,13 @@ def disk_format_run(*, job_id: int) -> DiskJob:
     try:
         _format_steps(job)
     except (HostError, StorageRefused) as exc:
-        job.error = getattr(exc, "message", "") if isinstance(exc, StorageRefused) else str(exc)
-        _progress(job, job.progress, "failed", DiskJob.Status.FAILED)
+        job.error = exc.stored if isinstance(exc, StorageRefused) else str(exc)  # a tool's own words stay as they are
+        _progress(job, job.progress, deferred("failed"), DiskJob.Status.FAILED)
         return job
-    _progress(job, 100, "done", DiskJob.Status.DONE)
+    except Exception as exc:  # a bug or a database error: the job must not stay "running" and block the disk
+        log.exception("storage: format job %s failed unexpectedly", job.pk)
+        job.error = f"{type(exc).__name__}: {exc}"
+        _progress(job, job.progress, deferred("failed"), DiskJob.Status.FAILED)
+        return job
+    _progress(job, 100, deferred("done"), DiskJob.Status.DONE)
     return job

@@ -51,5 +51,5 @@ def full_check() -> int:
     """Look at every mounted disk and pool of ours (beat, every CASAOS_STORAGE_FULL_INTERVAL seconds)."""
     threshold = StorageSettings.load().full_threshold
     rows = [(m, "mount") for m in Mount.objects.filter(state=Mount.State.MOUNTED)]
-    rows += [(p, "pool") for p in Pool.objects.filter(state=Pool.State.MOUNTED)]
+    rows += [(p, "pool") for p in Pool.objects.filter(state__in=[Pool.State.MOUNTED, Pool.State.DEGRADED])]
     return sum(_check(row, kind, threshold) for row, kind in rows)

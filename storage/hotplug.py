@@ -15,6 +15,7 @@ from django.conf import settings
 
 from accounts.services.audit import audit_record
 from casaos_site.events import publish
+from casaos_site.i18n import deferred
 
 from .host import mount as host_mount
 from .host import uevents
@@ -22,6 +23,7 @@ from .host.errors import HostError
 from .inventory import inventory_refresh
 from .models import Disk, Mount, Partition, StorageSettings
 from .mounts import partition_mount, reapply_one
+from .pools import pools_follow
 from .safety import StorageRefused
 
 log = logging.getLogger(__name__)
@@ -49,14 +51,16 @@ def _attached(mount: Mount) -> bool:
 
 
 def _lose(mount: Mount) -> None:
-    """Record and announce a mount whose disk left without an eject; its dead mount is detached lazily."""
+    """Record and announce a mount whose disk left without an eject; its pools let go of it first (they would write
+    into the empty folder it leaves), then its dead mount is detached lazily."""
+    mount.state, mount.last_error = Mount.State.LOST, deferred("the disk was removed without an eject")
+    mount.save(update_fields=["state", "last_error"])
+    pools_follow([mount])
     if host_mount.is_mounted(mount.target):
         try:
             host_mount.unmount_lazy(mount.target)
         except HostError as exc:
             log.warning("storage: could not detach %s: %s", mount.target, exc)
-    mount.state, mount.last_error = Mount.State.LOST, "the disk was removed without an eject"
-    mount.save(update_fields=["state", "last_error"])
     log.warning("storage: %s was removed without an eject", mount.target)
     _announce(LOST_EVENT, {"mount": mount.pk, "name": mount.name, "target": mount.target, "uuid": mount.fs_uuid})
     audit_record(actor=None, action="storage.mount.lost", target=mount.target, details={"uuid": mount.fs_uuid})
@@ -75,6 +79,7 @@ def mounts_returned() -> list[Mount]:
     back = [m for m in Mount.objects.filter(state__in=[Mount.State.MISSING, Mount.State.LOST]) if _attached(m)]
     for mount in back:
         reapply_one(mount)
+    pools_follow(back)  # their pools take them back
     return back
 
 

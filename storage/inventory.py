@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from casaos_site.events import publish_on_commit
@@ -81,7 +83,8 @@ def _part(device: BlockDevice, number: int) -> PartInfo:
         label=device.label,
         uuid=device.uuid,
         partuuid=device.partuuid,
-        mountpoint=device.mountpoints[0] if device.mountpoints else "",
+        # The shortest of its mount points: the others are binds of folders inside (the engines' overlay on /).
+        mountpoint=min(device.mountpoints, key=len) if device.mountpoints else "",
         used=device.fsused,
         free=device.fsavail,
     )
@@ -132,10 +135,6 @@ def _array_info(arr: MdArray, devices: list[BlockDevice]) -> DiskInfo:
     )
 
 
-def _source_device(source: str) -> str:
-    return source.split("[", 1)[0]  # btrfs subvolumes read "/dev/sda2[/@home]"
-
-
 def _mount_of(path: str, mounts: list[MountEntry]) -> MountEntry | None:
     """The mount that holds path: the longest mount point above it."""
     inside = [m for m in mounts if Path(path).is_relative_to(m.target)]
@@ -145,7 +144,7 @@ def _mount_of(path: str, mounts: list[MountEntry]) -> MountEntry | None:
 def _mark_system(infos: list[DiskInfo], mounts: list[MountEntry], system_paths: dict[str, str]) -> None:
     for path, why in system_paths.items():
         entry = _mount_of(path, mounts)
-        source = _source_device(entry.source) if entry else ""
+        source = block.source_device(entry.source) if entry else ""
         for info in infos:
             if source and any(d.path == source for d in info.device.walk()):
                 info.system_reason = info.system_reason or f"{why} ({path})"
@@ -172,7 +171,7 @@ def inventory_build(
 ) -> list[DiskInfo]:
     """Disks and arrays with stable ids, partitions and system marks, from the host's own listings."""
     infos = []
-    for device in devices:
+    for device in block.merge_mounts(devices, mounts):
         if _listed(device, include_loop):
             kind, sid = stable_id(device)
             infos.append(
@@ -238,9 +237,19 @@ def _store_partitions(disk: Disk, parts: list[PartInfo]) -> None:
         Partition.objects.update_or_create(disk=disk, number=part.number, defaults=values)
 
 
+def _shape() -> set[tuple]:
+    """What the pages draw of the attached disks, but the space figures (those change with every write)."""
+    disks = Disk.objects.filter(present=True).values_list("stable_id", "name", "is_system", "member_of", "array")
+    parts = Partition.objects.filter(disk__present=True).values_list(
+        "disk__stable_id", "number", "fstype", "label", "uuid", "mountpoint"
+    )
+    return {("disk", *map(str, d)) for d in disks} | {("part", *p) for p in parts}
+
+
 @transaction.atomic
 def inventory_store(infos: list[DiskInfo]) -> list[Disk]:
     """Write what was found: rows updated in place, disks not found now kept as absent (their history stays)."""
+    before = _shape()
     now = timezone.now()
     stored = {}
     for info in infos:
@@ -252,7 +261,9 @@ def inventory_store(infos: list[DiskInfo]) -> list[Disk]:
     gone = Disk.objects.filter(present=True).exclude(pk__in=[d.pk for d in stored.values()])
     Partition.objects.filter(disk__in=gone).update(mountpoint="", used=None, free=None)
     gone.update(present=False)
-    publish_on_commit(settings.STORAGE_GROUP, INVENTORY_EVENT, {"disks": len(stored)})
+    # Only a change: every open page redraws on this event, and redrawing reads the inventory again.
+    if _shape() != before:
+        publish_on_commit(settings.STORAGE_GROUP, INVENTORY_EVENT, {"disks": len(stored)})
     return list(stored.values())
 
 
@@ -266,3 +277,19 @@ def inventory_refresh() -> list[Disk]:
         include_loop=settings.STORAGE_LOOP_DEVICES,
     )
     return inventory_store(infos)
+
+
+def inventory_read_at():
+    """When the host was last read: every read stamps the disks it found (None before the first read)."""
+    return Disk.objects.filter(present=True).aggregate(newest=Max("last_seen"))["newest"]
+
+
+def inventory_current() -> None:
+    """Read the host only when the stored read is older than CASAOS_STORAGE_INVENTORY_MAX_AGE.
+
+    Hotplug and every action read it as they happen, so pages and the API show the stored rows: a page view must
+    not cost lsblk, blkid and findmnt. The age bounds what nobody announced (a mount made by hand in a shell).
+    """
+    read_at = inventory_read_at()
+    if read_at is None or timezone.now() - read_at > timedelta(seconds=settings.STORAGE_INVENTORY_MAX_AGE):
+        inventory_refresh()

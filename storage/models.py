@@ -133,6 +133,8 @@ class Pool(models.Model):
 
     class State(models.TextChoices):
         MOUNTED = "mounted"
+        DEGRADED = "degraded"  # a member's disk is gone: mounted over the others, whole again when it returns
+        LOST = "lost"  # every member's disk is gone: not mounted until one returns
         FAILED = "failed"
 
     name = models.CharField(max_length=64, unique=True)

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.conf import settings
 
 from accounts.services.audit import audit_record
+from casaos_site.i18n import deferred
 
 from .host import mount as host_mount
 from .host.errors import Busy, HostError
@@ -34,7 +35,11 @@ def media_root() -> Path:
 def _taken(name: str) -> bool:
     target = media_root() / name
     busy_folder = target.exists() and (host_mount.is_mounted(str(target)) or any(target.iterdir()))
-    return busy_folder or Mount.objects.filter(name=name).exists() or Pool.objects.filter(name=name).exists()
+    if busy_folder or Mount.objects.filter(name=name).exists() or Pool.objects.filter(name=name).exists():
+        return True
+    from remotes.models import Remote  # a remote is a root "@name" too: one name, one root
+
+    return Remote.objects.filter(name=name).exists()
 
 
 def folder_name(wanted: str) -> str:
@@ -52,10 +57,13 @@ def holders_details(exc: Busy) -> dict:
 
 
 def busy_refusal(what: str, exc: Busy) -> StorageRefused:
-    names = ", ".join(sorted({f"{h.command} ({h.pid})" for h in exc.holders})) or "a process"
-    return StorageRefused(
-        f"{what} is in use by {names}: close it there first.", code="busy", details=holders_details(exc)
+    names = ", ".join(sorted({f"{h.command} ({h.pid})" for h in exc.holders}))
+    message = (
+        deferred("%(what)s is in use by %(names)s: close it there first.", what=what, names=names)
+        if names
+        else deferred("%(what)s is in use by a process: close it there first.", what=what)
     )
+    return StorageRefused(message, code="busy", details=holders_details(exc))
 
 
 def partition_by_uuid(fs_uuid: str) -> Partition:
@@ -63,21 +71,33 @@ def partition_by_uuid(fs_uuid: str) -> Partition:
     refuse_raw_path(fs_uuid)
     part = Partition.objects.select_related("disk").filter(uuid=fs_uuid, disk__present=True).first()
     if part is None:
-        raise StorageRefused("No filesystem with this id is attached now.", code="not-found", status=404)
+        raise StorageRefused(deferred("No filesystem with this id is attached now."), code="not-found", status=404)
     return part
 
 
 def _check_mountable(part: Partition) -> None:
     check_present(part.disk)
     if part.disk.is_system:
-        raise StorageRefused(f"{part.name} is on a system disk ({part.disk.system_reason}).", code="system-disk")
+        raise StorageRefused(
+            deferred("%(part)s is on a system disk (%(reason)s).", part=part.name, reason=part.disk.system_reason),
+            code="system-disk",
+        )
     if part.disk.member_of_id:
-        raise StorageRefused(f"{part.name} belongs to an array: mount the array instead.", code="array-member")
+        raise StorageRefused(
+            deferred("%(part)s belongs to an array: mount the array instead.", part=part.name), code="array-member"
+        )
     if part.mountpoint:
-        raise StorageRefused(f"{part.name} is already mounted at {part.mountpoint}.", code="mounted")
+        raise StorageRefused(
+            deferred("%(part)s is already mounted at %(where)s.", part=part.name, where=part.mountpoint), code="mounted"
+        )
     if part.fstype not in host_mount.MOUNTABLE:
         raise StorageRefused(
-            f"{part.name} holds {part.fstype or 'no filesystem we know'}; we mount {', '.join(host_mount.MOUNTABLE)}.",
+            deferred(
+                "%(part)s holds %(fstype)s; we mount %(known)s.",
+                part=part.name,
+                fstype=part.fstype or deferred("no filesystem we know"),
+                known=", ".join(host_mount.MOUNTABLE),
+            ),
             code="fstype",
             status=400,
         )
@@ -92,7 +112,11 @@ def partition_mount(part: Partition, *, name: str = "", user=None) -> Mount:
         host_mount.mount(source=part.path, target=str(target), fstype=part.fstype)
     except HostError as exc:
         _remove_folder(target)
-        raise StorageRefused(f"{part.name} could not be mounted: {exc}", code="mount-failed", status=422) from exc
+        raise StorageRefused(
+            deferred("%(part)s could not be mounted: %(error)s", part=part.name, error=str(exc)),
+            code="mount-failed",
+            status=422,
+        ) from exc
     mount = Mount.objects.create(
         name=folder, target=str(target), fs_uuid=part.uuid, fstype=part.fstype, label=part.label, created_by=user
     )
@@ -133,7 +157,10 @@ def _unmount(mount: Mount) -> None:
         except Busy as exc:
             raise busy_refusal(mount.target, exc) from exc
         except HostError as exc:
-            raise StorageRefused(f"{mount.target} could not be unmounted: {exc}", code="unmount-failed") from exc
+            raise StorageRefused(
+                deferred("%(target)s could not be unmounted: %(error)s", target=mount.target, error=str(exc)),
+                code="unmount-failed",
+            ) from exc
     _remove_folder(Path(mount.target))
     mount.delete()
 
@@ -159,8 +186,11 @@ def _eject_plan(disk: Disk) -> list[Mount]:
     targets = {m.target for m in ours}
     foreign = [p for p in disk.partitions.all() if p.mountpoint and p.mountpoint not in targets]
     if foreign:
-        where = ", ".join(f"{p.name} at {p.mountpoint}" for p in foreign)
-        raise StorageRefused(f"{disk.name} has a filesystem mounted outside our table ({where}).", code="mounted")
+        where = ", ".join(f"{p.name} → {p.mountpoint}" for p in foreign)
+        raise StorageRefused(
+            deferred("%(disk)s has a filesystem mounted outside our table (%(where)s).", disk=disk.name, where=where),
+            code="mounted",
+        )
     for mount in ours:
         check_not_pooled(mount)
     return ours
@@ -188,7 +218,7 @@ def _reapply(mount: Mount) -> None:
         return
     part = Partition.objects.select_related("disk").filter(uuid=mount.fs_uuid, disk__present=True).first()
     if part is None:
-        mount.state, mount.last_error = Mount.State.MISSING, "the disk is not attached"
+        mount.state, mount.last_error = Mount.State.MISSING, deferred("the disk is not attached")
         return
     try:
         host_mount.mount(source=part.path, target=mount.target, fstype=mount.fstype)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext_lazy as _
 
 from .formatting import FORMAT_FILESYSTEMS
-from .inventory import inventory_refresh
+from .inventory import inventory_current
 from .models import Disk, DiskJob, Mount, Partition, Pool
 from .safety import confirmation_text
 from .usage import Usage, filesystem_usage
@@ -27,6 +27,11 @@ class PartitionRow:
     part: Partition
     mount: Mount | None
     usage: Usage | None
+
+    @property
+    def pool(self) -> Pool | None:
+        """The pool this mount is a member of: it is unmounted only after it leaves the pool."""
+        return self.mount.pools.first() if self.mount else None
 
 
 @dataclass
@@ -57,6 +62,11 @@ class PoolCard:
     members: list[Mount]
     usage: Usage | None
 
+    @property
+    def missing(self) -> list[Mount]:
+        """Members whose disk is not mounted now (missing at start, lost, failed): the pool runs without them."""
+        return [m for m in self.members if m.state != Mount.State.MOUNTED]
+
 
 def _row(part: Partition, mounts: dict[str, Mount]) -> PartitionRow:
     mount = mounts.get(part.mountpoint) if part.mountpoint else None
@@ -70,17 +80,22 @@ def _card(disk: Disk, mounts: dict[str, Mount]) -> DiskCard:
 
 
 def disk_cards(*, refresh: bool = True) -> list[DiskCard]:
-    """The attached disks and arrays (array members inside their array), read from the host now."""
+    """The attached disks and arrays (array members inside their array), as the stored inventory has them."""
     if refresh:
-        inventory_refresh()
+        inventory_current()
     mounts = {m.target: m for m in Mount.objects.all()}
     disks = Disk.objects.filter(present=True, member_of__isnull=True).prefetch_related("partitions")
     return [_card(disk, mounts) for disk in disks]
 
 
+def _is_up(pool: Pool) -> bool:
+    # A lost pool's folder is an empty one on the system disk: its figures would be the system disk's.
+    return pool.state in (Pool.State.MOUNTED, Pool.State.DEGRADED)
+
+
 def pool_cards() -> list[PoolCard]:
     return [
-        PoolCard(pool, list(pool.members.all()), filesystem_usage(pool.target))
+        PoolCard(pool, list(pool.members.all()), filesystem_usage(pool.target) if _is_up(pool) else None)
         for pool in Pool.objects.prefetch_related("members")
     ]
 

@@ -1,6 +1,9 @@
 """Shapes of the storage API: disks with partitions, health samples, mounts, pools and disk jobs."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from casaos_site.i18n import ShownField
 
 from .formatting import FORMAT_FILESYSTEMS
 from .host.mergerfs import POLICIES
@@ -15,6 +18,9 @@ class PartitionSerializer(serializers.ModelSerializer):
 
 
 class DiskJobSerializer(serializers.ModelSerializer):
+    step = ShownField(read_only=True, help_text=_("what the job is doing now, in your language"))
+    error = ShownField(read_only=True, help_text=_("why the job failed, in your language"))
+
     disk = serializers.CharField(source="disk.stable_id")
 
     class Meta:
@@ -39,7 +45,7 @@ class DiskSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="stable_id")
     partitions = PartitionSerializer(many=True)
     member_of = serializers.SlugRelatedField(slug_field="stable_id", read_only=True)
-    confirmation = serializers.SerializerMethodField(help_text="What to type to confirm a format.")
+    confirmation = serializers.SerializerMethodField(help_text=_("What to type to confirm a format."))
 
     class Meta:
         model = Disk
@@ -103,11 +109,14 @@ class HealthSampleSerializer(serializers.ModelSerializer):
 class FormatSerializer(serializers.Serializer):
     fstype = serializers.ChoiceField(choices=FORMAT_FILESYSTEMS, default="ext4")
     label = serializers.CharField(max_length=32)
-    confirm = serializers.CharField(max_length=400, help_text="The disk's model and serial, typed (see confirmation).")
+    confirm = serializers.CharField(
+        max_length=400, help_text=_("The disk's model and serial, typed (see confirmation).")
+    )
 
 
 class MountSerializer(serializers.ModelSerializer):
     pools = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    last_error = ShownField(read_only=True, help_text=_("why it is not mounted, in your language"))
 
     class Meta:
         model = Mount
@@ -127,21 +136,39 @@ class MountSerializer(serializers.ModelSerializer):
 
 
 class MountCreateSerializer(serializers.Serializer):
-    uuid = serializers.CharField(max_length=64, help_text="The filesystem's UUID, as the disk listing gives it.")
+    uuid = serializers.CharField(max_length=64, help_text=_("The filesystem's UUID, as the disk listing gives it."))
     name = serializers.CharField(max_length=48, required=False, default="", allow_blank=True)
 
 
 class PoolSerializer(serializers.ModelSerializer):
     members = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    missing = serializers.SerializerMethodField(help_text="Member mount ids whose disk is not mounted now.")
+    last_error = ShownField(read_only=True, help_text=_("why it is not mounted, in your language"))
 
     class Meta:
         model = Pool
-        fields = ["id", "name", "target", "policy", "members", "state", "last_error", "full_warned", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "target",
+            "policy",
+            "members",
+            "missing",
+            "state",
+            "last_error",
+            "full_warned",
+            "created_at",
+        ]
+
+    def get_missing(self, pool: Pool) -> list[int]:
+        return [m.pk for m in pool.members.all() if m.state != Mount.State.MOUNTED]
 
 
 class PoolCreateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=32)
-    members = serializers.ListField(child=serializers.IntegerField(), max_length=32, help_text="Mount ids, in order.")
+    members = serializers.ListField(
+        child=serializers.IntegerField(), max_length=32, help_text=_("Mount ids, in order.")
+    )
     policy = serializers.ChoiceField(choices=list(POLICIES), default="epmfs")
 
 

@@ -35,12 +35,19 @@ def system_stats_publish(*, sampler: Sampler) -> dict:
 
 
 def system_monitor_run(*, iterations: int | None = None, stop: threading.Event | None = None) -> None:
-    """The one sampler: publish figures every CASAOS_STATS_INTERVAL seconds until `stop` is set."""
-    sampler = Sampler()
+    """The one sampler: publish figures every CASAOS_STATS_INTERVAL seconds until `stop` is set, and record them
+    (with the apps' figures) into the metrics history."""
+    from apps.services.common import engine
+    from monitoring.history import HistoryRecorder
+
+    sampler, recorder = Sampler(), HistoryRecorder(engine=engine)
     stop = stop or threading.Event()
     count = 0
-    while (iterations is None or count < iterations) and not stop.is_set():
-        started = time.monotonic()
-        system_stats_publish(sampler=sampler)
-        count += 1
-        stop.wait(max(0.0, settings.STATS_INTERVAL - (time.monotonic() - started)))
+    try:
+        while (iterations is None or count < iterations) and not stop.is_set():
+            started = time.monotonic()
+            recorder.add(system_stats_publish(sampler=sampler))
+            count += 1
+            stop.wait(max(0.0, settings.STATS_INTERVAL - (time.monotonic() - started)))
+    finally:
+        recorder.close()

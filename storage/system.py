@@ -4,6 +4,7 @@ between samples."""
 import os
 import time
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 import psutil
 
@@ -41,6 +42,19 @@ class InterfaceFigures:
 
 
 @dataclass
+class DiskIOFigures:
+    name: str
+    read_per_s: float
+    write_per_s: float
+    read_total: int
+    write_total: int
+
+
+# Block devices that are not disks a user owns: loop devices (snaps, images), RAM disks, zram swap, optical drives.
+IGNORED_BLOCK_PREFIXES = ("loop", "ram", "zram", "sr", "fd")
+
+
+@dataclass
 class SystemFigures:
     time: float
     cpu_percent: float
@@ -58,6 +72,7 @@ class SystemFigures:
     disks: list[DiskFigures] = field(default_factory=list)
     interfaces: list[InterfaceFigures] = field(default_factory=list)
     cpu_temperature: float | None = None
+    disk_io: list[DiskIOFigures] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -107,6 +122,27 @@ def interface_rates(previous: dict, current: dict, elapsed: float) -> list[Inter
     return figures
 
 
+def disk_io_counters() -> dict:
+    """Read/write counters of whole disks (partitions would count the same bytes twice), by device name."""
+    try:
+        whole = {path.name for path in Path("/sys/block").iterdir()}
+        counters = psutil.disk_io_counters(perdisk=True) or {}
+    except (OSError, RuntimeError):  # no /sys/block, or no /proc/diskstats
+        return {}
+    return {n: c for n, c in counters.items() if n in whole and not n.startswith(IGNORED_BLOCK_PREFIXES)}
+
+
+def disk_io_rates(previous: dict, current: dict, elapsed: float) -> list[DiskIOFigures]:
+    """Bytes read and written per second by each disk between two readings (a new disk reads 0)."""
+    figures = []
+    for name, now in sorted(current.items()):
+        before = previous.get(name, now)
+        read = max((now.read_bytes - before.read_bytes) / elapsed, 0.0)
+        write = max((now.write_bytes - before.write_bytes) / elapsed, 0.0)
+        figures.append(DiskIOFigures(name, read, write, now.read_bytes, now.write_bytes))
+    return figures
+
+
 def cpu_temperature() -> float | None:
     """The processor's temperature in °C where /sys/class/hwmon or /sys/class/thermal report one, else None."""
     try:
@@ -121,18 +157,20 @@ def cpu_temperature() -> float | None:
 
 
 class Sampler:
-    """Keeps the previous network counters so each sample carries per-second rates."""
+    """Keeps the previous network and disk counters so each sample carries per-second rates."""
 
     def __init__(self) -> None:
         self._last_net = interface_counters()
+        self._last_io = disk_io_counters()
         self._last_time = time.monotonic()
         psutil.cpu_percent(interval=None)  # primes the CPU counter: the first call always answers 0.0
 
     def sample(self) -> SystemFigures:
         now = time.monotonic()
-        net = interface_counters()
-        interfaces = interface_rates(self._last_net, net, max(now - self._last_time, 1e-3))
-        self._last_net, self._last_time = net, now
+        net, io, elapsed = interface_counters(), disk_io_counters(), max(now - self._last_time, 1e-3)
+        interfaces = interface_rates(self._last_net, net, elapsed)
+        disk_io = disk_io_rates(self._last_io, io, elapsed)
+        self._last_net, self._last_io, self._last_time = net, io, now
         memory = psutil.virtual_memory()
         return SystemFigures(
             time=time.time(),
@@ -151,6 +189,7 @@ class Sampler:
             disks=disks(),
             interfaces=interfaces,
             cpu_temperature=cpu_temperature(),
+            disk_io=disk_io,
         )
 
 

@@ -5,9 +5,19 @@
 
   function cardsBox() { return document.getElementById("storage-cards-box"); }
 
+  // A redraw would close a format panel the admin is filling in: it waits until the panel is closed.
   function refreshCards() {
     const box = cardsBox();
-    if (box && window.htmx) { window.htmx.trigger(box, "storage:changed"); }
+    if (!box || !window.htmx) { return; }
+    if (box.querySelector("details.format-panel[open]")) { box.dataset.stale = "1"; return; }
+    delete box.dataset.stale;
+    window.htmx.trigger(box, "storage:changed");
+  }
+
+  function onToggle(event) {
+    const panel = event.target;
+    const box = cardsBox();
+    if (panel.matches && panel.matches("details.format-panel") && !panel.open && box && box.dataset.stale) { refreshCards(); }
   }
 
   function showJob(data) {
@@ -40,4 +50,5 @@
 
   document.addEventListener("htmx:wsBeforeMessage", onMessage);
   document.addEventListener("submit", askFormat);
+  document.addEventListener("toggle", onToggle, true);  // toggle does not bubble
 })();

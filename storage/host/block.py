@@ -151,6 +151,30 @@ def merge_blkid(devices: list[BlockDevice], probed: dict[str, dict[str, str]]) -
     return [_with_blkid(device, probed) for device in devices]
 
 
+def source_device(source: str) -> str:
+    """The device of a findmnt source: btrfs subvolumes read "/dev/sda2[/@home]"."""
+    return source.split("[", 1)[0]
+
+
+def _with_mounts(device: BlockDevice, by_source: dict[str, list[MountEntry]]) -> BlockDevice:
+    found = by_source.get(device.path, [])
+    return replace(
+        device,
+        fstype=device.fstype or next((m.fstype for m in found if m.fstype), ""),
+        mountpoints=device.mountpoints or tuple(m.target for m in found),
+        children=tuple(_with_mounts(child, by_source) for child in device.children),
+    )
+
+
+def merge_mounts(devices: list[BlockDevice], mounts: list[MountEntry]) -> list[BlockDevice]:
+    """Fill the filesystem type and mount points that lsblk and blkid left empty from findmnt: a device we may not
+    open (a virtual machine's root disk) is still mounted, and the kernel says as what."""
+    by_source: dict[str, list[MountEntry]] = {}
+    for mount in mounts:
+        by_source.setdefault(source_device(mount.source), []).append(mount)
+    return [_with_mounts(device, by_source) for device in devices]
+
+
 def list_devices() -> list[BlockDevice]:
     """Every block device now, with blkid's answers merged in."""
     devices = parse_lsblk(run(LSBLK))

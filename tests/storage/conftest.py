@@ -13,9 +13,10 @@ import time
 from pathlib import Path
 
 import pytest
+import redis
 
 from storage import tasks
-from storage.host import mergerfs
+from storage.host import block, mergerfs
 from storage.host.errors import HostError
 from tests.conftest import missing
 from tests.factories import UserFactory
@@ -156,13 +157,29 @@ def admin(db):
 
 
 @pytest.fixture
-def media_root(tmp_path, settings):
-    """CASAOS_MEDIA_ROOT of this test, with loop devices listed in the inventory."""
+def media_root(tmp_path, settings, monkeypatch):
+    """CASAOS_MEDIA_ROOT of this test, with this test's loop devices listed in the inventory."""
     root = tmp_path / "media"
     root.mkdir()
     settings.MEDIA_ROOT_DISKS = root
     settings.STORAGE_LOOP_DEVICES = True
+    # Under xdist other workers plug loop devices in meanwhile: to this test's hotplug listener each would be a new
+    # disk, announced and (automount on) mounted from under the other test's feet.
+    monkeypatch.setattr(block, "list_devices", _loops_over(tmp_path, block.list_devices))
     return root
+
+
+def _loops_over(folder: Path, list_devices):
+    """`list_devices` keeping, of the loop devices, those over an image file in `folder`."""
+
+    def ours(device) -> bool:
+        backing = Path("/sys/block", device.name, "loop", "backing_file")
+        try:
+            return Path(backing.read_text().strip()).is_relative_to(folder)
+        except OSError:  # detached meanwhile
+            return False
+
+    return lambda: [device for device in list_devices() if device.type != "loop" or ours(device)]
 
 
 def make_fs(device: str, fstype: str, label: str) -> None:
@@ -186,3 +203,33 @@ def fs_uuid(device: str) -> str:
         check=True,
     )
     return out.stdout.strip()
+
+
+def _redis_apart() -> str:
+    """This xdist worker's spare Redis database, emptied: the broker of no other stack. (The database number plus 8
+    was another worker's own: the session live stack there took this stack's format task and looked for the job in
+    its own database.)"""
+    url = os.environ["CASAOS_TEST_SPARE_REDIS_URL"]
+    redis.Redis.from_url(url).flushdb()
+    return url
+
+
+@pytest.fixture
+def storage_stack(media_root, settings, transactional_db):
+    """A server and worker of the test's own that list loop devices and mount under its media root."""
+    from tests.conftest import LiveStack, _database_url
+
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
+        "DATABASE_URL": _database_url(),
+        "CASAOS_MEDIA_ROOT": str(media_root),
+        "CASAOS_STORAGE_LOOP_DEVICES": "true",
+        "CASAOS_REDIS_URL": _redis_apart(),
+    }
+    stack = LiveStack(env)
+    try:
+        stack.start()
+        yield stack
+    finally:
+        stack.stop()

@@ -2,23 +2,19 @@
 
 import pytest
 from asgiref.sync import async_to_sync
-from channels.testing import WebsocketCommunicator
 from django.conf import settings
 
-from casaos_site.asgi import application
 from casaos_site.events import apublish
 from storage.consumers_disks import FORBIDDEN_CODE
-from tests.accounts.test_sockets import _key, _login
+from tests.accounts.test_sockets import _login
 from tests.factories import UserFactory
+from tests.sockets import page_socket
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
-def _socket(client=None) -> WebsocketCommunicator:
-    headers = [(b"host", b"testserver")]
-    if client is not None:
-        headers.append((b"cookie", f"sessionid={_key(client)}".encode()))
-    return WebsocketCommunicator(application, "/ws/storage/", headers=headers)
+def _socket(client=None):
+    return page_socket("/ws/storage/", client)
 
 
 def test_it_pushes_job_progress_to_admins(redis_client):

@@ -6,7 +6,6 @@ detached and every mount undone by the loop_disks fixture, even when a test fail
 
 import asyncio
 import subprocess
-import time
 
 import pytest
 from asgiref.sync import async_to_sync
@@ -14,7 +13,7 @@ from channels.layers import get_channel_layer
 from django.test import Client
 
 from accounts.models import AuditEvent
-from accounts.permissions import STEPUP_SESSION_KEY
+from casaos_site.i18n import shown
 from storage import tasks
 from storage.formatting import JOB_EVENT
 from storage.host import mergerfs
@@ -23,6 +22,7 @@ from storage.inventory import inventory_refresh
 from storage.models import Disk, DiskJob, HealthSample, Mount, Pool
 from storage.mounts import mount_create, mount_remove, mounts_reapply
 from storage.pools import pools_reapply
+from tests.clients import logged_in
 from tests.factories import UserFactory
 from tests.storage.conftest import fs_uuid, make_fs
 
@@ -31,13 +31,7 @@ MOUNTABLE = ["ext4", "xfs", "btrfs", "exfat", "ntfs", "vfat"]
 
 
 def api(user, *, stepped_up=False) -> Client:
-    client = Client()
-    client.force_login(user)
-    if stepped_up:
-        session = client.session
-        session[STEPUP_SESSION_KEY] = time.time()
-        session.save()
-    return client
+    return logged_in(user, stepped_up=stepped_up)
 
 
 def disk_of(device: str) -> Disk:
@@ -305,6 +299,20 @@ def test_pools_are_reapplied_after_their_disks(loop_disks, media_root):
         subprocess.run(["umount", "--", target], check=True)
     mounts_reapply()
     assert pools_reapply() == {"Both": "mounted"} and mergerfs.branches(pool.target) == [one.target, two.target]
+
+
+def test_a_pool_with_a_member_missing_at_start_is_mounted_degraded_over_the_others(loop_disks, media_root):
+    _, one = ext4_mounted(loop_disks, "One")
+    device, two = ext4_mounted(loop_disks, "Two")
+    from storage.pools import pool_create
+
+    pool = pool_create(name="Both", mount_ids=[one.pk, two.pk])
+    for target in (pool.target, one.target, two.target):
+        subprocess.run(["umount", "--", target], check=True)
+    loop_disks.detach(device)  # unplugged while the server was down
+    assert mounts_reapply() == {"One": "mounted", "Two": "missing"}
+    assert pools_reapply() == {"Both": "degraded"} and mergerfs.branches(pool.target) == [one.target]
+    assert shown(Pool.objects.get(pk=pool.pk).last_error) == "missing: Two"
 
 
 def test_a_pool_refuses_unknown_or_unmounted_members_and_bad_names(loop_disks, media_root, admin):

@@ -11,11 +11,13 @@ from django.db import connection
 from django.test import Client
 
 from accounts.models import AuditEvent
+from casaos_site.i18n import shown
 from storage import hotplug
+from storage.host import mergerfs, uevents
 from storage.host import mount as host_mount
-from storage.host import uevents
-from storage.models import Disk, Mount, StorageSettings
+from storage.models import Disk, Mount, Pool, StorageSettings
 from storage.mounts import mount_create
+from storage.pools import pool_create
 from tests.factories import UserFactory
 from tests.storage.conftest import fs_uuid, make_fs
 
@@ -147,6 +149,43 @@ def test_a_mounted_disk_pulled_out_without_eject_is_reported_and_comes_back(loop
         loop_disks.attach(image)  # plugged in again: mounted where it was (our table), automount or not
         eventually(lambda: Mount.objects.get(pk=mount.pk).state == Mount.State.MOUNTED)
     assert (media_root / "Photos" / "kept.txt").read_text() == "still here"
+
+
+def test_a_pool_member_pulled_out_leaves_the_pool_degraded_on_the_others_until_it_returns(
+    loop_disks, media_root, announced
+):
+    images = [ext4_image(loop_disks, label) for label in ("One", "Two")]
+    devices = [loop_disks.attach(image) for image in images]
+    one, two = (mount_create(fs_uuid=fs_uuid(device)) for device in devices)
+    pool = pool_create(name="Both", mount_ids=[one.pk, two.pk])
+    with listening(netlink_monitor):
+        pull_out(loop_disks, devices[1], two.target)
+        eventually(lambda: Pool.objects.get(pk=pool.pk).state == Pool.State.DEGRADED)
+        pool.refresh_from_db()
+        assert shown(pool.last_error) == "missing: Two"
+        # Over the disk that is left, never the empty folder the pulled one leaves: a new file lands on One.
+        assert mergerfs.branches(pool.target) == [one.target]
+        (media_root / "Both" / "new.txt").write_text("kept")
+        assert (media_root / "One" / "new.txt").exists() and not (media_root / "Two" / "new.txt").exists()
+
+        loop_disks.attach(images[1])
+        eventually(lambda: Pool.objects.get(pk=pool.pk).state == Pool.State.MOUNTED)
+    assert mergerfs.branches(pool.target) == [one.target, two.target]
+    assert Pool.objects.get(pk=pool.pk).last_error == ""
+
+
+def test_a_pool_whose_members_are_all_pulled_out_is_lost_and_unmounted(loop_disks, media_root, announced):
+    image = ext4_image(loop_disks, "Only")
+    device = loop_disks.attach(image)
+    only = mount_create(fs_uuid=fs_uuid(device))
+    pool = pool_create(name="Alone", mount_ids=[only.pk])
+    with listening(netlink_monitor):
+        pull_out(loop_disks, device, only.target)
+        eventually(lambda: Pool.objects.get(pk=pool.pk).state == Pool.State.LOST)
+        assert not host_mount.is_mounted(pool.target)
+        loop_disks.attach(image)
+        eventually(lambda: Pool.objects.get(pk=pool.pk).state == Pool.State.MOUNTED)
+    assert mergerfs.branches(pool.target) == [only.target]
 
 
 # ---------------------------------------------------------------------------- the setting and its API

@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from storage import inventory
 from storage.host import block, mdstat
 from storage.inventory import inventory_build, inventory_store
 from storage.models import Disk
@@ -67,6 +68,23 @@ def test_a_filesystem_on_the_whole_disk_is_partition_zero():
     assert (whole.number, whole.path, whole.mountpoint) == (0, "/dev/sdb", "/media/Media")
 
 
+def test_a_filesystem_lsblk_and_blkid_cannot_read_is_known_from_its_mount():
+    # A virtual machine's root disk that we may not open: lsblk has no fstype and blkid reads nothing (EPERM), yet
+    # findmnt says what is mounted, so the card shows / with its usage instead of "No filesystem".
+    found = build(
+        [
+            dev("vda", serial="root", mountpoints=["/var/lib/containers/storage/overlay", "/"]),
+            dev("sdb", serial="B", children=[part("sdb1")]),
+        ],
+        mounts=[("/", "/dev/vda"), ("/var/lib/containers/storage/overlay", "/dev/vda"), ("/srv", "/dev/sdb1[/@srv]")],
+    )
+    (whole,) = found["serial-root"].partitions
+    assert (whole.number, whole.fstype, whole.mountpoint) == (0, "ext4", "/")
+    (sdb1,) = found["serial-B"].partitions
+    assert (sdb1.fstype, sdb1.mountpoint) == ("ext4", "/srv")
+    assert found["serial-root"].system_reason == "the system (/)"
+
+
 def test_loop_devices_are_listed_only_when_asked():
     loops = [dev("loop0", type="loop", fstype="ext4", uuid="l0"), dev("loop1", type="loop", size=0)]
     assert build(loops) == {}
@@ -125,3 +143,19 @@ def test_stored_rows_keep_their_history_and_follow_a_reformatted_weak_disk():
     blank.refresh_from_db()
     assert blank.stable_id == "uuid-new" and blank.partitions.get().uuid == "new"
     assert Disk.objects.get(stable_id="serial-S").present is False
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_inventory_event_is_published_only_when_something_changed(monkeypatch):
+    # Every open Storage page fetches its cards on this event, and fetching the cards reads the inventory: an event
+    # on every read made each page fetch its cards in an endless loop.
+    published = []
+    monkeypatch.setattr(inventory, "publish_on_commit", lambda group, event, data: published.append(event))
+    disks = [dev("sdb", serial="S", children=[part("sdb1", fstype="ext4", uuid="u1")])]
+    inventory_store(list(build(disks).values()))
+    inventory_store(list(build(disks).values()))
+    assert published == [inventory.INVENTORY_EVENT]
+    disks[0]["children"][0]["mountpoints"] = ["/media/Data"]
+    inventory_store(list(build(disks).values()))
+    inventory_store(list(build([]).values()))
+    assert published == [inventory.INVENTORY_EVENT] * 3

@@ -12,7 +12,7 @@ from django.test import Client
 
 from accounts.models import AuditEvent
 from accounts.permissions import STEPUP_SESSION_KEY
-from storage import page, tasks
+from storage import page, pools, tasks
 from storage.host import mount as host_mount
 from storage.inventory import inventory_refresh
 from storage.models import Disk, DiskJob, HealthSample, Mount, Partition, Pool
@@ -74,7 +74,7 @@ def test_actions_need_the_csrf_token(admin):
 
 
 def test_labels_models_and_serials_are_escaped(admin, monkeypatch):
-    monkeypatch.setattr(page, "inventory_refresh", lambda: None)  # the rows below stand for what the host said
+    monkeypatch.setattr(page, "inventory_current", lambda: None)  # the rows below stand for what the host said
     disk = Disk.objects.create(
         stable_id="serial-x", id_kind="serial", name="sdz", path="/dev/sdz", model="<script>alert(1)</script>",
         serial='"><img src=x onerror=alert(2)>', transport="usb", size=10**9,
@@ -87,7 +87,7 @@ def test_labels_models_and_serials_are_escaped(admin, monkeypatch):
 
 
 def test_a_usb_bridge_without_smart_says_health_not_available(admin, monkeypatch):
-    monkeypatch.setattr(page, "inventory_refresh", lambda: None)
+    monkeypatch.setattr(page, "inventory_current", lambda: None)
     disk = Disk.objects.create(
         stable_id="serial-usb", id_kind="serial", name="sdu", model="USB Bridge", transport="usb"
     )
@@ -117,6 +117,28 @@ def test_the_system_disk_has_its_badge_and_no_format_or_eject(admin, media_root)
     assert "badge-system" in body
     assert f"/storage/disks/{system.stable_id}/format/" not in body
     assert f"/storage/disks/{system.stable_id}/eject/" not in body
+
+
+def test_the_root_disk_shows_its_mount_even_when_lsblk_knows_no_filesystem(admin, media_root):
+    # This machine's /dev/vda: lsblk reports no fstype and blkid may not open it; findmnt says what is mounted.
+    inventory_refresh()
+    root = next(d for d in Disk.objects.filter(is_system=True) if d.partitions.filter(mountpoint="/").exists())
+    body = browser(admin).get("/storage/").content.decode()
+    card = body[body.index(f'data-disk="{root.stable_id}"') :].split("</article>", 1)[0]
+    assert "No filesystem on this disk." not in card
+    assert 'aria-label="Disk usage of /"' in card and "<code>/</code>" in card
+
+
+def test_a_pool_missing_a_member_says_which_and_that_it_runs_degraded(loop_disks, media_root, admin):
+    _, one = ext4_mounted(loop_disks, "One")
+    _, two = ext4_mounted(loop_disks, "Two")
+    pool = pools.pool_create(name="Both", mount_ids=[one.pk, two.pk])
+    Mount.objects.filter(pk=two.pk).update(state=Mount.State.LOST)
+    pools.pool_follow_members(pool)
+    body = browser(admin).get("/storage/").content.decode()
+    card = body[body.index('data-pool="Both"') :].split("</article>", 1)[0]
+    assert "Degraded" in card and "Missing:" in card and "<strong>Two</strong>" in card
+    assert browser(admin).get(f"/api/storage/pools/{pool.pk}/").json()["missing"] == [two.pk]
 
 
 # ---------------------------------------------------------------------------- mount, unmount, eject
