@@ -42,7 +42,8 @@ lint:
 format:
 	@.venv/bin/ruff check --fix . && .venv/bin/ruff format .
 
-bench: test-setup   ## benchmarks: ratios against a baseline measured in the same run
+bench: test-setup   ## benchmarks: ratios against a baseline measured in the same run (over an hour: the growth figure)
+	@# BENCH_QUICK=1: every figure but the hour-long growth one, fewer rounds, 256 MiB files: a few minutes.
 	@DJANGO_SETTINGS_MODULE=casaos_site.settings_test $(PY) -m bench
 
 lock:   ## re-resolve requirements*.in into the locks: exact versions and hashes, valid on every platform

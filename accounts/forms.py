@@ -161,7 +161,7 @@ class TokenForm(forms.Form):
 class LanguageForm(forms.Form):
     language = forms.ChoiceField(
         label=_("Language"),
-        choices=[("", _("The browser's language")), *settings.LANGUAGES],
+        choices=lambda: [("", _("The browser's language")), *settings.LANGUAGES],  # read when a form is made
         required=False,
         help_text=_("Pages, messages and the API answer in this language."),
     )

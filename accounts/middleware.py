@@ -20,8 +20,10 @@ from .services.setup import setup_mode
 
 def _public_asset(path: str) -> bool:
     """Static files and the JavaScript catalog: the same for everyone, no user data; the setup, login and MFA
-    pages load them too, so no gate may send them to a page (a browser refuses HTML for a script)."""
-    return path.startswith(settings.STATIC_URL) or path == reverse("javascript-catalog")
+    pages load them too, so no gate may send them to a page (a browser refuses HTML for a script). The installable
+    app's manifest and service worker are such assets: a browser refuses a service worker behind a redirect."""
+    assets = (reverse("javascript-catalog"), reverse("pwa-manifest"), reverse("pwa-service-worker"))
+    return path.startswith(settings.STATIC_URL) or path in assets
 
 
 def _refuse(request, url: str, message: str):
@@ -90,6 +92,7 @@ class MFAGateMiddleware:
             allowed = (reverse("login-otp"), reverse("logout"))
             url = reverse("login-otp") + "?" + urlencode({"next": request.get_full_path()})
         else:
+            request.login_complete = True  # the layout shows what needs a whole login (the bell's socket) only then
             return None
         if request.path in allowed:
             return None

@@ -63,6 +63,9 @@ class Installation(models.Model):
     # Who approved each configuration the app ran with, and the host access it was given (apps.services.policy):
     # [{"items": ["host_folder:/srv", ...], "by": "admin", "by_id": 1, "at": "...", "operation": "install"}]
     consents = models.JSONField(_("consents to host access"), default=list, blank=True)
+    # Where a new app's data comes from before its containers exist (apps.services.seed): {"kind": "backup", ...};
+    # empty once the install is over.
+    seed = models.JSONField(_("data to fill in first"), default=dict, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="installations"

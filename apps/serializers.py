@@ -1,5 +1,6 @@
 """API shapes: the install request, and the app state every endpoint and websocket shares."""
 
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from casaos_site.i18n import ShownField
@@ -14,8 +15,10 @@ def consent_paths_field() -> serializers.ListField:
         required=False,
         default=list,
         max_length=64,
-        help_text="Each host path of our own data, code or the container engine the app may have, named "
-        "(with consent and a step-up).",
+        help_text=_(
+            "Each host path of our own data, code or the container engine the app may have, named "
+            "(with consent and a step-up)."
+        ),
     )
 
 
@@ -35,11 +38,11 @@ class FindingSerializer(serializers.Serializer):
 
     level = serializers.ChoiceField(choices=["refused", "host_access"])
     code = serializers.CharField()
-    key = serializers.CharField(help_text="where in the engine payload, e.g. HostConfig.Binds")
+    key = serializers.CharField(help_text=_("where in the engine payload, e.g. HostConfig.Binds"))
     value = serializers.CharField()
     reason = serializers.CharField()
     service = serializers.CharField()
-    explicit = serializers.BooleanField(help_text="given only when named in consent_paths")
+    explicit = serializers.BooleanField(help_text=_("given only when named in consent_paths"))
 
 
 class InstallRequestSerializer(serializers.Serializer):
@@ -55,8 +58,8 @@ class InstallRequestSerializer(serializers.Serializer):
 
 class ImageProgressSerializer(serializers.Serializer):
     image = serializers.CharField()
-    current = serializers.IntegerField(help_text="bytes downloaded")
-    total = serializers.IntegerField(help_text="bytes announced so far")
+    current = serializers.IntegerField(help_text=_("bytes downloaded"))
+    total = serializers.IntegerField(help_text=_("bytes announced so far"))
     layers = serializers.IntegerField()
     layers_done = serializers.IntegerField()
     done = serializers.BooleanField()
@@ -85,10 +88,10 @@ class StepSerializer(serializers.Serializer):
 
 class RestartLoopSerializer(serializers.Serializer):
     service = serializers.CharField()
-    exit_code = serializers.IntegerField(allow_null=True, help_text="its last exit code")
-    log = serializers.CharField(help_text="its last log line")
-    restarts = serializers.IntegerField(help_text="restarts the engine counted before it was stopped")
-    at = serializers.DateTimeField(help_text="when it was stopped")
+    exit_code = serializers.IntegerField(allow_null=True, help_text=_("its last exit code"))
+    log = serializers.CharField(help_text=_("its last log line"))
+    restarts = serializers.IntegerField(help_text=_("restarts the engine counted before it was stopped"))
+    at = serializers.DateTimeField(help_text=_("when it was stopped"))
 
 
 class AppStateSerializer(serializers.Serializer):
@@ -101,15 +104,15 @@ class AppStateSerializer(serializers.Serializer):
     status = serializers.CharField()
     status_label = serializers.CharField()
     in_progress = serializers.BooleanField()
-    settled = serializers.BooleanField(help_text="installed: running, stopped or partly running")
+    settled = serializers.BooleanField(help_text=_("installed: running, stopped or partly running"))
     cancel_requested = serializers.BooleanField()
-    operation = serializers.CharField(help_text='the operation running on the app now (start, update...), or ""')
+    operation = serializers.CharField(help_text=_('the operation running on the app now (start, update...), or ""'))
     actions = serializers.ListField(
         child=serializers.CharField(),
-        help_text="what may be asked now: open, start, stop, restart, update, settings, remove, retry, cancel",
+        help_text=_("what may be asked now: open, start, stop, restart, update, settings, remove, retry, cancel"),
     )
-    detail = ShownField(help_text="what it is doing now, in your language")
-    error = ShownField(help_text="how the last install or operation failed, in your language")
+    detail = ShownField(help_text=_("what it is doing now, in your language"))
+    error = ShownField(help_text=_("how the last install or operation failed, in your language"))
     restart_loop = RestartLoopSerializer(
         many=True,
         help_text=(
@@ -127,9 +130,9 @@ class InstallAcceptedSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField()
     status = serializers.CharField()
-    url = serializers.CharField(help_text="GET this for status and progress")
-    web_port = serializers.IntegerField(allow_null=True, help_text="the host port its web interface will answer on")
-    websocket = serializers.CharField(help_text="the same events as JSON: connect with ?format=json")
+    url = serializers.CharField(help_text=_("GET this for status and progress"))
+    web_port = serializers.IntegerField(allow_null=True, help_text=_("the host port its web interface will answer on"))
+    websocket = serializers.CharField(help_text=_("the same events as JSON: connect with ?format=json"))
 
 
 class OperationSerializer(serializers.Serializer):
@@ -139,8 +142,14 @@ class OperationSerializer(serializers.Serializer):
 
 
 class ConsentSerializer(serializers.Serializer):
-    consent = serializers.BooleanField(default=False, help_text="Allow host access the new version asks for.")
+    consent = serializers.BooleanField(default=False, help_text=_("Allow host access the new version asks for."))
     consent_paths = consent_paths_field()
+
+
+class UpdateSerializer(ConsentSerializer):
+    backup = serializers.BooleanField(
+        default=True, help_text=_("Back up the app's data first (to the repository chosen for updates).")
+    )
 
 
 class ServiceEditSerializer(serializers.Serializer):
@@ -158,14 +167,16 @@ class LimitsOverrideSerializer(serializers.Serializer):
 
 class SettingsSerializer(ConsentSerializer, LimitsOverrideSerializer):
     services = serializers.DictField(
-        child=ServiceEditSerializer(), required=False, help_text="Per service: only the keys to change."
+        child=ServiceEditSerializer(), required=False, help_text=_("Per service: only the keys to change.")
     )
-    compose = serializers.CharField(required=False, max_length=MAX_COMPOSE, help_text="A whole new compose document.")
+    compose = serializers.CharField(
+        required=False, max_length=MAX_COMPOSE, help_text=_("A whole new compose document.")
+    )
 
 
 class UninstallSerializer(serializers.Serializer):
     delete_data = serializers.BooleanField(
-        default=False, help_text="Also delete the app's volumes and own folder (needs a step-up)."
+        default=False, help_text=_("Also delete the app's volumes and own folder (needs a step-up).")
     )
 
 
@@ -179,7 +190,7 @@ class GrantsSerializer(serializers.Serializer):
 
 class CustomSerializer(ConsentSerializer, LimitsOverrideSerializer):
     compose = serializers.CharField(required=False, max_length=MAX_COMPOSE)
-    docker_run = serializers.CharField(required=False, max_length=64 * 1024, help_text="docker run commands")
+    docker_run = serializers.CharField(required=False, max_length=64 * 1024, help_text=_("docker run commands"))
     name = serializers.CharField(required=False, max_length=63, allow_blank=True)
 
 

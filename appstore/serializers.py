@@ -1,7 +1,7 @@
 """API shapes of the app store: stores (the state dict every view shares) and catalogue apps."""
 
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -27,10 +27,14 @@ class StoreSerializer(serializers.Serializer):
     is_default = serializers.BooleanField()
     status = serializers.CharField()
     progress = serializers.IntegerField()
-    message = ShownField(help_text="what the sync is doing now, in your language")
-    error = ShownField(help_text="the last sync's error as the download or the reader said it")
-    error_code = serializers.CharField(help_text="its kind: dns, offline, refused, timeout, http, too_large, ...")
-    problem = serializers.CharField(help_text="the same in plain words, e.g. 'No network: github.com ...'")
+    message = ShownField(help_text=gettext_lazy("what the sync is doing now, in your language"))
+    error = ShownField(help_text=gettext_lazy("the last sync's error as the download or the reader said it"))
+    error_code = serializers.CharField(
+        help_text=gettext_lazy("its kind: dns, offline, refused, timeout, http, too_large, ...")
+    )
+    problem = serializers.CharField(
+        help_text=gettext_lazy("the same in plain words, e.g. 'No network: github.com ...'")
+    )
     app_count = serializers.IntegerField()
     problem_count = serializers.IntegerField()
     synced_at = serializers.CharField(allow_null=True)
@@ -128,11 +132,13 @@ class InstallFieldSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=["env", "port", "volume", "variable"])
     service = serializers.CharField()
     label = serializers.CharField()
-    initial = serializers.CharField(help_text="the default for this machine")
-    container = serializers.CharField(help_text="the variable name, container port or container path")
+    initial = serializers.CharField(help_text=gettext_lazy("the default for this machine"))
+    container = serializers.CharField(help_text=gettext_lazy("the variable name, container port or container path"))
     protocol = serializers.CharField()
-    required = serializers.BooleanField(help_text="the install is refused without a value")
-    help = serializers.CharField(help_text="what the template says about the value (its ${NAME:?message})")
+    required = serializers.BooleanField(help_text=gettext_lazy("the install is refused without a value"))
+    help = serializers.CharField(
+        help_text=gettext_lazy("what the template says about the value (its ${NAME:?message})")
+    )
 
 
 class CatalogInstallSerializer(serializers.Serializer):
@@ -141,26 +147,28 @@ class CatalogInstallSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, max_length=63)
     values = serializers.DictField(child=serializers.CharField(allow_blank=True, max_length=4096), required=False)
     consent = serializers.BooleanField(
-        required=False, default=False, help_text="needed, with a fresh step-up, when the app asks for host access"
+        required=False,
+        default=False,
+        help_text=gettext_lazy("needed, with a fresh step-up, when the app asks for host access"),
     )
     consent_paths = consent_paths_field()
 
 
 class CatalogInstallAcceptedSerializer(serializers.Serializer):
-    id = serializers.IntegerField(help_text="the installed app (GET /api/apps/{id}/)")
+    id = serializers.IntegerField(help_text=gettext_lazy("the installed app (GET /api/apps/{id}/)"))
     name = serializers.CharField()
     status = serializers.CharField()
-    url = serializers.CharField(help_text="GET this for status and progress")
-    websocket = serializers.CharField(help_text="the same events as JSON")
+    url = serializers.CharField(help_text=gettext_lazy("GET this for status and progress"))
+    websocket = serializers.CharField(help_text=gettext_lazy("the same events as JSON"))
 
 
 class RiskFlagSerializer(serializers.Serializer):
     code = serializers.CharField()
-    severity = serializers.CharField(help_text="high (host access: consent), refused (never), warning")
+    severity = serializers.CharField(help_text=gettext_lazy("high (host access: consent), refused (never), warning"))
     service = serializers.CharField()
     detail = serializers.CharField()
-    reason = serializers.CharField(help_text="the engine payload key and value, in plain words")
-    explicit = serializers.BooleanField(help_text="consent must name `detail` in consent_paths")
+    reason = serializers.CharField(help_text=gettext_lazy("the engine payload key and value, in plain words"))
+    explicit = serializers.BooleanField(help_text=gettext_lazy("consent must name `detail` in consent_paths"))
     phrase = serializers.CharField()
 
 

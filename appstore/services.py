@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
+import subprocess
+import sys
 import time
+from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -46,6 +50,7 @@ STALE_SYNC = timedelta(minutes=30)  # a "syncing" row older than this belongs to
 BUSY = (Store.Status.QUEUED, Store.Status.SYNCING)
 SYNC_RETRIES = 6  # automatic attempts after a network or server failure: 30 s, 1, 2, 4, 8, 16 minutes later
 SYNC_BACKOFF = 30  # seconds before the first of them; each next one waits twice as long
+SYNC_CHILD_TIMEOUT = 1800  # seconds a sync in a child process may take before it is killed (as the task's limit)
 
 
 class StoreError(ValidationError):
@@ -293,6 +298,40 @@ def store_sync_run(*, store_id: int) -> Store | None:
     )
     _publish(store)
     return store
+
+
+def store_sync_in_child(*, store_id: int) -> Store | None:
+    """Sync one store in a short-lived `manage.py appstore_sync` process; the store as that left it.
+
+    The worker lives for months: a sync of 1,000 apps imports Pillow and the store readers and leaves the
+    allocator at its high-water mark for good (tens of MB); a child process gives all of it back when it exits.
+    """
+    command = [sys.executable, str(settings.BASE_DIR / "manage.py"), "appstore_sync", str(store_id)]
+    try:
+        with _one_sync_child():
+            code = subprocess.run(command, cwd=settings.BASE_DIR, timeout=SYNC_CHILD_TIMEOUT, check=False).returncode
+    except subprocess.TimeoutExpired:
+        _sync_child_failed(store_id, deferred("The sync took longer than %(minutes)s minutes.", minutes=30))
+    else:
+        if code != 0:
+            _sync_child_failed(store_id, deferred("The sync process failed (exit code %(code)s).", code=code))
+    return Store.objects.filter(pk=store_id).first()
+
+
+@contextmanager
+def _one_sync_child():
+    """One sync child at a time on the box: each is a whole Django process (~120 MB), and a Pi has 1 GB."""
+    with (Path(settings.DATA_DIR) / "appstore-sync.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
+def _sync_child_failed(store_id: int, error: str) -> None:
+    """A child that died (killed, out of memory, a broken start) left the store busy: record why instead."""
+    log.error("sync of store %s in a child process failed: %s", store_id, error)
+    busy = Store.objects.filter(pk=store_id, status__in=BUSY)
+    if busy.update(status=Store.Status.ERROR, error=error, error_code="other", message="", progress=100):
+        _publish(Store.objects.filter(pk=store_id).first())
 
 
 def _search_text(parsed: ParsedApp) -> str:

@@ -10,9 +10,12 @@ from django.conf import settings
 )
 def sync_store(self, store_id: int) -> None:
     """Sync one store; after a network or server failure, again later (the service picks the backoff)."""
-    from .services import store_sync_retry_delay, store_sync_run
+    from .services import store_sync_in_child, store_sync_retry_delay, store_sync_run
 
-    store = store_sync_run(store_id=store_id)
+    # In a worker the sync runs in a child process, so the worker's memory stays as it was. An eager call (tests,
+    # `apply`) stays in the caller's process: its rows may sit in a transaction no other process can see.
+    sync = store_sync_run if self.request.is_eager else store_sync_in_child
+    store = sync(store_id=store_id)
     delay = store_sync_retry_delay(store=store, attempt=self.request.retries) if store else None
     if delay is not None:
         raise self.retry(countdown=delay)

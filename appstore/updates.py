@@ -44,6 +44,17 @@ def installed_template_record(*, installation, app: CatalogApp) -> InstalledTemp
     return record
 
 
+def installed_template_copy(*, source, installation) -> InstalledTemplate | None:
+    """A copy of an installed store app (restored from a backup) came from the same template as the app: a sync
+    marks both alike."""
+    record = InstalledTemplate.objects.filter(installation=source).first()
+    if record is None:
+        return None
+    record.installation, record.compose_hash = installation, _sha(installation.compose)
+    record.save(force_insert=True)
+    return record
+
+
 def installed_templates_check(*, store: Store | None = None) -> int:
     """Compare installed templates with their store's current ones and set or clear the mark (a sync calls it).
 

@@ -4,8 +4,12 @@ process so one module's Django set-up, data directory and memory never bleed int
 A module is a plain script with a `main()`; it prints its own figures (ratios against a baseline measured in
 the same run) and reports each through `bench._report.row`, which the runner gathers into one table printed at
 the end with the machine's description. Add one by dropping bench/<area>.py in this folder.
+
+BENCH_QUICK=1 (`make bench BENCH_QUICK=1`) runs every module but the hour-long growth one, with fewer rounds and
+256 MiB files (QUICK below; a variable set in the environment wins): every other figure in a few minutes.
 """
 
+import os
 import subprocess
 import sys
 import time
@@ -14,15 +18,39 @@ from pathlib import Path
 from bench import _report
 
 HERE = Path(__file__).resolve().parent
+LONG = {"growth"}  # an hour by definition: left out of the quick mode
+QUICK = {
+    "CASAOS_BENCH_FILE_MIB": "256",
+    "CASAOS_BENCH_RUNS": "3",
+    "CASAOS_BENCH_ROUNDS": "10",
+    "BENCH_APPS_ROUNDS": "3",
+    "BENCH_PAGES_ROUNDS": "10",
+    "BENCH_INSTALL_ROUNDS": "3",
+    "BENCH_QUEUE_ROUNDS": "3",
+    "BENCH_CLIENTS": "200",
+    "BENCH_CLIENTS_SECONDS": "15",
+    "BENCH_FOOTPRINT_SETTLE": "10",
+}
 
 
 def modules() -> list[str]:
     return sorted(p.stem for p in HERE.glob("*.py") if not p.stem.startswith("_"))
 
 
+def quick() -> bool:
+    return os.environ.get("BENCH_QUICK", "") not in ("", "0")
+
+
 def main(argv: list[str]) -> int:
     available = modules()
-    wanted = argv or available
+    wanted = argv or [name for name in available if not (quick() and name in LONG)]
+    if quick():
+        for key, value in QUICK.items():
+            os.environ.setdefault(key, value)
+        print(
+            f"quick mode (BENCH_QUICK): {', '.join(sorted(LONG))} left out; "
+            + ", ".join(f"{k}={os.environ[k]}" for k in QUICK)
+        )
     unknown = [name for name in wanted if name not in available]
     if unknown:
         print(f"unknown benchmark(s): {', '.join(unknown)}; available: {', '.join(available)}", file=sys.stderr)
@@ -38,7 +66,8 @@ def main(argv: list[str]) -> int:
         )
         if code != 0:
             failed.append(name)
-    print(f"\n{_report.header()}\n\n{_report.table(rows)}")
+    mode = " Quick mode (BENCH_QUICK): fewer rounds, smaller files, no growth figure." if quick() else ""
+    print(f"\n{_report.header()}{mode}\n\n{_report.table(rows)}")
     return 1 if failed else 0
 
 

@@ -37,4 +37,11 @@ urlpatterns = [
     path("", include("apps.api_urls")),
     path("", include("files.api_urls")),
     path("", include("home.api_urls")),
+    path("", include("notifications.api_urls")),
+    path("", include("network.api_urls")),
+    path("", include("monitoring.api_urls")),
+    path("", include("system.api_urls")),
+    path("", include("backups.api_urls")),
+    path("", include("remotes.api_urls")),
+    path("", include("shares.api_urls")),
 ]

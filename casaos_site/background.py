@@ -6,7 +6,8 @@ worker they cost a few MB; all four spend their time waiting (on the schedule, t
 stream, the kernel's netlink socket). Beat is a thread, not celery's forked `--beat` child: a child outlives a
 worker killed under it and the restarted worker would add a second scheduler. CASAOS_WORKER_BACKGROUND=0 turns all
 four off (a machine running `celery beat`, `manage.py monitor`, `manage.py app_events` and
-`manage.py storage_hotplug` as processes of their own); CASAOS_WORKER_BEAT=0 only the scheduler.
+`manage.py storage_hotplug` as processes of their own); CASAOS_WORKER_BEAT=0 only the scheduler,
+CASAOS_WORKER_HOTPLUG=0 only the hotplug listener.
 """
 
 import logging
@@ -44,8 +45,9 @@ def _jobs() -> dict[str, Callable[[threading.Event], None]]:
     jobs = {
         "system-monitor": lambda stop: system_monitor_run(stop=stop),
         "app-events": lambda stop: app_events_listen(eng=engine(), stop=stop),
-        "storage-hotplug": lambda stop: hotplug_listen(stop=stop),
     }
+    if settings.WORKER_HOTPLUG:
+        jobs["storage-hotplug"] = lambda stop: hotplug_listen(stop=stop)
     if settings.WORKER_BEAT:
         jobs["beat"] = _beat
     return jobs

@@ -6,7 +6,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, worker_ready, worker_shutdown
+from celery.signals import setup_logging, task_postrun, worker_ready, worker_shutdown
 
 from .queues import QUEUES
 
@@ -15,8 +15,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "casaos_site.settings")
 log = logging.getLogger(__name__)
 
 app = Celery("casaos")
+
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@setup_logging.connect
+def _keep_our_logging(**kwargs) -> None:
+    """Celery replaces the root logger's handlers unless someone answers this signal: the worker's lines (and its
+    companion threads') would never reach casaos.log nor the structured log. Django's LOGGING stays as it is."""
 
 
 def queued_args(task_name: str, *, celery_app: Celery | None = None) -> set[tuple] | None:

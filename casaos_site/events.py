@@ -1,6 +1,7 @@
 """The one publish helper: every live update (progress, stats, status) goes through here to a Channels group."""
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from asgiref.sync import async_to_sync
@@ -11,6 +12,24 @@ log = logging.getLogger(__name__)
 
 # Consumers implement one handler per message type; this is the only one the helper sends.
 MESSAGE_TYPE = "casaos.event"
+# In-process listeners by event name (the notification centre hears storage.space.low here): the events a
+# part already publishes are what other parts react to, without that part knowing them.
+_listeners: dict[str, list[Callable[[str, dict], None]]] = {}
+
+
+def listen(event: str, handler: Callable[[str, dict], None]) -> None:
+    """Call handler(event, data) in this process whenever publish() sends `event` (once per handler)."""
+    handlers = _listeners.setdefault(event, [])
+    if handler not in handlers:
+        handlers.append(handler)
+
+
+def _tell_listeners(event: str, data: dict[str, Any]) -> None:
+    for handler in _listeners.get(event, ()):
+        try:
+            handler(event, data)
+        except Exception:  # a listener's failure must never break the publisher's own work
+            log.exception("listener %s of %s failed", getattr(handler, "__name__", handler), event)
 
 
 def message(event: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -19,7 +38,8 @@ def message(event: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def publish(group: str, event: str, data: dict[str, Any]) -> bool:
-    """Send an event to a group; a Redis outage is logged, never raised into the caller's work."""
+    """Send an event to a group (and to this process's listeners); a Redis outage is logged, never raised."""
+    _tell_listeners(event, data)
     layer = get_channel_layer()
     if layer is None:
         return False

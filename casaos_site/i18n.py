@@ -13,17 +13,17 @@ SEP = "\x1f"  # the unit separator never occurs in a message: it splits the id f
 PLURAL, COUNT = "_plural", "_n"
 
 
-def deferred(message: str, **params) -> str:
+def deferred(message: str, /, **params) -> str:
     """The text to store for `message` (an English msgid) and its %-parameters; shown() translates it."""
     return message + SEP + json.dumps(params, ensure_ascii=False, default=str) if params else message
 
 
-def deferred_ngettext(singular: str, plural: str, count: int, **params) -> str:
+def deferred_ngettext(singular: str, plural: str, count: int, /, **params) -> str:
     """The same for a message with plural forms: the count picks the form when shown."""
     return deferred(singular, **params, **{PLURAL: plural, COUNT: count})
 
 
-def deferred_within(limit: int, message: str, **params) -> str:
+def deferred_within(limit: int, message: str, /, **params) -> str:
     """deferred(), its longest plain parameter cut (with "…") until the stored text fits a column of `limit`."""
     text = deferred(message, **params)
     while len(text) > limit:

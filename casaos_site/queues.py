@@ -15,6 +15,12 @@ LONG_TASKS = frozenset(
         "appstore.sync_store",
         "files.tasks.filetask_run",
         "files.tasks.files_cleanup",
+        # backups (issue 18): a backup stops apps and reads gigabytes, a restore writes them, a check reads it all
+        "backups.backup_run",
+        "backups.restore_run",
+        "backups.check_run",
+        "backups.box_restore",
+        "remotes.sync_run",
     }
 )
 # apps.operation runs every operation on an installed app; these two stop containers and pull images.

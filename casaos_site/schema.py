@@ -54,6 +54,28 @@ BY_AREA = {
         "503": (ERROR, "A host tool (lsblk, smartctl, mount, mkfs…) failed; the body gives its words."),
     },
 }
+# Settings → System (system/api.py): a port taken, or the host refused the change (hostnamectl, timedatectl, systemctl).
+BY_AREA["/api/system/settings/"] = {
+    "409": (ERROR, "The port is in use on this host or published by an app."),
+    "503": (ERROR, "The host refused the change; the body gives its words."),
+}
+BY_AREA["/api/system/restart/"] = {"503": (ERROR, "The host refused to restart; the body gives its words.")}
+BY_AREA["/api/system/shutdown/"] = {"503": (ERROR, "The host refused to shut down; the body gives its words.")}
+# Issue 17 and 18: the areas that reach Samba, rclone, NetworkManager and restic.
+BY_AREA["/api/shares/"] = {
+    "409": (ERROR, "A share of that name exists, it is being removed, or its folder cannot be shared now."),
+    "503": (ERROR, "Samba is not set up on this host, or one of its tools failed; the body gives its words."),
+}
+BY_AREA["/api/remotes/"] = {
+    "409": (ERROR, "The remote is busy, or its authorisation was given up or expired: start it again."),
+    "422": (ERROR, "The server refused: it would not mount with these settings, or gave no token; its words follow."),
+    "503": (ERROR, "rclone did not start or answer."),
+}
+BY_AREA["/api/network/"] = {
+    "409": (ERROR, "Read-only here (no NetworkManager), not managed by it, or another change is waiting."),
+    "503": (ERROR, "NetworkManager did not answer; the change still waits."),
+}
+BY_AREA["/api/backups/"] = {"503": (ERROR, "restic or the backup target failed; the body gives its words.")}
 # tus (resumable uploads) answers with the protocol's own statuses; more specific prefixes come later and win.
 BY_AREA["/api/files/uploads/"] = {
     **BY_AREA["/api/files/"],

@@ -1,8 +1,10 @@
 """Django settings for the CasaOS home cloud. Every knob is a CASAOS_* environment variable (see README)."""
 
+import ipaddress
 import os
 import sys
 import tempfile
+import tomllib
 from pathlib import Path
 
 import dj_database_url
@@ -95,9 +97,18 @@ INSTALLED_APPS = [
     "files",
     "storage",
     "home",
+    "notifications",
+    "monitoring",
+    "system",
+    "network",
+    "backups",
+    "remotes",
+    "shares",
 ]
 
 MIDDLEWARE = [
+    # First: after a whole-box restore this process's secret key is the old one (casaos_site/restart.py).
+    "casaos_site.restart.RestartOnNewKeyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "accounts.middleware.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -243,6 +254,7 @@ CELERY_TASK_ROUTES = ("casaos_site.queues.route",)
 # The sampler and the engine-events listener run as threads of the worker (casaos_site/background.py)...
 WORKER_BACKGROUND = env_bool("WORKER_BACKGROUND", True)
 WORKER_BEAT = env_bool("WORKER_BEAT", True)  # ... and so does beat, unless it runs apart (`celery beat`)
+WORKER_HOTPLUG = env_bool("WORKER_HOTPLUG", True)  # ... and the disk hotplug listener (`manage.py storage_hotplug`)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A request must never hang because Redis is down: publishing gives up quickly and the caller reports it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 2, "socket_timeout": 5, "max_retries": 1}
@@ -292,6 +304,9 @@ SPECTACULAR_SETTINGS = {
         "StoreKindEnum": "appstore.models.Store.Kind",
         "FileTaskKindEnum": "files.models.FileTask.Kind",
         "DiskKindEnum": "storage.models.Disk.Kind",
+        "GrantAccessEnum": "files.models.FolderGrant.Access",  # shares' ShareGrant.Access: the same read/write
+        "RemoteKindEnum": "remotes.models.Remote.Kind",
+        "JobStatusEnum": "storage.models.DiskJob.Status",  # backups' runs and remotes' syncs: the same four states
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -499,6 +514,9 @@ try:
     # Hotplug hears kernel uevents; where netlink is unavailable it looks at the disks this often instead (seconds).
     STORAGE_HOTPLUG_POLL = env_int("STORAGE_HOTPLUG_POLL", 10)
     STORAGE_FULL_INTERVAL = env_int("STORAGE_FULL_INTERVAL", 60)  # seconds between looks at how full mounts are
+    # Pages and the API show the stored inventory (hotplug and actions keep it current); one older than this many
+    # seconds is read again, for what nobody announced (a mount made by hand).
+    STORAGE_INVENTORY_MAX_AGE = env_int("STORAGE_INVENTORY_MAX_AGE", 30)
 except ConfigError as exc:
     _fail(str(exc))
 CELERY_BEAT_SCHEDULE["storage-health"] = {
@@ -507,3 +525,128 @@ CELERY_BEAT_SCHEDULE["storage-health"] = {
 }
 CELERY_BEAT_SCHEDULE["storage-full"] = {"task": "storage.full_check", "schedule": float(STORAGE_FULL_INTERVAL)}
 STORAGE_GROUP = "storage"  # the Channels group that disk jobs and inventory changes are published to
+
+# ---------------------------------------------------------------------------- remotes (network shares, cloud drives)
+try:
+    # Each remote is mounted at <this folder>/<its name>: a folder of ours under the media root, which a disk's
+    # folder can never be (storage strips leading dots from disk names).
+    REMOTES_MOUNT_ROOT = env_path("REMOTES_MOUNT_ROOT", MEDIA_ROOT_DISKS / ".remotes")
+    # rclone's VFS write cache: files written to a cloud drive wait here until uploaded. It must lie on the data
+    # disk, never the system disk (a Pi's SD card wears out and fills up): see docs/remotes.md.
+    REMOTES_CACHE_DIR = env_path("REMOTES_CACHE_DIR", DATA_DIR / "remotes" / "cache")
+    # Generated rclone configs and credential files (0600) in a folder of mode 0700.
+    REMOTES_CONFIG_DIR = env_path("REMOTES_CONFIG_DIR", DATA_DIR / "remotes" / "config")
+    # Seconds a server gets to answer before its remote is "missing" (start-up never waits longer per remote).
+    REMOTES_CONNECT_TIMEOUT = env_int("REMOTES_CONNECT_TIMEOUT", 10)
+    REMOTES_RCLONE = env_str("REMOTES_RCLONE", "rclone")  # the rclone program (Debian's)
+except ConfigError as exc:
+    _fail(str(exc))
+# One look per minute: mounts that died are mounted again, missing servers retried, due sync jobs started.
+CELERY_BEAT_SCHEDULE["remotes-watch"] = {"task": "remotes.watch", "schedule": 60.0}
+CELERY_BEAT_SCHEDULE["remotes-sync-due"] = {"task": "remotes.sync_due", "schedule": 60.0}
+REMOTES_GROUP = "remotes"  # the Channels group that mount states and sync progress are published to
+
+# ---------------------------------------------------------------------------- notifications (notifications/)
+try:
+    NOTIFY_KEEP_DAYS = env_int("NOTIFY_KEEP_DAYS", 90)  # notifications and deliveries older than this are deleted
+    # Web Push endpoints are URLs a browser hands us: only the push services' hosts are called (no SSRF door).
+    NOTIFY_PUSH_HOSTS = env_list(
+        "NOTIFY_PUSH_HOSTS",
+        (
+            "fcm.googleapis.com",
+            "updates.push.services.mozilla.com",
+            "web.push.apple.com",
+            "*.notify.windows.com",
+            "*.push.apple.com",
+        ),
+    )
+    # Plain-HTTP push endpoints (a local push relay, the tests' receiver); real push services speak HTTPS only.
+    NOTIFY_PUSH_HTTP = env_bool("NOTIFY_PUSH_HTTP", False)
+    # The address people open from an email or a push message (e.g. https://home.example); links stay relative
+    # without it. The contact is what push services may write to about our messages (VAPID's "sub").
+    NOTIFY_SITE_URL = env_str("NOTIFY_SITE_URL", "").rstrip("/")
+    NOTIFY_PUSH_CONTACT = env_str("NOTIFY_PUSH_CONTACT", "mailto:casaos@example.invalid")
+    NOTIFY_RETRIES = env_int("NOTIFY_RETRIES", 5)  # attempts of a failing channel, with backoff, before giving up
+    NOTIFY_RETRY_SECONDS = env_int("NOTIFY_RETRY_SECONDS", 30)  # the first retry's delay; doubled at each attempt
+    NOTIFY_SEND_TIMEOUT = env_int("NOTIFY_SEND_TIMEOUT", 15)  # seconds an SMTP server or a web hook may take
+except ConfigError as exc:
+    _fail(str(exc))
+CELERY_BEAT_SCHEDULE["notifications-cleanup"] = {"task": "notifications.cleanup", "schedule": 24 * 3600.0}
+# Where the clean-shutdown marker lives: present while we run, so finding it at start means we did not stop cleanly.
+NOTIFY_RUNNING_MARKER = DATA_DIR / "running"
+
+# ---------------------------------------------------------------------------- monitoring (metrics history, /metrics)
+try:
+    # Ring files of the metrics history (docs/monitoring.md): about 200 KB per series, whatever the uptime.
+    METRICS_DIR = env_path("METRICS_DIR", DATA_DIR / "metrics")
+    # At most this many series (207,360 bytes each): the store's bound, whatever gets mounted or installed.
+    METRICS_MAX_SERIES = env_int("METRICS_MAX_SERIES", 300)
+    # Addresses or networks (CIDR) that may read /metrics without a token: a Prometheus on the LAN.
+    METRICS_SCRAPERS = env_list("METRICS_SCRAPERS")
+    for _scraper in METRICS_SCRAPERS:
+        try:
+            ipaddress.ip_network(_scraper, strict=False)
+        except ValueError as exc:
+            raise ConfigError(f"CASAOS_METRICS_SCRAPERS: {exc}") from None
+except ConfigError as exc:
+    _fail(str(exc))
+
+# ---------------------------------------------------------------------------- shares (shares/: SMB with Samba)
+try:
+    # The host's smb.conf: we add one line to it, `include = <SAMBA_INCLUDE>`, once, and never touch the rest.
+    SAMBA_CONF = env_path("SAMBA_CONF", Path("/etc/samba/smb.conf"))
+    SAMBA_INCLUDE = env_path("SAMBA_INCLUDE", Path("/etc/samba/casaos-shares.conf"))  # ours, made from the database
+    # Files written over SMB belong to this user and its group (made with useradd --system when missing); files the
+    # file manager writes are handed to them too, so both sides read and write the same files (docs/shares.md).
+    SHARES_USER = env_str("SHARES_USER", "casaos-share")
+    # The Avahi service file that announces the shares (_smb._tcp) and the box (_device-info._tcp) on the LAN.
+    SHARES_AVAHI_SERVICE = env_path("SHARES_AVAHI_SERVICE", Path("/etc/avahi/services/casaos-smb.service"))
+except ConfigError as exc:
+    _fail(str(exc))
+SHARES_GROUP = "shares"  # the Channels group that share states are published to
+
+# ---------------------------------------------------------------------------- system (Settings → System, Logs page)
+# Host commands (host name, time zone, restart, shut down) go through system/host.py: SYSTEM_HOST_ROOT is where the
+# host's files are, SYSTEM_HOST_WRAPPER an argv put before every command that changes the machine (tests: a recorder).
+try:
+    SYSTEM_HOST_ROOT = env_path("SYSTEM_HOST_ROOT", Path("/"))
+    SYSTEM_HOST_WRAPPER = env_list("SYSTEM_HOST_WRAPPER")
+    # Off by default (the box may be offline): a JSON feed of releases, looked at when the System page asks.
+    SYSTEM_RELEASE_FEED_URL = env_str("RELEASE_FEED_URL", "")
+    SYSTEM_RELEASE_TIMEOUT = env_int("RELEASE_TIMEOUT", 5)  # seconds for the whole fetch
+    SYSTEM_LOG_MAX_BYTES = env_int("LOG_MAX_BYTES", 5 * 1024**2)  # per process file, then rotated
+    SYSTEM_LOG_BACKUPS = env_int("LOG_BACKUPS", 3)  # rotated files kept per process
+except ConfigError as exc:
+    _fail(str(exc))
+# ---------------------------------------------------------------------------- network (the Network page, network/)
+# Reads go through `ip -j`, /sys and resolv.conf; changes through NetworkManager (nmcli, and gdbus for checkpoints).
+try:
+    NETWORK_HOST_PREFIX = env_list("NETWORK_HOST_PREFIX")  # an argv before every read (tests: `ip netns exec <ns>`)
+    NETWORK_DBUS_ADDRESS = env_str("NETWORK_DBUS_ADDRESS", "")  # "" = the system bus, where NetworkManager lives
+    # An unconfirmed interface change is rolled back by NetworkManager after this many seconds (Cockpit's 60).
+    NETWORK_ROLLBACK_SECONDS = env_int("NETWORK_ROLLBACK_SECONDS", 60)
+    if not 10 <= NETWORK_ROLLBACK_SECONDS <= 600:
+        raise ConfigError("CASAOS_NETWORK_ROLLBACK_SECONDS must be between 10 and 600")
+except ConfigError as exc:
+    _fail(str(exc))
+NETWORK_GROUP = "network"  # the Channels group interface changes are published to
+CELERY_BEAT_SCHEDULE["network-expire"] = {"task": "network.expire_overdue", "schedule": 30.0}
+
+with (BASE_DIR / "pyproject.toml").open("rb") as _project:
+    CASAOS_VERSION = tomllib.load(_project)["project"]["version"]
+# The structured log the Logs page reads: JSON lines, a file per process (system/logs.py says why).
+LOGGING["formatters"]["json"] = {"()": "system.logs.JsonFormatter"}
+LOGGING["handlers"]["json"] = {
+    "()": "system.logs.ProcessFileHandler",
+    "directory": str(LOG_DIR),
+    "maxBytes": SYSTEM_LOG_MAX_BYTES,
+    "backupCount": SYSTEM_LOG_BACKUPS,
+    "formatter": "json",
+}
+LOGGING["root"]["handlers"].append("json")
+
+# ---------------------------------------------------------------------------- backups (backups/, docs/backups.md)
+# restic repositories, backup jobs and restores. One beat task a minute starts the jobs and the repository checks
+# whose cron schedules came due (each job and repository keeps its own schedule in the database).
+CELERY_BEAT_SCHEDULE["backups-tick"] = {"task": "backups.tick", "schedule": 60.0}
+BACKUPS_GROUP = "backups"  # the Channels group of the Backups page: runs' progress and results

@@ -5,6 +5,7 @@ database of its own: the live stack of one worker must never take another's task
 """
 
 import os
+import sys
 from pathlib import Path
 
 _base = Path(__file__).resolve().parent.parent
@@ -34,3 +35,13 @@ from .settings import DATA_DIR, DATABASES  # noqa: E402
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: the live server and worker subprocesses of the e2e tests open the same test database.
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test-db.sqlite3")}
+
+# The host the System settings change is a fake one: files under the data directory, and every command that would
+# change the machine (hostname, timedatectl, systemctl reboot/poweroff) recorded by tests/system/host_recorder.py
+# instead of run. Tests that check them point these at a directory of their own.
+SYSTEM_HOST_ROOT = DATA_DIR / "fake-host"
+SYSTEM_HOST_WRAPPER = [sys.executable, str(_base / "tests" / "system" / "host_recorder.py"), str(DATA_DIR / "host.log")]
+
+# The Network page never reaches the host's NetworkManager from a test: a bus address where nothing listens. The
+# NetworkManager tests start their own (tests/network/nm_fixture.py) and point this at its bus.
+NETWORK_DBUS_ADDRESS = f"unix:path={DATA_DIR / 'no-network-bus'}"

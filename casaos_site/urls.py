@@ -6,14 +6,19 @@ from django.views.i18n import JavaScriptCatalog
 
 from accounts.views import auth as account_auth
 from files import views as files_views
+from notifications import pwa
 
 from . import views
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("", include("monitoring.urls")),  # /metrics, for Prometheus
     # Pages we do not template (the browsable API, the admin) still make browsers ask for /favicon.ico.
     path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
     path("system/status/", views.status_page, name="system-status"),
+    # The installable app (notifications/pwa.py): the service worker must live at the root to cover every page.
+    path("manifest.webmanifest", pwa.manifest, name="pwa-manifest"),
+    path("sw.js", pwa.service_worker, name="pwa-service-worker"),
     path("login/", account_auth.login_view, name="login"),
     # Django's set_language: the login page's switch (a cookie); logged-in users choose in Settings.
     path("i18n/", include("django.conf.urls.i18n")),
@@ -23,6 +28,7 @@ urlpatterns = [
     path("setup/", account_auth.setup_view, name="setup"),
     # Each app owns its pages; the "coming" placeholders give way as the apps' issues land.
     path("files/", files_views.index, name="files"),
+    path("", include("system.urls")),  # Settings → System and Logs (before the other settings pages)
     path("settings/", include("accounts.settings_urls")),
     path("accounts/", include("accounts.urls")),
     path("appstore/", include("appstore.urls")),
@@ -31,8 +37,13 @@ urlpatterns = [
     path("s/", include("files.share_urls")),
     path("django-admin/", admin.site.urls),
     path("api/", include("casaos_site.api_urls")),
+    path("", include("notifications.urls")),
     path("", include("home.urls")),
     path("", include("storage.urls")),
+    path("", include("network.urls")),  # the Network page (issue 17)
+    path("", include("backups.urls")),
+    path("", include("remotes.urls")),
+    path("", include("shares.urls")),
 ]
 
 # A database that refuses writes answers 503 naming it (JSON under /api/), not a bare 500 page.

@@ -8,7 +8,7 @@ from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from accounts.permissions import member_required
 
@@ -24,6 +24,7 @@ def healthz(request):
     return JsonResponse(report, status=200 if report["status"] == "ok" else 503)
 
 
+@require_safe  # a read (GET, HEAD): POST, PUT and PATCH are 405, never a run of the checks
 @member_required
 @never_cache
 def status_page(request):

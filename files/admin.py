@@ -7,8 +7,8 @@ from .models import FileTask, FolderGrant, ShareLink, TrashItem, Upload
 
 @admin.register(FolderGrant)
 class FolderGrantAdmin(admin.ModelAdmin):
-    list_display = ("name", "user", "path", "access", "created_at")
-    list_filter = ("access",)
+    list_display = ("name", "user", "place", "access", "created_at")
+    list_filter = ("access", "disk_name")
 
     def has_add_permission(self, request):
         return False  # paths are checked by files.services.grant_create: use the Files → Shared folders page

@@ -13,7 +13,7 @@ from accounts.permissions import IsAdmin, IsMember
 from . import selectors, services
 from .downloads import file_response, thumbnail_file_response, zip_response
 from .models import FileTask, FolderGrant, ShareLink, TrashItem
-from .paths import PathError, from_os_error, resolve
+from .paths import PathError, from_os_error, resolve, resolve_many
 from .serializers import (
     CompressInSerializer,
     EntrySerializer,
@@ -76,7 +76,7 @@ class ListView(FilesView):
         try:
             page, page_size = int(q.get("page", 1)), int(q.get("page_size", 200))
         except ValueError:
-            raise PathError("page and page_size are numbers.") from None
+            raise PathError(_("page and page_size must be numbers.")) from None
         listing = selectors.folder_list(
             user=request.user,
             path=self.query_path(),
@@ -159,7 +159,7 @@ class ZipView(FilesView):
         paths = request.query_params.getlist("path")
         if not paths:
             raise PathError(_("Choose at least one file or folder."))
-        targets = [resolve(request.user, p, follow=False) for p in paths]
+        targets = resolve_many(request.user, paths, follow=False)
         if not all(t.exists() for t in targets):
             raise PathError(_("No such file or folder."), 404)
         name = (targets[0].name if len(targets) == 1 else "files") + ".zip"

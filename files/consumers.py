@@ -7,6 +7,7 @@ from django.template.loader import render_to_string
 
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
+from casaos_site.i18n import shown_in
 
 from .services.common import user_group
 
@@ -35,7 +36,9 @@ class FilesConsumer(SessionBoundConsumer):
         if not scope_user_allowed(self.scope) or message["event"] not in (TASK_EVENT, CHANGED_EVENT):
             return
         if self.as_json:
-            await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
+            # A task's error is a stored message id: said in this socket's user's language (SessionBoundConsumer).
+            data = shown_in(message["data"], "error") if message["event"] == TASK_EVENT else message["data"]
+            await self.send(text_data=json.dumps({"event": message["event"], "data": data}))
         elif message["event"] == TASK_EVENT:
             await self.send(
                 text_data=render_to_string("files/partials/_task.html", {"task": message["data"], "oob": True})

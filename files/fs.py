@@ -241,6 +241,9 @@ def is_dir_at(dir_fd: int, name: str) -> bool:
     return stat.S_ISDIR(lstat_at(dir_fd, name).st_mode)
 
 
+NO_HARD_LINKS = (errno.EIO, errno.EPERM, errno.ENOSYS, errno.EOPNOTSUPP)
+
+
 def rename_noreplace(src_dir: int, src: str, dst_dir: int, dst: str) -> None:
     """Atomic rename that fails if `dst` exists (renameat2 RENAME_NOREPLACE): two racing renames cannot both win."""
     if getattr(_libc, "renameat2", None) is not None:
@@ -251,12 +254,24 @@ def rename_noreplace(src_dir: int, src: str, dst_dir: int, dst: str) -> None:
             raise OSError(err, os.strerror(err), src)
     # Fallback for file systems without RENAME_NOREPLACE: a hard link is atomic and refuses to replace.
     if is_dir_at(src_dir, src) or stat.S_ISLNK(lstat_at(src_dir, src).st_mode):
-        if exists_at(dst_dir, dst):
-            raise FileExistsError(errno.EEXIST, "exists", dst)
-        os.rename(src, dst, src_dir_fd=src_dir, dst_dir_fd=dst_dir)
+        _rename_if_free(src_dir, src, dst_dir, dst)
         return
-    os.link(src, dst, src_dir_fd=src_dir, dst_dir_fd=dst_dir, follow_symlinks=False)
+    try:
+        os.link(src, dst, src_dir_fd=src_dir, dst_dir_fd=dst_dir, follow_symlinks=False)
+    except OSError as exc:
+        # FUSE file systems without hard links (an rclone mount of a cloud drive answers EIO): check, then rename.
+        if exc.errno not in NO_HARD_LINKS or exists_at(dst_dir, dst):
+            raise
+        _rename_if_free(src_dir, src, dst_dir, dst)
+        return
     os.unlink(src, dir_fd=src_dir)
+
+
+def _rename_if_free(src_dir: int, src: str, dst_dir: int, dst: str) -> None:
+    """Where neither RENAME_NOREPLACE nor a hard link exists: not atomic, the best such a file system allows."""
+    if exists_at(dst_dir, dst):
+        raise FileExistsError(errno.EEXIST, "exists", dst)
+    os.rename(src, dst, src_dir_fd=src_dir, dst_dir_fd=dst_dir)
 
 
 def remove_at(dir_fd: int, name: str) -> None:
@@ -270,20 +285,23 @@ def remove_at(dir_fd: int, name: str) -> None:
         pass
 
 
-def make_dirs(dir_fd: int, parts: Sequence[str], mode: int = 0o755) -> int:
+def make_dirs(dir_fd: int, parts: Sequence[str], mode: int = 0o755, made=None) -> int:
     """Each of `parts` made beneath `dir_fd` if missing, each entered with O_NOFOLLOW (a link on the way: ELOOP);
-    returns an O_PATH descriptor of the last."""
+    returns an O_PATH descriptor of the last. `made(fd)` is called with each folder this made (not one that was there)."""
     _check(parts)
     fd = os.open(".", PATH_DIR | os.O_CLOEXEC, dir_fd=dir_fd)
     for name in parts:
         try:
             os.mkdir(name, mode, dir_fd=fd)
+            new = True
         except FileExistsError:
-            pass
+            new = False
         except OSError:
             os.close(fd)
             raise
         fd = _step_dir(fd, name, close=True)
+        if new and made is not None:
+            made(fd)
     return fd
 
 

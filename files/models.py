@@ -10,14 +10,18 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FolderGrant(models.Model):
-    """An admin shares a folder of the root with a member, read-only or read-write, under a name in their view."""
+    """An admin shares a folder of the root or of a disk with a member, read-only or read-write, under a name in
+    their view. A disk's folder is kept by the disk (`disk`), not by where it is mounted: it comes back with it."""
 
     class Access(models.TextChoices):
         READ = "read", _("Read")
         WRITE = "write", _("Read and write")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="folder_grants")
-    path = models.CharField(_("folder (relative to the root)"), max_length=1024)
+    path = models.CharField(_("folder (relative to the root or to the disk)"), max_length=1024)
+    # "" for the files root; "mount:<filesystem UUID>" or "pool:<name>" for a disk or pool of storage's table
+    disk = models.CharField(_("disk"), max_length=200, blank=True, default="")
+    disk_name = models.CharField(_("disk name when granted"), max_length=64, blank=True, default="")
     name = models.CharField(_("name in the member's view"), max_length=100)
     access = models.CharField(max_length=8, choices=Access.choices, default=Access.READ)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
@@ -28,7 +32,14 @@ class FolderGrant(models.Model):
         ordering = ["name"]
 
     def __str__(self) -> str:
-        return f"{self.name} → {self.path} ({self.access})"
+        return f"{self.name} → {self.place} ({self.access})"
+
+    @property
+    def place(self) -> str:
+        """The folder as an admin's view names it ("@Data/Films" for a disk's)."""
+        if not self.disk:
+            return self.path
+        return "/".join(filter(None, (f"@{self.disk_name}", self.path)))
 
 
 class Upload(models.Model):

@@ -15,7 +15,8 @@ from django.utils.translation import gettext as _
 from . import fs
 from .fs import held
 from .models import FileTask, FolderGrant, ShareLink, TrashItem
-from .paths import RESERVED_PREFIX, PathError, Target, open_below_root, resolve, resolve_in, user_bases
+from .paths import RESERVED_PREFIX, PathError, Target, open_below, resolve, resolve_in, user_bases
+from .roots import DISK_PREFIX
 from .services.common import tree_size
 
 MAX_PAGE_SIZE = 1000
@@ -181,15 +182,34 @@ def folder_list(
         "page_size": page_size,
         "pages": max(1, -(-len(rows) // page_size)),
         "entries": entries,
-        "breadcrumb": breadcrumb(view),
+        "breadcrumb": crumbs_of(user, folder),
+        "disk": folder.base.root.name if folder.base.root.is_disk else "",
     }
+
+
+def places(user) -> list[dict]:
+    """The bases to show beside the listing: the root (or home and each granted folder) and each disk mounted now,
+    with its free space. A disk that is not mounted is left out (its paths answer why)."""
+    found = []
+    for name, base in user_bases(user).items():
+        try:
+            with held(open_below(base.root, base.rel)) as fd:
+                vfs = os.statvfs(fd)
+        except (PathError, OSError):
+            continue
+        label = name.removeprefix(DISK_PREFIX) if base.root.is_disk and user.is_admin else name
+        found.append({"name": label, "path": name, "disk": base.root.is_disk, "free": vfs.f_bavail * vfs.f_frsize})
+    return found
 
 
 def _member_root(user) -> dict:
     entries = []
     for name, base in user_bases(user).items():
-        with held(open_below_root(base.rel)) as fd:
-            st = os.fstat(fd)
+        try:
+            with held(open_below(base.root, base.rel)) as fd:
+                st = os.fstat(fd)
+        except (PathError, OSError):
+            continue  # a granted folder of a disk that is not mounted now is not listed
         entries.append(
             Entry(
                 name=name,
@@ -219,10 +239,19 @@ def _member_root(user) -> dict:
     }
 
 
-def breadcrumb(view_path: str) -> list[dict]:
-    """[{name, path}] for each folder on the way to `view_path`."""
+def crumbs_of(user, target: Target) -> list[dict]:
+    """The breadcrumb of a resolved path (an admin's disk shown by its name)."""
+    return breadcrumb(target.view_path, disk=user.is_admin and target.base.root.is_disk)
+
+
+def breadcrumb(view_path: str, *, disk: bool = False) -> list[dict]:
+    """[{name, path, disk}] for each folder on the way to `view_path`; `disk`: the first part is a disk ("@Data"),
+    shown by its name."""
     parts = [p for p in view_path.split("/") if p]
-    return [{"name": name, "path": "/".join(parts[: i + 1])} for i, name in enumerate(parts)]
+    crumbs = [{"name": name, "path": "/".join(parts[: i + 1]), "disk": False} for i, name in enumerate(parts)]
+    if disk and crumbs:
+        crumbs[0].update(name=parts[0].removeprefix(DISK_PREFIX), disk=True)
+    return crumbs
 
 
 def entry_info(*, user, path: str) -> Entry:

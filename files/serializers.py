@@ -1,7 +1,10 @@
 """API shapes of the file manager: inputs are validated here, all checks on paths happen in the services."""
 
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
+
+from casaos_site.i18n import ShownField
 
 from .models import FileTask, FolderGrant, ShareLink, TrashItem
 
@@ -14,7 +17,7 @@ class EntrySerializer(serializers.Serializer):
     path = serializers.CharField()
     is_dir = serializers.BooleanField()
     is_link = serializers.BooleanField()
-    link_outside = serializers.BooleanField(help_text="A symlink leading outside: shown, never followed.")
+    link_outside = serializers.BooleanField(help_text=_("A symlink leading outside: shown, never followed."))
     size = serializers.IntegerField()
     modified = serializers.FloatField()
     mode = serializers.CharField()
@@ -28,7 +31,7 @@ class ListingSerializer(serializers.Serializer):
     path = serializers.CharField()
     writable = serializers.BooleanField()
     free = serializers.IntegerField(
-        allow_null=True, help_text="Bytes free on the disk of this folder (uploads land there)."
+        allow_null=True, help_text=_("Bytes free on the disk of this folder (uploads land there).")
     )
     count = serializers.IntegerField()
     page = serializers.IntegerField()
@@ -39,7 +42,9 @@ class ListingSerializer(serializers.Serializer):
 
 
 class NameInSerializer(serializers.Serializer):
-    path = serializers.CharField(help_text="Folder (mkdir, new file) or entry (rename), relative to your view.", **PATH)
+    path = serializers.CharField(
+        help_text=_("Folder (mkdir, new file) or entry (rename), relative to your view."), **PATH
+    )
     name = serializers.CharField(**NAME)
 
 
@@ -66,7 +71,7 @@ class CompressInSerializer(serializers.Serializer):
 
 class PermissionsInSerializer(serializers.Serializer):
     path = serializers.CharField(**PATH)
-    mode = serializers.CharField(required=False, max_length=4, help_text='Octal, e.g. "755".')
+    mode = serializers.CharField(required=False, max_length=4, help_text=_('Octal, e.g. "755".'))
     owner = serializers.CharField(required=False, max_length=64)
     group = serializers.CharField(required=False, max_length=64)
     recursive = serializers.BooleanField(default=False)
@@ -78,6 +83,7 @@ class TextInSerializer(serializers.Serializer):
 
 class FileTaskSerializer(serializers.ModelSerializer):
     percent = serializers.IntegerField(read_only=True)
+    error = ShownField(read_only=True, help_text=_("why the task failed, in your language"))
 
     class Meta:
         model = FileTask
@@ -142,5 +148,7 @@ class ShareLinkSerializer(serializers.ModelSerializer):
 class FolderGrantSerializer(serializers.ModelSerializer):
     class Meta:
         model = FolderGrant
-        fields = ["id", "user", "path", "name", "access", "created_at"]
-        read_only_fields = ["id", "created_at"]
+        fields = ["id", "user", "path", "name", "access", "disk", "disk_name", "place", "created_at"]
+        read_only_fields = ["id", "disk", "disk_name", "place", "created_at"]
+
+    place = serializers.CharField(read_only=True)

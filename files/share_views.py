@@ -60,7 +60,7 @@ def share_page(request, token: str):
 def _share_listing(share: ShareLink, path: str) -> dict:
     folder = services.sharelink_resolve(share=share, path=path)
     if not folder.is_dir():
-        raise PathError("not a folder", 404)
+        raise PathError(_("This is not a folder."), 404)
     with folder.fd() as fd:
         names = [name for name in fs.names(fd) if not name.startswith(".")]
     entries = [entry for name in names if (entry := _share_entry(folder, name)) is not None]

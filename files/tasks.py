@@ -3,9 +3,6 @@
 from pathlib import Path
 
 from celery import shared_task
-from django.utils import translation
-
-from accounts.services.language import language_resolve
 
 from .models import FileTask
 
@@ -17,12 +14,11 @@ def filetask_run(task_id: int) -> None:
     from .services import filetask_run as run
 
     task = FileTask.objects.select_related("user").get(pk=task_id)
-    # Only its owner reads a file task: its error is written in their language (a worker has none of its own).
-    with translation.override(language_resolve(user=task.user)):
-        if task.kind in (FileTask.Kind.EXTRACT, FileTask.Kind.COMPRESS):
-            archive_run(task=task)
-        else:
-            run(task=task)
+    # Its error is stored as a message id (casaos_site.i18n): each page, API answer and socket says it in its words.
+    if task.kind in (FileTask.Kind.EXTRACT, FileTask.Kind.COMPRESS):
+        archive_run(task=task)
+    else:
+        run(task=task)
 
 
 @shared_task

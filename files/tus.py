@@ -9,6 +9,7 @@ import binascii
 import hashlib
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 VERSION = "1.0.0"
 EXTENSIONS = "creation,termination,checksum"
@@ -48,12 +49,12 @@ def discovery_headers() -> dict[str, str]:
 
 def check_version(headers) -> None:
     if headers.get("Tus-Resumable") != VERSION:
-        raise TusError(412, "Tus-Resumable 1.0.0 is required.")
+        raise TusError(412, _("Tus-Resumable 1.0.0 is required."))
 
 
 def parse_int(value: str | None, name: str) -> int:
     if value is None or not value.isdigit() or len(value) > 19:
-        raise TusError(400, f"{name} must be a non-negative whole number.")
+        raise TusError(400, _("%(name)s must be a non-negative whole number.") % {"name": name})
     return int(value)
 
 
@@ -68,7 +69,7 @@ def parse_metadata(header: str | None) -> dict[str, str]:
         try:
             result[key] = base64.b64decode(encoded.strip(), validate=True).decode("utf-8") if encoded else ""
         except (binascii.Error, UnicodeDecodeError):
-            raise TusError(400, f"Upload-Metadata value of {key!r} is not base64 UTF-8.") from None
+            raise TusError(400, _("Upload-Metadata value of %(key)r is not base64 UTF-8.") % {"key": key}) from None
     return result
 
 
@@ -79,8 +80,8 @@ def parse_checksum(header: str | None):
     algorithm, _sep, encoded = header.strip().partition(" ")
     factory = CHECKSUM_ALGORITHMS.get(algorithm.lower())
     if factory is None:
-        raise TusError(400, f"Unsupported checksum algorithm {algorithm!r}.")
+        raise TusError(400, _("Unsupported checksum algorithm %(algorithm)r.") % {"algorithm": algorithm})
     try:
         return factory(), base64.b64decode(encoded, validate=True)
     except binascii.Error:
-        raise TusError(400, "Upload-Checksum digest is not base64.") from None
+        raise TusError(400, _("Upload-Checksum digest is not base64.")) from None

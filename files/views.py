@@ -43,7 +43,7 @@ def _listing_context(request) -> dict:
         if search:  # a name search under this folder, shown as a listing of its own
             context["results"] = selectors.folder_search(user=request.user, path=path, query=search, hidden=hidden)
             folder = resolve(request.user, path)
-            context["breadcrumb"], context["writable"] = selectors.breadcrumb(folder.view_path), folder.base.writable
+            context["breadcrumb"], context["writable"] = selectors.crumbs_of(request.user, folder), folder.base.writable
             context["listing"] = None
         else:
             context["listing"] = selectors.folder_list(
@@ -53,7 +53,14 @@ def _listing_context(request) -> dict:
         context["error"], context["listing"] = exc.message, None
     except OSError as exc:  # the folder changed under the listing (a link now stands where it was)
         context["error"], context["listing"] = from_os_error(exc).message, None
+    context["places"] = _places(request.user, path)
     return context
+
+
+def _places(user, path: str) -> list[dict]:
+    """The places beside the listing, the one the path lies in marked."""
+    first = path.split("/", 1)[0]
+    return [{**place, "current": bool(place["path"]) and place["path"] == first} for place in selectors.places(user)]
 
 
 @member_required
@@ -106,7 +113,7 @@ def preview(request):
             "entry": info,
             "kind": preview_kind(target.name),
             "parent": parent,
-            "breadcrumb": selectors.breadcrumb(target.view_path),
+            "breadcrumb": selectors.crumbs_of(request.user, target),
             "writable": target.base.writable,
             "is_archive": services.is_archive(target.name),
         },
@@ -130,5 +137,9 @@ def grants(request):
     return render(
         request,
         "files/grants.html",
-        {"grants": selectors.grants_all(), "members": User.objects.filter(role=User.Role.MEMBER)},
+        {
+            "grants": selectors.grants_all(),
+            "members": User.objects.filter(role=User.Role.MEMBER),
+            "disks": [place for place in selectors.places(request.user) if place["disk"]],
+        },
     )

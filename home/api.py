@@ -1,5 +1,6 @@
 """REST endpoints of the home page: the search, and which widgets a user shows."""
 
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -22,7 +23,7 @@ class GroupSerializer(serializers.Serializer):
     key = serializers.ChoiceField(choices=["apps", "catalog", "files", "settings"])
     label = serializers.CharField()
     results = HitSerializer(many=True)
-    truncated = serializers.BooleanField(help_text="more may exist (files: the search stopped at its limit)")
+    truncated = serializers.BooleanField(help_text=_("more may exist (files: the search stopped at its limit)"))
 
 
 class SearchResultsSerializer(serializers.Serializer):

@@ -10,6 +10,7 @@ WIDGETS = {
     "network": _("Network"),
     "temperature": _("CPU temperature"),
     "uptime": _("Uptime"),
+    "history": _("History charts"),
 }
 
 

@@ -113,6 +113,16 @@ class ContainerStats:
 
 
 @dataclass(frozen=True)
+class ContainerCounters:
+    """A running container's cumulative counters, for rates over a chosen interval (no wait for a second reading)."""
+
+    cpu_ns: int  # CPU time used since the container started
+    memory_usage: int  # bytes now, page cache excluded
+    net_rx: int  # bytes received since it started, over all its interfaces
+    net_tx: int
+
+
+@dataclass(frozen=True)
 class EngineEvent:
     """A container event (create, start, die, stop, destroy, health_status: healthy, ...)."""
 
@@ -279,6 +289,10 @@ class Engine(abc.ABC):
         """One CPU/memory sample."""
 
     @abc.abstractmethod
+    def counters(self, ref: str) -> ContainerCounters:
+        """Cumulative CPU time, memory and network bytes of a running container."""
+
+    @abc.abstractmethod
     def exec(
         self,
         ref: str,
@@ -320,16 +334,21 @@ class Engine(abc.ABC):
             spread = SPREAD << min(attempt, 8)
             subnet = pool.choose([*parse_subnets(self.network_subnets()), *routes, *refused], spread)
             if subnet is None:
-                raise PoolExhausted(
-                    f"no free subnet is left for the app's network in the app network pool ({pool}, "
-                    f"{pool.capacity} networks of /{pool.prefix}): remove apps you no longer use, or give "
-                    "CASAOS_APPS_SUBNET_POOL more room"
+                raise PoolExhausted.worded(
+                    "no free subnet is left for the app's network in the app network pool (%(pool)s, "
+                    "%(capacity)s networks of /%(prefix)s): remove apps you no longer use, or give "
+                    "CASAOS_APPS_SUBNET_POOL more room",
+                    pool=str(pool),
+                    capacity=pool.capacity,
+                    prefix=pool.prefix,
                 )
             try:
                 return self.create_network(with_subnet(spec, subnet))
             except SubnetTaken:
                 refused.append(subnet)
-        raise EngineError(f"no subnet could be claimed for network {spec.name} after {attempts} attempts")
+        raise EngineError.worded(
+            "no subnet could be claimed for network %(name)s after %(count)s attempts", name=spec.name, count=attempts
+        )
 
     @abc.abstractmethod
     def remove_network(self, name: str) -> None:

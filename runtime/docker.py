@@ -20,6 +20,7 @@ import requests.exceptions
 
 from runtime import errors as E
 from runtime.base import (
+    ContainerCounters,
     ContainerInfo,
     ContainerStats,
     Engine,
@@ -32,7 +33,13 @@ from runtime.base import (
     VersionInfo,
     VolumeInfo,
 )
-from runtime.docker_parse import container_from_inspect, container_from_summary, stats_from_raw, version_from_raw
+from runtime.docker_parse import (
+    container_from_inspect,
+    container_from_summary,
+    counters_from_raw,
+    stats_from_raw,
+    version_from_raw,
+)
 from runtime.payload import DEFAULT_PIDS_LIMIT, create_body, endpoint, files_tar, network_body, volume_body
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 
@@ -88,14 +95,14 @@ def _map(exc: BaseException, *, image: str = "") -> E.EngineError:
     if isinstance(exc, E.EngineError):
         return exc
     if isinstance(exc, requests.exceptions.ConnectionError | FileNotFoundError | ConnectionRefusedError):
-        return E.EngineUnavailable(f"the engine does not answer ({_os_reason(exc)})")
+        return E.EngineUnavailable.worded("the engine does not answer (%(reason)s)", reason=_os_reason(exc))
     if isinstance(exc, requests.exceptions.Timeout):
-        return E.EngineError(f"the engine timed out: {exc}")
+        return E.EngineError.worded("the engine timed out: %(error)s", error=str(exc))
     if isinstance(exc, docker.errors.APIError):
         return _map_api(exc, image)
     if isinstance(exc, docker.errors.DockerException):
         if "Connection" in str(exc):  # docker-py's own wrapper while it negotiates the API version
-            return E.EngineUnavailable(f"the engine does not answer ({_os_reason(exc)})")
+            return E.EngineUnavailable.worded("the engine does not answer (%(reason)s)", reason=_os_reason(exc))
         return E.EngineError(str(exc))
     return E.EngineError(f"{type(exc).__name__}: {exc}")
 
@@ -112,7 +119,7 @@ def _map_api(exc: docker.errors.APIError, image: str) -> E.EngineError:
     if any(s in lowered for s in _SUBNET_TAKEN):
         return E.SubnetTaken(message)
     if image and _about_image(lowered, image) and (code == 404 or any(s in lowered for s in _IMAGE_MISSING)):
-        return E.ImageNotFound(f"image {image} not found: {message}")
+        return E.ImageNotFound.worded("image %(image)s not found: %(error)s", image=image, error=message)
     if isinstance(exc, docker.errors.ImageNotFound):
         return E.ImageNotFound(message)
     if code == 404:
@@ -337,7 +344,9 @@ class DockerEngine(Engine):
             time.sleep(HALT_SETTLE)
             if self._restarts(ref) == before and self.inspect(ref).state not in ("running", "restarting"):
                 return
-        raise E.EngineError(f"container {ref} keeps restarting after {HALT_ATTEMPTS} stops")
+        raise E.EngineError.worded(
+            "container %(name)s keeps restarting after %(count)s stops", name=ref, count=HALT_ATTEMPTS
+        )
 
     def _restarts(self, ref: str) -> int:
         """RestartCount: the restarts its policy made since it was last started by hand."""
@@ -395,6 +404,11 @@ class DockerEngine(Engine):
         """One CPU/memory sample (the engine waits for a second reading to compute CPU %)."""
         with _mapped():
             return stats_from_raw(self.api.stats(ref, stream=False))
+
+    def counters(self, ref: str) -> ContainerCounters:
+        """Cumulative counters in one reading: one-shot, so the engine does not wait for a second one to rate CPU."""
+        with _mapped():
+            return counters_from_raw(self.api.stats(ref, stream=False, one_shot=True))
 
     def exec(
         self,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from runtime.base import ContainerInfo, ContainerStats, PortBinding, VersionInfo
+from runtime.base import ContainerCounters, ContainerInfo, ContainerStats, PortBinding, VersionInfo
 
 
 def version_from_raw(raw: dict[str, Any], api_version: str) -> VersionInfo:
@@ -71,6 +71,23 @@ def container_from_summary(raw: dict[str, Any]) -> ContainerInfo:
     )
 
 
+def _memory_without_cache(mem: dict[str, Any]) -> int:
+    detail = mem.get("stats") or {}
+    cache = detail.get("inactive_file", detail.get("total_inactive_file", detail.get("cache", 0)))
+    return max(0, int(mem.get("usage") or 0) - int(cache or 0))
+
+
+def counters_from_raw(raw: dict[str, Any]) -> ContainerCounters:
+    """Cumulative counters of one stats reading (Docker and Podman name them alike)."""
+    networks = (raw.get("networks") or {}).values()
+    return ContainerCounters(
+        cpu_ns=int(((raw.get("cpu_stats") or {}).get("cpu_usage") or {}).get("total_usage") or 0),
+        memory_usage=_memory_without_cache(raw.get("memory_stats") or {}),
+        net_rx=sum(int(n.get("rx_bytes") or 0) for n in networks),
+        net_tx=sum(int(n.get("tx_bytes") or 0) for n in networks),
+    )
+
+
 def stats_from_raw(raw: dict[str, Any]) -> ContainerStats:
     """CPU % as `docker stats` computes it; memory without the page cache (cgroup v1 and v2)."""
     cpu, pre = raw.get("cpu_stats") or {}, raw.get("precpu_stats") or {}
@@ -79,9 +96,7 @@ def stats_from_raw(raw: dict[str, Any]) -> ContainerStats:
     online = cpu.get("online_cpus") or len((cpu.get("cpu_usage") or {}).get("percpu_usage") or []) or 1
     percent = 100.0 * cpu_delta / sys_delta * online if sys_delta > 0 and cpu_delta > 0 else 0.0
     mem = raw.get("memory_stats") or {}
-    detail = mem.get("stats") or {}
-    cache = detail.get("inactive_file", detail.get("total_inactive_file", detail.get("cache", 0)))
-    usage = max(0, int(mem.get("usage") or 0) - int(cache or 0))
+    usage = _memory_without_cache(mem)
     return ContainerStats(
         cpu_percent=round(percent, 2),
         memory_usage=usage,

@@ -7,11 +7,23 @@ class EngineError(Exception):
     """Base for engine failures; `permanent=False` means a retry may heal it."""
 
     permanent_default = False
+    # Our own words (not the engine's): an English template with %(name)s parameters, which the web side translates
+    # for each reader (casaos_site.i18n; makemessages extracts `worded(...)`). Empty: the message is the engine's.
+    template: str = ""
+    params: dict
 
     def __init__(self, message: str, permanent: bool | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.permanent = self.permanent_default if permanent is None else permanent
+        self.params = {}
+
+    @classmethod
+    def worded(cls, template: str, /, *, permanent: bool | None = None, **params: object) -> EngineError:
+        """An error in our words: `message` is the English text, `template` and `params` what a reader translates."""
+        error = cls(template % params, permanent)
+        error.template, error.params = template, params
+        return error
 
 
 class EngineUnavailable(EngineError):

@@ -19,6 +19,8 @@ copy tus-js-client/dist/tus.min.js tus
 copy @xterm/xterm/lib/xterm.js xterm
 copy @xterm/xterm/css/xterm.css xterm
 copy @xterm/addon-fit/lib/addon-fit.js xterm
+copy uplot/dist/uPlot.iife.min.js uplot
+copy uplot/dist/uPlot.min.css uplot
 # The file editor: our entry module (static/src/editor.js) with CodeMirror 6, bundled into one script (no eval).
 node_modules/.bin/esbuild static/src/editor.js --bundle --minify --format=iife --target=es2020 \
   --log-level=warning --outfile="$vendor/codemirror/editor.js"

@@ -52,5 +52,48 @@ start_redis() {
   wait_for "Redis" 20 redis-cli -h "$host" -p "$port" ping
 }
 
+# ---- shares (docs/shares.md): smbd serves the shares, wsdd shows the box to Windows, avahi-daemon announces
+# `_smb._tcp` and answers for <hostname>.local. Each is started only when it is not running; a failure is a warning
+# (the web admin works without them, the Shares page says what Samba answered).
+has_systemd() { [ -d /run/systemd/system ] && command -v systemctl >/dev/null; }
+
+start_smbd() {
+  command -v smbd >/dev/null || { warn "no Samba: install samba (make run does); shares are off"; return 0; }
+  smbcontrol smbd ping >/dev/null 2>&1 && return 0
+  if has_systemd; then say "starting smbd (systemd)"; as_root systemctl start smbd || warn "smbd did not start"; return 0; fi
+  say "starting smbd"
+  as_root smbd --daemon || warn "smbd did not start (see /var/log/samba/)"
+}
+
+start_wsdd() {
+  command -v wsdd >/dev/null || { warn "no wsdd: Windows will not list the box under Network"; return 0; }
+  if has_systemd; then as_root systemctl start wsdd 2>/dev/null && return 0; fi
+  # Any wsdd of this host counts (one started by another data directory too): wsdd runs under python, so by its path.
+  pgrep -f -- "$(command -v wsdd)" >/dev/null && return 0
+  say "starting wsdd"
+  setsid nohup wsdd --shortlog >"$VAR/logs/wsdd.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/wsdd.pid"
+}
+
+start_avahi() {
+  command -v avahi-daemon >/dev/null || { warn "no avahi-daemon: macOS and Linux will not find the shares"; return 0; }
+  avahi-daemon --check 2>/dev/null && return 0
+  if has_systemd; then say "starting avahi-daemon (systemd)"; as_root systemctl start avahi-daemon || warn "avahi-daemon did not start"; return 0; fi
+  local conf=/etc/avahi/avahi-daemon.conf
+  if [ ! -S /run/dbus/system_bus_socket ]; then
+    # No system D-Bus here (a container): the same configuration with D-Bus off, kept under the data directory.
+    conf="$VAR/avahi-daemon.conf"
+    sed '/^\[server\]/a enable-dbus=no' /etc/avahi/avahi-daemon.conf >"$conf"
+  fi
+  say "starting avahi-daemon"
+  as_root avahi-daemon --daemonize --file="$conf" || warn "avahi-daemon did not start"
+}
+
 start_engine
 start_redis
+# CASAOS_LAN_SERVICES=0: leave smbd, wsdd and avahi-daemon alone (a test of this script, a host that runs its own).
+if [ "${CASAOS_LAN_SERVICES:-1}" != 0 ]; then
+  start_smbd
+  start_wsdd
+  start_avahi
+fi

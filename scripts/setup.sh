@@ -21,7 +21,32 @@ command -v npm >/dev/null || apt_install nodejs npm
 apt_install util-linux smartmontools parted e2fsprogs xfsprogs btrfs-progs exfatprogs ntfs-3g dosfstools mergerfs \
   mdadm psmisc exfat-fuse fusefat libudev1
 command -v python3 >/dev/null || apt_install python3 python3-venv
+apt_install hostname tzdata  # Settings → System: `hostname` where systemd does not run, and the time zones offered
+# remotes/: rclone mounts cloud drives and network shares (fuse3: fusermount), cifs-utils the kernel's own SMB client
+# where the kernel has one; samba (smbd, smbpasswd) is the SMB server its tests start. Not nfs-common: it runs
+# rpcbind, listening on port 111 of every interface; docs/remotes.md says to install it for NFS exports.
+apt_install rclone fuse3 cifs-utils samba
+# The Network page: `ip -j` reads interfaces and routes (iproute2), gdbus (libglib2.0-bin) talks to NetworkManager
+# over the system bus (dbus) and takes its checkpoints. NetworkManager itself is the host's choice: installing it
+# starts it, and on a server managed by ifupdown it can take interfaces over, so `make run` never installs it (the
+# page says the settings are read-only, and how to enable them). Only the tests get it (`make test-setup`): they run
+# their own NetworkManager on a private dbus-daemon in a network namespace, never the host's.
+apt_install iproute2 dbus libglib2.0-bin
+if [ "${CASAOS_DEV:-0}" = 1 ] && ! command -v NetworkManager >/dev/null; then
+  apt_install network-manager
+  # The package's postinst starts the host's NetworkManager: the tests need only its binaries.
+  command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1 && systemctl disable --now NetworkManager >/dev/null 2>&1 || true
+fi
 apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
+apt_install restic openssh-client  # backups/: restic for repositories, ssh for its SFTP targets
+# backups/: the system backup of a PostgreSQL database is pg_dump's, restored with pg_restore (postgresql-client).
+case "${DATABASE_URL:-}" in postgres*) apt_install postgresql-client ;; esac
+# Shares (shares/): smbd, testparm, smbcontrol, smbpasswd and pdbedit (samba), the recycle bin (samba-vfs-modules), the
+# tests' client (smbclient), Windows discovery (wsdd), macOS/Linux discovery and <hostname>.local (avahi-daemon,
+# libnss-mdns); and the service user that owns what is written over SMB (docs/shares.md).
+apt_install samba samba-vfs-modules smbclient wsdd avahi-daemon avahi-utils libnss-mdns
+id -u "${CASAOS_SHARES_USER:-casaos-share}" >/dev/null 2>&1 || as_root useradd --system --user-group --no-create-home \
+  --home-dir /nonexistent --shell /usr/sbin/nologin --comment "CasaOS shares" -- "${CASAOS_SHARES_USER:-casaos-share}"
 
 # Python venv from the locks (exact versions and hashes), reinstalled only when a lock changes.
 if [ ! -x .venv/bin/python ]; then

@@ -6,6 +6,7 @@ REGISTRY=127.0.0.1:5000
 # iproute2: the Podman race test adds and removes veth pairs with `ip`.
 # fonts-noto-cjk: Chromium draws the Chinese pages (and their screenshots) with real glyphs, not empty boxes.
 apt_install docker-registry busybox-static chromium docker-compose iproute2 fonts-noto-cjk
+apt_install openssl  # tests/backups/test_targets_s3.py makes a TLS certificate for its S3 server
 
 registry_up() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null; }
 if ! registry_up; then
@@ -25,9 +26,25 @@ fi
 # The engine we start for tests resolves Docker Hub names through the loopback registry.
 export CASAOS_REGISTRY_MIRROR="http://$REGISTRY"
 export CASAOS_REQUIRE_ENGINE=1  # tests need the engine: no starting without it here
-bash "$ROOT/scripts/services.sh"
+# The services `make run` needs, but not the LAN daemons (smbd, wsdd, avahi-daemon): a test machine announces
+# nothing, and the tests of shares start an smbd of their own.
+CASAOS_LAN_SERVICES=0 bash "$ROOT/scripts/services.sh"
 bash "$ROOT/scripts/test-images.sh"
 bash "$ROOT/scripts/podman.sh"
+
+# backups tests (tests/backups/test_targets.py): OpenSSH's sshd, started by the test on a loopback port with its own
+# config and host key, as a real SFTP target (restic 0.14 cannot make a repository over `rclone serve sftp`). Debian's
+# package would start sshd on port 22 where an init system runs: policy-rc.d keeps it from starting (test machines).
+if ! dpkg-query -W -f='${Status}' openssh-server 2>/dev/null | grep -q "install ok installed"; then
+  made_policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee /usr/sbin/policy-rc.d >/dev/null
+    as_root chmod 755 /usr/sbin/policy-rc.d
+    made_policy=1
+  fi
+  apt_install openssh-server
+  [ -z "$made_policy" ] || as_root rm -f /usr/sbin/policy-rc.d
+fi
 
 # PostgreSQL, to prove DATABASE_URL works (tests/core/test_postgres.py).
 apt_install postgresql

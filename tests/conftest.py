@@ -273,7 +273,9 @@ def live_stack(django_db_setup, django_db_blocker, redis_client):
     """A running web server with its worker; tests using it need `transactional_db` so rows are visible to it."""
     with django_db_blocker.unblock():
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url()}
-    stack = LiveStack(env)
+    # No hotplug listener: it would store its own inventory (loop devices left out) in the database a storage
+    # test's stack shares later in the session, and take that test's loop disks away on every uevent.
+    stack = LiveStack({**env, "CASAOS_WORKER_HOTPLUG": "0"})
     stack.start()
     _LIVE.append(stack)
     yield stack
@@ -331,10 +333,50 @@ def page(browser, request):
 
 
 STACK_FILES = pytest.StashKey[set]()
+# Seconds the longest files took in `make test` on the 2-core machine (TEST_WORKERS=3, from --durations; see "Test
+# suite time" in docs/development.md). Within its group a long file is handed out first: xdist gives whole files
+# in this order, so the last ones a worker takes are short and no long file runs alone at the end.
+LONG_FILES = {
+    "attacks/test_schemathesis_full.py": 300,
+    "attacks/test_no_server_errors.py": 160,
+    "accounts/test_permission_table.py": 200,
+    "apps/test_fixed_names.py": 160,
+    "apps/test_pipeline.py": 110,
+    "runtime/test_engine.py": 100,
+    "apps/test_limits.py": 95,
+    "appstore/test_sync.py": 85,
+    "apps/test_change.py": 80,
+    "apps/test_idle_sockets.py": 75,
+    "apps/test_control.py": 75,
+    "core/test_postgres.py": 70,
+    "attacks/test_schemathesis_read.py": 50,
+    "attacks/test_container_policy.py": 115,
+    "attacks/test_limits.py": 105,
+    "attacks/test_files_race.py": 65,
+    "e2e/test_home.py": 130,
+    "e2e/test_home_look.py": 145,
+    "e2e/test_walk_light.py": 165,
+    "e2e/test_walk_dark.py": 160,
+    "e2e/test_languages.py": 165,
+    "e2e/test_appstore_address.py": 110,
+    "e2e/test_files_ui.py": 105,
+    "e2e/test_files.py": 100,
+    "e2e/test_layout.py": 90,
+    "e2e/test_token_copy.py": 85,
+    "e2e/test_appstore.py": 80,
+    "e2e/test_pages.py": 80,
+    "e2e/test_install.py": 80,
+    "e2e/test_consent.py": 80,
+    "e2e/test_confirmations.py": 75,
+}
+
+
+def _seconds(item) -> int:
+    return LONG_FILES.get(item.path.relative_to(ROOT / "tests").as_posix(), 0)
 
 
 def pytest_collection_modifyitems(config, items):
-    """Files that start the live stack run after all others, and browser tests last of all.
+    """Files that start the live stack run after all others, and browser tests last of all; longest first in each.
 
     Once started, the live stack's worker takes every task queued on its broker, also those that an in-process test
     queues and runs itself: it must not be running yet while those tests run (under xdist each worker takes whole
@@ -344,11 +386,11 @@ def pytest_collection_modifyitems(config, items):
     browser_files = {item.path for item in items if item.get_closest_marker("browser") is not None}
     config.stash[STACK_FILES] = stack_files | browser_files  # those that may run once a stack is up
 
-    def order(item) -> tuple[bool, bool]:
+    def order(item) -> tuple[bool, bool, int]:
         browser = item.get_closest_marker("browser") is not None
-        return (browser or item.path in stack_files, browser)
+        return (browser or item.path in stack_files, browser, -_seconds(item))
 
-    items.sort(key=order)
+    items.sort(key=order)  # stable: a file's tests stay together and in their order
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)

@@ -40,6 +40,26 @@ ROUTES: dict[str, dict] = {
     "api-home-widgets": {"access": MEMBER, "methods": ["GET", "PUT"]},
     "system-stats": {"access": MEMBER},
     "system-status": {"access": MEMBER},
+    # backups (issue 18): admins only, pages and API alike; refusals in tests/backups/test_api.py
+    "backups": {"access": ADMIN},
+    "backups-runs": {"access": ADMIN},
+    "backups-repository-create": {"access": ADMIN, "methods": ["POST"]},
+    "backups-recovery": {"access": ADMIN},
+    "backups-repository-for-updates": {"access": ADMIN, "methods": ["POST"]},
+    "backups-job-create": {"access": ADMIN, "methods": ["POST"]},
+    "backups-job-run": {"access": ADMIN, "methods": ["POST"]},
+    "backups-job-delete": {"access": ADMIN, "methods": ["POST"]},
+    "backups-snapshot": {"access": ADMIN},
+    "backups-snapshot-restore": {"access": ADMIN, "methods": ["POST"]},
+    "api-backups-repositories": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-backups-repository": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
+    "api-backups-jobs": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-backups-job": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
+    "api-backups-job-run": {"access": ADMIN, "methods": ["POST"]},
+    "api-backups-runs": {"access": ADMIN},
+    "api-backups-snapshots": {"access": ADMIN},
+    "api-backups-snapshot": {"access": ADMIN},
+    "api-backups-snapshot-restore": {"access": ADMIN, "methods": ["POST"]},
     # the Storage page (issue 15): admins only, like the API it shares its services with (tests/storage/test_page.py)
     "storage": {"access": ADMIN},
     "storage-cards": {"access": ADMIN},
@@ -61,6 +81,19 @@ ROUTES: dict[str, dict] = {
     "api-storage-pools": {"access": ADMIN, "methods": ["GET", "POST"]},
     "api-storage-pool": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
     "api-storage-settings": {"access": ADMIN, "methods": ["GET", "PATCH"]},
+    # shares (issue 17 §1): the Shares page and its API are for admins; each user sets their own SMB password (step-up)
+    # and reads only their own SMB state (tests/shares/test_api.py)
+    "shares": {"access": ADMIN},
+    "shares-cards": {"access": ADMIN},
+    "shares-create": {"access": ADMIN, "methods": ["POST"]},
+    "shares-apply": {"access": ADMIN, "methods": ["POST"]},
+    "shares-change": {"access": ADMIN, "methods": ["POST"]},
+    "shares-delete": {"access": ADMIN, "methods": ["POST"]},
+    "shares-password": {"access": MEMBER, "methods": ["POST"]},
+    "api-shares": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-share": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
+    "api-shares-apply": {"access": ADMIN, "methods": ["POST"]},
+    "api-shares-password": {"access": MEMBER, "methods": ["GET", "POST"]},
     "appstore": {"access": MEMBER},
     # appstore: catalogue pages for everyone, installing for installers, stores for admins (host access needs an
     # admin, consent and step-up whoever installs: tests/appstore/test_install.py, tests/apps/test_install_right.py)
@@ -137,6 +170,11 @@ ROUTES: dict[str, dict] = {
     "files": {"access": MEMBER},
     # accounts: login steps, first run, step-up, Settings pages, API, Django admin
     "setup": {"access": ANONYMOUS_ONLY},
+    # the setup page's restore (backups/setup_views.py): the setup token is the proof, the progress answers only
+    # the holder of its watch key (an unknown key is a 404 for everyone: tests/backups/test_setup_restore.py)
+    "setup-restore": {"access": ANONYMOUS_ONLY, "methods": ["GET", "POST"]},
+    "setup-restore-progress": {"access": PUBLIC, "kwargs": {"watch": "no-such-key"}},
+    "setup-restore-status": {"access": PUBLIC, "kwargs": {"watch": "no-such-key"}},
     "login-otp": {"access": MFA_STEP},
     "stepup": {"access": MEMBER},
     "settings": {"access": MEMBER},
@@ -167,6 +205,26 @@ ROUTES: dict[str, dict] = {
     "api-user-unlock": {"access": ADMIN, "methods": ["POST"]},
     "api-audit-list": {"access": ADMIN},
     # Model admins refuse some verbs to everyone (the audit log cannot be added to or deleted from).
+    # remotes (issue 17 §2-3): network shares and cloud drives, admins only (tests/remotes/test_attacks.py)
+    "remotes": {"access": ADMIN},
+    "remotes-add": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-mount": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-unmount": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-delete": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-authorize": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-authorize-finish": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-sync-add": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-sync-run": {"access": ADMIN, "methods": ["POST"]},
+    "remotes-sync-delete": {"access": ADMIN, "methods": ["POST"]},
+    "api-remotes": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-remote": {"access": ADMIN, "methods": ["GET", "PATCH", "DELETE"]},
+    "api-remote-mount": {"access": ADMIN, "methods": ["POST"]},
+    "api-remote-unmount": {"access": ADMIN, "methods": ["POST"]},
+    "api-remote-authorize": {"access": ADMIN, "methods": ["POST"]},
+    "api-remote-authorize-finish": {"access": ADMIN, "methods": ["POST"]},
+    "api-remotes-sync": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-remotes-sync-job": {"access": ADMIN, "methods": ["GET", "DELETE"]},
+    "api-remotes-sync-run": {"access": ADMIN, "methods": ["POST"]},
     "admin:*": {"access": ADMIN, "admin_may_be_refused": True},
     "admin:index": {"access": ADMIN},
     "admin:logout": {"access": PUBLIC, "methods": ["POST"], "lands_on_login": True},  # logging out needs no rights
@@ -216,4 +274,61 @@ ROUTES: dict[str, dict] = {
     "files-share-zip": {"access": PUBLIC},
     "files-share-uploads": {"access": PUBLIC, "methods": ["POST"]},
     "files-share-upload": {"access": PUBLIC, "methods": ["PATCH"]},
+    # notifications (issue 16 §1): each person's own list and channels (another's answers 404), the rules readable by
+    # all and changed by admins, SMTP for admins (tests/notifications/test_api.py); the installable app's manifest and
+    # service worker carry nothing private (browsers fetch them without credentials)
+    "notifications": {"access": MEMBER},
+    "notifications-bell": {"access": MEMBER},
+    "notifications-read-all": {"access": MEMBER, "methods": ["POST"]},
+    "notification-act": {"access": MEMBER, "methods": ["POST"], "kwargs": {"pk": 999999, "action": "read"}},
+    "notification-settings": {"access": MEMBER},
+    "notification-rules-save": {"access": ADMIN, "methods": ["POST"]},
+    "notification-smtp-save": {"access": ADMIN, "methods": ["POST"]},
+    "notification-smtp-test": {"access": ADMIN, "methods": ["POST"]},
+    "notification-channel-add": {"access": MEMBER, "methods": ["POST"], "kwargs": {"kind": "email"}},
+    "notification-channel-action": {"access": MEMBER, "methods": ["POST"], "kwargs": {"pk": 999999, "action": "test"}},
+    "api-notifications": {"access": MEMBER},
+    "api-notifications-read-all": {"access": MEMBER, "methods": ["POST"]},
+    "api-notification-read": {"access": MEMBER, "methods": ["POST"]},
+    "api-notification-unread": {"access": MEMBER, "methods": ["POST"]},
+    "api-notification-dismiss": {"access": MEMBER, "methods": ["POST"]},
+    "api-notification-rules": {"access": MEMBER},
+    "api-notification-channels": {"access": MEMBER, "methods": ["GET", "POST"]},
+    "api-notification-channel": {"access": MEMBER, "methods": ["PATCH", "DELETE"]},
+    "api-notification-channel-test": {"access": MEMBER, "methods": ["POST"]},
+    "api-notification-smtp": {"access": ADMIN, "methods": ["GET", "PUT"]},
+    "api-notification-smtp-test": {"access": ADMIN, "methods": ["POST"]},
+    "api-notification-push-key": {"access": MEMBER},
+    "pwa-manifest": {"access": PUBLIC},
+    "pwa-service-worker": {"access": PUBLIC},
+    # monitoring (issue 16 §2, §3): the metrics history for every user (an app's only when they may see it:
+    # tests/monitoring/test_api.py); /metrics takes no session at all, only an admin's API token or an allowed
+    # scraper address (tests/monitoring/test_prometheus.py)
+    "api-system-metrics": {"access": MEMBER},
+    "prometheus-metrics": {"access": NOBODY},
+    # Settings → System and the Logs page (issue 16 §3-4): admins only. Restart and shut down also want a fresh
+    # step-up and the host name typed (tests/system/test_power.py); the walk's POSTs carry no name, so nothing runs.
+    "settings-system": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "settings-system-release": {"access": ADMIN},
+    "settings-system-restart": {"access": ADMIN, "methods": ["POST"]},
+    "settings-system-shutdown": {"access": ADMIN, "methods": ["POST"]},
+    "settings-logs": {"access": ADMIN},
+    "settings-logs-lines": {"access": ADMIN},
+    "api-system-settings": {"access": ADMIN, "methods": ["GET", "PATCH"]},
+    "api-system-restart": {"access": ADMIN, "methods": ["POST"]},
+    "api-system-shutdown": {"access": ADMIN, "methods": ["POST"]},
+    "api-system-logs": {"access": ADMIN},
+    # the Network page (issue 17 §4): admins only; changes want a fresh step-up too (tests/network/test_api.py). The
+    # confirmation page is reached at the box's new address, where the browser has no session yet: the change's
+    # one-time code is its authority (tests/network/test_nm.py), so anyone may open it.
+    "network": {"access": ADMIN},
+    "network-change": {"access": ADMIN},
+    "network-hostname": {"access": ADMIN, "methods": ["POST"]},
+    "network-interface": {"access": ADMIN, "methods": ["POST"], "kwargs": {"name": "none0"}},
+    "network-confirm": {"access": PUBLIC, "methods": ["GET", "POST"]},
+    "api-network": {"access": ADMIN},
+    "api-network-hostname": {"access": ADMIN, "methods": ["PUT"]},
+    "api-network-interface": {"access": ADMIN, "methods": ["POST"], "kwargs": {"name": "none0"}},
+    "api-network-change": {"access": ADMIN},
+    "api-network-change-confirm": {"access": ADMIN, "methods": ["POST"]},
 }

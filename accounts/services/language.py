@@ -1,13 +1,11 @@
-"""Which language a person sees: their own choice, else the browser's (the cookie set on the login page, then
-Accept-Language), else English. Pages, the API and websocket fragments all resolve it here."""
+"""Which language a person sees: their own choice, else the login page's cookie, else the site's default (Settings →
+System), else the browser's Accept-Language, else English. Pages, the API and websocket fragments all resolve it here."""
 
 from django.conf import settings
 from django.utils import translation
 from django.utils.translation import trans_real
 
 from accounts.models import User
-
-LANGUAGE_CODES = frozenset(code for code, _name in settings.LANGUAGES)
 
 
 def language_supported(code: str) -> str | None:
@@ -27,9 +25,12 @@ def language_from_accept(header: str) -> str | None:
 
 
 def language_resolve(*, user, cookie: str = "", accept: str = "") -> str:
-    """The user's saved language, else the cookie's, else the browser's, else the site default (English)."""
+    """The user's saved language, else the cookie's, else the site's default (Settings → System), else the
+    browser's, else English."""
+    from system.selectors import default_language
+
     own = getattr(user, "language", "") if getattr(user, "is_authenticated", False) else ""
-    chosen = own or (cookie and language_supported(cookie)) or language_from_accept(accept)
+    chosen = own or (cookie and language_supported(cookie)) or default_language() or language_from_accept(accept)
     return chosen or settings.LANGUAGE_CODE
 
 
@@ -49,7 +50,7 @@ def scope_language(scope: dict) -> str:
 
 def user_language_set(*, user: User, language: str) -> None:
     """Save a user's language ("" = follow the browser); ValueError for a language we do not speak."""
-    if language and language not in LANGUAGE_CODES:
+    if language and language not in {code for code, _name in settings.LANGUAGES}:
         raise ValueError(language)
     user.language = language
     user.save(update_fields=["language"])

@@ -8,19 +8,24 @@ from base64 import b32encode
 
 from django.conf import settings
 from django.db import DatabaseError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.net import client_address
 from accounts.selectors import admin_exists
 
 from .audit import audit_record
-from .lockout import Attempt, lockout_failure, lockout_refusal
+from .lockout import Attempt, LockedOut, lockout_failure, lockout_refusal
 
 log = logging.getLogger("casaos.setup")
 
 
 class SetupError(Exception):
     """The setup token is wrong, missing or locked out, or setup is already over."""
+
+    @property
+    def message(self) -> str:
+        return LockedOut().message if str(self) == "locked" else _("That setup token is not right.")
 
 
 def _token_path():
@@ -92,14 +97,19 @@ def _token_matches(token: str) -> bool:
     return expected is not None and hmac.compare_digest(_normalise(token).encode(), _normalise(expected).encode())
 
 
-def setup_complete(*, request, token: str, username: str, password: str, email: str = "") -> User:
-    """Create the first admin if the token is right; the token is then gone for good."""
+def setup_token_verify(*, request, token: str) -> None:
+    """Raise SetupError unless the token is right (wrong tries count towards the address's lockout)."""
     address = client_address(request)
     if lockout_refusal(attempt=Attempt(None, address), throttle=None):
         raise SetupError("locked")
     if not _token_matches(token):
         lockout_failure(username=None, address=address, request=request, action="setup.failure", throttle=None)
         raise SetupError("token")
+
+
+def setup_complete(*, request, token: str, username: str, password: str, email: str = "") -> User:
+    """Create the first admin if the token is right; the token is then gone for good."""
+    setup_token_verify(request=request, token=token)
     with transaction.atomic():
         if admin_exists():
             raise SetupError("done")

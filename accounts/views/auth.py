@@ -117,9 +117,7 @@ def setup_view(request):
                 email=data["email"],
             )
         except SetupError as exc:
-            form.add_error(
-                "token", LockedOut().message if str(exc) == "locked" else _("That setup token is not right.")
-            )
+            form.add_error("token", exc.message)
         else:
             auth_login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             login_finish(request=request, user=user, method="setup")

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAdmin
 from apps.api.common import app_answer, refused
 from apps.serializers import AdoptSerializer
-from apps.services.common import InstallError
+from apps.services.common import InstallError, engine_said
 from apps.services.foreign import foreign_adopt, foreign_control, foreign_list
 from runtime.errors import EngineError
 
@@ -54,5 +54,5 @@ class ForeignActionView(APIView):
         except InstallError as exc:
             return refused(exc)
         except EngineError as exc:
-            return Response({"detail": exc.message}, status=400)
+            return Response({"detail": engine_said(exc)}, status=400)
         return Response({"id": info.id, "name": info.name, "state": info.state})

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
 from apps.selectors import app_container_of, app_get_for
-from apps.services.common import engine
+from apps.services.common import engine, engine_said
 from apps.views.logs import log_lines
 from runtime.errors import EngineError
 
@@ -28,4 +28,4 @@ class AppLogsView(APIView):
             container = app_container_of(inst=inst, service=request.query_params.get("service", ""), eng=engine())
             return Response({"lines": list(engine().logs(container, tail=lines, timestamps=True))})
         except EngineError as exc:
-            return Response({"detail": exc.message}, status=404)
+            return Response({"detail": engine_said(exc)}, status=404)

@@ -9,8 +9,8 @@ from rest_framework.views import APIView
 from accounts.permissions import IsAdmin
 from apps.api.common import accepted, refused
 from apps.selectors import app_get_for
-from apps.serializers import ConsentSerializer, HoldSerializer, OperationSerializer
-from apps.services.common import InstallError
+from apps.serializers import HoldSerializer, OperationSerializer, UpdateSerializer
+from apps.services.common import InstallError, engine_said
 from apps.services.update import app_hold, app_update_all, app_update_check, app_update_start
 from casaos_site.i18n import shown
 from runtime.errors import EngineError
@@ -21,10 +21,10 @@ class AppUpdateView(APIView):
 
     permission_classes = [IsAdmin]
 
-    @extend_schema(request=ConsentSerializer, responses={202: OperationSerializer})
+    @extend_schema(request=UpdateSerializer, responses={202: OperationSerializer})
     def post(self, request, pk: int):
         inst = app_get_for(user=request.user, pk=pk)
-        data = ConsentSerializer(data=request.data)
+        data = UpdateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
             return accepted(
@@ -33,6 +33,7 @@ class AppUpdateView(APIView):
                     installation=inst,
                     consent=data.validated_data["consent"],
                     consent_paths=data.validated_data["consent_paths"],
+                    backup=data.validated_data["backup"],
                     request=request,
                 )
             )
@@ -54,7 +55,7 @@ class AppUpdateCheckView(APIView):
         try:
             state = app_update_check(installation=app_get_for(user=request.user, pk=pk), force=True)
         except EngineError as exc:
-            return Response({"detail": exc.message}, status=503)
+            return Response({"detail": engine_said(exc)}, status=503)
         return Response(_update(state))
 
 

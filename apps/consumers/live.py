@@ -1,5 +1,7 @@
 """Live tiles and the live status card of an app's page: only for apps the user may see (checked per event)."""
 
+import json
+
 from channels.db import database_sync_to_async
 from django.template.loader import render_to_string
 
@@ -8,6 +10,7 @@ from accounts.permissions import scope_user_allowed
 from apps.models import Installation
 from apps.selectors import app_card, app_containers, app_tiles, app_visible
 from apps.services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT, engine
+from monitoring.history import METRICS_EVENT
 
 
 class AppLiveConsumer(SessionBoundConsumer):
@@ -49,11 +52,19 @@ class AppLiveConsumer(SessionBoundConsumer):
         if not scope_user_allowed(self.scope):
             await self.close(code=4401)
             return
+        if message["event"] == METRICS_EVENT:
+            await self._send_point(message)
+            return
         if message["event"] not in (STATE_EVENT, REMOVED_EVENT):
             return
         html = await database_sync_to_async(self._render)(message["event"], message["data"]["id"])
         if html:
             await self.send(text_data=html)
+
+    async def _send_point(self, message) -> None:
+        """An app's 10 s figures for its page's charts, as JSON (htmx leaves it unswapped), while still visible."""
+        if self.pk is not None and await database_sync_to_async(self._visible)(self.pk):
+            await self.send(text_data=json.dumps({"event": message["event"], "data": message["data"]}))
 
     def _visible(self, pk: int) -> bool:
         return app_visible(user=self.scope["user"]).filter(pk=pk).exists()

@@ -8,11 +8,12 @@ import threading
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 import runtime
 from casaos_site.events import apublish
-from casaos_site.i18n import deferred
+from casaos_site.i18n import deferred, shown
+from runtime.compose import ComposeError
+from runtime.errors import EngineError
 from runtime.subnets import SubnetPool
 
 from ..models import Installation
@@ -25,14 +26,21 @@ DETAIL_CHARS = 255  # Installation.detail's column: a longer stored message is c
 
 
 class InstallError(ValidationError):
-    """An install or uninstall request we refuse; the message says why in words an admin can act on."""
+    """An install or uninstall request we refuse; the message says why in words an admin can act on.
+
+    Raised with a deferred() message: its text is in the language active now (a request's), and `stored` keeps the
+    id and parameters for a task to record, shown later in each reader's own language."""
+
+    def __init__(self, message: str, *, code: str) -> None:
+        self.stored = message
+        super().__init__(shown(message), code=code)
 
 
 class ComposeInvalid(InstallError):
     """A compose document we cannot read; for a YAML error, `position` says where (line, column, the line's text)."""
 
     def __init__(self, error: ValueError) -> None:
-        super().__init__(_("The compose document is not valid: %(error)s") % {"error": error}, code="compose")
+        super().__init__(compose_invalid(error), code="compose")
         line = getattr(error, "line", 0)  # a ComposeError from the YAML parser knows where; others say 0
         self.position = {"line": line, "column": error.column, "source_line": error.source_line} if line else None
 
@@ -52,6 +60,34 @@ class ConsentRequired(PolicyError):
     def __init__(self, message: str, *, flags: list[str] | None = None, findings=(), stepup: bool = False) -> None:
         super().__init__(message, code="consent", findings=findings, flags=flags)
         self.stepup = stepup  # True: consent was given, but the step-up re-check is missing or stale
+
+
+def compose_invalid(error: ValueError) -> str:
+    """Why a compose document was refused (the parser's own words about it stay as they are)."""
+    return deferred("The compose document is not valid: %(error)s", error=str(error))
+
+
+def error_stored(exc: Exception) -> str:
+    """What a task records for a refusal or failure: our words as a message id with parameters (casaos_site.i18n),
+    the engine's own text as it is."""
+    if isinstance(exc, InstallError):
+        return exc.stored
+    if isinstance(exc, ComposeError):
+        return compose_invalid(exc)
+    if isinstance(exc, EngineError):
+        return engine_words(exc)
+    return str(exc)  # InstallFailed: raised with a deferred() message already
+
+
+def engine_words(exc: EngineError) -> str:
+    """An engine error to store or show: runtime's own words as a message id (EngineError.worded), the engine's text
+    as it is."""
+    return deferred(exc.template, **exc.params) if exc.template else exc.message
+
+
+def engine_said(exc: EngineError) -> str:
+    """An engine error in the language active now (a request's answer)."""
+    return shown(engine_words(exc))
 
 
 class InstallFailed(Exception):

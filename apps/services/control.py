@@ -8,7 +8,6 @@ import logging
 from collections.abc import Callable
 
 from django.db import transaction
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accounts.services import audit_record
@@ -20,7 +19,7 @@ from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppLock, Installation
 from ..selectors import app_containers_of
-from .common import DETAIL_CHARS, InstallError, InstallFailed, app_update, engine
+from .common import DETAIL_CHARS, InstallError, InstallFailed, app_update, engine, engine_words, error_stored
 from .install import app_project
 from .operation import OperationPending, lock_heartbeat, operation_begin, operation_end
 from .pipeline import _Run
@@ -73,7 +72,7 @@ class AppApply(_Run):
 def app_control(*, user, installation: Installation, action: str, request=None) -> AppEvent:
     """Queue a start, stop or restart; AppBusy when another operation runs on the app."""
     if action not in ACTIONS:
-        raise InstallError(_("Unknown action %(action)s.") % {"action": action}, code="action")
+        raise InstallError(deferred("Unknown action %(action)s.", action=action), code="action")
     return operation_queue(user=user, installation=installation, operation=action, request=request)
 
 
@@ -122,13 +121,13 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
         except EngineUnavailable as exc:
             outcome, message, details = (
                 Outcome.FAILED,
-                deferred("The container engine does not answer (%(error)s).", error=exc.message),
+                deferred("The container engine does not answer (%(error)s).", error=engine_words(exc)),
                 {},
             )
         except (InstallFailed, ComposeError, InstallError) as exc:
-            outcome, message, details = Outcome.FAILED, _message(exc), {}
+            outcome, message, details = Outcome.FAILED, error_stored(exc), {}
         except EngineError as exc:
-            outcome, message, details = Outcome.FAILED, exc.message, {}
+            outcome, message, details = Outcome.FAILED, engine_words(exc), {}
         except Exception as exc:
             log.exception("%s of %s failed unexpectedly", event.operation, inst.name)
             outcome, message, details = Outcome.FAILED, deferred("Unexpected error: %(error)s", error=exc), {}
@@ -207,11 +206,6 @@ def _project_or_none(inst: Installation) -> Project | None:
         return app_project(installation=inst)
     except ComposeError:
         return None
-
-
-def _message(exc: Exception) -> str:
-    messages = getattr(exc, "messages", None)
-    return "; ".join(messages) if messages else str(exc)
 
 
 def _runners() -> dict[str, Callable[..., Result]]:

@@ -8,9 +8,8 @@ ordinary install path, with its validation, risk report and consent.
 import re
 from typing import Any
 
-from django.utils.translation import gettext as _
-
 from accounts.services import audit_record
+from casaos_site.i18n import deferred
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.errors import NotFound
@@ -35,9 +34,9 @@ def foreign_get(*, container_id: str, eng: Engine | None = None) -> ContainerInf
     try:
         info = eng.inspect(container_id)
     except NotFound:
-        raise InstallError(_("There is no such container."), code="missing") from None
+        raise InstallError(deferred("There is no such container."), code="missing") from None
     if L.APP in info.labels:
-        raise InstallError(_("This container belongs to an app; use the app's page."), code="ours")
+        raise InstallError(deferred("This container belongs to an app; use the app's page."), code="ours")
     return info
 
 
@@ -50,7 +49,7 @@ def foreign_control(*, user, container_id: str, action: str, request=None) -> Co
     elif action == "stop":
         eng.stop(info.id)
     else:
-        raise InstallError(_("Unknown action %(action)s.") % {"action": action}, code="action")
+        raise InstallError(deferred("Unknown action %(action)s.", action=action), code="action")
     audit_record(actor=user, action=f"container.{action}", request=request, target=info.name)
     return eng.inspect(info.id)
 

@@ -8,18 +8,18 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.permissions import INSTALL_REFUSED, user_is_admin, user_may_install
 from accounts.services import audit_record
-from casaos_site.i18n import shown
+from casaos_site.i18n import deferred
 from runtime import labels as L
 from runtime.compose import ComposeError, MissingVariable, Project, load_project, load_yaml
 from runtime.errors import EngineError, NotFound
+from system.selectors import apps_time_zone
 
 from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
-from .common import ComposeInvalid, InstallError, app_publish, engine, never_pulled
+from .common import ComposeInvalid, InstallError, app_publish, engine, engine_words, never_pulled
 from .limits import resources_check, resources_clamp
 from .operation import install_history_open
 from .policy import consent_named, policy_gate
@@ -41,18 +41,20 @@ def app_install(
     override_limits: bool = False,
     consent_paths: Iterable[str] = (),
     held: Collection[str] = (),
+    seed: dict | None = None,
     request=None,
 ) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed.
 
     `consent_paths` names the explicit host access consented to (our data, code, the engine's); `held` is host
     access approved beforehand (an adopted container's own volumes). `override_limits`: an admin allows resource
-    requests above this host (audited); a store app's are lowered to what the host has instead."""
+    requests above this host (audited); a store app's are lowered to what the host has instead. `seed`: where the
+    app's data comes from before its containers exist (apps.services.seed)."""
     if not user_may_install(user):
         raise InstallError(str(INSTALL_REFUSED), code="forbidden")
     compose = compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
-        raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
+        raise InstallError(deferred("The compose document is too large (at most 256 KiB)."), code="compose")
     clean_inputs = _clean_inputs(inputs or {})
     # One writer at a time (SQLite IMMEDIATE transactions): two requests cannot claim the same name or port.
     with transaction.atomic():
@@ -80,6 +82,7 @@ def app_install(
             web_port=_web_port(project),
             requested_by=user if getattr(user, "pk", None) else None,
             consents=[record],
+            seed=seed or {},
             heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
         details = {"source": source, "images": list(project.images), "ports": ports}
@@ -102,7 +105,9 @@ def app_install_retry(*, user, installation: Installation, request=None) -> Inst
     with transaction.atomic():
         inst = Installation.objects.filter(pk=installation.pk).first()
         if inst is None or inst.status not in Installation.ENDED:
-            raise InstallError(_("Only a failed or cancelled install can be retried."), code="state")
+            raise InstallError(deferred("Only a failed or cancelled install can be retried."), code="state")
+        if inst.seed:  # its data came from elsewhere (apps.services.seed): a retry would start it without
+            raise InstallError(deferred("This app was a copy restored from a backup: restore it again."), code="state")
         project = _load(inst.compose, inst.variables, inst.name)
         # Host access it was given needs the password again (and the paths it was given, named again).
         record = policy_gate(
@@ -154,25 +159,30 @@ def _clean_inputs(inputs: dict[str, Any]) -> dict[str, str]:
     clean = {}
     for key, value in inputs.items():
         if not isinstance(key, str) or not _VARIABLE.match(key):
-            raise InstallError(_("%(key)r is not a valid variable name.") % {"key": key}, code="inputs")
+            raise InstallError(deferred("%(key)r is not a valid variable name.", key=key), code="inputs")
         if not isinstance(value, str | int | float | bool) or isinstance(value, bool):
-            raise InstallError(_("The value of %(key)s must be text or a number.") % {"key": key}, code="inputs")
+            raise InstallError(deferred("The value of %(key)s must be text or a number.", key=key), code="inputs")
         clean[key] = str(value)
     clean.pop("AppID", None)
     return clean
 
 
+def app_name_check(*, name: str) -> str:
+    """A name asked for a new app: valid, and used by no app of ours and no compose project on the engine."""
+    if not L.is_valid_project_name(name) or len(name) > 63:
+        raise InstallError(
+            deferred("%(name)r is not a valid app name: use lowercase letters, digits, '-' and '_'.", name=name),
+            code="name",
+        )
+    if _name_taken(name):
+        raise InstallError(deferred("The name %(name)s is already used by another app.", name=name), code="name")
+    return name
+
+
 def _choose_name(name: str | None, compose: str) -> str:
     """The asked-for name (refused when taken), or one derived from the document and made unique."""
     if name:
-        if not L.is_valid_project_name(name) or len(name) > 63:
-            raise InstallError(
-                _("%(name)r is not a valid app name: use lowercase letters, digits, '-' and '_'.") % {"name": name},
-                code="name",
-            )
-        if _name_taken(name):
-            raise InstallError(_("The name %(name)s is already used by another app.") % {"name": name}, code="name")
-        return name
+        return app_name_check(name=name)
     base = (L.normalize_project_name(_suggested_name(compose)) or "app")[:56]
     candidate, n = base, 1
     while _name_taken(candidate):
@@ -209,7 +219,7 @@ def _builtins(name: str, inputs: dict[str, str]) -> dict[str, str]:
         "AppID": name,
         "PUID": str(settings.APPS_PUID),
         "PGID": str(settings.APPS_PGID),
-        "TZ": settings.TIME_ZONE,
+        "TZ": apps_time_zone(),  # Settings → System's time zone, else CASAOS_TZ
         "WEBUI_PORT": inputs.get("WEBUI_PORT") or str(_free_port()),
     }
 
@@ -223,7 +233,7 @@ def _free_port() -> int:
             port = sock.getsockname()[1]
         if f"tcp/{port}" not in claimed:
             return port
-    raise InstallError(_("No free port could be found for the web interface."), code="ports")
+    raise InstallError(deferred("No free port could be found for the web interface."), code="ports")
 
 
 def _load(compose: str, variables: dict[str, str], name: str) -> Project:
@@ -232,7 +242,7 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
         return load_project(compose, variables=variables, project_name=name)
     except MissingVariable as exc:
         raise InstallError(
-            _("The app needs a value for %(name)s: %(message)s") % {"name": exc.name, "message": exc.message},
+            deferred("The app needs a value for %(name)s: %(message)s", name=exc.name, message=exc.message),
             code="inputs",
         ) from exc
     except ComposeError as exc:
@@ -267,15 +277,15 @@ def _check_ports(project: Project) -> list[str]:
                 continue  # the same port on two different host addresses is fine
             if key in seen:
                 raise InstallError(
-                    _("Port %(port)s is published twice in the compose document.") % {"port": key}, code="ports"
+                    deferred("Port %(port)s is published twice in the compose document.", port=key), code="ports"
                 )
             if key in claimed:
                 raise InstallError(
-                    _("Port %(port)s is already used by the app %(app)s.") % {"port": key, "app": claimed[key]},
+                    deferred("Port %(port)s is already used by the app %(app)s.", port=key, app=claimed[key]),
                     code="ports",
                 )
             if not _port_free(port.published, port.protocol, port.host_ip):
-                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key}, code="ports")
+                raise InstallError(deferred("Port %(port)s is already in use on this machine.", port=key), code="ports")
             seen[key] = port.host_ip
     return list(seen)
 
@@ -300,7 +310,7 @@ def _check_engine(project: Project, *, app: str = "") -> None:
     eng = engine()
     for image in project.images:
         if project.pull_policy(image) == "never" and not _image_here(eng, image):
-            raise InstallError(shown(never_pulled(image)), code="compose")
+            raise InstallError(never_pulled(image), code="compose")
     for spec in project.containers:
         try:
             found = eng.inspect(spec.name)
@@ -309,7 +319,7 @@ def _check_engine(project: Project, *, app: str = "") -> None:
         except EngineError as exc:
             raise _engine_down(exc) from exc
         if not app or found.labels.get(L.APP) != app:
-            raise InstallError(_("A container named %(name)s already exists.") % {"name": spec.name}, code="name")
+            raise InstallError(deferred("A container named %(name)s already exists.", name=spec.name), code="name")
 
 
 def _image_here(eng, image: str) -> bool:
@@ -320,7 +330,9 @@ def _image_here(eng, image: str) -> bool:
 
 
 def _engine_down(exc: EngineError) -> InstallError:
-    return InstallError(_("The container engine does not answer (%(error)s).") % {"error": exc.message}, code="engine")
+    return InstallError(
+        deferred("The container engine does not answer (%(error)s).", error=engine_words(exc)), code="engine"
+    )
 
 
 # ---------------------------------------------------------------------------- what we store

@@ -7,7 +7,6 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.permissions import request_stepped_up
 from accounts.services import audit_record
@@ -18,9 +17,18 @@ from runtime.errors import EngineError
 
 from ..models import AppEvent, AppLock, Installation
 from .cleanup import app_objects_remove, heartbeat
-from .common import InstallError, app_publish, app_publish_flush, app_publish_removed, app_update, engine
+from .common import (
+    InstallError,
+    app_publish,
+    app_publish_flush,
+    app_publish_removed,
+    app_update,
+    engine,
+    engine_words,
+)
 from .operation import install_history_close
 from .pipeline import app_install_end
+from .seed import seed_failed
 
 log = logging.getLogger(__name__)
 S = Installation.Status
@@ -31,7 +39,7 @@ QUEUE_GRACE = 10  # seconds from queueing an install to a worker claiming it, at
 def app_cancel(*, user, installation: Installation, request=None) -> Installation:
     """Ask a running install to stop; it removes what it made and ends `cancelled`."""
     if not installation.in_progress:
-        raise InstallError(_("Only an install that is still in progress can be cancelled."), code="state")
+        raise InstallError(deferred("Only an install that is still in progress can be cancelled."), code="state")
     audit_record(actor=user, action="app.cancel", request=request, target=installation.name)
     # A queued install that no worker has taken yet ends here; one being worked on sees the flag within a second.
     if Installation.objects.filter(pk=installation.pk, status=S.PENDING).update(
@@ -42,6 +50,7 @@ def app_cancel(*, user, installation: Installation, request=None) -> Installatio
         )
         installation.refresh_from_db()
         app_publish(installation)
+        seed_failed(inst=installation, message=installation.error)  # nothing was made yet
         return installation
     return app_update(
         installation, cancel_requested=True, detail=deferred("Cancelling…"), heartbeat_at=installation.heartbeat_at
@@ -53,11 +62,15 @@ def app_uninstall(*, user, installation: Installation, delete_data: bool = False
     from ..tasks import app_uninstall as app_uninstall_task
 
     if installation.in_progress:
-        raise InstallError(_("This app is still being installed: cancel the install first."), code="state")
+        raise InstallError(deferred("This app is still being installed: cancel the install first."), code="state")
     if AppLock.objects.filter(installation=installation).exists():  # start, update, settings... (services/control)
-        raise InstallError(_("Another operation is running on this app; try again when it has finished."), code="busy")
+        raise InstallError(
+            deferred("Another operation is running on this app; try again when it has finished."), code="busy"
+        )
     if delete_data and (request is None or not request_stepped_up(request)):
-        raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
+        raise InstallError(
+            deferred("Confirm your password again (step-up) before deleting an app's data."), code="stepup"
+        )
     with transaction.atomic():
         app_update(
             installation,
@@ -200,4 +213,4 @@ def _give_up(inst: Installation) -> None:
     try:
         app_install_end(installation=inst, eng=engine(), status=S.FAILED, message=message)
     except EngineError as exc:
-        app_update(inst, status=S.FAILED, error=deferred_join(message, exc.message))
+        app_update(inst, status=S.FAILED, error=deferred_join(message, engine_words(exc)))

@@ -6,16 +6,15 @@ apps are written for any machine, so theirs are lowered to what this one has ins
 it would, within what exists); the audit entry of the install lists what was lowered.
 """
 
-from django.utils.translation import gettext as _
-
 from accounts.permissions import user_is_admin
 from accounts.services import audit_record
+from casaos_site.i18n import deferred
 from runtime import HostResources
 from runtime.compose import Project, load_yaml
 from runtime.compose.limits import ResourceProblem, clamp_tree, resource_problems
 from runtime.errors import EngineError
 
-from .common import InstallError, engine
+from .common import InstallError, engine, engine_words
 
 
 def host_resources() -> HostResources:
@@ -24,7 +23,7 @@ def host_resources() -> HostResources:
         return engine().host_resources()
     except EngineError as exc:
         raise InstallError(
-            _("The container engine does not answer (%(error)s).") % {"error": exc.message}, code="engine"
+            deferred("The container engine does not answer (%(error)s).", error=engine_words(exc)), code="engine"
         ) from exc
 
 
@@ -40,7 +39,7 @@ def resources_check(
     if not override:
         raise InstallError(refusal(problems), code="limits")
     if not user_is_admin(user):
-        raise InstallError(_("Only an administrator can allow more than this machine has."), code="forbidden")
+        raise InstallError(deferred("Only an administrator can allow more than this machine has."), code="forbidden")
     audit_record(
         actor=user,
         action="app.limits_override",
@@ -63,10 +62,11 @@ def resources_clamp(compose: str, project: Project) -> tuple[str, list[ResourceP
 
 def refusal(problems: list[ResourceProblem]) -> str:
     """The 400's message: every request at fault, and the way out."""
-    return _(
+    return deferred(
         "This app asks for more than this machine has: %(problems)s. Lower it, or an administrator can allow it "
-        "anyway (override_limits in the API, “Allow more than this machine has” on the page)."
-    ) % {"problems": "; ".join(str(p) for p in problems)}
+        "anyway (override_limits in the API, “Allow more than this machine has” on the page).",
+        problems="; ".join(str(p) for p in problems),
+    )
 
 
 def _new(problems: list[ResourceProblem], before: Project | None, host: HostResources) -> list[ResourceProblem]:

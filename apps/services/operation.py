@@ -5,8 +5,10 @@ import logging
 from datetime import timedelta
 
 from django.db import IntegrityError, transaction
-from django.utils import timezone
-from django.utils.translation import gettext as _
+from django.utils import timezone, translation
+
+from casaos_site.i18n import deferred
+from monitoring.counters import counter_add
 
 from ..models import AppEvent, AppLock, Installation
 from .cleanup import beating
@@ -49,8 +51,11 @@ def operation_begin(
     except IntegrityError:
         running = AppLock.objects.filter(installation=inst).values_list("operation", flat=True).first() or "?"
         raise AppBusy(
-            _("%(app)s is busy (%(operation)s is running); try again when it has finished.")
-            % {"app": inst, "operation": running}
+            deferred(
+                "%(app)s is busy (%(operation)s is running); try again when it has finished.",
+                app=inst,
+                operation=running,
+            )
         ) from None
     return AppEvent.objects.create(installation=inst, operation=operation, user=_user(user), details=details or {})
 
@@ -79,6 +84,7 @@ def install_history_close(*, installation: Installation, outcome: str, message: 
     open_line = AppEvent.objects.filter(
         installation=installation, operation__in=(INSTALL, RETRY), outcome=AppEvent.Outcome.STARTED
     ).first()  # the newest (the model's ordering)
+    counter_add("installs", outcome)
     if open_line is None:
         AppEvent.objects.create(installation=installation, operation=INSTALL, outcome=outcome, message=message[:4000])
         return
@@ -101,17 +107,22 @@ def lock_heartbeat(pk: int) -> contextlib.AbstractContextManager[None]:
 
 def _busy_message(inst: Installation, status: str | None) -> str:
     if status is None:
-        return _("This app no longer exists.")
+        return deferred("This app no longer exists.")
     if status in Installation.IN_PROGRESS:
-        return _("%(app)s is still being installed; wait until it has finished.") % {"app": inst}
+        return deferred("%(app)s is still being installed; wait until it has finished.", app=inst)
     if status == S.REMOVING:
-        return _("%(app)s is being removed.") % {"app": inst}
+        return deferred("%(app)s is being removed.", app=inst)
     if status in Installation.ENDED:
-        return _("%(app)s was not installed (%(status)s): retry the install, or remove it.") % {
-            "app": inst,
-            "status": S(status).label,
-        }
-    return _("%(app)s cannot do that in its current state (%(status)s).") % {"app": inst, "status": S(status).label}
+        return deferred(
+            "%(app)s was not installed (%(status)s): retry the install, or remove it.", app=inst, status=_label(status)
+        )
+    return deferred("%(app)s cannot do that in its current state (%(status)s).", app=inst, status=_label(status))
+
+
+def _label(status: str) -> str:
+    """A status's English label: stored as a parameter, shown() translates it with the message."""
+    with translation.override("en"):
+        return str(S(status).label)
 
 
 def _user(user):

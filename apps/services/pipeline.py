@@ -30,17 +30,21 @@ from .cleanup import app_objects_remove, heartbeat
 from .common import (
     DETAIL_CHARS,
     InstallCancelled,
+    InstallError,
     InstallFailed,
     app_publish,
     app_publish_flush,
     app_subnet_pool,
     app_update,
     engine,
+    engine_words,
+    error_stored,
     never_pulled,
 )
 from .install import app_project
 from .operation import install_history_close
 from .policy import policy_enforce
+from .seed import seed_ended, seed_failed, seed_fill
 
 log = logging.getLogger(__name__)
 S = Installation.Status
@@ -79,6 +83,7 @@ def _run_to_the_end(inst: Installation, eng: Engine) -> None:
         try:
             _Run(inst, eng, app_project(installation=inst), fresh=fresh).execute()
             install_history_close(installation=inst, outcome=Outcome.DONE, message=deferred("Installed and running."))
+            seed_ended(inst=inst, ok=True)
             return
         except InstallCancelled:
             _cancelled(inst, eng)
@@ -110,10 +115,8 @@ def _cancelled(inst: Installation, eng: Engine) -> None:
 
 def _failure_message(inst: Installation, exc: Exception) -> str:
     """What the page shows for a failed pass (an unexpected error is logged with its traceback too)."""
-    if isinstance(exc, InstallFailed | ComposeError):
-        return str(exc)
-    if isinstance(exc, EngineError):
-        return exc.message
+    if isinstance(exc, InstallFailed | InstallError | ComposeError | EngineError):
+        return error_stored(exc)
     log.error("install of %s failed unexpectedly", inst.name, exc_info=exc)
     return deferred("Unexpected error: %(error)s", error=exc)
 
@@ -125,13 +128,13 @@ def _engine_outage(eng: Engine, exc: Exception) -> str | None:
     checked against the engine itself.
     """
     if isinstance(exc, EngineUnavailable):
-        return exc.message
+        return engine_words(exc)
     if not isinstance(exc, EngineError | InstallFailed):
         return None
     try:
         eng.version()
     except EngineError as down:
-        return down.message
+        return engine_words(down)
     return None
 
 
@@ -174,7 +177,7 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
         )
     outcome = Outcome.CANCELLED if status == S.CANCELLED else Outcome.FAILED
     install_history_close(installation=inst, outcome=outcome, message=message)
-    return app_update(
+    app_update(
         inst,
         status=status,
         error=message,
@@ -183,6 +186,8 @@ def app_install_end(*, installation: Installation, eng: Engine, status: str, mes
         created_objects=created if problems else [],
         progress={**inst.progress, "stopped_at": stopped_at},
     )
+    seed_failed(inst=inst, message=message, removed=not problems)
+    return inst
 
 
 def _claim(pk: int, worker: str) -> Installation | None:
@@ -222,6 +227,7 @@ class _Run:
         self.check_policy()  # nothing is downloaded for a payload the policy refuses
         self.step(S.PULLING, deferred("Downloading images…"))
         self._pulls_await(self.pull_begin(), during=self.prepare)  # networks and volumes while images download
+        seed_fill(inst=self.inst, eng=self.eng, project=self.project)  # a copy's data, before any container exists
         self.create_containers()
         self.start()
         self.wait_ready()
@@ -410,7 +416,7 @@ class _Run:
             raise
         except EngineError as exc:
             raise InstallFailed(
-                deferred("Could not download %(image)s: %(error)s", image=image, error=exc.message)
+                deferred("Could not download %(image)s: %(error)s", image=image, error=engine_words(exc))
             ) from exc
         agg.image_done(image)
 

@@ -14,11 +14,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.permissions import request_stepped_up, user_is_admin
 from casaos_site.i18n import deferred
-from files.paths import files_root, user_bases
+from files.paths import base_available, files_root, user_bases
 from runtime import labels as L
 from runtime.compose import ComposeError, Project, load_project
 from runtime.errors import EngineError
@@ -61,10 +60,20 @@ def _writable_roots(user) -> tuple[str, ...]:
     """The folders the user may write in the file manager (an admin: the whole files root and every disk and pool
     we mounted: only our own mounts, never any folder under the media root)."""
     if user is None or user_is_admin(user):
-        return (str(files_root()), *(target for _name, target in mounted_roots()))
+        return (str(files_root()), *(target for _name, target in mounted_roots()), *_mounted_remotes())
     if not getattr(user, "pk", None):
         return ()
-    return tuple(str(base.real) for base in user_bases(user).values() if base.writable)
+    # A granted folder of a disk that is not mounted now is its empty mount point on the system disk: left out.
+    return tuple(str(base.real) for base in user_bases(user).values() if base.writable and base_available(base))
+
+
+def _mounted_remotes() -> list[str]:
+    """The folders of network shares and cloud drives (remotes/) mounted now: a place for app data like a disk. Not
+    one whose mount is gone: the folder would be an empty directory on the system disk."""
+    from files.roots import remote_roots
+    from storage.host.mount import is_mounted
+
+    return [str(root.path) for root in remote_roots() if not root.problem and is_mounted(str(root.path))]
 
 
 def _protected() -> tuple[tuple[str, str], ...]:
@@ -120,7 +129,7 @@ def policy_gate(
     never = [f for f in findings if f.refused]
     if never:
         raise PolicyError(
-            _("This app asks for something never allowed: %(reasons)s.") % {"reasons": _reasons(never)},
+            deferred("This app asks for something never allowed: %(reasons)s.", reasons=_reasons(never)),
             code="policy",
             findings=never,
         )
@@ -134,30 +143,36 @@ def policy_gate(
 def _consent_check(new: list[Finding], *, user, consent: bool, named: Iterable[str], request) -> None:
     if not user_is_admin(user):
         raise PolicyError(
-            _("Only an administrator can give an app access to this machine: %(phrases)s.")
-            % {"phrases": ", ".join(phrases(new))},
+            deferred(
+                "Only an administrator can give an app access to this machine: %(phrases)s.",
+                phrases=", ".join(phrases(new)),
+            ),
             code="forbidden",
             findings=new,
             flags=phrases(new),
         )
     if not consent:
         raise ConsentRequired(
-            _("This app asks for access to this machine: %(phrases)s. Review it and confirm below.")
-            % {"phrases": ", ".join(phrases(new))},
+            deferred(
+                "This app asks for access to this machine: %(phrases)s. Review it and confirm below.",
+                phrases=", ".join(phrases(new)),
+            ),
             flags=phrases(new),
             findings=new,
         )
     unnamed = _unnamed(new, named)
     if unnamed:
         raise ConsentRequired(
-            _("Tick each of these by name to give it to the app (API: consent_paths): %(values)s.")
-            % {"values": ", ".join(f.value for f in unnamed)},
+            deferred(
+                "Tick each of these by name to give it to the app (API: consent_paths): %(values)s.",
+                values=", ".join(f.value for f in unnamed),
+            ),
             flags=phrases(unnamed),
             findings=unnamed,
         )
     if request is None or not request_stepped_up(request):
         raise ConsentRequired(
-            _("Confirm your password again (step-up) before giving an app access to this machine."),
+            deferred("Confirm your password again (step-up) before giving an app access to this machine."),
             flags=phrases(new),
             findings=new,
             stepup=True,

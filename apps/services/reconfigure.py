@@ -8,10 +8,8 @@ containers back. Volumes and bind folders are never touched, so data survives a 
 
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
-
-from django.utils.translation import gettext as _
 
 from casaos_site.i18n import deferred
 from runtime import Engine
@@ -21,7 +19,7 @@ from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppUpdateState, Installation
 from ..selectors import app_claimed_ports, app_containers_of
-from .common import ComposeInvalid, InstallError, InstallFailed, app_update, engine
+from .common import ComposeInvalid, InstallError, InstallFailed, app_update, engine, error_stored
 from .control import AppApply, stop_all
 from .install import _engine_down, _port_free, _web_port, app_project
 from .operation import OperationPending
@@ -80,7 +78,7 @@ def _names_check(inst: Installation, project: Project) -> None:
             raise _engine_down(exc) from exc
         if found.name == name and found.labels.get(L.APP) != inst.name:  # not an id that only starts with the name
             raise InstallError(
-                _("A container named %(name)s already exists and is not part of this app.") % {"name": name},
+                deferred("A container named %(name)s already exists and is not part of this app.", name=name),
                 code="name",
             )
 
@@ -96,14 +94,14 @@ def ports_check(*, inst: Installation, project: Project) -> list[str]:
                 continue
             key = f"{port.protocol}/{port.published}"
             if key in seen:
-                raise InstallError(_("Port %(port)s is published twice.") % {"port": key}, code="ports")
+                raise InstallError(deferred("Port %(port)s is published twice.", port=key), code="ports")
             if key in claimed:
                 raise InstallError(
-                    _("Port %(port)s is already used by the app %(app)s.") % {"port": key, "app": claimed[key]},
+                    deferred("Port %(port)s is already used by the app %(app)s.", port=key, app=claimed[key]),
                     code="ports",
                 )
             if key not in own and not _port_free(port.published, port.protocol, port.host_ip):
-                raise InstallError(_("Port %(port)s is already in use on this machine.") % {"port": key}, code="ports")
+                raise InstallError(deferred("Port %(port)s is already in use on this machine.", port=key), code="ports")
             seen.add(key)
     return sorted(seen)
 
@@ -143,12 +141,15 @@ def config_change(
     what: str,
     event_id: int | None = None,
     record: dict | None = None,
+    before_start: Callable[[], None] | None = None,
 ) -> tuple[str, str, dict]:
     """Apply a new compose (and variables), wait until it is healthy, or restore the snapshot.
 
     `fresh_images`: recreate containers whose tag now points at another image even when the config is the same
     (an update of a `latest`-style tag). `record`: the consent record the request approved the change with (the
-    policy is checked against it, and it becomes the app's once applied). Returns (outcome, message, details).
+    policy is checked against it, and it becomes the app's once applied). `before_start`: on a rollback, called with
+    the previous containers back and every container of the app stopped, before any starts again (a failed update
+    puts the app's data back there). Returns (outcome, message, details).
     """
     if event_id and AppUpdateState.objects.filter(installation=inst, snapshot__event=event_id).exists():
         # The same task again (redelivered after its worker died): starting over from the half-made state would
@@ -170,9 +171,9 @@ def config_change(
         )
         _replace(inst=inst, eng=eng, apply=apply, snapshot=snapshot, fresh_images=fresh_images)
     except (InstallFailed, EngineError, ValueError) as exc:
-        reason = exc.message if isinstance(exc, EngineError) else str(exc)
+        reason = error_stored(exc)
         log.warning("%s of %s failed (%s); restoring the previous configuration", what, inst.name, reason)
-        return _restore(inst=inst, eng=eng, snapshot=snapshot, reason=reason)
+        return _restore(inst=inst, eng=eng, snapshot=snapshot, reason=reason, before_start=before_start)
     try:
         asides_remove(inst=inst, eng=eng, snapshot=snapshot)  # journals the commit first
         consent_commit(inst=inst, record=record)
@@ -194,14 +195,16 @@ def _replace(*, inst: Installation, eng: Engine, apply: AppApply, snapshot: dict
     apply.wait_ready()
 
 
-def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) -> tuple[str, str, dict]:
+def _restore(
+    *, inst: Installation, eng: Engine, snapshot: dict, reason: str, before_start: Callable[[], None] | None = None
+) -> tuple[str, str, dict]:
     """Put the previous compose, variables and exact images back; retry while the engine is restarting, and leave
     the rest to the recovery when it stays away (OperationPending: the app stays locked until then)."""
     app_update(inst, detail=deferred("It did not come up healthy; restoring the previous configuration…"))
     deadline = time.monotonic() + ENGINE_WAIT
     while True:
         try:
-            snapshot_restore(inst=inst, eng=eng, snapshot=snapshot)
+            snapshot_restore(inst=inst, eng=eng, snapshot=snapshot, before_start=before_start)
         except EngineUnavailable as exc:
             if time.monotonic() > deadline:
                 raise OperationPending(
@@ -213,7 +216,7 @@ def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) ->
             time.sleep(3)
             continue
         except (InstallFailed, EngineError, ValueError) as exc:
-            error = exc.message if isinstance(exc, EngineError) else str(exc)
+            error = error_stored(exc)
             return (
                 Outcome.FAILED,
                 deferred(
@@ -226,8 +229,11 @@ def _restore(*, inst: Installation, eng: Engine, snapshot: dict, reason: str) ->
         return Outcome.ROLLED_BACK, deferred("%(reason)s The previous configuration was restored.", reason=reason), {}
 
 
-def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None:
-    """Recreate what differs from the snapshot, on the exact image ids it recorded, and start what ran."""
+def snapshot_restore(
+    *, inst: Installation, eng: Engine, snapshot: dict, before_start: Callable[[], None] | None = None
+) -> None:
+    """Recreate what differs from the snapshot, on the exact image ids it recorded, and start what ran.
+    `before_start` runs once everything of the app is stopped and before anything starts (see config_change)."""
     app_update(
         inst,
         compose=snapshot["compose"],
@@ -252,6 +258,9 @@ def snapshot_restore(*, inst: Installation, eng: Engine, snapshot: dict) -> None
     journal(inst=inst, snapshot=snapshot, step=deferred("restoring"))
     apply = AppApply(inst, eng, project)
     apply.create()
+    if before_start is not None:
+        stop_all(inst, eng, project)  # containers the change left alone ran on the new data too
+        before_start()
     if any(c["running"] for c in recorded.values()):
         apply.start()
         apply.wait_ready()

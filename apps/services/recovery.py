@@ -20,7 +20,7 @@ from casaos_site.i18n import deferred, deferred_join
 from runtime.errors import EngineError, EngineUnavailable
 
 from ..models import AppEvent, AppLock, AppUpdateState
-from .common import InstallFailed, engine
+from .common import InstallFailed, engine, error_stored
 from .control import app_settle
 from .operation import operation_end
 from .policy import consent_commit
@@ -94,7 +94,7 @@ def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
     except EngineUnavailable:
         raise  # try again at the next run, with the lock still held
     except (InstallFailed, EngineError, ValueError) as exc:
-        error = exc.message if isinstance(exc, EngineError) else str(exc)
+        error = error_stored(exc)
         message = deferred_join(interrupted, deferred("Restoring failed: %(error)s", error=error))
         outcome = Outcome.FAILED
     app_settle(inst, eng, error="" if outcome == Outcome.DONE else message)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
-from django.utils.translation import gettext as _
 
 from casaos_site.i18n import deferred
 from runtime import Engine
@@ -69,13 +68,13 @@ def app_settings_change(
     if compose is not None and edits:
         # One of them would be dropped without a word: say so instead.
         raise InstallError(
-            _("Change either the settings fields or the compose document, not both at once."), code="both"
+            deferred("Change either the settings fields or the compose document, not both at once."), code="both"
         )
     compose = compose_with_edits(inst.compose, edits or {}) if compose is None else compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
-        raise InstallError(_("The compose document is too large (at most 256 KiB)."), code="compose")
+        raise InstallError(deferred("The compose document is too large (at most 256 KiB)."), code="compose")
     if _tree(compose) == load_yaml(inst.compose):  # the same document, whatever its spacing or line ends
-        raise InstallError(_("Nothing changed."), code="unchanged")
+        raise InstallError(deferred("Nothing changed."), code="unchanged")
     record, project = config_validate(
         inst=inst,
         compose=compose,
@@ -151,7 +150,7 @@ def compose_with_edits(compose: str, edits: dict[str, ServiceEdit]) -> str:
     services = tree.get("services") or {}
     for name, edit in edits.items():
         if name not in services:
-            raise InstallError(_("There is no service %(name)s.") % {"name": name}, code="service")
+            raise InstallError(deferred("There is no service %(name)s.", name=name), code="service")
         services[name] = _apply(services[name] or {}, edit)
     return compose_dump(tree)
 
@@ -166,7 +165,7 @@ def _apply(svc: dict[str, Any], edit: ServiceEdit) -> dict[str, Any]:
             svc.pop(key, None)
     if edit.restart is not None:
         if edit.restart not in RESTART_POLICIES and not re.match(r"^on-failure:\d+$", edit.restart):
-            raise InstallError(_("%(policy)s is not a restart policy.") % {"policy": edit.restart}, code="restart")
+            raise InstallError(deferred("%(policy)s is not a restart policy.", policy=edit.restart), code="restart")
         svc["restart"] = edit.restart
     for key, value, pattern in (("cpus", edit.cpus, _CPUS), ("memory", edit.memory, _MEMORY)):
         if value is not None:
@@ -182,7 +181,7 @@ def _set_limit(svc: dict[str, Any], key: str, value: str, pattern: re.Pattern) -
         limits.pop(key, None)
         return
     if not pattern.match(value):
-        raise InstallError(_("%(value)r is not a valid %(what)s limit.") % {"value": value, "what": key}, code=key)
+        raise InstallError(deferred("%(value)r is not a valid %(what)s limit.", value=value, what=key), code=key)
     limits[key] = value
 
 
@@ -195,7 +194,7 @@ def env_from_text(text: str) -> dict[str, str]:
         key, sep, value = line.partition("=")
         key = key.strip()
         if not sep or not _ENV_KEY.match(key):
-            raise InstallError(_("Line %(n)s of the environment is not KEY=value.") % {"n": number}, code="env")
+            raise InstallError(deferred("Line %(n)s of the environment is not KEY=value.", n=number), code="env")
         env[key] = value
     return env
 

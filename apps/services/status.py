@@ -8,6 +8,7 @@ from collections.abc import Iterable
 from django.db import close_old_connections, connection
 
 from casaos_site.i18n import deferred, deferred_within
+from notifications.hooks import app_status_notify
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.errors import Conflict, EngineError, NotFound
@@ -61,6 +62,7 @@ def app_status_refresh(*, eng: Engine, name: str) -> Installation | None:
     # Only if nobody moved it meanwhile (an uninstall may have started between our read and this write).
     fields = {"status": status, "detail": detail, "restart_loop": loops}
     if Installation.objects.filter(pk=inst.pk, status=inst.status).update(**fields):
+        app_status_notify(app=inst, before=inst.status, status=status, detail=detail)
         app_update(inst, **fields, heartbeat_at=inst.heartbeat_at)
     return inst
 

@@ -10,8 +10,6 @@ import logging
 import shutil
 from pathlib import Path
 
-from django.utils.translation import gettext as _
-
 from accounts.permissions import request_stepped_up
 from casaos_site.i18n import deferred
 from runtime import Engine
@@ -33,7 +31,9 @@ S = Installation.Status
 def app_remove(*, user, installation: Installation, delete_data: bool = False, request=None) -> AppEvent:
     """Queue the uninstall; deleting data needs a step-up within the last minutes (or a full-scope API token)."""
     if delete_data and (request is None or not request_stepped_up(request)):
-        raise InstallError(_("Confirm your password again (step-up) before deleting an app's data."), code="stepup")
+        raise InstallError(
+            deferred("Confirm your password again (step-up) before deleting an app's data."), code="stepup"
+        )
     folders = [str(p) for p in app_data_folders(installation)] if delete_data else []
     return operation_queue(
         user=user,

@@ -6,17 +6,17 @@ what changed, wait healthy, and restore the exact previous images and compose wh
 """
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from accounts.services import audit_record
 from casaos_site.i18n import deferred, deferred_join, fitted
+from notifications.hooks import app_update_notify
 from runtime import Engine
 from runtime.compose import ComposeError, load_project, load_yaml
 from runtime.errors import EngineError
@@ -58,6 +58,8 @@ def app_update_check(*, installation: Installation, eng: Engine | None = None, f
     state.save()
     if changed:
         app_publish(inst)  # tiles and the app's page show the update flag live
+    if changed and state.available:
+        app_update_notify(app=inst)
     return state
 
 
@@ -92,13 +94,20 @@ def _images(compose: str, inst: Installation) -> set[str]:
 
 # ---------------------------------------------------------------------------- update, update all, hold
 def app_update_start(
-    *, user, installation: Installation, consent: bool = False, consent_paths: Iterable[str] = (), request=None
+    *,
+    user,
+    installation: Installation,
+    consent: bool = False,
+    consent_paths: Iterable[str] = (),
+    backup: bool = True,
+    request=None,
 ) -> AppEvent:
-    """Queue an update (validated like an install: new host access needs consent, new ports must be free)."""
+    """Queue an update (validated like an install: new host access needs consent, new ports must be free).
+    `backup`: snapshot the app's data first (when it has data and a repository is chosen for updates)."""
     inst = installation
     if AppUpdateState.objects.filter(installation=inst, held=True).exists():
         raise InstallError(
-            _("%(app)s is held at its current version; release the hold first.") % {"app": inst}, code="held"
+            deferred("%(app)s is held at its current version; release the hold first.", app=inst), code="held"
         )
     template = store_compose(inst)
     compose = template or inst.compose
@@ -118,7 +127,7 @@ def app_update_start(
         installation=inst,
         operation="update",
         request=request,
-        details={"compose": compose, "consent": record},
+        details={"compose": compose, "consent": record, "backup": backup},
     )
 
 
@@ -146,7 +155,15 @@ def app_hold(*, user, installation: Installation, held: bool, request=None) -> A
 
 
 def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str, str, dict]:
-    """Pull, recreate what changed (also containers whose tag moved), wait healthy, or roll back."""
+    """Snapshot the data, pull, recreate what changed (also containers whose tag moved), wait healthy, or roll
+    back: the app stopped, its data put back from the snapshot, and only then the previous version started."""
+    from backups.services.before_update import SnapshotFailed, update_snapshot
+
+    try:
+        snapshot = update_snapshot(inst=inst, user=event.user) if event.details.get("backup", True) else None
+    except SnapshotFailed as exc:
+        return Outcome.FAILED, deferred("The data backup before the update failed: %(error)s", error=exc), {}
+    restored = []  # the restore run of the data, once the rollback made it
     outcome, message, details = config_change(
         inst=inst,
         eng=eng,
@@ -155,11 +172,47 @@ def run_update(*, event: AppEvent, inst: Installation, eng: Engine) -> tuple[str
         what="update",
         event_id=event.pk,
         record=event.details.get("consent"),
+        before_start=_data_back(snapshot, event, restored) if snapshot is not None else None,
     )
     if outcome == Outcome.DONE:
         update_done(installation=inst)
         message = deferred("Updated.")
-    return outcome, message, {**details, "compose": ""}
+    elif outcome == Outcome.ROLLED_BACK and restored:
+        message = deferred_join(message, _data_words(snapshot, restored[0]))
+    note = _snapshot_note(snapshot, event)
+    return outcome, deferred_join(message, note) if note else message, {**details, "compose": "", **_shot(snapshot)}
+
+
+def _snapshot_note(snapshot, event: AppEvent) -> str:
+    """What the result says of the data snapshot: nothing when there is one or it was declined."""
+    if snapshot is not None or not event.details.get("backup", True):
+        return ""
+    return deferred("No data snapshot was taken (no data, or no backup repository is chosen for updates).")
+
+
+def _shot(snapshot) -> dict:
+    return {"data_snapshot": snapshot.short_id} if snapshot is not None else {}
+
+
+def _data_back(snapshot, event: AppEvent, restored: list) -> Callable[[], None]:
+    """What the rollback calls while the app is stopped: the data the snapshot before the update holds, put back
+    (once, even when an engine outage makes the rollback try again)."""
+    from backups.services.before_update import update_data_restore
+
+    def restore() -> None:
+        if not restored:
+            restored.append(update_data_restore(snapshot=snapshot, user=event.user))
+
+    return restore
+
+
+def _data_words(snapshot, run) -> str:
+    """What the result says of the data restore."""
+    if run.status == run.Status.DONE:
+        return deferred("Its data was restored from the snapshot %(id)s.", id=snapshot.short_id)
+    return deferred(
+        "Its data could not be restored from the snapshot %(id)s: %(error)s", id=snapshot.short_id, error=run.error
+    )
 
 
 def update_done(*, installation: Installation) -> None:

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required
-from apps.services.common import InstallError, PolicyError
+from apps.services.common import InstallError, PolicyError, engine_said
 from apps.services.foreign import foreign_adopt, foreign_compose, foreign_control, foreign_get, foreign_list
 from apps.views.common import consent_context
 from runtime.errors import EngineError
@@ -18,7 +18,7 @@ def containers(request):
     try:
         found, error = foreign_list(), ""
     except EngineError as exc:
-        found, error = [], exc.message
+        found, error = [], engine_said(exc)
     return render(request, "apps/containers.html", {"containers": found, "error": error})
 
 
@@ -28,7 +28,7 @@ def control(request, cid: str, action: str):
     try:
         foreign_control(user=request.user, container_id=cid, action=action, request=request)
     except (InstallError, EngineError) as exc:
-        messages.error(request, " ".join(exc.messages) if isinstance(exc, InstallError) else exc.message)
+        messages.error(request, " ".join(exc.messages) if isinstance(exc, InstallError) else engine_said(exc))
     return redirect("apps-containers")
 
 

@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from accounts.permissions import admin_required
 from apps.selectors import app_card, app_container_of, app_get_for, app_services
-from apps.services.common import engine
+from apps.services.common import engine, engine_said
 from runtime.errors import EngineError
 
 
@@ -38,7 +38,7 @@ def logs_download(request, pk: int):
         container = app_container_of(inst=inst, service=service, eng=engine())
         stream = engine().logs(container, tail=lines, timestamps=True)
     except EngineError as exc:
-        return HttpResponse(exc.message, status=404, content_type="text/plain")
+        return HttpResponse(engine_said(exc), status=404, content_type="text/plain")
     response = StreamingHttpResponse((line + "\n" for line in stream), content_type="text/plain; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{inst.name}-{service}.log"'
     response["X-Content-Type-Options"] = "nosniff"

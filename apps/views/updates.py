@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required
 from apps.selectors import app_get_for
-from apps.services.common import InstallError
+from apps.services.common import InstallError, engine_said
 from apps.services.update import app_hold, app_update_all, app_update_check, app_update_start
 from apps.views.common import back, refused
 from casaos_site.i18n import shown
@@ -24,6 +24,7 @@ def update(request, pk: int):
             installation=inst,
             consent=request.POST.get("consent") == "on",
             consent_paths=request.POST.getlist("consent_paths"),
+            backup=request.POST.get("no_backup") != "on",
             request=request,
         )
     except InstallError as exc:
@@ -38,7 +39,7 @@ def update_check(request, pk: int):
     try:
         state = app_update_check(installation=inst, force=True)
     except EngineError as exc:
-        messages.error(request, exc.message)
+        messages.error(request, engine_said(exc))
     else:
         messages.info(request, shown(state.reason) or _("%(app)s is up to date.") % {"app": inst})
     return back(request, pk)

@@ -22,12 +22,14 @@ from pathlib import PurePosixPath
 from typing import IO
 
 from django.conf import settings
-from django.utils.translation import gettext as _
+
+from casaos_site.i18n import deferred
 
 from .. import fs
 from ..fs import held
 from ..models import FileTask
-from ..paths import RESERVED_PREFIX, PathError, Target, check_name, from_os_error, resolve
+from ..ownership import hand_over
+from ..paths import RESERVED_PREFIX, PathError, Target, check_name, from_os_error, resolve, resolve_many
 from .common import check_free_space, rename_free, tree_size
 from .transfer import Cancelled, Progress, filetask_finish, filetask_queue
 from .zipstream import write_zip
@@ -44,20 +46,20 @@ def extract_create(*, user, path: str, destination: str) -> FileTask:
     """Queue the extraction of the archive at `path` into the folder `destination`."""
     archive = resolve(user, path)
     if not archive.is_file() or not is_archive(archive.name):
-        raise PathError(_("This is not a zip or tar archive."), 400)
+        raise PathError(deferred("This is not a zip or tar archive."), 400)
     folder = resolve(user, destination).require_writable()
     if not folder.is_dir():
-        raise PathError(_("The destination is not a folder."), 400)
+        raise PathError(deferred("The destination is not a folder."), 400)
     return _create(user, FileTask.Kind.EXTRACT, [archive.view_path], folder.view_path)
 
 
 def compress_create(*, user, paths: list[str], destination: str, name: str) -> FileTask:
     """Queue a zip of the selection, written to `destination`/`name` (".zip" added when missing)."""
     if not paths:
-        raise PathError(_("Choose at least one file or folder."), 400)
-    targets = [resolve(user, p, follow=False) for p in paths]
+        raise PathError(deferred("Choose at least one file or folder."), 400)
+    targets = resolve_many(user, paths, follow=False)
     if not all(t.exists() for t in targets):
-        raise PathError(_("No such file or folder."), 404)
+        raise PathError(deferred("No such file or folder."), 404)
     folder = resolve(user, destination).require_writable()
     name = check_name(name if name.lower().endswith(".zip") else f"{name}.zip")
     return _create(user, FileTask.Kind.COMPRESS, [t.view_path for t in targets], f"{folder.view_path}\n{name}")
@@ -84,7 +86,7 @@ class Member:
 def _safe_parts(name: str) -> tuple[str, ...]:
     posix = PurePosixPath(name.replace("\\", "/"))
     if posix.is_absolute() or any(p == ".." for p in posix.parts):
-        raise PathError(_("The archive contains a path leading outside (%(name)s).") % {"name": name}, 400)
+        raise PathError(deferred("The archive contains a path leading outside (%(name)s).", name=name), 400)
     parts = tuple(p for p in posix.parts if p not in ("", "."))
     for part in parts:
         check_name(part)
@@ -96,7 +98,7 @@ def _zip_members(zf: zipfile.ZipFile) -> list[Member]:
     for info in zf.infolist():
         kind = stat.S_IFMT(info.external_attr >> 16)  # 0: made on a system without Unix file types
         if kind and kind not in (stat.S_IFREG, stat.S_IFDIR):
-            raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.filename}, 400)
+            raise PathError(deferred("The archive contains links or device files (%(name)s).", name=info.filename), 400)
         parts = _safe_parts(info.filename)
         if parts and info.is_dir():
             members.append(Member(parts, stat.S_IFDIR))
@@ -109,7 +111,7 @@ def _tar_members(tf: tarfile.TarFile) -> list[Member]:
     members = []
     for info in tf.getmembers():
         if not (info.isreg() or info.isdir() or info.issym()):
-            raise PathError(_("The archive contains links or device files (%(name)s).") % {"name": info.name}, 400)
+            raise PathError(deferred("The archive contains links or device files (%(name)s).", name=info.name), 400)
         parts = _safe_parts(info.name)
         if parts:
             members.append(_tar_member(tf, parts, info))
@@ -126,7 +128,7 @@ def _check_links(members: list[Member]) -> None:
         through = any(member.parts[:n] in links for n in range(1, len(member.parts)))
         if through or (member.kind == stat.S_IFLNK and not _lands_inside(member, links)):
             name = "/".join(member.parts)
-            raise PathError(_("The archive contains a link leading outside (%(name)s).") % {"name": name}, 400)
+            raise PathError(deferred("The archive contains a link leading outside (%(name)s).", name=name), 400)
 
 
 def _lands_inside(link: Member, links: set[tuple[str, ...]]) -> bool:
@@ -157,11 +159,11 @@ def _tar_member(tf: tarfile.TarFile, parts: tuple[str, ...], info: tarfile.TarIn
 
 def _check_bomb(count: int, unpacked: int, packed: int) -> None:
     if count > settings.FILES_EXTRACT_MAX_ENTRIES:
-        raise PathError(_("The archive has too many entries."), 400)
+        raise PathError(deferred("The archive has too many entries."), 400)
     if unpacked > settings.FILES_EXTRACT_MAX_SIZE:
-        raise PathError(_("The archive unpacks to more than the allowed size."), 400)
+        raise PathError(deferred("The archive unpacks to more than the allowed size."), 400)
     if packed and unpacked > 1024 * 1024 and unpacked / packed > settings.FILES_EXTRACT_MAX_RATIO:
-        raise PathError(_("The archive's compression ratio looks like a decompression bomb."), 400)
+        raise PathError(deferred("The archive's compression ratio looks like a decompression bomb."), 400)
 
 
 # ---------------------------------------------------------------------------- run
@@ -179,11 +181,11 @@ def archive_run(*, task: FileTask) -> None:
     except Cancelled:
         filetask_finish(task, FileTask.Status.CANCELLED)
     except PathError as exc:
-        filetask_finish(task, FileTask.Status.FAILED, exc.message)
+        filetask_finish(task, FileTask.Status.FAILED, exc.stored)
     except OSError as exc:
-        filetask_finish(task, FileTask.Status.FAILED, from_os_error(exc).message)
+        filetask_finish(task, FileTask.Status.FAILED, from_os_error(exc).stored)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError) as exc:
-        filetask_finish(task, FileTask.Status.FAILED, str(exc))
+        filetask_finish(task, FileTask.Status.FAILED, deferred("The archive cannot be read: %(error)s", error=str(exc)))
     else:
         filetask_finish(task, FileTask.Status.DONE)
 
@@ -195,7 +197,7 @@ def _extract(task: FileTask) -> None:
     with archive.fd(fs.READ) as source, folder.fd(fs.PATH_DIR) as destination:
         st = os.fstat(source)
         if not stat.S_ISREG(st.st_mode):
-            raise PathError(_("This is not a zip or tar archive."), 400)
+            raise PathError(deferred("This is not a zip or tar archive."), 400)
         with _members(archive.name, os.dup(source)) as members:
             _prepare(task, members, st.st_size, folder)
             progress = Progress(task)
@@ -242,20 +244,21 @@ def _prepare(task, members: list[Member], packed: int, folder: Target) -> None:
 def _write_member(staging: int, member: Member, progress: Progress) -> None:
     """One entry, made in its folder's descriptor (its folders made on the way, none of them ever a link)."""
     if member.kind == stat.S_IFDIR:
-        os.close(fs.make_dirs(staging, member.parts))
+        os.close(fs.make_dirs(staging, member.parts, made=hand_over))
         progress.add(files=1)
         return
-    with held(fs.make_dirs(staging, member.parts[:-1])) as folder:
+    with held(fs.make_dirs(staging, member.parts[:-1], made=hand_over)) as folder:
         if member.kind == stat.S_IFLNK:
             os.symlink(member.linkname, member.parts[-1], dir_fd=folder)
             return
         fd = os.open(member.parts[-1], fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=folder)
+    hand_over(fd)
     written = 0
     with open(fd, "wb") as dst, member.opener() as src:
         while chunk := src.read(1024 * 1024):
             written += len(chunk)
             if written > member.size:  # an entry that lies about its size is a bomb
-                raise PathError(_("The archive's sizes do not match its content."), 400)
+                raise PathError(deferred("The archive's sizes do not match its content."), 400)
             dst.write(chunk)
             progress.add(nbytes=len(chunk))
     progress.add(files=1)
@@ -264,7 +267,7 @@ def _write_member(staging: int, member: Member, progress: Progress) -> None:
 def _compress(task: FileTask) -> None:
     folder_path, _sep, name = task.destination.partition("\n")
     folder = resolve(task.user, folder_path).require_writable()
-    targets = [resolve(task.user, p, follow=False) for p in task.sources]
+    targets = resolve_many(task.user, task.sources, follow=False)
     sizes = [tree_size(t) for t in targets]
     task.bytes_total, task.files_total = sum(s for s, _c in sizes), sum(c for _s, c in sizes)
     task.save(update_fields=["bytes_total", "files_total"])
@@ -274,6 +277,7 @@ def _compress(task: FileTask) -> None:
     with folder.fd(fs.PATH_DIR) as destination:
         try:
             with open(os.open(temp, fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644, dir_fd=destination), "wb") as fh:
+                hand_over(fh.fileno())
                 for chunk in write_zip(targets, on_bytes=lambda n: progress.add(nbytes=n)):
                     fh.write(chunk)
             rename_free(destination, temp, destination, name)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from django.conf import settings
 from django.template.defaultfilters import filesizeformat
-from django.utils.translation import gettext as _
 
 from casaos_site.events import publish_on_commit
+from casaos_site.i18n import deferred
 
 from .. import fs
 from ..models import Upload
@@ -34,7 +34,7 @@ def free_name(dir_fd: int, name: str) -> str:
         candidate = f"{stem} ({n}){dot}{ext}"
         if not fs.exists_at(dir_fd, candidate):
             return candidate
-    raise PathError(_("Too many files with this name."), 409)
+    raise PathError(deferred("Too many files with this name."), 409)
 
 
 def rename_free(src_dir: int, src: str, dst_dir: int, wanted: str) -> str:
@@ -47,7 +47,7 @@ def rename_free(src_dir: int, src: str, dst_dir: int, wanted: str) -> str:
         except FileExistsError:
             continue
         return name
-    raise PathError(_("Could not find a free name."), 409)
+    raise PathError(deferred("Could not find a free name."), 409)
 
 
 def reserved(name: str) -> bool:
@@ -85,8 +85,8 @@ def _promised_to_uploads(device: int, *, exclude: Upload | None) -> int:
             with fs.held(open_ours(Path(partial))) as fd:
                 if os.fstat(fd).st_dev == device:
                     promised += max(length - offset, 0)
-        except (OSError, ValueError):
-            continue  # no partial file (terminated meanwhile), or not where it was: it promises nothing
+        except (OSError, ValueError, PathError):
+            continue  # no partial file (terminated meanwhile), not where it was, or its disk is away: nothing here
     return promised
 
 
@@ -98,12 +98,21 @@ def _no_space_message(*, needed: int, free: int, promised: int, reserve: int) ->
         "promised": filesizeformat(promised),
         "reserve": filesizeformat(reserve),
     }
-    message = _("Not enough free space: %(needed)s needed, %(free)s free") % sizes
-    if promised:
-        message += _(" (%(promised)s of it promised to uploads in progress)") % sizes
-    if reserve:
-        message += _(", and %(reserve)s is kept free on this disk (CASAOS_FILES_FREE_SPACE_RESERVE)") % sizes
-    return message + "."
+    # Stored by a file task and read later: kept as message ids (casaos_site.i18n), each part said in the reader's words.
+    return deferred(
+        "%(space)s%(promised)s%(reserve)s.",
+        space=deferred(
+            "Not enough free space: %(needed)s needed, %(free)s free", needed=sizes["needed"], free=sizes["free"]
+        ),
+        promised=deferred(" (%(promised)s of it promised to uploads in progress)", promised=sizes["promised"])
+        if promised
+        else "",
+        reserve=deferred(
+            ", and %(reserve)s is kept free on this disk (CASAOS_FILES_FREE_SPACE_RESERVE)", reserve=sizes["reserve"]
+        )
+        if reserve
+        else "",
+    )
 
 
 def same_device(a: Target, b: Target) -> bool:

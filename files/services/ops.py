@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 
 from .. import fs
+from ..ownership import hand_over, hand_over_at
 from ..paths import RESERVED_PREFIX, PathError, Target, check_name, resolve
 from .common import changed, reserved
 
@@ -42,6 +43,7 @@ def _create(parent: Target, name: str, make) -> Made:
     try:
         with parent.fd(fs.PATH_DIR) as fd:
             make(fd, name)
+            hand_over_at(fd, name)
             st = fs.lstat_at(fd, name)
     except FileExistsError:
         raise PathError(_("“%(name)s” already exists.") % {"name": name}, 409) from None
@@ -126,6 +128,7 @@ def text_save(*, user, path: str, content: str, etag: str | None) -> str:
         try:
             with open(os.open(temp, fs.CREATE | os.O_NOFOLLOW | os.O_CLOEXEC, mode, dir_fd=fd), "wb") as fh:
                 fh.write(data)
+                hand_over(fh.fileno())
                 fh.flush()
                 os.fsync(fh.fileno())
             os.replace(temp, name, src_dir_fd=fd, dst_dir_fd=fd)  # readers see the old or the new text, never half

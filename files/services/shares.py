@@ -20,7 +20,7 @@ PASSWORD_WINDOW = 15 * 60
 
 # ---------------------------------------------------------------------------- grants (admins)
 def grant_create(*, admin, user, path: str, name: str, access: str, request=None) -> FolderGrant:
-    """Share a folder of the root with a member under `name` in their view."""
+    """Share a folder of the root or of a disk ("@Data/Films") with a member under `name` in their view."""
     if not admin.is_admin:
         raise PathError(_("Only administrators can share folders with members."), 403)
     if access not in FolderGrant.Access.values:
@@ -30,22 +30,30 @@ def grant_create(*, admin, user, path: str, name: str, access: str, request=None
     target = resolve(admin, path)
     if not target.is_dir():
         raise PathError(_("Only folders can be shared with members."), 400)
-    grant = FolderGrant.objects.create(user=user, path=target.view_path, name=name, access=access, created_by=admin)
+    grant = FolderGrant.objects.create(user=user, name=name, access=access, created_by=admin, **_place(target))
     audit_record(
         actor=admin,
         action="files.grant",
         request=request,
-        target=grant.path,
-        details={"user": user.pk, "access": access},
+        target=grant.place,
+        details={"user": user.pk, "access": access, "disk": grant.disk},
     )
     return grant
+
+
+def _place(target: Target) -> dict:
+    """Where a grant keeps its folder: a view path of the root, or a disk's key and the path on that disk."""
+    root = target.base.root
+    if not root.is_disk:
+        return {"path": target.view_path}
+    return {"path": "/".join(target.parts), "disk": root.key, "disk_name": root.name}
 
 
 def grant_delete(*, admin, grant: FolderGrant, request=None) -> None:
     if not admin.is_admin:
         raise PathError(_("Only administrators can change shared folders."), 403)
     audit_record(
-        actor=admin, action="files.grant_revoke", request=request, target=grant.path, details={"user": grant.user_id}
+        actor=admin, action="files.grant_revoke", request=request, target=grant.place, details={"user": grant.user_id}
     )
     grant.delete()
 

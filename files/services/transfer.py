@@ -13,14 +13,15 @@ from pathlib import PurePosixPath
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from casaos_site.events import publish
+from casaos_site.i18n import deferred
 
 from .. import fs
 from ..fs import held, lstat_at, open_beneath
 from ..models import FileTask
-from ..paths import RESERVED_PREFIX, PathError, Target, from_os_error, resolve, resolve_in
+from ..ownership import hand_over
+from ..paths import RESERVED_PREFIX, PathError, Target, from_os_error, resolve, resolve_in, resolve_many
 from .common import check_free_space, free_name, reserved, same_device, tree_size, user_group
 
 STEP = 8 * 1024 * 1024
@@ -89,17 +90,17 @@ class Progress(Tally):
 # ---------------------------------------------------------------------------- create / cancel
 def _check_sources(user, sources: list[str], folder: Target, *, kind: str) -> list[Target]:
     if not sources:
-        raise PathError(_("Choose at least one file or folder."), 400)
-    targets = [resolve(user, s, follow=False) for s in sources]
+        raise PathError(deferred("Choose at least one file or folder."), 400)
+    targets = resolve_many(user, sources, follow=False)
     for target in targets:
         if target.is_base:
-            raise PathError(_("This folder cannot be moved or copied."), 400)
+            raise PathError(deferred("This folder cannot be moved or copied."), 400)
         if not target.exists():
-            raise PathError(_("“%(name)s” no longer exists.") % {"name": target.name}, 404)
+            raise PathError(deferred("“%(name)s” no longer exists.", name=target.name), 404)
         if kind == FileTask.Kind.MOVE:
             target.require_writable()
         if folder.real.is_relative_to(target.real):
-            raise PathError(_("A folder cannot be put inside itself."), 400)
+            raise PathError(deferred("A folder cannot be put inside itself."), 400)
     return targets
 
 
@@ -108,12 +109,12 @@ def filetask_create(
 ) -> FileTask:
     """Check every path now (a bad one queues nothing), record the task and queue it after commit."""
     if kind not in (FileTask.Kind.COPY, FileTask.Kind.MOVE):
-        raise PathError(_("Unknown operation."), 400)
+        raise PathError(deferred("Unknown operation."), 400)
     if conflict not in Conflict.values:
-        raise PathError(_("Unknown conflict policy."), 400)
+        raise PathError(deferred("Unknown conflict policy."), 400)
     folder = resolve(user, destination).require_writable()
     if not folder.is_dir():
-        raise PathError(_("The destination is not a folder."), 400)
+        raise PathError(deferred("The destination is not a folder."), 400)
     targets = _check_sources(user, sources, folder, kind=kind)
     task = FileTask.objects.create(
         user=user, kind=kind, sources=[t.view_path for t in targets], destination=folder.view_path, conflict=conflict
@@ -131,7 +132,7 @@ def filetask_queue(task: FileTask) -> None:
 def filetask_cancel(*, user, task: FileTask) -> FileTask:
     """Ask a waiting or running task to stop; the worker cleans up the file it was writing."""
     if task.user_id != user.pk:
-        raise PathError(_("No such task."), 404)
+        raise PathError(deferred("No such task."), 404)
     if not task.is_finished:
         FileTask.objects.filter(pk=task.pk).update(cancel_requested=True)
         task.refresh_from_db()
@@ -162,9 +163,9 @@ def filetask_run(*, task: FileTask) -> None:
     except Cancelled:
         filetask_finish(task, FileTask.Status.CANCELLED)
     except PathError as exc:
-        filetask_finish(task, FileTask.Status.FAILED, exc.message)
+        filetask_finish(task, FileTask.Status.FAILED, exc.stored)
     except OSError as exc:
-        filetask_finish(task, FileTask.Status.FAILED, from_os_error(exc).message)
+        filetask_finish(task, FileTask.Status.FAILED, from_os_error(exc).stored)
     else:
         filetask_finish(task, FileTask.Status.DONE)
 
@@ -301,6 +302,7 @@ def _copy_folder(src: Entry, st: os.stat_result, dst: Folder, name: str, progres
             if not reserved(child):
                 copy_entry(Entry(inner, child), dst.inside(made, name), child, progress)
         os.fchmod(made, stat.S_IMODE(st.st_mode))
+        hand_over(made)
         os.utime(made, ns=(st.st_atime_ns, st.st_mtime_ns))
 
 
@@ -315,6 +317,7 @@ def copy_file(src: Entry, dst_dir: int, name: str, progress: Tally) -> None:
             st = os.fstat(fin)
             _copy_data(fin, fout, progress)
             os.fchmod(fout, stat.S_IMODE(st.st_mode))
+            hand_over(fout)
             os.utime(fout, ns=(st.st_atime_ns, st.st_mtime_ns))
         fs.rename_noreplace(dst_dir, temp, dst_dir, name)
     except BaseException:

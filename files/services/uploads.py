@@ -22,17 +22,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from casaos_site.body_splice import Writer
+from monitoring.counters import counter_add
 
 from .. import fs
 from ..models import Upload
+from ..ownership import hand_over
 from ..paths import (
     RESERVED_PREFIX,
     PathError,
     Target,
+    all_roots,
     check_name,
-    files_root,
     from_os_error,
-    open_below_root,
+    open_below,
     open_ours,
     resolve,
     resolve_in,
@@ -64,7 +66,7 @@ def _subfolders(folder: Target, relative: str) -> Target:
         check_name(name)
     try:
         with folder.fd(fs.PATH_DIR) as fd:
-            os.close(fs.make_dirs(fd, names))
+            os.close(fs.make_dirs(fd, names, made=hand_over))
     except OSError as exc:
         if exc.errno != errno.ENOTDIR:
             raise from_os_error(exc) from exc  # a link on the way (ELOOP): changed while in use
@@ -230,6 +232,7 @@ def _complete(upload: Upload) -> None:
     with _partial_file(upload) as (folder, fh):
         os.fsync(fh.fileno())
         os.fchmod(fh.fileno(), 0o644)
+        hand_over(fh.fileno())
         if upload.conflict == "overwrite":
             name = upload.filename
             os.replace(_partial_name(upload), name, src_dir_fd=folder, dst_dir_fd=folder)
@@ -240,6 +243,8 @@ def _complete(upload: Upload) -> None:
         status=Upload.Status.COMPLETE, final_path=final, updated_at=timezone.now()
     )
     upload.status, upload.final_path = Upload.Status.COMPLETE, final
+    counter_add("uploads")
+    counter_add("upload_bytes", amount=upload.length)
     if upload.user_id:
         changed(user=upload.user, folder=upload.directory)
 
@@ -267,8 +272,8 @@ def _partial_remove(partial: Path) -> None:
     try:
         with fs.held(open_ours(partial.parent, fs.PATH_DIR)) as fd:
             os.unlink(partial.name, dir_fd=fd)
-    except (ValueError, OSError):
-        pass
+    except (ValueError, OSError, PathError):
+        pass  # its disk is away: the hourly cleanup finds the file once the disk is back
 
 
 def uploads_expire() -> int:
@@ -287,17 +292,23 @@ def _orphans_remove(cutoff: float) -> int:
     found = dict(_partials_older_than(cutoff))
     owned = {u.hex for u in Upload.objects.filter(pk__in=[uuid.UUID(h) for h in found]).values_list("pk", flat=True)}
     for upload_hex in found.keys() - owned:
-        _partial_remove(files_root().joinpath(*found[upload_hex]))
+        _partial_remove(found[upload_hex])
     return len(found.keys() - owned)
 
 
-def _partials_older_than(cutoff: float) -> Iterator[tuple[str, tuple[str, ...]]]:
-    """(upload id in hex, its names beneath the root) of each partial upload file not written since `cutoff`; the
-    walk enters folders by descriptor and skips our own `.casaos-` folders (the trash keeps what it holds)."""
-    with fs.held(open_below_root((), fs.PATH_DIR)) as root:
-        for parts, st, _folder in fs.tree(
-            root, skip=lambda name: name.startswith(RESERVED_PREFIX) and not PARTIAL_NAME.fullmatch(name)
-        ):
-            match = PARTIAL_NAME.fullmatch(parts[-1])
-            if match and stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
-                yield match[1], parts
+def _partials_older_than(cutoff: float) -> Iterator[tuple[str, Path]]:
+    """(upload id in hex, its real path) of each partial upload file not written since `cutoff`, on the files root
+    and every disk mounted now; the walk enters folders by descriptor and skips our own `.casaos-` folders (the
+    trash keeps what it holds)."""
+    for root in all_roots():
+        try:
+            top = open_below(root, (), fs.PATH_DIR)
+        except (PathError, OSError):
+            continue  # a disk that is not mounted: its partial files wait for it
+        with fs.held(top):
+            for parts, st, _folder in fs.tree(
+                top, skip=lambda name: name.startswith(RESERVED_PREFIX) and not PARTIAL_NAME.fullmatch(name)
+            ):
+                match = PARTIAL_NAME.fullmatch(parts[-1])
+                if match and stat.S_ISREG(st.st_mode) and st.st_mtime < cutoff:
+                    yield match[1], root.path.joinpath(*parts)

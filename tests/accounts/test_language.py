@@ -199,3 +199,13 @@ def test_the_login_form_still_logs_in_after_a_switch(client, member_user):
     client.post("/i18n/setlang/", {"language": "de", "next": "/login/"})
     response = client.post("/login/", {"username": member_user.username, "password": PASSWORD})
     assert response.status_code == 302
+
+
+def test_the_language_choices_are_read_when_a_form_is_made(settings):
+    """Choices fixed at import took whatever LANGUAGES a test had set when the module first loaded (zh-hans refused)."""
+    from accounts.forms import LanguageForm
+
+    settings.LANGUAGES = [("en", "English")]
+    assert [code for code, _name in LanguageForm().fields["language"].choices] == ["", "en"]
+    settings.LANGUAGES = [("en", "English"), ("zh-hans", "简体中文")]
+    assert LanguageForm({"language": "zh-hans"}).is_valid()

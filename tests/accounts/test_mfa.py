@@ -46,6 +46,22 @@ def test_the_otp_page_gets_its_javascript_catalog(client, mfa_admin):
     assert _is_the_catalog(client.get("/jsi18n/"))  # not a redirect to the OTP page (HTML, refused as a script)
 
 
+def test_the_otp_page_gets_the_service_worker_and_the_manifest(client, mfa_admin):
+    """A browser refuses a service worker behind a redirect: the gate must not send it to the OTP page."""
+    password_only_client(client, mfa_admin, PASSWORD)
+    assert _is_the_catalog(client.get("/sw.js"))
+    manifest = client.get("/manifest.webmanifest")
+    assert manifest.status_code == 200 and "json" in manifest["Content-Type"]
+    assert client.get("/apps/").status_code == 302  # the rest stays gated
+
+
+def test_the_otp_page_opens_no_socket_it_would_be_refused(client, mfa_admin):
+    """Half logged in, the layout leaves out the bell: its socket needs the whole login (a 403 in the console)."""
+    password_only_client(client, mfa_admin, PASSWORD)
+    page = client.get("/accounts/login/otp/")
+    assert page.status_code == 200 and "/ws/notifications/" not in page.content.decode()
+
+
 def test_an_admin_who_must_enrol_gets_the_javascript_catalog(client, mfa_admin):
     UserFactory(admin=True, username="second")
     client.post("/login/", {"username": "second", "password": PASSWORD})

@@ -112,7 +112,14 @@ def people(db):
     give_mfa(guarded)
     # One admin with MFA would make MFA required for every admin; the plain admin here stands for those without.
     admin_mfa_requirement_set(required=False, actor=None)
-    return {"member": member, "installer": installer, "admin": admin, "guarded": guarded}
+    return {"member": member, "installer": installer, "admin": admin, "password-only": _password_only_state(guarded)}
+
+
+def _password_only_state(user) -> dict:
+    """What one real login leaves in the session of an MFA user who gave the password and stopped before the code."""
+    from django.test import Client
+
+    return dict(password_only_client(Client(), user, PASSWORD).session.items())
 
 
 def _client_for(role, people, client_factory):
@@ -123,7 +130,10 @@ def _client_for(role, people, client_factory):
         session[STEPUP_SESSION_KEY] = 9e12  # step-up fresh: the walk checks roles, step-up has its own tests
         session.save()
     elif role == "password-only":
-        password_only_client(client, people["guarded"], PASSWORD)
+        # That state in a fresh session per request: a real login per route (a password hash each) took a minute.
+        session = client.session
+        session.update(people["password-only"])
+        session.save()
     return client
 
 

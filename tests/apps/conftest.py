@@ -103,8 +103,10 @@ def celery_eager():
         app.conf.task_always_eager = True
         app.conf.task_eager_propagates = True
 
+    before = app.conf.task_always_eager, app.conf.task_eager_propagates
     yield enable
-    app.conf.task_always_eager = False
+    # Both back: a propagating eager mode left behind made a later test's eager retry raise (notifications).
+    app.conf.task_always_eager, app.conf.task_eager_propagates = before
 
 
 @pytest.fixture(autouse=True)

@@ -9,9 +9,11 @@ rather than Docker because killing the Docker daemon would stop every other cont
 import os
 import shutil
 import subprocess
+import sys
 import tempfile
 import threading
 import time
+import traceback
 from datetime import timedelta
 from pathlib import Path
 
@@ -133,7 +135,10 @@ class PodmanService:
         }
         log = (self.folder / "podman.log").open("ab")
         self.proc = subprocess.Popen(
-            ["podman", "system", "service", "--time=0", self.url], env=env, stdout=log, stderr=subprocess.STDOUT
+            ["podman", "--log-level=info", "system", "service", "--time=0", self.url],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         _wait_for(lambda: _answers(self.url), 30, "the test's podman service")
 
@@ -176,6 +181,15 @@ def own_podman(podman_engine, settings):
     service.close()
 
 
+def _stuck(runner: threading.Thread, service: PodmanService) -> str:
+    """Where the install's thread waits, and the end of the service's log: what a hang after the return is on."""
+    frame = sys._current_frames().get(runner.ident)
+    stack = "".join(traceback.format_stack(frame)[-12:]) if frame else "(thread gone)"
+    log = service.folder / "podman.log"
+    tail = log.read_text(errors="replace")[-3000:] if log.exists() else "(no log)"
+    return f"the install still runs 120 s after the engine came back, at:\n{stack}\npodman's log:\n{tail}"
+
+
 def _row(pk: int) -> Installation:
     return Installation.objects.get(pk=pk)
 
@@ -211,6 +225,7 @@ def test_an_engine_outage_during_an_install_is_waited_out_and_not_counted(own_po
         own_podman.start()
     back = time.monotonic()
     runner.join(timeout=120)
+    assert not runner.is_alive(), _stuck(runner, own_podman)  # it once stayed "starting" 120 s after the return
 
     inst.refresh_from_db()
     assert inst.status == S.RUNNING, inst.error

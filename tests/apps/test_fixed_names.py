@@ -17,7 +17,7 @@ from runtime import labels as L
 from runtime.compose import load_project
 from tests.apps.conftest import BUSYBOX, HTTPD, leftovers
 from tests.apps.conftest import install_running as install
-from tests.apps.test_change import exec_out, get, moving_tag_on, retag, run
+from tests.apps.test_change import exec_out, exec_read, get, moving_tag_on, retag, run
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.docker, pytest.mark.django_db(transaction=True)]
@@ -127,7 +127,7 @@ def test_a_store_app_with_fixed_names_is_changed_updated_and_rolled_back(
 
 
 def exec_out_of(eng, name: str, *cmd: str) -> str:
-    return eng.exec(name, list(cmd), tty=False).read_all().decode().strip()
+    return exec_read(eng, name, cmd).strip()
 
 
 def test_it_refuses_a_fixed_name_another_container_already_has(docker_engine, admin_user, app_name, registry):

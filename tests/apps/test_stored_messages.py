@@ -15,6 +15,7 @@ from accounts.services.language import user_language_set
 from accounts.services.tokens import api_token_create
 from apps.models import AppEvent, AppGrant, Installation
 from apps.services.common import DETAIL_CHARS, InstallFailed, app_update
+from apps.services.control import app_control, app_operation_run
 from apps.services.lifecycle import app_cancel
 from apps.services.pipeline import _Run
 from apps.services.restart_loop import restart_loop_detail
@@ -136,3 +137,67 @@ def test_the_json_socket_speaks_its_users_language(redis_client, failed, member_
 def shown_in_chinese(message: str) -> str:
     with translation.override("zh-hans"):
         return shown(message)
+
+
+NEEDS_A_SECRET = """
+services:
+  web:
+    image: web:1
+    environment:
+      KEY: ${SECRET:?set a secret}
+"""
+
+
+@pytest.mark.docker
+@pytest.mark.django_db(transaction=True)
+def test_a_refusal_raised_in_the_worker_is_read_in_each_readers_language(docker_engine, admin_user, app_name):
+    inst = Installation.objects.create(name=app_name, compose=NEEDS_A_SECRET, status=S.STOPPED)
+    with translation.override("de"):  # asked from a German page; the worker that runs it has no language
+        event = app_control(user=admin_user, installation=inst, action="start")
+    app_operation_run(event_id=event.pk)
+    inst.refresh_from_db()
+    event.refresh_from_db()
+    assert event.outcome == AppEvent.Outcome.FAILED and event.message == inst.error
+    # A compose error met by the worker: our words translated, the parser's own (where and what) kept.
+    said = {
+        "en": "The compose document is not valid: services.web.environment.KEY: set a secret",
+        "de": "Das Compose-Dokument ist ungültig: services.web.environment.KEY: set a secret",
+        "zh-hans": "Compose 文档无效：services.web.environment.KEY: set a secret",  # noqa: RUF001 (full-width colon)
+    }
+    for language, text in said.items():
+        with translation.override(language):
+            assert shown(inst.error) == text
+    user_language_set(user=admin_user, language="zh-hans")
+    client = Client()
+    client.force_login(admin_user)
+    assert client.get(f"/api/apps/{inst.pk}/").json()["error"] == said["zh-hans"]
+
+
+@pytest.mark.django_db
+def test_a_compose_error_in_the_worker_keeps_the_parsers_words_inside_ours():
+    from apps.services.common import error_stored
+    from runtime.compose import ComposeError
+
+    stored = error_stored(ComposeError("at least one service is required", "services"))
+    with translation.override("de"):
+        assert shown(stored) == "Das Compose-Dokument ist ungültig: services: at least one service is required"
+    with translation.override("zh-hans"):
+        assert shown(stored) == "Compose 文档无效：services: at least one service is required"  # noqa: RUF001
+
+
+def test_the_runtimes_own_words_are_kept_as_a_message_id_and_the_engines_text_as_it_is():
+    from apps.services.common import error_stored
+    from runtime.docker import _map
+    from runtime.errors import EngineError
+
+    away = _map(FileNotFoundError(2, "No such file or directory"))
+    assert away.message == "the engine does not answer (No such file or directory)"  # logs and runtime read English
+    stored = deferred("The container engine does not answer (%(error)s).", error=error_stored(away))
+    with translation.override("de"):
+        assert (
+            shown(stored)
+            == "Die Container-Engine antwortet nicht (die Engine antwortet nicht (No such file or directory))."
+        )
+    with translation.override("zh-hans"):
+        assert shown(error_stored(away)) == "引擎无响应（No such file or directory）"  # noqa: RUF001
+    assert error_stored(EngineError("manifest unknown")) == "manifest unknown"  # the engine's own words

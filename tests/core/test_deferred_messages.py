@@ -92,3 +92,10 @@ def test_the_health_checks_read_in_the_readers_language():
             ("Datenbank", "ok"),
             ("Redis", "Datenbankfehler: x"),
         ]
+
+
+def test_a_parameter_may_have_any_name_even_message():
+    stored = deferred("The app needs a value for %(name)s: %(message)s", name="X", message="X is required")
+    with translation.override("de"):
+        assert shown(stored) == "Die App braucht einen Wert für X: X is required"
+    assert shown(deferred_within(255, "%(message)s", message="m", limit=1)) == "m"

@@ -111,6 +111,16 @@ def test_status_page_needs_login(client, db):
     assert response["Location"].startswith("/login/")
 
 
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_the_status_page_answers_405_to_writes_and_runs_no_check(client, admin_user, monkeypatch, method):
+    ran = []
+    monkeypatch.setattr("casaos_site.views.run_checks", lambda: ran.append(method))
+    client.force_login(admin_user)
+    response = getattr(client, method)("/system/status/")
+    assert (response.status_code, ran) == (405, [])
+    assert response["Allow"] == "GET, HEAD"
+
+
 def test_healthz_refuses_post(client, db):
     assert client.post("/healthz").status_code == 405
 

@@ -17,7 +17,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _services(tmp_path: Path, **env: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "CASAOS_DATA_DIR": str(tmp_path), **env}
+    # The LAN daemons of shares (smbd, wsdd, avahi-daemon) are not what these tests are about: never left running.
+    env = {**os.environ, "CASAOS_DATA_DIR": str(tmp_path), "CASAOS_LAN_SERVICES": "0", **env}
     return subprocess.run(
         ["bash", "scripts/services.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )

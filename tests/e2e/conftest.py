@@ -5,6 +5,7 @@ import pytest
 from tests.apps import conftest as apps_fixtures
 from tests.apps.test_change import moving_tag  # noqa: F401 (a fixture the app-page tests share)
 from tests.appstore.conftest import ODD_STORE
+from tests.e2e.home_samples import store_apps  # noqa: F401 (a fixture test_home.py and test_home_look.py share)
 from tests.e2e.site_walk import build_site
 
 app_name, docker_engine = apps_fixtures.app_name, apps_fixtures.docker_engine  # fixtures the page walk uses

@@ -108,7 +108,7 @@ def test_each_settings_field_changes_the_container_on_the_first_apply(
     assert config["HostConfig"]["NanoCpus"] == 500_000_000  # the earlier change stays
 
     def raw(pg):
-        pg.click("details summary")
+        pg.click("details:has(#id_raw) > summary")  # the header has its own (the bell)
         pg.fill("#id_raw", pg.input_value("#id_raw").replace("GREETING: hi", "GREETING: from-raw"))
 
     config = apply(page, live_stack, inst, raw)

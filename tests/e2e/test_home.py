@@ -1,70 +1,18 @@
-"""Chromium: the home page. Tiles of real store apps (the official store's definitions, synced through a store) with
-their menu, reordered by dragging and by the keyboard and kept after a reload; hiding a tile; widgets live over the
-socket and turned off for good; the search box driven from the keyboard; a member's home; screenshots."""
-
-import shutil
+"""Chromium: the home page's tiles. Tiles of real store apps (the official store's definitions, synced through a
+store) with their menu, reordered by dragging and by the keyboard and kept after a reload; hiding a tile; the search
+box driven from the keyboard; a member's home (widgets and screenshots: test_home_look.py)."""
 
 import pytest
 
-from apps.models import AppGrant, AppTile, Installation
-from appstore.parsing.locale import pick
-from tests.appstore.conftest import SAMPLE_STORE, make_store, sync
-from tests.conftest import ARTIFACTS, browser_login
+from apps.models import AppGrant, AppTile
+from tests.conftest import browser_login
+from tests.e2e.home_samples import S
 
 pytestmark = [pytest.mark.browser, pytest.mark.stack]
-S = Installation.Status
-SAMPLES = (
-    ("Jellyfin", S.RUNNING),
-    ("Nextcloud", S.RUNNING),
-    ("HomeAssistant", S.STOPPED),
-    ("Syncthing", S.RUNNING),
-    ("Immich", S.FAILED),
-    ("Vaultwarden", S.RUNNING),
-)
-
-
-@pytest.fixture
-def store_apps(tmp_path, transactional_db):
-    """A folder store with a few of the official store's apps, synced; each recorded as installed from it (the
-    tiles show what the store gave: title and icon; no container is needed for what these tests look at)."""
-    from appstore.models import AppstoreSettings, CatalogApp
-
-    for folder, _status in SAMPLES:
-        source = SAMPLE_STORE / "Apps" / folder
-        if not source.exists():
-            pytest.skip(f"{source} is absent (the shared store samples)")
-        shutil.copytree(source, tmp_path / "store" / "Apps" / folder)
-    AppstoreSettings.objects.filter(pk=AppstoreSettings.load().pk).update(allow_lan_stores=True)
-    store = sync(make_store(path=str(tmp_path / "store"), name="Samples"))
-    installed = []
-    for app, (_folder, status) in zip(
-        CatalogApp.objects.filter(store=store).order_by("title_sort"), SAMPLES, strict=False
-    ):
-        title = pick(app.title, "en") or app.store_app_id
-        installed.append(
-            Installation.objects.create(
-                name=app.store_app_id.lower()[:60],
-                title=title,
-                compose="services: {}",
-                status=status,
-                source=Installation.Source.STORE,
-                store_ref=str(app.pk),
-            )
-        )
-    return installed
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
 def tile_ids(page) -> list[str]:
     return page.eval_on_selector_all("#tiles .tile", "ts => ts.map(t => t.dataset.id)")
-
-
-def no_sideways_scroll(page) -> None:
-    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
 def saved_order(user) -> list[str]:
@@ -170,68 +118,3 @@ def test_the_search_box_works_from_the_keyboard(page, live_stack, admin_user, st
     page.wait_for_selector("#search-results [data-group=settings] [role=option]")
     page.keyboard.press("Enter")
     page.wait_for_url("**/settings/tokens/")
-
-
-def test_widgets_are_live_and_turned_off_for_good(page, live_stack, member_user, transactional_db):
-    browser_login(page, live_stack, member_user.username)
-    page.goto(f"{live_stack.url}/")
-    first = page.locator("#system-stats").get_attribute("data-sample-time")
-    page.wait_for_function(
-        "t => document.querySelector('#system-stats').dataset.sampleTime !== t", arg=first, timeout=15_000
-    )
-    assert page.locator("[data-widget=uptime]").is_visible()
-    assert page.locator("[data-widget=network] code", has_text="lo").count() == 0  # loopback left out
-    page.click("#widget-menu summary")
-    with page.expect_response("**/home/widgets/"):
-        page.uncheck("input[data-widget-toggle][value=uptime]")
-    assert not page.locator("[data-widget=uptime]").is_visible()
-    page.reload()
-    assert not page.locator("[data-widget=uptime]").is_visible()
-    assert page.locator("[data-widget=cpu]").is_visible()
-
-
-def test_an_empty_home_leads_to_the_app_store(page, live_stack, admin_user, transactional_db):
-    browser_login(page, live_stack, admin_user.username)
-    page.goto(f"{live_stack.url}/")
-    page.click("#empty-appstore")
-    page.wait_for_url("**/appstore/")
-
-
-@pytest.mark.parametrize(
-    ("width", "scheme", "name"),
-    [
-        (1440, "light", "home-desktop-light"),
-        (1440, "dark", "home-desktop-dark"),
-        (390, "light", "home-phone"),
-        (390, "dark", "home-phone-dark"),
-    ],
-)
-def test_the_home_page_at_desktop_and_phone_width(browser, live_stack, admin_user, store_apps, width, scheme, name):
-    context = browser.new_context(viewport={"width": width, "height": 900}, color_scheme=scheme)
-    page = context.new_page()
-    try:
-        browser_login(page, live_stack, admin_user.username)
-        page.goto(f"{live_stack.url}/")
-        page.wait_for_function("() => document.querySelector('[data-live-state]').classList.contains('is-live')")
-        page.wait_for_function("() => [...document.querySelectorAll('.tile-icon')].every(i => !i.src || i.complete)")
-        no_sideways_scroll(page)
-        shot(page, name)
-        page.fill("#home-search", "a")
-        page.wait_for_selector("#search-results [role=option]")
-        no_sideways_scroll(page)
-        shot(page, f"{name}-search")
-    finally:
-        context.close()
-
-
-def test_the_empty_home_at_desktop_and_phone_width(browser, live_stack, admin_user, transactional_db):
-    for width in (1440, 390):
-        context = browser.new_context(viewport={"width": width, "height": 900})
-        page = context.new_page()
-        try:
-            browser_login(page, live_stack, admin_user.username)
-            page.goto(f"{live_stack.url}/")
-            no_sideways_scroll(page)
-            shot(page, f"home-empty-{width}")
-        finally:
-            context.close()

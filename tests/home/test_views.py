@@ -95,7 +95,7 @@ def test_an_empty_home_leads_an_installer_to_the_app_store(client, admin_user, m
 
 def test_widgets_can_be_turned_off_and_stay_off(client, member_user):
     client.force_login(member_user)
-    assert client.post("/home/widgets/", {"shown": ["cpu", "memory", "disks", "uptime"]}).status_code == 302
+    assert client.post("/home/widgets/", {"shown": ["cpu", "memory", "disks", "uptime", "history"]}).status_code == 302
     member_user.refresh_from_db()
     assert member_user.hidden_widgets == ["network", "temperature"]
     body = client.get("/").content.decode()

@@ -9,4 +9,5 @@ class Command(makemessages.Command):
         "--keyword=deferred",
         "--keyword=deferred_ngettext:1,2",
         "--keyword=deferred_within:2",
+        "--keyword=worded",  # runtime's errors in our own words (runtime.errors.EngineError.worded)
     ]

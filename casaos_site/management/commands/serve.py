@@ -9,6 +9,7 @@ from daphne.access import AccessLogGenerator
 from daphne.endpoints import build_endpoint_description_strings
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.db import DatabaseError
 
 from accounts.services.setup import setup_token_announce
 from casaos_site.webserver import REQUEST_BUFFER, CasaServer
@@ -20,11 +21,12 @@ class Command(BaseCommand):
     help = "Run the ASGI web server (daphne) on CASAOS_BIND (default 127.0.0.1:8000)."
 
     def handle(self, *args, **options):
-        host, sep, port = settings.BIND.rpartition(":")
+        bind = _bind()
+        host, sep, port = bind.rpartition(":")
         if not sep or not port.isdigit():
-            raise CommandError(f"CASAOS_BIND={settings.BIND!r} must look like HOST:PORT")
+            raise CommandError(f"CASAOS_BIND={bind!r} must look like HOST:PORT")
         host = host.strip("[]") or "127.0.0.1"
-        self.stdout.write(f"CasaOS web admin on http://{settings.BIND}/")
+        self.stdout.write(f"CasaOS web admin on http://{bind}/")
         setup_token_announce(self.stdout.write)  # first run only: the token the setup page asks for
         from casaos_site.asgi import application
 
@@ -37,4 +39,14 @@ class Command(BaseCommand):
         )
         server.run()
         if server.abort_start:
-            raise CommandError(f"could not listen on {settings.BIND}")
+            raise CommandError(f"could not listen on {bind}")
+
+
+def _bind() -> str:
+    """The admin's choice on Settings → System when it can be had, else CASAOS_BIND (system/services.py)."""
+    from system.services import web_bind_for_start
+
+    try:
+        return web_bind_for_start()
+    except DatabaseError:  # not migrated yet
+        return settings.BIND
