@@ -168,8 +168,14 @@ class _SlowProxy(BaseHTTPRequestHandler):
 
 
 def free_region(engine: runtime.Engine, prefix: int = 22) -> str:
-    """A part of the default app pool that no network and no route of this machine overlaps now."""
+    """A part of the default app pool that no network and no route of this machine overlaps now.
+
+    Taken from the pool's end, where apps installed meanwhile by tests in other processes do not go (they take the
+    lowest free subnets), and from a /22 of its own per xdist worker, so two such tests running at once never share.
+    """
     from runtime.subnets import DEFAULT_POOL, SubnetPool, host_routes, parse_subnets
 
     used = [*parse_subnets(engine.network_subnets()), *host_routes()]
-    return str(next(SubnetPool.parse(DEFAULT_POOL, prefix).free(used)))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    region = list(SubnetPool.parse(DEFAULT_POOL, 22).free(used))[-1 - 2 * worker]
+    return str(next(region.subnets(new_prefix=prefix)))
