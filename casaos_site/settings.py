@@ -104,6 +104,7 @@ INSTALLED_APPS = [
     "backups",
     "remotes",
     "shares",
+    "proxy",
 ]
 
 MIDDLEWARE = [
