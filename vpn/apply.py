@@ -10,6 +10,7 @@ from __future__ import annotations
 import fcntl
 import logging
 from contextlib import contextmanager
+from pathlib import Path
 
 from django.conf import settings
 from django.utils import timezone
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 @contextmanager
 def _locked():
     """One apply at a time in this installation (two workers' threads would interleave ip and wg commands)."""
-    path = settings.VPN_KEY_DIR / "apply.lock"
+    path = Path(settings.VPN_KEY_DIR) / "apply.lock"
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with path.open("a") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)

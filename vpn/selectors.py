@@ -6,6 +6,7 @@ import logging
 
 from django.conf import settings
 
+from casaos_site.i18n import shown
 from storage.host.errors import HostError
 
 from .host.wg import PeerState, WireGuard
@@ -67,7 +68,7 @@ def server_payload(server: VpnServer) -> dict:
         "routes": server.routes,
         "public_key": server.public_key,
         "state": server.state,
-        "error": server.error,
+        "error": shown(server.error),  # stored as a deferred() id: each reader sees their own language
         "kind": server.kind,
         "applied_at": server.applied_at,
     }
