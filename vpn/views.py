@@ -13,7 +13,7 @@ from accounts.permissions import admin_required, stepup_is_fresh
 from .forms import PeerForm, ServerForm
 from .models import VpnPeer
 from .onetime import peer_created_payload, request_host
-from .selectors import vpn_overview
+from .selectors import server_payload, vpn_overview, vpn_server
 from .services import VpnRefused, vpn_peer_create, vpn_peer_revoke, vpn_server_update
 
 SETTINGS_FIELDS = ("enabled", "address", "listen_port", "endpoint", "dns", "routes")
@@ -40,8 +40,8 @@ def vpn_page(request):
 
 @admin_required
 def vpn_state(request):
-    """The state panel and the device list alone: what the page polls while an apply runs."""
-    return render(request, "vpn/partials/_state.html", {"vpn": vpn_overview()})
+    """The server's panel alone: what the page polls while an apply runs."""
+    return render(request, "vpn/partials/_server.html", {"vpn": server_payload(vpn_server())})
 
 
 @admin_required

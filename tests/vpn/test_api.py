@@ -225,3 +225,11 @@ def test_no_device_key_is_written_to_the_key_folder(admin, key_dir):
     enable(admin)
     post_json(admin, PEERS, {"name": "phone"})
     assert sorted(p.name for p in Path(key_dir).iterdir()) == ["server.key"]
+
+
+def test_the_server_panel_is_polled_only_while_an_apply_runs(admin):
+    enable(admin)
+    assert "data-poll" in admin.get("/network/vpn/state/").content.decode()
+    vpn_apply_run()
+    panel = admin.get("/network/vpn/state/").content.decode()
+    assert 'id="vpn-server"' in panel and "data-poll" not in panel
