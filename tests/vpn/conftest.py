@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 PR_SET_CHILD_SUBREAPER = 36  # linux/prctl.h
 # The stand-in for the admin UI inside the box's namespace: answers every GET with a fixed body, says when it listens.
@@ -34,14 +35,28 @@ server.serve_forever()
 ADMIN_PORT = 8099
 
 
+class Queue:
+    """The vpn.apply tasks a test's changes queued: the on-commit callbacks (the test's transaction never commits)
+    run when asked, their .delay() recorded instead of sent to a broker."""
+
+    def __init__(self) -> None:
+        self.start, self.ran, self.calls = len(connection.run_on_commit), 0, []
+
+    def __call__(self) -> list[tuple]:
+        pending = connection.run_on_commit[self.start :]
+        while self.ran < len(pending):
+            self.ran += 1
+            pending[self.ran - 1][1]()  # (savepoint ids, callback, robust)
+        return self.calls
+
+
 @pytest.fixture
-def queued(monkeypatch):
-    """vpn.apply calls recorded instead of sent to a broker."""
+def queued(db, monkeypatch):
     from vpn import tasks
 
-    calls: list[tuple] = []
-    monkeypatch.setattr(tasks.vpn_apply, "delay", lambda *args: calls.append(args))
-    return calls
+    queue = Queue()
+    monkeypatch.setattr(tasks.vpn_apply, "delay", lambda *args: queue.calls.append(args))
+    return queue
 
 
 @pytest.fixture

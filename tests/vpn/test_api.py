@@ -55,7 +55,7 @@ def test_turning_it_on_makes_the_key_audits_and_queues_the_apply(admin, key_dir,
     assert response.status_code == 200, response.content
     body = response.json()
     assert body["enabled"] is True and body["state"] == "pending" and body["listen_port"] == 51999
-    assert len(body["public_key"]) == 44 and queued == [()]
+    assert len(body["public_key"]) == 44 and queued() == [()]
     key = key_path()
     assert key.stat().st_mode & 0o777 == 0o600 and key.parent.stat().st_mode & 0o777 == 0o700
     assert key.read_text().strip() not in json.dumps(body)
@@ -65,7 +65,7 @@ def test_turning_it_on_makes_the_key_audits_and_queues_the_apply(admin, key_dir,
 def test_settings_want_a_fresh_step_up(admin_user, key_dir, queued):
     response = patch_json(logged_in(admin_user), API, {"enabled": True})
     assert response.status_code == 403 and response.json()["code"] == "stepup"
-    assert queued == [] and not VpnServer.objects.filter(enabled=True).exists()
+    assert queued() == [] and not VpnServer.objects.filter(enabled=True).exists()
 
 
 @pytest.mark.parametrize(
@@ -82,7 +82,7 @@ def test_settings_want_a_fresh_step_up(admin_user, key_dir, queued):
 def test_it_refuses_values_that_are_not_what_they_claim(admin, queued, field, value):
     response = patch_json(admin, API, {field: value})
     assert response.status_code == 400 and field in response.json()
-    assert queued == [] and not AuditEvent.objects.filter(action="vpn.settings").exists()
+    assert queued() == [] and not AuditEvent.objects.filter(action="vpn.settings").exists()
 
 
 def test_the_range_cannot_leave_devices_outside(admin):
@@ -110,7 +110,7 @@ def test_a_new_device_gets_its_config_and_qr_once_and_only_its_public_key_is_kep
     stored += json.dumps(list(AuditEvent.objects.values("details")), default=str)
     assert private not in stored
     assert private not in json.dumps(admin.get(PEERS).json()) and "config" not in admin.get(PEERS).json()[0]
-    assert queued == [(), ()]
+    assert queued() == [(), ()]
 
 
 def test_the_endpoint_defaults_to_the_address_the_admin_uses(admin):
@@ -142,7 +142,7 @@ def test_revoking_deletes_the_device_audits_and_queues_the_apply(admin, queued):
     peer_id = post_json(admin, PEERS, {"name": "phone"}).json()["id"]
     assert admin.delete(f"{PEERS}{peer_id}/").status_code == 204
     assert not VpnPeer.objects.exists() and AuditEvent.objects.filter(action="vpn.peer.revoke").exists()
-    assert len(queued) == 3 and admin.delete(f"{PEERS}{peer_id}/").status_code == 404
+    assert len(queued()) == 3 and admin.delete(f"{PEERS}{peer_id}/").status_code == 404
 
 
 def test_members_and_anonymous_callers_reach_nothing(member_user, admin, key_dir):
@@ -160,7 +160,7 @@ def test_a_forged_form_is_refused_by_csrf(admin_user, key_dir, queued):
     client = logged_in(admin_user, stepped_up=True, csrf=True)
     assert client.post("/network/vpn/peers/", {"name": "x"}).status_code == 403
     assert patch_json(client, API, {"enabled": True}).status_code == 403
-    assert not VpnPeer.objects.exists() and queued == []
+    assert not VpnPeer.objects.exists() and queued() == []
 
 
 # ---------------------------------------------------------------------------- the apply, recorded
@@ -177,7 +177,7 @@ def test_the_apply_gives_wg_the_keys_on_stdin_never_on_a_command_line(admin, rec
     assert all(private not in " ".join(argv) for argv in commands)
 
 
-def test_turning_it_off_removes_the_interface(admin, recorded, settings):
+def test_turning_it_off_makes_no_interface(admin, recorded, settings):
     patch_json(admin, API, {"enabled": False})
     assert vpn_apply_run().state == VpnServer.State.APPLIED
     assert not any(argv[:2] == ["wg", "setconf"] for argv in recorded())
