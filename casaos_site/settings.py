@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 import sys
 import tempfile
 import tomllib
@@ -665,6 +666,10 @@ try:
     # An argv before every WireGuard command: `ip netns exec <ns>` runs the interface in a namespace (the tests do);
     # the tests' recorder keeps a host from changing at all.
     VPN_HOST_PREFIX = env_list("VPN_HOST_PREFIX")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}", VPN_INTERFACE):
+        raise ConfigError("CASAOS_VPN_INTERFACE must be an interface name: 1-15 letters, digits, '_', '.', '-'")
+    if not 1 <= VPN_PORT <= 65535:
+        raise ConfigError("CASAOS_VPN_PORT must be between 1 and 65535")
 except ConfigError as exc:
     _fail(str(exc))
 VPN_GROUP = "vpn"  # the Channels group the apply's state is published to
