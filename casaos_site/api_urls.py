@@ -44,4 +44,5 @@ urlpatterns = [
     path("", include("backups.api_urls")),
     path("", include("remotes.api_urls")),
     path("", include("shares.api_urls")),
+    path("", include("vpn.api_urls")),
 ]

@@ -76,6 +76,13 @@ BY_AREA["/api/network/"] = {
     "503": (ERROR, "NetworkManager did not answer; the change still waits."),
 }
 BY_AREA["/api/backups/"] = {"503": (ERROR, "restic or the backup target failed; the body gives its words.")}
+# Issue 19 §5: the VPN (the worker changes the interface, so no host tool answers through the API).
+BY_AREA["/api/vpn/"] = {
+    "409": (
+        ERROR,
+        "Devices would fall outside the new range, no public address is known, or a device was added at once.",
+    ),
+}
 # tus (resumable uploads) answers with the protocol's own statuses; more specific prefixes come later and win.
 BY_AREA["/api/files/uploads/"] = {
     **BY_AREA["/api/files/"],

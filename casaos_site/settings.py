@@ -2,6 +2,7 @@
 
 import ipaddress
 import os
+import re
 import sys
 import tempfile
 import tomllib
@@ -104,6 +105,8 @@ INSTALLED_APPS = [
     "backups",
     "remotes",
     "shares",
+    "proxy",
+    "vpn",
 ]
 
 MIDDLEWARE = [
@@ -650,3 +653,23 @@ LOGGING["root"]["handlers"].append("json")
 # whose cron schedules came due (each job and repository keeps its own schedule in the database).
 CELERY_BEAT_SCHEDULE["backups-tick"] = {"task": "backups.tick", "schedule": 60.0}
 BACKUPS_GROUP = "backups"  # the Channels group of the Backups page: runs' progress and results
+
+# ---------------------------------------------------------------------------- VPN (vpn/, docs/vpn.md)
+# One WireGuard interface, made and configured by the worker (ip, wg, and wireguard-go where the kernel has no
+# WireGuard). The range and the port are the defaults of the VPN page's settings; the server's private key is a 0600
+# file under the data directory, never in the database.
+try:
+    VPN_INTERFACE = env_str("VPN_INTERFACE", "casaos-wg")
+    VPN_ADDRESS = env_str("VPN_ADDRESS", "10.77.0.1/24")
+    VPN_PORT = env_int("VPN_PORT", 51820)
+    VPN_KEY_DIR = env_path("VPN_KEY_DIR", DATA_DIR / "vpn")
+    # An argv before every WireGuard command: `ip netns exec <ns>` runs the interface in a namespace (the tests do);
+    # the tests' recorder keeps a host from changing at all.
+    VPN_HOST_PREFIX = env_list("VPN_HOST_PREFIX")
+    if not re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,14}", VPN_INTERFACE):
+        raise ConfigError("CASAOS_VPN_INTERFACE must be an interface name: 1-15 letters, digits, '_', '.', '-'")
+    if not 1 <= VPN_PORT <= 65535:
+        raise ConfigError("CASAOS_VPN_PORT must be between 1 and 65535")
+except ConfigError as exc:
+    _fail(str(exc))
+VPN_GROUP = "vpn"  # the Channels group the apply's state is published to

@@ -45,3 +45,7 @@ SYSTEM_HOST_WRAPPER = [sys.executable, str(_base / "tests" / "system" / "host_re
 # The Network page never reaches the host's NetworkManager from a test: a bus address where nothing listens. The
 # NetworkManager tests start their own (tests/network/nm_fixture.py) and point this at its bus.
 NETWORK_DBUS_ADDRESS = f"unix:path={DATA_DIR / 'no-network-bus'}"
+
+# The VPN never changes this machine's interfaces from a test: every ip, wg and wireguard-go command is recorded by
+# the same recorder. The tunnel tests (tests/vpn/test_tunnel.py) point it at `ip netns exec <their namespace>`.
+VPN_HOST_PREFIX = [sys.executable, str(_base / "tests" / "system" / "host_recorder.py"), str(DATA_DIR / "vpn-host.log")]

@@ -44,6 +44,7 @@ urlpatterns = [
     path("", include("backups.urls")),
     path("", include("remotes.urls")),
     path("", include("shares.urls")),
+    path("", include("vpn.urls")),  # /network/vpn/ (issue 19 §5)
 ]
 
 # A database that refuses writes answers 503 naming it (JSON under /api/), not a bare 500 page.

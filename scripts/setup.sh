@@ -37,6 +37,9 @@ if [ "${CASAOS_DEV:-0}" = 1 ] && ! command -v NetworkManager >/dev/null; then
   # The package's postinst starts the host's NetworkManager: the tests need only its binaries.
   command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1 && systemctl disable --now NetworkManager >/dev/null 2>&1 || true
 fi
+# The VPN (vpn/): wg and wg-quick (wireguard-tools) configure WireGuard interfaces; wireguard-go is the userspace
+# WireGuard for kernels without the module (ours), used only where `ip link add type wireguard` is refused.
+apt_install wireguard-tools wireguard-go
 apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
 apt_install restic openssh-client  # backups/: restic for repositories, ssh for its SFTP targets
 # backups/: the system backup of a PostgreSQL database is pg_dump's, restored with pg_restore (postgresql-client).

@@ -331,4 +331,14 @@ ROUTES: dict[str, dict] = {
     "api-network-interface": {"access": ADMIN, "methods": ["POST"], "kwargs": {"name": "none0"}},
     "api-network-change": {"access": ADMIN},
     "api-network-change-confirm": {"access": ADMIN, "methods": ["POST"]},
+    # the VPN (issue 19 §5): admins only, under Network; adding devices and changing the server want a fresh
+    # step-up (tests/vpn/test_api.py)
+    "vpn": {"access": ADMIN},
+    "vpn-state": {"access": ADMIN},
+    "vpn-settings": {"access": ADMIN, "methods": ["POST"]},
+    "vpn-peer-add": {"access": ADMIN, "methods": ["POST"]},
+    "vpn-peer-revoke": {"access": ADMIN, "methods": ["POST"]},
+    "api-vpn": {"access": ADMIN, "methods": ["GET", "PATCH"]},
+    "api-vpn-peers": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-vpn-peer": {"access": ADMIN, "methods": ["DELETE"]},
 }

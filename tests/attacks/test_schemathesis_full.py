@@ -43,7 +43,7 @@ def throwaway_stack(tmp_path, redis_client):
 
 def _a_fake_host(tmp_path: Path) -> dict[str, str]:
     """Production settings, but nothing that reaches the machine: a full token may rename the box, restart it, write
-    Samba's configuration, make Unix accounts and mount under the media root. (A run without this renamed the
+    Samba's configuration, make Unix accounts, mount under the media root and make WireGuard interfaces. (A run without this renamed the
     machine to "0" through /api/network/hostname/ and then asked systemctl to reboot with "0" as the typed name.)"""
     host = tmp_path / "host"
     (host / "etc").mkdir(parents=True)
@@ -59,6 +59,8 @@ def _a_fake_host(tmp_path: Path) -> dict[str, str]:
         "CASAOS_SHARES_AVAHI_SERVICE": str(host / "casaos-smb.service"),
         "CASAOS_MEDIA_ROOT": str(tmp_path / "media"),
         "CASAOS_REMOTES_MOUNT_ROOT": str(tmp_path / "media" / ".remotes"),
+        # A full token may turn the VPN on and add devices: ip, wg and wireguard-go are recorded, never run.
+        "CASAOS_VPN_HOST_PREFIX": ",".join(recorder),
     }
 
 
