@@ -37,6 +37,10 @@ if [ "${CASAOS_DEV:-0}" = 1 ] && ! command -v NetworkManager >/dev/null; then
   # The package's postinst starts the host's NetworkManager: the tests need only its binaries.
   command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1 && systemctl disable --now NetworkManager >/dev/null 2>&1 || true
 fi
+# The firewall (firewall/host/nft.py): `nft` loads our own `table inet casaos` as a whole. Installing the package
+# changes nothing on the host: Debian leaves its nftables.service disabled, and our table exists only while
+# CASAOS_FIREWALL=1.
+apt_install nftables
 apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
 apt_install restic openssh-client  # backups/: restic for repositories, ssh for its SFTP targets
 # backups/: the system backup of a PostgreSQL database is pg_dump's, restored with pg_restore (postgresql-client).
