@@ -331,4 +331,6 @@ ROUTES: dict[str, dict] = {
     "api-network-interface": {"access": ADMIN, "methods": ["POST"], "kwargs": {"name": "none0"}},
     "api-network-change": {"access": ADMIN},
     "api-network-change-confirm": {"access": ADMIN, "methods": ["POST"]},
+    # the firewall (issue 19 §4): what is open and to whom, admins only (tests/firewall/test_api.py)
+    "api-firewall": {"access": ADMIN},
 }

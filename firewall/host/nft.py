@@ -100,7 +100,7 @@ def _rule(guard: Guard, *, dnat: bool = False) -> str:
     # such a port elsewhere are left alone. In `forward`, `ct status dnat` keeps containers' own outgoing traffic out.
     match = "ct direction original " + ("ct status dnat " if dnat else "")
     port = f"meta l4proto {guard.protocol} ct original proto-dst {guard.port}"
-    return f'{match}{port} jump lan_only comment "{comment(guard.label)}"'
+    return f'{match}{port} counter jump lan_only comment "{comment(guard.label)}"'
 
 
 def script(ruleset: Ruleset | None) -> str:
