@@ -5,13 +5,13 @@ from rest_framework import serializers
 ACCESS = [("lan", "LAN only"), ("public", "anyone")]
 
 
-class AdminPortSerializer(serializers.Serializer):
+class FirewallAdminPortSerializer(serializers.Serializer):
     protocol = serializers.CharField()
     port = serializers.IntegerField()
     access = serializers.ChoiceField(choices=ACCESS)
 
 
-class OpeningSerializer(AdminPortSerializer):
+class FirewallOpeningSerializer(FirewallAdminPortSerializer):
     app = serializers.CharField(help_text="the app's name")
     app_id = serializers.IntegerField()
     title = serializers.CharField()
@@ -25,5 +25,5 @@ class FirewallSerializer(serializers.Serializer):
     )
     error = serializers.CharField(allow_blank=True)
     lan = serializers.ListField(child=serializers.CharField(), help_text="the networks that count as the LAN")
-    admin = AdminPortSerializer(many=True)
-    ports = OpeningSerializer(many=True)
+    admin = FirewallAdminPortSerializer(many=True)
+    ports = FirewallOpeningSerializer(many=True)

@@ -8,6 +8,8 @@ import logging
 from django.conf import settings
 from django.db import transaction
 
+from storage.host.errors import HostError, ToolMissing
+
 from .host.nft import Nft
 from .selectors import firewall_ruleset
 
@@ -18,12 +20,23 @@ def firewall_apply(*, nft: Nft | None = None) -> bool:
     """Load the whole table (CASAOS_FIREWALL=1) or remove it (off); True when rules are in force afterwards."""
     nft = nft or Nft()
     if not settings.FIREWALL:
-        nft.remove()
+        _remove(nft)
         return False
     ruleset = firewall_ruleset()
     nft.apply(ruleset)
     log.info("firewall: %d guarded ports, LAN %s", len(ruleset.guards), ", ".join(map(str, ruleset.lan)) or "-")
     return True
+
+
+def _remove(nft: Nft) -> None:
+    # Off is the default, so this runs on every try-out's worker start: where nft is missing or we are not root,
+    # our table cannot exist either, and there is nothing to report.
+    try:
+        nft.remove()
+    except ToolMissing:
+        return
+    except HostError as exc:
+        log.warning("firewall: our nftables table could not be removed: %s", exc)
 
 
 def firewall_request_apply() -> None:

@@ -106,3 +106,11 @@ def test_openings_say_who_may_reach_each_app_port():
     assert firewall_openings() == [
         {"protocol": "tcp", "port": 8443, "app": "shown", "app_id": inst.pk, "title": "shown", "access": "public"}
     ]
+
+
+def test_off_with_no_nft_installed_is_quiet(tmp_path, monkeypatch):
+    from firewall.services import firewall_apply
+
+    monkeypatch.setenv("PATH", str(tmp_path))  # no nft anywhere: a try-out that never ran setup's firewall step
+    with override_settings(FIREWALL=False):
+        assert firewall_apply() is False
