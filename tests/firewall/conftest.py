@@ -20,17 +20,20 @@ from firewall.host.nft import FAMILY, TABLE
 
 HOST_LAN, PEER_LAN = "192.168.231.1", "192.168.231.2"
 HOST_OUT, PEER_OUT = "198.51.100.1", "198.51.100.2"
+# IPv6: a unique local prefix (the LAN) and a documentation one (outside); `nodad` makes them usable at once.
+HOST_LAN6, PEER_LAN6 = "fd31:231::1", "fd31:231::2"
+HOST_OUT6, PEER_OUT6 = "2001:db8:231::1", "2001:db8:231::2"
 # Runs inside the namespace: connect from a chosen source address, print open (with what the server said first),
 # refused, or the error. A refused connection is the firewall's tcp reset: no waiting on a timeout.
 PROBE = """
 import socket, sys
-src, dst, port, send = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4].encode()
-s = socket.socket()
+src, dst, port = sys.argv[1], sys.argv[2], int(sys.argv[3])
+s = socket.socket(socket.AF_INET6 if ":" in dst else socket.AF_INET)
 s.settimeout(10)
 s.bind((src, 0))
 try:
     s.connect((dst, port))
-    s.sendall(send)
+    s.sendall(b"GET / HTTP/1.0\\r\\n\\r\\n")
     print("open", s.recv(64).decode(errors="replace").splitlines()[0])
 except ConnectionRefusedError:
     print("refused")
@@ -49,9 +52,12 @@ class Peer:
 
     name: str
 
-    def probe(self, port: int, *, outside: bool, send: str = "GET / HTTP/1.0\\r\\n\\r\\n") -> str:
-        src, dst = (PEER_OUT, HOST_OUT) if outside else (PEER_LAN, HOST_LAN)
-        argv = ["ip", "netns", "exec", self.name, sys.executable, "-c", PROBE, src, dst, str(port), send]
+    def probe(self, port: int, *, outside: bool, v6: bool = False) -> str:
+        if v6:
+            src, dst = (PEER_OUT6, HOST_OUT6) if outside else (PEER_LAN6, HOST_LAN6)
+        else:
+            src, dst = (PEER_OUT, HOST_OUT) if outside else (PEER_LAN, HOST_LAN)
+        argv = ["ip", "netns", "exec", self.name, sys.executable, "-c", PROBE, src, dst, str(port)]
         return subprocess.run(argv, capture_output=True, text=True, timeout=30, check=True).stdout.strip()
 
 
@@ -76,8 +82,12 @@ def peer() -> Iterator[Peer]:
         ip("link", "add", host_end, "type", "veth", "peer", "name", peer_end, "netns", ns)
         for address in (f"{HOST_LAN}/24", f"{HOST_OUT}/24"):
             ip("addr", "add", address, "dev", host_end)
+        for address in (f"{HOST_LAN6}/64", f"{HOST_OUT6}/64"):
+            ip("addr", "add", address, "dev", host_end, "nodad")
         for address in (f"{PEER_LAN}/24", f"{PEER_OUT}/24"):
             ip("-n", ns, "addr", "add", address, "dev", peer_end)
+        for address in (f"{PEER_LAN6}/64", f"{PEER_OUT6}/64"):
+            ip("-n", ns, "addr", "add", address, "dev", peer_end, "nodad")
         ip("link", "set", host_end, "up")
         ip("-n", ns, "link", "set", peer_end, "up")
         ip("-n", ns, "link", "set", "lo", "up")
@@ -98,7 +108,7 @@ def our_table_removed() -> Iterator[None]:
 @pytest.fixture
 def listener() -> Iterator[int]:
     """A TCP server on every address of the host (what the admin UI is): it answers each connection with "hi"."""
-    server = socket.create_server(("0.0.0.0", 0))
+    server = socket.create_server(("::", 0), family=socket.AF_INET6, dualstack_ipv6=True)
     stop = threading.Event()
 
     def serve() -> None:

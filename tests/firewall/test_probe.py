@@ -54,8 +54,8 @@ def app_with(port: int, *, name: str = "web") -> Installation:
 def test_it_counts_the_peer_subnet_as_lan_and_outside_not(peer):
     with override_settings(**ON):
         lan = [str(n) for n in firewall_lan()]
-    assert "192.168.231.0/24" in lan
-    assert not any(n.startswith("198.51.100.") for n in lan)
+    assert "192.168.231.0/24" in lan and "fd31:231::/64" in lan
+    assert not any(n.startswith(("198.51.100.", "2001:db8:")) for n in lan)
 
 
 def test_a_published_container_port_is_lan_only_until_the_app_is_public(published, peer, our_table_removed):
@@ -83,6 +83,8 @@ def test_the_admin_port_is_lan_only_even_when_every_app_is_public(listener, peer
         firewall_apply()
     assert peer.probe(listener, outside=False) == "open hi"
     assert peer.probe(listener, outside=True) == "refused"
+    assert peer.probe(listener, outside=False, v6=True) == "open hi"  # fd31:231::/64, unique local: the LAN
+    assert peer.probe(listener, outside=True, v6=True) == "refused"  # 2001:db8:231::/64: outside
 
 
 def test_turning_it_off_removes_our_table_and_opens_the_port_again(listener, peer, our_table_removed):
