@@ -4,8 +4,10 @@ These change the host's nftables and interfaces: serial."""
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import time
+from collections.abc import Iterator
 
 import pytest
 from django.test import override_settings
@@ -34,15 +36,49 @@ def until_open(peer, port: int) -> str:
 
 
 @pytest.fixture
-def published(any_engine, project, peer) -> int:  # noqa: F811
+def published(any_engine, project, peer) -> Iterator[int]:  # noqa: F811
     """A running container of the test image with its port 8080 published on a free host port, on all addresses."""
     port = free_port()
     spec = ContainerSpec(
         name=f"{project}-web", image=HTTPD, labels={L.APP: project}, ports=(PortSpec(target=8080, published=port),)
     )
     any_engine.start(any_engine.create(spec))
-    assert until_open(peer, port).startswith("open")
-    return port
+    with podman_forwarding(any_engine, port):
+        assert until_open(peer, port).startswith("open")
+        yield port
+
+
+@contextlib.contextmanager
+def podman_forwarding(engine, port: int) -> Iterator[None]:
+    """Let the LAN reach Podman's published port at all on this machine, for the test's one port.
+
+    Podman here publishes through CNI, whose firewall plugin accepts only replies and the container's own traffic in
+    FORWARD and counts on the chain's policy for new connections; Docker, running beside it, sets that policy to
+    DROP. So, with or without our table, no other host reaches a Podman port here. CNI's chain for admins' own
+    rules (CNI-ADMIN) takes the accept that a host without Docker would not need: it runs after our table, which
+    still refuses "outside" first.
+    """
+    if engine.version().engine != "podman":
+        yield
+        return
+    rule = [
+        "CNI-ADMIN",
+        "-p",
+        "tcp",
+        "-m",
+        "conntrack",
+        "--ctstate",
+        "DNAT",
+        "--ctorigdstport",
+        str(port),
+        "-j",
+        "ACCEPT",
+    ]
+    subprocess.run(["iptables", "-I", *rule], check=True, capture_output=True)
+    try:
+        yield
+    finally:
+        subprocess.run(["iptables", "-D", *rule], check=False, capture_output=True)
 
 
 def app_with(port: int, *, name: str = "web") -> Installation:
