@@ -71,3 +71,8 @@ def test_nothing_is_queued_while_the_firewall_is_off(apps, django_capture_on_com
     with django_capture_on_commit_callbacks() as callbacks:
         AppAddress.objects.filter(installation=apps).first().save()
     assert callbacks == []
+
+
+def test_the_schema_documents_the_endpoint(admin_user):
+    schema = logged_in(admin_user).get("/api/schema/").content
+    assert b"/api/firewall/:" in schema and b"FirewallOpening" in schema
