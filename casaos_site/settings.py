@@ -309,6 +309,7 @@ SPECTACULAR_SETTINGS = {
         "GrantAccessEnum": "files.models.FolderGrant.Access",  # shares' ShareGrant.Access: the same read/write
         "RemoteKindEnum": "remotes.models.Remote.Kind",
         "JobStatusEnum": "storage.models.DiskJob.Status",  # backups' runs and remotes' syncs: the same four states
+        "FirewallAccessEnum": "firewall.serializers.ACCESS",  # who may reach a port: the LAN only, or anyone
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
