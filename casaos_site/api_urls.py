@@ -39,6 +39,7 @@ urlpatterns = [
     path("", include("home.api_urls")),
     path("", include("notifications.api_urls")),
     path("", include("network.api_urls")),
+    path("", include("firewall.api_urls")),
     path("", include("monitoring.api_urls")),
     path("", include("system.api_urls")),
     path("", include("backups.api_urls")),

@@ -107,6 +107,7 @@ INSTALLED_APPS = [
     "shares",
     "proxy",
     "vpn",
+    "firewall",
 ]
 
 MIDDLEWARE = [
@@ -310,6 +311,7 @@ SPECTACULAR_SETTINGS = {
         "GrantAccessEnum": "files.models.FolderGrant.Access",  # shares' ShareGrant.Access: the same read/write
         "RemoteKindEnum": "remotes.models.Remote.Kind",
         "JobStatusEnum": "storage.models.DiskJob.Status",  # backups' runs and remotes' syncs: the same four states
+        "FirewallAccessEnum": "firewall.serializers.ACCESS",  # who may reach a port: the LAN only, or anyone
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -634,6 +636,29 @@ except ConfigError as exc:
     _fail(str(exc))
 NETWORK_GROUP = "network"  # the Channels group interface changes are published to
 CELERY_BEAT_SCHEDULE["network-expire"] = {"task": "network.expire_overdue", "schedule": 30.0}
+
+
+# ---------------------------------------------------------------------------- firewall (firewall/, docs/firewall.md)
+# Our own nftables table (`table inet casaos`): app ports and the admin port answer the LAN only, public apps
+# everyone. Off by default (a try-out must not change a host's firewall); off removes our table again.
+try:
+    FIREWALL = env_bool("FIREWALL", False)
+    # Who counts as the LAN: "auto" = the private subnets the box is connected to (RFC 1918, IPv6 ULA and
+    # link-local), read from its interfaces at each apply; or a list of CIDRs.
+    FIREWALL_LAN = env_list("FIREWALL_LAN", ("auto",))
+    for _cidr in FIREWALL_LAN:
+        if _cidr != "auto":
+            ipaddress.ip_network(_cidr, strict=False)
+    # The admin UI's ports (LAN-only whatever the apps say): the port of CASAOS_BIND unless given.
+    FIREWALL_ADMIN_PORTS = [int(p) for p in env_list("FIREWALL_ADMIN_PORTS", (BIND.rpartition(":")[2],))]
+    if not all(1 <= p <= 65535 for p in FIREWALL_ADMIN_PORTS):
+        raise ConfigError("CASAOS_FIREWALL_ADMIN_PORTS must be ports between 1 and 65535")
+except ConfigError as exc:
+    _fail(str(exc))
+except ValueError as exc:
+    _fail(f"CASAOS_FIREWALL_LAN / CASAOS_FIREWALL_ADMIN_PORTS: {exc}")
+# Re-applied now and then as well: the LAN's subnets follow the interfaces (DHCP), and a reboot empties nftables.
+CELERY_BEAT_SCHEDULE["firewall-apply"] = {"task": "firewall.apply", "schedule": 300.0}
 
 with (BASE_DIR / "pyproject.toml").open("rb") as _project:
     CASAOS_VERSION = tomllib.load(_project)["project"]["version"]

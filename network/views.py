@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required, stepup_is_fresh
+from firewall.selectors import firewall_overview
 
 from .api import request_host
 from .checks import NetworkRefused, dns_list
@@ -30,6 +31,7 @@ def _page(request, *, hostname_form=None, interface_forms=None, status: int = 20
         "net": overview,
         "hostname_form": hostname_form or HostnameForm(initial={"hostname": overview["hostname"]}),
         "stepup_fresh": stepup_is_fresh(request),
+        "firewall": firewall_overview(),
         **_change_context(request),
     }
     return render(request, "network/index.html", context, status=status)

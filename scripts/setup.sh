@@ -40,6 +40,10 @@ fi
 # The VPN (vpn/): wg and wg-quick (wireguard-tools) configure WireGuard interfaces; wireguard-go is the userspace
 # WireGuard for kernels without the module (ours), used only where `ip link add type wireguard` is refused.
 apt_install wireguard-tools wireguard-go
+# The firewall (firewall/host/nft.py): `nft` loads our own `table inet casaos` as a whole. Installing the package
+# changes nothing on the host: Debian leaves its nftables.service disabled, and our table exists only while
+# CASAOS_FIREWALL=1.
+apt_install nftables
 apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
 apt_install restic openssh-client  # backups/: restic for repositories, ssh for its SFTP targets
 # backups/: the system backup of a PostgreSQL database is pg_dump's, restored with pg_restore (postgresql-client).

@@ -341,4 +341,6 @@ ROUTES: dict[str, dict] = {
     "api-vpn": {"access": ADMIN, "methods": ["GET", "PATCH"]},
     "api-vpn-peers": {"access": ADMIN, "methods": ["GET", "POST"]},
     "api-vpn-peer": {"access": ADMIN, "methods": ["DELETE"]},
+    # the firewall (issue 19 §4): what is open and to whom, admins only (tests/firewall/test_api.py)
+    "api-firewall": {"access": ADMIN},
 }

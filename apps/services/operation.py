@@ -11,6 +11,7 @@ from casaos_site.i18n import deferred
 from monitoring.counters import counter_add
 
 from ..models import AppEvent, AppLock, Installation
+from ..signals import app_operation_ended
 from .cleanup import beating
 from .common import InstallError, app_publish
 
@@ -67,6 +68,7 @@ def operation_end(*, event: AppEvent, outcome: str, message: str = "", details: 
     )
     event.outcome, event.message = outcome, message
     AppLock.objects.filter(installation_id=event.installation_id).delete()
+    _ended(event.installation_id, event.operation, outcome)
     inst = Installation.objects.filter(pk=event.installation_id).first()
     if inst is not None:
         app_publish(inst)
@@ -85,10 +87,15 @@ def install_history_close(*, installation: Installation, outcome: str, message: 
         installation=installation, operation__in=(INSTALL, RETRY), outcome=AppEvent.Outcome.STARTED
     ).first()  # the newest (the model's ordering)
     counter_add("installs", outcome)
+    _ended(installation.pk, INSTALL, outcome)
     if open_line is None:
         AppEvent.objects.create(installation=installation, operation=INSTALL, outcome=outcome, message=message[:4000])
         return
     AppEvent.objects.filter(pk=open_line.pk).update(outcome=outcome, message=message[:4000])
+
+
+def _ended(installation_id: int, operation: str, outcome: str) -> None:
+    app_operation_ended.send(None, installation_id=installation_id, operation=operation, outcome=outcome)
 
 
 def operation_running(*, installation: Installation) -> str:
