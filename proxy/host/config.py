@@ -108,7 +108,10 @@ def _admin_routes(plan: ProxyPlan) -> list[dict]:
 
 def _site_route(plan: ProxyPlan, site: Site) -> dict:
     ours = {SECRET_HEADER: [plan.secret], APP_HEADER: [site.name]}
-    sso = {"match": [{"path": [f"{SSO_PATH}*"]}], "handle": [_to_us(plan, headers=ours)], "terminal": True}
+    # The ticket callback needs no cookie of the app's domain: none is passed to us.
+    callback = _to_us(plan, headers=ours)
+    callback["headers"]["request"]["delete"] = ["Cookie"]
+    sso = {"match": [{"path": [f"{SSO_PATH}*"]}], "handle": [callback], "terminal": True}
     handlers: list[dict] = [{"handler": "headers", "request": {"delete": [USER_HEADER, SECRET_HEADER, APP_HEADER]}}]
     if site.require_login:
         handlers.append(_forward_auth(plan, ours))
@@ -134,6 +137,9 @@ def _forward_auth(plan: ProxyPlan, ours: dict) -> dict:
         **ours,
         "X-Forwarded-Method": ["{http.request.method}"],
         "X-Forwarded-Uri": ["{http.request.uri}"],
+        # Only our app-session cookie reaches us: the app's own cookies are none of our business (and one named
+        # like our session cookie would cost a session lookup on every request).
+        "Cookie": [f"{SSO_COOKIE}={{http.request.cookie.{SSO_COOKIE}}}"],
     }
     handler = _to_us(plan, headers=headers, rewrite={"method": "GET", "uri": AUTH_PATH})
     copy_user = {

@@ -90,9 +90,14 @@ def _answers(port: int) -> bool:
 
 
 @pytest.fixture(scope="module")
-def web(django_db_setup, django_db_blocker):
+def web(django_db_setup, django_db_blocker, caddy):
     with django_db_blocker.unblock():
         env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test", "DATABASE_URL": _database_url()}
+    env.update(  # the same proxy as the test's: its ports are in the addresses our server sends visitors to
+        CASAOS_PROXY_DIR=str(caddy.storage),
+        CASAOS_PROXY_HTTPS_PORT=str(caddy.https_port),
+        CASAOS_PROXY_HTTP_PORT=str(caddy.http_port),
+    )
     stack = ProxiedWeb(env)
     stack.start()
     yield stack
