@@ -16,11 +16,16 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
+from apps.models import Installation
 from proxy.host.caddy import caddy_start, caddy_stop, root_certificate
-from proxy.models import ProxySettings
+from proxy.models import AppAddress, ProxySettings
+from proxy.services import proxy_push
 from tests.conftest import LiveStack, _database_url, free_port, missing
 
+from .app_server import AppServer
+
 DOMAIN = "casa.test"
+HOST = f"notes.{DOMAIN}"  # the app the tests give an address
 
 
 @pytest.fixture(scope="module")
@@ -105,13 +110,32 @@ def web(django_db_setup, django_db_blocker, caddy):
 
 
 @pytest.fixture
-def behind_caddy(proxy_settings, web, transactional_db):
+def behind_caddy(transactional_db, proxy_settings, web):
     """Caddy sends the admin to our proxied web server (the address it listens on, as the plan reads it)."""
     from system.models import SystemSettings
 
     proxy_settings.BIND = f"127.0.0.1:{web.port}"
     SystemSettings.objects.update_or_create(pk=1, defaults={"web_bind_running": ""})
     return proxy_settings
+
+
+@pytest.fixture(scope="module")
+def app_server():
+    server = AppServer()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def guarded(behind_caddy, caddy, app_server):
+    """notes.casa.test requires our login; returns the trusted root certificate."""
+    inst = Installation.objects.create(name="notes", compose="services: {}", status="running", web_port=app_server.port)
+    AppAddress.objects.create(installation=inst, name="notes", require_login=True)
+    proxy_push()
+    ca = root_ready(caddy)
+    for host in (DOMAIN, HOST):
+        wait_for_certificate(host, caddy.https_port, ca)
+    return inst, ca
 
 
 # ---------------------------------------------------------------------------- a client that resolves our names

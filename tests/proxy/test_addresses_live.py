@@ -16,18 +16,11 @@ from apps.models import Installation
 from proxy.models import AppAddress
 from proxy.services import proxy_push
 
-from .app_server import WS_GUID, AppServer
+from .app_server import WS_GUID
 from .conftest import DOMAIN, fetch, root_ready, tls_context, wait_for_certificate
 
 pytestmark = pytest.mark.django_db
 HOST = f"notes.{DOMAIN}"
-
-
-@pytest.fixture(scope="module")
-def app_server():
-    server = AppServer()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -8,36 +8,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from apps.models import AppGrant, Installation
-from proxy.models import AppAddress
-from proxy.services import proxy_push
+from apps.models import AppGrant
 from tests.accounts.conftest import give_mfa, totp_code
 from tests.factories import PASSWORD, UserFactory
 
-from .app_server import AppServer
-from .conftest import DOMAIN, fetch, root_ready, wait_for_certificate
+from .conftest import DOMAIN, HOST, fetch
 
-pytestmark = [pytest.mark.stack]
-HOST = f"notes.{DOMAIN}"
-
-
-@pytest.fixture(scope="module")
-def app_server():
-    server = AppServer()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def guarded(behind_caddy, caddy, app_server):
-    """notes.casa.test requires our login; returns the trusted root certificate."""
-    inst = Installation.objects.create(name="notes", compose="services: {}", status="running", web_port=app_server.port)
-    AppAddress.objects.create(installation=inst, name="notes", require_login=True)
-    proxy_push()
-    ca = root_ready(caddy)
-    for host in (DOMAIN, HOST):
-        wait_for_certificate(host, caddy.https_port, ca)
-    return inst, ca
+pytestmark = [pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
 
 class Visitor:

@@ -1,0 +1,78 @@
+"""A real browser (Debian's Chromium) through the proxy, trusting only the internal CA's root that Caddy wrote: an
+app that requires our login sends it to our login page on the admin's domain, and after the login it lands on the
+page it asked for, on the app's domain, let in by our login."""
+
+import base64
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from apps.models import AppGrant
+from tests.conftest import CHROMIUM, missing
+from tests.factories import PASSWORD, UserFactory
+
+from .conftest import DOMAIN, HOST
+
+pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.django_db(transaction=True)]
+
+
+def spki_hash(root: Path) -> str:
+    """The root key's SPKI hash: Chromium trusts chains ending in that key (and no other) with it."""
+    pem = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", str(root)], capture_output=True, check=True)
+    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pem.stdout, capture_output=True)
+    return base64.b64encode(hashlib.sha256(der.stdout).digest()).decode()
+
+
+@pytest.fixture
+def chromium(guarded):
+    if not Path(CHROMIUM).exists():
+        missing(f"{CHROMIUM} is missing; run scripts/test-services.sh (installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    _inst, ca = guarded
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--disable-quic",
+                "--no-first-run",
+                f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1, MAP *.{DOMAIN} 127.0.0.1",
+                f"--ignore-certificate-errors-spki-list={spki_hash(ca)}",
+            ],
+        )
+        context = browser.new_context()
+        context.set_default_timeout(20_000)
+        yield context.new_page()
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def member(guarded):
+    """Made before the browser starts: Playwright's loop in this thread would refuse what async_to_sync runs."""
+    user = UserFactory(username="browser-member")
+    AppGrant.objects.create(installation=guarded[0], user=user)
+    return user
+
+
+def test_a_browser_is_sent_to_our_login_and_comes_back_to_the_app(guarded, caddy, member, chromium):
+    page = chromium
+    page.goto(f"https://{HOST}:{caddy.https_port}/page?x=1")
+    assert page.url.startswith(f"https://{DOMAIN}:{caddy.https_port}/login/")  # our login, on the admin's domain
+    page.fill("#id_username", "browser-member")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"https://{HOST}:{caddy.https_port}/page?x=1")
+    seen = json.loads(page.inner_text("body"))
+    assert seen["headers"]["x-casaos-user"] == "browser-member"
+    cookies = {c["name"]: c for c in page.context.cookies(f"https://{HOST}:{caddy.https_port}/")}
+    assert cookies["casaos_sso"]["secure"] and cookies["casaos_sso"]["httpOnly"]
+    assert cookies["casaos_sso"]["domain"] == HOST  # host-only, never the admin's domain
