@@ -34,6 +34,6 @@ class AddressSerializer(serializers.Serializer):
 
 
 class AddressPatchSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, allow_blank=True, max_length=63)
+    name = serializers.CharField(required=False, allow_blank=True)  # checked by the service, with its reason
     require_login = serializers.BooleanField(required=False)
     public = serializers.BooleanField(required=False)

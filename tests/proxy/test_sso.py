@@ -45,8 +45,7 @@ def ask(app: str, cookie: str = "", *, secret: str | None = None, **headers) -> 
 
 def app_session(user, address: AppAddress) -> str:
     """The cookie a visitor ends up with on the app's domain after logging in (ticket issued and redeemed)."""
-    client = logged_in(user)
-    client.get("/")  # a session row exists
+    client = logged_in(user)  # a session row exists
     url = sso.sso_ticket_issue(user=user, session_key=client.session.session_key, address=address, next_path="/after")
     redeemed = sso.sso_ticket_redeem(token=url.split("ticket=")[1], app=address.name)
     assert redeemed is not None and redeemed.next_path == "/after"
@@ -106,7 +105,6 @@ def test_only_caddy_may_ask_whatever_headers_a_caller_makes_up(notes, admin_user
 def test_a_ticket_is_used_once_on_its_own_app_and_only_through_caddy(notes, admin_user):
     wiki = _address("wiki")
     client = logged_in(admin_user)
-    client.get("/")
     url = sso.sso_ticket_issue(user=admin_user, session_key=client.session.session_key, address=notes, next_path="/")
     ticket = url.split("ticket=")[1]
     assert url.startswith("https://notes.casa.test/__casaos_sso/?ticket=")
@@ -124,7 +122,6 @@ def test_a_ticket_is_used_once_on_its_own_app_and_only_through_caddy(notes, admi
 
 def test_the_callback_sets_a_host_only_secure_cookie_and_goes_back(notes, admin_user):
     client = logged_in(admin_user)
-    client.get("/")
     url = sso.sso_ticket_issue(
         user=admin_user, session_key=client.session.session_key, address=notes, next_path="/docs?page=2"
     )
