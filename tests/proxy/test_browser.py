@@ -1,10 +1,11 @@
-"""A real browser (Debian's Chromium) through the proxy, trusting only the internal CA's root that Caddy wrote: an
+"""A real browser (Debian's Chromium) through the proxy, trusting the internal CA's root that Caddy wrote (installed
+in its NSS database, as a Linux desktop would): an
 app that requires our login sends it to our login page on the admin's domain, and after the login it lands on the
 page it asked for, on the app's domain, let in by our login."""
 
-import base64
-import hashlib
 import json
+import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -19,17 +20,20 @@ from .conftest import DOMAIN, HOST
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.django_db(transaction=True)]
 
 
-def spki_hash(root: Path) -> str:
-    """The root key's SPKI hash: Chromium trusts chains ending in that key (and no other) with it."""
-    pem = subprocess.run(["openssl", "x509", "-pubkey", "-noout", "-in", str(root)], capture_output=True, check=True)
-    der = subprocess.run(["openssl", "pkey", "-pubin", "-outform", "der"], input=pem.stdout, capture_output=True)
-    return base64.b64encode(hashlib.sha256(der.stdout).digest()).decode()
+def trusting_home(root: Path, home: Path) -> Path:
+    """A home whose NSS database (what Chromium on Linux trusts) holds the internal CA's root and nothing else."""
+    nssdb = home / ".pki" / "nssdb"
+    nssdb.mkdir(parents=True)
+    subprocess.run(["certutil", "-d", f"sql:{nssdb}", "-N", "--empty-password"], check=True, capture_output=True)
+    add = ["certutil", "-d", f"sql:{nssdb}", "-A", "-t", "C,,", "-n", "CasaOS local CA", "-i", str(root)]
+    subprocess.run(add, check=True, capture_output=True)
+    return home
 
 
 @pytest.fixture
-def chromium(guarded):
-    if not Path(CHROMIUM).exists():
-        missing(f"{CHROMIUM} is missing; run scripts/test-services.sh (installs Debian's chromium)")
+def chromium(guarded, tmp_path):
+    if not Path(CHROMIUM).exists() or not shutil.which("certutil"):
+        missing("chromium or certutil is missing; run scripts/test-services.sh (chromium, libnss3-tools)")
     from playwright.sync_api import sync_playwright
 
     _inst, ca = guarded
@@ -45,8 +49,8 @@ def chromium(guarded):
                 "--disable-quic",
                 "--no-first-run",
                 f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1, MAP *.{DOMAIN} 127.0.0.1",
-                f"--ignore-certificate-errors-spki-list={spki_hash(ca)}",
             ],
+            env={**os.environ, "HOME": str(trusting_home(ca, tmp_path / "home"))},
         )
         context = browser.new_context()
         context.set_default_timeout(20_000)
