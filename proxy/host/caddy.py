@@ -118,7 +118,11 @@ def caddy_start(*, socket_path: Path, storage: Path, log) -> subprocess.Popen:
     bootstrap.write_text(json.dumps(bootstrap_config(socket_path)))
     argv = [caddy_program(), "run", "--config", str(bootstrap)]  # a .json file is read as JSON as it is
     proc = subprocess.Popen(argv, env=caddy_env(storage), stdout=log, stderr=subprocess.STDOUT)
-    caddy_wait(CaddyAdmin(socket_path), proc)
+    try:
+        caddy_wait(CaddyAdmin(socket_path), proc)
+    except CaddyError:
+        caddy_stop(proc)  # never leave a Caddy behind that nobody can configure
+        raise
     return proc
 
 
