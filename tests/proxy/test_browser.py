@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from apps.models import AppGrant
-from tests.conftest import CHROMIUM, missing
+from tests.conftest import ARTIFACTS, CHROMIUM, missing
 from tests.factories import PASSWORD, UserFactory
 
 from .conftest import DOMAIN, HOST
@@ -73,8 +73,13 @@ def test_a_browser_is_sent_to_our_login_and_comes_back_to_the_app(guarded, caddy
     assert page.url.startswith(f"https://{DOMAIN}:{caddy.https_port}/login/")  # our login, on the admin's domain
     page.fill("#id_username", "browser-member")
     page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"https://{HOST}:{caddy.https_port}/page?x=1")
+    page.click("form[action='/login/'] button[type=submit]")
+    page.wait_for_load_state("networkidle")  # the redirects: /proxy/start/, the app's ticket callback, the page
+    landed = page.url
+    if landed != f"https://{HOST}:{caddy.https_port}/page?x=1":
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "proxy-browser-failure.png"), full_page=True)
+        raise AssertionError(f"landed on {landed}: {page.content()[:800]}")
     seen = json.loads(page.inner_text("body"))
     assert seen["headers"]["x-casaos-user"] == "browser-member"
     cookies = {c["name"]: c for c in page.context.cookies(f"https://{HOST}:{caddy.https_port}/")}
