@@ -66,7 +66,9 @@ def sso_start(request):
         message = _("You have no access to this app. An administrator can let you see it.")
         return render(request, "proxy/sso_refused.html", {"message": message}, status=403)
     url = sso_ticket_issue(user=request.user, session_key=request.session.session_key, address=address, next_path=path)
-    return HttpResponseRedirect(url)
+    # A page that moves on by itself, not a redirect: after the login form, a redirect chain leaving our origin is
+    # blocked by the browser (CSP form-action 'self' covers the whole chain of a form's submission).
+    return render(request, "proxy/sso_continue.html", {"url": url, "app": address.installation})
 
 
 @require_GET

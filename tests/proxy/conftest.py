@@ -3,8 +3,10 @@ web server behind it as `make run` starts it with CASAOS_PROXY=1."""
 
 from __future__ import annotations
 
+import html
 import http.client
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -195,3 +197,11 @@ def root_ready(caddy: CaddyRun, seconds: float = 30) -> Path:
             raise AssertionError(f"Caddy wrote no root certificate under {caddy.storage}")
         time.sleep(0.1)
     return caddy.root
+
+
+def sso_continue_url(page: bytes) -> str:
+    """Where the hand-over page moves on to (its meta refresh and its link say the same)."""
+    refresh = re.search(rb'http-equiv="refresh" content="0;url=([^"]+)"', page).group(1).decode()
+    link = re.search(rb'href="([^"]+)" id="sso-continue"', page).group(1).decode()
+    assert html.unescape(refresh) == html.unescape(link)
+    return html.unescape(refresh)
