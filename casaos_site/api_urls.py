@@ -34,6 +34,7 @@ urlpatterns = [
     path("", include("storage.api_urls")),
     path("", include("accounts.api_urls")),
     path("", include("appstore.api_urls")),
+    path("", include("proxy.api_urls")),  # before apps: its /apps/<id>/<action>/ would take /address/
     path("", include("apps.api_urls")),
     path("", include("files.api_urls")),
     path("", include("home.api_urls")),

@@ -698,3 +698,33 @@ try:
 except ConfigError as exc:
     _fail(str(exc))
 VPN_GROUP = "vpn"  # the Channels group the apply's state is published to
+# ---------------------------------------------------------------------------- proxy (proxy/, docs/proxy.md)
+# Caddy in front of the admin and the apps: HTTPS, app addresses (<name>.<domain>) and our login before apps.
+# Off by default (a try-out serves plain HTTP on CASAOS_BIND); CASAOS_PROXY=1 makes `make run` start Caddy too.
+try:
+    PROXY = env_bool("PROXY", False)
+    PROXY_HTTP_PORT = env_int("PROXY_HTTP_PORT", 80)
+    PROXY_HTTPS_PORT = env_int("PROXY_HTTPS_PORT", 443)
+    PROXY_LISTEN = env_str("PROXY_LISTEN", "")  # the address Caddy listens on; empty: every interface
+    PROXY_DIR = env_path("PROXY_DIR", DATA_DIR / "caddy")  # certificates, the internal CA, the admin socket
+    PROXY_AUTH_CACHE = env_int("PROXY_AUTH_CACHE", 10)  # seconds a forward-auth decision is kept per app session
+    PROXY_SSO_DAYS = env_int("PROXY_SSO_DAYS", 1)  # an app's login lasts this long (and never past the admin's)
+except ConfigError as exc:
+    _fail(str(exc))
+PROXY_ADMIN_SOCKET = PROXY_DIR / "admin.sock"
+if PROXY:
+    # Caddy on this box is the proxy in front of us: it replaces any X-Forwarded-For/-Proto a visitor sent, so
+    # what it says is believed (the client's address for lockouts, HTTPS for secure cookies and HSTS).
+    if "127.0.0.1" not in TRUSTED_PROXIES:
+        TRUSTED_PROXIES = [*TRUSTED_PROXIES, "127.0.0.1"]
+        REST_FRAMEWORK["NUM_PROXIES"] += 1  # Caddy is one more hop in front of us
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # HSTS is sent on HTTPS requests only, so it follows the proxy's HTTPS switch (docs/proxy.md); secure cookies
+    # likewise (proxy.middleware.SecureCookies). CASAOS_HTTPS=1 still forces both everywhere.
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+# After SecurityMiddleware in the list, so it sees the cookies every later middleware set on the way out.
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "proxy.middleware.SecureCookies"
+)
+CELERY_BEAT_SCHEDULE["proxy-cleanup"] = {"task": "proxy.cleanup", "schedule": 3600.0}

@@ -32,6 +32,7 @@ urlpatterns = [
     path("settings/", include("accounts.settings_urls")),
     path("accounts/", include("accounts.urls")),
     path("appstore/", include("appstore.urls")),
+    path("", include("proxy.urls")),  # before apps: the address form lives under /apps/<id>/
     path("apps/", include("apps.urls")),
     path("files/", include("files.urls")),
     path("s/", include("files.share_urls")),

@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT_PREFIX = "casaos-"
+# Processes that run only when their setting is on in the environment: Caddy (docs/proxy.md) is off on a try-out.
+OPTIONAL = {"proxy": "CASAOS_PROXY"}
 
 
 def processes(procfile: Path) -> dict[str, list[str]]:
@@ -32,6 +34,12 @@ def processes(procfile: Path) -> dict[str, list[str]]:
             raise SystemExit(f"{procfile}:{number}: no shell variables; read settings from the environment instead")
         found[name.strip()] = argv
     return found
+
+
+def enabled(procs: dict[str, list[str]], env: dict[str, str]) -> dict[str, list[str]]:
+    """The processes to run: optional ones only when their setting is 1/true/yes/on."""
+    on = {"1", "true", "yes", "on"}
+    return {name: argv for name, argv in procs.items() if name not in OPTIONAL or env.get(OPTIONAL[name], "") in on}
 
 
 def absolute(argv: list[str], root: Path) -> list[str]:
@@ -125,7 +133,7 @@ def main(argv: list[str]) -> None:
     units.add_argument("--root", type=Path, default=ROOT, help="the checkout the units run from")
     units.add_argument("--env-file", default="/etc/casaos.env")
     args = parser.parse_args(argv)
-    procs = processes(args.procfile)
+    procs = enabled(processes(args.procfile), dict(os.environ))
     if args.what == "supervisord":
         var = args.var.resolve()
         conf = var / "run" / "supervisord.conf"

@@ -46,6 +46,11 @@ apt_install wireguard-tools wireguard-go
 apt_install nftables
 apt_install gettext  # msgfmt compiles the translations below (and makemessages needs xgettext)
 apt_install restic openssh-client  # backups/: restic for repositories, ssh for its SFTP targets
+apt_install caddy  # proxy/: the reverse proxy (HTTPS, app addresses, login in front of apps), driven by its admin API
+# Debian's package starts its own caddy.service (a Caddyfile on :80); ours runs from the Procfile (CASAOS_PROXY=1).
+if command -v systemctl >/dev/null && systemctl is-system-running >/dev/null 2>&1; then
+  as_root systemctl disable --now caddy.service >/dev/null 2>&1 || true
+fi
 # backups/: the system backup of a PostgreSQL database is pg_dump's, restored with pg_restore (postgresql-client).
 case "${DATABASE_URL:-}" in postgres*) apt_install postgresql-client ;; esac
 # Shares (shares/): smbd, testparm, smbcontrol, smbpasswd and pdbedit (samba), the recycle bin (samba-vfs-modules), the

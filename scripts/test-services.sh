@@ -6,6 +6,8 @@ REGISTRY=127.0.0.1:5000
 # iproute2: the Podman race test adds and removes veth pairs with `ip`.
 # fonts-noto-cjk: Chromium draws the Chinese pages (and their screenshots) with real glyphs, not empty boxes.
 apt_install docker-registry busybox-static chromium docker-compose iproute2 fonts-noto-cjk
+# certutil: the proxy's browser test trusts Caddy's internal root in a Chromium NSS database of its own (tests/proxy).
+apt_install libnss3-tools
 apt_install openssl  # tests/backups/test_targets_s3.py makes a TLS certificate for its S3 server
 
 registry_up() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null; }

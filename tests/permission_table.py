@@ -313,6 +313,18 @@ ROUTES: dict[str, dict] = {
     "settings-system-restart": {"access": ADMIN, "methods": ["POST"]},
     "settings-system-shutdown": {"access": ADMIN, "methods": ["POST"]},
     "settings-logs": {"access": ADMIN},
+    # the proxy (issue 19 §1-3): settings and app addresses for admins (tests/proxy/test_settings_api.py,
+    # test_addresses_api.py); the root certificate is public by nature but offered to members; forward auth and the
+    # ticket callback answer only Caddy, which sends a secret derived from the secret key (tests/proxy/test_sso.py):
+    # without it they refuse everyone, so the walk sees them closed. /proxy/start/ hands a member's own session on.
+    "settings-proxy": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-proxy": {"access": ADMIN, "methods": ["GET", "PATCH"]},
+    "app-address": {"access": ADMIN, "methods": ["GET", "POST"]},
+    "api-app-address": {"access": ADMIN, "methods": ["GET", "PATCH"]},
+    "proxy-root-certificate": {"access": MEMBER},
+    "proxy-start": {"access": MEMBER},
+    "proxy-auth": {"access": NOBODY},
+    "proxy-sso-callback": {"access": NOBODY},
     "settings-logs-lines": {"access": ADMIN},
     "api-system-settings": {"access": ADMIN, "methods": ["GET", "PATCH"]},
     "api-system-restart": {"access": ADMIN, "methods": ["POST"]},

@@ -28,12 +28,19 @@ def test_every_procfile_process_has_a_systemd_unit(tmp_path):
     names = procfile.write_units(PROCESSES, directory=tmp_path, root=Path("/opt/casaos"), env_file="/etc/casaos.env")
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"casaos-{n}.service" for n in PROCESSES)
     assert names == [f"casaos-{n}" for n in PROCESSES]
-    # Two Python processes: beat, the sampler and the events listener live in the worker (issue 13).
-    assert set(PROCESSES) == {"web", "worker"}
+    # Two Python processes: beat, the sampler and the events listener live in the worker (issue 13); the third,
+    # Caddy under `manage.py proxy`, runs only where CASAOS_PROXY=1 (issue 19).
+    assert set(PROCESSES) == {"web", "worker", "proxy"}
     for name, argv in PROCESSES.items():
         text = (tmp_path / f"casaos-{name}.service").read_text()
         assert f"ExecStart=/opt/casaos/{argv[0]} " in text, text
         assert "Restart=always" in text and "EnvironmentFile=/etc/casaos.env" in text
+
+
+def test_the_proxy_runs_only_where_it_is_turned_on():
+    assert set(procfile.enabled(PROCESSES, {})) == {"web", "worker"}
+    assert set(procfile.enabled(PROCESSES, {"CASAOS_PROXY": "0"})) == {"web", "worker"}
+    assert set(procfile.enabled(PROCESSES, {"CASAOS_PROXY": "1"})) == {"web", "worker", "proxy"}
 
 
 def test_the_supervisor_runs_every_procfile_process(tmp_path):
@@ -117,7 +124,7 @@ def test_a_killed_process_is_restarted_and_the_others_keep_running(tmp_path, red
     url = f"http://127.0.0.1:{port}"
     try:
         _wait("the stack answers healthy", lambda: _healthz(url)["status"] == "ok", 90)
-        before = {name: _pids(name, tmp_path) for name in PROCESSES}
+        before = {name: _pids(name, tmp_path) for name in procfile.enabled(PROCESSES, env)}  # no proxy here
         assert all(before.values()), before
         # The worker's threads do the work of the former processes: beat schedules, the sampler publishes.
         _wait("beat sends its first due task", lambda: b"Sending due task" in (tmp_path / "console.log").read_bytes())
