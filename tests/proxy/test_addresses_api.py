@@ -80,7 +80,9 @@ def test_members_may_not_read_or_change_addresses(member_user, app):
 
 def test_the_address_page_saves_and_shows_errors(admin_user, app):
     client = logged_in(admin_user)
-    assert client.get(f"/apps/{app.pk}/address/").status_code == 200
+    page = client.get(f"/apps/{app.pk}/address/")
+    assert page.status_code == 200
+    assert "https://&lt;name&gt;.&lt;domain&gt;" in page.content.decode()  # shown as text, not read as tags
     bad = client.post(f"/apps/{app.pk}/address/", {"name": "www"})
     assert bad.status_code == 400 and "reserved" in bad.content.decode()
     ok = client.post(f"/apps/{app.pk}/address/", {"name": "notes", "require_login": "on"})
