@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import socket
 from html import escape
 
@@ -16,6 +17,8 @@ from apps.models import Installation
 from .host.caddy import root_certificate
 from .host.config import ProxyPlan, Site
 from .models import AppAddress, ProxySettings
+
+log = logging.getLogger(__name__)
 
 
 def proxy_domain(row: ProxySettings) -> str:
@@ -135,9 +138,15 @@ def proxy_lan() -> tuple[str, ...] | None:
     (everyone) while the firewall is off, as its port is then open to everyone too (docs/proxy.md)."""
     if not settings.FIREWALL:
         return None
-    from firewall.selectors import firewall_lan
+    from firewall.selectors import PRIVATE, firewall_lan
+    from storage.host.errors import HostError
 
-    return (*(str(net) for net in firewall_lan()), "127.0.0.1/32", "::1/128")
+    try:
+        lan = firewall_lan()
+    except HostError as exc:  # the interfaces could not be read: every private range, never the whole Internet
+        log.warning("proxy: the LAN could not be read (%s); allowing the private ranges", exc)
+        lan = [*PRIVATE, *(n for n in settings.FIREWALL_LAN if n != "auto")]
+    return (*(str(net) for net in lan), "127.0.0.1/32", "::1/128")
 
 
 def _signin_paths() -> tuple[str, ...]:
