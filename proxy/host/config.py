@@ -187,8 +187,9 @@ def _path_route(plan: ProxyPlan, site: Site) -> dict:
         auth = _forward_auth(plan, ours)
         auth["headers"]["request"]["delete"] = ["Cookie"]
         handlers.append(auth)
-    handlers.append(_strip_cookies((*plan.admin_cookies, SSO_COOKIE)))  # the admin's session never reaches the app
-    handlers.append(_to_app(site))
+    ours_cookies = (*plan.admin_cookies, SSO_COOKIE)
+    handlers.append(_strip_cookies(ours_cookies))  # the admin's session never reaches the app
+    handlers.append(_to_app(site, keep_cookies=ours_cookies))
     return {
         "match": [{"path": [f"/{site.name}", f"/{site.name}/*"]}],
         "handle": [{"handler": "subroute", "routes": _guarded(plan, site, [{"handle": handlers}])}],
@@ -232,8 +233,13 @@ def _forward_auth(plan: ProxyPlan, ours: dict) -> dict:
     return handler
 
 
-def _to_app(site: Site) -> dict:
+def _to_app(site: Site, *, keep_cookies: tuple[str, ...] = ()) -> dict:
     if site.port is None:
         return {"handler": "static_response", "status_code": 503, "body": "This app publishes no web page."}
     # Streams both ways: websockets are upgraded, large uploads are passed on as they arrive, never buffered.
-    return {"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{site.port}"}], "flush_interval": -1}
+    handler = {"handler": "reverse_proxy", "upstreams": [{"dial": f"127.0.0.1:{site.port}"}], "flush_interval": -1}
+    if keep_cookies:  # on the admin's origin: the app may not set (plant, or end) the admin's own cookies
+        names = "|".join(re.escape(name) for name in keep_cookies)
+        refuse = {"search_regexp": rf"(?i)^\s*(?:{names})=.*$", "replace": ""}
+        handler["headers"] = {"response": {"replace": {"Set-Cookie": [refuse]}}}
+    return handler

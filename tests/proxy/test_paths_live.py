@@ -105,6 +105,8 @@ def test_an_app_is_reached_by_its_path_with_the_prefix_kept(proxy_settings, cadd
     seen = json.loads(fetch(DOMAIN, caddy.https_port, "/notes/some/page?x=1", ca=ca, headers=cookies).body)
     assert seen["path"] == "/notes/some/page?x=1"  # the app's base path stays: it was configured with it
     assert seen["headers"]["cookie"] == "theirs=1; mysessionid=kept"  # the admin's session never reaches the app
+    planted = fetch(DOMAIN, caddy.https_port, "/notes/set-cookies", ca=ca).headers.get_all("Set-Cookie")
+    assert "theirs=2; Path=/" in planted and not any("sessionid" in line for line in planted)
     bare = json.loads(fetch(DOMAIN, caddy.https_port, "/notes", ca=ca).body)
     assert bare["path"] == "/notes"
     other = fetch(DOMAIN, caddy.https_port, "/notesx/", ca=ca)
