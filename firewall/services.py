@@ -25,7 +25,21 @@ def firewall_apply(*, nft: Nft | None = None) -> bool:
     ruleset = firewall_ruleset()
     nft.apply(ruleset)
     log.info("firewall: %d guarded ports, LAN %s", len(ruleset.guards), ", ".join(map(str, ruleset.lan)) or "-")
+    _proxy_follows_lan()
     return True
+
+
+def _proxy_follows_lan() -> None:
+    # Caddy answers the admin to the LAN only (proxy.selectors.proxy_lan): when the LAN moved, so must it.
+    if not settings.PROXY:
+        return
+    from proxy.host.caddy import CaddyError
+    from proxy.services import proxy_refresh
+
+    try:
+        proxy_refresh()
+    except CaddyError as exc:  # recorded on the proxy's settings row by its service
+        log.warning("firewall: the proxy did not take the new LAN: %s", exc)
 
 
 def _remove(nft: Nft) -> None:

@@ -3,7 +3,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .models import ProxySettings
+from .models import AppAddress, ProxySettings
 
 
 class ProxySettingsForm(forms.Form):
@@ -25,5 +25,11 @@ class AddressForm(forms.Form):
         max_length=63,
         help_text=_("Letters, digits and hyphens. Empty: the app has no address."),
     )
+    mode = forms.ChoiceField(
+        label=_("Reached"), choices=AppAddress.Mode.choices, required=False, widget=forms.RadioSelect
+    )
     require_login = forms.BooleanField(label=_("Require login (our login, before the app's own)"), required=False)
     public = forms.BooleanField(label=_("Reachable from the internet, not only the LAN"), required=False)
+
+    def clean_mode(self) -> str:
+        return self.cleaned_data.get("mode") or AppAddress.Mode.NAME

@@ -7,10 +7,17 @@ from django.utils.translation import gettext_lazy as _
 
 
 class AppAddress(models.Model):
-    """An app's address: `https://<name>.<box domain>`, guarded by our login or not, LAN-only or public."""
+    """An app's address: `https://<name>.<box domain>` (or `https://<box domain>/<name>/`), guarded by our login or
+    not, LAN-only or public."""
+
+    class Mode(models.TextChoices):
+        NAME = "name", _("By its own name: https://<name>.<domain>")
+        PATH = "path", _("By a path on the admin's address: https://<domain>/<name>/")
 
     installation = models.OneToOneField("apps.Installation", on_delete=models.CASCADE, related_name="address")
     name = models.SlugField(max_length=63, unique=True, help_text="a DNS label: the app is served at <name>.<domain>")
+    # A path puts the app on the admin's own origin (docs/proxy.md): only for apps that accept a base path.
+    mode = models.CharField(max_length=8, choices=Mode.choices, default=Mode.NAME)
     require_login = models.BooleanField(default=False)
     public = models.BooleanField(default=False, help_text="its published ports are open beyond the LAN")
 

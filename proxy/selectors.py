@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import socket
+from html import escape
 
 from django.conf import settings
+from django.urls import reverse
+from django.utils.translation import gettext as _
 
 from apps.models import Installation
 
 from .host.caddy import root_certificate
 from .host.config import ProxyPlan, Site
 from .models import AppAddress, ProxySettings
+
+log = logging.getLogger(__name__)
 
 
 def proxy_domain(row: ProxySettings) -> str:
@@ -37,7 +43,10 @@ def proxy_admin_url(row: ProxySettings | None = None) -> str:
 
 
 def address_url(address: AppAddress, row: ProxySettings | None = None) -> str:
+    """`https://<name>.<domain>`, or `https://<domain>/<name>/` for an app reached by a path."""
     row = row or ProxySettings.load()
+    if address.mode == AppAddress.Mode.PATH:
+        return f"{proxy_origin(row, proxy_domain(row))}/{address.name}/"
     return proxy_origin(row, f"{address.name}.{proxy_domain(row)}")
 
 
@@ -71,9 +80,13 @@ def proxy_settings_view() -> dict:
 def address_view(inst: Installation) -> dict:
     address = AppAddress.objects.filter(installation=inst).first()
     if address is None:
-        return {"name": "", "require_login": False, "public": False, "url": "", "web_port": inst.web_port}
+        return {
+            "name": "", "mode": AppAddress.Mode.NAME, "require_login": False, "public": False, "url": "",
+            "web_port": inst.web_port,
+        }  # fmt: skip
     return {
         "name": address.name,
+        "mode": address.mode,
         "require_login": address.require_login,
         "public": address.public,
         "url": address_url(address),
@@ -111,5 +124,41 @@ def proxy_plan() -> ProxyPlan:
         http_port=settings.PROXY_HTTP_PORT,
         https_port=settings.PROXY_HTTPS_PORT,
         listen_host=settings.PROXY_LISTEN,
-        sites=[Site(a.name, a.installation.web_port, a.require_login) for a in addresses],
+        sites=[Site(a.name, a.installation.web_port, a.require_login, a.mode, a.public) for a in addresses],
+        session_cookie=settings.SESSION_COOKIE_NAME,
+        admin_cookies=(settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME),
+        lan=proxy_lan(),
+        signin_paths=_signin_paths(),
+        refused_page=_refused_page(),
+    )
+
+
+def proxy_lan() -> tuple[str, ...] | None:
+    """Who may reach the admin (and apps not public) through Caddy: the firewall's LAN and the box itself; None
+    (everyone) while the firewall is off, as its port is then open to everyone too (docs/proxy.md)."""
+    if not settings.FIREWALL:
+        return None
+    from firewall.selectors import PRIVATE, firewall_lan
+    from storage.host.errors import HostError
+
+    try:
+        lan = firewall_lan()
+    except HostError as exc:  # the interfaces could not be read: every private range, never the whole Internet
+        log.warning("proxy: the LAN could not be read (%s); allowing the private ranges", exc)
+        lan = [*PRIVATE, *(n for n in settings.FIREWALL_LAN if n != "auto")]
+    return (*(str(net) for net in lan), "127.0.0.1/32", "::1/128")
+
+
+def _signin_paths() -> tuple[str, ...]:
+    """Our login and the hand-over: what a visitor outside the LAN needs to open a public app requiring login."""
+    pages = ("login", "login-otp", "logout", "proxy-start", "javascript-catalog", "set_language", "favicon")
+    return (*(reverse(page) for page in pages), f"{settings.STATIC_URL}*")
+
+
+def _refused_page() -> str:
+    title = _("Only on the home network")
+    text = _("This address answers only on the home network (the LAN, or the box's VPN).")
+    return (
+        f'<!doctype html><html><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+        f"<title>{escape(title)}</title></head><body><h1>{escape(title)}</h1><p>{escape(text)}</p></body></html>"
     )

@@ -2,7 +2,12 @@
 
 from rest_framework import serializers
 
-from .models import ProxySettings
+from .models import AppAddress, ProxySettings
+
+MODE_HELP = (
+    "name: https://<name>.<domain>; path: https://<domain>/<name>/ on the admin's own address, only for apps that "
+    "accept a base path (the app then shares the admin's origin)"
+)
 
 
 class ProxySettingsSerializer(serializers.Serializer):
@@ -27,6 +32,7 @@ class ProxySettingsPatchSerializer(serializers.Serializer):
 
 class AddressSerializer(serializers.Serializer):
     name = serializers.CharField(help_text="empty: the app has no address")
+    mode = serializers.ChoiceField(choices=AppAddress.Mode.choices, help_text=MODE_HELP)
     require_login = serializers.BooleanField()
     public = serializers.BooleanField()
     url = serializers.CharField(read_only=True)
@@ -35,5 +41,6 @@ class AddressSerializer(serializers.Serializer):
 
 class AddressPatchSerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True)  # checked by the service, with its reason
+    mode = serializers.ChoiceField(choices=AppAddress.Mode.choices, required=False, help_text=MODE_HELP)
     require_login = serializers.BooleanField(required=False)
     public = serializers.BooleanField(required=False)

@@ -3,6 +3,7 @@ through the `proxy.push` task once the change is committed)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 
@@ -15,7 +16,7 @@ from accounts.services.audit import audit_record
 from apps.models import Installation
 
 from .host.caddy import CaddyAdmin, CaddyError
-from .host.config import caddy_config
+from .host.config import SSO_PATH, caddy_config
 from .models import AppAddress, ProxySettings
 from .selectors import proxy_plan
 
@@ -49,6 +50,20 @@ def proxy_push() -> None:
         ProxySettings.objects.filter(pk=row.pk).update(push_error=str(exc)[:2000])
         raise
     ProxySettings.objects.filter(pk=row.pk).update(pushed_at=timezone.now(), push_error="")
+
+
+def proxy_refresh() -> bool:
+    """Push only when what Caddy runs differs from what the database and the LAN make now (the firewall's periodic
+    apply calls this: DHCP may move the box to another subnet, and the admin must follow it). True if pushed."""
+    wanted = json.loads(json.dumps(caddy_config(proxy_plan())))
+    try:
+        running = CaddyAdmin(settings.PROXY_ADMIN_SOCKET).config()
+    except CaddyError:
+        running = None
+    if running == wanted:
+        return False
+    proxy_push()
+    return True
 
 
 def proxy_push_later() -> None:
@@ -110,6 +125,36 @@ def _check_name(name: str, inst: Installation) -> str:
     return name
 
 
+def admin_path_prefixes() -> frozenset[str]:
+    """The first path segments our own server answers (its URL patterns, static files, websockets): a path app
+    named like one would hide that part of the admin."""
+    from django.urls import get_resolver
+
+    found = {settings.STATIC_URL.strip("/").split("/")[0], "ws", SSO_PATH.strip("/")}
+    _walk_prefixes(get_resolver().url_patterns, "", found)
+    return frozenset(found - {""})
+
+
+def _walk_prefixes(patterns, prefix: str, found: set[str]) -> None:
+    for pattern in patterns:
+        route = prefix + str(pattern.pattern).lstrip("^")
+        first = route.split("/")[0]
+        if first == "" and hasattr(pattern, "url_patterns"):
+            _walk_prefixes(pattern.url_patterns, route, found)
+        elif first and not any(c in first for c in "<(["):
+            found.add(first.rstrip("$").replace("\\", "").lower())
+
+
+def _check_mode(mode: str, name: str) -> None:
+    """A path of the admin's own origin: never one of our pages' prefixes."""
+    if mode == AppAddress.Mode.PATH and name in admin_path_prefixes():
+        raise ProxyRefused(
+            _("“/%(name)s/” is a page of this admin; choose another address to reach the app by a path.")
+            % {"name": name},
+            field="name",
+        )
+
+
 def address_update(*, user, installation: Installation, request=None, **changes) -> AppAddress | None:
     """Give an app an address (or change it); an empty name takes it away. Re-pushes Caddy's configuration."""
     current = AppAddress.objects.filter(installation=installation).first()
@@ -119,6 +164,8 @@ def address_update(*, user, installation: Installation, request=None, **changes)
         raise ProxyRefused(_("Choose an address for the app first."), field="name")
     if "name" in changes:
         changes["name"] = _check_name(changes["name"], installation)
+    name = changes.get("name") or current.name
+    _check_mode(changes.get("mode") or (current.mode if current else AppAddress.Mode.NAME), name)
     try:
         with transaction.atomic():
             address = current or AppAddress(installation=installation)

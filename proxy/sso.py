@@ -64,13 +64,15 @@ def sso_target(next_url: str) -> tuple[AppAddress, str]:
     suffix = "." + proxy_domain(ProxySettings.load())
     if parts.scheme not in ("http", "https") or parts.username or parts.password or not host.endswith(suffix):
         raise refused
-    address = AppAddress.objects.filter(name=host.removesuffix(suffix)).select_related("installation").first()
+    # An app reached by a path has no host of its own: the hand-over is only for names.
+    named = AppAddress.objects.filter(name=host.removesuffix(suffix), mode=AppAddress.Mode.NAME)
+    address = named.select_related("installation").first()
     if address is None or port not in (None, settings.PROXY_HTTP_PORT, settings.PROXY_HTTPS_PORT):
         raise refused
-    return address, _safe_path(parts.path, parts.query)
+    return address, safe_path(parts.path, parts.query)
 
 
-def _safe_path(path: str, query: str) -> str:
+def safe_path(path: str, query: str) -> str:
     """A path on the app's own host: never `//host` or `/\\host`, which browsers read as another host."""
     if not path.startswith("/") or path.startswith(("//", "/\\")) or any(c in path for c in "\r\n\t"):
         path = "/"
@@ -135,6 +137,44 @@ def _session_expiry(session_key: str, now):
 
 
 # ---------------------------------------------------------------------------- the decision
+def path_decide(*, session_key: str, address: AppAddress) -> tuple[str, str | None]:
+    """An app reached by a path shares the admin's origin and so its session: ("in", username) when that session is
+    a whole login (its MFA step done) of a user who may open the app; ("login", None) to log in first; ("refused",
+    None) for a logged-in user without the grant."""
+    user = _session_user(session_key) if session_key else None
+    if user is None:
+        return "login", None
+    return ("in", user.get_username()) if user_may_open(user, address) else ("refused", None)
+
+
+def _session_user(session_key: str):
+    """The user of a complete login in that session (Django's own checks: the session's auth hash), else None."""
+    from importlib import import_module
+    from types import SimpleNamespace
+
+    from django.contrib.auth import get_user
+    from django_otp.middleware import OTPMiddleware
+
+    from accounts.permissions import session_mfa_satisfied
+
+    store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    visit = SimpleNamespace(session=store)
+    user = get_user(visit)
+    if not (user.is_authenticated and user.is_active) or not session_mfa_satisfied(user, store):
+        return None
+    # What the MFA gate checks on every page: the session's OTP device is this user's, confirmed, still there.
+    user = OTPMiddleware(lambda request: None)._verify_user_sync(visit, user)
+    if (user.mfa_enabled and not user.is_verified()) or _must_enrol(user):
+        return None
+    return user
+
+
+def _must_enrol(user) -> bool:
+    from accounts.selectors import admin_mfa_required
+
+    return user.is_admin and not user.mfa_enabled and admin_mfa_required()
+
+
 def auth_decide(*, cookie: str, app: str) -> str | None:
     """The user name whose app session `cookie` is on `app`, if they may still open it; None otherwise."""
     if not cookie:
@@ -155,7 +195,7 @@ def _decide(cookie_digest: str, app: str) -> str | None:
     now = timezone.now()
     found = (
         AppSession.objects.select_related("user", "address")
-        .filter(digest=cookie_digest, address__name=app, expires_at__gt=now)
+        .filter(digest=cookie_digest, address__name=app, address__mode=AppAddress.Mode.NAME, expires_at__gt=now)
         .first()
     )
     if found is None or not Session.objects.filter(session_key=found.session_key, expire_date__gt=now).exists():

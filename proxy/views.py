@@ -4,11 +4,13 @@ the internal CA's root certificate, and an app's address form. Thin: every write
 from __future__ import annotations
 
 import hmac
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.http import FileResponse, Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -18,11 +20,21 @@ from accounts.permissions import admin_required, member_required
 from apps.selectors import app_card, app_get_for
 
 from .forms import AddressForm, ProxySettingsForm
-from .host.config import APP_HEADER, SECRET_HEADER, USER_HEADER
+from .host.config import APP_HEADER, SECRET_HEADER, SESSION_HEADER, USER_HEADER
 from .models import AppAddress
 from .selectors import address_view, proxy_root_certificate, proxy_secret, proxy_settings_view
 from .services import ProxyRefused, address_update, proxy_settings_update
-from .sso import COOKIE, auth_decide, sso_start_url, sso_target, sso_ticket_issue, sso_ticket_redeem, user_may_open
+from .sso import (
+    COOKIE,
+    auth_decide,
+    path_decide,
+    safe_path,
+    sso_start_url,
+    sso_target,
+    sso_ticket_issue,
+    sso_ticket_redeem,
+    user_may_open,
+)
 
 
 def _from_caddy(request) -> str | None:
@@ -44,13 +56,31 @@ def forward_auth(request):
         return HttpResponse(_("Only the proxy may ask this."), status=403, content_type="text/plain")
     username = auth_decide(cookie=request.COOKIES.get(COOKIE, ""), app=app)
     if username is not None:
-        response = HttpResponse(status=200)
-        response[USER_HEADER] = username
-        return response
+        return _let_in(username)
     address = AppAddress.objects.filter(name=app).first()
     if address is None:
         raise Http404
+    if address.mode == AppAddress.Mode.PATH:
+        return _path_decision(request, address)
     return HttpResponseRedirect(sso_start_url(address, request.headers.get("X-Forwarded-Uri", "/")))
+
+
+def _let_in(username: str) -> HttpResponse:
+    response = HttpResponse(status=200)
+    response[USER_HEADER] = username
+    return response
+
+
+def _path_decision(request, address: AppAddress) -> HttpResponse:
+    """An app on the admin's origin: its session decides (Caddy sends the key in its own header, never a cookie)."""
+    verdict, username = path_decide(session_key=request.headers.get(SESSION_HEADER, ""), address=address)
+    if verdict == "in":
+        return _let_in(username)
+    if verdict == "refused":
+        message = _("You have no access to this app. An administrator can let you see it.")
+        return render(request, "proxy/sso_refused.html", {"message": message}, status=403)
+    back = safe_path(*request.headers.get("X-Forwarded-Uri", "/").partition("?")[::2])
+    return HttpResponseRedirect(f"{reverse('login')}?{urlencode({'next': back})}")
 
 
 @member_required

@@ -23,7 +23,9 @@ class _Handler(socketserver.StreamRequestHandler):
             return self._websocket(headers)
         if method == "POST":
             return self._upload(headers)
-        return self._reply(200, {"path": path, "method": method, "headers": headers})
+        # An app that sets cookies on the admin's origin when reached by a path: one of its own, one of ours.
+        cookies = ["sessionid=planted; Path=/", "theirs=2; Path=/"] if "set-cookies" in path else []
+        return self._reply(200, {"path": path, "method": method, "headers": headers}, cookies)
 
     def _head(self):
         line = self.rfile.readline().decode("latin-1").rstrip("\r\n")
@@ -35,9 +37,10 @@ class _Handler(socketserver.StreamRequestHandler):
             headers[name.strip().lower()] = value.strip()
         return line, headers
 
-    def _reply(self, status: int, body: dict) -> None:
+    def _reply(self, status: int, body: dict, cookies: list[str] = ()) -> None:
         data = json.dumps(body).encode()
         head = f"HTTP/1.1 {status} OK\r\nContent-Type: application/json\r\nContent-Length: {len(data)}\r\n"
+        head += "".join(f"Set-Cookie: {cookie}\r\n" for cookie in cookies)
         self.wfile.write((head + "Connection: close\r\n\r\n").encode() + data)
 
     def _upload(self, headers: dict[str, str]) -> None:

@@ -16,6 +16,13 @@ def app():
     return Installation.objects.create(name="notes", compose="services: {}", status="running", web_port=8123)
 
 
+@pytest.fixture(autouse=True)
+def proxy_domain():
+    from proxy.models import ProxySettings
+
+    ProxySettings.objects.update_or_create(pk=1, defaults={"domain": "casa.test", "https": True})
+
+
 def pushes_in(callbacks) -> int:
     """How many of the callbacks queued for the commit push Caddy's configuration."""
     return sum(1 for callback in callbacks if callback == proxy_push_task.delay)
@@ -111,3 +118,47 @@ def test_nothing_is_pushed_when_the_proxy_is_off(admin_user, app, settings, djan
     with django_capture_on_commit_callbacks() as pushes:
         assert patch(admin_user, app, {"name": "notes"}).status_code == 200
     assert pushes_in(pushes) == 0
+
+
+# ---------------------------------------------------------------------------- reached by a path (mode "path")
+def test_an_app_is_reached_by_a_path_on_the_admins_address(admin_user, app, proxy_domain):
+    reply = patch(admin_user, app, {"name": "notes", "mode": "path"})
+    assert reply.status_code == 200, reply.content
+    assert reply.json()["mode"] == "path"
+    assert reply.json()["url"] == "https://casa.test/notes/"
+    assert AppAddress.objects.get().mode == "path"
+    back = patch(admin_user, app, {"mode": "name"}).json()
+    assert back["mode"] == "name" and back["url"] == "https://notes.casa.test"
+
+
+@pytest.mark.parametrize("name", ["api", "static", "settings", "files", "ws", "login", "accounts", "s", "metrics"])
+def test_a_path_may_not_hide_a_page_of_the_admin(admin_user, app, name):
+    reply = patch(admin_user, app, {"name": name, "mode": "path"})
+    assert reply.status_code == 400, reply.content
+    assert "page of this admin" in reply.json()["name"][0] or "reserved" in reply.json()["name"][0]
+    assert not AppAddress.objects.exists()
+
+
+def test_a_name_that_is_one_of_our_pages_is_fine_as_a_host_but_not_as_a_path(admin_user, app):
+    assert patch(admin_user, app, {"name": "files"}).status_code == 200  # files.casa.test hides nothing of ours
+    reply = patch(admin_user, app, {"mode": "path"})
+    assert reply.status_code == 400 and "page of this admin" in reply.json()["name"][0]
+    assert AppAddress.objects.get().mode == "name"
+
+
+def test_an_unknown_mode_is_refused(admin_user, app):
+    reply = patch(admin_user, app, {"name": "notes", "mode": "subdomain"})
+    assert reply.status_code == 400 and "mode" in reply.json()
+    assert not AppAddress.objects.exists()
+
+
+def test_the_address_page_offers_the_path_with_its_explanation(admin_user, app):
+    client = logged_in(admin_user)
+    page = client.get(f"/apps/{app.pk}/address/").content.decode()
+    assert 'value="path"' in page and "accept a base path" in page
+    bad = client.post(f"/apps/{app.pk}/address/", {"name": "settings", "mode": "path"})
+    assert bad.status_code == 400 and "page of this admin" in bad.content.decode()
+    ok = client.post(f"/apps/{app.pk}/address/", {"name": "notes", "mode": "path"})
+    assert ok.status_code == 302
+    assert AppAddress.objects.get().mode == "path"
+    assert "https://casa.test/notes/" in client.get(f"/apps/{app.pk}/address/").content.decode()
