@@ -89,7 +89,8 @@ def test_the_address_page_saves_and_shows_errors(admin_user, app):
     client = logged_in(admin_user)
     page = client.get(f"/apps/{app.pk}/address/")
     assert page.status_code == 200
-    assert "https://&lt;name&gt;.&lt;domain&gt;" in page.content.decode()  # shown as text, not read as tags
+    text = page.content.decode()
+    assert "https://&lt;name&gt;.&lt;domain&gt;" in text and "set it to /&lt;name&gt;/" in text  # text, not tags
     bad = client.post(f"/apps/{app.pk}/address/", {"name": "www"})
     assert bad.status_code == 400 and "reserved" in bad.content.decode()
     ok = client.post(f"/apps/{app.pk}/address/", {"name": "notes", "require_login": "on"})
