@@ -20,6 +20,16 @@ ROOT = Path(__file__).resolve().parent.parent
 ARTIFACTS = ROOT / "test-artifacts"
 REGISTRY = "127.0.0.1:5000"
 CHROMIUM = "/usr/bin/chromium"
+# Headless in a container, no traffic of its own (updates, sync, QUIC) beside what a test makes it do.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-quic",
+    "--no-first-run",
+]
 # `make test` sets this: there, a missing service is a failure, never a silent skip.
 REQUIRE_SERVICES = os.environ.get("CASAOS_REQUIRE_SERVICES") == "1"
 
@@ -304,18 +314,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        chromium = pw.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--no-first-run",
-            ],
-        )
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 

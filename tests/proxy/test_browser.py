@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from apps.models import AppGrant
-from tests.conftest import ARTIFACTS, CHROMIUM, missing
+from tests.conftest import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, missing
 from tests.factories import PASSWORD, UserFactory
 
 from .conftest import DOMAIN, HOST
@@ -40,16 +40,7 @@ def chromium(guarded, tmp_path):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--disable-quic",
-                "--no-first-run",
-                f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1, MAP *.{DOMAIN} 127.0.0.1",
-            ],
+            args=[*CHROMIUM_ARGS, f"--host-resolver-rules=MAP {DOMAIN} 127.0.0.1, MAP *.{DOMAIN} 127.0.0.1"],
             env={**os.environ, "HOME": str(trusting_home(ca, tmp_path / "home"))},
         )
         context = browser.new_context()
