@@ -8,6 +8,9 @@ REGISTRY=127.0.0.1:5000
 apt_install docker-registry busybox-static chromium docker-compose iproute2 fonts-noto-cjk
 # certutil: the proxy's browser test trusts Caddy's internal root in a Chromium NSS database of its own (tests/proxy).
 apt_install libnss3-tools
+# tests/firewall/test_probe.py reads and adds iptables rules (Docker's FORWARD, CNI's CNI-ADMIN). docker.io pulls
+# iptables in today, but the tests call it themselves.
+apt_install iptables
 apt_install openssl  # tests/backups/test_targets_s3.py makes a TLS certificate for its S3 server
 
 registry_up() { curl -fsS --max-time 2 "http://$REGISTRY/v2/" >/dev/null; }
