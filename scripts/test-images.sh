@@ -29,3 +29,23 @@ build casa/httpd 2 "hello v2" '["/bin/httpd","-f","-p","8080","-h","/www"]'
 build casa/busybox 1 "busybox" '["/bin/sh","-c","trap \"exit 0\" TERM; while true; do sleep 1; done"]'
 # Stand-ins for Docker Hub names, reached through the engine's registry mirror.
 build library/nginx 1.25 "nginx stand-in" '["/bin/httpd","-f","-p","80","-h","/www"]'
+
+# The helper image of the swarm engine (runtime.swarm: `docker volume rm` on every node through a global job), as
+# Docker Hub's docker:27-cli is reached through the mirror: busybox and Debian's docker client with the C library.
+build_docker_cli() {
+  local name=library/docker tag=27-cli root lib
+  has_tag "$name" "$tag" && return 0
+  root="$(mktemp -d)"
+  mkdir -p "$root/bin" "$root/usr/bin" "$root/tmp" "$root/etc"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh ls cat echo; do ln -s busybox "$root/bin/$applet"; done
+  cp /usr/bin/docker "$root/usr/bin/docker"
+  for lib in $(ldd /usr/bin/docker | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
+  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
+  say "building $REGISTRY/$name:$tag"
+  tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/bin:/bin' --change 'CMD ["docker","version"]' - \
+    "$REGISTRY/$name:$tag" >/dev/null
+  docker push -q "$REGISTRY/$name:$tag" >/dev/null
+  rm -rf "$root"
+}
+build_docker_cli

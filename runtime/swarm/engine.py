@@ -1,0 +1,641 @@
+"""SwarmEngine: the engine interface over Docker Swarm mode; a "container" is a replicated service of one task.
+
+Talks to a manager's Docker API only: there is no agent of ours on the other nodes. Images, pulls and the
+version are this node's (inherited from DockerEngine); each node pulls an image itself when a task starts there.
+Stats, counters and exec reach a task's container only when it runs on the node we talk to.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import json
+import logging
+import secrets
+import time
+from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
+from typing import Any
+
+from docker.types.daemon import CancellableStream
+
+from runtime import errors as E
+from runtime import labels as L
+from runtime.base import (
+    ContainerCounters,
+    ContainerInfo,
+    ContainerStats,
+    LabelFilter,
+    VolumeInfo,
+)
+from runtime.docker import DockerEngine, DockerExec, DockerLogs, _label_filters, _mapped
+from runtime.payload import DEFAULT_PIDS_LIMIT, network_body
+from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
+from runtime.swarm import tasks as T
+from runtime.swarm.events import Seen, SwarmEvents
+from runtime.swarm.placement import Placement
+from runtime.swarm.translate import config_body, config_name, refuse_unsupported, service_spec
+
+log = logging.getLogger(__name__)
+POLL = 0.25  # seconds between looks at a service's tasks while waiting for them
+START_TIMEOUT = 300.0  # seconds a start may take: the node pulls the image first
+STOP_MARGIN = 30.0  # seconds beyond the grace period before a stop gives up waiting
+JOB_TIMEOUT = 120.0  # seconds a helper job (volume removal on every node) may take
+UPDATE_ATTEMPTS = 5  # a service update racing another one ("update out of sequence") is made again
+HELPER_IMAGE = "docker:27-cli"
+HELPER_SOCKET = "/var/run/docker.sock"  # on each node; Swarm expands templates such as {{.Node.Hostname}}
+JOB_LABEL = "io.casaos.swarm.job"
+NETWORK_DRIVERS = ("", "bridge", "overlay")  # network drivers an app network may ask for on the swarm
+_PORT_TAKEN = "host-mode port already in use"
+
+
+class SwarmEngine(DockerEngine):
+    """The same Engine interface; create/start/stop act on Swarm services, each a container of the app."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        placement: Placement = Placement(),
+        pids_limit: int | None = DEFAULT_PIDS_LIMIT,
+        helper_image: str = HELPER_IMAGE,
+        helper_socket: str = HELPER_SOCKET,
+        start_timeout: float = START_TIMEOUT,
+        timeout: float = 120,
+    ) -> None:
+        super().__init__(url, timeout=timeout, pids_limit=pids_limit)
+        self.placement = placement
+        self.helper_image = helper_image
+        self.helper_socket = helper_socket
+        self.start_timeout = start_timeout
+        self._volumes: dict[str, VolumeSpec] = {}  # asked for by create_volume: labels for the mounts
+        self._hostnames: dict[str, str] = {}
+        self._node_id = ""
+
+    # ------------------------------------------------------------------------ raw API
+    def _json(self, method: str, path: str, *args: str, body: Any = None, **params: Any) -> Any:
+        """One Engine API call with a JSON answer (docker-py has no plain-dict service calls)."""
+        api = self.api
+        url = api._url(path, *args)
+        with _mapped():
+            if method == "GET":
+                resp = api._get(url, params=params or None)
+            elif method == "DELETE":
+                resp = api._delete(url, params=params or None)
+            else:
+                resp = api._post_json(url, data=body, params=params or None)
+            api._raise_for_status(resp)
+            return resp.json() if resp.content else None
+
+    def _service(self, ref: str) -> dict:
+        """GET /services/{ref} (a name or an id)."""
+        return self._json("GET", "/services/{0}", ref)
+
+    def _services(self, labels: LabelFilter | None) -> list[dict]:
+        filters = {"label": _label_filters(labels)} if labels else {}
+        return self._json("GET", "/services", filters=_filters(filters)) or []
+
+    def _tasks(self, *service_ids: str) -> list[dict]:
+        """Every task of the services, newest first; none for a service removed meanwhile. Several services are
+        read in one call of all tasks: the API refuses a filter naming a service that is gone."""
+        if not service_ids:
+            return []
+        try:
+            filters = _filters({"service": list(service_ids)}) if len(service_ids) == 1 else None
+            rows = self._json("GET", "/tasks", **({"filters": filters} if filters else {})) or []
+        except E.NotFound:
+            return []
+        wanted = set(service_ids)
+        return T.newest_first([t for t in rows if t.get("ServiceID") in wanted or len(service_ids) == 1])
+
+    def node_id(self) -> str:
+        """The id of the node we talk to (this box, the manager): bind folders pin apps to it."""
+        if not self._node_id:
+            with _mapped():
+                swarm = self.api.info().get("Swarm") or {}
+            self._node_id = swarm.get("NodeID") or ""
+            if not self._node_id or swarm.get("LocalNodeState") != "active":
+                raise E.EngineError.worded("this machine is not part of an active swarm", permanent=True)
+        return self._node_id
+
+    def hostnames(self, *, refresh: bool = False) -> dict[str, str]:
+        """Node id -> hostname, read again when asked or when a node is not known yet."""
+        if refresh or not self._hostnames:
+            nodes = self._json("GET", "/nodes") or []
+            self._hostnames = {n["ID"]: (n.get("Description") or {}).get("Hostname", "") for n in nodes}
+        return self._hostnames
+
+    def _hostnames_for(self, tasks: list[dict]) -> dict[str, str]:
+        known = self.hostnames()
+        if any(t.get("NodeID") and t["NodeID"] not in known for t in tasks):
+            known = self.hostnames(refresh=True)
+        return known
+
+    def _update(self, ref: str, change: Callable[[dict], None]) -> dict:
+        """Change a service's spec with `change` and send it; made again when another update came in between."""
+        for attempt in range(1, UPDATE_ATTEMPTS + 1):
+            service = self._service(ref)
+            spec = copy.deepcopy(service["Spec"])
+            change(spec)
+            try:
+                self._json(
+                    "POST", "/services/{0}/update", service["ID"], body=spec, version=service["Version"]["Index"]
+                )
+                return service
+            except E.EngineError as exc:
+                if "out of sequence" not in exc.message or attempt == UPDATE_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")
+
+    # ------------------------------------------------------------------------ containers as services
+    def create(self, spec: ContainerSpec) -> str:
+        """Create the service with no task (a created container) and its config files; undone on failure."""
+        refuse_unsupported(spec)
+        configs = self._configs_create(spec)
+        try:
+            body = service_spec(
+                spec,
+                constraints=self._constraints(spec),
+                configs=configs,
+                volumes=self._volume_specs(spec),
+                pids_limit=self.pids_limit,
+            )
+            return self._json("POST", "/services/create", body=body)["ID"]
+        except E.EngineError:
+            self._configs_remove(list(configs.values()))
+            raise
+
+    def _constraints(self, spec: ContainerSpec) -> list[str]:
+        """The placement's constraints; bind folders live on this box, so an app using them runs here."""
+        found = self.placement.constraints()
+        if not self.placement.node and any(m.type == "bind" for m in spec.mounts):
+            found.append(f"node.id=={self.node_id()}")
+        return found
+
+    def _volume_specs(self, spec: ContainerSpec) -> dict[str, VolumeSpec]:
+        """The named volumes of `spec` with their labels: as create_volume was told, else the app's own naming."""
+        project = spec.labels.get(L.PROJECT, "")
+        found = {}
+        for m in spec.mounts:
+            if m.type != "volume" or not m.source:
+                continue
+            known = self._volumes.get(m.source)
+            if known is None and project and m.source.startswith(f"{project}_"):
+                key = m.source.removeprefix(f"{project}_")
+                known = VolumeSpec(name=m.source, key=key, labels=L.volume_labels(project, key))
+            if known is not None:
+                found[m.source] = known
+        return found
+
+    def _configs_create(self, spec: ContainerSpec) -> dict[str, str]:
+        """One Swarm config per file (name -> id); one left by an earlier attempt with that name is reused."""
+        made: dict[str, str] = {}
+        try:
+            for index, file in enumerate(spec.files):
+                name = config_name(spec.name, index, file)
+                made[name] = self._config_create(name, config_body(name, file, spec.labels, spec.name))
+        except E.EngineError:
+            self._configs_remove(list(made.values()))
+            raise
+        return made
+
+    def _config_create(self, name: str, body: dict) -> str:
+        try:
+            return self._json("POST", "/configs/create", body=body)["ID"]
+        except E.Conflict:  # same name, so same content (the name holds its digest)
+            return self._json("GET", "/configs/{0}", name)["ID"]
+
+    def _configs_remove(self, ids: list[str]) -> None:
+        """Remove configs; one still in use (by a renamed copy of the service) stays."""
+        for config_id in ids:
+            with contextlib.suppress(E.NotFound, E.Conflict, E.InvalidSpec):
+                self._json("DELETE", "/configs/{0}", config_id)
+
+    def start(self, ref: str) -> None:
+        """Scale to one task and wait until it runs (or waits for its first health check); the task's own error
+        when it fails or is rejected, PortInUse when no node has its host port free."""
+        service = self._service(ref)
+        before = {t["ID"] for t in self._tasks(service["ID"])}
+        if T.replicas(service) == 1 and any(_state(t) in T.UP for t in self._tasks(service["ID"])):
+            return  # already running: like starting a running container
+        self._scale(service["ID"], 1)
+        self._await_task(service, before)
+
+    def _scale(self, ref: str, count: int) -> None:
+        self._update(ref, lambda spec: spec.update(Mode={"Replicated": {"Replicas": count}}))
+
+    def _await_task(self, service: dict, before: set[str]) -> None:
+        """Wait until a task newer than `before` runs; pin the volumes to its node then."""
+        deadline = time.monotonic() + self.start_timeout
+        health = T.has_healthcheck(service)
+        while True:
+            fresh = [t for t in self._tasks(service["ID"]) if t["ID"] not in before]
+            task = fresh[0] if fresh else None
+            if task is not None and (_state(task) == "running" or (health and _state(task) == "starting")):
+                self._pin_volumes(service, task)
+                return
+            if task is not None:
+                self._refuse_failed(service, task)
+            if time.monotonic() > deadline:
+                raise E.EngineError.worded(
+                    "%(name)s did not start within %(seconds)s seconds (%(state)s)",
+                    name=_name(service),
+                    seconds=int(self.start_timeout),
+                    state=_words(task) if task else "no task yet",
+                )
+            time.sleep(POLL)
+
+    def _refuse_failed(self, service: dict, task: dict) -> None:
+        """A task that failed, was rejected, or finds no node with its port free: back to 0 tasks, and say why."""
+        status = task.get("Status") or {}
+        taken = _PORT_TAKEN in status.get("Err", "") + status.get("Message", "")
+        if _state(task) not in T.FAILED and not taken:
+            return
+        self._scale(service["ID"], 0)
+        error = E.PortInUse if taken else E.EngineError
+        raise error.worded(
+            "%(name)s could not start: %(error)s", name=_name(service), error=status.get("Err") or _words(task)
+        )
+
+    def _pin_volumes(self, service: dict, task: dict) -> None:
+        """Named volumes live on the node that made them: once the first task runs, the service stays there."""
+        mounts = (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("Mounts") or []
+        constraints = (service["Spec"]["TaskTemplate"].get("Placement") or {}).get("Constraints") or []
+        if not any(m.get("Type") == "volume" and m.get("Source") for m in mounts):
+            return
+        if any(c.replace(" ", "").startswith("node.id==") for c in constraints) or not task.get("NodeID"):
+            return
+        pin = f"node.id=={task['NodeID']}"
+        self._update(service["ID"], lambda spec: _add_constraint(spec, pin))
+
+    def stop(self, ref: str, *, timeout: float | None = None) -> None:
+        """Scale to no task and wait until none runs. The grace period is the spec's (a service keeps its own:
+        changing it would change the task template); `timeout` only bounds the wait."""
+        service = self._service(ref)
+        self._scale(service["ID"], 0)
+        grace = (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("StopGracePeriod") or 10e9
+        limit = (timeout if timeout is not None else grace / 1e9) + STOP_MARGIN
+        self._await_down(service, time.monotonic() + limit)
+
+    def _await_down(self, service: dict, deadline: float) -> None:
+        while any(_state(t) not in T.ENDED for t in self._tasks(service["ID"])):
+            if time.monotonic() > deadline:
+                raise E.EngineError.worded("%(name)s did not stop in time", name=_name(service))
+            time.sleep(POLL)
+
+    def halt(self, ref: str) -> None:
+        """Stop for good: a service with no task is not restarted by Swarm."""
+        self.stop(ref)
+
+    def restart_policy_set(self, ref: str, policy: str) -> bool:
+        """Swarm cannot change a restart policy without replacing the task; a halted service is at 0 tasks
+        anyway, and its policy comes back with it."""
+        return False
+
+    def restart(self, ref: str, *, timeout: float | None = None) -> None:
+        """A forced update (a new task from the same spec), scaled to one task, waited for like a start."""
+        service = self._service(ref)
+        before = {t["ID"] for t in self._tasks(service["ID"])}
+
+        def force(spec: dict) -> None:
+            spec["TaskTemplate"]["ForceUpdate"] = int(spec["TaskTemplate"].get("ForceUpdate") or 0) + 1
+            spec["Mode"] = {"Replicated": {"Replicas": 1}}
+
+        self._update(service["ID"], force)
+        self._await_task(service, before)
+
+    def remove(self, ref: str, *, force: bool = False, volumes: bool = False) -> None:
+        """Remove the service (Swarm stops its task first) and its configs, and wait until its tasks are gone, so
+        its networks can go next. A running service without `force` is a Conflict, as for a container."""
+        service = self._service(ref)
+        tasks = self._tasks(service["ID"])
+        if not force and any(_state(t) in T.UP for t in tasks):
+            raise E.Conflict.worded("%(name)s is running: stop it first", name=_name(service))
+        configs = (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("Configs") or []
+        self._json("DELETE", "/services/{0}", service["ID"])
+        self._await_gone(service)
+        self._configs_remove([c["ConfigID"] for c in configs if c.get("ConfigID")])
+
+    def _await_gone(self, service: dict) -> None:
+        deadline = time.monotonic() + STOP_MARGIN
+        while self._tasks(service["ID"]) and time.monotonic() < deadline:
+            time.sleep(POLL)
+
+    def rename(self, ref: str, name: str) -> None:
+        """Swarm cannot rename a service: a copy under the new name replaces it (same spec, labels, configs and
+        task count; a new id). Renaming it to its own name does nothing."""
+        service = self._service(ref)
+        if _name(service) == name:
+            return
+        spec = copy.deepcopy(service["Spec"])
+        spec["Name"] = name
+        self._json("POST", "/services/create", body=spec)
+        self._json("DELETE", "/services/{0}", service["ID"])
+        self._await_gone(service)
+
+    def wait(self, ref: str, *, timeout: float | None = None) -> int:
+        """Until the service's task has ended; its exit code."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            info = self.inspect(ref)
+            if info.state == "exited":
+                return info.exit_code or 0
+            if deadline is not None and time.monotonic() > deadline:
+                raise E.EngineError.worded("%(name)s is still running", name=info.name)
+            time.sleep(POLL)
+
+    def inspect(self, ref: str) -> ContainerInfo:
+        """The service in container words, from its newest task (health from the container when it is here)."""
+        service = self._service(ref)
+        tasks = self._tasks(service["ID"])
+        return T.container_from_service(
+            service, tasks, hostnames=self._hostnames_for(tasks), health=self._local_health(tasks)
+        )
+
+    def _local_health(self, tasks: list[dict]) -> str | None:
+        """The running task container's health when it runs on this node (the image's own check counts too)."""
+        container = self._local_container(tasks)
+        if not container:
+            return None
+        try:
+            return super().inspect(container).health
+        except E.NotFound:
+            return None
+
+    def _local_container(self, tasks: list[dict]) -> str:
+        """The id of the service's running container when it runs on the node we talk to, else ""."""
+        for task in tasks:
+            if _state(task) in T.UP and task.get("NodeID") == self.node_id():
+                return ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
+        return ""
+
+    def list(self, labels: LabelFilter, *, all: bool = True) -> list[ContainerInfo]:
+        """Services carrying all the given labels (running ones only unless `all`); helper jobs are not apps."""
+        services = [s for s in self._services(labels) if JOB_LABEL not in (s["Spec"].get("Labels") or {})]
+        tasks = self._tasks(*(s["ID"] for s in services))
+        hostnames = self._hostnames_for(tasks)
+        found = [
+            T.container_from_service(s, [t for t in tasks if t.get("ServiceID") == s["ID"]], hostnames=hostnames)
+            for s in services
+        ]
+        return [c for c in found if all or c.running]
+
+    def tasks(self, ref: str) -> list[T.TaskInfo]:
+        """The service's tasks, newest first, with the hostname of each one's node."""
+        service = self._service(ref)
+        tasks = self._tasks(service["ID"])
+        hostnames = self._hostnames_for(tasks)
+        return [T.task_from_raw(t, service=_name(service), hostnames=hostnames) for t in tasks]
+
+    def container_config(self, ref: str) -> dict:
+        """A container inspect document made from the service (what the apps code reads of one): image, config,
+        mounts, restart policy and the failed tasks since it was started."""
+        service = self._service(ref)
+        tasks = self._tasks(service["ID"])
+        local = self._local_container(tasks)
+        image = super().container_config(local).get("Image", "") if local else ""
+        return T.inspect_document(service, tasks, image=image)
+
+    def logs(
+        self, ref: str, *, follow: bool = False, tail: int | None = None, timestamps: bool = False
+    ) -> Iterator[str]:
+        """The service's log (Swarm gathers it from whichever node runs the task)."""
+        service = self._service(ref)
+        tty = bool((service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("TTY"))
+        params = {
+            "stdout": 1,
+            "stderr": 1,
+            "follow": int(follow),
+            "timestamps": int(timestamps),
+            "tail": "all" if tail is None else tail,
+        }
+        api = self.api
+        with _mapped():
+            resp = api._get(api._url("/services/{0}/logs", service["ID"]), params=params, stream=True)
+            api._raise_for_status(resp)
+            stream = CancellableStream(api._get_result_tty(True, resp, tty), resp)
+        return DockerLogs(stream)
+
+    def _here(self, ref: str) -> str:
+        """The running container of a service on this node; a clear error when it runs elsewhere or not at all."""
+        service = self._service(ref)
+        tasks = self._tasks(service["ID"])
+        container = self._local_container(tasks)
+        if container:
+            return container
+        running = [t for t in tasks if _state(t) in T.UP]
+        if not running:
+            raise E.Conflict.worded("%(name)s is not running", name=_name(service))
+        raise E.EngineError.worded(
+            "this is not available for an app running on another node (%(node)s)",
+            node=self._hostnames_for(running).get(running[0].get("NodeID", ""), "?"),
+            permanent=True,
+        )
+
+    def stats(self, ref: str) -> ContainerStats:
+        """One sample of the task's container, when it runs on this node."""
+        return super().stats(self._here(ref))
+
+    def counters(self, ref: str) -> ContainerCounters:
+        """Cumulative counters of the task's container, when it runs on this node."""
+        return super().counters(self._here(ref))
+
+    def exec(
+        self,
+        ref: str,
+        cmd: list[str],
+        *,
+        tty: bool = True,
+        user: str = "",
+        workdir: str = "",
+        env: Mapping[str, str] | None = None,
+    ) -> DockerExec:
+        """A process in the task's container, when it runs on this node."""
+        return super().exec(self._here(ref), cmd, tty=tty, user=user, workdir=workdir, env=env)
+
+    def events(
+        self, *, labels: LabelFilter | None = None, since: datetime | None = None, until: datetime | None = None
+    ) -> SwarmEvents:
+        """Events made from the task states (see runtime.swarm.events); `since` cannot replay the past."""
+        return SwarmEvents(lambda: self._seen(labels), until=until)
+
+    def _seen(self, labels: LabelFilter | None) -> dict[str, Seen]:
+        """Every service with the labels as the event stream compares them between two polls."""
+        services = [s for s in self._services(labels) if JOB_LABEL not in (s["Spec"].get("Labels") or {})]
+        tasks = self._tasks(*(s["ID"] for s in services))
+        return {s["ID"]: _seen(s, [t for t in tasks if t.get("ServiceID") == s["ID"]]) for s in services}
+
+    # ------------------------------------------------------------------------ networks
+    def create_network(self, spec: NetworkSpec) -> str:
+        """An attachable overlay network (an app's bridge network on one box spans the nodes here)."""
+        if spec.driver not in NETWORK_DRIVERS:
+            raise E.InvalidSpec.worded(
+                "the network %(name)s asks for the %(driver)s driver; on a swarm an app's networks are overlay "
+                "networks",
+                name=spec.name,
+                driver=spec.driver,
+            )
+        body = network_body(spec)
+        res = self._network_create(
+            body["Name"],
+            driver="overlay",
+            options=body["Options"] or None,
+            ipam=body.get("IPAM"),
+            check_duplicate=True,
+            internal=body["Internal"],
+            labels=body["Labels"],
+            enable_ipv6=body["EnableIPv6"],
+            attachable=True,
+            scope="swarm",
+        )
+        return res["Id"]
+
+    # ------------------------------------------------------------------------ volumes
+    def create_volume(self, spec: VolumeSpec) -> str:
+        """Nothing is made now: the node that runs the task creates the volume from the mount, with these labels
+        and driver (kept here for create()). There is no cluster-wide volume in Swarm."""
+        self._volumes[spec.name] = spec
+        return spec.name
+
+    def list_volumes(self, labels: LabelFilter) -> list[VolumeInfo]:
+        """Volumes with the labels on every node: the named volumes our services mount (from their specs), and
+        what each available node holds (asked through a one-shot global service, as there is no agent of ours on the nodes).
+
+        Without labels only the first two: the install only asks that to skip creating volumes that exist, and on
+        the swarm the node running the task creates them anyway."""
+        found = {v.name: v for v in super().list_volumes(labels)}
+        for volume in self._declared_volumes(labels):
+            found.setdefault(volume.name, volume)
+        if labels:
+            for volume in self._node_volumes(labels):
+                found.setdefault(volume.name, volume)
+        return list(found.values())
+
+    def _declared_volumes(self, labels: LabelFilter) -> Iterator[VolumeInfo]:
+        for service in self._services({L.MANAGED: "true"}):
+            for m in (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("Mounts") or []:
+                volume = _declared_volume(m)
+                if volume is not None and _matches(volume.labels, labels):
+                    yield volume
+
+    def _node_volumes(self, labels: LabelFilter) -> list[VolumeInfo]:
+        """`docker volume ls` with the label filter on every node, one volume a line: driver, name, labels."""
+        filters = [arg for key in _label_filters(labels) for arg in ("--filter", f"label={key}")]
+        command = ["docker", "volume", "ls", *filters, "--format", "{{.Driver}}\t{{.Name}}\t{{.Labels}}"]
+        lines = self.run_everywhere(command, what="list the volumes")
+        return [_volume_line(line) for line in lines if line.count("\t") == 2]
+
+    def remove_volume(self, name: str, *, force: bool = False) -> None:
+        """Remove the volume on every node: a one-shot global service runs `docker volume rm` on each."""
+        self._volumes.pop(name, None)
+        self.run_everywhere(["docker", "volume", "rm", "-f", name], what=f"remove volume {name}")
+
+    def run_everywhere(self, command: list[str], *, what: str) -> list[str]:
+        """Run a Docker CLI command on every available node through a one-shot global service with the node's Docker socket;
+        its output lines (of all nodes). The job is removed afterwards. EngineError with a node's words when
+        it failed there."""
+        body = _job_spec(f"casaos-job-{secrets.token_hex(5)}", self.helper_image, self.helper_socket, command)
+        job = self._json("POST", "/services/create", body=body)
+        try:
+            failed = self._await_job(job["ID"], what)
+            lines = [line for line in self.logs(job["ID"]) if line.strip()]
+            if failed:
+                raise E.EngineError.worded(
+                    "could not %(what)s on every node: %(error)s", what=what, error=" / ".join(lines[-5:]) or failed
+                )
+            return lines
+        finally:
+            with contextlib.suppress(E.NotFound):
+                self._json("DELETE", "/services/{0}", job["ID"])
+                self._await_gone({"ID": job["ID"]})
+
+    def _await_job(self, job: str, what: str) -> str:
+        """Until each task of the job ended; the first failure's words ("" when all completed)."""
+        deadline = time.monotonic() + JOB_TIMEOUT
+        while True:
+            tasks = self._tasks(job)
+            if tasks and all(_state(t) in T.ENDED for t in tasks):
+                failed = [t for t in tasks if _state(t) != "complete"]
+                return _words(failed[0]) if failed else ""
+            if time.monotonic() > deadline:
+                states = ", ".join(sorted({_words(t) for t in tasks})) or "no task"
+                raise E.EngineError.worded("could not %(what)s in time (%(states)s)", what=what, states=states)
+            time.sleep(POLL)
+
+
+def _filters(filters: dict[str, list[str]]) -> str:
+    return json.dumps(filters)
+
+
+def _state(task: Mapping[str, Any]) -> str:
+    return (task.get("Status") or {}).get("State", "")
+
+
+def _name(service: Mapping[str, Any]) -> str:
+    return (service.get("Spec") or {}).get("Name", "")
+
+
+def _words(task: Mapping[str, Any]) -> str:
+    """A task's state and what Swarm says of it ("pending: no suitable node (...)")."""
+    status = task.get("Status") or {}
+    detail = status.get("Err") or status.get("Message") or ""
+    return f"{status.get('State', '')}: {detail}" if detail else status.get("State", "")
+
+
+def _add_constraint(spec: dict, constraint: str) -> None:
+    placement = spec["TaskTemplate"].setdefault("Placement", {})
+    placement["Constraints"] = [*(placement.get("Constraints") or []), constraint]
+
+
+def _seen(service: dict, tasks: list[dict]) -> Seen:
+    state, _code = T.state_of(service, tasks)
+    ended = [t for t in tasks if _state(t) in T.ENDED]
+    running = [t for t in tasks if _state(t) == "running"]
+    return Seen(
+        state=state,
+        task=running[0]["ID"] if running else "",
+        exit_code=T.exit_code(ended[0]) if ended else None,
+        name=_name(service),
+        image=T.image_of(service),
+        labels=dict(service["Spec"].get("Labels") or {}),
+    )
+
+
+def _declared_volume(mount: Mapping[str, Any]) -> VolumeInfo | None:
+    """A named volume a service mounts, as the node creating it will label it."""
+    if mount.get("Type") != "volume" or not mount.get("Source"):
+        return None
+    options = mount.get("VolumeOptions") or {}
+    driver = (options.get("DriverConfig") or {}).get("Name") or "local"
+    return VolumeInfo(name=mount["Source"], driver=driver, labels=dict(options.get("Labels") or {}))
+
+
+def _volume_line(line: str) -> VolumeInfo:
+    """One line of the job's `docker volume ls` (labels as the CLI joins them: k=v,k=v)."""
+    driver, name, text = line.split("\t")
+    labels = dict(item.partition("=")[::2] for item in text.split(",") if item)
+    return VolumeInfo(name=name, driver=driver, labels=labels)
+
+
+def _matches(labels: Mapping[str, str], wanted: LabelFilter) -> bool:
+    return all(key in labels and (value is None or labels[key] == value) for key, value in wanted.items())
+
+
+def _job_spec(name: str, image: str, socket: str, command: list[str]) -> dict[str, Any]:
+    """A global service that is never restarted (one task on every available node, run once), with the node's
+    Docker socket mounted. Not a global *job*: Docker 20.10 keeps a removed job's tasks and containers for good,
+    and re-creates a rejected job task many times a second."""
+    return {
+        "Name": name,
+        "Labels": {L.MANAGED: "true", JOB_LABEL: "helper"},
+        "TaskTemplate": {
+            "ContainerSpec": {
+                "Image": image,
+                "Command": command,
+                "Labels": {L.MANAGED: "true", JOB_LABEL: "helper"},
+                "Mounts": [{"Type": "bind", "Source": socket, "Target": "/var/run/docker.sock"}],
+            },
+            "RestartPolicy": {"Condition": "none"},
+        },
+        "Mode": {"Global": {}},
+    }
