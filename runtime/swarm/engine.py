@@ -41,6 +41,7 @@ POLL = 0.25  # seconds between looks at a service's tasks while waiting for them
 START_TIMEOUT = 300.0  # seconds a start may take: the node pulls the image first
 STOP_MARGIN = 30.0  # seconds beyond the grace period before a stop gives up waiting
 JOB_TIMEOUT = 120.0  # seconds a helper job (volume removal on every node) may take
+VOLUME_BUSY_WAIT = 30.0  # seconds a volume removal waits for the containers of removed services to go
 UPDATE_ATTEMPTS = 5  # a service update racing another one ("update out of sequence") is made again
 HELPER_IMAGE = "docker:27-cli"
 HELPER_SOCKET = "/var/run/docker.sock"  # on each node; Swarm expands templates such as {{.Node.Hostname}}
@@ -68,6 +69,9 @@ class SwarmEngine(DockerEngine):
         self.helper_image = helper_image
         self.helper_socket = helper_socket
         self.start_timeout = start_timeout
+        # Told each new state of a task a start waits for (preparing = the node pulls the image, starting, ...):
+        # the install's progress on another node, where no pull of ours reports bytes.
+        self.on_task: Callable[[T.TaskInfo], None] | None = None
         self._volumes: dict[str, VolumeSpec] = {}  # asked for by create_volume: labels for the mounts
         self._hostnames: dict[str, str] = {}
         self._node_id = ""
@@ -215,11 +219,11 @@ class SwarmEngine(DockerEngine):
         """Scale to one task and wait until it runs (or waits for its first health check); the task's own error
         when it fails or is rejected, PortInUse when no node has its host port free."""
         service = self._service(ref)
-        before = {t["ID"] for t in self._tasks(service["ID"])}
-        if T.replicas(service) == 1 and any(_state(t) in T.UP for t in self._tasks(service["ID"])):
+        tasks = self._tasks(service["ID"])
+        if T.replicas(service) == 1 and any(_state(t) in T.UP for t in tasks):
             return  # already running: like starting a running container
         self._scale(service["ID"], 1)
-        self._await_task(service, before)
+        self._await_task(service, {t["ID"] for t in tasks if _state(t) in T.ENDED})  # a waiting task counts
 
     def _scale(self, ref: str, count: int) -> None:
         self._update(ref, lambda spec: spec.update(Mode={"Replicated": {"Replicas": count}}))
@@ -228,10 +232,14 @@ class SwarmEngine(DockerEngine):
         """Wait until a task newer than `before` runs; pin the volumes to its node then."""
         deadline = time.monotonic() + self.start_timeout
         health = T.has_healthcheck(service)
+        told = ("", "")
         while True:
             fresh = [t for t in self._tasks(service["ID"]) if t["ID"] not in before]
             task = fresh[0] if fresh else None
-            if task is not None and (_state(task) == "running" or (health and _state(task) == "starting")):
+            if task is not None and (task["ID"], _state(task)) != told:
+                told = (task["ID"], _state(task))
+                self._tell(service, task)
+            if task is not None and _started(task, health=health):
                 self._pin_volumes(service, task)
                 return
             if task is not None:
@@ -244,6 +252,15 @@ class SwarmEngine(DockerEngine):
                     state=_words(task) if task else "no task yet",
                 )
             time.sleep(POLL)
+
+    def _tell(self, service: dict, task: dict) -> None:
+        """Pass a task's new state to `on_task`; a listener's failure is logged, never the start's."""
+        if self.on_task is None:
+            return
+        try:
+            self.on_task(T.task_from_raw(task, service=_name(service), hostnames=self._hostnames_for([task])))
+        except Exception:
+            log.exception("the task listener of %s failed", _name(service))
 
     def _refuse_failed(self, service: dict, task: dict) -> None:
         """A task that failed, was rejected, or finds no node with its port free: back to 0 tasks, and say why."""
@@ -528,7 +545,16 @@ class SwarmEngine(DockerEngine):
     def remove_volume(self, name: str, *, force: bool = False) -> None:
         """Remove the volume on every node: a one-shot global service runs `docker volume rm` on each."""
         self._volumes.pop(name, None)
-        self.run_everywhere(["docker", "volume", "rm", "-f", name], what=f"remove volume {name}")
+        deadline = time.monotonic() + VOLUME_BUSY_WAIT
+        while True:
+            try:
+                self.run_everywhere(["docker", "volume", "rm", "-f", name], what=f"remove volume {name}")
+                return
+            except E.EngineError as exc:
+                # A node removes a removed service's container a moment after the manager forgot its task.
+                if "volume is in use" not in exc.message or time.monotonic() > deadline:
+                    raise
+            time.sleep(1)
 
     def run_everywhere(self, command: list[str], *, what: str) -> list[str]:
         """Run a Docker CLI command on every available node through a one-shot global service with the node's Docker socket;
@@ -569,6 +595,15 @@ def _filters(filters: dict[str, list[str]]) -> str:
 
 def _state(task: Mapping[str, Any]) -> str:
     return (task.get("Status") or {}).get("State", "")
+
+
+def _started(task: Mapping[str, Any], *, health: bool) -> bool:
+    """Whether the task's container got going: it runs (or awaits its first health check), or it already ended
+    on its own (a one-shot service, or a crash its restart policy deals with, as `docker start` returns then too)."""
+    state = _state(task)
+    if state == "running" or state == "complete" or (health and state == "starting"):
+        return True
+    return state == "failed" and (task.get("Status") or {}).get("Err", "").startswith("task: non-zero exit")
 
 
 def _name(service: Mapping[str, Any]) -> str:

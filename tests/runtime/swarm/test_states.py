@@ -71,3 +71,22 @@ def test_events_follow_the_task_states():
     assert [a for _s, a, _x in restarted] == ["start"]  # a new task while we looked away
     gone = changes({"s": _seen("running", "t1")}, {})
     assert [a for _s, a, _x in gone] == ["die", "destroy"]
+
+
+def test_a_start_counts_a_task_that_ran_and_ended_on_its_own():
+    from runtime.swarm.engine import _started
+
+    ran = {"Status": {"State": "failed", "Err": "task: non-zero exit (3)"}}
+    never = {"Status": {"State": "rejected", "Err": 'invalid mount config for type "bind"'}}
+    assert _started({"Status": {"State": "complete"}}, health=False)
+    assert _started(ran, health=False) and not _started(never, health=False)
+    assert _started({"Status": {"State": "starting"}}, health=True)
+    assert not _started({"Status": {"State": "starting"}}, health=False)
+
+
+def test_a_node_volume_line_reads_back_its_labels():
+    from runtime.swarm.engine import _volume_line
+
+    volume = _volume_line("local\tapp_data\tio.casaos.app=app,com.docker.compose.volume=data")
+    assert (volume.name, volume.driver) == ("app_data", "local")
+    assert volume.labels == {"io.casaos.app": "app", "com.docker.compose.volume": "data"}

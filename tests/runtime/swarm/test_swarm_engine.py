@@ -92,8 +92,14 @@ def test_it_runs_a_two_service_app_on_its_node_and_leaves_nothing(swarm_cluster,
     try:
         web, db = _app(engine, app_name, port)
         assert {c.name: c.state for c in engine.list({L.APP: app_name})} == {web.name: "created", db.name: "created"}
+        told = []
+        engine.on_task = told.append  # the install's progress: each state the started task passes through
         engine.start(web.name)
         engine.start(db.name)
+        assert {(t.service, t.node) for t in told if t.state == "running"} == {
+            (web.name, "casaos-sw2"),
+            (db.name, "casaos-sw2"),
+        }
         for spec in (web, db):
             info = engine.inspect(spec.name)
             assert info.running and info.labels[L.APP] == app_name
