@@ -15,6 +15,7 @@ import pytest
 from runtime import labels as L
 from runtime.errors import EngineError, InvalidSpec, NotFound
 from runtime.specs import ContainerSpec, FileSpec, MountSpec, NetworkAttachment, NetworkSpec, PortSpec, VolumeSpec
+from runtime.subnets import SubnetPool
 from runtime.swarm import SwarmEngine
 
 from .conftest import BUSYBOX, HTTPD, swarm_app_remove
@@ -119,7 +120,20 @@ def test_it_runs_a_two_service_app_on_its_node_and_leaves_nothing(swarm_cluster,
         assert engine.inspect(db.name).running
         _until(lambda: [a for a, n, _c in seen if n == db.name].count("start") >= 2, "db's second start event")
         assert (web.name, "create") in {(n, a) for a, n, _c in seen}
-        assert ("die", db.name, 3) in seen  # its TERM trap's exit code
+        assert ("die", db.name) in {(a, n) for a, n, _c in seen}
+
+        once = ContainerSpec(
+            name=L.container_name(app_name, "once"),
+            image=BUSYBOX,
+            service="once",
+            labels=L.container_labels(app_name, "once"),
+            command=("sh", "-c", "sleep 1; exit 3"),
+        )
+        engine.create(once)
+        engine.start(once.name)
+        ended = _until(lambda: engine.inspect(once.name).state == "exited" and engine.inspect(once.name), "its end")
+        assert ended.exit_code == 3
+        _until(lambda: ("die", once.name, 3) in seen, "its die event with the exit code")
     finally:
         events.close()
         reader.join(timeout=10)
@@ -138,7 +152,11 @@ def test_it_runs_a_two_service_app_on_its_node_and_leaves_nothing(swarm_cluster,
 def test_a_node_pinned_app_waits_while_its_node_is_drained(swarm_cluster, swarm_engine, app_name):
     engine = swarm_engine
     spec = ContainerSpec(
-        name=L.container_name(app_name, "db"), image=BUSYBOX, service="db", labels=L.container_labels(app_name, "db")
+        name=L.container_name(app_name, "db"),
+        image=BUSYBOX,
+        service="db",
+        labels=L.container_labels(app_name, "db"),
+        restart="unless-stopped",  # with "no", Swarm does not replace a task its node's drain stopped
     )
     engine.create(spec)
     engine.start(spec.name)
@@ -148,7 +166,7 @@ def test_a_node_pinned_app_waits_while_its_node_is_drained(swarm_cluster, swarm_
         task = _until(
             lambda: next((t for t in engine.tasks(spec.name) if t.state == "pending"), None), "a pending task"
         )
-        assert "no suitable node" in task.message
+        assert "no suitable node" in task.error + task.message
         assert engine.inspect(spec.name).state == "created"  # waiting for a node, not running anywhere else
         assert all(t.node != "casaos-sw1" for t in engine.tasks(spec.name))
     finally:
@@ -267,3 +285,19 @@ def test_rename_keeps_the_service_under_another_name(swarm_engine, app_name):
     assert moved.labels == spec.labels and moved.state == "created"
     swarm_engine.rename(L.aside_name(name), name)
     assert swarm_engine.inspect(name).name == name
+
+
+def test_app_networks_are_overlays_on_a_subnet_of_the_pool(swarm_engine, app_name):
+    pool = SubnetPool.parse(["10.252.0.0/16"], 24)
+    made = []
+    try:
+        for key in ("default", "backend"):
+            spec = NetworkSpec(name=L.network_name(app_name, key), key=key, labels=L.network_labels(app_name, key))
+            made.append(swarm_engine.create_network_in_pool(spec, pool))
+        found = {n.name: n for n in swarm_engine.list_networks({L.APP: app_name})}
+        assert {n.driver for n in found.values()} == {"overlay"}
+        subnets = [s for s in swarm_engine.network_subnets() if s.startswith("10.252.")]
+        assert len(set(subnets)) >= 2  # each took a subnet of its own, and the next one sees them taken
+    finally:
+        for network in made:
+            swarm_engine.remove_network(network)
