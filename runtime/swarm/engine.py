@@ -9,9 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import json
 import logging
-import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -21,36 +19,24 @@ from docker.types.daemon import CancellableStream
 
 from runtime import errors as E
 from runtime import labels as L
-from runtime.base import (
-    ContainerCounters,
-    ContainerInfo,
-    ContainerStats,
-    LabelFilter,
-    VolumeInfo,
-)
-from runtime.docker import DockerEngine, DockerExec, DockerLogs, _label_filters, _mapped
+from runtime.base import ContainerCounters, ContainerInfo, ContainerStats, LabelFilter
+from runtime.docker import DockerExec, DockerLogs, _mapped
 from runtime.payload import DEFAULT_PIDS_LIMIT, network_body
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 from runtime.swarm import tasks as T
+from runtime.swarm.api import POLL, STOP_MARGIN, service_name, task_state, task_words
 from runtime.swarm.events import Seen, SwarmEvents
 from runtime.swarm.placement import Placement
 from runtime.swarm.translate import config_body, config_name, refuse_unsupported, service_spec
+from runtime.swarm.volumes import HELPER_IMAGE, HELPER_SOCKET, JOB_LABEL, SwarmVolumes
 
 log = logging.getLogger(__name__)
-POLL = 0.25  # seconds between looks at a service's tasks while waiting for them
 START_TIMEOUT = 300.0  # seconds a start may take: the node pulls the image first
-STOP_MARGIN = 30.0  # seconds beyond the grace period before a stop gives up waiting
-JOB_TIMEOUT = 120.0  # seconds a helper job (volume removal on every node) may take
-VOLUME_BUSY_WAIT = 30.0  # seconds a volume removal waits for the containers of removed services to go
-UPDATE_ATTEMPTS = 5  # a service update racing another one ("update out of sequence") is made again
-HELPER_IMAGE = "docker:27-cli"
-HELPER_SOCKET = "/var/run/docker.sock"  # on each node; Swarm expands templates such as {{.Node.Hostname}}
-JOB_LABEL = "io.casaos.swarm.job"
 NETWORK_DRIVERS = ("", "bridge", "overlay")  # network drivers an app network may ask for on the swarm
 _PORT_TAKEN = "host-mode port already in use"
 
 
-class SwarmEngine(DockerEngine):
+class SwarmEngine(SwarmVolumes):
     """The same Engine interface; create/start/stop act on Swarm services, each a container of the app."""
 
     def __init__(
@@ -64,92 +50,14 @@ class SwarmEngine(DockerEngine):
         start_timeout: float = START_TIMEOUT,
         timeout: float = 120,
     ) -> None:
-        super().__init__(url, timeout=timeout, pids_limit=pids_limit)
+        super().__init__(
+            url, helper_image=helper_image, helper_socket=helper_socket, timeout=timeout, pids_limit=pids_limit
+        )
         self.placement = placement
-        self.helper_image = helper_image
-        self.helper_socket = helper_socket
         self.start_timeout = start_timeout
         # Told each new state of a task a start waits for (preparing = the node pulls the image, starting, ...):
         # the install's progress on another node, where no pull of ours reports bytes.
         self.on_task: Callable[[T.TaskInfo], None] | None = None
-        self._volumes: dict[str, VolumeSpec] = {}  # asked for by create_volume: labels for the mounts
-        self._hostnames: dict[str, str] = {}
-        self._node_id = ""
-
-    # ------------------------------------------------------------------------ raw API
-    def _json(self, method: str, path: str, *args: str, body: Any = None, **params: Any) -> Any:
-        """One Engine API call with a JSON answer (docker-py has no plain-dict service calls)."""
-        api = self.api
-        url = api._url(path, *args)
-        with _mapped():
-            if method == "GET":
-                resp = api._get(url, params=params or None)
-            elif method == "DELETE":
-                resp = api._delete(url, params=params or None)
-            else:
-                resp = api._post_json(url, data=body, params=params or None)
-            api._raise_for_status(resp)
-            return resp.json() if resp.content else None
-
-    def _service(self, ref: str) -> dict:
-        """GET /services/{ref} (a name or an id)."""
-        return self._json("GET", "/services/{0}", ref)
-
-    def _services(self, labels: LabelFilter | None) -> list[dict]:
-        filters = {"label": _label_filters(labels)} if labels else {}
-        return self._json("GET", "/services", filters=_filters(filters)) or []
-
-    def _tasks(self, *service_ids: str) -> list[dict]:
-        """Every task of the services, newest first; none for a service removed meanwhile. Several services are
-        read in one call of all tasks: the API refuses a filter naming a service that is gone."""
-        if not service_ids:
-            return []
-        try:
-            filters = _filters({"service": list(service_ids)}) if len(service_ids) == 1 else None
-            rows = self._json("GET", "/tasks", **({"filters": filters} if filters else {})) or []
-        except E.NotFound:
-            return []
-        wanted = set(service_ids)
-        return T.newest_first([t for t in rows if t.get("ServiceID") in wanted or len(service_ids) == 1])
-
-    def node_id(self) -> str:
-        """The id of the node we talk to (this box, the manager): bind folders pin apps to it."""
-        if not self._node_id:
-            with _mapped():
-                swarm = self.api.info().get("Swarm") or {}
-            self._node_id = swarm.get("NodeID") or ""
-            if not self._node_id or swarm.get("LocalNodeState") != "active":
-                raise E.EngineError.worded("this machine is not part of an active swarm", permanent=True)
-        return self._node_id
-
-    def hostnames(self, *, refresh: bool = False) -> dict[str, str]:
-        """Node id -> hostname, read again when asked or when a node is not known yet."""
-        if refresh or not self._hostnames:
-            nodes = self._json("GET", "/nodes") or []
-            self._hostnames = {n["ID"]: (n.get("Description") or {}).get("Hostname", "") for n in nodes}
-        return self._hostnames
-
-    def _hostnames_for(self, tasks: list[dict]) -> dict[str, str]:
-        known = self.hostnames()
-        if any(t.get("NodeID") and t["NodeID"] not in known for t in tasks):
-            known = self.hostnames(refresh=True)
-        return known
-
-    def _update(self, ref: str, change: Callable[[dict], None]) -> dict:
-        """Change a service's spec with `change` and send it; made again when another update came in between."""
-        for attempt in range(1, UPDATE_ATTEMPTS + 1):
-            service = self._service(ref)
-            spec = copy.deepcopy(service["Spec"])
-            change(spec)
-            try:
-                self._json(
-                    "POST", "/services/{0}/update", service["ID"], body=spec, version=service["Version"]["Index"]
-                )
-                return service
-            except E.EngineError as exc:
-                if "out of sequence" not in exc.message or attempt == UPDATE_ATTEMPTS:
-                    raise
-        raise AssertionError("unreachable")
 
     # ------------------------------------------------------------------------ containers as services
     def create(self, spec: ContainerSpec) -> str:
@@ -220,10 +128,10 @@ class SwarmEngine(DockerEngine):
         when it fails or is rejected, PortInUse when no node has its host port free."""
         service = self._service(ref)
         tasks = self._tasks(service["ID"])
-        if T.replicas(service) == 1 and any(_state(t) in T.UP for t in tasks):
+        if T.replicas(service) == 1 and any(task_state(t) in T.UP for t in tasks):
             return  # already running: like starting a running container
         self._scale(service["ID"], 1)
-        self._await_task(service, {t["ID"] for t in tasks if _state(t) in T.ENDED})  # a waiting task counts
+        self._await_task(service, {t["ID"] for t in tasks if task_state(t) in T.ENDED})  # a waiting task counts
 
     def _scale(self, ref: str, count: int) -> None:
         self._update(ref, lambda spec: spec.update(Mode={"Replicated": {"Replicas": count}}))
@@ -236,8 +144,8 @@ class SwarmEngine(DockerEngine):
         while True:
             fresh = [t for t in self._tasks(service["ID"]) if t["ID"] not in before]
             task = fresh[0] if fresh else None
-            if task is not None and (task["ID"], _state(task)) != told:
-                told = (task["ID"], _state(task))
+            if task is not None and (task["ID"], task_state(task)) != told:
+                told = (task["ID"], task_state(task))
                 self._tell(service, task)
             if task is not None and _started(task, health=health):
                 self._pin_volumes(service, task)
@@ -247,9 +155,9 @@ class SwarmEngine(DockerEngine):
             if time.monotonic() > deadline:
                 raise E.EngineError.worded(
                     "%(name)s did not start within %(seconds)s seconds (%(state)s)",
-                    name=_name(service),
+                    name=service_name(service),
                     seconds=int(self.start_timeout),
-                    state=_words(task) if task else "no task yet",
+                    state=task_words(task) if task else "no task yet",
                 )
             time.sleep(POLL)
 
@@ -258,20 +166,22 @@ class SwarmEngine(DockerEngine):
         if self.on_task is None:
             return
         try:
-            self.on_task(T.task_from_raw(task, service=_name(service), hostnames=self._hostnames_for([task])))
+            self.on_task(T.task_from_raw(task, service=service_name(service), hostnames=self._hostnames_for([task])))
         except Exception:
-            log.exception("the task listener of %s failed", _name(service))
+            log.exception("the task listener of %s failed", service_name(service))
 
     def _refuse_failed(self, service: dict, task: dict) -> None:
         """A task that failed, was rejected, or finds no node with its port free: back to 0 tasks, and say why."""
         status = task.get("Status") or {}
         taken = _PORT_TAKEN in status.get("Err", "") + status.get("Message", "")
-        if _state(task) not in T.FAILED and not taken:
+        if task_state(task) not in T.FAILED and not taken:
             return
         self._scale(service["ID"], 0)
         error = E.PortInUse if taken else E.EngineError
         raise error.worded(
-            "%(name)s could not start: %(error)s", name=_name(service), error=status.get("Err") or _words(task)
+            "%(name)s could not start: %(error)s",
+            name=service_name(service),
+            error=status.get("Err") or task_words(task),
         )
 
     def _pin_volumes(self, service: dict, task: dict) -> None:
@@ -295,9 +205,9 @@ class SwarmEngine(DockerEngine):
         self._await_down(service, time.monotonic() + limit)
 
     def _await_down(self, service: dict, deadline: float) -> None:
-        while any(_state(t) not in T.ENDED for t in self._tasks(service["ID"])):
+        while any(task_state(t) not in T.ENDED for t in self._tasks(service["ID"])):
             if time.monotonic() > deadline:
-                raise E.EngineError.worded("%(name)s did not stop in time", name=_name(service))
+                raise E.EngineError.worded("%(name)s did not stop in time", name=service_name(service))
             time.sleep(POLL)
 
     def halt(self, ref: str) -> None:
@@ -326,23 +236,18 @@ class SwarmEngine(DockerEngine):
         its networks can go next. A running service without `force` is a Conflict, as for a container."""
         service = self._service(ref)
         tasks = self._tasks(service["ID"])
-        if not force and any(_state(t) in T.UP for t in tasks):
-            raise E.Conflict.worded("%(name)s is running: stop it first", name=_name(service))
+        if not force and any(task_state(t) in T.UP for t in tasks):
+            raise E.Conflict.worded("%(name)s is running: stop it first", name=service_name(service))
         configs = (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("Configs") or []
         self._json("DELETE", "/services/{0}", service["ID"])
         self._await_gone(service)
         self._configs_remove([c["ConfigID"] for c in configs if c.get("ConfigID")])
 
-    def _await_gone(self, service: dict) -> None:
-        deadline = time.monotonic() + STOP_MARGIN
-        while self._tasks(service["ID"]) and time.monotonic() < deadline:
-            time.sleep(POLL)
-
     def rename(self, ref: str, name: str) -> None:
         """Swarm cannot rename a service: a copy under the new name replaces it (same spec, labels, configs and
         task count; a new id). Renaming it to its own name does nothing."""
         service = self._service(ref)
-        if _name(service) == name:
+        if service_name(service) == name:
             return
         spec = copy.deepcopy(service["Spec"])
         spec["Name"] = name
@@ -382,7 +287,7 @@ class SwarmEngine(DockerEngine):
     def _local_container(self, tasks: list[dict]) -> str:
         """The id of the service's running container when it runs on the node we talk to, else ""."""
         for task in tasks:
-            if _state(task) in T.UP and task.get("NodeID") == self.node_id():
+            if task_state(task) in T.UP and task.get("NodeID") == self.node_id():
                 return ((task.get("Status") or {}).get("ContainerStatus") or {}).get("ContainerID", "")
         return ""
 
@@ -402,7 +307,7 @@ class SwarmEngine(DockerEngine):
         service = self._service(ref)
         tasks = self._tasks(service["ID"])
         hostnames = self._hostnames_for(tasks)
-        return [T.task_from_raw(t, service=_name(service), hostnames=hostnames) for t in tasks]
+        return [T.task_from_raw(t, service=service_name(service), hostnames=hostnames) for t in tasks]
 
     def container_config(self, ref: str) -> dict:
         """A container inspect document made from the service (what the apps code reads of one): image, config,
@@ -440,9 +345,9 @@ class SwarmEngine(DockerEngine):
         container = self._local_container(tasks)
         if container:
             return container
-        running = [t for t in tasks if _state(t) in T.UP]
+        running = [t for t in tasks if task_state(t) in T.UP]
         if not running:
-            raise E.Conflict.worded("%(name)s is not running", name=_name(service))
+            raise E.Conflict.worded("%(name)s is not running", name=service_name(service))
         raise E.EngineError.worded(
             "this is not available for an app running on another node (%(node)s)",
             node=self._hostnames_for(running).get(running[0].get("NodeID", ""), "?"),
@@ -508,113 +413,15 @@ class SwarmEngine(DockerEngine):
         return res["Id"]
 
     # ------------------------------------------------------------------------ volumes
-    def create_volume(self, spec: VolumeSpec) -> str:
-        """Nothing is made now: the node that runs the task creates the volume from the mount, with these labels
-        and driver (kept here for create()). There is no cluster-wide volume in Swarm."""
-        self._volumes[spec.name] = spec
-        return spec.name
-
-    def list_volumes(self, labels: LabelFilter) -> list[VolumeInfo]:
-        """Volumes with the labels on every node: the named volumes our services mount (from their specs), and
-        what each available node holds (asked through a one-shot global service, as there is no agent of ours on the nodes).
-
-        Without labels only the first two: the install only asks that to skip creating volumes that exist, and on
-        the swarm the node running the task creates them anyway."""
-        found = {v.name: v for v in super().list_volumes(labels)}
-        for volume in self._declared_volumes(labels):
-            found.setdefault(volume.name, volume)
-        if labels:
-            for volume in self._node_volumes(labels):
-                found.setdefault(volume.name, volume)
-        return list(found.values())
-
-    def _declared_volumes(self, labels: LabelFilter) -> Iterator[VolumeInfo]:
-        for service in self._services({L.MANAGED: "true"}):
-            for m in (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("Mounts") or []:
-                volume = _declared_volume(m)
-                if volume is not None and _matches(volume.labels, labels):
-                    yield volume
-
-    def _node_volumes(self, labels: LabelFilter) -> list[VolumeInfo]:
-        """`docker volume ls` with the label filter on every node, one volume a line: driver, name, labels."""
-        filters = [arg for key in _label_filters(labels) for arg in ("--filter", f"label={key}")]
-        command = ["docker", "volume", "ls", *filters, "--format", "{{.Driver}}\t{{.Name}}\t{{.Labels}}"]
-        lines = self.run_everywhere(command, what="list the volumes")
-        return [_volume_line(line) for line in lines if line.count("\t") == 2]
-
-    def remove_volume(self, name: str, *, force: bool = False) -> None:
-        """Remove the volume on every node: a one-shot global service runs `docker volume rm` on each."""
-        self._volumes.pop(name, None)
-        deadline = time.monotonic() + VOLUME_BUSY_WAIT
-        while True:
-            try:
-                self.run_everywhere(["docker", "volume", "rm", "-f", name], what=f"remove volume {name}")
-                return
-            except E.EngineError as exc:
-                # A node removes a removed service's container a moment after the manager forgot its task.
-                if "volume is in use" not in exc.message or time.monotonic() > deadline:
-                    raise
-            time.sleep(1)
-
-    def run_everywhere(self, command: list[str], *, what: str) -> list[str]:
-        """Run a Docker CLI command on every available node through a one-shot global service with the node's Docker socket;
-        its output lines (of all nodes). The job is removed afterwards. EngineError with a node's words when
-        it failed there."""
-        body = _job_spec(f"casaos-job-{secrets.token_hex(5)}", self.helper_image, self.helper_socket, command)
-        job = self._json("POST", "/services/create", body=body)
-        try:
-            failed = self._await_job(job["ID"], what)
-            lines = [line for line in self.logs(job["ID"]) if line.strip()]
-            if failed:
-                raise E.EngineError.worded(
-                    "could not %(what)s on every node: %(error)s", what=what, error=" / ".join(lines[-5:]) or failed
-                )
-            return lines
-        finally:
-            with contextlib.suppress(E.NotFound):
-                self._json("DELETE", "/services/{0}", job["ID"])
-                self._await_gone({"ID": job["ID"]})
-
-    def _await_job(self, job: str, what: str) -> str:
-        """Until each task of the job ended; the first failure's words ("" when all completed)."""
-        deadline = time.monotonic() + JOB_TIMEOUT
-        while True:
-            tasks = self._tasks(job)
-            if tasks and all(_state(t) in T.ENDED for t in tasks):
-                failed = [t for t in tasks if _state(t) != "complete"]
-                return _words(failed[0]) if failed else ""
-            if time.monotonic() > deadline:
-                states = ", ".join(sorted({_words(t) for t in tasks})) or "no task"
-                raise E.EngineError.worded("could not %(what)s in time (%(states)s)", what=what, states=states)
-            time.sleep(POLL)
-
-
-def _filters(filters: dict[str, list[str]]) -> str:
-    return json.dumps(filters)
-
-
-def _state(task: Mapping[str, Any]) -> str:
-    return (task.get("Status") or {}).get("State", "")
 
 
 def _started(task: Mapping[str, Any], *, health: bool) -> bool:
     """Whether the task's container got going: it runs (or awaits its first health check), or it already ended
     on its own (a one-shot service, or a crash its restart policy deals with, as `docker start` returns then too)."""
-    state = _state(task)
+    state = task_state(task)
     if state == "running" or state == "complete" or (health and state == "starting"):
         return True
     return state == "failed" and (task.get("Status") or {}).get("Err", "").startswith("task: non-zero exit")
-
-
-def _name(service: Mapping[str, Any]) -> str:
-    return (service.get("Spec") or {}).get("Name", "")
-
-
-def _words(task: Mapping[str, Any]) -> str:
-    """A task's state and what Swarm says of it ("pending: no suitable node (...)")."""
-    status = task.get("Status") or {}
-    detail = status.get("Err") or status.get("Message") or ""
-    return f"{status.get('State', '')}: {detail}" if detail else status.get("State", "")
 
 
 def _add_constraint(spec: dict, constraint: str) -> None:
@@ -624,53 +431,13 @@ def _add_constraint(spec: dict, constraint: str) -> None:
 
 def _seen(service: dict, tasks: list[dict]) -> Seen:
     state, _code = T.state_of(service, tasks)
-    ended = [t for t in tasks if _state(t) in T.ENDED]
-    running = [t for t in tasks if _state(t) == "running"]
+    ended = [t for t in tasks if task_state(t) in T.ENDED]
+    running = [t for t in tasks if task_state(t) == "running"]
     return Seen(
         state=state,
         task=running[0]["ID"] if running else "",
         exit_code=T.exit_code(ended[0]) if ended else None,
-        name=_name(service),
+        name=service_name(service),
         image=T.image_of(service),
         labels=dict(service["Spec"].get("Labels") or {}),
     )
-
-
-def _declared_volume(mount: Mapping[str, Any]) -> VolumeInfo | None:
-    """A named volume a service mounts, as the node creating it will label it."""
-    if mount.get("Type") != "volume" or not mount.get("Source"):
-        return None
-    options = mount.get("VolumeOptions") or {}
-    driver = (options.get("DriverConfig") or {}).get("Name") or "local"
-    return VolumeInfo(name=mount["Source"], driver=driver, labels=dict(options.get("Labels") or {}))
-
-
-def _volume_line(line: str) -> VolumeInfo:
-    """One line of the job's `docker volume ls` (labels as the CLI joins them: k=v,k=v)."""
-    driver, name, text = line.split("\t")
-    labels = dict(item.partition("=")[::2] for item in text.split(",") if item)
-    return VolumeInfo(name=name, driver=driver, labels=labels)
-
-
-def _matches(labels: Mapping[str, str], wanted: LabelFilter) -> bool:
-    return all(key in labels and (value is None or labels[key] == value) for key, value in wanted.items())
-
-
-def _job_spec(name: str, image: str, socket: str, command: list[str]) -> dict[str, Any]:
-    """A global service that is never restarted (one task on every available node, run once), with the node's
-    Docker socket mounted. Not a global *job*: Docker 20.10 keeps a removed job's tasks and containers for good,
-    and re-creates a rejected job task many times a second."""
-    return {
-        "Name": name,
-        "Labels": {L.MANAGED: "true", JOB_LABEL: "helper"},
-        "TaskTemplate": {
-            "ContainerSpec": {
-                "Image": image,
-                "Command": command,
-                "Labels": {L.MANAGED: "true", JOB_LABEL: "helper"},
-                "Mounts": [{"Type": "bind", "Source": socket, "Target": "/var/run/docker.sock"}],
-            },
-            "RestartPolicy": {"Condition": "none"},
-        },
-        "Mode": {"Global": {}},
-    }

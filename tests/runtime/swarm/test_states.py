@@ -85,7 +85,7 @@ def test_a_start_counts_a_task_that_ran_and_ended_on_its_own():
 
 
 def test_a_node_volume_line_reads_back_its_labels():
-    from runtime.swarm.engine import _volume_line
+    from runtime.swarm.volumes import _volume_line
 
     volume = _volume_line("local\tapp_data\tio.casaos.app=app,com.docker.compose.volume=data")
     assert (volume.name, volume.driver) == ("app_data", "local")
