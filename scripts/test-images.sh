@@ -30,22 +30,22 @@ build casa/busybox 1 "busybox" '["/bin/sh","-c","trap \"exit 0\" TERM; while tru
 # Stand-ins for Docker Hub names, reached through the engine's registry mirror.
 build library/nginx 1.25 "nginx stand-in" '["/bin/httpd","-f","-p","80","-h","/www"]'
 
-# The helper image of the swarm engine (runtime.swarm: `docker volume rm` on every node through a global job), as
-# Docker Hub's docker:27-cli is reached through the mirror: busybox and Debian's docker client with the C library.
-build_docker_cli() {
+# A stand-in for Docker's official CLI image (docker:27-cli), which the swarm engine runs as a one-shot job on every
+# node to remove an app's volumes there (docs/multi-node.md): busybox, and Debian's docker client with the C
+# libraries it links.
+cli_image() {
   local name=library/docker tag=27-cli root lib
   has_tag "$name" "$tag" && return 0
   root="$(mktemp -d)"
-  mkdir -p "$root/bin" "$root/usr/bin" "$root/tmp" "$root/etc"
+  mkdir -p "$root/bin" "$root/usr/local/bin" "$root/tmp"
   cp /bin/busybox "$root/bin/busybox"
-  for applet in sh ls cat echo; do ln -s busybox "$root/bin/$applet"; done
-  cp /usr/bin/docker "$root/usr/bin/docker"
+  for applet in sh ls cat echo xargs true; do ln -s busybox "$root/bin/$applet"; done
+  cp /usr/bin/docker "$root/usr/local/bin/docker"
   for lib in $(ldd /usr/bin/docker | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
-  echo 'root:x:0:0:root:/root:/bin/sh' >"$root/etc/passwd"
   say "building $REGISTRY/$name:$tag"
-  tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/bin:/bin' --change 'CMD ["docker","version"]' - \
+  tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["docker"]' - \
     "$REGISTRY/$name:$tag" >/dev/null
   docker push -q "$REGISTRY/$name:$tag" >/dev/null
   rm -rf "$root"
 }
-build_docker_cli
+cli_image
