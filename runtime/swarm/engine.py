@@ -15,12 +15,10 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
-from docker.types.daemon import CancellableStream
-
 from runtime import errors as E
 from runtime import labels as L
 from runtime.base import ContainerCounters, ContainerInfo, ContainerStats, LabelFilter
-from runtime.docker import DockerExec, DockerLogs, _mapped
+from runtime.docker import DockerExec, logs_stream
 from runtime.payload import DEFAULT_PIDS_LIMIT, network_body
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
 from runtime.swarm import tasks as T
@@ -331,12 +329,7 @@ class SwarmEngine(SwarmVolumes):
             "timestamps": int(timestamps),
             "tail": "all" if tail is None else tail,
         }
-        api = self.api
-        with _mapped():
-            resp = api._get(api._url("/services/{0}/logs", service["ID"]), params=params, stream=True)
-            api._raise_for_status(resp)
-            stream = CancellableStream(api._get_result_tty(True, resp, tty), resp)
-        return DockerLogs(stream)
+        return logs_stream(self.api, f"/services/{service['ID']}/logs", params, tty=tty)
 
     def _here(self, ref: str) -> str:
         """The running container of a service on this node; a clear error when it runs elsewhere or not at all."""

@@ -1,44 +1,14 @@
-"""The two-node test swarm of scripts/swarm-test.sh, and a unique app per test whose objects are all removed."""
+"""A unique app per test on the two-node test swarm (tests/conftest.py swarm_cluster), all of it removed after."""
 
 from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass
 
-import docker
 import pytest
 
 from runtime import labels as L
 from runtime.swarm import Placement, SwarmEngine
-from tests.conftest import missing
-
-try:  # the lead's session fixture, once tests/swarm/ is merged
-    from tests.swarm.conftest import swarm_cluster
-except ImportError:
-    MANAGER = "unix:///run/casaos-swarm/node1.sock"
-    WORKER = "unix:///run/casaos-swarm/node2.sock"
-
-    @dataclass(frozen=True)
-    class _Cluster:
-        manager_url: str
-        worker_url: str
-        node1_id: str
-        node2_id: str
-        node2_addr: str = "10.251.0.12"
-
-    @pytest.fixture(scope="session")
-    def swarm_cluster() -> _Cluster:
-        """The running test swarm (scripts/swarm-test.sh up); fails under `make test` when it is not there."""
-        ids = []
-        for url in (MANAGER, WORKER):
-            try:
-                swarm = docker.APIClient(base_url=url, version="auto").info().get("Swarm") or {}
-            except docker.errors.DockerException as exc:
-                missing(f"the test swarm does not answer at {url} ({exc}); run scripts/swarm-test.sh up")
-            ids.append(swarm.get("NodeID", ""))
-        return _Cluster(MANAGER, WORKER, *ids)
-
 
 HTTPD = "127.0.0.1:5000/casa/httpd:1"
 BUSYBOX = "127.0.0.1:5000/casa/busybox:1"
@@ -46,6 +16,7 @@ BUSYBOX = "127.0.0.1:5000/casa/busybox:1"
 
 @pytest.fixture
 def app_name() -> str:
+    """A label value of its own for each test, so a test finds and removes only what it made."""
     return f"sw-{secrets.token_hex(5)}"
 
 
