@@ -13,7 +13,7 @@ import docker
 import pytest
 
 from runtime import labels as L
-from runtime.errors import EngineError, InvalidSpec, NotFound
+from runtime.errors import EngineError, InvalidSpec, NotFound, PortInUse
 from runtime.specs import ContainerSpec, FileSpec, MountSpec, NetworkAttachment, NetworkSpec, PortSpec, VolumeSpec
 from runtime.subnets import SubnetPool
 from runtime.swarm import SwarmEngine
@@ -301,3 +301,24 @@ def test_app_networks_are_overlays_on_a_subnet_of_the_pool(swarm_engine, app_nam
     finally:
         for network in made:
             swarm_engine.remove_network(network)
+
+
+def test_a_port_taken_on_its_node_is_port_in_use(swarm_engine, app_name):
+    port = _port()
+    specs = [
+        ContainerSpec(
+            name=L.container_name(app_name, service),
+            image=HTTPD,
+            service=service,
+            labels=L.container_labels(app_name, service),
+            ports=(PortSpec(target=8080, published=port),),
+        )
+        for service in ("one", "two")
+    ]
+    for spec in specs:
+        swarm_engine.create(spec)
+    swarm_engine.start(specs[0].name)
+    with pytest.raises(PortInUse):
+        swarm_engine.start(specs[1].name)
+    assert swarm_engine.inspect(specs[1].name).state != "running"
+    assert swarm_engine.tasks(specs[1].name) == [] or swarm_engine.tasks(specs[1].name)[0].desired_state != "running"
