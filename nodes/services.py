@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from accounts.services.audit import audit_record
 from casaos_site import events
@@ -30,8 +31,8 @@ LABEL_KEY_MAX = 64
 LABEL_VALUE_MAX = 128
 LABELS_MAX = 32
 INIT_STALE = timedelta(minutes=10)  # an init still "open" after this was lost with its worker: a new one may start
-NO_SWARM_MODE = "This box's engine has no Swarm mode (Podman has none): several machines need Docker."
-NOT_MANAGER = "This box is not a swarm manager: make it one first."
+NO_SWARM_MODE = gettext_noop("This box's engine has no Swarm mode (Podman has none): several machines need Docker.")
+NOT_MANAGER = gettext_noop("This box is not a swarm manager: make it one first.")
 CHANGED_EVENT = "nodes.changed"  # something changed: the page re-reads the engine
 INIT_EVENT = "nodes.init"  # the init's progress: {"state": ..., "error": ...}
 
@@ -259,22 +260,23 @@ def labels_checked(labels) -> dict[str, str]:
     if len(labels) > LABELS_MAX:
         raise NodesRefused(deferred("At most %(count)s labels per machine.", count=LABELS_MAX), field="labels")
     for key, value in labels.items():
-        _label_part(key, LABEL_KEY_MAX, "key")
-        _label_part(value, LABEL_VALUE_MAX, "value")
+        if not _label_part_ok(key, LABEL_KEY_MAX):
+            raise NodesRefused(deferred(BAD_LABEL_KEY, text=_cut(key), limit=LABEL_KEY_MAX), field="labels")
+        if not _label_part_ok(value, LABEL_VALUE_MAX):
+            raise NodesRefused(deferred(BAD_LABEL_VALUE, text=_cut(value), limit=LABEL_VALUE_MAX), field="labels")
     return {str(k): str(v) for k, v in labels.items()}
 
 
-def _label_part(text, limit: int, what: str) -> None:
-    if not isinstance(text, str) or not LABEL_PART.fullmatch(text) or len(text) > limit:
-        raise NodesRefused(
-            deferred(
-                "Label %(what)s %(text)s: use letters, digits, '.', '_' and '-' only, at most %(limit)s.",
-                what=what,
-                text=str(text)[:40] or '""',
-                limit=limit,
-            ),
-            field="labels",
-        )
+BAD_LABEL_KEY = gettext_noop("Label key %(text)s: use letters, digits, '.', '_' and '-' only, at most %(limit)s.")
+BAD_LABEL_VALUE = gettext_noop("Label value %(text)s: use letters, digits, '.', '_' and '-' only, at most %(limit)s.")
+
+
+def _label_part_ok(text, limit: int) -> bool:
+    return isinstance(text, str) and bool(LABEL_PART.fullmatch(text)) and len(text) <= limit
+
+
+def _cut(text) -> str:
+    return str(text)[:40] or '""'
 
 
 def labels_parse(text: str) -> dict[str, str]:

@@ -15,6 +15,7 @@ from accounts.permissions import admin_required
 from .selectors import AVAILABILITY_NAMES, nodes_page
 from .services import NodesRefused, join_token_rotate, labels_parse, node_remove, node_update, swarm_init
 
+
 def _page(request, *, error: str = "", status: int = 200, form: dict | None = None):
     context = {**nodes_page(), "refusal": error, "form": form or {}}
     return render(request, "nodes/index.html", context, status=status)
@@ -73,7 +74,10 @@ def availability_view(request, node_id: str):
     node = node_update(
         user=request.user, node_id=node_id, availability=request.POST.get("availability", ""), request=request
     )
-    return _("%(name)s is now %(availability)s.") % {"name": node.hostname, "availability": AVAILABILITY_NAMES.get(node.availability, node.availability)}
+    return _("%(name)s is now %(availability)s.") % {
+        "name": node.hostname,
+        "availability": AVAILABILITY_NAMES.get(node.availability, node.availability),
+    }
 
 
 @node_action

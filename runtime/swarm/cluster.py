@@ -29,10 +29,8 @@ _NOT_MANAGER = ("not a swarm manager",)
 _NOT_IN = ("not part of a swarm",)
 _ALREADY_IN = ("already part of a swarm",)
 _NO_SWARM_MODE = ("does not support",)  # Podman: "Podman does not support service: /v1.41/swarm/init"
-NO_SWARM_MODE = "this engine has no Swarm mode (Podman has none): the swarm needs Docker"
 # Swarm refuses a write made on an old copy of the object: another change landed between our read and our write.
 _OUT_OF_SEQUENCE = "update out of sequence"
-NOT_MANAGER = "this engine is not a swarm manager: make it one first"
 
 
 @dataclass(frozen=True)
@@ -100,6 +98,10 @@ def _says(exc: E.EngineError, phrases: tuple[str, ...]) -> bool:
     return any(p in exc.message.lower() for p in phrases)
 
 
+def _no_swarm_mode() -> E.EngineError:
+    return E.InvalidSpec.worded("this engine has no Swarm mode (Podman has none): the swarm needs Docker")
+
+
 @contextlib.contextmanager
 def _swarm_call() -> Iterator[None]:
     """An Engine API call, its SDK errors mapped, and Swarm's 503 refusals said as Conflict."""
@@ -108,13 +110,13 @@ def _swarm_call() -> Iterator[None]:
             yield
     except E.EngineError as exc:
         if _says(exc, _NOT_MANAGER):
-            raise E.Conflict.worded(NOT_MANAGER) from exc
+            raise E.Conflict.worded("this engine is not a swarm manager: make it one first") from exc
         if _says(exc, _NOT_IN):
             raise E.Conflict.worded("this engine is not in a swarm") from exc
         if _says(exc, _ALREADY_IN):
             raise E.Conflict.worded("this engine is already in a swarm") from exc
         if _says(exc, _NO_SWARM_MODE):
-            raise E.InvalidSpec.worded(NO_SWARM_MODE) from exc
+            raise _no_swarm_mode() from exc
         raise
 
 
@@ -205,7 +207,7 @@ class Swarm:
         try:
             return str(self._call(lambda: self._engine.api.init_swarm(advertise_addr=advertise_addr)))
         except E.NotFound as exc:  # an engine without the /swarm endpoints
-            raise E.InvalidSpec.worded(NO_SWARM_MODE) from exc
+            raise _no_swarm_mode() from exc
 
     def join_info(self) -> JoinInfo:
         """The join tokens and this manager's address (Conflict on a worker or outside a swarm)."""
