@@ -71,10 +71,22 @@ class RotateSerializer(serializers.Serializer):
     role = serializers.ChoiceField(choices=ROLES)
 
 
+class LabelTextField(serializers.CharField):
+    """A label's value as sent: a string, untrimmed (the service's check refuses what it may not hold)."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(trim_whitespace=False, **kwargs)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class NodeUpdateSerializer(serializers.Serializer):
     availability = serializers.ChoiceField(choices=AVAILABILITIES, required=False)
     labels = serializers.DictField(
-        child=serializers.CharField(max_length=LABEL_VALUE_MAX),
+        child=LabelTextField(max_length=LABEL_VALUE_MAX),
         required=False,
         help_text=_(
             "Replaces every label. Keys (up to 64 characters) and values (up to 128): letters, digits, '.', '_', '-'."

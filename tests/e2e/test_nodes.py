@@ -107,5 +107,9 @@ def test_the_page_fits_a_phone_and_axe_finds_nothing_serious(
         page.screenshot(path=str(ARTIFACTS / f"nodes-390-{scheme}.png"), full_page=True)
         page.add_script_tag(path=str(AXE))
         assert page.evaluate(AXE_RUN) == [], scheme
+        for width in (800, 1280):  # the navigation's widest row (an admin's links) just above the phone menu
+            page.set_viewport_size({"width": width, "height": 900})
+            assert fits(page), width
+            page.screenshot(path=str(ARTIFACTS / f"nodes-{width}-{scheme}.png"))
     finally:
         context.close()

@@ -74,7 +74,10 @@ def test_a_box_in_no_swarm_shows_its_addresses_and_no_nodes(admin, plain_engine)
     ],
 )
 def test_what_needs_a_manager_answers_409_in_words(admin, plain_engine, method, url, body):
-    response = getattr(admin, method)(url, json.dumps(body), content_type="application/json")
+    if body is None:
+        response = getattr(admin, method)(url)
+    else:
+        response = getattr(admin, method)(url, json.dumps(body), content_type="application/json")
     assert response.status_code == 409, response.content
     assert response.json() == {"detail": NOT_MANAGER, "code": "not_manager"}
 
@@ -185,7 +188,7 @@ def test_labels_and_availability_are_set_and_audited(admin, managed, node2_resto
         {"labels": {"k": 5}},
     ],
 )
-def test_labels_and_availability_are_checked_before_the_engine(admin, managed, body):
+def test_labels_and_availability_are_checked_before_the_engine(admin, managed, body, node2_restored):
     before = Swarm(managed.manager_url).node(managed.node2_id)
     response = patch_json(admin, f"{API}{managed.node2_id}/", body)
     assert response.status_code == 400, response.content
