@@ -313,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "RemoteKindEnum": "remotes.models.Remote.Kind",
         "JobStatusEnum": "storage.models.DiskJob.Status",  # backups' runs and remotes' syncs: the same four states
         "FirewallAccessEnum": "firewall.serializers.ACCESS",  # who may reach a port: the LAN only, or anyone
+        "UserRoleEnum": "accounts.models.User.Role",
+        "SwarmRoleEnum": "runtime.swarm.cluster.ROLES",  # a swarm node's role (worker, manager), not a user's
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
