@@ -7,10 +7,11 @@ from dataclasses import asdict
 from django.utils.translation import gettext_lazy as _
 
 from casaos_site.i18n import shown
+from runtime.errors import EngineError
 from runtime.swarm import JoinInfo, NodeInfo
 
 from .models import SwarmInit
-from .services import NodesRefused, box_addresses, init_latest, init_open, join_info, nodes_list, swarm_state
+from .services import NodesRefused, box_addresses, init_latest, init_open, join_info, nodes_list, swarm, swarm_state
 
 STATE_NAMES = {"ready": _("ready"), "down": _("down"), "unknown": _("unknown"), "disconnected": _("disconnected")}
 AVAILABILITY_NAMES = {"active": _("active"), "pause": _("paused"), "drain": _("drained")}
@@ -60,6 +61,7 @@ def nodes_page() -> dict:
     except NodesRefused as exc:
         return {"error": exc.message, "swarm": None, "nodes": [], "addresses": [], "init": None, "managing": False}
     managing = overview["swarm"]["active"] and overview["swarm"]["manager"]
+    overview["swarm_mode"] = overview["swarm"]["active"] or _has_swarm_mode()
     join = None
     if managing:
         try:
@@ -68,6 +70,14 @@ def nodes_page() -> dict:
             overview["error"] = exc.message
     overview["nodes"] = [_named(node) for node in overview["nodes"]]
     return {**overview, "join": join, "managing": managing, "initialising": init_open() is not None}
+
+
+def _has_swarm_mode() -> bool:
+    """Whether the engine could make a swarm at all (Podman cannot): the page says so instead of offering it."""
+    try:
+        return swarm().has_swarm_mode()
+    except EngineError:
+        return True  # the init's own checks say what is wrong
 
 
 def _named(node: dict) -> dict:

@@ -95,3 +95,12 @@ def test_actions_on_a_box_in_no_swarm_say_make_it_one_first(admin, plain_engine)
     response = admin.post(reverse("nodes:rotate"), {"role": "worker"})
     assert response.status_code == 409
     assert "This box is not a swarm manager: make it one first." in response.content.decode()
+
+
+@pytest.mark.podman
+def test_an_engine_without_swarm_mode_is_said_instead_of_the_form(admin, settings):
+    from tests.nodes.conftest import PODMAN_ENGINE, _engine_at
+
+    _engine_at(settings, PODMAN_ENGINE)
+    text = admin.get(PAGE).content.decode()
+    assert 'id="nodes-no-swarm-mode"' in text and 'id="nodes-init-form"' not in text
