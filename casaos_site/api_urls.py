@@ -47,4 +47,5 @@ urlpatterns = [
     path("", include("remotes.api_urls")),
     path("", include("shares.api_urls")),
     path("", include("vpn.api_urls")),
+    path("", include("nodes.api_urls")),
 ]

@@ -108,6 +108,7 @@ INSTALLED_APPS = [
     "proxy",
     "vpn",
     "firewall",
+    "nodes",
 ]
 
 MIDDLEWARE = [
@@ -312,6 +313,8 @@ SPECTACULAR_SETTINGS = {
         "RemoteKindEnum": "remotes.models.Remote.Kind",
         "JobStatusEnum": "storage.models.DiskJob.Status",  # backups' runs and remotes' syncs: the same four states
         "FirewallAccessEnum": "firewall.serializers.ACCESS",  # who may reach a port: the LAN only, or anyone
+        "UserRoleEnum": "accounts.models.User.Role",
+        "SwarmRoleEnum": "runtime.swarm.cluster.ROLES",  # a swarm node's role (worker, manager), not a user's
     },
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
@@ -728,3 +731,12 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1, "proxy.middleware.SecureCookies"
 )
 CELERY_BEAT_SCHEDULE["proxy-cleanup"] = {"task": "proxy.cleanup", "schedule": 3600.0}
+# ---------------------------------------------------------------------------- nodes (nodes/, docs/multi-node.md)
+# Docker Swarm mode on the engine of ENGINE_URL: this box a manager, other machines joined as nodes.
+try:
+    # "Make this box a manager" may run `swarm init` (the test suite turns it off: its engine must stay a plain one).
+    NODES_INIT = env_bool("NODES_INIT", True)
+    NODES_ACTIVE_CACHE = env_int("NODES_ACTIVE_CACHE", 5)  # seconds "is this box a swarm manager" is remembered
+except ConfigError as exc:
+    _fail(str(exc))
+NODES_GROUP = "nodes"  # the Channels group of the Nodes page: the init's progress and node changes

@@ -49,3 +49,7 @@ NETWORK_DBUS_ADDRESS = f"unix:path={DATA_DIR / 'no-network-bus'}"
 # The VPN never changes this machine's interfaces from a test: every ip, wg and wireguard-go command is recorded by
 # the same recorder. The tunnel tests (tests/vpn/test_tunnel.py) point it at `ip netns exec <their namespace>`.
 VPN_HOST_PREFIX = [sys.executable, str(_base / "tests" / "system" / "host_recorder.py"), str(DATA_DIR / "vpn-host.log")]
+
+# The test engine (/var/run/docker.sock) stays a plain one: "make this box a manager" refuses after its checks. The
+# swarm tests use the two-node cluster of scripts/swarm-test.sh (tests/swarm/conftest.py) instead.
+NODES_INIT = False

@@ -46,6 +46,7 @@ urlpatterns = [
     path("", include("remotes.urls")),
     path("", include("shares.urls")),
     path("", include("vpn.urls")),  # /network/vpn/ (issue 19 §5)
+    path("nodes/", include("nodes.urls")),  # the Machines page (issue 20): namespace "nodes"
 ]
 
 # A database that refuses writes answers 503 naming it (JSON under /api/), not a bare 500 page.

@@ -353,6 +353,20 @@ ROUTES: dict[str, dict] = {
     "api-vpn": {"access": ADMIN, "methods": ["GET", "PATCH"]},
     "api-vpn-peers": {"access": ADMIN, "methods": ["GET", "POST"]},
     "api-vpn-peer": {"access": ADMIN, "methods": ["DELETE"]},
+    # the Machines page and the nodes API (issue 20): a swarm's join tokens and nodes are for admins only
+    # (tests/nodes/test_api.py, tests/nodes/test_page.py)
+    "nodes:index": {"access": ADMIN},
+    "nodes:panel": {"access": ADMIN},
+    "nodes:init": {"access": ADMIN, "methods": ["POST"]},
+    "nodes:rotate": {"access": ADMIN, "methods": ["POST"]},
+    "nodes:availability": {"access": ADMIN, "methods": ["POST"]},
+    "nodes:labels": {"access": ADMIN, "methods": ["POST"]},
+    "nodes:remove": {"access": ADMIN, "methods": ["POST"]},
+    "api-nodes": {"access": ADMIN},
+    "api-nodes-init": {"access": ADMIN, "methods": ["POST"]},
+    "api-nodes-join-token": {"access": ADMIN},
+    "api-nodes-join-token-rotate": {"access": ADMIN, "methods": ["POST"]},
+    "api-node": {"access": ADMIN, "methods": ["PATCH", "DELETE"]},
     # the firewall (issue 19 §4): what is open and to whom, admins only (tests/firewall/test_api.py)
     "api-firewall": {"access": ADMIN},
 }
