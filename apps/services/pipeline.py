@@ -36,7 +36,7 @@ from .common import (
     app_publish_flush,
     app_subnet_pool,
     app_update,
-    engine,
+    engine_for,
     engine_words,
     error_stored,
     never_pulled,
@@ -62,7 +62,7 @@ def app_install_run(*, installation_id: int, worker: str = "") -> Installation |
     inst = _claim(installation_id, worker)
     if inst is None:
         return None
-    eng = engine()
+    eng = engine_for(inst)
     with heartbeat(inst.pk):
         try:
             _run_to_the_end(inst, eng)
