@@ -31,6 +31,44 @@ def limits_offered(user, form: forms.Form, code: str = "") -> bool:
     return user_is_admin(user) and (code == "limits" or bool(form.data.get("override_limits")))
 
 
+WHERE_CHOICES = (
+    ("local", _("This box")),
+    ("any", _("Any machine of the swarm")),
+    ("node", _("A machine:")),
+    ("label", _("Machines with label:")),
+)
+WHERE_FIELDS = ("where", "where_node", "where_label")
+
+
+def placement_fields_add(form: forms.Form) -> None:
+    """The "Where" choice, only when this box manages a swarm (otherwise every app runs here, as always)."""
+    from .services.placement import swarm_active, swarm_nodes
+
+    if not swarm_active():
+        return
+    form.fields["where"] = forms.ChoiceField(
+        label=_("Where"), choices=WHERE_CHOICES, initial="local", required=False, widget=forms.RadioSelect
+    )
+    nodes = [(n.id, f"{n.hostname} ({n.role})") for n in swarm_nodes()]
+    form.fields["where_node"] = forms.ChoiceField(label=_("Machine"), choices=nodes, required=False)
+    form.fields["where_label"] = forms.CharField(
+        label=_("Label"),
+        required=False,
+        max_length=129,
+        widget=forms.TextInput(attrs={"placeholder": "disk=ssd", "spellcheck": "false"}),
+    )
+
+
+def placement_of(form: forms.Form) -> dict:
+    """The placement the form asks for, in the shape apps.services.placement checks ({} = this box)."""
+    where = form.cleaned_data.get("where") or "local"
+    if where == "node":
+        return {"where": "node", "node": form.cleaned_data.get("where_node", "")}
+    if where == "label":
+        return {"where": "label", "label": form.cleaned_data.get("where_label", "")}
+    return {} if where == "local" else {"where": where}
+
+
 class InstallForm(forms.Form):
     """The one page that installs from a compose document (pasted or uploaded) or `docker run` commands, with a
     name, variables and consent when it is needed; the install service does every real check."""
@@ -63,6 +101,10 @@ class InstallForm(forms.Form):
     )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
     override_limits = override_limits_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        placement_fields_add(self)
 
     def clean_inputs(self) -> dict[str, str]:
         result = {}
