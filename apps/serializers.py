@@ -147,6 +147,9 @@ class AppStateSerializer(serializers.Serializer):
         ),
     )
     web_port = serializers.IntegerField(allow_null=True)
+    placement = serializers.DictField(
+        child=serializers.CharField(), help_text=_("where it runs: {} for this box, else as asked at install")
+    )
     steps = StepSerializer(many=True)
     progress = ProgressSerializer()
     updated_at = serializers.DateTimeField(allow_null=True)
