@@ -79,10 +79,17 @@ def swarm_nodes() -> list:
 
 # ---------------------------------------------------------------------------- validation
 def placement_clean(value: Any) -> dict[str, str]:
-    """A placement as asked (API body or form) checked and stored shape; InstallError (400) says what is wrong."""
+    """A placement as asked (API body or form) checked and in its stored shape; InstallError (400) says what is wrong:
+    its shape first, then whether this box manages a swarm, then whether the machine named is in it."""
     where = _where(value)
     if where == "local":
         return {}
+    if where == "node":
+        placement = {"where": "node", "node": _node_format(value.get("node"))}
+    elif where == "label":
+        placement = {"where": "label", "label": _label_clean(value.get("label"))}
+    else:
+        placement = {"where": "any"}
     if not swarm_active():
         raise InstallError(
             deferred(
@@ -91,11 +98,9 @@ def placement_clean(value: Any) -> dict[str, str]:
             ),
             code="placement",
         )
-    if where == "any":
-        return {"where": "any"}
     if where == "node":
-        return {"where": "node", "node": _node_clean(value.get("node"))}
-    return {"where": "label", "label": _label_clean(value.get("label"))}
+        placement["node"] = _node_clean(placement["node"])
+    return placement
 
 
 def _where(value: Any) -> str:
@@ -114,10 +119,14 @@ def _where(value: Any) -> str:
     return value.get("where", "local")
 
 
-def _node_clean(node: Any) -> str:
-    """A node of the swarm, named by id or hostname; stored as its id."""
+def _node_format(node: Any) -> str:
     if not isinstance(node, str) or not _NODE_ID.match(node):
         raise InstallError(deferred("Name the machine the app runs on (its node id)."), code="placement")
+    return node
+
+
+def _node_clean(node: str) -> str:
+    """A node of the swarm, named by id or hostname; stored as its id."""
     for info in swarm_nodes():
         if node in (info.id, info.hostname):
             return info.id
