@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import user_is_admin
 
@@ -47,12 +48,16 @@ def placement_fields_add(form: forms.Form) -> None:
     if not swarm_active():
         return
     form.fields["where"] = forms.ChoiceField(
-        label=_("Where"), choices=WHERE_CHOICES, initial="local", required=False, widget=forms.RadioSelect
+        label=pgettext_lazy("where an app runs", "Where"),
+        choices=WHERE_CHOICES,
+        initial="local",
+        required=False,
+        widget=forms.RadioSelect,
     )
     nodes = [(n.id, f"{n.hostname} ({n.role})") for n in swarm_nodes()]
     form.fields["where_node"] = forms.ChoiceField(label=_("Machine"), choices=nodes, required=False)
     form.fields["where_label"] = forms.CharField(
-        label=_("Label"),
+        label=pgettext_lazy("a node label", "Label"),
         required=False,
         max_length=129,
         widget=forms.TextInput(attrs={"placeholder": "disk=ssd", "spellcheck": "false"}),

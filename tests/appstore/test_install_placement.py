@@ -22,11 +22,11 @@ pytestmark = [pytest.mark.django_db, pytest.mark.docker]
 def test_the_catalogue_install_refuses_a_placement_it_cannot_keep(
     client,
     admin_user,
-    hello_store,
+    hello_store,  # noqa: F811 (imported above)
     docker_engine,
     app_name,
     placement,
-    words,  # noqa: F811
+    words,
 ):
     swarm_state_forget()
     client.force_login(admin_user)
