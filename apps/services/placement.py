@@ -65,6 +65,11 @@ def swarm_state_forget() -> None:
     """Ask the engine again next time (tests, and after this box joined or left a swarm)."""
     with _state_lock:
         _state.clear()
+    try:
+        from nodes.services import swarm_active_forget
+    except ImportError:
+        return
+    swarm_active_forget()
 
 
 def swarm_nodes() -> list:
