@@ -29,3 +29,23 @@ build casa/httpd 2 "hello v2" '["/bin/httpd","-f","-p","8080","-h","/www"]'
 build casa/busybox 1 "busybox" '["/bin/sh","-c","trap \"exit 0\" TERM; while true; do sleep 1; done"]'
 # Stand-ins for Docker Hub names, reached through the engine's registry mirror.
 build library/nginx 1.25 "nginx stand-in" '["/bin/httpd","-f","-p","80","-h","/www"]'
+
+# A stand-in for Docker's official CLI image (docker:27-cli), which the swarm engine runs as a one-shot job on every
+# node to remove an app's volumes there (docs/multi-node.md): busybox, and Debian's docker client with the C
+# libraries it links.
+cli_image() {
+  local name=library/docker tag=27-cli root lib
+  has_tag "$name" "$tag" && return 0
+  root="$(mktemp -d)"
+  mkdir -p "$root/bin" "$root/usr/local/bin" "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in sh ls cat echo xargs true; do ln -s busybox "$root/bin/$applet"; done
+  cp /usr/bin/docker "$root/usr/local/bin/docker"
+  for lib in $(ldd /usr/bin/docker | grep -o '/[^ ]*'); do mkdir -p "$root$(dirname "$lib")"; cp -L "$lib" "$root$lib"; done
+  say "building $REGISTRY/$name:$tag"
+  tar -C "$root" -c . | docker import --change 'ENV PATH=/usr/local/bin:/bin' --change 'CMD ["docker"]' - \
+    "$REGISTRY/$name:$tag" >/dev/null
+  docker push -q "$REGISTRY/$name:$tag" >/dev/null
+  rm -rf "$root"
+}
+cli_image

@@ -36,6 +36,8 @@ export CASAOS_REQUIRE_ENGINE=1  # tests need the engine: no starting without it 
 CASAOS_LAN_SERVICES=0 bash "$ROOT/scripts/services.sh"
 bash "$ROOT/scripts/test-images.sh"
 bash "$ROOT/scripts/podman.sh"
+# Two more dockerds in network namespaces of their own, a manager and a worker: the multi-node tests' swarm.
+bash "$ROOT/scripts/swarm-test.sh" up
 
 # backups tests (tests/backups/test_targets.py): OpenSSH's sshd, started by the test on a loopback port with its own
 # config and host key, as a real SFTP target (restic 0.14 cannot make a repository over `rclone serve sftp`). Debian's

@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -152,6 +153,33 @@ def registry():
     if '"1"' not in tags:
         missing("the test images are not in the registry; run scripts/test-images.sh")
     return REGISTRY
+
+
+@dataclass(frozen=True)
+class SwarmCluster:
+    """The two-node test swarm of scripts/swarm-test.sh: node1 the manager, node2 a worker, each its own dockerd."""
+
+    manager_url: str
+    worker_url: str
+    node1_id: str
+    node2_id: str
+    node1_addr: str = "10.251.0.11"
+    node2_addr: str = "10.251.0.12"
+
+
+@pytest.fixture(scope="session")
+def swarm_cluster() -> SwarmCluster:
+    """The real two-machine swarm (docs/multi-node.md); a test changing cluster-wide state restores it."""
+    import docker
+
+    urls = ("unix:///run/casaos-swarm/node1.sock", "unix:///run/casaos-swarm/node2.sock")
+    try:
+        ids = [docker.APIClient(base_url=url, version="auto", timeout=10).info()["Swarm"]["NodeID"] for url in urls]
+    except Exception as exc:  # docker-py raises several kinds for a socket that is not there
+        missing(f"the test swarm does not answer ({exc}); run scripts/swarm-test.sh up")
+    if not all(ids):
+        missing("the test swarm's nodes are not in a swarm; run scripts/swarm-test.sh up")
+    return SwarmCluster(manager_url=urls[0], worker_url=urls[1], node1_id=ids[0], node2_id=ids[1])
 
 
 # ---------------------------------------------------------------------------- live stack
