@@ -179,3 +179,27 @@ def test_bind_folders_cannot_be_sent_to_another_machine(admin_user, on_manager, 
     assert refused.value.code == "placement"
     assert "casaos-sw2" in refused.value.messages[0]
     assert not Installation.objects.filter(name=swarm_app).exists()
+
+
+def test_a_swarm_tasks_container_is_not_a_foreign_container(on_manager, swarm_app):
+    """The manager's own engine runs task containers too: they are the swarm's, never offered to adopt or stop."""
+    import docker
+
+    from apps.services.foreign import foreign_get, foreign_list
+
+    api = docker.APIClient(base_url=on_manager.manager_url, version="auto", timeout=30)
+    task = docker.types.TaskTemplate(
+        container_spec=docker.types.ContainerSpec(BUSYBOX, command=["sleep", "3600"]),
+        placement=docker.types.Placement(constraints=[f"node.id=={on_manager.node1_id}"]),
+    )
+    service = api.create_service(task, name=swarm_app)["ID"]
+    try:
+        node1 = runtime.get_engine(on_manager.manager_url)
+        running = until(lambda: [c for c in node1.list({"com.docker.swarm.service.id": service}) if c.running])
+        assert running, "the service's task never ran on node1"
+        assert running[0].id not in {c.id for c in foreign_list(eng=node1)}
+        with pytest.raises(InstallError) as refused:
+            foreign_get(container_id=running[0].id, eng=node1)
+        assert refused.value.code == "swarm"
+    finally:
+        api.remove_service(service)
