@@ -217,9 +217,24 @@ def app_open_url(*, inst: Installation, request_host: str) -> str:
         return ""
     meta = _casaos(inst)
     scheme = meta["scheme"] if meta.get("scheme") in ("http", "https") else "http"
-    host = meta.get("hostname") or request_host
+    host = meta.get("hostname") or _swarm_host(inst) or request_host
     index = meta.get("index") or "/"
     return f"{scheme}://{host}:{inst.web_port}{index if index.startswith('/') else '/' + index}"
+
+
+def _swarm_host(inst: Installation) -> str:
+    """For an app on the swarm, the address of the machine running its web service ("" for an app on this box)."""
+    from .services.common import engine_for
+    from .services.install import app_project
+    from .services.placement import LOOPBACK, placement_local, web_host
+
+    if placement_local(inst.placement):
+        return ""
+    try:
+        host = web_host(eng=engine_for(inst), project=app_project(installation=inst), port=inst.web_port)
+    except (ComposeError, ValueError):
+        return ""
+    return "" if host == LOOPBACK else host
 
 
 def app_detail(*, inst: Installation, eng) -> dict[str, Any]:

@@ -20,6 +20,7 @@ from .common import InstallError
 WHERE = ("local", "any", "node", "label")
 _LABEL_PART = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # what reaches a Swarm constraint: no spaces, no operators
 _NODE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+LOOPBACK = "127.0.0.1"
 STATE_SECONDS = 5.0  # how long "is this box a swarm manager" is trusted (every install page asks)
 
 _state: dict[str, tuple[float, bool]] = {}
@@ -202,3 +203,31 @@ def placement_fits(placement: dict, project) -> None:
             ),
             code="placement",
         )
+
+
+# ---------------------------------------------------------------------------- reaching an app on the swarm
+def web_host(*, eng, project, port: int) -> str:
+    """Where an app's web port answers: this box, or the machine running the swarm service that publishes it (its
+    ports are published in host mode on that node)."""
+    if not hasattr(eng, "tasks"):  # the plain engine: this box
+        return LOOPBACK
+    spec = next((s for s in project.containers if any(p.published == port for p in s.ports)), None)
+    if spec is None:
+        return LOOPBACK
+    try:
+        tasks = eng.tasks(spec.name)
+    except EngineError:
+        return LOOPBACK
+    running = [t for t in tasks if t.state == "running" and t.node_id] or [t for t in tasks if t.node_id]
+    return (node_address(running[0].node_id) if running else "") or LOOPBACK
+
+
+def node_address(node_id: str) -> str:
+    """The address a swarm node is reached at ("" when the swarm does not say: a manager may report 0.0.0.0)."""
+    from runtime.swarm import Swarm
+
+    try:
+        addr = Swarm(settings.ENGINE_URL).node(node_id).addr
+    except EngineError:
+        return ""
+    return "" if addr in ("", "0.0.0.0") else addr
