@@ -145,7 +145,7 @@ def test_an_app_placed_on_node2_runs_there_stops_starts_and_leaves_nothing(
     assert inst.status == S.RUNNING, inst.detail
     assert until(lambda: answers(f"http://{cluster.node2_addr}:{port}/"))
 
-    app_uninstall(user=admin_user, installation=inst, delete_data=True)
+    app_uninstall(user=admin_user, installation=inst)  # no volumes: nothing of its data to keep
     assert app_uninstall_run(installation_id=inst.pk)
     assert not Installation.objects.filter(pk=inst.pk).exists()
     nothing = {
