@@ -9,7 +9,15 @@ from apps.forms import InstallForm
 from apps.models import Installation
 from apps.services.common import InstallError, engine, engine_for, engine_is_swarm
 from apps.services.export import app_export
-from apps.services.placement import placement_clean, placement_local, placement_words, swarm_state_forget
+from apps.services.install import app_project
+from apps.services.placement import (
+    LOOPBACK,
+    placement_clean,
+    placement_local,
+    placement_words,
+    swarm_state_forget,
+    web_host,
+)
 from apps.services.status import app_status_refresh
 from casaos_site.i18n import shown
 from tests.apps.conftest import BUSYBOX, HTTPD
@@ -154,6 +162,12 @@ def test_an_app_on_the_swarm_gets_a_swarm_engine_per_placement():
     assert engine_for(Installation(name="y", placement={"where": "node", "node": "abc"})) is on_node  # cached
     anywhere = engine_for(Installation(name="x", placement={"where": "any"}))
     assert isinstance(anywhere, swarm.SwarmEngine) and anywhere is not on_node
+
+
+@pytest.mark.docker
+def test_an_app_on_this_box_is_probed_on_this_box(docker_engine):
+    inst = Installation(name="probe", compose=TWO, variables={"WEBUI_PORT": "8080"})
+    assert web_host(eng=engine_for(inst), project=app_project(installation=inst), port=8080) == LOOPBACK
 
 
 # ---------------------------------------------------------------------------- status
