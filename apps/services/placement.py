@@ -18,8 +18,8 @@ from runtime.errors import EngineError
 from .common import InstallError
 
 WHERE = ("local", "any", "node", "label")
-_LABEL_PART = re.compile(r"^[A-Za-z0-9._-]{1,64}$")  # what reaches a Swarm constraint: no spaces, no operators
-_NODE_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
+_LABEL_PART = re.compile(r"[A-Za-z0-9._-]{1,64}")  # what reaches a Swarm constraint: no spaces, no operators
+_NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 LOOPBACK = "127.0.0.1"
 STATE_SECONDS = 5.0  # how long "is this box a swarm manager" is trusted (every install page asks)
 
@@ -126,7 +126,7 @@ def _where(value: Any) -> str:
 
 
 def _node_format(node: Any) -> str:
-    if not isinstance(node, str) or not _NODE_ID.match(node):
+    if not isinstance(node, str) or not _NODE_ID.fullmatch(node):
         raise InstallError(deferred("Name the machine the app runs on (its node id)."), code="placement")
     return node
 
@@ -141,7 +141,7 @@ def _node_clean(node: str) -> str:
 
 def _label_clean(label: Any) -> str:
     key, sep, val = label.partition("=") if isinstance(label, str) else ("", "", "")
-    if not sep or not _LABEL_PART.match(key.strip()) or not _LABEL_PART.match(val.strip()):
+    if not sep or not _LABEL_PART.fullmatch(key.strip()) or not _LABEL_PART.fullmatch(val.strip()):
         raise InstallError(
             deferred(
                 "A machine label is key=value, each of letters, digits, '.', '_' and '-' (at most 64), like disk=ssd."

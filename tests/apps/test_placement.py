@@ -61,6 +61,7 @@ def test_it_keeps_an_app_on_this_box_unless_told_otherwise(asked):
         {"where": "label", "label": "disk=s sd"},
         {"where": "label", "label": "k" * 65 + "=v"},
         {"where": "label", "label": "=ssd"},
+        {"where": "node", "node": "abc\n"},
     ],
 )
 def test_it_refuses_a_malformed_placement_before_asking_the_engine(asked):
