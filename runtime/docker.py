@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 import docker
 import docker.errors
+import docker.types.daemon
 import psutil
 import requests.exceptions
 
@@ -564,6 +565,14 @@ def _lines(stream: Any) -> Iterator[str]:
     finally:
         with contextlib.suppress(Exception):
             stream.close()
+
+
+def logs_stream(api: docker.APIClient, path: str, params: Mapping[str, Any], *, tty: bool) -> DockerLogs:
+    """Log lines of any logs endpoint (a Swarm service's too: runtime.swarm), closable like a container's."""
+    with _mapped():
+        resp = api._get(api._url(path), params=dict(params), stream=True)
+        api._raise_for_status(resp)
+        return DockerLogs(docker.types.daemon.CancellableStream(api._get_result_tty(True, resp, tty), resp))
 
 
 class DockerLogs:
