@@ -9,9 +9,6 @@ import pytest
 
 from tests.conftest import ARTIFACTS, LiveStack, browser_login
 
-swarm = pytest.importorskip("runtime.swarm", reason="runtime.swarm arrives with the swengine branch")
-if not hasattr(swarm, "Swarm"):  # the two halves of runtime.swarm come from two branches
-    pytest.skip("runtime.swarm.Swarm arrives with the nodes branch", allow_module_level=True)
 pytestmark = [pytest.mark.browser, pytest.mark.stack, pytest.mark.swarm]
 WIDTHS = (1440, 390)
 
