@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
 from accounts.services import audit_record
+from casaos_site.validation import validated
 
 from . import serializers as s
 from .host.restic import ResticError
@@ -38,12 +39,6 @@ def refusals(view):
     return wrapper
 
 
-def _valid(serializer_class, data, **context):
-    serializer = serializer_class(data=data, context=context)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class AdminView(APIView):
     permission_classes = [IsAdmin]
 
@@ -59,7 +54,7 @@ class RepositoryListView(AdminView):
 
     @refusals
     def post(self, request):
-        data = _valid(s.RepositoryCreateSerializer, request.data)
+        data = validated(s.RepositoryCreateSerializer, request.data)
         repo = repository_create(user=request.user, request=request, **data)
         answer = s.RepositorySerializer(repo).data
         if not repo.password_shown:
@@ -80,7 +75,7 @@ class RepositoryDetailView(AdminView):
         from .services.before_update import repository_for_updates
 
         repo = get_object_or_404(Repository, pk=pk)
-        on = _valid(s.ForUpdatesSerializer, request.data)["for_updates"]
+        on = validated(s.ForUpdatesSerializer, request.data)["for_updates"]
         if on or repo.for_updates:
             repository_for_updates(user=request.user, repository=repo if on else None, request=request)
         repo.refresh_from_db()
@@ -181,7 +176,7 @@ class SnapshotRestoreView(AdminView):
 
     @refusals
     def post(self, request, pk: int):
-        data = _valid(s.RestoreSerializer, request.data)
+        data = validated(s.RestoreSerializer, request.data)
         snap = get_object_or_404(Snapshot, pk=pk)
         run = restore_queue(user=request.user, snapshot=snap, request=request, **data)
         return Response(s.RunSerializer(run).data, status=status.HTTP_202_ACCEPTED)

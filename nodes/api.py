@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
+from casaos_site.validation import validated
 
 from . import serializers as s
 from .selectors import init_payload, join_payload, node_payload, nodes_overview
@@ -38,12 +39,6 @@ def refusals(view):
     return wrapper
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class NodesView(APIView):
     """The swarm's state, this box's addresses (to make it a manager), the newest init and, on a manager, the nodes."""
 
@@ -68,7 +63,7 @@ class InitView(APIView):
     )
     @refusals
     def post(self, request):
-        data = _valid(s.InitRequestSerializer, request.data)
+        data = validated(s.InitRequestSerializer, request.data)
         row = swarm_init(user=request.user, advertise_addr=data["advertise_addr"], request=request)
         return Response(s.InitSerializer(init_payload(row)).data, status=status.HTTP_202_ACCEPTED)
 
@@ -92,7 +87,7 @@ class JoinTokenRotateView(APIView):
     @extend_schema(request=s.RotateSerializer, responses={200: s.JoinSerializer, 400: REFUSED, **NOT_MANAGER})
     @refusals
     def post(self, request):
-        data = _valid(s.RotateSerializer, request.data)
+        data = validated(s.RotateSerializer, request.data)
         info = join_token_rotate(user=request.user, role=data["role"], request=request)
         return Response(s.JoinSerializer(join_payload(info)).data, headers=NO_STORE)
 
@@ -114,7 +109,7 @@ class NodeView(APIView):
     )
     @refusals
     def patch(self, request, node_id: str):
-        data = _valid(s.NodeUpdateSerializer, request.data)
+        data = validated(s.NodeUpdateSerializer, request.data)
         node = node_update(user=request.user, node_id=node_id, request=request, **data)
         return Response(s.NodeSerializer(node_payload(node)).data)
 

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
+from casaos_site.validation import validated
 
 from . import oauth, services, sync
 from . import serializers as s
@@ -30,12 +31,6 @@ def refusals(view):
     return wrapper
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
-
-
 class AdminView(APIView):
     permission_classes = [IsAdmin]
 
@@ -50,7 +45,7 @@ class RemoteListView(AdminView):
     @extend_schema(request=s.RemoteWriteSerializer, responses=s.RemoteSerializer)
     @refusals
     def post(self, request):
-        data = _valid(s.RemoteWriteSerializer, request.data)
+        data = validated(s.RemoteWriteSerializer, request.data)
         remote = services.remote_create(user=request.user, request=request, **data)
         return Response(s.RemoteSerializer(remote).data, status=status.HTTP_201_CREATED)
 
@@ -63,7 +58,7 @@ class RemoteDetailView(AdminView):
     @extend_schema(request=s.RemoteChangeSerializer, responses=s.RemoteSerializer)
     @refusals
     def patch(self, request, pk: int):
-        data = _valid(s.RemoteChangeSerializer, request.data)
+        data = validated(s.RemoteChangeSerializer, request.data)
         remote = services.remote_update(user=request.user, remote=get_object_or_404(Remote, pk=pk), request=request,
                                         **data)  # fmt: skip
         return Response(s.RemoteSerializer(remote).data)
@@ -99,7 +94,7 @@ class SyncJobListView(AdminView):
     @extend_schema(request=s.SyncJobWriteSerializer, responses=s.SyncJobSerializer)
     @refusals
     def post(self, request):
-        data = _valid(s.SyncJobWriteSerializer, request.data)
+        data = validated(s.SyncJobWriteSerializer, request.data)
         data["remote"] = get_object_or_404(Remote, pk=data["remote"])
         job = sync.sync_create(user=request.user, request=request, **data)
         return Response(s.SyncJobSerializer(job).data, status=status.HTTP_201_CREATED)
@@ -140,7 +135,7 @@ class RemoteAuthorizeFinishView(AdminView):
     @extend_schema(request=s.AuthorizeFinishSerializer, responses=s.RemoteSerializer)
     @refusals
     def post(self, request, pk: int):
-        answer = _valid(s.AuthorizeFinishSerializer, request.data)["answer"]
+        answer = validated(s.AuthorizeFinishSerializer, request.data)["answer"]
         remote = get_object_or_404(Remote, pk=pk)
         remote = oauth.authorize_finish(user=request.user, remote=remote, answer=answer, request=request)
         return Response(s.RemoteSerializer(remote).data)

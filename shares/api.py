@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin, IsMember, StepUpRequired
+from casaos_site.validation import validated
 from storage.host.errors import HostError
 
 from . import serializers as s
@@ -36,12 +37,6 @@ def refusals(view):
     return wrapper
 
 
-def _valid(serializer_class, data, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def _grants(items) -> dict[int, str]:
     return {item["user"]: item["access"] for item in items}
 
@@ -62,7 +57,7 @@ class ShareListView(APIView):
     @extend_schema(request=s.ShareWriteSerializer, responses={201: s.ShareSerializer})
     @refusals
     def post(self, request):
-        data = _valid(s.ShareWriteSerializer, request.data)
+        data = validated(s.ShareWriteSerializer, request.data)
         grants = _grants(data.pop("grants"))
         share = share_create(user=request.user, request=request, grants=grants, **data)
         return Response(_shown(share.pk), status=status.HTTP_201_CREATED)
@@ -80,7 +75,7 @@ class ShareDetailView(APIView):
     @extend_schema(request=s.ShareWriteSerializer, responses=s.ShareSerializer)
     @refusals
     def patch(self, request, pk: int):
-        data = _valid(s.ShareWriteSerializer, request.data, partial=True)
+        data = validated(s.ShareWriteSerializer, request.data, partial=True)
         grants = _grants(data.pop("grants")) if "grants" in data else None
         share = share_change(user=request.user, share=get_object_or_404(Share, pk=pk), request=request,
                              grants=grants, **data)  # fmt: skip
@@ -119,6 +114,6 @@ class SmbPasswordView(APIView):
     @extend_schema(request=s.SmbPasswordSerializer, responses=s.SmbStateSerializer)
     @refusals
     def post(self, request):
-        data = _valid(s.SmbPasswordSerializer, request.data)
+        data = validated(s.SmbPasswordSerializer, request.data)
         smb_password_set(user=request.user, password=data["password"], request=request)
         return Response(s.SmbStateSerializer(smb_state(request.user)).data)

@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
 from casaos_site.i18n import deferred
+from casaos_site.validation import validated
 
 from . import serializers as s
 from .formatting import disk_format
@@ -46,12 +47,6 @@ def refusals(view):
 def disk_by_id(disk_id: str) -> Disk:
     refuse_raw_path(disk_id)
     return get_object_or_404(Disk, stable_id=disk_id)
-
-
-def _valid(serializer_class, data):
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
 
 
 class AdminView(APIView):
@@ -108,7 +103,7 @@ class DiskFormatView(AdminView):
     @refusals
     def post(self, request, disk_id: str):
         disk = disk_by_id(disk_id)
-        data = _valid(s.FormatSerializer, request.data)
+        data = validated(s.FormatSerializer, request.data)
         job = disk_format(disk=disk, user=request.user, request=request, **data)
         return Response(s.DiskJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
@@ -133,7 +128,7 @@ class MountListView(AdminView):
     @extend_schema(request=s.MountCreateSerializer, responses={201: s.MountSerializer})
     @refusals
     def post(self, request):
-        data = _valid(s.MountCreateSerializer, request.data)
+        data = validated(s.MountCreateSerializer, request.data)
         mount = mount_create(fs_uuid=data["uuid"], name=data["name"], user=request.user, request=request)
         return Response(s.MountSerializer(mount).data, status=status.HTTP_201_CREATED)
 
@@ -158,7 +153,7 @@ class PoolListView(AdminView):
     @extend_schema(request=s.PoolCreateSerializer, responses={201: s.PoolSerializer})
     @refusals
     def post(self, request):
-        data = _valid(s.PoolCreateSerializer, request.data)
+        data = validated(s.PoolCreateSerializer, request.data)
         pool = pool_create(
             name=data["name"], mount_ids=data["members"], policy=data["policy"], user=request.user, request=request
         )
@@ -175,7 +170,7 @@ class PoolDetailView(AdminView):
     @extend_schema(request=s.PoolChangeSerializer, responses=s.PoolSerializer)
     @refusals
     def patch(self, request, pk: int):
-        data = _valid(s.PoolChangeSerializer, request.data)
+        data = validated(s.PoolChangeSerializer, request.data)
         pool = pool_change(
             pool=get_object_or_404(Pool, pk=pk),
             policy=data.get("policy"),

@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin, request_stepped_up
+from casaos_site.validation import validated
 
 from . import serializers as s
 from .models import VpnPeer
@@ -35,12 +36,6 @@ def refusals(view):
     return wrapper
 
 
-def _valid(serializer_class, data) -> dict:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 class VpnView(APIView):
     """The WireGuard server: on or off, its range and port, what devices are told, and how the last apply went."""
 
@@ -53,7 +48,7 @@ class VpnView(APIView):
     @extend_schema(request=s.ServerWriteSerializer, responses=s.ServerSerializer)
     @refusals
     def patch(self, request):
-        changes = _valid(s.ServerWriteSerializer, request.data)
+        changes = validated(s.ServerWriteSerializer, request.data)
         server = vpn_server_update(
             user=request.user, request=request, stepped_up=request_stepped_up(request), **changes
         )
@@ -72,7 +67,7 @@ class PeerListView(APIView):
     @extend_schema(request=s.PeerCreateSerializer, responses={201: s.PeerCreatedSerializer})
     @refusals
     def post(self, request):
-        data = _valid(s.PeerCreateSerializer, request.data)
+        data = validated(s.PeerCreateSerializer, request.data)
         peer, text = vpn_peer_create(
             user=request.user,
             request=request,
