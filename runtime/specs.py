@@ -112,6 +112,7 @@ class FileSpec:
     mode: int = 0o444
     uid: int = 0
     gid: int = 0
+    secret: bool = False  # from compose `secrets`: a Swarm secret (encrypted in the swarm's store), not a config
 
 
 @dataclass(frozen=True)

@@ -373,6 +373,7 @@ def _files(svc: dict[str, Any], path: str, ctx: Context) -> tuple[FileSpec, ...]
                     mode=int(mode, 8) if isinstance(mode, str) else as_int(mode, item_path),
                     uid=as_int(ref.get("uid", 0), item_path),
                     gid=as_int(ref.get("gid", 0), item_path),
+                    secret=key == "secrets",
                 )
             )
     return tuple(files)

@@ -125,6 +125,8 @@ def _finish(spec: ContainerSpec) -> ContainerSpec:
         labels[L.DEPENDS_ON] = ",".join(f"{d.service}:{d.condition}:{str(d.restart).lower()}" for d in spec.depends_on)
     spec = replace(spec, labels=labels)
     fields = {k: v for k, v in asdict(spec).items() if k not in _UNHASHED and not (k in _HASHED_WHEN_SET and not v)}
+    # A file's `secret` says where a swarm keeps it; on one box it is copied in as any file: not part of the hash.
+    fields["files"] = [{k: v for k, v in f.items() if k != "secret"} for f in fields["files"]]
     payload = json.dumps(fields, sort_keys=True, default=lambda o: o.hex() if isinstance(o, bytes) else str(o))
     return replace(spec, labels={**labels, L.CONFIG_HASH: hashlib.sha256(payload.encode()).hexdigest()})
 

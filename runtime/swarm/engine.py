@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
@@ -25,7 +26,7 @@ from runtime.swarm import tasks as T
 from runtime.swarm.api import POLL, STOP_MARGIN, service_name, task_state, task_words
 from runtime.swarm.events import Seen, SwarmEvents
 from runtime.swarm.placement import Placement
-from runtime.swarm.translate import config_body, config_name, refuse_unsupported, service_spec
+from runtime.swarm.translate import config_body, config_name, file_kind, refuse_unsupported, service_spec
 from runtime.swarm.volumes import HELPER_IMAGE, HELPER_SOCKET, JOB_LABEL, SwarmVolumes
 
 log = logging.getLogger(__name__)
@@ -53,9 +54,17 @@ class SwarmEngine(SwarmVolumes):
         )
         self.placement = placement
         self.start_timeout = start_timeout
-        # Told each new state of a task a start waits for (preparing = the node pulls the image, starting, ...):
-        # the install's progress on another node, where no pull of ours reports bytes.
-        self.on_task: Callable[[T.TaskInfo], None] | None = None
+        self._local = threading.local()  # one engine serves every install of a worker: each thread its listener
+
+    @property
+    def on_task(self) -> Callable[[T.TaskInfo], None] | None:
+        """Told each new state of a task a start in this thread waits for (preparing = the node pulls the image,
+        starting, ...): the install's progress on another node, where no pull of ours reports bytes."""
+        return getattr(self._local, "on_task", None)
+
+    @on_task.setter
+    def on_task(self, listener: Callable[[T.TaskInfo], None] | None) -> None:
+        self._local.on_task = listener
 
     # ------------------------------------------------------------------------ containers as services
     def create(self, spec: ContainerSpec) -> str:
@@ -72,7 +81,7 @@ class SwarmEngine(SwarmVolumes):
             )
             return self._json("POST", "/services/create", body=body)["ID"]
         except E.EngineError:
-            self._configs_remove(list(configs.values()))
+            self._configs_remove(_files_made(spec, configs))
             raise
 
     def _constraints(self, spec: ContainerSpec) -> list[str]:
@@ -98,28 +107,28 @@ class SwarmEngine(SwarmVolumes):
         return found
 
     def _configs_create(self, spec: ContainerSpec) -> dict[str, str]:
-        """One Swarm config per file (name -> id); one left by an earlier attempt with that name is reused."""
+        """One Swarm config (or secret) per file (name -> id); one left by an earlier attempt is reused."""
         made: dict[str, str] = {}
         try:
             for index, file in enumerate(spec.files):
                 name = config_name(spec.name, index, file)
-                made[name] = self._config_create(name, config_body(name, file, spec.labels, spec.name))
+                made[name] = self._config_create(file_kind(file), name, config_body(name, file, spec.labels, spec.name))
         except E.EngineError:
-            self._configs_remove(list(made.values()))
+            self._configs_remove(_files_made(spec, made))
             raise
         return made
 
-    def _config_create(self, name: str, body: dict) -> str:
+    def _config_create(self, kind: str, name: str, body: dict) -> str:
         try:
-            return self._json("POST", "/configs/create", body=body)["ID"]
+            return self._json("POST", f"/{kind}/create", body=body)["ID"]
         except E.Conflict:  # same name, so same content (the name holds its digest)
-            return self._json("GET", "/configs/{0}", name)["ID"]
+            return self._json("GET", f"/{kind}/{{0}}", name)["ID"]
 
-    def _configs_remove(self, ids: list[str]) -> None:
-        """Remove configs; one still in use (by a renamed copy of the service) stays."""
-        for config_id in ids:
+    def _configs_remove(self, made: list[tuple[str, str]]) -> None:
+        """Remove configs and secrets (kind, id); one still in use (by a renamed copy of the service) stays."""
+        for kind, object_id in made:
             with contextlib.suppress(E.NotFound, E.Conflict, E.InvalidSpec):
-                self._json("DELETE", "/configs/{0}", config_id)
+                self._json("DELETE", f"/{kind}/{{0}}", object_id)
 
     def start(self, ref: str) -> None:
         """Scale to one task and wait until it runs (or waits for its first health check); the task's own error
@@ -236,10 +245,10 @@ class SwarmEngine(SwarmVolumes):
         tasks = self._tasks(service["ID"])
         if not force and any(task_state(t) in T.UP for t in tasks):
             raise E.Conflict.worded("%(name)s is running: stop it first", name=service_name(service))
-        configs = (service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}).get("Configs") or []
+        made = _files_of(service)
         self._json("DELETE", "/services/{0}", service["ID"])
         self._await_gone(service)
-        self._configs_remove([c["ConfigID"] for c in configs if c.get("ConfigID")])
+        self._configs_remove(made)
 
     def rename(self, ref: str, name: str) -> None:
         """Swarm cannot rename a service: a copy under the new name replaces it (same spec, labels, configs and
@@ -415,6 +424,19 @@ def _started(task: Mapping[str, Any], *, health: bool) -> bool:
     if state == "running" or state == "complete" or (health and state == "starting"):
         return True
     return state == "failed" and (task.get("Status") or {}).get("Err", "").startswith("task: non-zero exit")
+
+
+def _files_made(spec: ContainerSpec, made: Mapping[str, str]) -> list[tuple[str, str]]:
+    """(kind, id) of the configs and secrets made so far for `spec`'s files."""
+    names = [(file_kind(f), config_name(spec.name, i, f)) for i, f in enumerate(spec.files)]
+    return [(kind, made[name]) for kind, name in names if name in made]
+
+
+def _files_of(service: dict) -> list[tuple[str, str]]:
+    """(kind, id) of the configs and secrets a service mounts."""
+    container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
+    configs = [("configs", c["ConfigID"]) for c in container.get("Configs") or [] if c.get("ConfigID")]
+    return configs + [("secrets", c["SecretID"]) for c in container.get("Secrets") or [] if c.get("SecretID")]
 
 
 def _add_constraint(spec: dict, constraint: str) -> None:

@@ -73,6 +73,12 @@ def config_name(service: str, index: int, file: FileSpec) -> str:
     return f"{service[:48]}-{index}-{digest}"
 
 
+def file_kind(file: FileSpec) -> str:
+    """Where Swarm keeps a file: "secrets" for compose secrets (encrypted at rest, on a tmpfs in the task), else
+    "configs"; also the API's path segment (/secrets/create, /configs/create)."""
+    return "secrets" if file.secret else "configs"
+
+
 def config_body(name: str, file: FileSpec, labels: Mapping[str, str], service: str) -> dict[str, Any]:
     """POST /configs/create: the file's content, labelled as the app's and as `service`'s own."""
     return {"Name": name, "Labels": {**labels, OWNER: service}, "Data": base64.b64encode(file.content).decode()}
@@ -119,7 +125,8 @@ def container_spec(spec: ContainerSpec, configs: Mapping[str, str], volumes: Map
         "TTY": spec.tty,
         "OpenStdin": spec.stdin_open,
         "ReadOnly": spec.read_only,
-        "Configs": [_config_ref(spec, i, f, configs) for i, f in enumerate(spec.files)],
+        "Configs": [_config_ref(spec, i, f, configs) for i, f in enumerate(spec.files) if not f.secret],
+        "Secrets": [_config_ref(spec, i, f, configs) for i, f in enumerate(spec.files) if f.secret],
     }
     if spec.entrypoint is not None:  # Swarm's Command is the entrypoint, its Args the command
         body["Command"] = list(spec.entrypoint)
@@ -162,12 +169,12 @@ def _host_entry(text: str) -> str:
 
 
 def _config_ref(spec: ContainerSpec, index: int, file: FileSpec, configs: Mapping[str, str]) -> dict[str, Any]:
-    """A config mounted as a file at its target, with the file's owner and mode."""
-    name = config_name(spec.name, index, file)
+    """A config or secret mounted as a file at its target, with the file's owner and mode."""
+    name, kind = config_name(spec.name, index, file), "Secret" if file.secret else "Config"
     return {
         "File": {"Name": file.target, "UID": str(file.uid), "GID": str(file.gid), "Mode": file.mode},
-        "ConfigID": configs.get(name, ""),
-        "ConfigName": name,
+        f"{kind}ID": configs.get(name, ""),
+        f"{kind}Name": name,
     }
 
 

@@ -377,6 +377,24 @@ def test_it_honours_profiles_and_inline_configs():
     assert load(text, variables={}, profiles=["full"]).services == ("web", "extra")
 
 
+def test_compose_secrets_are_files_marked_secret_and_keep_the_config_hash():
+    as_secret = """
+        services:
+          web: {image: nginx, secrets: [token]}
+        secrets:
+          token: {content: t0k}
+        """
+    (file,) = load(as_secret, variables={}).container("web").files
+    assert (file.target, file.content, file.secret) == ("/run/secrets/token", b"t0k", True)
+    as_config = as_secret.replace("secrets: [token]", "configs: [{source: token, target: /run/secrets/token}]")
+    as_config = as_config.replace("        secrets:\n", "        configs:\n")
+    (same,) = load(as_config, variables={}).container("web").files
+    assert not same.secret
+    # Where a swarm keeps the file is no change of what runs on one box: installed apps keep their containers.
+    hashes = [load(t, variables={}).container("web").labels[L.CONFIG_HASH] for t in (as_secret, as_config)]
+    assert hashes[0] == hashes[1]
+
+
 def test_it_exposes_everything_a_policy_needs():
     project = load("""
         services:

@@ -42,7 +42,10 @@ def _app(engine: SwarmEngine, app: str, port: int) -> tuple[ContainerSpec, Conta
         labels=L.container_labels(app, "web"),
         ports=(PortSpec(target=8080, published=port),),
         networks=(NetworkAttachment(network, aliases=("web",)),),
-        files=(FileSpec(target="/www/conf.txt", content=f"configured {app}\n".encode()),),
+        files=(
+            FileSpec(target="/www/conf.txt", content=f"configured {app}\n".encode()),
+            FileSpec(target="/www/key.txt", content=b"s3cret\n", mode=0o444, secret=True),  # compose `secrets`
+        ),
         restart="always",
     )
     db = ContainerSpec(
@@ -107,6 +110,12 @@ def test_it_runs_a_two_service_app_on_its_node_and_leaves_nothing(swarm_cluster,
             assert engine.tasks(spec.name)[0].node == "casaos-sw2"
         answer = urllib.request.urlopen(f"http://{swarm_cluster.node2_addr}:{port}/conf.txt", timeout=10).read()
         assert answer == f"configured {app_name}\n".encode()
+        secret = urllib.request.urlopen(f"http://{swarm_cluster.node2_addr}:{port}/key.txt", timeout=10).read()
+        assert secret == b"s3cret\n"  # a Swarm secret, not a config
+        service = docker.APIClient(base_url=swarm_cluster.manager_url, version="auto").inspect_service(web.name)
+        assert [f["File"]["Name"] for f in service["Spec"]["TaskTemplate"]["ContainerSpec"]["Secrets"]] == [
+            "/www/key.txt"
+        ]
         assert engine.inspect(web.name).ports[0].host_port == port
         # db found web by its alias on the overlay network, and its log comes back through the manager
         logs = _until(lambda: [line for line in engine.logs(db.name) if "configured" in line], "db's log")
@@ -145,6 +154,7 @@ def test_it_runs_a_two_service_app_on_its_node_and_leaves_nothing(swarm_cluster,
         )
     manager = docker.APIClient(base_url=swarm_cluster.manager_url, version="auto")
     assert manager.configs(filters={"label": [f"{L.APP}={app_name}"]}) == []
+    assert manager.secrets(filters={"label": [f"{L.APP}={app_name}"]}) == []
     assert manager.services(filters={"label": [f"{L.APP}={app_name}"]}) == []
 
 

@@ -159,6 +159,20 @@ def test_it_gives_named_volumes_their_labels_through_the_mount():
     ]
 
 
+def test_compose_secrets_are_swarm_secrets():
+    file = FileSpec(target="/run/secrets/db_password", content=b"pw\n", mode=0o400, secret=True)
+    name = config_name("app-web-1", 0, file)
+    container = service_spec(_spec(files=(file,)), constraints=[], configs={name: "secid"})["TaskTemplate"]
+    assert not container["ContainerSpec"].get("Configs")
+    assert container["ContainerSpec"]["Secrets"] == [
+        {
+            "File": {"Name": "/run/secrets/db_password", "UID": "0", "GID": "0", "Mode": 0o400},
+            "SecretID": "secid",
+            "SecretName": name,
+        }
+    ]
+
+
 def test_it_mounts_config_files_as_swarm_configs():
     file = FileSpec(target="/etc/app/conf.ini", content=b"a=1\n", mode=0o440, uid=1000, gid=100)
     name = config_name("app-web-1", 0, file)
