@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from casaos_site.i18n import shown
 from runtime.errors import EngineError
-from runtime.swarm import JoinInfo, NodeInfo
+from runtime.swarm.model import JoinInfo, NodeInfo
 
 from .models import SwarmInit
 from .services import NodesRefused, box_addresses, init_latest, init_open, join_info, nodes_list, swarm, swarm_state

@@ -3,7 +3,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from runtime.swarm.cluster import AVAILABILITIES, ROLES
+from runtime.swarm.model import AVAILABILITIES, ROLES
 
 from .models import SwarmInit
 from .services import LABEL_VALUE_MAX

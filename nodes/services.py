@@ -11,6 +11,7 @@ import re
 import threading
 import time
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import transaction
@@ -21,8 +22,10 @@ from accounts.services.audit import audit_record
 from casaos_site import events
 from casaos_site.i18n import deferred, shown
 from runtime.errors import Conflict, EngineError, EngineUnavailable, InvalidSpec, NotFound
-from runtime.swarm import JoinInfo, NodeInfo, Swarm, SwarmState
-from runtime.swarm.cluster import AVAILABILITIES, ROLES
+from runtime.swarm.model import AVAILABILITIES, ROLES, JoinInfo, NodeInfo, SwarmState
+
+if TYPE_CHECKING:
+    from runtime.swarm.cluster import Swarm
 
 from .models import SwarmInit
 
@@ -75,6 +78,8 @@ def swarm() -> Swarm:
     url = settings.ENGINE_URL
     with _lock:
         if url not in _swarms:
+            from runtime.swarm.cluster import Swarm  # docker-py comes with it: loaded on first use
+
             _swarms[url] = Swarm(url)
         return _swarms[url]
 

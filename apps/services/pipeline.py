@@ -309,7 +309,8 @@ class _Run:
                 continue  # an earlier attempt got this far
             app_update(self.inst, detail=deferred("Starting %(service)s…", service=spec.service))
             try:
-                self.eng.start(spec.name)
+                with _told_tasks(self.eng, lambda task, s=spec.service: self._task_told(s, task)):
+                    self.eng.start(spec.name)
             except PortInUse as exc:
                 raise InstallFailed(
                     deferred(
@@ -318,6 +319,20 @@ class _Run:
                         error=exc.message,
                     )
                 ) from exc
+
+    def _task_told(self, service: str, task) -> None:
+        """A swarm task's step on its machine, as the install's detail: the node pulls its image there, unseen."""
+        if task.state == "preparing":
+            detail = deferred("Starting %(service)s: %(node)s is pulling its image…", service=service, node=task.node)
+        elif not task.node:
+            detail = deferred(
+                "Starting %(service)s: waiting for a machine (%(why)s)…",
+                service=service,
+                why=task.error or task.message,
+            )
+        else:
+            detail = deferred("Starting %(service)s on %(node)s…", service=service, node=task.node)
+        app_update(self.inst, detail=detail)
 
     def wait_ready(self) -> None:
         """Every health check passes, then the web port answers (or the app stays up for a moment)."""
@@ -602,6 +617,19 @@ class _Run:
         if tail:
             message = deferred_join(message, deferred("Its last output: %(output)s", output=" / ".join(tail)[-500:]))
         return message
+
+
+@contextlib.contextmanager
+def _told_tasks(eng: Engine, listener):
+    """While a swarm engine starts a service in this thread, tell `listener` each state its task passes through."""
+    if not hasattr(eng, "on_task"):
+        yield
+        return
+    eng.on_task = listener
+    try:
+        yield
+    finally:
+        eng.on_task = None
 
 
 def _http_answers(port: int, host: str = LOOPBACK) -> bool:

@@ -11,16 +11,16 @@ from __future__ import annotations
 import contextlib
 import re
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from runtime import errors as E
 from runtime.docker import DockerEngine, _mapped
+from runtime.swarm.model import AVAILABILITIES, ROLES, JoinInfo, NodeInfo, SwarmState, _role
+
+__all__ = ["AVAILABILITIES", "ROLES", "JoinInfo", "NodeInfo", "Swarm", "SwarmState"]
 
 T = TypeVar("T")
 
-ROLES = ("worker", "manager")
-AVAILABILITIES = ("active", "pause", "drain")
 SWARM_PORT = 2377  # Swarm's default cluster-management port (docker swarm init's default listen address)
 # Node ids are 25 lower-case characters; the API also takes a node's name. Anything else could reach another path of
 # the Engine API (docker-py leaves "/" unquoted in path arguments).
@@ -31,61 +31,6 @@ _ALREADY_IN = ("already part of a swarm",)
 _NO_SWARM_MODE = ("does not support",)  # Podman: "Podman does not support service: /v1.41/swarm/init"
 # Swarm refuses a write made on an old copy of the object: another change landed between our read and our write.
 _OUT_OF_SEQUENCE = "update out of sequence"
-
-
-@dataclass(frozen=True)
-class SwarmState:
-    """GET /info's Swarm part: whether this engine is in a swarm, and whether it manages it."""
-
-    active: bool  # LocalNodeState == "active"
-    manager: bool  # ControlAvailable
-    node_id: str
-    addr: str  # NodeAddr
-    cluster_id: str = ""
-    error: str = ""
-    local_state: str = ""  # inactive | pending | active | error | locked
-
-
-@dataclass(frozen=True)
-class NodeInfo:
-    """One machine of the swarm as a manager sees it."""
-
-    id: str
-    hostname: str
-    role: str  # "manager" | "worker"
-    availability: str  # "active" | "pause" | "drain"
-    state: str  # "ready" | "down" | "unknown" | "disconnected"
-    addr: str
-    engine_version: str
-    cpus: float
-    memory: int  # bytes
-    labels: dict[str, str] = field(default_factory=dict)
-    leader: bool = False
-    current: bool = False  # the node whose engine we talk to
-    message: str = ""
-
-
-@dataclass(frozen=True)
-class JoinInfo:
-    """What another machine needs to join: a token per role and where this manager listens."""
-
-    worker_token: str
-    manager_token: str
-    manager_addr: str  # "10.251.0.11:2377"
-
-    def token(self, role: str) -> str:
-        """The token of a role ("worker" or "manager")."""
-        return self.manager_token if _role(role) == "manager" else self.worker_token
-
-    def command(self, role: str) -> str:
-        """The command to run on the other machine: `docker swarm join --token <t> <addr>`."""
-        return f"docker swarm join --token {self.token(role)} {self.manager_addr}"
-
-
-def _role(role: str) -> str:
-    if role not in ROLES:
-        raise E.InvalidSpec.worded("role must be worker or manager, not %(role)s", role=str(role)[:40])
-    return role
 
 
 def _node_ref(node_id: str) -> str:

@@ -236,7 +236,7 @@ def test_a_worker_dying_at_any_step_leaves_the_app_running_under_its_name(
     exec_out(eng, app_name, "sh", "-c", "echo kept > /data/file; echo layer > /marker")
     event = app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"GREETING": "new"})})
 
-    monkeypatch.setattr(control, "engine", lambda: DyingEngine(eng, action, when))
+    monkeypatch.setattr(control, "engine_for", lambda inst: DyingEngine(eng, action, when))
     with pytest.raises(WorkerDied):
         control.app_operation_run(event_id=event.pk)
     monkeypatch.undo()

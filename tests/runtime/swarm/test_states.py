@@ -90,3 +90,19 @@ def test_a_node_volume_line_reads_back_its_labels():
     volume = _volume_line("local\tapp_data\tio.casaos.app=app,com.docker.compose.volume=data")
     assert (volume.name, volume.driver) == ("app_data", "local")
     assert volume.labels == {"io.casaos.app": "app", "com.docker.compose.volume": "data"}
+
+
+def test_a_start_listener_is_the_starting_threads_own():
+    """One engine serves every install of a worker process: a listener set for one install's start in its thread
+    must not hear another thread's starts."""
+    import threading
+
+    from runtime.swarm import SwarmEngine
+
+    engine = SwarmEngine("unix:///nonexistent.sock")  # connects lazily: nothing is asked of an engine here
+    engine.on_task = print
+    seen = []
+    other = threading.Thread(target=lambda: seen.append(engine.on_task))
+    other.start()
+    other.join()
+    assert seen == [None] and engine.on_task is print
