@@ -5,6 +5,7 @@ import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.permissions import user_is_admin
 
@@ -29,6 +30,48 @@ def override_limits_field() -> forms.BooleanField:
 def limits_offered(user, form: forms.Form, code: str = "") -> bool:
     """The override box shows to an admin once a request went over the machine's resources, and while it is ticked."""
     return user_is_admin(user) and (code == "limits" or bool(form.data.get("override_limits")))
+
+
+WHERE_CHOICES = (
+    ("local", _("This box")),
+    ("any", _("Any machine of the swarm")),
+    ("node", _("A machine:")),
+    ("label", _("Machines with label:")),
+)
+WHERE_FIELDS = ("where", "where_node", "where_label")
+
+
+def placement_fields_add(form: forms.Form) -> None:
+    """The "Where" choice, only when this box manages a swarm (otherwise every app runs here, as always)."""
+    from .services.placement import swarm_active, swarm_nodes
+
+    if not swarm_active():
+        return
+    form.fields["where"] = forms.ChoiceField(
+        label=pgettext_lazy("where an app runs", "Where"),
+        choices=WHERE_CHOICES,
+        initial="local",
+        required=False,
+        widget=forms.RadioSelect,
+    )
+    nodes = [(n.id, f"{n.hostname} ({n.role})") for n in swarm_nodes()]
+    form.fields["where_node"] = forms.ChoiceField(label=_("Machine"), choices=nodes, required=False)
+    form.fields["where_label"] = forms.CharField(
+        label=pgettext_lazy("a node label", "Label"),
+        required=False,
+        max_length=129,
+        widget=forms.TextInput(attrs={"placeholder": "disk=ssd", "spellcheck": "false"}),
+    )
+
+
+def placement_of(form: forms.Form) -> dict:
+    """The placement the form asks for, in the shape apps.services.placement checks ({} = this box)."""
+    where = form.cleaned_data.get("where") or "local"
+    if where == "node":
+        return {"where": "node", "node": form.cleaned_data.get("where_node", "")}
+    if where == "label":
+        return {"where": "label", "label": form.cleaned_data.get("where_label", "")}
+    return {} if where == "local" else {"where": where}
 
 
 class InstallForm(forms.Form):
@@ -63,6 +106,10 @@ class InstallForm(forms.Form):
     )
     consent = forms.BooleanField(label=_("I understand and allow this access"), required=False)
     override_limits = override_limits_field()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        placement_fields_add(self)
 
     def clean_inputs(self) -> dict[str, str]:
         result = {}

@@ -66,6 +66,10 @@ class Installation(models.Model):
     # Where a new app's data comes from before its containers exist (apps.services.seed): {"kind": "backup", ...};
     # empty once the install is over.
     seed = models.JSONField(_("data to fill in first"), default=dict, blank=True)
+    # Where the app runs (apps.services.placement): {} = this box, the plain engine; otherwise a Swarm service per
+    # compose service, {"where": "any"}, {"where": "node", "node": "<id>"} or {"where": "label", "label": "k=v"}.
+    # Fixed at install: changing it means installing the app again.
+    placement = models.JSONField(_("where it runs"), default=dict, blank=True)
 
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="installations"

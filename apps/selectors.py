@@ -10,7 +10,7 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from appstore.selectors import installed_title
-from casaos_site.i18n import shown_in
+from casaos_site.i18n import shown, shown_in
 from runtime import ContainerInfo, Engine
 from runtime import labels as L
 from runtime.compose import ComposeError
@@ -90,6 +90,7 @@ def app_state(installation: Installation) -> dict[str, Any]:
         "error": inst.error,
         "restart_loop": [{"service": service, **entry} for service, entry in (inst.restart_loop or {}).items()],
         "web_port": inst.web_port,
+        "placement": inst.placement or {},
         "steps": _steps(status, progress.get("stopped_at", "")),
         "progress": {
             "percent": progress.get("percent", 0.0),
@@ -216,20 +217,64 @@ def app_open_url(*, inst: Installation, request_host: str) -> str:
         return ""
     meta = _casaos(inst)
     scheme = meta["scheme"] if meta.get("scheme") in ("http", "https") else "http"
-    host = meta.get("hostname") or request_host
+    host = meta.get("hostname") or _swarm_host(inst) or request_host
     index = meta.get("index") or "/"
     return f"{scheme}://{host}:{inst.web_port}{index if index.startswith('/') else '/' + index}"
 
 
+def _swarm_host(inst: Installation) -> str:
+    """For an app on the swarm, the address of the machine running its web service ("" for an app on this box)."""
+    from .services.common import engine_for
+    from .services.install import app_project
+    from .services.placement import LOOPBACK, placement_local, web_host
+
+    if placement_local(inst.placement):
+        return ""
+    try:
+        host = web_host(eng=engine_for(inst), project=app_project(installation=inst), port=inst.web_port)
+    except (ComposeError, ValueError):
+        return ""
+    return "" if host == LOOPBACK else host
+
+
 def app_detail(*, inst: Installation, eng) -> dict[str, Any]:
-    """The detail page: containers with ports, mounts, masked env, image and version; history; update state."""
-    return {"card": app_card(inst), "containers": app_containers(inst=inst, eng=eng), "history": app_history(inst=inst)}
+    """The detail page: containers with ports, mounts, masked env, image and version; history; update state; where
+    the app runs (an app on the swarm)."""
+    return {
+        "card": app_card(inst),
+        "containers": app_containers(inst=inst, eng=eng),
+        "history": app_history(inst=inst),
+        "where": app_where(inst=inst),
+    }
+
+
+def app_where(*, inst: Installation) -> str:
+    """Where an app on the swarm was placed, in words ("" for an app on this box)."""
+    from .services.placement import placement_local, placement_words, swarm_nodes
+
+    if placement_local(inst.placement):
+        return ""
+    hostnames = {n.id: n.hostname for n in swarm_nodes()} if inst.placement.get("where") == "node" else {}
+    return shown(placement_words(inst.placement, hostnames))
 
 
 def app_containers(*, inst: Installation, eng) -> list[dict[str, Any]]:
     """Each service's container as the page lists it; its state is what the engine says now (also pushed live)."""
     live = _inspected(inst, eng)
-    return [_container_facts(spec, live.get(spec.name)) for spec in _specs(inst)]
+    facts = [_container_facts(spec, live.get(spec.name)) for spec in _specs(inst)]
+    if hasattr(eng, "tasks"):  # a Swarm engine: each service says which machine runs it
+        for fact in facts:
+            fact["node"] = _runs_on(eng, fact["name"])
+    return facts
+
+
+def _runs_on(eng, service: str) -> str:
+    """The hostname of the machine running the service's newest task ("" while unassigned or unknown)."""
+    try:
+        tasks = eng.tasks(service)
+    except EngineError:
+        return ""
+    return tasks[0].node if tasks else ""
 
 
 def _inspected(inst: Installation, eng) -> dict[str, ContainerInfo]:
@@ -270,6 +315,7 @@ def _container_facts(spec, info: ContainerInfo | None) -> dict[str, Any]:
         ],
         "env": [{"name": k, "value": MASK if SECRET_NAME.search(k) else v} for k, v in sorted(spec.env.items())],
         "restart": spec.restart,
+        "node": "",
         "cpus": spec.cpus,
         "memory": spec.mem_limit,
     }

@@ -33,6 +33,31 @@ def override_limits_field() -> serializers.BooleanField:
     )
 
 
+class PlacementSerializer(serializers.Serializer):
+    """Where the app runs: this box (the default), or the swarm this box manages (fixed at install)."""
+
+    where = serializers.ChoiceField(
+        choices=["local", "any", "node", "label"],
+        default="local",
+        help_text=_(
+            "local: this box, as always; any: any machine of the swarm; node: the machine named by `node`; "
+            "label: machines with the label `label`. Anything but local needs this box to be a swarm manager."
+        ),
+    )
+    node = serializers.CharField(
+        required=False, max_length=128, help_text=_("where=node: the node's id (or hostname) from GET /api/nodes/")
+    )
+    label = serializers.CharField(
+        required=False, max_length=129, help_text=_("where=label: key=value, e.g. disk=ssd (letters, digits, . _ -)")
+    )
+
+
+def placement_field() -> PlacementSerializer:
+    return PlacementSerializer(
+        required=False, help_text=_("Where the app runs; omitted: this box. Changing it later means reinstalling.")
+    )
+
+
 class FindingSerializer(serializers.Serializer):
     """One value of the engine payload outside the container policy's allowlist."""
 
@@ -54,6 +79,7 @@ class InstallRequestSerializer(serializers.Serializer):
     consent = serializers.BooleanField(required=False, default=False)
     override_limits = override_limits_field()
     consent_paths = consent_paths_field()
+    placement = placement_field()
 
 
 class ImageProgressSerializer(serializers.Serializer):
@@ -121,6 +147,9 @@ class AppStateSerializer(serializers.Serializer):
         ),
     )
     web_port = serializers.IntegerField(allow_null=True)
+    placement = serializers.DictField(
+        child=serializers.CharField(), help_text=_("where it runs: {} for this box, else as asked at install")
+    )
     steps = StepSerializer(many=True)
     progress = ProgressSerializer()
     updated_at = serializers.DateTimeField(allow_null=True)
@@ -192,6 +221,7 @@ class CustomSerializer(ConsentSerializer, LimitsOverrideSerializer):
     compose = serializers.CharField(required=False, max_length=MAX_COMPOSE)
     docker_run = serializers.CharField(required=False, max_length=64 * 1024, help_text=_("docker run commands"))
     name = serializers.CharField(required=False, max_length=63, allow_blank=True)
+    placement = placement_field()
 
 
 class AdoptSerializer(ConsentSerializer, LimitsOverrideSerializer):

@@ -144,7 +144,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
             202: CatalogInstallAcceptedSerializer,
             400: OpenApiResponse(
                 description="a value, the name or a port is refused; refused by the container policy (`policy`) or "
-                "consent needed (`consent`), with `flags` and `findings`"
+                "consent needed (`consent`), with `flags` and `findings`; a placement refused (`placement`)"
             ),
             403: OpenApiResponse(description="not allowed to install; host access: an admin with a fresh step-up only"),
             503: OpenApiResponse(description="the container engine does not answer"),
@@ -177,6 +177,7 @@ class CatalogViewSet(ReadOnlyModelViewSet):
                 values=form.values(),
                 consent=body.validated_data["consent"],
                 consent_paths=body.validated_data["consent_paths"],
+                placement=body.validated_data.get("placement"),
                 request=request,
             )
         except ValidationError as exc:

@@ -3,6 +3,8 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from apps.forms import placement_fields_add
+
 from .install import InstallField, data_on_disk
 from .models import CatalogApp
 
@@ -68,6 +70,7 @@ class InstallForm(forms.Form):
                 self.fields[f.key] = forms.CharField(
                     label=label, initial=f.initial, required=False, max_length=4096, help_text=help_text, strip=False
                 )
+        placement_fields_add(self)
         # Always present: values typed into the form can turn a harmless template into one that needs consent.
         self.fields["consent"] = forms.BooleanField(
             label=_("I understand what this app asks for and want to give it this access."), required=needs_consent

@@ -350,6 +350,7 @@ def store_install(
     values: dict[str, str],
     consent: bool,
     consent_paths=(),
+    placement: dict | None = None,
     request=None,
 ):
     """Render the template with the person's values, hand it to the installer (apps.services.app_install: the
@@ -374,6 +375,7 @@ def store_install(
             store_app=app,
             consent=consent,
             consent_paths=consent_paths,
+            placement=placement,
             request=request,
         )
         installed_template_record(installation=inst, app=app)

@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from apps.serializers import consent_paths_field
+from apps.serializers import consent_paths_field, placement_field
 from casaos_site.i18n import ShownField
 
 from .install import install_fields
@@ -152,6 +152,7 @@ class CatalogInstallSerializer(serializers.Serializer):
         help_text=gettext_lazy("needed, with a fresh step-up, when the app asks for host access"),
     )
     consent_paths = consent_paths_field()
+    placement = placement_field()
 
 
 class CatalogInstallAcceptedSerializer(serializers.Serializer):

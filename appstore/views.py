@@ -21,6 +21,7 @@ from accounts.permissions import (
     user_is_admin,
     user_may_install,
 )
+from apps.forms import placement_of
 from storage.selectors import mounted_roots
 
 from . import services
@@ -197,6 +198,7 @@ def _install_post(request, app: CatalogApp, form: InstallForm):
             values=form.values(),
             consent=form.cleaned_data.get("consent", False),
             consent_paths=request.POST.getlist("consent_paths"),
+            placement=placement_of(form),
             request=request,
         )
     except ValidationError as exc:

@@ -149,7 +149,7 @@ def _apps_restore(repo: Repository, say: Callable[[str], None]) -> list[str]:
 
 def _app_back(inst, snap: Snapshot | None, say: Callable[[str], None]) -> None:
     """The app's data from its newest snapshot and the app started; without one, the app started as it is."""
-    from apps.services.common import engine
+    from apps.services.common import engine_for
     from apps.services.control import AppApply
     from apps.services.install import app_project
 
@@ -157,7 +157,7 @@ def _app_back(inst, snap: Snapshot | None, say: Callable[[str], None]) -> None:
 
     if snap is None:
         say(f"{inst.name}: no backup of its data; started with what its folders hold")
-        AppApply(inst, engine(), app_project(installation=inst)).bring_up()
+        AppApply(inst, engine_for(inst), app_project(installation=inst)).bring_up()
         return
     say(f"{inst.name}: restoring its data from snapshot {snap.short_id}")
     app_restore(snapshot=snap)

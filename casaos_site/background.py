@@ -37,14 +37,13 @@ def background_stop() -> None:
 def _jobs() -> dict[str, Callable[[threading.Event], None]]:
     from django.conf import settings
 
-    from apps.services import app_events_listen
-    from apps.services.common import engine
+    from apps.services.status import app_events_listen_all
     from storage.hotplug import hotplug_listen
     from storage.services import system_monitor_run
 
     jobs = {
         "system-monitor": lambda stop: system_monitor_run(stop=stop),
-        "app-events": lambda stop: app_events_listen(eng=engine(), stop=stop),
+        "app-events": lambda stop: app_events_listen_all(stop=stop),
     }
     if settings.WORKER_HOTPLUG:
         jobs["storage-hotplug"] = lambda stop: hotplug_listen(stop=stop)

@@ -11,7 +11,7 @@ from accounts.permissions import IsAdmin, IsMember
 from apps.api.common import accepted, refused
 from apps.selectors import app_detail, app_get_for, app_history, app_state_shown, app_stats
 from apps.serializers import OperationSerializer, UninstallSerializer
-from apps.services.common import InstallError, engine
+from apps.services.common import InstallError, engine_for
 from apps.services.control import ACTIONS, app_control
 from apps.services.uninstall import app_remove
 from casaos_site.i18n import shown
@@ -24,7 +24,8 @@ class AppInfoView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
-        detail = app_detail(inst=app_get_for(user=request.user, pk=pk), eng=engine())
+        inst = app_get_for(user=request.user, pk=pk)
+        detail = app_detail(inst=inst, eng=engine_for(inst))
         detail["card"] = app_state_shown(detail["card"])
         detail["history"] = [_event(e) for e in detail["history"]]
         return Response(detail)
@@ -61,7 +62,8 @@ class AppStatsView(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk: int):
-        return Response(app_stats(inst=app_get_for(user=request.user, pk=pk), eng=engine()))
+        inst = app_get_for(user=request.user, pk=pk)
+        return Response(app_stats(inst=inst, eng=engine_for(inst)))
 
 
 class AppHistoryView(APIView):

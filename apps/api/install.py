@@ -45,7 +45,8 @@ class AppListView(APIView):
             202: InstallAcceptedSerializer,
             400: OpenApiResponse(
                 description="invalid compose, port or name taken; refused by the container policy (`policy`) or "
-                "consent needed (`consent`), with `flags` and `findings`"
+                "consent needed (`consent`), with `flags` and `findings`; a placement refused (`placement`: "
+                "this box is no swarm manager, no such node, a malformed label)"
             ),
             403: OpenApiResponse(description="not allowed to install, host access without an admin, or a step-up"),
             503: OpenApiResponse(description="the container engine does not answer"),
@@ -63,6 +64,7 @@ class AppListView(APIView):
                 consent=data.validated_data["consent"],
                 override_limits=data.validated_data["override_limits"],
                 consent_paths=data.validated_data["consent_paths"],
+                placement=data.validated_data.get("placement"),
                 request=request,
             )
         except InstallError as exc:
@@ -155,6 +157,7 @@ class CustomAppView(APIView):
                 consent=data.validated_data["consent"],
                 override_limits=data.validated_data["override_limits"],
                 consent_paths=data.validated_data["consent_paths"],
+                placement=data.validated_data.get("placement"),
                 request=request,
             )
         except DockerRunError as exc:

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin
 from apps.selectors import app_container_of, app_get_for
-from apps.services.common import engine, engine_said
+from apps.services.common import engine_for, engine_said
 from apps.views.logs import log_lines
 from runtime.errors import EngineError
 
@@ -25,7 +25,8 @@ class AppLogsView(APIView):
         inst = app_get_for(user=request.user, pk=pk)
         lines = log_lines(request.query_params.get("lines"), default=200)
         try:
-            container = app_container_of(inst=inst, service=request.query_params.get("service", ""), eng=engine())
-            return Response({"lines": list(engine().logs(container, tail=lines, timestamps=True))})
+            eng = engine_for(inst)
+            container = app_container_of(inst=inst, service=request.query_params.get("service", ""), eng=eng)
+            return Response({"lines": list(eng.logs(container, tail=lines, timestamps=True))})
         except EngineError as exc:
             return Response({"detail": engine_said(exc)}, status=404)

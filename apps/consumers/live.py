@@ -9,7 +9,7 @@ from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed
 from apps.models import Installation
 from apps.selectors import app_card, app_containers, app_tiles, app_visible
-from apps.services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT, engine
+from apps.services.common import APPS_GROUP, REMOVED_EVENT, STATE_EVENT, engine_for
 from monitoring.history import METRICS_EVENT
 
 
@@ -90,5 +90,5 @@ class AppLiveConsumer(SessionBoundConsumer):
         context = {"card": card, "is_admin": user.is_admin, "user": user, "oob": True}
         # The engine is asked only when the state moved, not on every byte of an update's download.
         if self._changed((inst.pk, card.get("status"), card.get("operation"), card.get("detail"))):
-            context["containers"] = app_containers(inst=inst, eng=engine())
+            context["containers"] = app_containers(inst=inst, eng=engine_for(inst))
         return render_to_string("apps/partials/_card_live.html", context)

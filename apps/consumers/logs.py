@@ -11,7 +11,7 @@ from django.conf import settings
 from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import scope_user_allowed, user_is_admin
 from apps.selectors import app_container_of, app_get_for
-from apps.services.common import engine
+from apps.services.common import engine_for
 from runtime.errors import EngineError
 
 BATCH_SECONDS = 0.1  # lines are sent in small batches: one frame per line would flood a busy app's page
@@ -32,7 +32,9 @@ class AppLogsConsumer(SessionBoundConsumer):
         service = (query.get("service") or [""])[0]
         tail = _int((query.get("tail") or ["200"])[0], 200)
         try:
-            container = await database_sync_to_async(_container)(user, self.scope["url_route"]["kwargs"]["pk"], service)
+            eng, container = await database_sync_to_async(_container)(
+                user, self.scope["url_route"]["kwargs"]["pk"], service
+            )
         except Exception:
             await self.close(code=4404)
             return
@@ -40,7 +42,7 @@ class AppLogsConsumer(SessionBoundConsumer):
         self.queue: asyncio.Queue = asyncio.Queue()
         loop = asyncio.get_running_loop()
         threading.Thread(
-            target=self._follow, args=(loop, container, tail), daemon=True, name=f"logs-{container[:12]}"
+            target=self._follow, args=(loop, eng, container, tail), daemon=True, name=f"logs-{container[:12]}"
         ).start()
         self.sender = asyncio.create_task(self._send_batches())
 
@@ -54,10 +56,10 @@ class AppLogsConsumer(SessionBoundConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         """The page talks only to pause and resume, which it does by itself; anything sent here is ignored."""
 
-    def _follow(self, loop, container: str, tail: int) -> None:
+    def _follow(self, loop, eng, container: str, tail: int) -> None:
         """Blocking engine stream in a thread; disconnect() closes it, which ends the loop below."""
         try:
-            self.lines = engine().logs(container, follow=True, tail=tail)
+            self.lines = eng.logs(container, follow=True, tail=tail)
             for line in self.lines:
                 if self.stop.is_set():
                     break
@@ -88,9 +90,11 @@ class AppLogsConsumer(SessionBoundConsumer):
                 return
 
 
-def _container(user, pk: int, service: str) -> str:
+def _container(user, pk: int, service: str) -> tuple:
+    """The app's engine (plain or swarm) and the container (or service) id of one of its services."""
     inst = app_get_for(user=user, pk=pk)
-    return app_container_of(inst=inst, service=service, eng=engine())
+    eng = engine_for(inst)
+    return eng, app_container_of(inst=inst, service=service, eng=eng)
 
 
 def _int(value: str, default: int) -> int:

@@ -15,7 +15,7 @@ from accounts.consumers import SessionBoundConsumer
 from accounts.permissions import STEPUP_SECONDS, STEPUP_SESSION_KEY, scope_user_allowed, user_is_admin
 from accounts.services import audit_record
 from apps.selectors import app_container_of, app_get_for
-from apps.services.common import engine
+from apps.services.common import engine_for
 from runtime.errors import EngineError
 
 SHELL = ["sh", "-c", "command -v bash >/dev/null 2>&1 && exec bash || exec sh"]
@@ -95,7 +95,7 @@ def _stepped_up(session) -> bool:
 
 def _open(user, pk: int, service: str):
     inst = app_get_for(user=user, pk=pk)
-    eng = engine()
+    eng = engine_for(inst)
     container = app_container_of(inst=inst, service=service, eng=eng)
     session = eng.exec(container, SHELL, tty=True)
     audit_record(actor=user, action="app.terminal", target=inst.name, details={"service": service})

@@ -115,6 +115,41 @@ def engine() -> runtime.Engine:
         return _engines[key]
 
 
+_swarm_engines: dict[tuple, runtime.Engine] = {}
+
+
+def engine_for(installation: Installation) -> runtime.Engine:
+    """The engine of one installation: the plain engine for an app on this box, else a Swarm engine placing its
+    services as the installation asks (apps.services.placement), one client per placement and process."""
+    from .placement import placement_local, placement_runtime
+
+    if placement_local(installation.placement):
+        return engine()
+    placement = placement_runtime(installation.placement)
+    key = (settings.ENGINE_URL, settings.APPS_PIDS_LIMIT, placement)
+    with _engines_lock:
+        if key not in _swarm_engines:
+            _swarm_engines[key] = swarm_engine(placement)
+        return _swarm_engines[key]
+
+
+def swarm_engine(placement=None) -> runtime.Engine:
+    """A new Swarm engine on the configured URL (the swarm this box manages); the events listener uses one without
+    placement, which reads every service of ours."""
+    from runtime.swarm import Placement, SwarmEngine
+
+    return SwarmEngine(settings.ENGINE_URL, placement=placement or Placement(), pids_limit=settings.APPS_PIDS_LIMIT)
+
+
+def engine_is_swarm(eng: runtime.Engine) -> bool:
+    """Whether `eng` is a Swarm engine (its "containers" are services)."""
+    try:
+        from runtime.swarm import SwarmEngine
+    except ImportError:
+        return False
+    return isinstance(eng, SwarmEngine)
+
+
 class _Publisher:
     """Sends events in order from one background thread with its own event loop, through the events helper.
 

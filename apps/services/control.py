@@ -19,7 +19,7 @@ from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppLock, Installation
 from ..selectors import app_containers_of
-from .common import DETAIL_CHARS, InstallError, InstallFailed, app_update, engine, engine_words, error_stored
+from .common import DETAIL_CHARS, InstallError, InstallFailed, app_update, engine_for, engine_words, error_stored
 from .install import app_project
 from .operation import OperationPending, lock_heartbeat, operation_begin, operation_end
 from .pipeline import _Run
@@ -110,7 +110,8 @@ def app_operation_run(*, event_id: int) -> AppEvent | None:
     event = AppEvent.objects.select_related("installation").filter(pk=event_id, outcome=Outcome.STARTED).first()
     if event is None or not AppLock.objects.filter(installation_id=event.installation_id).exists():
         return None
-    inst, eng = event.installation, engine()
+    inst = event.installation
+    eng = engine_for(inst)
     with lock_heartbeat(inst.pk):
         try:
             outcome, message, details = _runners()[event.operation](event=event, inst=inst, eng=eng)

@@ -15,8 +15,11 @@ from .settings_edit import compose_dump
 
 
 def app_export(*, installation: Installation) -> str:
-    """The stored compose with our variables written in (a literal `$` escaped again as `$$`)."""
+    """The stored compose with our variables written in (a literal `$` escaped again as `$$`); an app on the swarm
+    keeps where it ran as `x-casaos-placement` (Compose ignores `x-` keys; docs/multi-node.md)."""
     tree = _render(load_yaml(installation.compose), installation.variables)
+    if installation.placement:
+        tree["x-casaos-placement"] = dict(installation.placement)
     start = f"docker compose -p {installation.name} up -d"
     header = _("%(name)s, exported from CasaOS. Start it with: %(command)s") % {
         "name": installation.name,

@@ -22,10 +22,16 @@ from .settings_edit import compose_dump
 _ANONYMOUS = re.compile(r"^[0-9a-f]{64}$")
 
 
+SWARM_TASK = "com.docker.swarm.task.id"  # Docker's label on a container that runs a Swarm task
+
+
 def foreign_list(*, eng: Engine | None = None) -> list[ContainerInfo]:
-    """Every container without our app label, by name."""
+    """Every container without our app label, by name; a Swarm task's container is the swarm's (its service says
+    what it is), not one to start, stop or adopt here."""
     eng = eng or engine()
-    return sorted((c for c in eng.list({}) if L.APP not in c.labels), key=lambda c: c.name)
+    return sorted(
+        (c for c in eng.list({}) if L.APP not in c.labels and SWARM_TASK not in c.labels), key=lambda c: c.name
+    )
 
 
 def foreign_get(*, container_id: str, eng: Engine | None = None) -> ContainerInfo:
@@ -37,6 +43,10 @@ def foreign_get(*, container_id: str, eng: Engine | None = None) -> ContainerInf
         raise InstallError(deferred("There is no such container."), code="missing") from None
     if L.APP in info.labels:
         raise InstallError(deferred("This container belongs to an app; use the app's page."), code="ours")
+    if SWARM_TASK in info.labels:
+        raise InstallError(
+            deferred("This container runs a task of a swarm service; the swarm manages it."), code="swarm"
+        )
     return info
 
 

@@ -19,9 +19,10 @@ from system.selectors import apps_time_zone
 
 from ..models import AppGrant, Installation
 from ..selectors import app_claimed_ports, app_name_taken
-from .common import ComposeInvalid, InstallError, app_publish, engine, engine_words, never_pulled
+from .common import ComposeInvalid, InstallError, app_publish, engine, engine_for, engine_words, never_pulled
 from .limits import resources_check, resources_clamp
 from .operation import install_history_open
+from .placement import placement_clean, placement_fits
 from .policy import consent_named, policy_gate
 
 _VARIABLE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
@@ -42,20 +43,23 @@ def app_install(
     consent_paths: Iterable[str] = (),
     held: Collection[str] = (),
     seed: dict | None = None,
+    placement: dict | None = None,
     request=None,
 ) -> Installation:
     """Validate an install, record it as pending and queue the pipeline once the row is committed.
 
-    `consent_paths` names the explicit host access consented to (our data, code, the engine's); `held` is host
-    access approved beforehand (an adopted container's own volumes). `override_limits`: an admin allows resource
-    requests above this host (audited); a store app's are lowered to what the host has instead. `seed`: where the
-    app's data comes from before its containers exist (apps.services.seed)."""
+        `consent_paths` names the explicit host access consented to (our data, code, the engine's); `held` is host
+        access approved beforehand (an adopted container's own volumes). `override_limits`: an admin allows resource
+        requests above this host (audited); a store app's are lowered to what the host has instead. `seed`: where the
+        app's data comes from before its containers exist (apps.services.seed). `placement`: where it runs (this box unless
+    said otherwise; apps.services.placement), fixed for the app's life."""
     if not user_may_install(user):
         raise InstallError(str(INSTALL_REFUSED), code="forbidden")
     compose = compose_text(compose)
     if len(compose.encode()) > MAX_COMPOSE:
         raise InstallError(deferred("The compose document is too large (at most 256 KiB)."), code="compose")
     clean_inputs = _clean_inputs(inputs or {})
+    placement = placement_clean(placement)
     # One writer at a time (SQLite IMMEDIATE transactions): two requests cannot claim the same name or port.
     with transaction.atomic():
         final_name = _choose_name(name, compose)
@@ -69,7 +73,8 @@ def app_install(
             project=project, app=final_name, user=user, consent=consent, named=consent_paths, request=request, held=held
         )
         resources_check(project=project, user=user, override=override_limits, request=request)
-        ports = _check_all(project)
+        placement_fits(placement, project)
+        ports = _check_all(project, eng=engine_for(Installation(placement=placement)))
         inst = Installation.objects.create(
             name=final_name,
             title=_title(project, store_app),
@@ -83,9 +88,12 @@ def app_install(
             requested_by=user if getattr(user, "pk", None) else None,
             consents=[record],
             seed=seed or {},
+            placement=placement,
             heartbeat_at=timezone.now(),  # when it was queued: the reconcile finds a queued task that got lost
         )
         details = {"source": source, "images": list(project.images), "ports": ports}
+        if placement:
+            details["placement"] = placement
         if record["items"]:
             details["host_access"] = record["items"]
         if lowered:
@@ -113,7 +121,7 @@ def app_install_retry(*, user, installation: Installation, request=None) -> Inst
         record = policy_gate(
             project=project, app=inst.name, user=user, consent=True, named=consent_named(inst), request=request
         )
-        ports = _check_all(project, app=inst.name)
+        ports = _check_all(project, app=inst.name, eng=engine_for(inst))
         now = timezone.now()
         Installation.objects.filter(pk=inst.pk).update(
             consents=[*inst.consents, {**record, "operation": "retry"}],
@@ -249,10 +257,11 @@ def _load(compose: str, variables: dict[str, str], name: str) -> Project:
         raise ComposeInvalid(exc) from exc
 
 
-def _check_all(project: Project, *, app: str = "") -> list[str]:
-    """What an install and its retry both pass besides the policy: free ports, free container names."""
+def _check_all(project: Project, *, eng, app: str = "") -> list[str]:
+    """What an install and its retry both pass besides the policy: free ports, free container names (on the engine
+    the app runs on)."""
     ports = _check_ports(project)
-    _check_engine(project, app=app)
+    _check_engine(project, eng=eng, app=app)
     return ports
 
 
@@ -304,10 +313,9 @@ def _port_free(port: int, protocol: str, host_ip: str) -> bool:
     return True
 
 
-def _check_engine(project: Project, *, app: str = "") -> None:
+def _check_engine(project: Project, *, eng, app: str = "") -> None:
     """Container names must not belong to a container that already exists (but `app`'s own, which a retry reuses);
     `pull_policy: never` images must be here already."""
-    eng = engine()
     for image in project.images:
         if project.pull_policy(image) == "never" and not _image_here(eng, image):
             raise InstallError(never_pulled(image), code="compose")

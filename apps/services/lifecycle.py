@@ -23,7 +23,7 @@ from .common import (
     app_publish_flush,
     app_publish_removed,
     app_update,
-    engine,
+    engine_for,
     engine_words,
 )
 from .operation import install_history_close
@@ -97,7 +97,7 @@ def app_uninstall_run(*, installation_id: int) -> bool:
     inst = Installation.objects.filter(pk=installation_id, status=S.REMOVING).first()
     if inst is None:
         return False
-    eng = engine()
+    eng = engine_for(inst)
     with heartbeat(inst.pk):
         app_update(inst)
         volumes = [v.name for v in eng.list_volumes({L.APP: inst.name})] if inst.delete_data else []
@@ -211,6 +211,6 @@ def _give_up(inst: Installation) -> None:
     """Too many interrupted attempts: clean up and fail, so nothing stays stuck."""
     message = deferred("The install was interrupted %(count)s times and was given up.", count=inst.attempts)
     try:
-        app_install_end(installation=inst, eng=engine(), status=S.FAILED, message=message)
+        app_install_end(installation=inst, eng=engine_for(inst), status=S.FAILED, message=message)
     except EngineError as exc:
         app_update(inst, status=S.FAILED, error=deferred_join(message, engine_words(exc)))

@@ -36,13 +36,14 @@ from .common import (
     app_publish_flush,
     app_subnet_pool,
     app_update,
-    engine,
+    engine_for,
     engine_words,
     error_stored,
     never_pulled,
 )
 from .install import app_project
 from .operation import install_history_close
+from .placement import LOOPBACK, web_host
 from .policy import policy_enforce
 from .seed import seed_ended, seed_failed, seed_fill
 
@@ -62,7 +63,7 @@ def app_install_run(*, installation_id: int, worker: str = "") -> Installation |
     inst = _claim(installation_id, worker)
     if inst is None:
         return None
-    eng = engine()
+    eng = engine_for(inst)
     with heartbeat(inst.pk):
         try:
             _run_to_the_end(inst, eng)
@@ -560,8 +561,8 @@ class _Run:
         """Until the web port gives an HTTP answer (any status: the app is up, whatever it says)."""
         began = time.monotonic()
         deadline = began + settings.APPS_WEB_TIMEOUT
-        next_check = 0.0
-        while not _http_answers(port):
+        next_check, host = 0.0, web_host(eng=self.eng, project=self.project, port=port)
+        while not _http_answers(port, host):
             if not next_check:  # most apps answer the first probe: the page hears of the wait only when there is one
                 app_update(self.inst, detail=deferred("Waiting for the web interface on port %(port)s…", port=port))
             now = time.monotonic()
@@ -577,6 +578,7 @@ class _Run:
                 self._check_alive()
                 self.check_cancel()
                 next_check = now + CANCEL_CHECK
+                host = web_host(eng=self.eng, project=self.project, port=port)  # a swarm task may have moved
             time.sleep(POLL_FIRST if now - began < 1 else POLL)
 
     def _check_alive(self) -> None:
@@ -602,9 +604,9 @@ class _Run:
         return message
 
 
-def _http_answers(port: int) -> bool:
+def _http_answers(port: int, host: str = LOOPBACK) -> bool:
     """True once something speaks HTTP on the port (a proxy that accepts and hangs up does not count)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+    conn = http.client.HTTPConnection(host, port, timeout=2)
     try:
         conn.request("GET", "/", headers={"User-Agent": "casaos-install-probe"})
         conn.getresponse().read(0)

@@ -19,7 +19,7 @@ from runtime.errors import EngineError, EngineUnavailable, NotFound
 
 from ..models import AppEvent, AppUpdateState, Installation
 from ..selectors import app_claimed_ports, app_containers_of
-from .common import ComposeInvalid, InstallError, InstallFailed, app_update, engine, error_stored
+from .common import ComposeInvalid, InstallError, InstallFailed, app_update, engine_for, error_stored
 from .control import AppApply, stop_all
 from .install import _engine_down, _port_free, _web_port, app_project
 from .operation import OperationPending
@@ -68,7 +68,7 @@ def config_validate(
 def _names_check(inst: Installation, project: Project) -> None:
     """Every container name (a fixed `container_name` too), and the name its old one is set aside under, is free
     or this app's own."""
-    eng = engine()
+    eng = engine_for(inst)
     for name in (n for spec in project.containers for n in (spec.name, L.aside_name(spec.name))):
         try:
             found = eng.inspect(name)

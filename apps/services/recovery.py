@@ -20,7 +20,7 @@ from casaos_site.i18n import deferred, deferred_join
 from runtime.errors import EngineError, EngineUnavailable
 
 from ..models import AppEvent, AppLock, AppUpdateState
-from .common import InstallFailed, engine, error_stored
+from .common import InstallFailed, engine_for, error_stored
 from .control import app_settle
 from .operation import operation_end
 from .policy import consent_commit
@@ -78,7 +78,7 @@ def _never_beat(lock: AppLock) -> bool:
 
 
 def _recover(inst, operation: str, event_id: int | None) -> tuple[str, str]:
-    eng = engine()
+    eng = engine_for(inst)
     interrupted = deferred(
         "The %(operation)s was interrupted (its worker or the container engine stopped, or its queued task was lost).",
         operation=operation,

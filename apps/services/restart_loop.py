@@ -24,6 +24,7 @@ from runtime.errors import EngineError, NotFound
 
 from ..models import AppEvent, AppLock, Installation
 from .common import DETAIL_CHARS
+from .placement import placement_local
 
 log = logging.getLogger(__name__)
 RESTARTING_POLICIES = ("always", "unless-stopped", "on-failure")
@@ -63,6 +64,8 @@ def restart_loop_check(*, eng: Engine, event: EngineEvent, watch: RestartWatch) 
     service = event.labels.get(L.SERVICE, event.name)
     if inst is None or service in inst.restart_loop:
         return False  # an install or a change in progress judges its own containers; a recorded loop is handled
+    if not placement_local(inst.placement):
+        return False  # a swarm task's container (here or elsewhere): Swarm's restart policy governs it
     try:
         raw = eng.container_config(event.container_id)
         if not _policy_keeps_restarting(raw, watch.count):

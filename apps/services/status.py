@@ -15,12 +15,14 @@ from runtime.errors import Conflict, EngineError, NotFound
 
 from ..models import Installation
 from ..selectors import app_containers_of
-from .common import DETAIL_CHARS, app_update
+from .common import DETAIL_CHARS, app_update, engine, engine_is_swarm, swarm_engine
+from .placement import placement_local, swarm_active
 from .restart_loop import restart_loop_check, restart_loop_detail, restart_loops_current, restart_watch
 
 log = logging.getLogger(__name__)
 S = Installation.Status
 # Container events that can change what an app's status should say.
+SWARM_LOOK_SECONDS = 30.0  # how often the events listener looks whether this box became a swarm manager
 HEALTH_SECONDS = 30.0  # how often we run health checks where the engine does not (Docker's default interval)
 RELEVANT = ("start", "die", "stop", "kill", "pause", "unpause", "restart", "destroy", "oom", "create")
 
@@ -56,6 +58,10 @@ def app_status_refresh(*, eng: Engine, name: str) -> Installation | None:
     inst = Installation.objects.filter(name=name, status__in=Installation.SETTLED).first()
     if inst is None:
         return None  # unknown, or the installer owns it right now
+    if placement_local(inst.placement) == engine_is_swarm(eng):
+        # Not this engine's app: the plain engine has no containers for a swarm app (and sees a swarm task's
+        # containers on this box), the swarm none for a plain one; each listener refreshes only its own apps.
+        return None
     status, detail, loops = app_status_with_loops(inst, _containers(eng, name))
     if (status, detail, loops) == (inst.status, inst.detail, inst.restart_loop):
         return inst
@@ -132,6 +138,27 @@ def app_events_listen(
                 break
             log.exception("engine events listener error; reconnecting in %ss", retry_seconds)
         stop.wait(retry_seconds)
+
+
+def app_events_listen_all(*, stop: threading.Event, look_seconds: float = SWARM_LOOK_SECONDS) -> None:
+    """The plain engine's listener and, once this box manages a swarm, a second one following the swarm's services
+    (their tasks' state is the truth for an app on the swarm), both until `stop`."""
+    threading.Thread(target=_swarm_events, args=(stop, look_seconds), name="app-events-swarm", daemon=True).start()
+    app_events_listen(eng=engine(), stop=stop)
+
+
+def _swarm_events(stop: threading.Event, look_seconds: float) -> None:
+    """Wait until this box manages a swarm (the admin may make it one later), then follow it until `stop`."""
+    while not stop.is_set():
+        try:
+            active = swarm_active()
+        except Exception:
+            log.exception("could not tell whether this box manages a swarm")
+            active = False
+        if active:
+            app_events_listen(eng=swarm_engine(), stop=stop)
+            return
+        stop.wait(look_seconds)
 
 
 def _health_loop(eng: Engine, stop: threading.Event, seconds: float) -> None:

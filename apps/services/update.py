@@ -22,7 +22,7 @@ from runtime.compose import ComposeError, load_project, load_yaml
 from runtime.errors import EngineError
 
 from ..models import AppEvent, AppUpdateState, Installation
-from .common import InstallError, app_publish, engine
+from .common import InstallError, app_publish, engine_for
 from .control import operation_queue
 from .install import app_project
 from .limits import resources_clamp
@@ -37,7 +37,7 @@ Outcome = AppEvent.Outcome
 # ---------------------------------------------------------------------------- what is available
 def app_update_check(*, installation: Installation, eng: Engine | None = None, force: bool = False) -> AppUpdateState:
     """Look for a newer store template and for tags whose registry digest moved; the answer is cached."""
-    inst, eng = installation, eng or engine()
+    inst, eng = installation, eng or engine_for(installation)
     state, _created = AppUpdateState.objects.get_or_create(installation=inst)
     ttl = timedelta(minutes=settings.APPS_UPDATE_CACHE_MINUTES)
     if not force and state.checked_at and timezone.now() - state.checked_at < ttl:
@@ -65,10 +65,10 @@ def app_update_check(*, installation: Installation, eng: Engine | None = None, f
 
 def app_update_check_all(*, force: bool = False) -> list[str]:
     """The periodic check over every settled app; returns the names with an update available."""
-    eng, found = engine(), []
+    found = []
     for inst in Installation.objects.filter(status__in=Installation.SETTLED):
         try:
-            if app_update_check(installation=inst, eng=eng, force=force).available:
+            if app_update_check(installation=inst, force=force).available:
                 found.append(inst.name)
         except (EngineError, ComposeError) as exc:
             log.warning("update check of %s failed: %s", inst.name, exc)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from accounts.permissions import admin_required, member_required
 from accounts.views.common import stepup_from_post
 from apps.selectors import app_card, app_containers, app_detail, app_get_for, app_stats
-from apps.services.common import InstallError, engine
+from apps.services.common import InstallError, engine_for
 from apps.services.control import app_control
 from apps.services.uninstall import app_deletable_data, app_remove
 from apps.views.common import back, refused
@@ -20,7 +20,7 @@ from apps.views.common import back, refused
 def manage(request, pk: int):
     """One app: status, controls, containers (ports, volumes, env with secrets masked), updates, history."""
     inst = app_get_for(user=request.user, pk=pk)
-    eng = engine()
+    eng = engine_for(inst)
     context = {**app_detail(inst=inst, eng=eng), "is_admin": request.user.is_admin}
     if request.user.is_admin:  # the uninstall confirmation names what "delete its data" removes
         context["data"] = app_deletable_data(inst=inst, eng=eng)
@@ -31,7 +31,7 @@ def manage(request, pk: int):
 def manage_card(request, pk: int):
     """The status card and the containers' states (polled while the websocket is down)."""
     inst = app_get_for(user=request.user, pk=pk)
-    context = {"card": app_card(inst), "containers": app_containers(inst=inst, eng=engine())}
+    context = {"card": app_card(inst), "containers": app_containers(inst=inst, eng=engine_for(inst))}
     return render(request, "apps/partials/_card_live.html", {**context, "is_admin": request.user.is_admin})
 
 
@@ -39,7 +39,7 @@ def manage_card(request, pk: int):
 def stats(request, pk: int):
     """CPU and memory right now (the page polls it every few seconds)."""
     inst = app_get_for(user=request.user, pk=pk)
-    return render(request, "apps/partials/_stats.html", {"stats": app_stats(inst=inst, eng=engine())})
+    return render(request, "apps/partials/_stats.html", {"stats": app_stats(inst=inst, eng=engine_for(inst))})
 
 
 @member_required

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import admin_required, installer_required, member_required
-from apps.forms import InstallForm, limits_offered
+from apps.forms import InstallForm, limits_offered, placement_of
 from apps.models import Installation
 from apps.selectors import app_get_for, app_state, app_visible
 from apps.services import ConsentRequired, app_cancel, app_install_retry, app_uninstall
@@ -46,6 +46,7 @@ def install(request):
                 consent=form.cleaned_data["consent"],
                 override_limits=form.cleaned_data["override_limits"],
                 consent_paths=request.POST.getlist("consent_paths"),
+                placement=placement_of(form),
                 request=request,
             )
         except InstallError as exc:

@@ -6,7 +6,7 @@ from django.shortcuts import render
 
 from accounts.permissions import admin_required
 from apps.selectors import app_card, app_container_of, app_get_for, app_services
-from apps.services.common import engine, engine_said
+from apps.services.common import engine_for, engine_said
 from runtime.errors import EngineError
 
 
@@ -35,8 +35,9 @@ def logs_download(request, pk: int):
     service = request.GET.get("service", "")
     lines = log_lines(request.GET.get("lines"), default=1000)
     try:
-        container = app_container_of(inst=inst, service=service, eng=engine())
-        stream = engine().logs(container, tail=lines, timestamps=True)
+        eng = engine_for(inst)
+        container = app_container_of(inst=inst, service=service, eng=eng)
+        stream = eng.logs(container, tail=lines, timestamps=True)
     except EngineError as exc:
         return HttpResponse(engine_said(exc), status=404, content_type="text/plain")
     response = StreamingHttpResponse((line + "\n" for line in stream), content_type="text/plain; charset=utf-8")

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from apps.models import Installation
-from apps.services.common import engine
+from apps.services.common import engine_for
 from files.paths import PathError, resolve
 
 from ..appdata import app_data, app_held, app_stage
@@ -47,7 +47,7 @@ def _app_paths(name: str, downtime: dict) -> Iterator[list[str]]:
     inst = Installation.objects.filter(name=name).first()
     if inst is None:
         raise LookupError(f"the app {name} is not installed")
-    eng = engine()
+    eng = engine_for(inst)
     data = app_data(inst=inst, eng=eng)
     with app_held(inst=inst, eng=eng, downtime=downtime):
         yield app_stage(data)

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from accounts.services import audit_record
 from apps.models import Installation
-from apps.services.common import engine
+from apps.services.common import engine_for
 
 from ..appdata import AppDataError, app_data
 from ..models import JobRun, Repository, Snapshot
@@ -36,7 +36,7 @@ def repository_for_updates(*, user, repository: Repository | None, request=None)
 def has_data(inst: Installation) -> bool:
     """Whether the app keeps data in bind folders or named volumes (what a snapshot before an update holds)."""
     try:
-        app_data(inst=inst, eng=engine())
+        app_data(inst=inst, eng=engine_for(inst))
     except AppDataError:
         return False
     return True

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from accounts.services import audit_record
 from apps.models import Installation
-from apps.services.common import engine
+from apps.services.common import engine_for
 from apps.services.control import AppApply, stop_all
 from apps.services.install import app_project
 from apps.services.policy import app_data_folder
@@ -117,7 +117,7 @@ def app_restore(*, snapshot: Snapshot, run: JobRun | None = None, start: bool = 
     with _staged(snapshot) as staging:
         manifest = _app_manifest(staging, snapshot)
         inst = Installation.objects.get(name=manifest["app"])
-        eng = engine()
+        eng = engine_for(inst)
         apply = AppApply(inst, eng, app_project(installation=inst))
         if run:
             run_update(run, step=f"app {inst.name}")

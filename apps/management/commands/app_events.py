@@ -1,12 +1,12 @@
-"""The engine-events listener (its own process in the Procfile): keeps each app's status true."""
+"""The engine-events listener (its own process in the Procfile): keeps each app's status true, on this box and,
+when it manages one, on the swarm."""
 
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
 
-from apps.services import app_events_listen
-from apps.services.common import engine
+from apps.services.status import app_events_listen_all
 
 
 class Command(BaseCommand):
@@ -17,4 +17,4 @@ class Command(BaseCommand):
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, lambda *_: stop.set())
         self.stdout.write("listening to engine events for apps")
-        app_events_listen(eng=engine(), stop=stop)
+        app_events_listen_all(stop=stop)
