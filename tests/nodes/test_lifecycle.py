@@ -50,12 +50,12 @@ def addresses_in(netns: str) -> list[str]:
     return [a["local"] for link in json.loads(raw) for a in link.get("addr_info", []) if a["local"] != "127.0.0.1"]
 
 
-def idle_service(app: str) -> ContainerSpec:
+def idle_service(app: str, service: str = "idle") -> ContainerSpec:
     return ContainerSpec(
-        name=L.container_name(app, "idle"),
+        name=L.container_name(app, service),
         image=BUSYBOX,
-        service="idle",
-        labels=L.container_labels(app, "idle"),
+        service=service,
+        labels=L.container_labels(app, service),
         command=IDLE,
         restart="unless-stopped",  # with "no", Swarm replaces no task of it when its machine goes down
     )
@@ -101,15 +101,19 @@ def test_a_machine_joins_with_the_command_shown_goes_down_and_is_removed(admin, 
 
 def test_a_task_moves_when_its_machine_goes_down_where_the_placement_allows(spare, node2_restored):
     """Placed on a label that node3 has, then node2 too: node3 hanging (its dockerd stopped, its container left
-    running, as a machine cut off the LAN) is seen down, and Swarm runs the task on node2 instead."""
+    running, as a machine cut off the LAN) is seen down, and Swarm runs the task on node2 instead. A service pinned
+    to node3 waits, its state saying so."""
     manager, app, mark = Swarm(spare.manager_url), f"sw-{secrets.token_hex(5)}", secrets.token_hex(6)
     node3_id = node3.join(spare)
     manager.update_node(node3_id, labels={"casaos.test": mark})
     engine = SwarmEngine(spare.manager_url, placement=Placement(labels=(("casaos.test", mark),)))
-    spec = idle_service(app)
+    pinned = SwarmEngine(spare.manager_url, placement=Placement(node=node3_id))
+    spec, stays = idle_service(app), idle_service(app, "pinned")
     try:
         engine.create(spec)
         engine.start(spec.name)
+        pinned.create(stays)
+        pinned.start(stays.name)
         first = engine.tasks(spec.name)[0]
         assert first.node == node3.HOSTNAME and first.state == "running"
         manager.update_node(spare.node2_id, labels={**node2_restored.labels, "casaos.test": mark})
@@ -125,6 +129,14 @@ def test_a_task_moves_when_its_machine_goes_down_where_the_placement_allows(spar
         )
         print(f"node3 down after {down_after:.1f} s, the task on casaos-sw2 after {time.monotonic() - since:.1f} s")
         assert moved.node_id == spare.node2_id and engine.inspect(spec.name).running
+        waiting = node3.until(
+            lambda: "no suitable node" in (t := pinned.tasks(stays.name)[0]).error + t.message and t,
+            "the pinned task pending on no suitable node",
+        )
+        print(f"the pinned task: {waiting.state}: {waiting.error or waiting.message}")
+        assert waiting.state == "pending"
+        assert pinned.inspect(stays.name).state == "created"  # waiting, not running anywhere else
+        assert {t.node for t in pinned.tasks(stays.name)} <= {node3.HOSTNAME, ""}
     finally:
         swarm_app_remove(engine, app)
 
@@ -135,7 +147,7 @@ def test_a_start_whose_machine_drops_fails_in_words_and_leaves_no_task(spare):
     the service is back at 0 tasks. A second start, with node3 known down, is refused at once in the same words."""
     app = f"sw-{secrets.token_hex(5)}"
     node3_id = node3.join(spare)
-    engine = SwarmEngine(spare.manager_url, placement=Placement(node=node3_id), start_timeout=120)
+    engine = SwarmEngine(spare.manager_url, placement=Placement(node=node3_id), start_timeout=30)
     spec = idle_service(app)
     try:
         engine.create(spec)
@@ -150,3 +162,35 @@ def test_a_start_whose_machine_drops_fails_in_words_and_leaves_no_task(spare):
             assert T.replicas(engine._service(spec.name)) == 0 and not engine.inspect(spec.name).running
     finally:
         swarm_app_remove(engine, app)
+
+
+@pytest.mark.docker
+def test_an_install_whose_machine_drops_ends_failed_in_words(
+    admin, spare, settings, registry, django_capture_on_commit_callbacks
+):
+    """POST /api/apps/ placed on node3; node3 hangs as the install starts: the install ends "failed" with the words
+    (not "installing" until start_timeout), and nothing of it is left on the swarm."""
+    from apps.models import Installation
+    from apps.services import app_install_run
+    from apps.services.placement import swarm_state_forget
+    from casaos_site.i18n import shown
+
+    settings.ENGINE_URL = spare.manager_url
+    swarm_state_forget()
+    name = f"t{secrets.token_hex(5)}"
+    node3.join(spare)
+    compose = f"services:\n  idle:\n    image: {BUSYBOX}\n    command: ['sleep', '3600']\n    restart: unless-stopped\n"
+    body = {"compose": compose, "name": name, "placement": {"where": "node", "node": node3.HOSTNAME}}
+    try:
+        with django_capture_on_commit_callbacks():
+            response = admin.post("/api/apps/", json.dumps(body), content_type="application/json")
+        assert response.status_code == 202, response.content
+        node3.freeze()
+        inst = app_install_run(installation_id=Installation.objects.get(name=name).pk)
+        inst.refresh_from_db()
+        assert inst.status == Installation.Status.FAILED
+        assert f"casaos-sw3 is down: {name}-idle-1 cannot start there until it is back" in shown(inst.error)
+        assert SwarmEngine(spare.manager_url).list({L.APP: name}) == []
+    finally:
+        swarm_app_remove(SwarmEngine(spare.manager_url), name)
+        swarm_state_forget()

@@ -163,10 +163,11 @@ def test_a_node_pinned_app_waits_while_its_node_is_drained(swarm_cluster, swarm_
     api = docker.APIClient(base_url=swarm_cluster.manager_url, version="auto")
     _availability(api, swarm_cluster.node2_id, "drain")
     try:
-        task = _until(
-            lambda: next((t for t in engine.tasks(spec.name) if t.state == "pending"), None), "a pending task"
+        # "pending task scheduling" first, until the scheduler has looked for a node
+        _until(
+            lambda: next((t for t in engine.tasks(spec.name) if "no suitable node" in t.error + t.message), None),
+            "a task pending on no suitable node",
         )
-        assert "no suitable node" in task.error + task.message
         assert engine.inspect(spec.name).state == "created"  # waiting for a node, not running anywhere else
         assert all(t.node != "casaos-sw1" for t in engine.tasks(spec.name))
     finally:
