@@ -131,6 +131,13 @@ swarm_up() {
     dk 2 swarm join --advertise-addr 10.251.0.12 --token "$(dk 1 swarm join-token -q worker)" 10.251.0.11:2377 >/dev/null
   fi
   poll 60 node2_ready || die "swarm test node 2 is not ready in the swarm (see $LOGS/swarm-node2.log)"
+  spare_standalone
+}
+
+# node3 in no swarm and node1's swarm without it, as its tests leave them (also after a test run that was cut short).
+spare_standalone() {
+  [ "$(swarm_state 3)" = inactive ] || dk 3 swarm leave --force >/dev/null
+  dk 1 node ls --format '{{.ID}} {{.Hostname}}' | awk '$2 == "casaos-sw3" {print $1}' | xargs -r docker -H "unix://$(sock 1)" node rm --force >/dev/null
 }
 
 node2_ready() { dk 1 node ls --format '{{.Hostname}} {{.Status}}' | grep -qx "casaos-sw2 Ready"; }
