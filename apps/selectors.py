@@ -326,28 +326,40 @@ def app_history(*, inst: Installation, limit: int = 20) -> list[AppEvent]:
 
 
 def app_stats(*, inst: Installation, eng) -> dict[str, Any]:
-    """CPU (100 = one core) and memory of the app's running containers, summed and per service."""
-    services, cpu, memory = [], 0.0, 0
+    """CPU (100 = one core) and memory of the app's running containers, summed and per service; `elsewhere` lists,
+    per machine, the services running on another machine of the swarm, which this box cannot measure (no agent)."""
+    services, elsewhere, cpu, memory = [], {}, 0.0, 0
     try:
         containers = [c for c in app_containers_of(eng=eng, name=inst.name) if c.running]
     except EngineError:
         containers = []
     for info in containers:
+        service = info.labels.get(L.SERVICE, info.name)
         try:
             sample = eng.stats(info.id)
-        except (NotFound, EngineError):
+        except NotFound:
+            continue
+        except EngineError as exc:
+            if "node" in exc.params:
+                elsewhere.setdefault(exc.params["node"], []).append(service)
             continue
         cpu += sample.cpu_percent
         memory += sample.memory_usage
         services.append(
             {
-                "service": info.labels.get(L.SERVICE, info.name),
+                "service": service,
                 "cpu_percent": sample.cpu_percent,
                 "memory_usage": sample.memory_usage,
                 "memory_limit": sample.memory_limit,
             }
         )
-    return {"id": inst.pk, "cpu_percent": round(cpu, 2), "memory_usage": memory, "services": services}
+    return {
+        "id": inst.pk,
+        "cpu_percent": round(cpu, 2),
+        "memory_usage": memory,
+        "services": services,
+        "elsewhere": [{"node": node, "services": sorted(names)} for node, names in sorted(elsewhere.items())],
+    }
 
 
 def app_services(*, inst: Installation) -> list[str]:

@@ -143,10 +143,8 @@ def swarm_engine(placement=None) -> runtime.Engine:
 
 def engine_is_swarm(eng: runtime.Engine) -> bool:
     """Whether `eng` is a Swarm engine (its "containers" are services)."""
-    try:
-        from runtime.swarm import SwarmEngine
-    except ImportError:
-        return False
+    from runtime.swarm import SwarmEngine
+
     return isinstance(eng, SwarmEngine)
 
 

@@ -6,13 +6,12 @@ plain app's containers are different objects). runtime.swarm turns it into Swarm
 """
 
 import re
-import threading
-import time
 from typing import Any
 
 from django.conf import settings
 
 from casaos_site.i18n import deferred
+from nodes import services as nodes_services
 from runtime.errors import EngineError
 
 from .common import InstallError
@@ -21,56 +20,17 @@ WHERE = ("local", "any", "node", "label")
 _LABEL_PART = re.compile(r"[A-Za-z0-9._-]{1,64}")  # what reaches a Swarm constraint: no spaces, no operators
 _NODE_ID = re.compile(r"[A-Za-z0-9._-]{1,128}")
 LOOPBACK = "127.0.0.1"
-STATE_SECONDS = 5.0  # how long "is this box a swarm manager" is trusted (every install page asks)
-
-_state: dict[str, tuple[float, bool]] = {}
-_state_lock = threading.Lock()
 
 
 # ---------------------------------------------------------------------------- the swarm this box manages
 def swarm_active() -> bool:
-    """Whether this box is a manager of an active swarm (nodes.services says so once that app is there)."""
-    try:
-        from nodes.services import swarm_active as nodes_swarm_active
-    except ImportError:
-        return _swarm_active_here()
-    return nodes_swarm_active()
-
-
-def _swarm_active_here() -> bool:
-    """The engine's own answer, cached a few seconds per engine URL; a missing or silent swarm is "no"."""
-    url, now = settings.ENGINE_URL, time.monotonic()
-    with _state_lock:
-        cached = _state.get(url)
-        if cached and now - cached[0] < STATE_SECONDS:
-            return cached[1]
-    active = _ask_engine(url)
-    with _state_lock:
-        _state[url] = (now, active)
-    return active
-
-
-def _ask_engine(url: str) -> bool:
-    try:
-        from runtime.swarm import Swarm
-    except ImportError:  # the Swarm backend is not part of this build
-        return False
-    try:
-        state = Swarm(url).state()
-    except EngineError:
-        return False
-    return state.active and state.manager
+    """Whether this box is a manager of an active swarm (cached a few seconds by nodes.services)."""
+    return nodes_services.swarm_active()
 
 
 def swarm_state_forget() -> None:
     """Ask the engine again next time (tests, and after this box joined or left a swarm)."""
-    with _state_lock:
-        _state.clear()
-    try:
-        from nodes.services import swarm_active_forget
-    except ImportError:
-        return
-    swarm_active_forget()
+    nodes_services.swarm_active_forget()
 
 
 def swarm_nodes() -> list:
@@ -100,7 +60,7 @@ def placement_clean(value: Any) -> dict[str, str]:
         raise InstallError(
             deferred(
                 "An app runs on other machines only when this box manages a swarm. "
-                "Make this box a swarm manager on the Nodes page first."
+                "Make this box a swarm manager on the Machines page first."
             ),
             code="placement",
         )

@@ -17,6 +17,9 @@ from runtime.specs import ContainerSpec, FileSpec, HealthcheckSpec, MountSpec, P
 _NS = 1_000_000_000
 OWNER = "io.casaos.swarm.service"  # on a config: the service it was made for (removed with it)
 SERVICE_NETWORKS = ("host",)  # network_mode values a service can have: Swarm's own "host" network
+# The engine's default network, as most store apps ask ("network_mode: bridge"): a service attached to no network
+# runs on its node's default bridge, as `docker run` would put it.
+DEFAULT_NETWORKS = ("bridge", "default")
 _ANY_ADDRESS = ("", "0.0.0.0", "::")
 
 
@@ -43,7 +46,7 @@ def refusals(spec: ContainerSpec) -> Iterator[str]:
         "domainname": spec.domainname,
     }
     yield from (key for key, value in flags.items() if value)
-    if spec.network_mode and spec.network_mode not in SERVICE_NETWORKS:
+    if spec.network_mode and spec.network_mode not in SERVICE_NETWORKS + DEFAULT_NETWORKS:
         yield "network_mode"
     if any(a.ipv4_address or a.ipv6_address for a in spec.networks):
         yield "networks.ipv4_address"
@@ -232,6 +235,8 @@ def _nanos(cpus: float | None) -> int | None:
 
 def _networks(spec: ContainerSpec) -> list[dict[str, Any]]:
     """The overlay networks with the service's aliases (how the app's services find each other)."""
+    if spec.network_mode in DEFAULT_NETWORKS:
+        return []
     if spec.network_mode:
         return [{"Target": spec.network_mode}]
     return [{"Target": a.network, "Aliases": list(a.aliases)} for a in spec.networks]

@@ -79,7 +79,7 @@ def test_it_refuses_the_swarm_when_this_box_is_no_manager(asked, docker_engine):
     with pytest.raises(InstallError) as refused:
         placement_clean(asked)
     assert refused.value.code == "placement"
-    assert "Make this box a swarm manager on the Nodes page first." in refused.value.messages[0]
+    assert "Make this box a swarm manager on the Machines page first." in refused.value.messages[0]
 
 
 def test_it_says_where_in_words():
@@ -103,7 +103,7 @@ def test_the_api_refuses_a_swarm_placement_on_a_plain_engine_and_creates_nothing
     response = admin_api.post(path, body, content_type="application/json")
     assert response.status_code == 400, response.content
     assert response.json()["code"] == "placement"
-    assert "Nodes page" in response.json()["detail"]
+    assert "Machines page" in response.json()["detail"]
     assert not Installation.objects.filter(name=app_name).exists()
 
 

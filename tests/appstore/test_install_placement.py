@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.docker]
 @pytest.mark.parametrize(
     ("placement", "words"),
     [
-        ({"where": "any"}, "Nodes page"),
+        ({"where": "any"}, "Machines page"),
         ({"where": "label", "label": "disk=ssd && x"}, "key=value"),
     ],
 )

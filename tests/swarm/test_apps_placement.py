@@ -8,21 +8,20 @@ import urllib.request
 import uuid
 
 import pytest
+import yaml
 
 import runtime
+import runtime.swarm as swarm
 from apps.models import Installation
 from apps.services import app_install_run, app_uninstall
-from apps.services.common import InstallError
+from apps.services.common import InstallError, engine_for
 from apps.services.control import app_control, app_operation_run
 from apps.services.lifecycle import app_uninstall_run
 from apps.services.placement import placement_clean, swarm_state_forget
 from runtime import labels as L
-from tests.apps.conftest import BUSYBOX, HTTPD
+from tests.apps.conftest import BUSYBOX, HTTPD, install_running
 from tests.conftest import free_port
 
-swarm = pytest.importorskip("runtime.swarm", reason="runtime.swarm arrives with the swengine branch")
-if not hasattr(swarm, "Swarm"):  # the two halves of runtime.swarm come from two branches
-    pytest.skip("runtime.swarm.Swarm arrives with the nodes branch", allow_module_level=True)
 pytestmark = [pytest.mark.django_db, pytest.mark.docker, pytest.mark.swarm]
 S = Installation.Status
 TWO = f"""
@@ -72,8 +71,8 @@ def swarm_app(on_manager):
     name = f"t{uuid.uuid4().hex[:10]}"
     yield name
     with contextlib.suppress(runtime.EngineError):  # whatever a failed test left: services first, then the rest
-        services = swarm.SwarmEngine(on_manager.manager_url) if hasattr(swarm, "SwarmEngine") else None
-        for s in services.list({L.APP: name}) if services else ():
+        services = swarm.SwarmEngine(on_manager.manager_url)
+        for s in services.list({L.APP: name}):
             services.remove(s.id, force=True)
         for url in (on_manager.manager_url, on_manager.worker_url):
             eng = runtime.get_engine(url)
@@ -110,8 +109,6 @@ def test_it_checks_the_machine_against_the_swarm(on_manager):
 def test_an_app_placed_on_node2_runs_there_stops_starts_and_leaves_nothing(
     client, admin_user, on_manager, swarm_app, django_capture_on_commit_callbacks
 ):
-    if not hasattr(swarm, "SwarmEngine"):
-        pytest.skip("runtime.swarm.SwarmEngine arrives with the swengine branch")
     cluster, port = on_manager, free_port()
     client.force_login(admin_user)
     with django_capture_on_commit_callbacks():
@@ -158,6 +155,37 @@ def test_an_app_placed_on_node2_runs_there_stops_starts_and_leaves_nothing(
         )
     }
     assert until(lambda: labelled_anywhere(cluster, swarm_app) == nothing), labelled_anywhere(cluster, swarm_app)
+
+
+NOTHING = {
+    key: []
+    for key in ("services", *(f"{n} {k}" for n in ("node1", "node2") for k in ("containers", "networks", "volumes")))
+}
+
+
+def test_a_real_store_app_goes_to_any_machine_and_its_folders_keep_it_on_this_box(
+    admin_user, on_manager, swarm_app, tmp_path, settings
+):
+    """2FAuth as the store has it (network_mode: bridge, a fixed container name, a bind folder under /DATA, a memory
+    reservation), the test image in place of its own: "any machine" runs it on this box's node, where its folder is."""
+    from tests.apps.test_fixed_names import store_sample
+
+    settings.FILES_ROOT = tmp_path  # its data folder is the admin's to give
+    compose, names = store_sample("2FAuth", prefix=swarm_app, image=HTTPD, data=tmp_path)
+    tree = yaml.safe_load(compose)
+    service = tree["services"]["2fauth"]
+    service.pop("healthcheck")  # busybox's static wget cannot resolve names in a task; the start is the check here
+    port = int(service["ports"][0]["published"])
+    service["ports"][0].pop("host_ip")  # a service publishes on every address of its node (docs/multi-node.md)
+    inst = install_running(admin_user, yaml.safe_dump(tree, sort_keys=False), swarm_app, placement={"where": "any"})
+    eng = engine_for(inst)
+    assert [t.node for t in eng.tasks(names["2fauth"])][:1] == ["casaos-sw1"]  # pinned by its folder
+    assert until(lambda: answers(f"http://{on_manager.node1_addr}:{port}/"))
+    (tmp_path / "AppData" / swarm_app / "kept").write_text("data")  # the folder the task mounts, on this box
+
+    app_uninstall(user=admin_user, installation=inst)
+    assert app_uninstall_run(installation_id=inst.pk)
+    assert until(lambda: labelled_anywhere(on_manager, swarm_app) == NOTHING), labelled_anywhere(on_manager, swarm_app)
 
 
 def test_the_install_page_offers_where_on_a_swarm_manager(client, admin_user, on_manager):

@@ -163,17 +163,21 @@ def test_a_node_pinned_app_waits_while_its_node_is_drained(swarm_cluster, swarm_
     api = docker.APIClient(base_url=swarm_cluster.manager_url, version="auto")
     _availability(api, swarm_cluster.node2_id, "drain")
     try:
-        # "pending task scheduling" first, until the scheduler has looked for a node
-        _until(
-            lambda: next((t for t in engine.tasks(spec.name) if "no suitable node" in t.error + t.message), None),
-            "a task pending on no suitable node",
+        # Pending first says "pending task scheduling"; the scheduler's reason comes a moment later.
+        task = _until(
+            lambda: next((t for t in engine.tasks(spec.name) if _unplaceable(t)), None), "a task waiting for a node"
         )
+        assert task.state == "pending"
         assert engine.inspect(spec.name).state == "created"  # waiting for a node, not running anywhere else
         assert all(t.node != "casaos-sw1" for t in engine.tasks(spec.name))
     finally:
         _availability(api, swarm_cluster.node2_id, "active")
     _until(lambda: engine.inspect(spec.name).running, "the task running again on node2")
     assert engine.tasks(spec.name)[0].node == "casaos-sw2"
+
+
+def _unplaceable(task) -> bool:
+    return task.state == "pending" and "no suitable node" in task.error + task.message
 
 
 def _availability(api: docker.APIClient, node_id: str, availability: str) -> None:

@@ -52,6 +52,13 @@ def test_it_refuses_what_a_service_cannot_have_naming_the_key(key, kw):
     assert caught.value.template  # our words, translatable
 
 
+@pytest.mark.parametrize("mode", ["bridge", "default"])
+def test_the_engines_default_network_is_a_service_on_no_network(mode):
+    """Most store apps say `network_mode: bridge`: a service attached to no network runs on its node's bridge."""
+    assert list(refusals(_spec(network_mode=mode))) == []
+    assert service_spec(_spec(network_mode=mode), constraints=[])["TaskTemplate"]["Networks"] == []
+
+
 def test_it_refuses_nothing_for_a_plain_app():
     assert list(refusals(_spec(ports=(PortSpec(8080, 18080),), network_mode="host"))) == []
 
