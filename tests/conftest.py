@@ -157,7 +157,8 @@ def registry():
 
 @dataclass(frozen=True)
 class SwarmCluster:
-    """The two-node test swarm of scripts/swarm-test.sh: node1 the manager, node2 a worker, each its own dockerd."""
+    """The test swarm of scripts/swarm-test.sh: node1 the manager, node2 a worker, each its own dockerd; node3 a
+    spare dockerd on the same LAN in no swarm (tests/swarm_spare.py joins it, stops it and puts it back)."""
 
     manager_url: str
     worker_url: str
@@ -165,6 +166,8 @@ class SwarmCluster:
     node2_id: str
     node1_addr: str = "10.251.0.11"
     node2_addr: str = "10.251.0.12"
+    spare_url: str = "unix:///run/casaos-swarm/node3.sock"
+    node3_addr: str = "10.251.0.13"
 
 
 @pytest.fixture(scope="session")

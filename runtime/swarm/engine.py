@@ -159,6 +159,7 @@ class SwarmEngine(SwarmVolumes):
                 return
             if task is not None:
                 self._refuse_failed(service, task)
+            self._refuse_node_down(service, task)
             if time.monotonic() > deadline:
                 raise E.EngineError.worded(
                     "%(name)s did not start within %(seconds)s seconds (%(state)s)",
@@ -189,6 +190,25 @@ class SwarmEngine(SwarmVolumes):
             "%(name)s could not start: %(error)s",
             name=service_name(service),
             error=status.get("Err") or task_words(task),
+        )
+
+    def _refuse_node_down(self, service: dict, task: dict | None) -> None:
+        """The node the task was given to, or the one the service is pinned to, is down: Swarm would hold the task
+        until the node is back, and the start would wait for nothing. Back to 0 tasks, and say which node."""
+        node_id = (task or {}).get("NodeID") or _pinned_node(service)
+        if not node_id:
+            return
+        try:
+            node = self._json("GET", "/nodes/{0}", node_id)
+        except E.NotFound:
+            return  # a node removed meanwhile: the task's own state says what happens next
+        if (node.get("Status") or {}).get("State") != "down":
+            return
+        self._scale(service["ID"], 0)
+        raise E.EngineError.worded(
+            "%(node)s is down: %(name)s cannot start there until it is back",
+            node=(node.get("Description") or {}).get("Hostname") or node_id,
+            name=service_name(service),
         )
 
     def _pin_volumes(self, service: dict, task: dict) -> None:
@@ -437,6 +457,16 @@ def _files_of(service: dict) -> list[tuple[str, str]]:
     container = service["Spec"]["TaskTemplate"].get("ContainerSpec") or {}
     configs = [("configs", c["ConfigID"]) for c in container.get("Configs") or [] if c.get("ConfigID")]
     return configs + [("secrets", c["SecretID"]) for c in container.get("Secrets") or [] if c.get("SecretID")]
+
+
+def _pinned_node(service: dict) -> str:
+    """The node a `node.id==<id>` constraint pins the service to (a chosen node, bind folders, volumes), or ""."""
+    constraints = (service["Spec"]["TaskTemplate"].get("Placement") or {}).get("Constraints") or []
+    for constraint in constraints:
+        key, sep, value = constraint.replace(" ", "").partition("==")
+        if sep and key == "node.id":
+            return value
+    return ""
 
 
 def _add_constraint(spec: dict, constraint: str) -> None:

@@ -41,10 +41,12 @@ def changes(before: Mapping[str, Seen], now: Mapping[str, Seen]) -> Iterator[tup
         old = before.get(sid)
         if old is None:
             yield sid, "create", seen
+        # A running task that ended, or was replaced by a new one while we looked away (a stop and a start within
+        # one poll): its container died, as `docker restart` says die before start.
+        if old is not None and old.state == "running" and (seen.state != "running" or seen.task != old.task):
+            yield sid, "die", seen
         if _started(old, seen):
             yield sid, "start", seen
-        elif old is not None and old.state == "running" and seen.state != "running":
-            yield sid, "die", seen
     for sid, old in before.items():
         if sid not in now:
             if old.state == "running":

@@ -48,3 +48,16 @@ def node2_restored(swarm_cluster):
     before = cluster.node(swarm_cluster.node2_id)
     yield before
     cluster.update_node(swarm_cluster.node2_id, availability=before.availability, labels=before.labels)
+
+
+@pytest.fixture
+def spare(swarm_cluster):
+    """node3, the spare machine: standalone before the test, and again after it (node1's swarm without it)."""
+    from tests import swarm_spare
+    from tests.conftest import missing
+
+    if not swarm_spare.answers(swarm_cluster) and not swarm_spare.daemon_pids():
+        missing("the test swarm's node3 does not answer; run scripts/swarm-test.sh up")
+    swarm_spare.reset(swarm_cluster)
+    yield swarm_cluster
+    swarm_spare.reset(swarm_cluster)

@@ -1,7 +1,7 @@
 """Making this box a manager: the request (checked, recorded, audited, queued) and the task (what the engine says
-afterwards is recorded). `swarm init` itself never runs here: the plain test engine must stay plain, node2 is a
-worker, and a throw-away dockerd is too heavy; the task runs against engines where it cannot make a swarm (Podman,
-which has no Swarm mode, and the test swarm's manager, already one)."""
+afterwards is recorded), against engines where it cannot make a swarm (Podman, which has no Swarm mode, and the test
+swarm's manager, already one); the plain test engine must stay plain. A real `swarm init` through the API runs on the
+spare machine, node3: tests/nodes/test_lifecycle.py."""
 
 from __future__ import annotations
 

@@ -67,8 +67,9 @@ def test_events_follow_the_task_states():
     assert [a for _s, a, _x in changes({"s": _seen("created")}, {"s": _seen("running", "t1")})] == ["start"]
     died = list(changes({"s": _seen("running", "t1")}, {"s": _seen("exited", code=3)}))
     assert [(a, x.exit_code) for _s, a, x in died] == [("die", 3)]
-    restarted = changes({"s": _seen("running", "t1")}, {"s": _seen("running", "t2")})
-    assert [a for _s, a, _x in restarted] == ["start"]  # a new task while we looked away
+    restarted = list(changes({"s": _seen("running", "t1")}, {"s": _seen("running", "t2", code=3)}))
+    # a new task while we looked away: the old one died (the newest ended task's exit code), the new one started
+    assert [a for _s, a, _x in restarted] == ["die", "start"] and restarted[0][2].exit_code == 3
     gone = changes({"s": _seen("running", "t1")}, {})
     assert [a for _s, a, _x in gone] == ["die", "destroy"]
 
