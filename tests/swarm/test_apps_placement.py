@@ -233,3 +233,45 @@ def test_a_swarm_tasks_container_is_not_a_foreign_container(on_manager, swarm_ap
         assert refused.value.code == "swarm"
     finally:
         api.remove_service(service)
+
+
+def test_settings_and_an_update_of_an_app_on_node2_keep_it_there(admin_user, on_manager, swarm_app):
+    """The same settings change and update as on one box: each service replaced under its name, on its machine."""
+    from apps.models import AppEvent
+    from apps.services.settings_edit import ServiceEdit, app_settings_change
+    from apps.services.update import app_update_start
+    from tests.apps.test_change import moving_tag_on, retag, run
+
+    port = free_port()
+    with moving_tag_on(runtime.get_engine(on_manager.manager_url)) as image:
+        compose = f"services:\n  web:\n    image: {image}\n    ports: ['{port}:8080']\n    stop_grace_period: 1s\n"
+        inst = install_running(admin_user, compose, swarm_app, placement={"where": "node", "node": "casaos-sw2"})
+        eng, web = engine_for(inst), L.container_name(swarm_app, "web")
+        page = f"http://{on_manager.node2_addr}:{port}/"
+        assert until(lambda: answers(page))
+
+        event = run(
+            app_settings_change(user=admin_user, installation=inst, edits={"web": ServiceEdit(env={"G": "new"})}), inst
+        )
+        assert event.outcome == AppEvent.Outcome.DONE, event.message
+        assert "G=new" in eng.container_config(web)["Config"]["Env"]
+        assert eng.tasks(web)[0].node == "casaos-sw2" and eng.inspect(web).running
+        assert [s.name for s in eng.list({L.APP: swarm_app})] == [web]  # nothing set aside left over
+
+        retag("2", image.rsplit(":", 1)[1])  # the publisher pushed a new version under the same tag
+        event = run(app_update_start(user=admin_user, installation=inst), inst)
+        assert event.outcome == AppEvent.Outcome.DONE, event.message
+        assert until(lambda: _body(page) == "hello v2")
+        assert eng.tasks(web)[0].node == "casaos-sw2"
+
+        app_uninstall(user=admin_user, installation=inst)
+        assert app_uninstall_run(installation_id=inst.pk)
+    assert until(lambda: labelled_anywhere(on_manager, swarm_app) == NOTHING), labelled_anywhere(on_manager, swarm_app)
+
+
+def _body(url: str) -> str:
+    try:
+        with urllib.request.urlopen(url, timeout=3) as resp:
+            return resp.read().decode().strip()
+    except OSError:
+        return ""
