@@ -36,6 +36,12 @@ services:
     depends_on: [db]
 """
 
+# Every kind of object an app leaves, on the manager and on each node: none of them.
+NOTHING = {
+    key: []
+    for key in ("services", *(f"{n} {k}" for n in ("node1", "node2") for k in ("containers", "networks", "volumes")))
+}
+
 
 def until(check, seconds: float = 60.0):
     """Poll a condition the swarm reaches on its own time (a task scheduled, a container reaped)."""
@@ -147,20 +153,7 @@ def test_an_app_placed_on_node2_runs_there_stops_starts_and_leaves_nothing(
     app_uninstall(user=admin_user, installation=inst)  # no volumes: nothing of its data to keep
     assert app_uninstall_run(installation_id=inst.pk)
     assert not Installation.objects.filter(pk=inst.pk).exists()
-    nothing = {
-        key: []
-        for key in (
-            "services",
-            *(f"{n} {k}" for n in ("node1", "node2") for k in ("containers", "networks", "volumes")),
-        )
-    }
-    assert until(lambda: labelled_anywhere(cluster, swarm_app) == nothing), labelled_anywhere(cluster, swarm_app)
-
-
-NOTHING = {
-    key: []
-    for key in ("services", *(f"{n} {k}" for n in ("node1", "node2") for k in ("containers", "networks", "volumes")))
-}
+    assert until(lambda: labelled_anywhere(cluster, swarm_app) == NOTHING), labelled_anywhere(cluster, swarm_app)
 
 
 def test_a_real_store_app_goes_to_any_machine_and_its_folders_keep_it_on_this_box(
