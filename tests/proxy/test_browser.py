@@ -60,6 +60,9 @@ def member(guarded):
 
 def test_a_browser_is_sent_to_our_login_and_comes_back_to_the_app(guarded, caddy, member, chromium):
     page = chromium
+    seen_net = []  # what to read if it fails: each answer's status, and each request the network failed
+    page.on("response", lambda answer: seen_net.append(f"{answer.status} {answer.url}"))
+    page.on("requestfailed", lambda request: seen_net.append(f"failed {request.url}: {request.failure}"))
     page.goto(f"https://{HOST}:{caddy.https_port}/page?x=1")
     assert page.url.startswith(f"https://{DOMAIN}:{caddy.https_port}/login/")  # our login, on the admin's domain
     page.fill("#id_username", "browser-member")
@@ -70,7 +73,8 @@ def test_a_browser_is_sent_to_our_login_and_comes_back_to_the_app(guarded, caddy
     if landed != f"https://{HOST}:{caddy.https_port}/page?x=1":
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "proxy-browser-failure.png"), full_page=True)
-        raise AssertionError(f"landed on {landed}: {page.content()[:800]}")
+        caddy_log = (caddy.storage / "caddy.log").read_text(errors="replace")[-3000:]
+        raise AssertionError(f"landed on {landed}; {seen_net}; {page.inner_text('body')[:300]}; Caddy: {caddy_log}")
     seen = json.loads(page.inner_text("body"))
     assert seen["headers"]["x-casaos-user"] == "browser-member"
     cookies = {c["name"]: c for c in page.context.cookies(f"https://{HOST}:{caddy.https_port}/")}
