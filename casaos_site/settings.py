@@ -74,8 +74,9 @@ except ConfigError as exc:
 LOG_DIR = DATA_DIR / "logs"
 
 # ---------------------------------------------------------------------------- applications
+# No "daphne" app: `manage.py serve` runs daphne's server itself, and the app's only use (its runserver) would
+# import Twisted into every process, the worker included (14 MB there).
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -174,6 +175,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
+    # DRF imports django.contrib.postgres's fields, and with them psycopg, whenever psycopg is installed (it is,
+    # for DATABASE_URL): 6 MB in each of web and worker that nothing uses on SQLite. DRF treats the ImportError
+    # this makes as "no PostgreSQL" (rest_framework/compat.py).
+    sys.modules.setdefault("django.contrib.postgres.fields", None)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # ---------------------------------------------------------------------------- passwords

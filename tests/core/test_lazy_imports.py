@@ -1,4 +1,5 @@
-"""Start-up imports: the web server loads no engine client, image library or QR code maker until one is used."""
+"""Start-up imports: the web server loads no engine client, image library or QR code maker until one is used, and no
+PostgreSQL driver on SQLite (DRF would import it whenever it is installed)."""
 
 import os
 import subprocess
@@ -6,7 +7,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-LAZY = ("docker", "PIL", "qrcode")
+LAZY = ("docker", "PIL", "qrcode", "psycopg")
 
 
 def test_the_web_server_starts_without_the_libraries_it_uses_on_demand(tmp_path):
@@ -16,8 +17,25 @@ def test_the_web_server_starts_without_the_libraries_it_uses_on_demand(tmp_path)
         "get_resolver().url_patterns; print(' '.join(m for m in sys.argv[1:] if m in sys.modules))"
     )
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings", "CASAOS_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)  # the embedded default, SQLite
     result = subprocess.run(
         [sys.executable, "-c", code, *LAZY], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == ""
+
+
+def test_the_worker_loads_no_web_server(tmp_path):
+    # As the worker loads its tasks: every app and every tasks module. Twisted is the web server's (14 MB).
+    code = (
+        "import sys; from casaos_site.celery import app; app.loader.import_default_modules();"
+        "print(' '.join(m for m in sys.argv[1:] if m in sys.modules))"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "casaos_site.settings", "CASAOS_DATA_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    result = subprocess.run(
+        [sys.executable, "-c", code, "twisted", "daphne", "psycopg"], cwd=ROOT, env=env, capture_output=True,
+        text=True, timeout=120,
+    )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == ""
