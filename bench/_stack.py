@@ -10,6 +10,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -103,6 +104,8 @@ def running(
         **(extra or {}),
     }
     env.pop("DATABASE_URL", None)
+    # A benchmark stopped with kill (an hour-long one, often) still stops its stack and removes its data.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True)
         if catalogue:

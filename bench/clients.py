@@ -19,7 +19,7 @@ from bench import _report, _stack
 COUNTS = [int(n) for n in os.environ.get("BENCH_CLIENTS", "200,1000").split(",")]
 SECONDS = float(os.environ.get("BENCH_CLIENTS_SECONDS", "30"))
 WARMUP = 10.0  # seconds for the burst of connects to settle before measuring
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 GOAL_CPU, GOAL_P99 = 15.0, 250.0
 
 

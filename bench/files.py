@@ -11,6 +11,7 @@ in interleaved rounds, after one untimed warm-up round, and each figure is the m
 
 Context figures, not goals: plain `cp` and `cat` (the earlier baselines, issue 7), uploads in the 16 MiB PATCHes
 our browser page sends (a tus client's default is the whole file in one PATCH, which the headline figure uses),
+the same upload into a server started for it each round (the long-lived server's state vs the machine's),
 curl from `python -m http.server` (a plain Python server, no framework, no checks), the bare TCP loopback
 (sendfile to a socket, no HTTP) received without a copy into /dev/null or into a file as durably as ours, and
 the web process's peak RSS.
@@ -122,7 +123,7 @@ class RssSampler(threading.Thread):
 
 class Api:
     def __init__(self, port: int, cookie: str):
-        self.port = port
+        self.port, self.cookie = port, cookie
         token = "b" * 32
         self.headers = {"Cookie": f"sessionid={cookie}; csrftoken={token}", "X-CSRFToken": token}
 
@@ -258,10 +259,21 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
         finally:
             peaks.append((sampler.start_rss, sampler.stop()))
 
+    def upload_into_new_server() -> float:
+        # The same upload into a server started for it: tells the long-lived server's state from the machine's.
+        other = Api(_free_port(), api.cookie)
+        started = _start([sys.executable, "manage.py", "serve"], other.port, root.parent / "serve-new.log")
+        try:
+            return fresh(uploaded, lambda: _tus_upload(other, source, uploaded.name))
+        finally:
+            started.terminate()
+            started.wait(timeout=10)
+
     t = _rounds(
         {
             "cp": lambda: fresh(copy, lambda: subprocess.run(["cp", "--", str(source), str(copy)], check=True)),
             "upload": upload,
+            "new_server": upload_into_new_server,
             "cp_fsync": lambda: fresh(copy, lambda: _cp_with_fsync(source, copy)),
             "chunked": lambda: fresh(uploaded, lambda: _tus_upload(api, source, uploaded.name, BROWSER_CHUNK)),
             "wire": lambda: _loopback(source, None),
@@ -278,6 +290,10 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
         f"          context: plain cp {_rate(cp)} (no fsync; the earlier baseline): {cp / up:.2f}x; in "
         f"{BROWSER_CHUNK // 2**20} MiB PATCHes as the browser sends {_rate(t['chunked'])} = "
         f"{base / t['chunked']:.2f}x cp + fsync"
+    )
+    print(
+        f"          the same upload into a server started for it (not long-lived) {_rate(t['new_server'])} ="
+        f" {base / t['new_server']:.2f}x cp + fsync"
     )
     print(
         f"          ceiling: the bare TCP loopback (sendfile -> splice to /dev/null, no HTTP, no disk) "
@@ -300,6 +316,12 @@ def bench_upload(api: Api, server: subprocess.Popen, source: Path, root: Path) -
         ratio,
         f">= {UPLOAD_GOAL}x",
         ratio >= UPLOAD_GOAL,
+    )
+    row(
+        f"upload {_size()} into a server started for it (context) vs cp + fsync",
+        _rate(t["new_server"]).strip(),
+        f"{_rate(base).strip()} (cp + fsync)",
+        base / t["new_server"],
     )
 
 

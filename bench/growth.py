@@ -9,7 +9,7 @@ and the goal are the long-lived processes (web, worker, supervisor) and Redis; t
 in is reported beside them.
 
 Run alone with `python -m bench.growth`; it is light (one socket) and need not hold the test lock. Redis database
-BENCH_GROWTH_REDIS_URL (default 14), apart from the other benchmarks', since it runs beside them.
+BENCH_GROWTH_REDIS_URL (default 5), apart from the other benchmarks' (4) and the test suite's (6-15).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import psutil
 from bench import _report, _stack
 
 MINUTES = int(os.environ.get("BENCH_GROWTH_MINUTES", "60"))
-REDIS_URL = os.environ.get("BENCH_GROWTH_REDIS_URL", "redis://127.0.0.1:6379/14")
+REDIS_URL = os.environ.get("BENCH_GROWTH_REDIS_URL", "redis://127.0.0.1:6379/5")
 SETTLE = 30.0  # seconds from start-up and the socket's opening to the first sample
 SYNC_WAIT = 900.0  # seconds to wait for a store sync running at the last sample
 GOAL_MB, GROWTH_MB = 260, 10
