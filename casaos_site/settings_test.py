@@ -53,3 +53,6 @@ VPN_HOST_PREFIX = [sys.executable, str(_base / "tests" / "system" / "host_record
 # The test engine (/var/run/docker.sock) stays a plain one: "make this box a manager" refuses after its checks. The
 # swarm tests use the two-node cluster of scripts/swarm-test.sh (tests/swarm/conftest.py) instead.
 NODES_INIT = False
+
+# The production hasher's algorithm at the least cost (tests/hashers.py); PBKDF2 stays for the rehash tests.
+PASSWORD_HASHERS = ["tests.hashers.QuickArgon2PasswordHasher", *PASSWORD_HASHERS[1:]]  # noqa: F405
