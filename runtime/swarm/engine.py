@@ -13,12 +13,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from runtime import errors as E
 from runtime import labels as L
-from runtime.base import ContainerCounters, ContainerInfo, ContainerStats, LabelFilter
+from runtime.base import ContainerCounters, ContainerInfo, ContainerStats, LabelFilter, NetworkInfo
 from runtime.docker import DockerExec, logs_stream
 from runtime.payload import DEFAULT_PIDS_LIMIT, network_body
 from runtime.specs import ContainerSpec, NetworkSpec, VolumeSpec
@@ -433,6 +434,11 @@ class SwarmEngine(SwarmVolumes):
             scope="swarm",
         )
         return res["Id"]
+
+    def list_networks(self, labels: LabelFilter) -> list[NetworkInfo]:
+        """As on one box. Docker reads a swarm network's driver from the manager's allocation of it, so a network
+        just made lists with driver "" for a moment; every app network here is made an overlay one."""
+        return [replace(n, driver=n.driver or "overlay") for n in super().list_networks(labels)]
 
     # ------------------------------------------------------------------------ volumes
 
