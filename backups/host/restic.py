@@ -7,8 +7,10 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -258,9 +260,29 @@ def backup(
         return _stream_backup(argv, env, on_progress, timeout)
 
 
+# restic retries a failed write for minutes (ten times, backing off); these causes do not pass by themselves.
+HOPELESS = ("no space left on device",)
+
+
+def _read_errors(proc: subprocess.Popen, lines: list[str]) -> threading.Thread:
+    """Collect restic's stderr beside its stdout (a full pipe would stall it) and stop it at a hopeless error."""
+
+    def read() -> None:
+        for line in proc.stderr:
+            lines.append(line)
+            if any(needle in line.lower() for needle in HOPELESS):
+                proc.send_signal(signal.SIGINT)  # restic's own stop: it removes its lock from the repository
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    return reader
+
+
 def _stream_backup(argv, env, on_progress, timeout) -> Summary:
     started = time.monotonic()
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as proc:
+        errors: list[str] = []
+        reader = _read_errors(proc, errors)
         summary = None
         for line in proc.stdout:
             event = next(_json_lines(line), None)
@@ -272,8 +294,9 @@ def _stream_backup(argv, env, on_progress, timeout) -> Summary:
                 on_progress(_progress(event, time.monotonic() - started))
             if timeout is not None and time.monotonic() - started > timeout:
                 proc.kill()
-        stderr = proc.stderr.read()
         code = proc.wait()
+        reader.join()
+        stderr = "".join(errors)
     # 3: some files could not be read, yet a snapshot was made; anything else without a summary failed.
     if summary is None or code not in (0, 3):
         raise ResticError("restic backup failed", argv=tuple(argv), stderr=stderr)
