@@ -75,7 +75,7 @@ LOG_DIR = DATA_DIR / "logs"
 
 # ---------------------------------------------------------------------------- applications
 # No "daphne" app: `manage.py serve` runs daphne's server itself, and the app's only use (its runserver) would
-# import Twisted into every process, the worker included (14 MB there).
+# import Twisted into every process, the worker included (15 MB PSS there).
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",

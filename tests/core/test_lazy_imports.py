@@ -26,7 +26,7 @@ def test_the_web_server_starts_without_the_libraries_it_uses_on_demand(tmp_path)
 
 
 def test_the_worker_loads_no_web_server(tmp_path):
-    # As the worker loads its tasks: every app and every tasks module. Twisted is the web server's (14 MB).
+    # As the worker loads its tasks: every app and every tasks module. Twisted is the web server's (15 MB PSS).
     code = (
         "import sys; from casaos_site.celery import app; app.loader.import_default_modules();"
         "print(' '.join(m for m in sys.argv[1:] if m in sys.modules))"
