@@ -13,6 +13,8 @@ import subprocess
 from pathlib import Path
 
 MARK = "BENCH-ROW "
+# The benchmarks' Redis database: apart from the test suite's (6-15), so a bench may run beside `make test`.
+REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 COLUMNS = ("measure", "figure", "baseline", "ratio", "goal", "met")
 
 

@@ -23,7 +23,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bench._report import row
+from bench._report import REDIS_URL, row
 from bench.install import _start_worker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,7 +42,7 @@ def main() -> None:
         **os.environ,
         "CASAOS_DATA_DIR": data_dir,
         "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
-        "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"),
+        "CASAOS_REDIS_URL": REDIS_URL,
     }
     env.pop("DATABASE_URL", None)
     try:

@@ -19,12 +19,11 @@ from bench import _report, _stack
 COUNTS = [int(n) for n in os.environ.get("BENCH_CLIENTS", "200,1000").split(",")]
 SECONDS = float(os.environ.get("BENCH_CLIENTS_SECONDS", "30"))
 WARMUP = 10.0  # seconds for the burst of connects to settle before measuring
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 GOAL_CPU, GOAL_P99 = 15.0, 250.0
 
 
 def main() -> None:
-    with _stack.running(REDIS_URL) as stack:
+    with _stack.running(_report.REDIS_URL) as stack:
         cookie = stack.session_cookie()
         idle = _cpu_percent(stack, SECONDS)
         print(f"idle stack (sampler only): {idle:.1f} % of one core")

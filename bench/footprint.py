@@ -18,9 +18,8 @@ from pathlib import Path
 import psutil
 
 from bench import _stack
-from bench._report import row
+from bench._report import REDIS_URL, row
 
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 SETTLE = float(os.environ.get("BENCH_FOOTPRINT_SETTLE", "20"))  # seconds idle before measuring
 GOAL_MB = 250
 OLD_PROCFILE = """web: .venv/bin/python manage.py serve

@@ -27,7 +27,7 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from bench._report import row
+from bench._report import REDIS_URL, row
 
 ROOT = Path(__file__).resolve().parent.parent
 REGISTRY = "127.0.0.1:5000"
@@ -43,7 +43,7 @@ def main() -> None:
         **os.environ,
         "CASAOS_DATA_DIR": data_dir,
         "DJANGO_SETTINGS_MODULE": "casaos_site.settings_test",
-        "CASAOS_REDIS_URL": os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4"),
+        "CASAOS_REDIS_URL": REDIS_URL,
     }
     env.pop("DATABASE_URL", None)  # our own SQLite file in the data directory
     try:

@@ -22,12 +22,11 @@ from bench import _report, _stack
 ROUNDS = int(os.environ.get("BENCH_QUEUE_ROUNDS", "6"))
 LONG = int(os.environ.get("BENCH_QUEUE_LONG", "3"))
 IMAGE = os.environ.get("BENCH_QUEUE_IMAGE", "127.0.0.1:5000/casa/httpd:1")
-REDIS_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/4")
 GOAL_MS = 100
 
 
 def main() -> None:
-    with _stack.running(REDIS_URL) as stack:
+    with _stack.running(_report.REDIS_URL) as stack:
         out = subprocess.run(
             [sys.executable, "-m", "bench.queue", "--child"],
             cwd=_stack.ROOT,
